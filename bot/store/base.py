@@ -1,0 +1,325 @@
+"""The store interface: deliveries and the job queue, one SQL implementation for both backends.
+
+Each operation is a short synchronous function over a `Transaction`; a backend decides how to
+run it off the event loop (SQLite: one dedicated thread; PostgreSQL: a connection pool).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from importlib import resources
+from typing import Any, Protocol, TypeVar
+
+from bot.store.models import Delivery, DeliveryOutcome, Job, JobState, NewJob
+
+T = TypeVar("T")
+Row = Mapping[str, Any]
+Clock = Callable[[], float]
+
+DEFAULT_MAX_ATTEMPTS = 5
+
+
+class Transaction(Protocol):
+    """What a store operation may do inside one database transaction."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; return the number of rows it changed."""
+        ...
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+
+class Store(ABC):
+    """Deliveries, jobs (leases, attempts, backoff, dead letters) and, later, workflows."""
+
+    dialect: str
+    #: appended to the claim's inner SELECT so concurrent workers skip each other's rows
+    lock_clause: str = ""
+
+    def __init__(self, clock: Clock = time.time) -> None:
+        self.clock = clock
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def run(self, operation: Callable[[Transaction], T]) -> T:
+        """Run `operation` in one transaction, off the event loop, and return its result."""
+
+    async def __aenter__(self) -> Store:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        await self.run(lambda tx: tx.fetchone("SELECT 1 AS ok"))
+
+    def migrations(self) -> list[tuple[int, str, str]]:
+        """(version, name, sql) of every migration shipped for this dialect, in order."""
+        folder = resources.files("bot.store.migrations").joinpath(self.dialect)
+        found = []
+        for entry in folder.iterdir():
+            if entry.name.endswith(".sql"):
+                version = int(entry.name.split("_", 1)[0])
+                found.append((version, entry.name, entry.read_text()))
+        return sorted(found)
+
+    # -- deliveries ------------------------------------------------------------------------
+
+    async def record_delivery(self, delivery: Delivery, job: NewJob | None = None) -> bool:
+        """Store a delivery and its job atomically; False when this delivery id was seen before."""
+        now = self.clock()
+
+        def operation(tx: Transaction) -> bool:
+            inserted = tx.execute(
+                "INSERT INTO deliveries (id, event, action, installation_id, repository, sender,"
+                " outcome, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO NOTHING",
+                (
+                    delivery.id,
+                    delivery.event,
+                    delivery.action,
+                    delivery.installation_id,
+                    delivery.repository,
+                    delivery.sender,
+                    delivery.outcome.value,
+                    delivery.body,
+                    now,
+                ),
+            )
+            if inserted and job is not None:
+                self._insert_job(tx, job, now)
+            return bool(inserted)
+
+        return await self.run(operation)
+
+    async def get_delivery(self, delivery_id: str) -> Delivery | None:
+        row = await self.run(
+            lambda tx: tx.fetchone("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+        )
+        if row is None:
+            return None
+        return Delivery(
+            id=row["id"],
+            event=row["event"],
+            action=row["action"],
+            installation_id=row["installation_id"],
+            repository=row["repository"],
+            sender=row["sender"],
+            outcome=DeliveryOutcome(row["outcome"]),
+            body=bytes(row["body"]),
+            received_at=row["received_at"],
+        )
+
+    async def count_deliveries(self) -> int:
+        row = await self.run(lambda tx: tx.fetchone("SELECT COUNT(*) AS n FROM deliveries"))
+        return int(row["n"]) if row else 0
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    async def enqueue(self, job: NewJob) -> int | None:
+        """Queue a job; None when a job with the same idempotency key already exists."""
+        now = self.clock()
+        return await self.run(lambda tx: self._insert_job(tx, job, now))
+
+    def _insert_job(self, tx: Transaction, job: NewJob, now: float) -> int | None:
+        row = tx.fetchone(
+            "INSERT INTO jobs (kind, idempotency_key, payload, state, attempts, max_attempts,"
+            " run_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)"
+            " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+            (
+                job.kind,
+                job.idempotency_key,
+                json.dumps(job.payload),
+                JobState.QUEUED.value,
+                job.max_attempts or DEFAULT_MAX_ATTEMPTS,
+                now + job.delay_seconds,
+                now,
+            ),
+        )
+        return int(row["id"]) if row else None
+
+    async def claim(
+        self, worker_id: str, lease_seconds: float, kinds: Sequence[str] | None = None
+    ) -> Job | None:
+        """Lease the next due job to `worker_id`: a queued one, or one whose lease expired.
+
+        A job whose lease expired on its last allowed attempt is dead-lettered instead.
+        """
+        now = self.clock()
+        kind_filter = ""
+        kind_params: tuple[str, ...] = ()
+        if kinds:
+            kind_filter = f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            kind_params = tuple(kinds)
+
+        def operation(tx: Transaction) -> Job | None:
+            tx.execute(
+                "UPDATE jobs SET state = ?, finished_at = ?, lease_owner = NULL,"
+                " lease_expires_at = NULL, last_error = ? || lease_owner"
+                " WHERE state = ? AND lease_expires_at < ? AND attempts >= max_attempts",
+                (
+                    JobState.DEAD.value,
+                    now,
+                    "lease expired on the last attempt; worker was ",
+                    JobState.RUNNING.value,
+                    now,
+                ),
+            )
+            row = tx.fetchone(
+                "UPDATE jobs SET state = ?, attempts = attempts + 1, lease_owner = ?,"
+                " lease_expires_at = ? WHERE id = ("
+                " SELECT id FROM jobs WHERE ((state = ? AND run_at <= ?)"
+                " OR (state = ? AND lease_expires_at < ?))" + kind_filter + ""
+                " ORDER BY run_at, id LIMIT 1" + self.lock_clause + ") RETURNING *",
+                (
+                    JobState.RUNNING.value,
+                    worker_id,
+                    now + lease_seconds,
+                    JobState.QUEUED.value,
+                    now,
+                    JobState.RUNNING.value,
+                    now,
+                    *kind_params,
+                ),
+            )
+            return _job(row) if row else None
+
+        return await self.run(operation)
+
+    async def extend_lease(self, job_id: int, worker_id: str, lease_seconds: float) -> bool:
+        """Keep a long job's lease alive; False if the lease was lost (the job ran elsewhere)."""
+        now = self.clock()
+        changed = await self.run(
+            lambda tx: tx.execute(
+                "UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?"
+                " AND state = ?",
+                (now + lease_seconds, job_id, worker_id, JobState.RUNNING.value),
+            )
+        )
+        return bool(changed)
+
+    async def complete(self, job_id: int, worker_id: str) -> bool:
+        now = self.clock()
+        changed = await self.run(
+            lambda tx: tx.execute(
+                "UPDATE jobs SET state = ?, finished_at = ?, lease_owner = NULL,"
+                " lease_expires_at = NULL WHERE id = ? AND lease_owner = ? AND state = ?",
+                (JobState.DONE.value, now, job_id, worker_id, JobState.RUNNING.value),
+            )
+        )
+        return bool(changed)
+
+    async def fail(
+        self, job_id: int, worker_id: str, error: str, retry_in: float | None
+    ) -> JobState | None:
+        """Record a failed attempt: retry after `retry_in` seconds, or dead-letter the job.
+
+        The job is dead when `retry_in` is None or it has used all its attempts. Returns the new
+        state, or None when the lease was no longer this worker's.
+        """
+        now = self.clock()
+
+        def operation(tx: Transaction) -> JobState | None:
+            row = tx.fetchone(
+                "SELECT attempts, max_attempts FROM jobs WHERE id = ? AND lease_owner = ?"
+                " AND state = ?",
+                (job_id, worker_id, JobState.RUNNING.value),
+            )
+            if row is None:
+                return None
+            exhausted = retry_in is None or row["attempts"] >= row["max_attempts"]
+            state = JobState.DEAD if exhausted else JobState.QUEUED
+            tx.execute(
+                "UPDATE jobs SET state = ?, last_error = ?, run_at = ?, finished_at = ?,"
+                " lease_owner = NULL, lease_expires_at = NULL WHERE id = ?",
+                (
+                    state.value,
+                    error[-4000:],
+                    now + (retry_in or 0.0),
+                    now if exhausted else None,
+                    job_id,
+                ),
+            )
+            return state
+
+        return await self.run(operation)
+
+    async def release(self, job_id: int, worker_id: str) -> bool:
+        """Give a claimed job back untouched (a draining worker); its attempt is not counted."""
+        now = self.clock()
+        changed = await self.run(
+            lambda tx: tx.execute(
+                "UPDATE jobs SET state = ?, attempts = attempts - 1, run_at = ?,"
+                " lease_owner = NULL, lease_expires_at = NULL"
+                " WHERE id = ? AND lease_owner = ? AND state = ?",
+                (JobState.QUEUED.value, now, job_id, worker_id, JobState.RUNNING.value),
+            )
+        )
+        return bool(changed)
+
+    async def get_job(self, job_id: int) -> Job | None:
+        row = await self.run(lambda tx: tx.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,)))
+        return _job(row) if row else None
+
+    async def list_jobs(self, state: JobState | None = None) -> list[Job]:
+        if state is None:
+            rows = await self.run(lambda tx: tx.fetchall("SELECT * FROM jobs ORDER BY id"))
+        else:
+            rows = await self.run(
+                lambda tx: tx.fetchall(
+                    "SELECT * FROM jobs WHERE state = ? ORDER BY id", (state.value,)
+                )
+            )
+        return [_job(row) for row in rows]
+
+    async def job_counts(self) -> dict[JobState, int]:
+        rows = await self.run(
+            lambda tx: tx.fetchall("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
+        )
+        counts = dict.fromkeys(JobState, 0)
+        counts.update({JobState(row["state"]): int(row["n"]) for row in rows})
+        return counts
+
+    async def queue_depth(self) -> int:
+        """Jobs due now and not yet claimed."""
+        now = self.clock()
+        row = await self.run(
+            lambda tx: tx.fetchone(
+                "SELECT COUNT(*) AS n FROM jobs WHERE state = ? AND run_at <= ?",
+                (JobState.QUEUED.value, now),
+            )
+        )
+        return int(row["n"]) if row else 0
+
+
+def _job(row: Row) -> Job:
+    return Job(
+        id=int(row["id"]),
+        kind=row["kind"],
+        idempotency_key=row["idempotency_key"],
+        payload=json.loads(row["payload"]),
+        state=JobState(row["state"]),
+        attempts=int(row["attempts"]),
+        max_attempts=int(row["max_attempts"]),
+        run_at=float(row["run_at"]),
+        lease_owner=row["lease_owner"],
+        lease_expires_at=row["lease_expires_at"],
+        last_error=row["last_error"],
+        created_at=float(row["created_at"]),
+        finished_at=row["finished_at"],
+    )

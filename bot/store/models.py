@@ -1,0 +1,69 @@
+"""Plain records the store reads and writes: deliveries and jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class DeliveryOutcome(StrEnum):
+    """What the webhook endpoint decided about a delivery."""
+
+    QUEUED = "queued"
+    IGNORED = "ignored"
+    PING = "ping"
+
+
+class JobState(StrEnum):
+    """A job's life: queued → running → done, or back to queued to retry, or dead."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook delivery as GitHub sent it, keyed by its X-GitHub-Delivery id."""
+
+    id: str
+    event: str
+    action: str | None
+    installation_id: int | None
+    repository: str | None
+    sender: str | None
+    outcome: DeliveryOutcome
+    body: bytes
+    received_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A unit of work to enqueue; a second job with the same idempotency key is dropped."""
+
+    kind: str
+    idempotency_key: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    max_attempts: int | None = None
+    delay_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job as stored; `attempts` counts claims, including the one in progress."""
+
+    id: int
+    kind: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    state: JobState
+    attempts: int
+    max_attempts: int
+    run_at: float
+    lease_owner: str | None
+    lease_expires_at: float | None
+    last_error: str | None
+    created_at: float
+    finished_at: float | None

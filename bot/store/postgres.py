@@ -1,0 +1,97 @@
+"""The scale-out store: PostgreSQL, shared by any number of web and worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from bot.errors import StoreError
+from bot.store.base import Clock, Row, Store, Transaction
+
+T = TypeVar("T")
+
+# Any number of processes may start at once; one of them applies the migrations.
+_MIGRATION_LOCK_ID = 0x7472696164  # "triad"
+
+
+class _PostgresTransaction:
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._connection.execute(_placeholders(sql), params).rowcount
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        return self._connection.execute(_placeholders(sql), params).fetchone()  # type: ignore[no-any-return]
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._connection.execute(_placeholders(sql), params).fetchall()  # type: ignore[return-value]
+
+
+def _placeholders(sql: str) -> str:
+    """The shared SQL uses sqlite's `?`; psycopg wants `%s`."""
+    return sql.replace("?", "%s")
+
+
+class PostgresStore(Store):
+    """PostgreSQL through a psycopg connection pool; workers claim with FOR UPDATE SKIP LOCKED."""
+
+    dialect = "postgresql"
+    lock_clause = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, url: str, clock: Clock = time.time, pool_size: int = 8) -> None:
+        super().__init__(clock)
+        self.url = url
+        self._pool_size = pool_size
+        self._pool: ConnectionPool[Any] | None = None
+
+    async def open(self) -> None:
+        pool: ConnectionPool[Any] = ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self._pool_size,
+            kwargs={"row_factory": dict_row, "autocommit": False},
+            open=False,
+        )
+        try:
+            await asyncio.to_thread(pool.open, wait=True, timeout=10.0)
+        except Exception as exc:
+            raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
+        self._pool = pool
+        await self.run(self._migrate)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await asyncio.to_thread(self._pool.close)
+            self._pool = None
+
+    async def run(self, operation: Callable[[Transaction], T]) -> T:
+        return await asyncio.to_thread(self._in_transaction, operation)
+
+    def _in_transaction(self, operation: Callable[[Transaction], T]) -> T:
+        if self._pool is None:
+            raise StoreError("the PostgreSQL store is not open")
+        with self._pool.connection() as connection, connection.transaction():
+            return operation(_PostgresTransaction(connection))
+
+    def _migrate(self, tx: Transaction) -> None:
+        tx.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK_ID,))
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+            " name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
+        )
+        applied = {row["version"] for row in tx.fetchall("SELECT version FROM schema_migrations")}
+        for version, name, sql in self.migrations():
+            if version in applied:
+                continue
+            tx.execute(sql)
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (version, name, self.clock()),
+            )

@@ -1,0 +1,126 @@
+"""The embedded store: one SQLite file in WAL mode, driven from one dedicated thread."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.errors import StoreError
+from bot.store.base import Clock, Row, Store, Transaction
+
+T = TypeVar("T")
+
+
+class _SqliteTransaction:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._connection.execute(sql, params).rowcount
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        cursor = self._connection.execute(sql, params)
+        row = cursor.fetchone()
+        cursor.fetchall()  # finish the statement so a RETURNING write is complete
+        return row  # type: ignore[no-any-return]
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._connection.execute(sql, params).fetchall()
+
+
+class SqliteStore(Store):
+    """SQLite with WAL and synchronous=FULL: a delivery is on disk before the webhook answers.
+
+    All statements run on one thread with one connection, so a process never contends with
+    itself; other processes (a `triad worker` beside `triad serve`) wait on the busy timeout.
+    """
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path, clock: Clock = time.time) -> None:
+        super().__init__(clock)
+        self.path = str(path)
+        self._executor: ThreadPoolExecutor | None = None
+        self._connection: sqlite3.Connection | None = None
+
+    async def open(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triad-sqlite")
+        await self._submit(self._connect)
+        await self._submit(self._migrate)
+
+    async def close(self) -> None:
+        if self._executor is None:
+            return
+        if self._connection is not None:
+            await self._submit(self._connection.close)
+            self._connection = None
+        self._executor.shutdown(wait=True)
+        self._executor = None
+
+    async def run(self, operation: Callable[[Transaction], T]) -> T:
+        return await self._submit(lambda: self._in_transaction(operation))
+
+    async def _submit(self, function: Callable[[], T]) -> T:
+        if self._executor is None:
+            raise StoreError("the SQLite store is not open")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, function)
+
+    def _connect(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")
+            connection.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the SQLite database {self.path}: {exc}") from exc
+        self._connection = connection
+
+    def _in_transaction(self, operation: Callable[[Transaction], T]) -> T:
+        connection = self._connection
+        if connection is None:
+            raise StoreError("the SQLite store is not open")
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            result = operation(_SqliteTransaction(connection))
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+        return result
+
+    def _migrate(self) -> None:
+        def operation(tx: Transaction) -> None:
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+            )
+            applied = {
+                row["version"] for row in tx.fetchall("SELECT version FROM schema_migrations")
+            }
+            for version, name, sql in self.migrations():
+                if version in applied:
+                    continue
+                for statement in _statements(sql):
+                    tx.execute(statement)
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, self.clock()),
+                )
+
+        self._in_transaction(operation)
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration file into statements (migrations hold no semicolons in literals)."""
+    return [part.strip() for part in sql.split(";") if part.strip()]

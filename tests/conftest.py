@@ -1,0 +1,79 @@
+"""Shared fixtures: a store on each backend (PostgreSQL only when TRIAD_TEST_DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bot.store import Store, open_store
+
+FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "github-webhooks"
+POSTGRES_SKIP = (
+    "PostgreSQL tests need TRIAD_TEST_DATABASE_URL, e.g. "
+    "TRIAD_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test make test"
+)
+
+
+class FakeClock:
+    """A clock tests move by hand, so lease expiry and backoff need no sleeping."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test session, dropped afterwards."""
+    base = os.environ.get("TRIAD_TEST_DATABASE_URL")
+    if not base:
+        pytest.skip(POSTGRES_SKIP)
+    name = f"triad_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = base.rsplit("/", 1)[0] + "/" + name
+    yield url
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _truncate_postgres(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as connection:
+        tables = connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename <> 'schema_migrations'"
+        ).fetchall()
+        if tables:
+            names = ", ".join(f'"{row[0]}"' for row in tables)
+            connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL for each backend; the PostgreSQL one starts empty."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'triad.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+async def store(store_url: str, clock: FakeClock) -> AsyncIterator[Store]:
+    async with open_store(store_url, clock=clock) as opened:
+        yield opened

@@ -1,0 +1,158 @@
+"""The job queue's semantics, run identically on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.store import Delivery, DeliveryOutcome, JobState, NewJob, Store, open_store
+from tests.conftest import FakeClock
+
+
+def _delivery(delivery_id: str = "d-1") -> Delivery:
+    return Delivery(
+        id=delivery_id,
+        event="issues",
+        action="labeled",
+        installation_id=7,
+        repository="octo/repo",
+        sender="alice",
+        outcome=DeliveryOutcome.QUEUED,
+        body=b'{"action": "labeled"}',
+    )
+
+
+async def test_delivery_and_job_are_stored_together_once(store: Store) -> None:
+    job = NewJob(kind="delivery", idempotency_key="delivery:d-1", payload={"delivery_id": "d-1"})
+    assert await store.record_delivery(_delivery(), job) is True
+    assert await store.record_delivery(_delivery(), job) is False
+    stored = await store.get_delivery("d-1")
+    assert stored is not None and stored.body == b'{"action": "labeled"}'
+    assert stored.outcome is DeliveryOutcome.QUEUED
+    jobs = await store.list_jobs()
+    assert [(j.kind, j.payload) for j in jobs] == [("delivery", {"delivery_id": "d-1"})]
+
+
+async def test_concurrent_copies_of_one_delivery_store_one_job(store: Store) -> None:
+    job = NewJob(kind="delivery", idempotency_key="delivery:d-1")
+    results = await asyncio.gather(*(store.record_delivery(_delivery(), job) for _ in range(20)))
+    assert sorted(results) == [False] * 19 + [True]
+    assert len(await store.list_jobs()) == 1
+
+
+async def test_idempotency_key_drops_a_second_enqueue(store: Store) -> None:
+    first = await store.enqueue(NewJob(kind="design", idempotency_key="design:1"))
+    second = await store.enqueue(NewJob(kind="design", idempotency_key="design:1"))
+    assert first is not None and second is None
+    assert len(await store.list_jobs()) == 1
+
+
+async def test_claim_leases_a_job_to_one_worker(store: Store) -> None:
+    job_id = await store.enqueue(NewJob(kind="k", idempotency_key="k:1", payload={"n": 1}))
+    claimed = await store.claim("w1", lease_seconds=30)
+    assert claimed is not None and claimed.id == job_id
+    assert claimed.state is JobState.RUNNING and claimed.attempts == 1
+    assert claimed.lease_owner == "w1" and claimed.payload == {"n": 1}
+    assert await store.claim("w2", lease_seconds=30) is None
+    assert await store.complete(job_id, "w1") is True
+    done = await store.get_job(job_id)
+    assert done is not None and done.state is JobState.DONE and done.finished_at is not None
+
+
+async def test_concurrent_claims_never_share_a_job(store: Store) -> None:
+    for n in range(10):
+        await store.enqueue(NewJob(kind="k", idempotency_key=f"k:{n}"))
+    claims = await asyncio.gather(*(store.claim(f"w{n}", 30) for n in range(15)))
+    ids = [job.id for job in claims if job is not None]
+    assert len(ids) == 10 and len(set(ids)) == 10
+
+
+async def test_claim_filters_by_kind(store: Store) -> None:
+    await store.enqueue(NewJob(kind="a", idempotency_key="a:1"))
+    await store.enqueue(NewJob(kind="b", idempotency_key="b:1"))
+    claimed = await store.claim("w", 30, kinds=["b"])
+    assert claimed is not None and claimed.kind == "b"
+
+
+async def test_an_expired_lease_lets_another_worker_run_the_job(
+    store: Store, clock: FakeClock
+) -> None:
+    job_id = await store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    assert await store.claim("dies", lease_seconds=10) is not None
+    clock.advance(5)
+    assert await store.claim("w2", lease_seconds=10) is None
+    clock.advance(6)
+    again = await store.claim("w2", lease_seconds=10)
+    assert again is not None and again.id == job_id and again.attempts == 2
+    # the worker that lost its lease can no longer finish or fail the job
+    assert await store.complete(job_id, "dies") is False
+    assert await store.fail(job_id, "dies", "late", retry_in=1) is None
+    assert await store.extend_lease(job_id, "dies", 10) is False
+    assert await store.extend_lease(job_id, "w2", 10) is True
+
+
+async def test_failure_retries_after_backoff_then_dead_letters(
+    store: Store, clock: FakeClock
+) -> None:
+    job_id = await store.enqueue(NewJob(kind="k", idempotency_key="k:1", max_attempts=2))
+    assert job_id is not None
+    await store.claim("w", 30)
+    assert await store.fail(job_id, "w", "boom 1", retry_in=60) is JobState.QUEUED
+    assert await store.claim("w", 30) is None, "not due before its backoff"
+    assert await store.queue_depth() == 0
+    clock.advance(61)
+    assert await store.queue_depth() == 1
+    second = await store.claim("w", 30)
+    assert second is not None and second.attempts == 2
+    assert await store.fail(job_id, "w", "boom 2", retry_in=60) is JobState.DEAD
+    dead = await store.get_job(job_id)
+    assert dead is not None and dead.state is JobState.DEAD and dead.last_error == "boom 2"
+    clock.advance(3600)
+    assert await store.claim("w", 30) is None
+
+
+async def test_a_permanent_failure_dead_letters_at_once(store: Store) -> None:
+    job_id = await store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    assert job_id is not None
+    await store.claim("w", 30)
+    assert await store.fail(job_id, "w", "bad payload", retry_in=None) is JobState.DEAD
+
+
+async def test_a_lease_that_expires_on_the_last_attempt_dead_letters(
+    store: Store, clock: FakeClock
+) -> None:
+    job_id = await store.enqueue(NewJob(kind="k", idempotency_key="k:1", max_attempts=1))
+    await store.claim("crashes", 10)
+    clock.advance(11)
+    assert await store.claim("w2", 10) is None
+    dead = await store.get_job(job_id or 0)
+    assert dead is not None and dead.state is JobState.DEAD
+    assert dead.last_error is not None and "crashes" in dead.last_error
+
+
+async def test_release_returns_the_job_without_spending_an_attempt(store: Store) -> None:
+    job_id = await store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    await store.claim("draining", 30)
+    assert await store.release(job_id or 0, "draining") is True
+    again = await store.claim("w2", 30)
+    assert again is not None and again.attempts == 1
+
+
+async def test_counts_and_depth(store: Store) -> None:
+    for n in range(3):
+        await store.enqueue(NewJob(kind="k", idempotency_key=f"k:{n}"))
+    await store.enqueue(NewJob(kind="k", idempotency_key="later", delay_seconds=600))
+    await store.claim("w", 30)
+    counts = await store.job_counts()
+    assert counts[JobState.QUEUED] == 3 and counts[JobState.RUNNING] == 1
+    assert await store.queue_depth() == 2
+
+
+async def test_migrations_are_recorded_and_applied_once(store_url: str, clock: FakeClock) -> None:
+    async with open_store(store_url, clock=clock) as first:
+        await first.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    async with open_store(store_url, clock=clock) as second:
+        versions = await second.run(
+            lambda tx: tx.fetchall("SELECT version FROM schema_migrations ORDER BY version")
+        )
+        assert [row["version"] for row in versions] == [v for v, _, _ in second.migrations()]
+        assert len(await second.list_jobs()) == 1
