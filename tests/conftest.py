@@ -1,4 +1,4 @@
-"""Shared fixtures: a store on each backend (PostgreSQL only when TRIAD_TEST_DATABASE_URL is set)."""
+"""Shared fixtures: a store on each backend (PostgreSQL when TRIAD_TEST_DATABASE_URL is set)."""
 
 from __future__ import annotations
 
