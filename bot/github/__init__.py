@@ -1,0 +1,1 @@
+"""What the bot reads and writes on GitHub: clients, operations and webhook event models."""

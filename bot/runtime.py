@@ -1,0 +1,80 @@
+"""Run Triad's processes: the web app with in-process workers (`serve`) and workers alone."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import uvicorn
+
+from bot.jobs import default_handlers
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.store import Store, open_store
+from bot.web.app import create_app
+from bot.web.context import AppContext
+from bot.worker import WorkerPool
+
+log = logging.getLogger(__name__)
+
+
+def build_pool(settings: Settings, store: Store, metrics: Metrics, concurrency: int) -> WorkerPool:
+    return WorkerPool(
+        store,
+        default_handlers(),
+        metrics,
+        concurrency=concurrency,
+        lease_seconds=settings.job_lease_seconds,
+        drain_seconds=settings.drain_seconds,
+    )
+
+
+async def serve(settings: Settings, host: str, port: int, concurrency: int) -> None:
+    """The web app and `concurrency` workers in one process; SIGTERM drains both."""
+    assert settings.webhook_secret is not None
+    async with open_store(settings.database_url) as store:
+        metrics = Metrics()
+        pool = build_pool(settings, store, metrics, concurrency)
+        context = AppContext(
+            store=store,
+            metrics=metrics,
+            webhook_secret=settings.webhook_secret.get_secret_value(),
+            job_queued=pool.notify,
+        )
+        config = uvicorn.Config(
+            create_app(context),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=int(settings.drain_seconds),
+        )
+        server = uvicorn.Server(config)
+        if concurrency:
+            pool.start()
+        try:
+            await server.serve()
+        finally:
+            await pool.stop()
+
+
+async def work(settings: Settings, concurrency: int, metrics_port: int | None) -> None:
+    """Workers alone, sharing the store with any number of web processes; SIGTERM drains."""
+    async with open_store(settings.database_url) as store:
+        metrics = Metrics()
+        if metrics_port is not None:
+            from prometheus_client import start_http_server
+
+            start_http_server(metrics_port, registry=metrics.registry)
+        pool = build_pool(settings, store, metrics, concurrency)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        pool.start()
+        await stop.wait()
+        log.info("stopping: draining running jobs", extra={"seconds": settings.drain_seconds})
+        await pool.stop()

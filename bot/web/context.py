@@ -1,0 +1,30 @@
+"""What the web layer needs from the process around it, and the FastAPI dependencies for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from bot.metrics import Metrics
+from bot.store import Store
+
+
+@dataclass
+class AppContext:
+    """The process's shared parts; `job_queued` wakes in-process workers after an enqueue."""
+
+    store: Store
+    metrics: Metrics
+    webhook_secret: str
+    job_queued: Callable[[], None] = field(default=lambda: None)
+
+
+def _context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+Context = Annotated[AppContext, Depends(_context)]

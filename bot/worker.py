@@ -1,0 +1,160 @@
+"""The worker pool: claims jobs, keeps their leases alive, retries with backoff, drains on stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Mapping
+
+from bot.jobs import Handler, JobContext, PermanentJobError
+from bot.metrics import Metrics
+from bot.store import Job, JobState, Store
+
+log = logging.getLogger(__name__)
+
+
+def retry_delay(attempt: int, base: float = 2.0, cap: float = 600.0) -> float:
+    """Exponential backoff with full jitter: uniform in [base, min(cap, base * 2**attempt)]."""
+    ceiling = min(cap, base * 2 ** max(attempt, 0))
+    return random.uniform(min(base, ceiling), ceiling)
+
+
+class WorkerPool:
+    """`concurrency` loops in one process, each running one job at a time.
+
+    A job's lease is renewed every third of its length while it runs; if the renewal fails
+    (another worker took the job after this one stalled), the handler is cancelled.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        handlers: Mapping[str, Handler],
+        metrics: Metrics,
+        *,
+        concurrency: int = 4,
+        lease_seconds: float = 300.0,
+        poll_seconds: float = 1.0,
+        drain_seconds: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.handlers = dict(handlers)
+        self.metrics = metrics
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.drain_seconds = drain_seconds
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._loops: list[asyncio.Task[None]] = []
+        self._running: dict[int, asyncio.Task[None]] = {}
+
+    def notify(self) -> None:
+        """A job was queued: wake an idle loop now rather than at its next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        context = JobContext(store=self.store)
+        self._loops = [
+            asyncio.create_task(self._loop(n, context), name=f"triad-worker-{n}")
+            for n in range(self.concurrency)
+        ]
+        log.info(
+            "worker pool started",
+            extra={"worker": self.worker_id, "concurrency": self.concurrency},
+        )
+
+    async def stop(self) -> None:
+        """Stop claiming; let running jobs finish for `drain_seconds`, then release the rest."""
+        self._stopping.set()
+        self._wake.set()
+        if not self._loops:
+            return
+        _, pending = await asyncio.wait(self._loops, timeout=self.drain_seconds)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops = []
+        log.info("worker pool stopped", extra={"worker": self.worker_id})
+
+    async def run_until_idle(self, timeout: float = 30.0) -> None:
+        """For tests and the demo: wait until no job is due or running."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            counts = await self.store.job_counts()
+            if counts[JobState.RUNNING] == 0 and await self.store.queue_depth() == 0:
+                return
+            await asyncio.sleep(0.02)
+        raise TimeoutError("jobs still running or due after the timeout")
+
+    async def _loop(self, index: int, context: JobContext) -> None:
+        worker_id = f"{self.worker_id}/{index}"
+        while not self._stopping.is_set():
+            try:
+                job = await self.store.claim(worker_id, self.lease_seconds, list(self.handlers))
+            except Exception:
+                log.exception("claiming a job failed; retrying", extra={"worker": worker_id})
+                job = None
+            if job is None:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                continue
+            await self._run(job, worker_id, context)
+
+    async def _run(self, job: Job, worker_id: str, context: JobContext) -> None:
+        self.metrics.job_wait.labels(kind=job.kind).observe(
+            max(0.0, self.store.clock() - job.run_at)
+        )
+        started = time.monotonic()
+        handler_task = asyncio.create_task(self.handlers[job.kind](job, context))
+        keeper = asyncio.create_task(self._keep_lease(job, worker_id, handler_task))
+        outcome = "done"
+        try:
+            await asyncio.shield(handler_task)
+            await self.store.complete(job.id, worker_id)
+        except asyncio.CancelledError:
+            if handler_task.cancelled() and not self._stopping.is_set():
+                outcome = "lease_lost"
+                log.warning("lease lost; job abandoned", extra=_job_fields(job))
+            else:
+                # draining: give the job back so another worker runs it
+                handler_task.cancel()
+                with contextlib.suppress(BaseException):
+                    await handler_task
+                await self.store.release(job.id, worker_id)
+                outcome = "released"
+                log.info("job released on shutdown", extra=_job_fields(job))
+                raise
+        except PermanentJobError as exc:
+            outcome = "dead"
+            await self.store.fail(job.id, worker_id, str(exc), retry_in=None)
+            log.error("job failed permanently", extra={**_job_fields(job), "error": str(exc)})
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            state = await self.store.fail(job.id, worker_id, error, retry_delay(job.attempts))
+            outcome = "dead" if state is JobState.DEAD else "retry"
+            log.exception("job failed", extra={**_job_fields(job), "next": outcome})
+        finally:
+            keeper.cancel()
+            self.metrics.job_duration.labels(kind=job.kind, outcome=outcome).observe(
+                time.monotonic() - started
+            )
+
+    async def _keep_lease(self, job: Job, worker_id: str, handler: asyncio.Task[None]) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            if not await self.store.extend_lease(job.id, worker_id, self.lease_seconds):
+                handler.cancel()
+                return
+
+
+def _job_fields(job: Job) -> dict[str, object]:
+    return {"job": job.id, "kind": job.kind, "attempt": job.attempts}

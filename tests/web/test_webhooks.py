@@ -1,0 +1,213 @@
+"""POST /api/github/webhooks: verification, limits, dedup, routing and real GitHub payloads."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.settings import MAX_WEBHOOK_BYTES
+from bot.store import DeliveryOutcome, Store
+from tests.conftest import FIXTURES
+from tests.web.conftest import WebhookClient, labeled_issue
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_a_handled_delivery_is_stored_with_one_job_before_202(
+    webhooks: WebhookClient, store: Store
+) -> None:
+    answer = await webhooks.send("issues", labeled_issue(), delivery="d-1")
+    assert answer.status_code == 202
+    assert answer.json() == {"status": "queued", "delivery": "d-1"}
+    delivery = await store.get_delivery("d-1")
+    assert delivery is not None
+    assert (delivery.event, delivery.action, delivery.installation_id) == ("issues", "labeled", 42)
+    assert (delivery.repository, delivery.sender) == ("octo/repo", "alice")
+    assert json.loads(delivery.body) == labeled_issue()
+    jobs = await store.list_jobs()
+    assert [(job.kind, job.payload) for job in jobs] == [("delivery", {"delivery_id": "d-1"})]
+    assert webhooks.wakeups == 1
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [None, "", "sha256=" + "0" * 64, "sha1=deadbeef", "sha256=zz", "sha256=é".encode()],
+)
+async def test_a_missing_or_wrong_signature_is_401_and_stores_nothing(
+    webhooks: WebhookClient, store: Store, signature: str | bytes | None
+) -> None:
+    body = json.dumps(labeled_issue()).encode()
+    headers: dict[str, str | bytes] = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "d-1"}
+    if signature is not None:
+        headers["X-Hub-Signature-256"] = signature
+    answer = await webhooks.http.post("/api/github/webhooks", content=body, headers=headers)
+    assert answer.status_code == 401
+    assert await store.count_deliveries() == 0 and await store.list_jobs() == []
+
+
+async def test_a_body_signed_with_another_secret_is_401(
+    webhooks: WebhookClient, store: Store
+) -> None:
+    answer = await webhooks.send("issues", labeled_issue(), secret="not the secret")
+    assert answer.status_code == 401
+    assert await store.count_deliveries() == 0
+
+
+async def test_the_legacy_sha1_header_alone_is_not_enough(webhooks: WebhookClient) -> None:
+    body = json.dumps(labeled_issue()).encode()
+    headers = {
+        "X-GitHub-Event": "issues",
+        "X-GitHub-Delivery": "d-1",
+        "X-Hub-Signature": "sha1=0123456789abcdef0123456789abcdef01234567",
+    }
+    answer = await webhooks.http.post("/api/github/webhooks", content=body, headers=headers)
+    assert answer.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [("X-GitHub-Event", ""), ("X-GitHub-Delivery", ""), ("X-GitHub-Delivery", "a b/../c")],
+)
+async def test_missing_or_malformed_event_headers_are_400(
+    webhooks: WebhookClient, store: Store, header: str, value: str
+) -> None:
+    answer = await webhooks.send("issues", labeled_issue(), headers={header: value})
+    assert answer.status_code == 400
+    assert header in answer.json()["message"]
+    assert await store.count_deliveries() == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"not json", b"[1, 2]", b'"text"', b"\xff\xfe\x00", b"[" * 100_000 + b"]" * 100_000],
+)
+async def test_a_body_that_is_not_a_json_object_is_400(
+    webhooks: WebhookClient, store: Store, body: bytes
+) -> None:
+    answer = await webhooks.send("issues", body)
+    assert answer.status_code == 400
+    assert await store.count_deliveries() == 0
+
+
+async def test_a_handled_event_missing_a_needed_field_is_400_naming_it(
+    webhooks: WebhookClient, store: Store
+) -> None:
+    payload = labeled_issue()
+    del payload["issue"]["number"]
+    answer = await webhooks.send("issues", payload)
+    assert answer.status_code == 400
+    assert "issue.number" in answer.json()["message"]
+    assert await store.count_deliveries() == 0
+
+
+async def test_a_declared_oversize_body_is_413_before_reading_it(
+    webhooks: WebhookClient, store: Store
+) -> None:
+    chunks_read = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal chunks_read
+        for _ in range(30):
+            chunks_read += 1
+            yield b" " * (1024 * 1024)
+
+    headers = {
+        "X-GitHub-Event": "issues",
+        "X-GitHub-Delivery": "d-big",
+        "X-Hub-Signature-256": "sha256=" + "0" * 64,
+        "Content-Length": str(MAX_WEBHOOK_BYTES + 1),
+    }
+    answer = await webhooks.http.post("/api/github/webhooks", content=body(), headers=headers)
+    assert answer.status_code == 413
+    assert chunks_read <= 1
+    assert await store.count_deliveries() == 0
+
+
+async def test_a_streamed_oversize_body_is_413_as_soon_as_it_passes_the_limit(
+    webhooks: WebhookClient,
+) -> None:
+    chunks_read = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal chunks_read
+        for _ in range(100):
+            chunks_read += 1
+            yield b" " * (1024 * 1024)
+
+    headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "d-big"}
+    answer = await webhooks.http.post("/api/github/webhooks", content=body(), headers=headers)
+    assert answer.status_code == 413
+    assert chunks_read <= 27, "the endpoint kept reading past 25 MB"
+
+
+async def test_a_redelivery_is_200_and_queues_nothing_more(
+    webhooks: WebhookClient, store: Store
+) -> None:
+    first = await webhooks.send("issues", labeled_issue(), delivery="d-1")
+    again = await webhooks.send("issues", labeled_issue(), delivery="d-1")
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json() == {"status": "duplicate", "delivery": "d-1"}
+    assert len(await store.list_jobs()) == 1 and await store.count_deliveries() == 1
+
+
+async def test_concurrent_copies_of_a_delivery_make_one_job(
+    webhooks: WebhookClient, store: Store
+) -> None:
+    answers = await asyncio.gather(
+        *(webhooks.send("issues", labeled_issue(), delivery="d-1") for _ in range(12))
+    )
+    assert sorted(answer.status_code for answer in answers) == [200] * 11 + [202]
+    assert len(await store.list_jobs()) == 1
+
+
+async def test_ping_is_200_and_queues_nothing(webhooks: WebhookClient, store: Store) -> None:
+    answer = await webhooks.send("ping", {"zen": "Keep it logically awesome.", "hook_id": 1})
+    assert answer.status_code == 200 and answer.json()["status"] == "pong"
+    assert await store.list_jobs() == []
+
+
+@pytest.mark.parametrize(
+    ("event", "payload"),
+    [
+        ("star", {"action": "created", "sender": {"login": "bob", "id": 2}}),
+        ("issues", {**labeled_issue(), "action": "pinned"}),
+        ("issues", labeled_issue(installation=False)),
+    ],
+)
+async def test_unhandled_events_are_202_recorded_as_ignored_without_a_job(
+    webhooks: WebhookClient, store: Store, event: str, payload: dict[str, object]
+) -> None:
+    answer = await webhooks.send(event, payload, delivery="d-x")
+    assert answer.status_code == 202 and answer.json()["status"] == "ignored"
+    assert answer.json()["reason"]
+    delivery = await store.get_delivery("d-x")
+    assert delivery is not None and delivery.outcome is DeliveryOutcome.IGNORED
+    assert await store.list_jobs() == []
+    assert webhooks.wakeups == 0
+
+
+async def test_every_real_github_delivery_is_accepted(
+    webhooks: WebhookClient, store: Store
+) -> None:
+    if not FIXTURES.is_dir():
+        pytest.skip(f"no shared fixtures at {FIXTURES}: run from a checkout beside ../shared")
+    files = sorted(FIXTURES.glob("*.json"))
+    assert files
+    for n, path in enumerate(files):
+        event = path.name.split(".")[0]
+        answer = await webhooks.send(event, path.read_bytes(), delivery=f"fixture-{n}")
+        assert answer.status_code in (200, 202), f"{path.name}: {answer.text}"
+    assert await store.count_deliveries() == len(files)
+    queued = {job.payload["delivery_id"] for job in await store.list_jobs()}
+    # handled event and action, from an App installation (the others are ignored, with a reason)
+    expected = {
+        "installation.created.json",
+        "issue_comment.created.with-installation.json",
+        "pull_request.labeled.json",
+        "pull_request.synchronize.json",
+        "pull_request_review.submitted.json",
+    }
+    assert queued == {f"fixture-{n}" for n, path in enumerate(files) if path.name in expected}
