@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import secrets
 import socket
 import uuid
@@ -51,7 +52,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _demo(settings: Settings, port: int, wait: bool) -> int:
     assert settings.webhook_secret is not None
-    server = asyncio.create_task(serve(settings, "127.0.0.1", port, concurrency=2))
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(settings, "127.0.0.1", port, concurrency=2, stop=stop))
     url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=url, timeout=5) as client:
         await _until_healthy(client, server)
@@ -64,12 +66,11 @@ async def _demo(settings: Settings, port: int, wait: bool) -> int:
         "Waiting for: the GitHub simulator, the scripted models and the architect, developer and "
         "reviewer stages, which this command will play end to end once they land.\n"
         f"Meanwhile it accepts GitHub webhooks at {url}/api/github/webhooks "
-        "(secret from TRIAD_WEBHOOK_SECRET, or the generated one). Ctrl-C stops."
+        f"(secret: {_shown_secret(settings)}). Ctrl-C stops."
     )
-    if wait:
-        await server
-    else:
-        server.cancel()
+    if not wait:
+        stop.set()
+    await server
     return 0
 
 
@@ -105,6 +106,14 @@ async def _send_labeled_issue(client: httpx.AsyncClient, secret: str) -> httpx.R
         "Content-Type": "application/json",
     }
     return await client.post("/api/github/webhooks", content=body, headers=headers)
+
+
+def _shown_secret(settings: Settings) -> str:
+    """The generated secret is a throwaway and may be shown; a configured one never is."""
+    if "TRIAD_WEBHOOK_SECRET" in os.environ:
+        return "TRIAD_WEBHOOK_SECRET"
+    assert settings.webhook_secret is not None
+    return settings.webhook_secret.get_secret_value()
 
 
 def _secret(value: str) -> object:

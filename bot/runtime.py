@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -31,8 +32,14 @@ def build_pool(settings: Settings, store: Store, metrics: Metrics, concurrency: 
     )
 
 
-async def serve(settings: Settings, host: str, port: int, concurrency: int) -> None:
-    """The web app and `concurrency` workers in one process; SIGTERM drains both."""
+async def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    concurrency: int,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """The web app and `concurrency` workers in one process; SIGTERM (or `stop`) drains both."""
     assert settings.webhook_secret is not None
     async with open_store(settings.database_url) as store:
         metrics = Metrics()
@@ -51,13 +58,39 @@ async def serve(settings: Settings, host: str, port: int, concurrency: int) -> N
             access_log=False,
             timeout_graceful_shutdown=int(settings.drain_seconds),
         )
-        server = uvicorn.Server(config)
+        server = _Server(config)
+        stop = stop or asyncio.Event()
+        _stop_on_signals(stop)
         if concurrency:
             pool.start()
+        watcher = asyncio.create_task(_exit_when_set(server, stop))
         try:
             await server.serve()
         finally:
+            watcher.cancel()
+            log.info("stopping: draining running jobs", extra={"seconds": settings.drain_seconds})
             await pool.stop()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after its own shutdown, which would kill the process before
+    the workers drain; Triad handles the signals itself instead."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def _exit_when_set(server: uvicorn.Server, stop: asyncio.Event) -> None:
+    await stop.wait()
+    server.should_exit = True
 
 
 async def work(settings: Settings, concurrency: int, metrics_port: int | None) -> None:
@@ -70,10 +103,7 @@ async def work(settings: Settings, concurrency: int, metrics_port: int | None) -
             start_http_server(metrics_port, registry=metrics.registry)
         pool = build_pool(settings, store, metrics, concurrency)
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+        _stop_on_signals(stop)
         pool.start()
         await stop.wait()
         log.info("stopping: draining running jobs", extra={"seconds": settings.drain_seconds})

@@ -1,0 +1,44 @@
+"""Logs are structured and never carry a secret."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from bot.logs import REDACTED, JsonFormatter, RedactingFilter, TextFormatter
+
+
+def _logger(formatter: logging.Formatter, secrets: list[str]) -> tuple[logging.Logger, io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    handler.addFilter(RedactingFilter(secrets))
+    logger = logging.getLogger(f"test.{id(stream)}")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger, stream
+
+
+def test_json_lines_carry_the_extra_fields() -> None:
+    logger, stream = _logger(JsonFormatter(), [])
+    logger.info("delivery stored", extra={"delivery": "d-1", "event": "issues"})
+    entry = json.loads(stream.getvalue())
+    assert entry["message"] == "delivery stored" and entry["level"] == "info"
+    assert (entry["delivery"], entry["event"]) == ("d-1", "issues")
+
+
+def test_secrets_are_redacted_in_messages_arguments_and_fields() -> None:
+    logger, stream = _logger(JsonFormatter(), ["ghs_supersecrettoken", "whsec-123456"])
+    logger.info("token %s expired", "ghs_supersecrettoken", extra={"secret": "x whsec-123456 y"})
+    entry = json.loads(stream.getvalue())
+    assert entry["message"] == f"token {REDACTED} expired"
+    assert entry["secret"] == f"x {REDACTED} y"
+    assert "supersecret" not in stream.getvalue() and "whsec" not in stream.getvalue()
+
+
+def test_text_lines_are_readable() -> None:
+    logger, stream = _logger(TextFormatter(), [])
+    logger.warning("webhook rejected", extra={"status": 401})
+    assert "WARNING webhook rejected  status=401" in stream.getvalue()

@@ -1,0 +1,153 @@
+"""`triad` as an operator runs it: real processes, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bot.github.signature import sign
+
+SECRET = "process-test-secret"
+
+
+def _environment(tmp_path: Path) -> dict[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TRIAD_")}
+    environment.update(
+        {
+            "TRIAD_APP_ID": "99",
+            "TRIAD_PRIVATE_KEY": pem,
+            "TRIAD_WEBHOOK_SECRET": SECRET,
+            "TRIAD_DATABASE_URL": f"sqlite:///{tmp_path / 'triad.db'}",
+            "TRIAD_LOG_FORMAT": "json",
+        }
+    )
+    return environment
+
+
+def _triad(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[1]
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError("server never became healthy")
+
+
+def test_serve_ingests_runs_the_job_and_drains_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = _triad("serve", "--port", str(port), env=_environment(tmp_path))
+    try:
+        _wait_healthy(url, process)
+        body = json.dumps(
+            {
+                "action": "labeled",
+                "issue": {"number": 3, "title": "t", "user": {"login": "al", "id": 1}},
+                "label": {"name": "triad:design"},
+                "sender": {"login": "al", "id": 1},
+                "installation": {"id": 8},
+            }
+        ).encode()
+        answer = httpx.post(
+            f"{url}/api/github/webhooks",
+            content=body,
+            headers={
+                "X-GitHub-Event": "issues",
+                "X-GitHub-Delivery": str(uuid.uuid4()),
+                "X-Hub-Signature-256": sign(body, SECRET),
+            },
+        )
+        assert answer.status_code == 202
+        deadline = time.monotonic() + 10
+        with sqlite3.connect(tmp_path / "triad.db") as db:
+            while db.execute("SELECT state FROM jobs").fetchone() != ("done",):
+                assert time.monotonic() < deadline, "the in-process worker never ran the job"
+                time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    messages = [json.loads(line)["message"] for line in stderr.splitlines() if line.startswith("{")]
+    assert "delivery stored" in messages and "worker pool stopped" in messages
+    assert SECRET not in stderr
+
+
+def test_worker_alone_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    process = _triad("worker", "--concurrency", "2", env=_environment(tmp_path))
+    deadline = time.monotonic() + 20
+    while not (tmp_path / "triad.db").exists():
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "worker pool stopped" in stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "line"),
+    [
+        ("TRIAD_WEBHOOK_SECRET", "triad: error: TRIAD_WEBHOOK_SECRET is not set"),
+        ("TRIAD_APP_ID", "triad: error: TRIAD_APP_ID is not set"),
+    ],
+)
+def test_a_missing_setting_stops_serve_with_one_line(
+    tmp_path: Path, variable: str, line: str
+) -> None:
+    environment = _environment(tmp_path)
+    del environment[variable]
+    process = _triad("serve", env=environment)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert stderr.strip().splitlines() == [stderr.strip().splitlines()[0]]
+    assert stderr.startswith(line)
+
+
+def test_help_describes_every_command(tmp_path: Path) -> None:
+    process = _triad("--help", env=_environment(tmp_path))
+    stdout, _ = process.communicate(timeout=30)
+    for command in ("serve", "worker", "demo"):
+        assert command in stdout
+    for command in ("serve", "worker", "demo"):
+        process = _triad(command, "--help", env=_environment(tmp_path))
+        stdout, _ = process.communicate(timeout=30)
+        assert process.returncode == 0 and "usage: triad" in stdout

@@ -1,0 +1,108 @@
+"""Settings: read from the environment, and one clear line naming whatever is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bot.errors import ConfigError
+from bot.settings import DEFAULT_DATABASE_URL, load_settings
+
+
+def _pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "TRIAD_APP_ID",
+        "TRIAD_PRIVATE_KEY",
+        "TRIAD_PRIVATE_KEY_PATH",
+        "TRIAD_WEBHOOK_SECRET",
+        "TRIAD_DATABASE_URL",
+        "ANTHROPIC_API_KEY",
+        "OPENAI_API_KEY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_run_embedded_on_sqlite() -> None:
+    settings = load_settings()
+    assert settings.database_url == DEFAULT_DATABASE_URL == "sqlite:///triad.db"
+    assert settings.app_id is None
+
+
+def test_a_complete_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    pem = _pem()
+    monkeypatch.setenv("TRIAD_APP_ID", "1234")
+    monkeypatch.setenv("TRIAD_PRIVATE_KEY", pem)
+    monkeypatch.setenv("TRIAD_WEBHOOK_SECRET", "hunter2-secret")
+    monkeypatch.setenv("TRIAD_DATABASE_URL", "postgresql://triad@db/triad")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    settings = load_settings()
+    settings.require_github_app()
+    assert settings.app_id == 1234 and settings.database_url.startswith("postgresql://")
+    assert set(settings.secret_values()) == {pem, "hunter2-secret", "sk-ant-test"}
+    assert "hunter2" not in repr(settings) and "sk-ant" not in repr(settings)
+
+
+def test_the_private_key_can_come_from_a_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "app.pem"
+    key_file.write_text(_pem())
+    monkeypatch.setenv("TRIAD_PRIVATE_KEY_PATH", str(key_file))
+    settings = load_settings()
+    assert settings.private_key is not None
+    assert settings.private_key.get_secret_value() == key_file.read_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TRIAD_APP_ID", "twelve", "TRIAD_APP_ID is invalid"),
+        ("TRIAD_APP_ID", "-3", "TRIAD_APP_ID is invalid"),
+        (
+            "TRIAD_PRIVATE_KEY",
+            "not a key",
+            "TRIAD_PRIVATE_KEY is invalid: Value error, is not a PEM",
+        ),
+        ("TRIAD_PRIVATE_KEY_PATH", "/nowhere/app.pem", "cannot read /nowhere/app.pem"),
+        ("TRIAD_DATABASE_URL", "mysql://x", "TRIAD_DATABASE_URL is invalid"),
+        ("TRIAD_LOG_FORMAT", "xml", "TRIAD_LOG_FORMAT is invalid"),
+    ],
+)
+def test_a_malformed_setting_fails_with_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_settings()
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("present", "missing"),
+    [
+        ({}, "TRIAD_APP_ID"),
+        ({"TRIAD_APP_ID": "1"}, "TRIAD_PRIVATE_KEY"),
+        ({"TRIAD_APP_ID": "1", "TRIAD_PRIVATE_KEY": "PEM"}, "TRIAD_WEBHOOK_SECRET"),
+    ],
+)
+def test_a_server_without_app_credentials_names_the_missing_one(
+    monkeypatch: pytest.MonkeyPatch, present: dict[str, str], missing: str
+) -> None:
+    for name, value in present.items():
+        monkeypatch.setenv(name, _pem() if value == "PEM" else value)
+    settings = load_settings()
+    with pytest.raises(ConfigError, match=f"^{missing} is not set"):
+        settings.require_github_app()

@@ -1,0 +1,192 @@
+"""The worker pool over a real store: run, retry with backoff, dead letters, leases, drain."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.jobs import JobContext, PermanentJobError, default_handlers
+from bot.metrics import Metrics
+from bot.store import Delivery, DeliveryOutcome, Job, JobState, NewJob, Store, open_store
+from bot.worker import WorkerPool, retry_delay
+
+
+@pytest.fixture
+async def live_store(store_url: str) -> AsyncIterator[Store]:
+    """A store on the wall clock, as workers use it."""
+    async with open_store(store_url) as opened:
+        yield opened
+
+
+def _pool(store: Store, handlers: dict[str, Any], **options: Any) -> WorkerPool:
+    settings: dict[str, Any] = {"concurrency": 2, "lease_seconds": 30, "poll_seconds": 0.05}
+    settings.update(options)
+    return WorkerPool(store, handlers, Metrics(), **settings)
+
+
+async def _wait_for(store: Store, job_id: int, state: JobState, timeout: float = 10) -> Job:
+    async with asyncio.timeout(timeout):
+        while True:
+            job = await store.get_job(job_id)
+            if job is not None and job.state is state:
+                return job
+            await asyncio.sleep(0.01)
+
+
+async def test_a_queued_job_runs_once_and_is_done(live_store: Store) -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def record(job: Job, context: JobContext) -> None:
+        seen.append(job.payload)
+
+    pool = _pool(live_store, {"k": record})
+    pool.start()
+    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1", payload={"n": 1}))
+    pool.notify()
+    await _wait_for(live_store, job_id or 0, JobState.DONE)
+    await pool.stop()
+    assert seen == [{"n": 1}]
+
+
+async def test_a_failing_job_is_retried_later_with_its_error_kept(live_store: Store) -> None:
+    async def boom(job: Job, context: JobContext) -> None:
+        raise RuntimeError("GitHub answered 502")
+
+    pool = _pool(live_store, {"k": boom})
+    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    pool.start()
+    job = await _wait_for(live_store, job_id or 0, JobState.QUEUED)
+    while job.attempts == 0:
+        job = await _wait_for(live_store, job_id or 0, JobState.QUEUED)
+    await pool.stop()
+    assert job.attempts == 1
+    assert job.last_error == "RuntimeError: GitHub answered 502"
+    assert job.run_at >= live_store.clock() + 0.5, "retried only after a backoff"
+
+
+async def test_the_last_failed_attempt_dead_letters(live_store: Store) -> None:
+    async def boom(job: Job, context: JobContext) -> None:
+        raise RuntimeError("still broken")
+
+    pool = _pool(live_store, {"k": boom})
+    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1", max_attempts=1))
+    pool.start()
+    job = await _wait_for(live_store, job_id or 0, JobState.DEAD)
+    await pool.stop()
+    assert job.last_error == "RuntimeError: still broken"
+
+
+async def test_a_permanent_error_dead_letters_at_once(live_store: Store) -> None:
+    async def bad(job: Job, context: JobContext) -> None:
+        raise PermanentJobError("payload names no repository")
+
+    pool = _pool(live_store, {"k": bad})
+    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    pool.start()
+    job = await _wait_for(live_store, job_id or 0, JobState.DEAD)
+    await pool.stop()
+    assert (job.attempts, job.last_error) == (1, "payload names no repository")
+
+
+async def test_stop_lets_a_short_job_finish(live_store: Store) -> None:
+    started = asyncio.Event()
+
+    async def short(job: Job, context: JobContext) -> None:
+        started.set()
+        await asyncio.sleep(0.2)
+
+    pool = _pool(live_store, {"k": short}, drain_seconds=5)
+    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    pool.start()
+    await started.wait()
+    await pool.stop()
+    job = await live_store.get_job(job_id or 0)
+    assert job is not None and job.state is JobState.DONE
+
+
+async def test_stop_releases_a_job_that_outlives_the_drain(live_store: Store) -> None:
+    started = asyncio.Event()
+    cancelled = asyncio.Event()
+
+    async def long(job: Job, context: JobContext) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    pool = _pool(live_store, {"k": long}, drain_seconds=0.2)
+    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    pool.start()
+    await started.wait()
+    await pool.stop()
+    assert cancelled.is_set()
+    job = await live_store.get_job(job_id or 0)
+    assert job is not None
+    assert (job.state, job.attempts, job.lease_owner) == (JobState.QUEUED, 0, None)
+
+
+async def test_a_lost_lease_cancels_the_handler(live_store: Store) -> None:
+    cancelled = asyncio.Event()
+
+    async def long(job: Job, context: JobContext) -> None:
+        await live_store.run(
+            lambda tx: tx.execute("UPDATE jobs SET lease_owner = 'thief' WHERE id = ?", (job.id,))
+        )
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    pool = _pool(live_store, {"k": long}, lease_seconds=0.3)
+    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    pool.start()
+    async with asyncio.timeout(5):
+        await cancelled.wait()
+    await pool.stop()
+    job = await live_store.get_job(job_id or 0)
+    assert job is not None and job.lease_owner == "thief" and job.state is JobState.RUNNING
+
+
+async def test_a_delivery_job_reads_the_stored_delivery(live_store: Store) -> None:
+    body = {
+        "action": "labeled",
+        "issue": {"number": 1, "title": "t", "user": {"login": "a", "id": 1}},
+        "sender": {"login": "a", "id": 1},
+        "installation": {"id": 5},
+    }
+    delivery = Delivery(
+        id="d-1",
+        event="issues",
+        action="labeled",
+        installation_id=5,
+        repository=None,
+        sender="a",
+        outcome=DeliveryOutcome.QUEUED,
+        body=json.dumps(body).encode(),
+    )
+    job = NewJob(kind="delivery", idempotency_key="delivery:d-1", payload={"delivery_id": "d-1"})
+    await live_store.record_delivery(delivery, job)
+    missing = NewJob(kind="delivery", idempotency_key="delivery:gone", payload={"delivery_id": "x"})
+    missing_id = await live_store.enqueue(missing)
+    pool = _pool(live_store, default_handlers())
+    pool.start()
+    await pool.run_until_idle()
+    await pool.stop()
+    assert (await live_store.job_counts())[JobState.DONE] == 1
+    dead = await live_store.get_job(missing_id or 0)
+    assert dead is not None and dead.state is JobState.DEAD
+    assert dead.last_error == "delivery x is not in the store"
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 5, 20])
+def test_retry_delay_grows_exponentially_within_its_cap(attempt: int) -> None:
+    delays = [retry_delay(attempt, base=2, cap=600) for _ in range(200)]
+    assert all(2 <= delay <= min(600, 2 * 2**attempt) for delay in delays)
+    assert len(set(delays)) > 1, "jittered"
