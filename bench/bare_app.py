@@ -1,0 +1,10 @@
+"""The baseline for bench/webhook_ingest.py: a FastAPI endpoint that answers 202 and does nothing."""
+
+from fastapi import FastAPI, Response
+
+app = FastAPI()
+
+
+@app.post("/api/github/webhooks")
+async def receive() -> Response:
+    return Response(status_code=202)
