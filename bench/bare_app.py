@@ -1,4 +1,4 @@
-"""The baseline for bench/webhook_ingest.py: a FastAPI endpoint that answers 202 and does nothing."""
+"""Baseline for bench/webhook_ingest.py: a FastAPI endpoint that answers 202, doing nothing."""
 
 from fastapi import FastAPI, Response
 
