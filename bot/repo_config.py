@@ -1,0 +1,123 @@
+"""Per-repository configuration: `.github/triad.yml` on the default branch.
+
+A bad file never stops Triad: each section that fails to validate falls back to its defaults,
+and the problems are returned so the workflow can say so in a comment.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CONFIG_PATH = ".github/triad.yml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Labels(_Section):
+    """Names of the labels Triad reads and writes; each can be renamed per repository."""
+
+    design: str = "triad:design"
+    design_proposed: str = "triad:design-proposed"
+    approved: str = "triad:approved"
+    review: str = "triad:review"
+    ready_for_qa: str = "triad:ready-for-qa"
+    qa_passed: str = "triad:qa-passed"
+    qa_failed: str = "triad:qa-failed"
+    needs_human: str = "needs-human"
+
+
+class Gates(_Section):
+    """Which transitions wait for a human beyond the design approval."""
+
+    #: "ci": review starts when CI is green; "label": a writer adds the review label
+    review: Literal["ci", "label"] = "ci"
+    #: open the PR as a draft (marked ready at QA passed)
+    draft_pr: bool = True
+
+
+class Limits(_Section):
+    ci_fix_attempts: int = Field(default=2, ge=0, le=10)
+    review_fix_rounds: int = Field(default=2, ge=0, le=10)
+    design_revisions: int = Field(default=10, ge=1, le=50)
+
+
+class Budget(_Section):
+    """Per workflow; a model call that would exceed it is not made."""
+
+    tokens: int = Field(default=2_000_000, ge=1_000)
+    dollars: float = Field(default=20.0, gt=0)
+    context_tokens: int = Field(default=60_000, ge=1_000, le=1_000_000)
+
+
+class RepoConfig(_Section):
+    labels: Labels = Labels()
+    gates: Gates = Gates()
+    limits: Limits = Limits()
+    budget: Budget = Budget()
+    #: model per role ("architect", "developer", "reviewer_a", "reviewer_b"), read by bot.llm
+    models: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: paths (prefixes or globs) the developer must never touch
+    protected_paths: list[str] = Field(default_factory=lambda: [".github/workflows/"])
+    #: other bots whose events may trigger Triad (its own never do)
+    allowed_bots: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    config: RepoConfig
+    problems: list[str] = field(default_factory=list)
+
+
+def parse_repo_config(text: str | None) -> LoadedConfig:
+    """Read `.github/triad.yml`; a missing file means defaults, a bad part means its defaults."""
+    if text is None or not text.strip():
+        return LoadedConfig(RepoConfig())
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        return LoadedConfig(RepoConfig(), [f"{CONFIG_PATH} is not valid YAML{where}"])
+    if raw is None:
+        return LoadedConfig(RepoConfig())
+    if not isinstance(raw, dict):
+        return LoadedConfig(RepoConfig(), [f"{CONFIG_PATH} must be a mapping of sections"])
+
+    problems: list[str] = []
+    data = copy.deepcopy(raw)
+    while True:
+        try:
+            return LoadedConfig(RepoConfig.model_validate(data), problems)
+        except ValidationError as exc:
+            problems.extend(_describe(exc))
+            for error in exc.errors():
+                _drop(data, error["loc"])
+
+
+def _drop(data: dict[str, Any], loc: tuple[int | str, ...]) -> None:
+    """Remove the offending key (at most two levels deep) so its default is used instead."""
+    section = data.get(str(loc[0])) if loc else None
+    if len(loc) >= 2 and isinstance(section, dict) and loc[1] in section:
+        del section[loc[1]]
+    elif loc:
+        data.pop(str(loc[0]), None)
+
+
+def _describe(exc: ValidationError) -> list[str]:
+    described = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            described.append(f"unknown key `{where}`")
+        elif error["type"] == "missing":
+            continue
+        else:
+            described.append(f"`{where}`: {error['msg']} (got {error.get('input')!r})")
+    return described

@@ -1,0 +1,1 @@
+"""The workflow engine (pure): stages, events, gates and the actions they lead to."""

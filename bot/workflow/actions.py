@@ -1,0 +1,48 @@
+"""What the engine asks the handlers to do; each is carried out idempotently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Comment:
+    """Post a comment on the issue once: `key` becomes a hidden marker found on a retry."""
+
+    key: str
+    body: str
+
+
+@dataclass(frozen=True)
+class AddLabel:
+    name: str
+
+
+@dataclass(frozen=True)
+class RemoveLabel:
+    name: str
+
+
+@dataclass(frozen=True)
+class EnsureLabels:
+    """Create Triad's labels on the repository where they are missing."""
+
+
+@dataclass(frozen=True)
+class RunStage:
+    """Queue a stage's job; the key makes a second request for the same work a no-op."""
+
+    kind: str
+    key: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReportStatus:
+    """Answer `/triad status` with where the workflow stands and what it has cost."""
+
+    key: str
+
+
+Action = Comment | AddLabel | RemoveLabel | EnsureLabels | RunStage | ReportStatus

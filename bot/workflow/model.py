@@ -1,0 +1,71 @@
+"""The workflow's state: one issue, its design versions and (later) its pull request.
+
+Changes to the stages should be reflected in the README's workflow graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """Where a workflow stands; each stage names what Triad (or a human) does next."""
+
+    DESIGNING = "designing"
+    DESIGN_PROPOSED = "design-proposed"
+    APPROVED = "approved"
+    NEEDS_HUMAN = "needs-human"
+    STOPPED = "stopped"
+
+
+class Permission(StrEnum):
+    """A person's role on the repository, as GitHub's collaborator API names it."""
+
+    ADMIN = "admin"
+    MAINTAIN = "maintain"
+    WRITE = "write"
+    TRIAGE = "triage"
+    READ = "read"
+    NONE = "none"
+
+    @property
+    def can_write(self) -> bool:
+        return self in (Permission.ADMIN, Permission.MAINTAIN, Permission.WRITE)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused an event, with what the engine needs to know to trust it."""
+
+    login: str
+    permission: Permission = Permission.NONE
+    #: Triad's own bot user
+    is_self: bool = False
+    #: another bot (an App or a machine account)
+    is_bot: bool = False
+    #: a bot the repository's config allows to trigger Triad
+    bot_allowed: bool = False
+
+    @property
+    def may_trigger(self) -> bool:
+        """Triad never reacts to itself, nor to other bots unless allow-listed."""
+        return not self.is_self and (not self.is_bot or self.bot_allowed)
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """One issue's run through the stages; `revision` guards concurrent updates."""
+
+    repository: str
+    installation_id: int
+    issue_number: int
+    stage: Stage
+    design_version: int = 0
+    design_comment_id: int | None = None
+    proposed_hash: str | None = None
+    approved_version: int | None = None
+    approved_hash: str | None = None
+    escalation: str | None = None
+    id: int | None = None
+    revision: int = 0

@@ -1,0 +1,71 @@
+"""`.github/triad.yml`: defaults, overrides, and a clear list of problems instead of a crash."""
+
+from __future__ import annotations
+
+from bot.repo_config import RepoConfig, parse_repo_config
+
+
+def test_no_file_means_the_defaults() -> None:
+    for text in (None, "", "   \n", "# only a comment\n"):
+        loaded = parse_repo_config(text)
+        assert loaded.config == RepoConfig() and loaded.problems == []
+    defaults = RepoConfig()
+    assert defaults.protected_paths == [".github/workflows/"]
+    assert defaults.labels.design == "triad:design" and defaults.limits.ci_fix_attempts == 2
+
+
+def test_a_valid_file_overrides_what_it_names() -> None:
+    text = """
+labels:
+  design: "design please"
+gates:
+  review: label
+  draft_pr: false
+limits:
+  ci_fix_attempts: 3
+budget:
+  dollars: 5
+protected_paths: [".github/", "secrets/**"]
+allowed_bots: ["renovate[bot]"]
+models:
+  architect: {provider: anthropic, model: claude-opus-4-1}
+"""
+    loaded = parse_repo_config(text)
+    assert loaded.problems == []
+    config = loaded.config
+    assert config.labels.design == "design please" and config.labels.approved == "triad:approved"
+    assert (config.gates.review, config.gates.draft_pr) == ("label", False)
+    assert config.limits.ci_fix_attempts == 3 and config.budget.dollars == 5
+    assert config.protected_paths == [".github/", "secrets/**"]
+    assert config.models["architect"]["model"] == "claude-opus-4-1"
+
+
+def test_bad_parts_are_named_and_only_they_fall_back_to_defaults() -> None:
+    text = """
+labels:
+  design: go
+  colour: red
+limits:
+  ci_fix_attempts: 99
+gates:
+  review: sometimes
+surprise: true
+"""
+    loaded = parse_repo_config(text)
+    assert loaded.config.labels.design == "go"
+    assert loaded.config.limits.ci_fix_attempts == 2
+    assert loaded.config.gates.review == "ci"
+    assert sorted(loaded.problems) == [
+        "`gates.review`: Input should be 'ci' or 'label' (got 'sometimes')",
+        "`limits.ci_fix_attempts`: Input should be less than or equal to 10 (got 99)",
+        "unknown key `labels.colour`",
+        "unknown key `surprise`",
+    ]
+
+
+def test_a_file_that_is_not_yaml_or_not_a_mapping_is_reported() -> None:
+    broken = parse_repo_config("labels: [unclosed\n")
+    assert broken.config == RepoConfig()
+    assert broken.problems == [".github/triad.yml is not valid YAML (line 2)"]
+    listed = parse_repo_config("- a\n- b\n")
+    assert listed.problems == [".github/triad.yml must be a mapping of sections"]
