@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -46,3 +46,19 @@ class ReportStatus:
 
 
 Action = Comment | AddLabel | RemoveLabel | EnsureLabels | RunStage | ReportStatus
+
+
+_ACTION_TYPES: dict[str, type[Action]] = {
+    cls.__name__: cls
+    for cls in (Comment, AddLabel, RemoveLabel, EnsureLabels, RunStage, ReportStatus)
+}
+
+
+def action_to_dict(action: Action) -> dict[str, Any]:
+    """A JSON-ready form, so decided actions can wait in the store until carried out."""
+    return {"type": type(action).__name__, **asdict(action)}
+
+
+def action_from_dict(data: dict[str, Any]) -> Action:
+    fields = dict(data)
+    return _ACTION_TYPES[fields.pop("type")](**fields)

@@ -1,0 +1,28 @@
+CREATE TABLE workflows (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    repository      TEXT NOT NULL,
+    issue_number    INTEGER NOT NULL,
+    installation_id BIGINT NOT NULL,
+    stage           TEXT NOT NULL,
+    revision        INTEGER NOT NULL,
+    data            TEXT NOT NULL,
+    created_at      DOUBLE PRECISION NOT NULL,
+    updated_at      DOUBLE PRECISION NOT NULL,
+    UNIQUE (repository, issue_number)
+);
+
+CREATE TABLE transitions (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    repository   TEXT NOT NULL,
+    issue_number INTEGER NOT NULL,
+    source       TEXT NOT NULL,
+    cause        TEXT NOT NULL,
+    actor        TEXT,
+    from_stage   TEXT,
+    to_stage     TEXT,
+    reason       TEXT NOT NULL,
+    actions      TEXT NOT NULL,
+    actions_done INTEGER NOT NULL DEFAULT 0,
+    at           DOUBLE PRECISION NOT NULL,
+    UNIQUE (repository, issue_number, source)
+);

@@ -1,0 +1,198 @@
+"""Workflows and their transitions: each decided transition is stored with its actions.
+
+An event is applied once per source (a delivery or a stage job): the transition row's unique
+key makes a retry find the earlier decision instead of deciding again, and its actions stay
+pending until carried out, so a worker that dies half way leaves nothing lost or doubled.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from bot.errors import StoreError
+from bot.store.base import Row, Store, Transaction
+from bot.workflow.actions import Action, action_from_dict, action_to_dict
+from bot.workflow.model import Stage, Workflow
+
+_COLUMNS = {"id", "revision", "repository", "issue_number", "installation_id", "stage"}
+
+
+class ConcurrentUpdate(StoreError):
+    """Another worker changed the workflow first; the job is retried on the newer state."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    id: int
+    repository: str
+    issue_number: int
+    source: str
+    cause: str
+    actor: str | None
+    from_stage: str | None
+    to_stage: str | None
+    reason: str
+    actions: tuple[Action, ...]
+    actions_done: bool
+    at: float
+
+
+class WorkflowStore:
+    """Workflows keyed by (repository, issue number), on any `Store` backend."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def get(self, repository: str, issue_number: int) -> Workflow | None:
+        row = await self.store.run(
+            lambda tx: tx.fetchone(
+                "SELECT * FROM workflows WHERE repository = ? AND issue_number = ?",
+                (repository, issue_number),
+            )
+        )
+        return _workflow(row) if row else None
+
+    async def transition_for(
+        self, repository: str, issue_number: int, source: str
+    ) -> Transition | None:
+        """The transition an event from `source` already caused, if it was applied."""
+        row = await self.store.run(
+            lambda tx: tx.fetchone(
+                "SELECT * FROM transitions WHERE repository = ? AND issue_number = ?"
+                " AND source = ?",
+                (repository, issue_number, source),
+            )
+        )
+        return _transition(row) if row else None
+
+    async def apply(
+        self,
+        repository: str,
+        issue_number: int,
+        before: Workflow | None,
+        after: Workflow | None,
+        actions: tuple[Action, ...],
+        *,
+        source: str,
+        cause: str,
+        actor: str | None,
+        reason: str,
+    ) -> tuple[Workflow | None, Transition]:
+        """Save the new state and the transition with its pending actions, atomically.
+
+        Raises ConcurrentUpdate when the workflow changed since `before` was read.
+        """
+        now = self.store.clock()
+
+        def operation(tx: Transaction) -> tuple[Workflow | None, Transition]:
+            saved = _save(tx, before, after, now) if after != before else after
+            row = tx.fetchone(
+                "INSERT INTO transitions (repository, issue_number, source, cause, actor,"
+                " from_stage, to_stage, reason, actions, actions_done, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (
+                    repository,
+                    issue_number,
+                    source,
+                    cause,
+                    actor,
+                    before.stage.value if before else None,
+                    after.stage.value if after else None,
+                    reason,
+                    json.dumps([action_to_dict(action) for action in actions]),
+                    0 if actions else 1,
+                    now,
+                ),
+            )
+            assert row is not None
+            return saved, _transition(row)
+
+        return await self.store.run(operation)
+
+    async def mark_done(self, transition_id: int) -> None:
+        await self.store.run(
+            lambda tx: tx.execute(
+                "UPDATE transitions SET actions_done = 1 WHERE id = ?", (transition_id,)
+            )
+        )
+
+    async def pending(self, repository: str, issue_number: int) -> list[Transition]:
+        """Transitions whose actions were decided but not all carried out, oldest first."""
+        rows = await self.store.run(
+            lambda tx: tx.fetchall(
+                "SELECT * FROM transitions WHERE repository = ? AND issue_number = ?"
+                " AND actions_done = 0 ORDER BY id",
+                (repository, issue_number),
+            )
+        )
+        return [_transition(row) for row in rows]
+
+    async def history(self, repository: str, issue_number: int) -> list[Transition]:
+        rows = await self.store.run(
+            lambda tx: tx.fetchall(
+                "SELECT * FROM transitions WHERE repository = ? AND issue_number = ? ORDER BY id",
+                (repository, issue_number),
+            )
+        )
+        return [_transition(row) for row in rows]
+
+
+def _save(tx: Transaction, before: Workflow | None, after: Workflow, now: float) -> Workflow:
+    data = json.dumps({k: v for k, v in asdict(after).items() if k not in _COLUMNS})
+    if before is None or before.id is None:
+        row = tx.fetchone(
+            "INSERT INTO workflows (repository, issue_number, installation_id, stage, revision,"
+            " data, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?)"
+            " ON CONFLICT (repository, issue_number) DO NOTHING RETURNING *",
+            (
+                after.repository,
+                after.issue_number,
+                after.installation_id,
+                after.stage.value,
+                data,
+                now,
+                now,
+            ),
+        )
+    else:
+        row = tx.fetchone(
+            "UPDATE workflows SET stage = ?, installation_id = ?, data = ?, updated_at = ?,"
+            " revision = revision + 1 WHERE id = ? AND revision = ? RETURNING *",
+            (after.stage.value, after.installation_id, data, now, before.id, before.revision),
+        )
+    if row is None:
+        raise ConcurrentUpdate(f"{after.repository}#{after.issue_number} changed concurrently")
+    return _workflow(row)
+
+
+def _workflow(row: Row) -> Workflow:
+    known = {field.name for field in fields(Workflow)}
+    data: dict[str, Any] = {k: v for k, v in json.loads(row["data"]).items() if k in known}
+    return Workflow(
+        id=int(row["id"]),
+        revision=int(row["revision"]),
+        repository=row["repository"],
+        issue_number=int(row["issue_number"]),
+        installation_id=int(row["installation_id"]),
+        stage=Stage(row["stage"]),
+        **data,
+    )
+
+
+def _transition(row: Row) -> Transition:
+    return Transition(
+        id=int(row["id"]),
+        repository=row["repository"],
+        issue_number=int(row["issue_number"]),
+        source=row["source"],
+        cause=row["cause"],
+        actor=row["actor"],
+        from_stage=row["from_stage"],
+        to_stage=row["to_stage"],
+        reason=row["reason"],
+        actions=tuple(action_from_dict(item) for item in json.loads(row["actions"])),
+        actions_done=bool(row["actions_done"]),
+        at=float(row["at"]),
+    )
