@@ -1,0 +1,114 @@
+"""githubkit clients for the App's installations: token refresh, write pacing, retries.
+
+GitHub allows about 80 content-creating requests a minute per installation (secondary rate
+limits), so each installation's client spaces its writes; rate-limit answers are retried after
+the `retry-after` GitHub gives, and 5xx answers a few times with backoff.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, Generator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
+from typing import Any
+
+import anyio
+import httpx
+from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub
+from githubkit.exception import GitHubException, RequestFailed
+from githubkit.retry import RetryChainDecision, RetryRateLimit
+from githubkit.throttling import BaseThrottler
+from githubkit.typing import RetryOption
+
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+DEFAULT_WRITE_INTERVAL = 60 / 80
+
+
+class WritePacer(BaseThrottler):
+    """At most `max_concurrency` requests at once, and writes at least `interval` s apart."""
+
+    def __init__(self, interval: float = DEFAULT_WRITE_INTERVAL, max_concurrency: int = 4) -> None:
+        self.interval = interval
+        self._concurrency = anyio.Semaphore(max_concurrency)
+        self._write_lock = anyio.Lock()
+        self._last_write = float("-inf")
+
+    @contextmanager
+    def acquire(self, request: httpx.Request) -> Generator[None, Any, Any]:
+        raise NotImplementedError("Triad uses githubkit's async API only")
+        yield
+
+    @asynccontextmanager
+    async def async_acquire(self, request: httpx.Request) -> AsyncGenerator[None, Any]:
+        async with self._concurrency:
+            if request.method in WRITE_METHODS and self.interval > 0:
+                async with self._write_lock:
+                    wait = self._last_write + self.interval - time.monotonic()
+                    if wait > 0:
+                        await anyio.sleep(wait)
+                    self._last_write = time.monotonic()
+            yield
+
+
+class RetryServerErrors:
+    """Retry 5xx answers `max_retry` times, `base_delay * 2**n` seconds apart."""
+
+    def __init__(self, max_retry: int = 3, base_delay: float = 1.0) -> None:
+        self.max_retry = max_retry
+        self.base_delay = base_delay
+
+    def __call__(self, exc: GitHubException, retry_count: int) -> RetryOption:
+        if (
+            retry_count < self.max_retry
+            and isinstance(exc, RequestFailed)
+            and exc.response.status_code >= 500
+        ):
+            return RetryOption(True, timedelta(seconds=self.base_delay * 2**retry_count))
+        return RetryOption(False)
+
+
+class GitHubApp:
+    """The App's identity and one paced client per installation (tokens refresh themselves)."""
+
+    def __init__(
+        self,
+        app_id: int,
+        private_key: str,
+        base_url: str = "https://api.github.com",
+        *,
+        write_interval: float = DEFAULT_WRITE_INTERVAL,
+        retry_base_delay: float = 1.0,
+        timeout: float = 30.0,
+    ) -> None:
+        self.app_id = app_id
+        self._private_key = private_key
+        self.base_url = base_url
+        self._write_interval = write_interval
+        self._retry = RetryChainDecision(
+            RetryRateLimit(max_retry=3), RetryServerErrors(base_delay=retry_base_delay)
+        )
+        self._timeout = timeout
+        self._installations: dict[int, GitHub[AppInstallationAuthStrategy]] = {}
+
+    def as_app(self) -> GitHub[AppAuthStrategy]:
+        """A client authenticated as the App itself (JWT), e.g. to read its slug."""
+        return GitHub(
+            AppAuthStrategy(self.app_id, self._private_key),
+            base_url=self.base_url,
+            auto_retry=self._retry,
+            timeout=self._timeout,
+        )
+
+    def installation(self, installation_id: int) -> GitHub[AppInstallationAuthStrategy]:
+        client = self._installations.get(installation_id)
+        if client is None:
+            client = GitHub(
+                AppInstallationAuthStrategy(self.app_id, self._private_key, installation_id),
+                base_url=self.base_url,
+                auto_retry=self._retry,
+                throttler=WritePacer(self._write_interval),
+                timeout=self._timeout,
+            )
+            self._installations[installation_id] = client
+        return client

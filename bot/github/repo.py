@@ -1,0 +1,244 @@
+"""The reads and writes Triad makes on one repository, over a githubkit installation client.
+
+Every write that could be repeated by a retried job is idempotent here: comments carry a
+hidden marker and are found again by it; labels are added or removed only when needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+
+from githubkit import GitHub
+from githubkit.exception import RequestFailed
+
+from bot.workflow.model import Permission
+
+_MARKER = "<!-- triad:{key} -->"
+_ANY_MARKER = re.compile(r"<!-- triad:([^>]+?) -->")
+
+
+def marker(key: str) -> str:
+    """The hidden marker that lets Triad find its own comment for `key` again."""
+    return _MARKER.format(key=key)
+
+
+def marker_keys(body: str | None) -> list[str]:
+    return _ANY_MARKER.findall(body or "")
+
+
+@dataclass(frozen=True)
+class IssueComment:
+    id: int
+    author: str
+    author_is_bot: bool
+    body: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class IssueText:
+    number: int
+    title: str
+    body: str
+    author: str
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    name: str
+    color: str
+    description: str
+
+
+class Repo:
+    """One repository, seen through an installation's client."""
+
+    def __init__(self, github: GitHub, full_name: str) -> None:
+        self.github = github
+        self.full_name = full_name
+        self.owner, self.name = full_name.split("/", 1)
+
+    # -- people ----------------------------------------------------------------------------
+
+    async def permission(self, login: str) -> Permission:
+        """The person's role (admin, maintain, write, triage, read) or none."""
+        try:
+            response = await self.github.rest.repos.async_get_collaborator_permission_level(
+                self.owner, self.name, login
+            )
+        except RequestFailed as exc:
+            if exc.response.status_code == 404:
+                return Permission.NONE
+            raise
+        data = response.parsed_data
+        role = getattr(data, "role_name", None) or data.permission
+        try:
+            return Permission(role)
+        except ValueError:
+            return Permission(data.permission) if data.permission in Permission else Permission.NONE
+
+    # -- issues and comments ---------------------------------------------------------------
+
+    async def issue(self, number: int) -> IssueText:
+        data = (await self.github.rest.issues.async_get(self.owner, self.name, number)).parsed_data
+        labels = tuple(
+            label if isinstance(label, str) else (label.name or "") for label in data.labels
+        )
+        return IssueText(
+            number=data.number,
+            title=data.title,
+            body=data.body or "",
+            author=data.user.login if data.user else "ghost",
+            labels=labels,
+        )
+
+    async def comments(self, number: int) -> list[IssueComment]:
+        found = []
+        async for comment in self.github.rest.paginate(
+            self.github.rest.issues.async_list_comments,
+            owner=self.owner,
+            repo=self.name,
+            issue_number=number,
+            per_page=100,
+        ):
+            user = comment.user
+            found.append(
+                IssueComment(
+                    id=comment.id,
+                    author=user.login if user else "ghost",
+                    author_is_bot=bool(user and user.type == "Bot"),
+                    body=comment.body or "",
+                    created_at=str(comment.created_at),
+                )
+            )
+        return found
+
+    async def comment_body(self, comment_id: int) -> str | None:
+        try:
+            response = await self.github.rest.issues.async_get_comment(
+                self.owner, self.name, comment_id
+            )
+        except RequestFailed as exc:
+            if exc.response.status_code == 404:
+                return None
+            raise
+        return response.parsed_data.body or ""
+
+    async def find_comment(self, number: int, key: str) -> IssueComment | None:
+        """Triad's comment carrying `key`'s marker, if it was posted before."""
+        tag = marker(key)
+        for comment in await self.comments(number):
+            if tag in comment.body:
+                return comment
+        return None
+
+    async def create_comment(self, number: int, body: str) -> int:
+        response = await self.github.rest.issues.async_create_comment(
+            self.owner, self.name, number, body=body
+        )
+        return response.parsed_data.id
+
+    async def update_comment(self, comment_id: int, body: str) -> None:
+        await self.github.rest.issues.async_update_comment(
+            self.owner, self.name, comment_id, body=body
+        )
+
+    async def comment_once(self, number: int, key: str, body: str) -> int:
+        """Post `body` under `key`'s marker unless a comment with that marker exists."""
+        existing = await self.find_comment(number, key)
+        if existing is not None:
+            return existing.id
+        return await self.create_comment(number, f"{marker(key)}\n{body}")
+
+    async def upsert_comment(self, number: int, key: str, body: str) -> int:
+        """Create or update the one comment carrying `key`'s marker; returns its id."""
+        text = f"{marker(key)}\n{body}"
+        existing = await self.find_comment(number, key)
+        if existing is None:
+            return await self.create_comment(number, text)
+        if existing.body != text:
+            await self.update_comment(existing.id, text)
+        return existing.id
+
+    # -- labels ----------------------------------------------------------------------------
+
+    async def add_label(self, number: int, name: str) -> None:
+        await self.github.rest.issues.async_add_labels(self.owner, self.name, number, labels=[name])
+
+    async def remove_label(self, number: int, name: str) -> None:
+        """Remove a label; one that is not there is already removed."""
+        try:
+            await self.github.rest.issues.async_remove_label(self.owner, self.name, number, name)
+        except RequestFailed as exc:
+            if exc.response.status_code != 404:
+                raise
+
+    async def ensure_labels(self, specs: list[LabelSpec]) -> list[str]:
+        """Create the labels that are missing; returns the names created."""
+        existing = {
+            label.name
+            async for label in self.github.rest.paginate(
+                self.github.rest.issues.async_list_labels_for_repo,
+                owner=self.owner,
+                repo=self.name,
+                per_page=100,
+            )
+        }
+        created = []
+        for spec in specs:
+            if spec.name in existing:
+                continue
+            try:
+                await self.github.rest.issues.async_create_label(
+                    self.owner,
+                    self.name,
+                    name=spec.name,
+                    color=spec.color,
+                    description=spec.description,
+                )
+            except RequestFailed as exc:
+                if exc.response.status_code != 422:  # created meanwhile
+                    raise
+            created.append(spec.name)
+        return created
+
+    # -- contents --------------------------------------------------------------------------
+
+    async def default_branch(self) -> str:
+        response = await self.github.rest.repos.async_get(self.owner, self.name)
+        return response.parsed_data.default_branch
+
+    async def read_file(self, path: str, ref: str | None = None) -> str | None:
+        """A text file's content at `ref` (default branch when None), or None if absent."""
+        try:
+            if ref is None:
+                response = await self.github.rest.repos.async_get_content(
+                    self.owner, self.name, path
+                )
+            else:
+                response = await self.github.rest.repos.async_get_content(
+                    self.owner, self.name, path, ref=ref
+                )
+        except RequestFailed as exc:
+            if exc.response.status_code == 404:
+                return None
+            raise
+        data = response.parsed_data
+        content = getattr(data, "content", None)
+        if getattr(data, "type", None) != "file" or content is None:
+            return None
+        return base64.b64decode(content).decode("utf-8", errors="replace")
+
+    async def tree(self, ref: str) -> list[tuple[str, int]]:
+        """Every file path at `ref` with its size, from one recursive tree read."""
+        response = await self.github.rest.git.async_get_tree(
+            self.owner, self.name, ref, recursive="1"
+        )
+        return [
+            (entry.path or "", entry.size or 0)
+            for entry in response.parsed_data.tree
+            if entry.type == "blob"
+        ]

@@ -1,0 +1,88 @@
+"""Render a design version as the one design comment, earlier versions collapsed below it."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from bot.repo_config import Labels
+from bot.roles.architect.schema import DesignProposal
+
+DESIGN_KEY = "design"
+_VERSION_BLOCK = re.compile(
+    r"<!-- triad:version:(\d+) -->\n(.*?)\n<!-- triad:end-version -->", re.S
+)
+
+
+def content_hash(body: str) -> str:
+    """What approval compares: the design comment exactly as Triad proposed it."""
+    return hashlib.sha256(body.replace("\r\n", "\n").encode()).hexdigest()
+
+
+def render_version(version: int, design: DesignProposal) -> str:
+    lines = [f"## Design v{version}: {design.title}", "", "### Problem", design.problem, ""]
+    if design.clarifying_questions:
+        lines += ["### Clarifying questions", *_numbered(design.clarifying_questions), ""]
+    lines += ["### Options"]
+    for option in design.options:
+        chosen = " (chosen)" if option.name == design.chosen_option else ""
+        lines += [f"**{option.name}**{chosen}: {option.summary}", ""]
+        lines += [f"- ➕ {pro}" for pro in option.pros]
+        lines += [f"- ➖ {con}" for con in option.cons]
+        lines += [""]
+    lines += ["### Chosen design and trade-offs", f"**{design.chosen_option}**: {design.rationale}"]
+    lines += ["", "### Plan", "| file | change | what |", "|---|---|---|"]
+    lines += [f"| `{s.path}` | {s.change} | {_cell(s.description)} |" for s in design.plan]
+    lines += ["", "### Acceptance criteria", *[f"- [ ] {c}" for c in design.acceptance_criteria]]
+    if design.risks:
+        lines += ["", "### Risks", *[f"- {risk}" for risk in design.risks]]
+    return "\n".join(lines)
+
+
+def render_comment(version: int, current: str, earlier: dict[int, str], next_step: str) -> str:
+    """The whole comment: the current version, what to do next, then earlier versions."""
+    parts = [_block(version, current), "", f"> {next_step}"]
+    for number in sorted(earlier, reverse=True):
+        parts += [
+            "",
+            f"<details><summary>Design v{number} (superseded)</summary>",
+            "",
+            _block(number, earlier[number]),
+            "",
+            "</details>",
+        ]
+    return "\n".join(parts)
+
+
+def next_step(labels: Labels, questions: bool) -> str:
+    if questions:
+        return (
+            "The architect has questions: answer them in a comment ending with `/triad revise`"
+            f" for a new version, or approve this one as is with `{labels.approved}`."
+        )
+    return (
+        f"Approve this version with the label `{labels.approved}` (write access needed); "
+        "ask for changes in a comment with `/triad revise`. Editing this comment voids it."
+    )
+
+
+def render_placeholder(version: int, earlier: dict[int, str]) -> str:
+    working = f"⏳ Designing v{version}… the architect is reading the issue and the repository."
+    return render_comment(version, working, earlier, "Nothing to approve yet.")
+
+
+def versions_in(body: str) -> dict[int, str]:
+    """The versions a design comment holds, by number (to keep them when a new one comes)."""
+    return {int(number): text for number, text in _VERSION_BLOCK.findall(body)}
+
+
+def _block(version: int, text: str) -> str:
+    return f"<!-- triad:version:{version} -->\n{text}\n<!-- triad:end-version -->"
+
+
+def _numbered(items: list[str]) -> list[str]:
+    return [f"{n}. {item}" for n, item in enumerate(items, 1)]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,71 @@
+"""Carry out the engine's actions on GitHub and in the queue, each idempotently."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.github.repo import LabelSpec, Repo
+from bot.repo_config import Labels, RepoConfig
+from bot.store import NewJob, Store
+from bot.workflow.actions import (
+    Action,
+    AddLabel,
+    Comment,
+    EnsureLabels,
+    RemoveLabel,
+    ReportStatus,
+    RunStage,
+)
+
+log = logging.getLogger(__name__)
+
+StatusReport = Callable[[], Awaitable[str]]
+
+
+def label_specs(labels: Labels) -> list[LabelSpec]:
+    """Triad's labels, with colours and descriptions, as created on a repository."""
+    return [
+        LabelSpec(labels.design, "5319e7", "Triad: ask the architect for a design"),
+        LabelSpec(labels.design_proposed, "c5def5", "Triad: a design waits for approval"),
+        LabelSpec(labels.approved, "0e8a16", "Triad: approve the proposed design (writers)"),
+        LabelSpec(labels.review, "fbca04", "Triad: start the two reviewers"),
+        LabelSpec(labels.ready_for_qa, "1d76db", "Triad: both reviewers approve; human QA next"),
+        LabelSpec(labels.qa_passed, "0e8a16", "Triad: human QA passed"),
+        LabelSpec(labels.qa_failed, "d93f0b", "Triad: human QA failed (say why in a comment)"),
+        LabelSpec(labels.needs_human, "b60205", "Triad: a human must decide before it goes on"),
+    ]
+
+
+async def carry_out(
+    actions: tuple[Action, ...],
+    repo: Repo,
+    issue_number: int,
+    store: Store,
+    config: RepoConfig,
+    status_report: StatusReport,
+) -> None:
+    for action in actions:
+        match action:
+            case Comment(key=key, body=body):
+                await repo.comment_once(issue_number, key, body)
+            case AddLabel(name=name):
+                await repo.add_label(issue_number, name)
+            case RemoveLabel(name=name):
+                await repo.remove_label(issue_number, name)
+            case EnsureLabels():
+                created = await repo.ensure_labels(label_specs(config.labels))
+                if created:
+                    log.info(
+                        "labels created", extra={"repository": repo.full_name, "labels": created}
+                    )
+            case RunStage(kind=kind, key=key, payload=payload):
+                job_id = await store.enqueue(
+                    NewJob(kind=kind, idempotency_key=key, payload=payload)
+                )
+                log.info(
+                    "stage queued" if job_id else "stage already queued",
+                    extra={"kind": kind, "key": key},
+                )
+            case ReportStatus(key=key):
+                await repo.comment_once(issue_number, key, await status_report())

@@ -1,0 +1,85 @@
+"""Apply one event to an issue's workflow: decide once per source, store, then carry out.
+
+A retried job first finishes actions an earlier attempt decided but did not complete, and an
+event whose source was already applied is not decided again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.github.repo import Repo
+from bot.repo_config import RepoConfig
+from bot.stages.executor import StatusReport, carry_out
+from bot.store import Store
+from bot.store.workflows import Transition, WorkflowStore
+from bot.workflow.engine import Target, decide
+from bot.workflow.events import Event
+from bot.workflow.model import Workflow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Applied:
+    workflow: Workflow | None
+    transition: Transition
+    #: False when this source had been applied by an earlier attempt
+    new: bool
+
+
+async def apply_event(
+    store: Store,
+    repo: Repo,
+    target: Target,
+    config: RepoConfig,
+    event: Event,
+    *,
+    source: str,
+    actor: str | None,
+    status_report: StatusReport,
+) -> Applied:
+    workflows = WorkflowStore(store)
+    issue = target.issue_number
+
+    async def finish(transition: Transition) -> None:
+        await carry_out(transition.actions, repo, issue, store, config, status_report)
+        await workflows.mark_done(transition.id)
+
+    for leftover in await workflows.pending(target.repository, issue):
+        log.info("finishing actions of an earlier attempt", extra={"source": leftover.source})
+        await finish(leftover)
+
+    earlier = await workflows.transition_for(target.repository, issue, source)
+    if earlier is not None:
+        return Applied(await workflows.get(target.repository, issue), earlier, new=False)
+
+    before = await workflows.get(target.repository, issue)
+    decision = decide(before, event, target, config)
+    after, transition = await workflows.apply(
+        target.repository,
+        issue,
+        before,
+        decision.workflow,
+        decision.actions,
+        source=source,
+        cause=type(event).__name__,
+        actor=actor,
+        reason=decision.reason,
+    )
+    log.info(
+        "workflow event",
+        extra={
+            "repository": target.repository,
+            "issue": issue,
+            "event": type(event).__name__,
+            "from": transition.from_stage,
+            "to": transition.to_stage,
+            "reason": decision.reason,
+            "source": source,
+        },
+    )
+    if transition.actions:
+        await finish(transition)
+    return Applied(after, transition, new=True)
