@@ -9,6 +9,7 @@ from bot.repo_config import Labels
 from bot.roles.architect.schema import DesignProposal
 
 DESIGN_KEY = "design"
+WORKING = "⏳ Designing"
 _VERSION_BLOCK = re.compile(
     r"<!-- triad:version:(\d+) -->\n(.*?)\n<!-- triad:end-version -->", re.S
 )
@@ -67,7 +68,7 @@ def next_step(labels: Labels, questions: bool) -> str:
 
 
 def render_placeholder(version: int, earlier: dict[int, str]) -> str:
-    working = f"⏳ Designing v{version}… the architect is reading the issue and the repository."
+    working = f"{WORKING} v{version}… the architect is reading the issue and the repository."
     return render_comment(version, working, earlier, "Nothing to approve yet.")
 
 

@@ -1,0 +1,35 @@
+"""What the roles need from the model layer: one structured question, accounted to a scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from bot.roles.context_budget import ContextPart
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class UsageScope:
+    """Where a call's tokens and cost are counted (and its budget checked)."""
+
+    installation_id: int
+    repository: str
+    workflow_id: int | None
+    stage: str
+
+
+class RoleModels(Protocol):
+    async def ask(
+        self,
+        role: str,
+        system: str,
+        context: list[ContextPart],
+        output: type[T],
+        scope: UsageScope,
+    ) -> T:
+        """Ask `role`'s model; the context parts are passed as fenced, untrusted data."""
+        ...
