@@ -21,3 +21,7 @@ class GitHubError(TriadError):
 
 class ModelError(TriadError):
     """A model call failed after its retries, or its output never fit the schema."""
+
+
+class PermanentJobError(TriadError):
+    """Retrying cannot help (bad payload, missing record): the job is dead-lettered at once."""

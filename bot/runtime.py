@@ -10,9 +10,11 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from bot.jobs import default_handlers
+from bot.github.client import GitHubApp
+from bot.jobs import stage_handlers
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.stages.services import Services
 from bot.store import Store, open_store
 from bot.web.app import create_app
 from bot.web.context import AppContext
@@ -21,14 +23,24 @@ from bot.worker import WorkerPool
 log = logging.getLogger(__name__)
 
 
+def build_services(settings: Settings, store: Store) -> Services:
+    """The stages' parts from the settings: the App's GitHub clients and the models."""
+    assert settings.app_id is not None and settings.private_key is not None
+    github = GitHubApp(
+        settings.app_id, settings.private_key.get_secret_value(), settings.github_api_url
+    )
+    return Services(store=store, github=github, bot_login=settings.bot_login or "")
+
+
 def build_pool(settings: Settings, store: Store, metrics: Metrics, concurrency: int) -> WorkerPool:
     return WorkerPool(
         store,
-        default_handlers(),
+        stage_handlers(),
         metrics,
         concurrency=concurrency,
         lease_seconds=settings.job_lease_seconds,
         drain_seconds=settings.drain_seconds,
+        context=build_services(settings, store),
     )
 
 

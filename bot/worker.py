@@ -11,8 +11,10 @@ import socket
 import time
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
-from bot.jobs import Handler, JobContext, PermanentJobError
+from bot.errors import PermanentJobError
+from bot.jobs import Handler
 from bot.metrics import Metrics
 from bot.store import Job, JobState, Store
 
@@ -42,8 +44,10 @@ class WorkerPool:
         lease_seconds: float = 300.0,
         poll_seconds: float = 1.0,
         drain_seconds: float = 30.0,
+        context: Any = None,
     ) -> None:
         self.store = store
+        self.context = context
         self.handlers = dict(handlers)
         self.metrics = metrics
         self.concurrency = concurrency
@@ -61,9 +65,8 @@ class WorkerPool:
         self._wake.set()
 
     def start(self) -> None:
-        context = JobContext(store=self.store)
         self._loops = [
-            asyncio.create_task(self._loop(n, context), name=f"triad-worker-{n}")
+            asyncio.create_task(self._loop(n), name=f"triad-worker-{n}")
             for n in range(self.concurrency)
         ]
         log.info(
@@ -94,7 +97,7 @@ class WorkerPool:
             await asyncio.sleep(0.02)
         raise TimeoutError("jobs still running or due after the timeout")
 
-    async def _loop(self, index: int, context: JobContext) -> None:
+    async def _loop(self, index: int) -> None:
         worker_id = f"{self.worker_id}/{index}"
         while not self._stopping.is_set():
             try:
@@ -107,14 +110,14 @@ class WorkerPool:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
                 continue
-            await self._run(job, worker_id, context)
+            await self._run(job, worker_id)
 
-    async def _run(self, job: Job, worker_id: str, context: JobContext) -> None:
+    async def _run(self, job: Job, worker_id: str) -> None:
         self.metrics.job_wait.labels(kind=job.kind).observe(
             max(0.0, self.store.clock() - job.run_at)
         )
         started = time.monotonic()
-        handler_task = asyncio.create_task(self.handlers[job.kind](job, context))
+        handler_task = asyncio.create_task(self.handlers[job.kind](job, self.context))
         keeper = asyncio.create_task(self._keep_lease(job, worker_id, handler_task))
         outcome = "done"
         try:

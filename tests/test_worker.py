@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
-from bot.jobs import JobContext, PermanentJobError, default_handlers
+from bot.errors import PermanentJobError
+from bot.github.client import GitHubApp
+from bot.jobs import stage_handlers
 from bot.metrics import Metrics
+from bot.stages.services import Services
 from bot.store import Delivery, DeliveryOutcome, Job, JobState, NewJob, Store, open_store
 from bot.worker import WorkerPool, retry_delay
 
@@ -40,7 +43,7 @@ async def _wait_for(store: Store, job_id: int, state: JobState, timeout: float =
 async def test_a_queued_job_runs_once_and_is_done(live_store: Store) -> None:
     seen: list[dict[str, Any]] = []
 
-    async def record(job: Job, context: JobContext) -> None:
+    async def record(job: Job, context: object) -> None:
         seen.append(job.payload)
 
     pool = _pool(live_store, {"k": record})
@@ -53,7 +56,7 @@ async def test_a_queued_job_runs_once_and_is_done(live_store: Store) -> None:
 
 
 async def test_a_failing_job_is_retried_later_with_its_error_kept(live_store: Store) -> None:
-    async def boom(job: Job, context: JobContext) -> None:
+    async def boom(job: Job, context: object) -> None:
         raise RuntimeError("GitHub answered 502")
 
     pool = _pool(live_store, {"k": boom})
@@ -69,7 +72,7 @@ async def test_a_failing_job_is_retried_later_with_its_error_kept(live_store: St
 
 
 async def test_the_last_failed_attempt_dead_letters(live_store: Store) -> None:
-    async def boom(job: Job, context: JobContext) -> None:
+    async def boom(job: Job, context: object) -> None:
         raise RuntimeError("still broken")
 
     pool = _pool(live_store, {"k": boom})
@@ -81,7 +84,7 @@ async def test_the_last_failed_attempt_dead_letters(live_store: Store) -> None:
 
 
 async def test_a_permanent_error_dead_letters_at_once(live_store: Store) -> None:
-    async def bad(job: Job, context: JobContext) -> None:
+    async def bad(job: Job, context: object) -> None:
         raise PermanentJobError("payload names no repository")
 
     pool = _pool(live_store, {"k": bad})
@@ -95,7 +98,7 @@ async def test_a_permanent_error_dead_letters_at_once(live_store: Store) -> None
 async def test_stop_lets_a_short_job_finish(live_store: Store) -> None:
     started = asyncio.Event()
 
-    async def short(job: Job, context: JobContext) -> None:
+    async def short(job: Job, context: object) -> None:
         started.set()
         await asyncio.sleep(0.2)
 
@@ -112,7 +115,7 @@ async def test_stop_releases_a_job_that_outlives_the_drain(live_store: Store) ->
     started = asyncio.Event()
     cancelled = asyncio.Event()
 
-    async def long(job: Job, context: JobContext) -> None:
+    async def long(job: Job, context: object) -> None:
         started.set()
         try:
             await asyncio.sleep(60)
@@ -134,7 +137,7 @@ async def test_stop_releases_a_job_that_outlives_the_drain(live_store: Store) ->
 async def test_a_lost_lease_cancels_the_handler(live_store: Store) -> None:
     cancelled = asyncio.Event()
 
-    async def long(job: Job, context: JobContext) -> None:
+    async def long(job: Job, context: object) -> None:
         await live_store.run(
             lambda tx: tx.execute("UPDATE jobs SET lease_owner = 'thief' WHERE id = ?", (job.id,))
         )
@@ -175,7 +178,8 @@ async def test_a_delivery_job_reads_the_stored_delivery(live_store: Store) -> No
     await live_store.record_delivery(delivery, job)
     missing = NewJob(kind="delivery", idempotency_key="delivery:gone", payload={"delivery_id": "x"})
     missing_id = await live_store.enqueue(missing)
-    pool = _pool(live_store, default_handlers())
+    services = Services(live_store, GitHubApp(1, "unused: no GitHub call is made"))
+    pool = _pool(live_store, stage_handlers(), context=services)
     pool.start()
     await pool.run_until_idle()
     await pool.stop()

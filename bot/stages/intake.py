@@ -8,10 +8,10 @@ import logging
 
 from pydantic import ValidationError
 
+from bot.errors import PermanentJobError
 from bot.github.events import Actor as Sender
 from bot.github.events import IssueCommentEvent, IssuesEvent, parse_event
 from bot.github.repo import Repo
-from bot.jobs import PermanentJobError
 from bot.repo_config import CONFIG_PATH, LoadedConfig, parse_repo_config
 from bot.roles.architect.render import content_hash
 from bot.stages.runner import apply_event
@@ -98,7 +98,7 @@ async def _actor(sender: Sender, repo: Repo, loaded: LoadedConfig, services: Ser
     """Who acted; their permission is asked of GitHub only when they could trigger anything."""
     actor = Actor(
         login=sender.login,
-        is_self=sender.login == services.bot_login,
+        is_self=sender.login == await services.own_login(),
         is_bot=sender.is_bot,
         bot_allowed=sender.login in loaded.config.allowed_bots,
     )

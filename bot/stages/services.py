@@ -14,10 +14,17 @@ from bot.store import Store
 class Services:
     store: Store
     github: GitHubApp
-    #: the model layer (bot.llm); None where no stage needs a model
+    #: the model layer, as the roles see it (bot.roles.models.RoleModels)
     models: Any = None
-    #: Triad's bot user, e.g. "triad[bot]": its own events never trigger anything
+    #: Triad's bot user, e.g. "triad[bot]"; asked of GitHub on first use when not configured
     bot_login: str = ""
 
     def repo(self, installation_id: int, full_name: str) -> Repo:
         return Repo(self.github.installation(installation_id), full_name)
+
+    async def own_login(self) -> str:
+        """Triad's own bot login: its own events must never trigger anything."""
+        if not self.bot_login:
+            app = (await self.github.as_app().rest.apps.async_get_authenticated()).parsed_data
+            self.bot_login = f"{app.slug}[bot]"
+        return self.bot_login
