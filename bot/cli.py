@@ -53,11 +53,24 @@ def _parser() -> argparse.ArgumentParser:
             description=demo.__doc__,
         )
     )
+    from bot.simulator import cli as simulator
+
+    simulator.add_arguments(
+        commands.add_parser(
+            "simulator",
+            help="run the GitHub simulator with the demo repository installed",
+            description=simulator.__doc__,
+        )
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "simulator":
+        from bot.simulator import cli as simulator
+
+        return simulator.run(args)
     try:
         settings = load_settings()
         if args.command == "demo":

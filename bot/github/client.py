@@ -16,6 +16,7 @@ from typing import Any
 import anyio
 import httpx
 from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub
+from githubkit.cache import MemCacheStrategy
 from githubkit.exception import GitHubException, RequestFailed
 from githubkit.retry import RetryChainDecision, RetryRateLimit
 from githubkit.throttling import BaseThrottler
@@ -90,15 +91,25 @@ class GitHubApp:
         )
         self._timeout = timeout
         self._installations: dict[int, GitHub[AppInstallationAuthStrategy]] = {}
+        self._app: GitHub[AppAuthStrategy] | None = None
+        # JWTs and installation tokens are cached per App key, not in githubkit's process-wide
+        # cache (keyed by App id only), so two Apps in one process never share a token.
+        self._cache = MemCacheStrategy()
 
     def as_app(self) -> GitHub[AppAuthStrategy]:
-        """A client authenticated as the App itself (JWT), e.g. to read its slug."""
-        return GitHub(
-            AppAuthStrategy(self.app_id, self._private_key),
-            base_url=self.base_url,
-            auto_retry=self._retry,
-            timeout=self._timeout,
-        )
+        """A client authenticated as the App itself (JWT), e.g. to read its slug.
+
+        Kept, not made per call: githubkit's namespaces hold only a weak reference to it.
+        """
+        if self._app is None:
+            self._app = GitHub(
+                AppAuthStrategy(self.app_id, self._private_key),
+                base_url=self.base_url,
+                auto_retry=self._retry,
+                timeout=self._timeout,
+                cache_strategy=self._cache,
+            )
+        return self._app
 
     def installation(self, installation_id: int) -> GitHub[AppInstallationAuthStrategy]:
         client = self._installations.get(installation_id)
@@ -109,6 +120,7 @@ class GitHubApp:
                 auto_retry=self._retry,
                 throttler=WritePacer(self._write_interval),
                 timeout=self._timeout,
+                cache_strategy=self._cache,
             )
             self._installations[installation_id] = client
         return client

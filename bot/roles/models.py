@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -20,6 +21,11 @@ class UsageScope:
     repository: str
     workflow_id: int | None
     stage: str
+    #: the workflow's budget (from .github/triad.yml); a call that would exceed it is not made
+    budget_tokens: int | None = None
+    budget_dollars: float | None = None
+    #: per-repository model choices from .github/triad.yml: role -> {provider, model, ...}
+    model_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 class RoleModels(Protocol):

@@ -104,7 +104,13 @@ async def _design(
     try:
         brief = await gather_brief(repo, issue_number, comments, earlier)
         scope = UsageScope(
-            task.target.installation_id, task.target.repository, workflow_id, "architect"
+            task.target.installation_id,
+            task.target.repository,
+            workflow_id,
+            "architect",
+            budget_tokens=config.budget.tokens,
+            budget_dollars=config.budget.dollars,
+            model_overrides=config.models,
         )
         design = await write_design(services.models, repo, brief, config, scope)
     except ModelError as exc:

@@ -1,0 +1,941 @@
+"""The simulator's state and every change GitHub would make to it, with the webhooks it sends.
+
+One `World` holds the App, its installations and their repositories. Every change goes through
+a method here, made by an actor (a person, CI, or the App's bot user); each change that GitHub
+announces calls `emit(event, payload)` with the delivery GitHub would send. The REST API
+(`bot.simulator.api`) and the scripting API (`bot.simulator.server`) both call these methods,
+under the server's lock.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.simulator import render
+from bot.simulator.git import (
+    BLOB_MODE,
+    TREE_MODE,
+    FileChange,
+    ObjectMissing,
+    ObjectStore,
+    Signature,
+)
+from bot.simulator.state import (
+    ROLES,
+    ApiError,
+    AppInfo,
+    CheckRun,
+    CheckSuite,
+    Comment,
+    CommitStatus,
+    Installation,
+    Issue,
+    Label,
+    Pull,
+    Repository,
+    Review,
+    ReviewComment,
+    Token,
+    User,
+)
+
+Emit = Callable[[str, dict[str, Any]], None]
+JSON = dict[str, Any]
+
+TOKEN_LIFETIME = 3600.0
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+DEFAULT_EVENTS = (
+    "issues",
+    "issue_comment",
+    "pull_request",
+    "pull_request_review",
+    "check_suite",
+    "workflow_run",
+)
+
+
+class World:
+    def __init__(
+        self,
+        *,
+        app_id: int = 1,
+        app_slug: str = "triad",
+        events: tuple[str, ...] = DEFAULT_EVENTS,
+        clock: Callable[[], float] = time.time,
+        urls: render.Urls | None = None,
+    ) -> None:
+        self.clock = clock
+        self.urls = urls or render.Urls("http://127.0.0.1", "http://127.0.0.1")
+        self.objects = ObjectStore()
+        self._next_id = 1000
+        self.users: dict[str, User] = {}
+        self.repos: dict[str, Repository] = {}
+        self.installations: dict[int, Installation] = {}
+        self.tokens: dict[str, Token] = {}
+        self.emit: Emit = lambda event, payload: None
+        owner = self.user("triad-dev", "Organization")
+        bot = self.user(f"{app_slug}[bot]", "Bot")
+        self.github_actions = self.user("github-actions[bot]", "Bot")
+        self.app = AppInfo(
+            id=app_id,
+            slug=app_slug,
+            name=app_slug.capitalize(),
+            owner=owner,
+            bot=bot,
+            events=events,
+            permissions={
+                "contents": "write",
+                "issues": "write",
+                "pull_requests": "write",
+                "checks": "read",
+                "statuses": "read",
+                "actions": "read",
+                "metadata": "read",
+            },
+        )
+        self.created_at = self.now()
+
+    # -- basics ----------------------------------------------------------------------------
+
+    def new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def now(self) -> str:
+        return datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def user(self, login: str, kind: str = "User") -> User:
+        """The user with that login, created on first mention."""
+        found = self.users.get(login)
+        if found is None:
+            found = User(self.new_id(), login, kind)
+            self.users[login] = found
+        return found
+
+    def repo(self, full_name: str) -> Repository:
+        found = self.repos.get(full_name.lower())
+        if found is None:
+            raise ApiError(404, "Not Found")
+        return found
+
+    def installation_for(self, repo: Repository) -> Installation | None:
+        for item in self.installations.values():
+            if repo.full_name in item.repositories:
+                return item
+        return None
+
+    # -- set-up (as an administrator would) ------------------------------------------------
+
+    def create_repository(
+        self,
+        full_name: str,
+        files: dict[str, str],
+        *,
+        default_branch: str = "main",
+        collaborators: dict[str, str] | None = None,
+    ) -> Repository:
+        owner_login, name = full_name.split("/", 1)
+        owner = self.user(owner_login)
+        repo = Repository(self.new_id(), owner, name, default_branch, self.now())
+        self.repos[full_name.lower()] = repo
+        repo.collaborators[owner.login] = "admin"
+        for login, role in (collaborators or {}).items():
+            self.set_permission(full_name, login, role)
+        tree = self._tree_from_files(files)
+        sha = self.objects.commit(tree, [], "Initial commit", self._signature(owner))
+        repo.refs[f"refs/heads/{default_branch}"] = sha
+        return repo
+
+    def set_permission(self, full_name: str, login: str, role: str) -> None:
+        if role not in (*ROLES, "none"):
+            raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}, none")
+        repo = self.repo(full_name)
+        self.user(login)
+        if role == "none":
+            repo.collaborators.pop(login, None)
+        else:
+            repo.collaborators[login] = role
+
+    def install(self, account: str, repositories: list[str], sender: str | None = None) -> int:
+        """Install the App on repositories; GitHub announces it with `installation.created`."""
+        owner = self.user(account)
+        item = Installation(
+            self.new_id(), owner, [self.repo(r).full_name for r in repositories], self.now()
+        )
+        self.installations[item.id] = item
+        payload = {
+            "action": "created",
+            "installation": render.installation(self.urls, self.app, item),
+            "repositories": [
+                {
+                    "id": self.repo(r).id,
+                    "node_id": render.node_id("R", self.repo(r).id),
+                    "name": self.repo(r).name,
+                    "full_name": self.repo(r).full_name,
+                    "private": self.repo(r).private,
+                }
+                for r in item.repositories
+            ],
+            "requester": None,
+            "sender": render.user(self.urls, self.user(sender or account)),
+        }
+        self.emit("installation", payload)
+        return item.id
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    def issue_token(self, installation_id: int) -> Token:
+        if installation_id not in self.installations:
+            raise ApiError(404, "Not Found")
+        token = Token(
+            f"ghs_{secrets.token_hex(18)}", installation_id, self.clock() + TOKEN_LIFETIME
+        )
+        self.tokens[token.value] = token
+        return token
+
+    def expire_tokens(self) -> None:
+        """Make every token issued so far expired (the client must get a new one)."""
+        for token in self.tokens.values():
+            token.expires_at = self.clock() - 1
+
+    # -- permissions -----------------------------------------------------------------------
+
+    def role_of(self, repo: Repository, login: str) -> str:
+        return repo.collaborators.get(login, "none")
+
+    # -- issues and comments ---------------------------------------------------------------
+
+    def open_issue(
+        self, full_name: str, actor: str, title: str, body: str = "", labels: list[str] = ()
+    ) -> Issue:
+        repo, person = self.repo(full_name), self.user(actor)
+        now = self.now()
+        item = Issue(self.new_id(), repo.next_number, title, body, person, now, now)
+        repo.next_number += 1
+        repo.issues[item.number] = item
+        for name in labels:
+            item.labels.append(self._label_for(repo, name).name)
+        self._announce_issue(repo, item, "opened", person)
+        return item
+
+    def issue(self, full_name: str, number: int) -> Issue:
+        item = self.repo(full_name).issues.get(number)
+        if item is None:
+            raise ApiError(404, "Not Found")
+        return item
+
+    def edit_issue(
+        self,
+        full_name: str,
+        number: int,
+        actor: str,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        state: str | None = None,
+    ) -> Issue:
+        repo, item, person = self.repo(full_name), self.issue(full_name, number), self.user(actor)
+        changes: JSON = {}
+        if title is not None and title != item.title:
+            changes["title"] = {"from": item.title}
+            item.title = title
+        if body is not None and body != item.body:
+            changes["body"] = {"from": item.body or ""}
+            item.body = body
+        if changes:
+            item.updated_at = self.now()
+            self._announce_issue(repo, item, "edited", person, changes=changes)
+        if state is not None and state != item.state:
+            if state not in {"open", "closed"}:
+                raise _invalid("Issue", "state", state)
+            item.state = state
+            item.closed_at = self.now() if state == "closed" else None
+            item.updated_at = self.now()
+            self._announce_issue(repo, item, "closed" if state == "closed" else "reopened", person)
+        return item
+
+    def comment(self, full_name: str, number: int, actor: str, body: str) -> Comment:
+        repo, item, person = self.repo(full_name), self.issue(full_name, number), self.user(actor)
+        if not body.strip():
+            raise _invalid("IssueComment", "body", "missing_field")
+        now = self.now()
+        note = Comment(self.new_id(), number, person, body, now, now)
+        repo.comments[note.id] = note
+        self._announce_comment(repo, item, note, "created", person)
+        return note
+
+    def find_comment(self, full_name: str, comment_id: int) -> Comment:
+        note = self.repo(full_name).comments.get(comment_id)
+        if note is None:
+            raise ApiError(404, "Not Found")
+        return note
+
+    def edit_comment(self, full_name: str, comment_id: int, actor: str, body: str) -> Comment:
+        repo, note, person = self.repo(full_name), self.find_comment(full_name, comment_id), None
+        person = self.user(actor)
+        if body != note.body:
+            previous = note.body
+            note.body = body
+            note.updated_at = self.now()
+            item = repo.issues[note.issue_number]
+            changes = {"body": {"from": previous}}
+            self._announce_comment(repo, item, note, "edited", person, changes=changes)
+        return note
+
+    def comments_on(self, full_name: str, number: int) -> list[Comment]:
+        self.issue(full_name, number)
+        repo = self.repo(full_name)
+        return [c for c in repo.comments.values() if c.issue_number == number]
+
+    # -- labels ----------------------------------------------------------------------------
+
+    def create_label(
+        self, full_name: str, name: str, color: str = "ededed", description: str | None = None
+    ) -> Label:
+        repo = self.repo(full_name)
+        if repo.label(name) is not None:
+            raise ApiError(
+                422,
+                "Validation Failed",
+                [{"resource": "Label", "code": "already_exists", "field": "name"}],
+            )
+        if not re.fullmatch(r"[0-9a-fA-F]{6}", color or ""):
+            raise _invalid("Label", "color", "invalid")
+        item = Label(self.new_id(), name, color.lower(), description)
+        repo.labels[name.lower()] = item
+        return item
+
+    def _label_for(self, repo: Repository, name: str) -> Label:
+        return repo.label(name) or self.create_label(repo.full_name, name)
+
+    def add_labels(self, full_name: str, number: int, actor: str, names: list[str]) -> Issue:
+        """Labels missing on the repository are created, as GitHub does."""
+        repo, item, person = self.repo(full_name), self.issue(full_name, number), self.user(actor)
+        for name in names:
+            known = self._label_for(repo, name)
+            if known.name in item.labels:
+                continue
+            item.labels.append(known.name)
+            item.updated_at = self.now()
+            self._announce_issue(repo, item, "labeled", person, label=known)
+        return item
+
+    def remove_label(self, full_name: str, number: int, actor: str, name: str) -> Issue:
+        repo, item, person = self.repo(full_name), self.issue(full_name, number), self.user(actor)
+        known = repo.label(name)
+        if known is None or known.name not in item.labels:
+            raise ApiError(404, "Label does not exist")
+        item.labels.remove(known.name)
+        item.updated_at = self.now()
+        self._announce_issue(repo, item, "unlabeled", person, label=known)
+        return item
+
+    # -- git data --------------------------------------------------------------------------
+
+    def create_tree(self, full_name: str, entries: list[JSON], base_tree: str | None = None) -> str:
+        self.repo(full_name)
+        files: dict[str, tuple[str, str]] = {}
+        if base_tree:
+            try:
+                files = {p: (e.mode, e.sha) for p, e in self.objects.flatten(base_tree).items()}
+            except ObjectMissing:
+                raise _invalid("Tree", "base_tree", "invalid") from None
+        for entry in entries:
+            path, mode = entry.get("path"), entry.get("mode", BLOB_MODE)
+            if not path or path.startswith("/") or ".." in path.split("/"):
+                raise _invalid("Tree", "path", "invalid")
+            if mode == TREE_MODE or entry.get("type") == "tree":
+                raise ApiError(422, "Triad's simulator does not write subtrees by SHA")
+            if "content" in entry and entry["content"] is not None:
+                files[path] = (mode, self.objects.blob(str(entry["content"]).encode()))
+            elif entry.get("sha") is None:
+                if path not in files and not any(p.startswith(f"{path}/") for p in files):
+                    raise ApiError(422, f"GitRPC::BadObjectState: {path} does not exist")
+                files = {
+                    p: v for p, v in files.items() if p != path and not p.startswith(path + "/")
+                }
+            else:
+                if self.objects.kind(entry["sha"]) != "blob":
+                    raise _invalid("Tree", "sha", "invalid")
+                files[path] = (mode, entry["sha"])
+        return self.objects.build_tree(files)
+
+    def create_commit(
+        self,
+        full_name: str,
+        message: str,
+        tree: str,
+        parents: list[str],
+        author: JSON | None = None,
+        actor: str | None = None,
+    ) -> str:
+        self.repo(full_name)
+        who = self._signature(self.user(actor) if actor else self.app.bot)
+        if author:
+            who = Signature(
+                author.get("name", who.name), author.get("email", who.email), who.timestamp
+            )
+        try:
+            return self.objects.commit(tree, parents, message, who)
+        except ObjectMissing as exc:
+            raise ApiError(422, f"Object does not exist: {exc.args[0]}") from None
+
+    def resolve(self, repo: Repository, ref: str) -> str:
+        """A branch name, a full ref or a SHA → a commit SHA (404 if none)."""
+        for name in (ref, f"refs/heads/{ref}", f"refs/{ref}"):
+            if name in repo.refs:
+                return repo.refs[name]
+        if re.fullmatch(r"[0-9a-f]{40}", ref) and self.objects.kind(ref) == "commit":
+            return ref
+        raise ApiError(404, "No commit found for the ref " + ref)
+
+    def create_ref(self, full_name: str, ref: str, sha: str, actor: str | None = None) -> None:
+        repo = self.repo(full_name)
+        if not ref.startswith("refs/") or ref.count("/") < 2:
+            raise ApiError(422, "Reference name must start with 'refs/' and have two slashes")
+        if ref in repo.refs:
+            raise ApiError(422, "Reference already exists")
+        if self.objects.kind(sha) != "commit":
+            raise ApiError(422, "Object does not exist")
+        repo.refs[ref] = sha
+
+    def update_ref(
+        self, full_name: str, ref: str, sha: str, *, force: bool = False, actor: str | None = None
+    ) -> None:
+        repo = self.repo(full_name)
+        if ref not in repo.refs:
+            raise ApiError(422, "Reference does not exist")
+        if self.objects.kind(sha) != "commit":
+            raise ApiError(422, "Object does not exist")
+        old = repo.refs[ref]
+        if old == sha:
+            return
+        if not force and not self.objects.is_ancestor(old, sha):
+            raise ApiError(422, "Update is not a fast forward")
+        repo.refs[ref] = sha
+        self._branch_moved(repo, ref.removeprefix("refs/heads/"), old, sha, actor)
+
+    def delete_ref(self, full_name: str, ref: str) -> None:
+        repo = self.repo(full_name)
+        if repo.refs.pop(ref, None) is None:
+            raise ApiError(422, "Reference does not exist")
+
+    def push(
+        self, full_name: str, branch: str, actor: str, files: dict[str, str | None], message: str
+    ) -> str:
+        """A person's push of one commit on top of `branch` (created from the default branch)."""
+        repo = self.repo(full_name)
+        ref = f"refs/heads/{branch}"
+        parent = repo.refs.get(ref) or repo.refs[f"refs/heads/{repo.default_branch}"]
+        base_tree = self.objects.read_commit(parent).tree
+        entries = [
+            {"path": path, "mode": BLOB_MODE, "type": "blob", "content": text}
+            if text is not None
+            else {"path": path, "mode": BLOB_MODE, "type": "blob", "sha": None}
+            for path, text in files.items()
+        ]
+        tree = self.create_tree(full_name, entries, base_tree)
+        sha = self.objects.commit(tree, [parent], message, self._signature(self.user(actor)))
+        if ref in repo.refs:
+            self.update_ref(full_name, ref, sha, actor=actor)
+        else:
+            repo.refs[ref] = sha
+        return sha
+
+    def _tree_from_files(self, files: dict[str, str]) -> str:
+        blobs = {
+            path: (BLOB_MODE, self.objects.blob(text.encode())) for path, text in files.items()
+        }
+        return self.objects.build_tree(blobs)
+
+    def _signature(self, person: User) -> Signature:
+        email = f"{person.id}+{person.login}@users.noreply.simulator"
+        return Signature(person.login, email, int(self.clock()))
+
+    # -- pull requests ---------------------------------------------------------------------
+
+    def open_pull(
+        self,
+        full_name: str,
+        actor: str,
+        *,
+        title: str,
+        head: str,
+        base: str,
+        body: str | None = None,
+        draft: bool = False,
+    ) -> Pull:
+        repo, person = self.repo(full_name), self.user(actor)
+        head_ref = head.split(":", 1)[-1]
+        if f"refs/heads/{head_ref}" not in repo.refs:
+            raise _invalid("PullRequest", "head", "invalid")
+        if f"refs/heads/{base}" not in repo.refs:
+            raise _invalid("PullRequest", "base", "invalid")
+        for pr in repo.pulls.values():
+            if pr.head_ref == head_ref and repo.issues[pr.number].state == "open":
+                raise ApiError(
+                    422,
+                    "Validation Failed",
+                    [
+                        {
+                            "resource": "PullRequest",
+                            "code": "custom",
+                            "message": "A pull request already exists for "
+                            f"{repo.owner.login}:{head_ref}.",
+                        }
+                    ],
+                )
+        head_sha = repo.refs[f"refs/heads/{head_ref}"]
+        base_sha = repo.refs[f"refs/heads/{base}"]
+        if self.objects.is_ancestor(head_sha, base_sha):
+            raise ApiError(
+                422,
+                "Validation Failed",
+                [
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": f"No commits between {base} and {head_ref}",
+                    }
+                ],
+            )
+        now = self.now()
+        item = Issue(self.new_id(), repo.next_number, title, body, person, now, now, is_pull=True)
+        repo.next_number += 1
+        repo.issues[item.number] = item
+        pr = Pull(self.new_id(), item.number, head_ref, base, head_sha, base_sha, draft)
+        repo.pulls[pr.number] = pr
+        self._announce_pull(repo, pr, "opened", person)
+        return pr
+
+    def pull(self, full_name: str, number: int) -> Pull:
+        pr = self.repo(full_name).pulls.get(number)
+        if pr is None:
+            raise ApiError(404, "Not Found")
+        return pr
+
+    def update_pull(
+        self,
+        full_name: str,
+        number: int,
+        actor: str,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        state: str | None = None,
+    ) -> Pull:
+        repo, pr, person = self.repo(full_name), self.pull(full_name, number), self.user(actor)
+        item = repo.issues[number]
+        changes: JSON = {}
+        if title is not None and title != item.title:
+            changes["title"] = {"from": item.title}
+            item.title = title
+        if body is not None and body != item.body:
+            changes["body"] = {"from": item.body or ""}
+            item.body = body
+        if changes:
+            item.updated_at = self.now()
+            self._announce_pull(repo, pr, "edited", person, changes=changes)
+        if state is not None and state != item.state:
+            item.state = state
+            item.closed_at = self.now() if state == "closed" else None
+            self._announce_pull(repo, pr, "closed" if state == "closed" else "reopened", person)
+        return pr
+
+    def mark_ready(self, full_name: str, number: int, actor: str) -> Pull:
+        repo, pr = self.repo(full_name), self.pull(full_name, number)
+        if pr.draft:
+            pr.draft = False
+            repo.issues[number].updated_at = self.now()
+            self._announce_pull(repo, pr, "ready_for_review", self.user(actor))
+        return pr
+
+    def pull_changes(self, repo: Repository, pr: Pull) -> list[FileChange]:
+        base_tree = self.objects.read_commit(self._merge_base(pr)).tree
+        head_tree = self.objects.read_commit(pr.head_sha).tree
+        return self.objects.diff(base_tree, head_tree)
+
+    def pull_commits(self, pr: Pull) -> list[Any]:
+        return self.objects.history(pr.head_sha, pr.base_sha)
+
+    def _merge_base(self, pr: Pull) -> str:
+        """The base commit the PR's diff is taken against (its base when it was last synced)."""
+        return pr.base_sha
+
+    def _branch_moved(
+        self, repo: Repository, branch: str, before: str, after: str, actor: str | None
+    ) -> None:
+        person = self.user(actor) if actor else self.app.bot
+        for pr in repo.pulls.values():
+            if pr.head_ref == branch and repo.issues[pr.number].state == "open":
+                pr.head_sha = after
+                repo.issues[pr.number].updated_at = self.now()
+                self._announce_pull(repo, pr, "synchronize", person, before=before, after=after)
+
+    # -- reviews ---------------------------------------------------------------------------
+
+    def submit_review(
+        self,
+        full_name: str,
+        number: int,
+        actor: str,
+        *,
+        event: str = "COMMENT",
+        body: str = "",
+        comments: list[JSON] = (),
+        commit_id: str | None = None,
+    ) -> Review:
+        repo, pr, person = self.repo(full_name), self.pull(full_name, number), self.user(actor)
+        states = {
+            "APPROVE": "APPROVED",
+            "REQUEST_CHANGES": "CHANGES_REQUESTED",
+            "COMMENT": "COMMENTED",
+        }
+        if event not in states:
+            raise _invalid("PullRequestReview", "event", "invalid")
+        if event in {"REQUEST_CHANGES", "COMMENT"} and not body.strip() and not comments:
+            raise ApiError(
+                422,
+                "Unprocessable Entity",
+                [f"Review body is required for a review with event {event}"],
+            )
+        hunks = {change.path: change.patch for change in self.pull_changes(repo, pr)}
+        placed = []
+        for item in comments:
+            path, line = item.get("path"), item.get("line")
+            side = item.get("side", "RIGHT")
+            hunk = _hunk_for(hunks.get(path or "", ""), int(line or 0), side)
+            if hunk is None:
+                raise ApiError(
+                    422,
+                    "Unprocessable Entity",
+                    ["Line could not be resolved"],
+                )
+            placed.append((item, hunk))
+        review = Review(
+            self.new_id(),
+            number,
+            person,
+            body,
+            states[event],
+            commit_id or pr.head_sha,
+            self.now(),
+        )
+        repo.reviews[review.id] = review
+        for item, hunk in placed:
+            note = ReviewComment(
+                self.new_id(),
+                review.id,
+                number,
+                person,
+                item["path"],
+                int(item["line"]),
+                item.get("side", "RIGHT"),
+                item.get("start_line"),
+                item.get("body", ""),
+                review.commit_id,
+                hunk,
+                review.submitted_at,
+            )
+            repo.review_comments[note.id] = note
+        payload = self._base_payload(repo, person) | {
+            "action": "submitted",
+            "review": render.review(self.urls, repo, review),
+            "pull_request": self._pull_shape(repo, pr),
+        }
+        self.emit("pull_request_review", payload)
+        return review
+
+    # -- CI --------------------------------------------------------------------------------
+
+    def complete_check_suite(
+        self,
+        full_name: str,
+        sha: str,
+        conclusion: str,
+        *,
+        workflow: str = "CI",
+        runs: list[JSON] | None = None,
+    ) -> CheckSuite:
+        """GitHub Actions ran `workflow` on `sha`: its suite, its runs, and the two deliveries.
+
+        `runs` are {name, conclusion, title, summary, text (the log), annotations}; one run
+        named after the workflow when not given.
+        """
+        repo = self.repo(full_name)
+        if self.objects.kind(sha) != "commit":
+            raise ApiError(422, "No commit found for SHA: " + sha)
+        now = self.now()
+        branch = next(
+            (r.removeprefix("refs/heads/") for r, s in repo.refs.items() if s == sha), None
+        )
+        suite = CheckSuite(self.new_id(), sha, branch, "completed", conclusion, now, now, workflow)
+        repo.check_suites[suite.id] = suite
+        for spec in runs or [{"name": workflow, "conclusion": conclusion}]:
+            run = CheckRun(
+                self.new_id(),
+                suite.id,
+                spec["name"],
+                sha,
+                "completed",
+                spec.get("conclusion", conclusion),
+                now,
+                now,
+                spec.get("title"),
+                spec.get("summary"),
+                spec.get("text"),
+                list(spec.get("annotations", [])),
+            )
+            repo.check_runs[run.id] = run
+            suite.run_ids.append(run.id)
+        pulls = self.pulls_for_sha(repo, sha)
+        commit = self.objects.read_commit(sha)
+        actions = render.check_app(self.urls, self.app.owner, self.created_at)
+        suite_shape = render.check_suite(self.urls, repo, suite, commit, pulls, actions)
+        payload = self._base_payload(repo, self.github_actions) | {
+            "action": "completed",
+            "check_suite": suite_shape,
+        }
+        self.emit("check_suite", payload)
+        self.emit("workflow_run", self._workflow_run(repo, suite, suite_shape))
+        return suite
+
+    def pulls_for_sha(self, repo: Repository, sha: str) -> list[Pull]:
+        return [
+            pr
+            for pr in repo.pulls.values()
+            if pr.head_sha == sha and repo.issues[pr.number].state == "open"
+        ]
+
+    def _workflow_run(self, repo: Repository, suite: CheckSuite, shape: JSON) -> JSON:
+        api = f"{self.urls.repo(repo)}/actions/runs/{suite.id}"
+        workflow_id = abs(hash(suite.workflow_name)) % 10**8
+        workflow_path = f".github/workflows/{suite.workflow_name.lower()}.yml"
+        run = {
+            "id": suite.id,
+            "name": suite.workflow_name,
+            "node_id": render.node_id("WFR", suite.id),
+            "head_branch": suite.head_branch,
+            "head_sha": suite.head_sha,
+            "path": workflow_path,
+            "display_title": shape["head_commit"]["message"].splitlines()[0]
+            if shape["head_commit"]["message"]
+            else "",
+            "run_number": len(repo.check_suites),
+            "event": "pull_request",
+            "status": "completed",
+            "conclusion": suite.conclusion,
+            "workflow_id": workflow_id,
+            "check_suite_id": suite.id,
+            "check_suite_node_id": shape["node_id"],
+            "url": api,
+            "html_url": f"{self.urls.repo_web(repo)}/actions/runs/{suite.id}",
+            "pull_requests": shape["pull_requests"],
+            "created_at": suite.created_at,
+            "updated_at": suite.updated_at,
+            "run_attempt": 1,
+            "run_started_at": suite.created_at,
+            "jobs_url": f"{api}/jobs",
+            "logs_url": f"{api}/logs",
+            "check_suite_url": shape["url"],
+            "artifacts_url": f"{api}/artifacts",
+            "cancel_url": f"{api}/cancel",
+            "rerun_url": f"{api}/rerun",
+            "previous_attempt_url": None,
+            "workflow_url": f"{self.urls.repo(repo)}/actions/workflows/{workflow_id}",
+            "head_commit": shape["head_commit"],
+            "repository": render.repository(self.urls, repo),
+            "head_repository": render.repository(self.urls, repo),
+            "actor": render.user(self.urls, self.github_actions),
+            "triggering_actor": render.user(self.urls, self.github_actions),
+        }
+        workflow = {
+            "id": workflow_id,
+            "node_id": render.node_id("W", workflow_id),
+            "name": suite.workflow_name,
+            "path": workflow_path,
+            "state": "active",
+            "created_at": self.created_at,
+            "updated_at": self.created_at,
+            "url": f"{self.urls.repo(repo)}/actions/workflows/{workflow_id}",
+            "html_url": f"{self.urls.repo_web(repo)}/blob/main/{workflow_path}",
+            "badge_url": f"{self.urls.repo_web(repo)}/workflows/{suite.workflow_name}/badge.svg",
+        }
+        return self._base_payload(repo, self.github_actions) | {
+            "action": "completed",
+            "workflow": workflow,
+            "workflow_run": run,
+        }
+
+    def create_status(
+        self,
+        full_name: str,
+        sha: str,
+        actor: str,
+        *,
+        state: str,
+        context: str = "default",
+        description: str | None = None,
+        target_url: str | None = None,
+    ) -> CommitStatus:
+        repo = self.repo(full_name)
+        if state not in {"error", "failure", "pending", "success"}:
+            raise _invalid("Status", "state", "invalid")
+        if self.objects.kind(sha) != "commit":
+            raise ApiError(422, "No commit found for SHA: " + sha)
+        item = CommitStatus(
+            self.new_id(),
+            sha,
+            state,
+            context,
+            description,
+            target_url,
+            self.user(actor),
+            self.now(),
+        )
+        repo.statuses.append(item)
+        return item
+
+    # -- webhook payloads ------------------------------------------------------------------
+
+    def _base_payload(self, repo: Repository, sender: User) -> JSON:
+        payload: JSON = {
+            "repository": render.repository(self.urls, repo),
+            "sender": render.user(self.urls, sender),
+        }
+        installed = self.installation_for(repo)
+        if installed is not None:
+            payload["installation"] = {
+                "id": installed.id,
+                "node_id": render.node_id("MDIz", installed.id),
+            }
+        if repo.owner.type == "Organization":
+            payload["organization"] = {"login": repo.owner.login, "id": repo.owner.id}
+        return payload
+
+    def _pull_shape(self, repo: Repository, pr: Pull) -> JSON:
+        return render.pull(
+            self.urls,
+            repo,
+            repo.issues[pr.number],
+            pr,
+            self.pull_changes(repo, pr),
+            len(self.pull_commits(pr)),
+        )
+
+    def _announce_issue(
+        self,
+        repo: Repository,
+        item: Issue,
+        action: str,
+        sender: User,
+        *,
+        label: Label | None = None,
+        changes: JSON | None = None,
+    ) -> None:
+        if item.is_pull:
+            pr = repo.pulls[item.number]
+            self._announce_pull(repo, pr, action, sender, label=label, changes=changes)
+            return
+        payload = self._base_payload(repo, sender) | {
+            "action": action,
+            "issue": render.issue(self.urls, repo, item),
+        }
+        if label is not None:
+            payload["label"] = render.label(self.urls, repo, label)
+        if changes is not None:
+            payload["changes"] = changes
+        self.emit("issues", payload)
+
+    def _announce_pull(
+        self,
+        repo: Repository,
+        pr: Pull,
+        action: str,
+        sender: User,
+        *,
+        label: Label | None = None,
+        changes: JSON | None = None,
+        before: str | None = None,
+        after: str | None = None,
+    ) -> None:
+        payload = self._base_payload(repo, sender) | {
+            "action": action,
+            "number": pr.number,
+            "pull_request": self._pull_shape(repo, pr),
+        }
+        if label is not None:
+            payload["label"] = render.label(self.urls, repo, label)
+        if changes is not None:
+            payload["changes"] = changes
+        if before is not None:
+            payload |= {"before": before, "after": after}
+        self.emit("pull_request", payload)
+
+    def _announce_comment(
+        self,
+        repo: Repository,
+        item: Issue,
+        note: Comment,
+        action: str,
+        sender: User,
+        *,
+        changes: JSON | None = None,
+    ) -> None:
+        payload = self._base_payload(repo, sender) | {
+            "action": action,
+            "issue": render.issue(self.urls, repo, item),
+            "comment": render.comment(self.urls, repo, note),
+        }
+        if changes is not None:
+            payload["changes"] = changes
+        self.emit("issue_comment", payload)
+
+
+def _invalid(resource: str, field: str, code: str) -> ApiError:
+    return ApiError(
+        422, "Validation Failed", [{"resource": resource, "field": field, "code": code}]
+    )
+
+
+def _hunk_for(patch: str, line: int, side: str) -> str | None:
+    """The diff hunk up to `line` when the line is in the patch on that side, else None."""
+    if not patch or line <= 0:
+        return None
+    hunk_lines: list[str] = []
+    old = new = 0
+    for text in patch.split("\n"):
+        match = _HUNK.match(text)
+        if match:
+            old, new = int(match.group(1)), int(match.group(3))
+            hunk_lines = [text]
+            continue
+        if text.startswith("\\"):
+            continue
+        hunk_lines.append(text)
+        if text.startswith("+"):
+            if side == "RIGHT" and new == line:
+                return "\n".join(hunk_lines)
+            new += 1
+        elif text.startswith("-"):
+            if side == "LEFT" and old == line:
+                return "\n".join(hunk_lines)
+            old += 1
+        else:
+            if (side == "RIGHT" and new == line) or (side == "LEFT" and old == line):
+                return "\n".join(hunk_lines)
+            old += 1
+            new += 1
+    return None
+
+
+def encode_content(data: bytes) -> str:
+    """Base64 as GitHub sends file contents: wrapped at 60 characters."""
+    text = base64.b64encode(data).decode()
+    return "\n".join(text[i : i + 60] for i in range(0, len(text), 60)) + "\n"

@@ -1,0 +1,37 @@
+"""`triad simulator` runs as its own process and serves the real client."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.github.client import GitHubApp
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_the_simulator_process_serves_the_demo_repository(tmp_path: Path) -> None:
+    port, key = free_port(), tmp_path / "app.pem"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "simulator", "--port", str(port), "--key-file", str(key)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith(f"GitHub simulator at http://127.0.0.1:{port}")
+        app = GitHubApp(1, key.read_text(), f"http://127.0.0.1:{port}")
+        found = await app.as_app().rest.apps.async_get_repo_installation("acme", "widgets")
+        repo = await app.installation(found.parsed_data.id).rest.repos.async_get("acme", "widgets")
+        assert repo.parsed_data.full_name == "acme/widgets"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0

@@ -1,0 +1,141 @@
+"""GitHub's refusals, as the simulator gives them: status codes, messages, headers."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from githubkit.exception import RequestFailed
+
+from bot.github.client import GitHubApp
+from bot.github.repo import Repo
+from bot.simulator.server import Simulator
+from tests.simulator.conftest import FILES, REPO
+
+OWNER, NAME = REPO.split("/")
+
+
+async def status_of(call) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
+    with pytest.raises(RequestFailed) as caught:
+        await call
+    return caught.value.response.status_code, caught.value.response.json()
+
+
+async def test_git_refs_refuse_duplicates_and_non_fast_forwards(
+    sim: Simulator, app: GitHubApp, installation_id: int
+) -> None:
+    gh = app.installation(installation_id).rest
+    main = sim.repo(REPO).refs["refs/heads/main"]
+    await gh.git.async_create_ref(OWNER, NAME, ref="refs/heads/work", sha=main)
+    status, body = await status_of(
+        gh.git.async_create_ref(OWNER, NAME, ref="refs/heads/work", sha=main)
+    )
+    assert (status, body["message"]) == (422, "Reference already exists")
+    ahead = sim.push(REPO, "other", "carol", {"a.txt": "a\n"}, "a")
+    sim.push(REPO, "work", "carol", {"b.txt": "b\n"}, "b")
+    status, body = await status_of(gh.git.async_update_ref(OWNER, NAME, "heads/work", sha=ahead))
+    assert (status, body["message"]) == (422, "Update is not a fast forward")
+
+
+async def test_a_review_comment_outside_the_diff_is_refused_as_github_does(
+    sim: Simulator, app: GitHubApp, installation_id: int
+) -> None:
+    sim.push(REPO, "x", "carol", {"widgets/core.py": FILES["widgets/core.py"] + "# x\n"}, "x")
+    pr = sim.open_pull(REPO, "carol", title="x", head="x", base="main")
+    gh = app.installation(installation_id).rest
+    status, body = await status_of(
+        gh.pulls.async_create_review(
+            OWNER,
+            NAME,
+            pr.number,
+            event="COMMENT",
+            body="b",
+            comments=[{"path": "widgets/core.py", "line": 1, "body": "far from the change"}],
+        )
+    )
+    assert status == 422 and body["errors"] == ["Line could not be resolved"]
+    assert sim.repo(REPO).reviews == {}
+    # line 4 is context in the hunk around the added line 7: allowed
+    await gh.pulls.async_create_review(
+        OWNER,
+        NAME,
+        pr.number,
+        event="COMMENT",
+        body="b",
+        comments=[{"path": "widgets/core.py", "line": 4, "body": "context"}],
+    )
+
+
+async def test_a_second_pr_for_the_same_branch_is_refused(
+    sim: Simulator, app: GitHubApp, installation_id: int
+) -> None:
+    sim.push(REPO, "x", "carol", {"c.txt": "c\n"}, "c")
+    gh = app.installation(installation_id).rest
+    await gh.pulls.async_create(OWNER, NAME, title="x", head="x", base="main")
+    status, body = await status_of(
+        gh.pulls.async_create(OWNER, NAME, title="x", head="x", base="main")
+    )
+    assert status == 422 and "already exists" in body["errors"][0]["message"]
+
+
+async def test_a_jwt_signed_with_another_key_is_refused(sim: Simulator) -> None:
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = other.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    stranger = GitHubApp(sim.app_id, pem, sim.url)
+    status, body = await status_of(stranger.as_app().rest.apps.async_get_authenticated())
+    assert status == 401 and "could not be decoded" in body["message"]
+
+
+async def test_an_expired_token_is_refused(sim: Simulator, app: GitHubApp, installation_id: int):
+    token = sim.world.issue_token(installation_id)
+    sim.world.expire_tokens()
+    answer = httpx.get(f"{sim.url}/repos/{REPO}", headers={"authorization": f"token {token.value}"})
+    assert (answer.status_code, answer.json()["message"]) == (401, "Bad credentials")
+    anonymous = httpx.get(f"{sim.url}/repos/{REPO}")
+    assert anonymous.status_code == 401
+
+
+async def test_a_repository_outside_the_installation_is_not_found(
+    sim: Simulator, app: GitHubApp, installation_id: int
+) -> None:
+    sim.create_repository("acme/secret", {"a": "b"})
+    gh = app.installation(installation_id).rest
+    status, _ = await status_of(gh.repos.async_get("acme", "secret"))
+    assert status == 404
+
+
+async def test_lists_are_paginated_with_link_headers(
+    sim: Simulator, app: GitHubApp, installation_id: int
+) -> None:
+    issue = sim.open_issue(REPO, "alice", "many")
+    for n in range(130):
+        sim.world.comment(REPO, issue.number, "alice", f"comment {n}")
+    gh = app.installation(installation_id)
+    first = await gh.rest.issues.async_list_comments(OWNER, NAME, issue.number, per_page=100)
+    assert len(first.parsed_data) == 100
+    assert 'rel="next"' in first.headers["link"] and 'rel="last"' in first.headers["link"]
+    assert first.headers["x-ratelimit-limit"] == "5000"
+    comments = await Repo(gh, REPO).comments(issue.number)
+    assert [c.body for c in comments] == [f"comment {n}" for n in range(130)]
+
+
+async def test_server_errors_are_retried_and_rate_limits_honoured(
+    sim: Simulator, app: GitHubApp, installation_id: int
+) -> None:
+    gh = app.installation(installation_id).rest
+    await gh.repos.async_get(OWNER, NAME)  # the token is fetched before the faults start
+    sim.fail("GET", rf"^/repos/{REPO}$", 502, times=2)
+    assert (await gh.repos.async_get(OWNER, NAME)).parsed_data.name == NAME
+    sim.fail("GET", rf"^/repos/{REPO}$", 403, retry_after=1)
+    started = time.monotonic()
+    assert (await gh.repos.async_get(OWNER, NAME)).parsed_data.name == NAME
+    assert time.monotonic() - started >= 1.0
+    statuses = [r.status for r in sim.requests if r.path == f"/repos/{REPO}"]
+    assert statuses == [200, 502, 502, 200, 403, 200]
