@@ -12,6 +12,7 @@ import uvicorn
 
 from bot.github.client import GitHubApp
 from bot.jobs import stage_handlers
+from bot.llm.roles import build_models
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.stages.services import Services
@@ -26,10 +27,20 @@ log = logging.getLogger(__name__)
 def build_services(settings: Settings, store: Store) -> Services:
     """The stages' parts from the settings: the App's GitHub clients and the models."""
     assert settings.app_id is not None and settings.private_key is not None
+    per_minute = settings.github_writes_per_minute
     github = GitHubApp(
-        settings.app_id, settings.private_key.get_secret_value(), settings.github_api_url
+        settings.app_id,
+        settings.private_key.get_secret_value(),
+        settings.github_api_url,
+        write_interval=60 / per_minute if per_minute else 0,
     )
-    return Services(store=store, github=github, bot_login=settings.bot_login or "")
+    models = build_models(
+        settings,
+        store,
+        anthropic_base_url=settings.anthropic_base_url,
+        openai_base_url=settings.openai_base_url,
+    )
+    return Services(store=store, github=github, models=models, bot_login=settings.bot_login or "")
 
 
 def build_pool(settings: Settings, store: Store, metrics: Metrics, concurrency: int) -> WorkerPool:
@@ -50,6 +61,8 @@ async def serve(
     port: int,
     concurrency: int,
     stop: asyncio.Event | None = None,
+    *,
+    handle_signals: bool = True,
 ) -> None:
     """The web app and `concurrency` workers in one process; SIGTERM (or `stop`) drains both."""
     assert settings.webhook_secret is not None
@@ -72,7 +85,8 @@ async def serve(
         )
         server = _Server(config)
         stop = stop or asyncio.Event()
-        _stop_on_signals(stop)
+        if handle_signals:
+            _stop_on_signals(stop)
         if concurrency:
             pool.start()
         watcher = asyncio.create_task(_exit_when_set(server, stop))
@@ -82,6 +96,13 @@ async def serve(
             watcher.cancel()
             log.info("stopping: draining running jobs", extra={"seconds": settings.drain_seconds})
             await pool.stop()
+            await _close(pool)
+
+
+async def _close(pool: WorkerPool) -> None:
+    models = getattr(pool.context, "models", None)
+    if models is not None and hasattr(models, "aclose"):
+        await models.aclose()
 
 
 class _Server(uvicorn.Server):
@@ -120,3 +141,4 @@ async def work(settings: Settings, concurrency: int, metrics_port: int | None) -
         await stop.wait()
         log.info("stopping: draining running jobs", extra={"seconds": settings.drain_seconds})
         await pool.stop()
+        await _close(pool)

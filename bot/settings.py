@@ -26,9 +26,14 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     github_api_url: str = "https://api.github.com"
     bot_login: str | None = None
+    #: content-creating requests a minute per installation (GitHub's secondary limit is ~80)
+    github_writes_per_minute: float = Field(default=80.0, ge=0)
 
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    #: replace a provider's own endpoint: a proxy, or the fake model server in the demo
+    anthropic_base_url: str | None = None
+    openai_base_url: str | None = None
 
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

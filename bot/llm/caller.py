@@ -1,0 +1,201 @@
+"""One structured model call: fence, redact, check the budget, retry, repair once, fall back."""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from bot.llm.choice import ModelChoice
+from bot.llm.errors import ModelUnavailable, OutputInvalid
+from bot.llm.fencing import system_prompt, user_message
+from bot.llm.prices import PriceTable
+from bot.llm.providers.base import Provider, ProviderFailure, RawReply, StructuredRequest
+from bot.llm.redaction import Redactor
+from bot.llm.retry import Exhausted, RetryPolicy, retrying
+from bot.llm.schema import InvalidAnswer, description, json_schema, parse_answer, schema_name
+from bot.llm.usage import Usage, total
+from bot.roles.context_budget import ContextPart, estimate_tokens
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class Outcome:
+    """What became of one reply (or one model), as stored in `llm_usage.outcome`."""
+
+    OK = "ok"
+    REPAIRED = "repaired"
+    INVALID = "invalid"
+    UNAVAILABLE = "unavailable"
+    BUDGET_EXCEEDED = "budget_exceeded"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The most a request can cost: its input, plus every output token it may use."""
+
+    provider: str
+    model: str
+    input_tokens: int
+    max_output_tokens: int
+    cost: float
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.max_output_tokens
+
+
+class Ledger(Protocol):
+    """Where a call's budget is checked and its usage counted (the store, for the roles)."""
+
+    async def check(self, estimate: Estimate) -> None:
+        """Raise `BudgetExceeded` when this request could take the budget past its limit."""
+        ...
+
+    async def record(self, usage: Usage, outcome: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Answer(Generic[T]):
+    value: T
+    #: every reply of this call added up (a repair round, a fallback)
+    usage: Usage
+    replies: tuple[Usage, ...]
+
+
+class ModelCaller:
+    """Asks a chosen model for an instance of a pydantic model, over any provider."""
+
+    def __init__(
+        self,
+        providers: Callable[[ModelChoice], Provider],
+        *,
+        prices: PriceTable | None = None,
+        retry: RetryPolicy | None = None,
+        redactor: Redactor | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._providers = providers
+        self._prices = prices or PriceTable()
+        self._retry = retry or RetryPolicy()
+        self._redactor = redactor or Redactor()
+        self._clock = clock
+
+    async def ask(
+        self,
+        choice: ModelChoice,
+        system: str,
+        context: list[ContextPart],
+        output: type[T],
+        *,
+        role: str = "",
+        ledger: Ledger | None = None,
+    ) -> Answer[T]:
+        """The parsed answer; `OutputInvalid`, `ModelUnavailable` or `BudgetExceeded` if not."""
+        request = StructuredRequest(
+            system=self._redactor.text(system_prompt(system)),
+            messages=[{"role": "user", "content": self._redactor.text(user_message(context))}],
+            schema_name=schema_name(output),
+            schema=json_schema(output),
+            description=description(output),
+            max_output_tokens=choice.max_output_tokens,
+            timeout_seconds=choice.timeout_seconds,
+            role=role,
+        )
+        failures = []
+        for candidate in (choice, choice.fallback):
+            if candidate is None:
+                continue
+            try:
+                provider = self._providers(candidate)
+            except ProviderFailure as failure:
+                failures.append(f"{candidate.label()}: {failure}")
+                continue
+            try:
+                return await self._ask(provider, candidate, request, output, ledger)
+            except Exhausted as exhausted:
+                failures.append(f"{candidate.label()}: {exhausted.describe()}")
+                if ledger is not None:
+                    await ledger.record(
+                        _nothing(provider.name, candidate.model), Outcome.UNAVAILABLE
+                    )
+        raise ModelUnavailable(
+            "the model could not answer: " + "; ".join(failures) + ". Retry later, or choose"
+            " another model in `.github/triad.yml`."
+        )
+
+    async def _ask(
+        self,
+        provider: Provider,
+        choice: ModelChoice,
+        request: StructuredRequest,
+        output: type[T],
+        ledger: Ledger | None,
+    ) -> Answer[T]:
+        request = replace(
+            request,
+            max_output_tokens=choice.max_output_tokens,
+            timeout_seconds=choice.timeout_seconds,
+        )
+        messages = list(request.messages)
+        replies: list[Usage] = []
+        for repair_round in (False, True):
+            current = replace(request, messages=self._redactor.scrub(messages))
+            if ledger is not None:
+                await ledger.check(self.estimate(provider.name, choice.model, current))
+            attempt = functools.partial(self._timed, provider, current, choice.model)
+            reply, latency_ms = await retrying(attempt, self._retry)
+            usage = Usage(
+                provider=provider.name,
+                model=choice.model,
+                input_tokens=reply.input_tokens,
+                output_tokens=reply.output_tokens,
+                cost=self._prices.cost(choice.model, reply.input_tokens, reply.output_tokens),
+                latency_ms=latency_ms,
+                request_id=reply.request_id,
+            )
+            replies.append(usage)
+            try:
+                value = parse_answer(
+                    reply.content,
+                    output,
+                    truncated=reply.truncated,
+                    refusal=reply.refusal,
+                    max_output_tokens=choice.max_output_tokens,
+                )
+            except InvalidAnswer as problem:
+                if ledger is not None:
+                    await ledger.record(usage, Outcome.INVALID)
+                if repair_round:
+                    raise OutputInvalid(
+                        f"{choice.label()} twice gave an answer that does not fit"
+                        f" {request.schema_name}: {problem}"
+                    ) from None
+                messages += provider.repair_turns(reply, str(problem))
+                continue
+            if ledger is not None:
+                await ledger.record(usage, Outcome.REPAIRED if repair_round else Outcome.OK)
+            return Answer(value, total(replies), tuple(replies))
+        raise AssertionError("unreachable: the repair round either returns or raises")
+
+    async def _timed(
+        self, provider: Provider, request: StructuredRequest, model: str
+    ) -> tuple[RawReply, int]:
+        started = self._clock()
+        reply = await provider.complete(request, model)
+        return reply, round((self._clock() - started) * 1000)
+
+    def estimate(self, provider: str, model: str, request: StructuredRequest) -> Estimate:
+        sent = request.system + json.dumps(request.messages) + json.dumps(request.schema)
+        input_tokens = estimate_tokens(sent)
+        cost = self._prices.cost(model, input_tokens, request.max_output_tokens)
+        return Estimate(provider, model, input_tokens, request.max_output_tokens, cost)
+
+
+def _nothing(provider: str, model: str) -> Usage:
+    return Usage(provider, model, 0, 0, 0.0, 0, None)

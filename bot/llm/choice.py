@@ -1,0 +1,157 @@
+"""Which model answers for each role: the defaults, and a repository's validated overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.llm.errors import InvalidModelChoice
+
+ProviderName = Literal["anthropic", "openai", "openai-compatible"]
+ROLES = ("architect", "developer", "reviewer_a", "reviewer_b")
+
+
+class ModelChoice(BaseModel):
+    """One model on one provider, with an optional fallback used when it stays unavailable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provider: ProviderName
+    model: str = Field(min_length=1, max_length=200)
+    #: an OpenAI-compatible endpoint (Ollama, vLLM, OpenRouter), or another Anthropic/OpenAI URL
+    base_url: str | None = None
+    #: the environment variable that holds this endpoint's key (default: the provider's own)
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    fallback: ModelChoice | None = None
+    max_output_tokens: int = Field(default=8192, ge=16, le=200_000)
+    timeout_seconds: float = Field(default=300.0, gt=0, le=3600)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return url.rstrip("/") if url else url
+
+    @model_validator(mode="after")
+    def _complete(self) -> ModelChoice:
+        if self.provider == "openai-compatible" and not self.base_url:
+            raise ValueError("an openai-compatible provider needs a base_url")
+        if self.fallback is not None and self.fallback.fallback is not None:
+            raise ValueError("a fallback cannot have a fallback of its own")
+        return self
+
+    def label(self) -> str:
+        """How a user reads this choice in a message, e.g. `anthropic/claude-sonnet-4-6`."""
+        return f"{self.provider}/{self.model}"
+
+
+#: Strong designer, cost-efficient developer, and two reviewers on two different providers.
+DEFAULT_CHOICES: dict[str, ModelChoice] = {
+    "architect": ModelChoice(
+        provider="anthropic",
+        model="claude-opus-4-6",
+        max_output_tokens=16_000,
+        fallback=ModelChoice(
+            provider="anthropic", model="claude-sonnet-4-6", max_output_tokens=16_000
+        ),
+    ),
+    "developer": ModelChoice(
+        provider="anthropic",
+        model="claude-sonnet-4-6",
+        max_output_tokens=32_000,
+        timeout_seconds=600,
+        fallback=ModelChoice(
+            provider="anthropic",
+            model="claude-opus-4-6",
+            max_output_tokens=32_000,
+            timeout_seconds=600,
+        ),
+    ),
+    "reviewer_a": ModelChoice(
+        provider="anthropic",
+        model="claude-sonnet-4-6",
+        fallback=ModelChoice(provider="anthropic", model="claude-opus-4-6"),
+    ),
+    "reviewer_b": ModelChoice(
+        provider="openai",
+        model="gpt-5.2",
+        # reasoning models count their thinking against this limit
+        max_output_tokens=16_000,
+        fallback=ModelChoice(provider="openai", model="gpt-5-mini", max_output_tokens=16_000),
+    ),
+}
+
+
+def trusted_endpoints(choices: Mapping[str, ModelChoice]) -> dict[str, str | None]:
+    """base_url -> api_key_env of every endpoint the operator configured."""
+    found: dict[str, str | None] = {}
+    for choice in choices.values():
+        for each in (choice, choice.fallback):
+            if each is not None and each.base_url:
+                found[each.base_url] = each.api_key_env
+    return found
+
+
+def resolve_choice(
+    role: str,
+    overrides: Mapping[str, Mapping[str, Any]],
+    defaults: Mapping[str, ModelChoice] = DEFAULT_CHOICES,
+) -> ModelChoice:
+    """The choice for `role`: the repository's override when it gives one, else the default.
+
+    An override is a complete choice (its `provider` defaults to the default's). A repository
+    may not point a role at a URL the operator did not configure, nor name an environment
+    variable: otherwise a `.github/triad.yml` could send the operator's key or code elsewhere.
+    """
+    if role not in defaults:
+        raise InvalidModelChoice(f"no model is configured for role {role!r}")
+    default = defaults[role]
+    override = overrides.get(role)
+    if override is None:
+        return default
+    where = f".github/triad.yml `models.{role}`"
+    if not isinstance(override, Mapping):
+        raise InvalidModelChoice(f"{where} must be a mapping with `provider` and `model`")
+    data = {"provider": default.provider, **override}
+    try:
+        choice = ModelChoice.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidModelChoice(f"{where} is invalid: {describe_errors(exc)}") from None
+    trusted = trusted_endpoints(defaults)
+    fallback = choice.fallback and _endpoint(choice.fallback, trusted, where)
+    return _endpoint(choice, trusted, where).model_copy(update={"fallback": fallback})
+
+
+def _endpoint(choice: ModelChoice, trusted: Mapping[str, str | None], where: str) -> ModelChoice:
+    """Accept only operator-configured URLs, and use the key the operator paired with them."""
+    if choice.api_key_env is not None:
+        raise InvalidModelChoice(
+            f"{where}: api_key_env can only be set by the operator, not in the repository"
+        )
+    if choice.base_url is None:
+        return choice
+    if choice.base_url not in trusted:
+        raise InvalidModelChoice(
+            f"{where}: base_url {choice.base_url} is not an endpoint this Triad installation"
+            " is configured for; ask the operator to add it"
+        )
+    return choice.model_copy(update={"api_key_env": trusted[choice.base_url]})
+
+
+def describe_errors(exc: ValidationError, limit: int = 5) -> str:
+    """Pydantic's errors as one readable line: `field.path: message (got value)`."""
+    parts = []
+    for error in exc.errors()[:limit]:
+        where = ".".join(str(piece) for piece in error["loc"]) or "(root)"
+        got = error.get("input")
+        shown = (
+            f" (got {got!r})" if error["type"] != "missing" and not isinstance(got, dict) else ""
+        )
+        parts.append(f"{where}: {error['msg']}{shown}")
+    more = len(exc.errors()) - limit
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "; ".join(parts)

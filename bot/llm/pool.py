@@ -1,0 +1,92 @@
+"""Provider clients, built on first use per endpoint and key, with keys from the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.llm.choice import ModelChoice
+from bot.llm.providers.anthropic_messages import AnthropicProvider
+from bot.llm.providers.base import Provider, ProviderFailure
+from bot.llm.providers.openai_chat import OpenAIProvider
+
+#: sent to endpoints that need no key (a local Ollama, the fake model server)
+NO_KEY = "no-key-needed"
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Keys and base URLs for the two hosted providers; a base URL alone means a fake server."""
+
+    anthropic_api_key: str | None = None
+    openai_api_key: str | None = None
+    anthropic_base_url: str | None = None
+    openai_base_url: str | None = None
+
+
+class ProviderPool:
+    """Hands out one provider client per (provider, base URL, key), and closes them all."""
+
+    def __init__(self, endpoints: Endpoints, environ: Mapping[str, str] | None = None) -> None:
+        self._endpoints = endpoints
+        self._environ = environ or {}
+        self._clients: dict[tuple[str, str | None, str], Provider] = {}
+
+    def __call__(self, choice: ModelChoice) -> Provider:
+        base_url, key = self._where(choice)
+        slot = (choice.provider, base_url, key)
+        if slot not in self._clients:
+            self._clients[slot] = _build(choice, base_url, key)
+        return self._clients[slot]
+
+    def secrets(self) -> list[str]:
+        """Every key this pool may send, so prompts can be scrubbed of them."""
+        keys = [self._endpoints.anthropic_api_key, self._endpoints.openai_api_key]
+        keys += [key for _, _, key in self._clients]
+        return [key for key in keys if key and key != NO_KEY]
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
+
+    def _where(self, choice: ModelChoice) -> tuple[str | None, str]:
+        endpoints = self._endpoints
+        if choice.api_key_env:
+            key = self._environ.get(choice.api_key_env)
+            if not key:
+                raise ProviderFailure(
+                    f"{choice.api_key_env} is not set (the key for {choice.label()})",
+                    retryable=False,
+                )
+            return choice.base_url, key
+        if choice.provider == "openai-compatible":
+            return choice.base_url, NO_KEY
+        if choice.provider == "anthropic":
+            key, base_url, env = (
+                endpoints.anthropic_api_key,
+                choice.base_url or endpoints.anthropic_base_url,
+                "ANTHROPIC_API_KEY",
+            )
+        else:
+            key, base_url, env = (
+                endpoints.openai_api_key,
+                choice.base_url or endpoints.openai_base_url,
+                "OPENAI_API_KEY",
+            )
+        if key:
+            return base_url, key
+        if base_url:
+            return base_url, NO_KEY
+        raise ProviderFailure(
+            f"{env} is not set, so {choice.label()} cannot be called", retryable=False
+        )
+
+
+def _build(choice: ModelChoice, base_url: str | None, key: str) -> Provider:
+    if choice.provider == "anthropic":
+        return AnthropicProvider(key, base_url)
+    if choice.provider == "openai":
+        return OpenAIProvider(key, base_url)
+    # Ollama and older vLLM builds know `max_tokens` but not `max_completion_tokens`
+    return OpenAIProvider(key, base_url, name="openai-compatible", token_limit_param="max_tokens")

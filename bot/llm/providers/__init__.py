@@ -1,0 +1,1 @@
+"""Provider adapters: each turns one structured request into one reply over its real SDK."""

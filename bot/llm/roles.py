@@ -1,0 +1,207 @@
+"""The roles' model layer: `RoleModels.ask` with per-role choices, budgets and stored usage.
+
+Without API keys Triad cannot call Anthropic or OpenAI; give `build_models` the base URL of
+the fake model server (`bot.simulator.model_server`) instead, as the demo and tests do.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from bot.llm.budget import check_budget
+from bot.llm.caller import Answer, Estimate, ModelCaller, Outcome
+from bot.llm.choice import DEFAULT_CHOICES, ModelChoice, resolve_choice
+from bot.llm.errors import BudgetExceeded
+from bot.llm.pool import Endpoints, ProviderPool
+from bot.llm.prices import PriceTable
+from bot.llm.redaction import Redactor
+from bot.llm.retry import RetryPolicy
+from bot.llm.usage import Usage
+from bot.roles.context_budget import ContextPart
+from bot.roles.models import UsageScope
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.usage import UsageRecord, UsageStore
+
+T = TypeVar("T", bound=BaseModel)
+log = logging.getLogger(__name__)
+
+
+class ScopeLedger:
+    """Checks a scope's budget against what its workflow already spent, and records usage.
+
+    Calls running at once (the two reviewers) are each checked against what was stored before
+    them, so together they can pass the limit by at most one call's estimate each.
+    """
+
+    def __init__(self, usage: UsageStore | None, scope: UsageScope, role: str) -> None:
+        self._usage = usage
+        self._scope = scope
+        self._role = role
+        #: spent in this ask, for a scope without a workflow (whose rows cannot be summed)
+        self._tokens = 0
+        self._dollars = 0.0
+
+    async def check(self, estimate: Estimate) -> None:
+        scope = self._scope
+        if scope.budget_tokens is None and scope.budget_dollars is None:
+            return
+        tokens, dollars = self._tokens, self._dollars
+        if self._usage is not None and scope.workflow_id is not None:
+            spent = await self._usage.totals(scope.workflow_id)
+            tokens, dollars = spent.tokens, spent.cost
+        try:
+            check_budget(
+                spent_tokens=tokens,
+                spent_dollars=dollars,
+                next_tokens=estimate.tokens,
+                next_dollars=estimate.cost,
+                limit_tokens=scope.budget_tokens,
+                limit_dollars=scope.budget_dollars,
+                what=f"the next {self._role} call ({estimate.provider}/{estimate.model})",
+            )
+        except BudgetExceeded:
+            nothing = Usage(estimate.provider, estimate.model, 0, 0, 0.0, 0, None)
+            await self.record(nothing, Outcome.BUDGET_EXCEEDED)
+            raise
+
+    async def record(self, usage: Usage, outcome: str) -> None:
+        self._tokens += usage.tokens
+        self._dollars += usage.cost
+        log.info(
+            "model call",
+            extra={
+                "role": self._role,
+                "stage": self._scope.stage,
+                "model": f"{usage.provider}/{usage.model}",
+                "outcome": outcome,
+                "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens,
+                "cost": round(usage.cost, 6),
+                "latency_ms": usage.latency_ms,
+            },
+        )
+        if self._usage is None:
+            return
+        scope = self._scope
+        await self._usage.record(
+            UsageRecord(
+                installation_id=scope.installation_id,
+                repository=scope.repository,
+                workflow_id=scope.workflow_id,
+                stage=scope.stage,
+                role=self._role,
+                provider=usage.provider,
+                model=usage.model,
+                request_id=usage.request_id,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cost=usage.cost,
+                latency_ms=usage.latency_ms,
+                outcome=outcome,
+            )
+        )
+
+
+class LLMRoles:
+    """`bot.roles.models.RoleModels` over real providers."""
+
+    def __init__(
+        self,
+        caller: ModelCaller,
+        usage: UsageStore | None = None,
+        *,
+        defaults: Mapping[str, ModelChoice] = DEFAULT_CHOICES,
+        on_close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._caller = caller
+        self._usage = usage
+        self._defaults = defaults
+        self._on_close = on_close
+
+    def choice(self, role: str, scope: UsageScope) -> ModelChoice:
+        """The model `role` uses in `scope` (raises `InvalidModelChoice` for a bad override)."""
+        return resolve_choice(role, scope.model_overrides, self._defaults)
+
+    async def ask(
+        self,
+        role: str,
+        system: str,
+        context: list[ContextPart],
+        output: type[T],
+        scope: UsageScope,
+    ) -> T:
+        return (await self.ask_with_usage(role, system, context, output, scope)).value
+
+    async def ask_with_usage(
+        self,
+        role: str,
+        system: str,
+        context: list[ContextPart],
+        output: type[T],
+        scope: UsageScope,
+    ) -> Answer[T]:
+        """Like `ask`, with the usage of the call."""
+        choice = self.choice(role, scope)
+        ledger = ScopeLedger(self._usage, scope, role)
+        return await self._caller.ask(choice, system, context, output, role=role, ledger=ledger)
+
+    async def aclose(self) -> None:
+        if self._on_close is not None:
+            await self._on_close()
+
+
+def build_models(
+    settings: Settings,
+    store: Store | None,
+    *,
+    anthropic_base_url: str | None = None,
+    openai_base_url: str | None = None,
+    choices: Mapping[str, ModelChoice] | None = None,
+    prices: PriceTable | None = None,
+    retry: RetryPolicy | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> LLMRoles:
+    """The model layer a runtime uses.
+
+    Keys come from ANTHROPIC_API_KEY and OPENAI_API_KEY. A base URL given here replaces the
+    provider's own (a proxy, or the fake model server); with neither a key nor a base URL, a
+    call to that provider fails with a `ModelUnavailable` that names the missing variable.
+    """
+    environ = os.environ if environ is None else environ
+    choices = dict(choices or DEFAULT_CHOICES)
+    anthropic_key = _secret(settings.anthropic_api_key)
+    openai_key = _secret(settings.openai_api_key)
+    pool = ProviderPool(
+        Endpoints(anthropic_key, openai_key, anthropic_base_url, openai_base_url), environ
+    )
+    named_keys = [
+        environ.get(each.api_key_env, "")
+        for choice in choices.values()
+        for each in (choice, choice.fallback)
+        if each is not None and each.api_key_env
+    ]
+    for provider, key, url in (
+        ("anthropic", anthropic_key, anthropic_base_url),
+        ("openai", openai_key, openai_base_url),
+    ):
+        if not key and not url and any(c.provider == provider for c in choices.values()):
+            log.warning("no API key for a model provider", extra={"provider": provider})
+    caller = ModelCaller(
+        pool,
+        prices=prices,
+        retry=retry,
+        redactor=Redactor([*settings.secret_values(), *named_keys]),
+    )
+    usage = UsageStore(store) if store is not None else None
+    return LLMRoles(caller, usage, defaults=choices, on_close=pool.aclose)
+
+
+def _secret(value: object) -> str | None:
+    getter = getattr(value, "get_secret_value", None)
+    return getter() if getter is not None else None

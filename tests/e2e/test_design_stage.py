@@ -1,0 +1,166 @@
+"""A maintainer labels an issue and gets a design worth approving; the gate holds."""
+
+from __future__ import annotations
+
+from bot.github.repo import marker
+from bot.roles.architect.render import DESIGN_KEY
+from bot.simulator.model_server import text
+from bot.simulator.stack import TriadStack
+from bot.workflow.model import Stage
+from tests.e2e.conftest import CONTRIBUTOR, MAINTAINER, OUTSIDER, REPO, open_issue
+
+
+def bot_comments(stack: TriadStack, number: int) -> list[str]:
+    return [c.body for c in stack.github.comments_on(REPO, number) if c.user.login == "triad[bot]"]
+
+
+def design_comments(stack: TriadStack, number: int) -> list[str]:
+    return [body for body in bot_comments(stack, number) if marker(DESIGN_KEY) in body]
+
+
+async def test_a_maintainer_label_gets_one_design_comment(stack: TriadStack) -> None:
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+
+    [design] = design_comments(stack, number)
+    assert "Design v1" in design
+    assert "triad:design-proposed" in stack.github.labels_on(REPO, number)
+    repo_labels = stack.github.repo(REPO).labels
+    assert repo_labels["triad:approved"].description  # created with a colour and a description
+    # the comment existed while the architect worked, then was updated in place
+    created = [
+        d.payload["comment"]["body"]
+        for d in stack.github.deliveries
+        if d.event == "issue_comment"
+        and d.action == "created"
+        and d.payload["sender"]["type"] == "Bot"
+    ]
+    assert any("designing" in body.lower() for body in created)
+    # two model calls (files to read, then the design); Triad's own comments triggered nothing
+    assert len(stack.model_server.requests) == 2
+
+
+async def test_someone_without_write_access_cannot_start_work(stack: TriadStack) -> None:
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, OUTSIDER, "triad:design")
+    await stack.settle()
+    [refusal] = bot_comments(stack, number)
+    assert "write" in refusal.lower()
+    assert stack.model_server.requests == []
+    assert "triad:design-proposed" not in stack.github.labels_on(REPO, number)
+
+
+async def test_approval_by_a_writer_freezes_the_design(stack: TriadStack) -> None:
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    stack.github.add_label(REPO, number, CONTRIBUTOR, "triad:approved")
+    await stack.settle()
+    workflow = await _workflow(stack, number)
+    assert workflow.stage is Stage.APPROVED
+    assert workflow.approved_hash
+    assert "triad:approved" in stack.github.labels_on(REPO, number)
+
+
+async def test_approval_without_access_is_refused_and_the_label_removed(
+    stack: TriadStack,
+) -> None:
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    stack.github.add_label(REPO, number, OUTSIDER, "triad:approved")
+    await stack.settle()
+    assert "triad:approved" not in stack.github.labels_on(REPO, number)
+    assert (await _workflow(stack, number)).stage is Stage.DESIGN_PROPOSED
+
+
+async def test_an_edited_design_cannot_be_approved(stack: TriadStack) -> None:
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    design = next(c for c in stack.github.comments_on(REPO, number) if marker(DESIGN_KEY) in c.body)
+    stack.github.edit_comment(REPO, design.id, "carol", design.body + "\nAlso delete everything.")
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:approved")
+    await stack.settle()
+    assert "triad:approved" not in stack.github.labels_on(REPO, number)
+    assert any("edited" in body.lower() for body in bot_comments(stack, number))
+
+
+async def test_revise_makes_a_new_version_and_keeps_the_old_one(stack: TriadStack) -> None:
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    stack.github.comment(REPO, number, MAINTAINER, "/triad revise keep the old call working")
+    await stack.settle()
+    [design] = design_comments(stack, number)
+    assert "Design v2" in design and "v1" in design and "<details>" in design
+    assert len(stack.model_server.requests) == 4
+
+
+async def _workflow(stack: TriadStack, number: int):  # type: ignore[no-untyped-def]
+    from bot.store.workflows import WorkflowStore
+
+    assert stack.store is not None
+    workflow = await WorkflowStore(stack.store).get(REPO, number)
+    assert workflow is not None
+    return workflow
+
+
+async def test_a_redelivered_label_does_not_design_twice(stack: TriadStack) -> None:
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    labeled = next(d for d in stack.github.deliveries if d.action == "labeled")
+    stack.github.redeliver(labeled.id)
+    await stack.settle()
+    assert labeled.answers == [202, 200]
+    assert len(design_comments(stack, number)) == 1
+    assert len(stack.model_server.requests) == 2
+
+
+async def test_other_bots_cannot_start_work(stack: TriadStack) -> None:
+    stack.github.set_permission(REPO, "helper-bot[bot]", "write")
+    stack.github.world.users["helper-bot[bot]"].type = "Bot"
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, "helper-bot[bot]", "triad:design")
+    await stack.settle()
+    assert stack.model_server.requests == []
+    assert design_comments(stack, number) == []
+
+
+async def test_model_output_that_never_fits_escalates_with_a_comment(stack: TriadStack) -> None:
+    stack.model_server.script("*", lambda request: text("I would rather chat."))
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    assert "needs-human" in stack.github.labels_on(REPO, number)
+    [design] = design_comments(stack, number)
+    assert "could not be written" in design
+    assert (await _workflow(stack, number)).stage is Stage.NEEDS_HUMAN
+
+
+async def test_a_bad_config_file_is_named_in_a_comment_and_defaults_apply(
+    stack: TriadStack,
+) -> None:
+    stack.github.push(
+        REPO, "main", MAINTAINER, {".github/triad.yml": "limits:\n  ci_fix_attempts: lots\n"}, "c"
+    )
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    notes = bot_comments(stack, number)
+    assert any("ci_fix_attempts" in body and "default" in body.lower() for body in notes)
+    assert len(design_comments(stack, number)) == 1
+
+
+async def test_a_workflow_over_budget_is_stopped_before_the_call(stack: TriadStack) -> None:
+    stack.github.push(
+        REPO, "main", MAINTAINER, {".github/triad.yml": "budget:\n  tokens: 1000\n"}, "budget"
+    )
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    assert stack.model_server.requests == []
+    assert "needs-human" in stack.github.labels_on(REPO, number)
+    assert any("budget" in body.lower() for body in bot_comments(stack, number))

@@ -1,0 +1,90 @@
+"""Model choice per role: defaults, validated repository overrides, missing keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import ConfigError, ModelError
+from bot.llm.choice import DEFAULT_CHOICES, ModelChoice, resolve_choice
+from bot.llm.errors import InvalidModelChoice, ModelUnavailable
+from bot.llm.roles import build_models
+from bot.roles.architect.schema import FileSelection
+from bot.roles.models import UsageScope
+from bot.settings import Settings
+from bot.simulator.model_server import FakeModelServer
+from tests.llm.helpers import roles_for
+
+GOOD = {"paths": ["README.md"], "reason": "It explains the project."}
+LOCAL = "http://ollama.internal:11434/v1"
+
+
+def test_defaults_put_the_two_reviewers_on_different_providers() -> None:
+    assert DEFAULT_CHOICES["architect"].provider == "anthropic"
+    assert DEFAULT_CHOICES["reviewer_a"].provider != DEFAULT_CHOICES["reviewer_b"].provider
+    assert resolve_choice("developer", {}) == DEFAULT_CHOICES["developer"]
+
+
+def test_an_override_may_change_provider_and_model_and_inherits_the_provider() -> None:
+    choice = resolve_choice("reviewer_b", {"reviewer_b": {"provider": "anthropic", "model": "m"}})
+    assert (choice.provider, choice.model, choice.fallback) == ("anthropic", "m", None)
+    same = resolve_choice("architect", {"architect": {"model": "claude-sonnet-4-6"}})
+    assert same.provider == "anthropic"
+
+
+@pytest.mark.parametrize(
+    ("override", "says"),
+    [
+        ({"provider": "gemini", "model": "x"}, "provider: Input should be"),
+        ({"model": ""}, "model: String should have at least 1 character"),
+        ({"model": "m", "temperature": 2}, "temperature: Extra inputs are not permitted"),
+        ({"provider": "openai-compatible", "model": "m"}, "needs a base_url"),
+        ("claude", "must be a mapping"),
+        ({"model": "m", "base_url": "http://evil.example/v1"}, "not an endpoint this Triad"),
+        ({"model": "m", "api_key_env": "TRIAD_PRIVATE_KEY"}, "only be set by the operator"),
+    ],
+)
+def test_an_invalid_override_is_a_readable_model_error(override: object, says: str) -> None:
+    with pytest.raises(InvalidModelChoice) as failure:
+        resolve_choice("architect", {"architect": override})  # type: ignore[dict-item]
+    assert isinstance(failure.value, ModelError) and isinstance(failure.value, ConfigError)
+    message = str(failure.value)
+    assert "models.architect" in message and says in message
+
+
+def test_an_operator_endpoint_may_be_chosen_and_keeps_its_key() -> None:
+    operator = {
+        **DEFAULT_CHOICES,
+        "developer": ModelChoice(
+            provider="openai-compatible", model="qwen", base_url=LOCAL, api_key_env="LOCAL_KEY"
+        ),
+    }
+    override = {"architect": {"provider": "openai-compatible", "model": "llama", "base_url": LOCAL}}
+    choice = resolve_choice("architect", override, operator)
+    assert (choice.base_url, choice.api_key_env) == (LOCAL, "LOCAL_KEY")
+    with pytest.raises(InvalidModelChoice, match="no model is configured for role 'tester'"):
+        resolve_choice("tester", {}, operator)
+
+
+async def test_overrides_from_the_scope_choose_the_model_that_is_called(
+    server: FakeModelServer,
+) -> None:
+    models = roles_for(server)
+    server.script("claude-haiku-4-5", [GOOD])
+    overrides = {"reviewer_b": {"provider": "anthropic", "model": "claude-haiku-4-5"}}
+    scope = UsageScope(1, "o/r", None, "review", model_overrides=overrides)
+
+    await models.ask("reviewer_b", "Review.", [], FileSelection, scope)
+
+    assert [(r.api, r.model) for r in server.requests] == [("anthropic", "claude-haiku-4-5")]
+    bad = UsageScope(1, "o/r", None, "review", model_overrides={"reviewer_b": {"provider": 1}})
+    with pytest.raises(ModelError, match="models.reviewer_b"):
+        await models.ask("reviewer_b", "Review.", [], FileSelection, bad)
+    await models.aclose()
+
+
+async def test_without_a_key_or_base_url_the_call_fails_naming_the_variable() -> None:
+    models = build_models(Settings(anthropic_api_key=None, openai_api_key=None), None, environ={})
+    scope = UsageScope(1, "o/r", None, "architect")
+    with pytest.raises(ModelUnavailable, match="ANTHROPIC_API_KEY is not set"):
+        await models.ask("architect", "Design.", [], FileSelection, scope)
+    await models.aclose()
