@@ -7,6 +7,7 @@ the simulator does not implement answers 404 like GitHub and is logged (and kept
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import re
@@ -51,7 +52,9 @@ def create_api(sim: Any) -> FastAPI:
     @api.middleware("http")
     async def around(request: Request, call_next: Callable[..., Any]) -> Response:
         fault = sim.take_fault(request.method, request.url.path)
-        if fault is not None:
+        if fault is not None and fault.latency:
+            await asyncio.sleep(fault.latency)
+        if fault is not None and fault.status:
             response: Response = JSONResponse(
                 {"message": fault.message, "documentation_url": DOCS},
                 status_code=fault.status,
@@ -62,17 +65,16 @@ def create_api(sim: Any) -> FastAPI:
         caller = request.scope.get("triad.caller")
         key = caller.installation_id if caller else None
         used = sim.count_request(key)
-        response.headers.update(
-            {
-                "x-ratelimit-limit": str(RATE_LIMIT),
-                "x-ratelimit-remaining": str(max(RATE_LIMIT - used, 0)),
-                "x-ratelimit-used": str(used),
-                "x-ratelimit-reset": str(int(time.time()) + 3600),
-                "x-ratelimit-resource": "core",
-                "x-github-api-version-selected": "2022-11-28",
-                "x-github-request-id": f"SIM:{sim.request_count():08X}",
-            }
-        )
+        limits = {
+            "x-ratelimit-limit": str(RATE_LIMIT),
+            "x-ratelimit-remaining": str(max(RATE_LIMIT - used, 0)),
+            "x-ratelimit-used": str(used),
+            "x-ratelimit-reset": str(int(time.time()) + 3600),
+            "x-ratelimit-resource": "core",
+            "x-github-api-version-selected": "2022-11-28",
+            "x-github-request-id": f"SIM:{sim.request_count():08X}",
+        }
+        response.headers.update({k: v for k, v in limits.items() if k not in response.headers})
         route = getattr(request.scope.get("route"), "path", request.url.path)
         sim.record(request.method, request.url.path, response.status_code, caller, route)
         return response

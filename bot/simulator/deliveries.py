@@ -49,6 +49,10 @@ class WebhookSender:
         self._queue: queue.Queue[Delivery | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._client = httpx.Client(timeout=timeout)
+        #: faults: lose or double the next deliveries
+        self.drop_next = 0
+        self.duplicate_next = 0
+        self.dropped: list[Delivery] = []
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="webhook-sender", daemon=True)
@@ -66,7 +70,14 @@ class WebhookSender:
             str(uuid.uuid4()), event, payload.get("action"), json.dumps(payload).encode()
         )
         self.sent.append(delivery)
+        if self.drop_next > 0:
+            self.drop_next -= 1
+            self.dropped.append(delivery)
+            return delivery
         self._queue.put(delivery)
+        if self.duplicate_next > 0:
+            self.duplicate_next -= 1
+            self._queue.put(delivery)
         return delivery
 
     def redeliver(self, delivery_id: str) -> Delivery:

@@ -40,7 +40,8 @@ ALWAYS_SENT = frozenset({"installation", "installation_repositories"})
 
 @dataclass
 class Fault:
-    """Answer matching requests with `status` instead of serving them, `times` times."""
+    """For the next `times` matching requests: wait `latency` s, then answer `status` instead
+    of serving them (status 0: serve them, late)."""
 
     method: str
     path: re.Pattern[str]
@@ -48,6 +49,7 @@ class Fault:
     message: str
     headers: dict[str, str]
     times: int
+    latency: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -185,9 +187,49 @@ class Simulator:
         times: int = 1,
         message: str | None = None,
         retry_after: int | None = None,
+        latency: float = 0.0,
     ) -> None:
-        """The next `times` requests matching `method` and the `path` regex get `status`."""
+        """The next `times` requests matching `method` and the `path` regex get `status`.
+
+        403 with `retry_after` is GitHub's secondary rate limit; use `rate_limit` for the
+        primary one and `slow` for latency alone. `path` "." matches every endpoint.
+        """
         headers = {"retry-after": str(retry_after)} if retry_after is not None else {}
+        self._add_fault(method, path, status, message, headers, times, latency)
+
+    def slow(self, method: str, path: str, seconds: float, *, times: int = 1) -> None:
+        """Serve the next `times` matching requests `seconds` late."""
+        self._add_fault(method, path, 0, None, {}, times, seconds)
+
+    def rate_limit(self, method: str, path: str, *, reset_in: int = 1, times: int = 1) -> None:
+        """GitHub's primary rate limit: 403, x-ratelimit-remaining 0 and the reset time."""
+        headers = {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-used": "5000",
+            "x-ratelimit-reset": str(int(time.time()) + reset_in),
+        }
+        message = "API rate limit exceeded for installation. Wait for the reset."
+        self._add_fault(method, path, 403, message, headers, times, 0.0)
+
+    def drop_deliveries(self, count: int = 1) -> None:
+        """Lose the next `count` webhooks (GitHub sometimes does); `redeliver` sends them."""
+        self.sender.drop_next += count
+
+    def duplicate_deliveries(self, count: int = 1) -> None:
+        """Send the next `count` webhooks twice, with the same delivery id."""
+        self.sender.duplicate_next += count
+
+    def _add_fault(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        message: str | None,
+        headers: dict[str, str],
+        times: int,
+        latency: float,
+    ) -> None:
         default = {
             403: "You have exceeded a secondary rate limit. Please wait a few minutes.",
             429: "API rate limit exceeded",
@@ -204,6 +246,7 @@ class Simulator:
                     message or default.get(status, "Error"),
                     headers,
                     times,
+                    latency,
                 )
             )
 

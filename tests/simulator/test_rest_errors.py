@@ -139,3 +139,18 @@ async def test_server_errors_are_retried_and_rate_limits_honoured(
     assert time.monotonic() - started >= 1.0
     statuses = [r.status for r in sim.requests if r.path == f"/repos/{REPO}"]
     assert statuses == [200, 502, 502, 200, 403, 200]
+
+
+async def test_latency_and_the_primary_rate_limit(
+    sim: Simulator, app: GitHubApp, installation_id: int
+) -> None:
+    gh = app.installation(installation_id).rest
+    await gh.repos.async_get(OWNER, NAME)
+    sim.slow("GET", rf"^/repos/{REPO}$", 0.3)
+    started = time.monotonic()
+    await gh.repos.async_get(OWNER, NAME)
+    assert time.monotonic() - started >= 0.3
+    sim.rate_limit("GET", rf"^/repos/{REPO}$", reset_in=1)
+    assert (await gh.repos.async_get(OWNER, NAME)).parsed_data.name == NAME
+    limited = [r for r in sim.requests if r.status == 403]
+    assert len(limited) == 1

@@ -116,3 +116,21 @@ def test_payloads_carry_the_fields_real_deliveries_carry(
             if gap:
                 missing[f"{path.name}:{name or 'top'}"] = gap
     assert missing == {}
+
+
+def test_dropped_and_duplicated_deliveries(sim: Simulator, receiver: Receiver) -> None:
+    sim.flush()
+    before = len(receiver.received)
+    sim.drop_deliveries(1)
+    lost = sim.open_issue(REPO, "alice", "lost")
+    sim.duplicate_deliveries(1)
+    sim.open_issue(REPO, "alice", "twice")
+    sim.flush()
+    titles = [r["payload"]["issue"]["title"] for r in receiver.received[before:]]
+    assert titles == ["twice", "twice"]
+    assert len({r["delivery"] for r in receiver.received[before:]}) == 1
+    dropped = sim.sender.dropped[0]
+    assert dropped.payload["issue"]["number"] == lost.number
+    sim.redeliver(dropped.id)
+    sim.flush()
+    assert receiver.received[-1]["payload"]["issue"]["title"] == "lost"
