@@ -17,7 +17,12 @@ Handler = Callable[[Job, Any], Awaitable[None]]
 def stage_handlers() -> dict[str, Handler]:
     """Every job kind Triad runs, by the name the engine queues it under."""
     from bot.stages.architect import handle_architect
+    from bot.stages.developer import handle_developer
     from bot.stages.intake import handle_delivery
-    from bot.workflow.engine import ARCHITECT_JOB
+    from bot.workflow.jobs import ARCHITECT_JOB, DEVELOPER_JOB
 
-    return {"delivery": handle_delivery, ARCHITECT_JOB: handle_architect}
+    return {
+        "delivery": handle_delivery,
+        ARCHITECT_JOB: handle_architect,
+        DEVELOPER_JOB: handle_developer,
+    }

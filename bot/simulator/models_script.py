@@ -116,7 +116,43 @@ def _design(request: ModelRequest, data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "clarifying_questions": [], "chosen_option": names[0], "plan": plan}
 
 
-DEFAULT_HOOKS: dict[str, Hook] = {"FileSelection": _file_selection, "DesignProposal": _design}
+_PLAN_ROW = re.compile(r"^\| `([^`]+)` \| (create|modify|delete) \|", re.M)
+_COMMENT = {".py": "# ", ".toml": "# ", ".yml": "# ", ".yaml": "# ", ".sh": "# ", ".js": "// "}
+
+
+def _implementation(request: ModelRequest, data: dict[str, Any]) -> dict[str, Any]:
+    """Carry out each plan step of the fenced design on the fenced files, by whole content."""
+    parts = fenced_parts(request)
+    design = next((text for label, text in parts.items() if "design" in label), "")
+    files = {label[5:]: text for label, text in parts.items() if label.startswith("file ")}
+    fixing = any(label.startswith("feedback") for label in parts)
+    edits = []
+    for number, (path, change) in enumerate(_PLAN_ROW.findall(design), 1):
+        current = files.get(path)
+        exists = current is not None and current != "(does not exist yet)"
+        edit = {"path": path, "plan_step": number, "reason": "", "replacements": []}
+        if change == "delete" and exists:
+            edits.append(edit | {"action": "delete", "content": None})
+            continue
+        prefix = next((c for ext, c in _COMMENT.items() if path.endswith(ext)), "")
+        line = f"{prefix}Scripted {'fix' if fixing else 'change'} for step {number}\n"
+        action = "modify" if exists else "create"
+        content = (current + ("" if current.endswith("\n") else "\n") + line) if exists else line
+        edits.append(edit | {"action": action, "content": content})
+    return {
+        **data,
+        "root_cause": "Scripted root cause: the change missed a case." if fixing else "",
+        "design_problem": "",
+        "read_first": [],
+        "edits": edits,
+    }
+
+
+DEFAULT_HOOKS: dict[str, Hook] = {
+    "FileSelection": _file_selection,
+    "DesignProposal": _design,
+    "Implementation": _implementation,
+}
 
 
 class ScriptedModels:

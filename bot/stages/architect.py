@@ -8,7 +8,7 @@ comment and `needs-human`: the job itself never fails for it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.errors import ModelError
 from bot.github.repo import IssueComment, Repo, marker, marker_keys
@@ -16,7 +16,6 @@ from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
 from bot.roles.architect.context import gather_brief
 from bot.roles.architect.render import (
     DESIGN_KEY,
-    WORKING,
     content_hash,
     next_step,
     render_comment,
@@ -42,12 +41,13 @@ log = logging.getLogger(__name__)
 class ArchitectJob:
     target: Target
     version: int
+    feedback: str = ""
 
     @classmethod
     def from_job(cls, job: Job) -> ArchitectJob:
         payload = job.payload
         target = Target(payload["repository"], payload["installation_id"], payload["issue_number"])
-        return cls(target, int(payload["version"]))
+        return cls(target, int(payload["version"]), str(payload.get("feedback") or ""))
 
 
 async def handle_architect(job: Job, services: Services) -> None:
@@ -67,18 +67,12 @@ async def handle_architect(job: Job, services: Services) -> None:
     versions = versions_in(existing.body) if existing else {}
     earlier = {number: text for number, text in versions.items() if number < task.version}
 
-    event: Event
-    ready = versions.get(task.version)
-    if existing is not None and ready is not None and not ready.startswith(WORKING):
-        # an earlier attempt wrote this version and died before recording it
-        event = DesignPublished(
-            task.version, existing.id, content_hash(existing.body), _asks(ready)
-        )
-    else:
-        await repo.upsert_comment(
-            target.issue_number, DESIGN_KEY, render_placeholder(task.version, earlier)
-        )
-        event = await _design(task, repo, config, comments, earlier, services, workflow.id)
+    # a version an earlier attempt wrote (and died before recording) is written again: the
+    # design itself must reach the workflow, and it is not proposed until recorded
+    await repo.upsert_comment(
+        target.issue_number, DESIGN_KEY, render_placeholder(task.version, earlier)
+    )
+    event = await _design(task, repo, config, comments, earlier, services, workflow.id)
     await apply_event(
         services.store,
         repo,
@@ -102,7 +96,9 @@ async def _design(
 ) -> Event:
     issue_number = task.target.issue_number
     try:
-        brief = await gather_brief(repo, issue_number, comments, earlier)
+        brief = replace(
+            await gather_brief(repo, issue_number, comments, earlier), feedback=task.feedback
+        )
         scope = UsageScope(
             task.target.installation_id,
             task.target.repository,
@@ -132,9 +128,9 @@ async def _design(
     comment_id = await repo.upsert_comment(issue_number, DESIGN_KEY, body)
     posted = f"{marker(DESIGN_KEY)}\n{body}"
     return DesignPublished(
-        task.version, comment_id, content_hash(posted), bool(design.clarifying_questions)
+        task.version,
+        comment_id,
+        content_hash(posted),
+        bool(design.clarifying_questions),
+        design.model_dump(mode="json"),
     )
-
-
-def _asks(version_text: str) -> bool:
-    return "### Clarifying questions" in version_text

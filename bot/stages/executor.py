@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.github import pulls
 from bot.github.repo import LabelSpec, Repo
 from bot.repo_config import Labels, RepoConfig
 from bot.store import NewJob, Store
 from bot.workflow.actions import (
+    PULL,
     Action,
     AddLabel,
     Comment,
     EnsureLabels,
+    MarkReady,
     RemoveLabel,
     ReportStatus,
     RunStage,
@@ -44,15 +47,25 @@ async def carry_out(
     store: Store,
     config: RepoConfig,
     status_report: StatusReport,
+    pull_number: int | None = None,
 ) -> None:
+    """`pull_number` is the workflow's PR: actions `on` PULL go there (the issue if none)."""
+
+    def where(on: str) -> int:
+        return pull_number if on == PULL and pull_number else issue_number
+
     for action in actions:
         match action:
-            case Comment(key=key, body=body):
-                await repo.comment_once(issue_number, key, body)
-            case AddLabel(name=name):
-                await repo.add_label(issue_number, name)
-            case RemoveLabel(name=name):
-                await repo.remove_label(issue_number, name)
+            case Comment(key=key, body=body, on=on):
+                await repo.comment_once(where(on), key, body)
+            case AddLabel(name=name, on=on):
+                await repo.add_label(where(on), name)
+            case RemoveLabel(name=name, on=on):
+                await repo.remove_label(where(on), name)
+            case MarkReady():
+                pull = await pulls.get_pull(repo, pull_number) if pull_number else None
+                if pull is not None and pull.draft:
+                    await pulls.mark_ready(repo, pull.node_id)
             case EnsureLabels():
                 created = await repo.ensure_labels(label_specs(config.labels))
                 if created:

@@ -5,12 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 
 from pydantic import ValidationError
 
 from bot.errors import PermanentJobError
+from bot.github import checks, pulls
 from bot.github.events import Actor as Sender
-from bot.github.events import IssueCommentEvent, IssuesEvent, parse_event
+from bot.github.events import (
+    CheckSuiteEvent,
+    IssueCommentEvent,
+    IssuesEvent,
+    PullRequestEvent,
+    WebhookEvent,
+    WorkflowRunEvent,
+    parse_event,
+)
 from bot.github.repo import Repo
 from bot.repo_config import CONFIG_PATH, LoadedConfig, parse_repo_config
 from bot.roles.architect.render import content_hash
@@ -21,10 +31,19 @@ from bot.store import Job
 from bot.store.workflows import WorkflowStore
 from bot.workflow.commands import parse_command
 from bot.workflow.engine import Target
-from bot.workflow.events import ApprovalRequested, CommandIssued, DesignRequested, Event
+from bot.workflow.events import (
+    ApprovalRequested,
+    ChecksCompleted,
+    CommandIssued,
+    DesignRequested,
+    Event,
+    LabelAdded,
+)
 from bot.workflow.model import Actor
 
 log = logging.getLogger(__name__)
+
+_BRANCH = re.compile(r"triad/issue-(\d+)")
 
 
 async def handle_delivery(job: Job, services: Services) -> None:
@@ -41,21 +60,21 @@ async def handle_delivery(job: Job, services: Services) -> None:
         log.info("delivery names no installation or repository", extra={"delivery": delivery_id})
         return
     repo = services.repo(event.installation.id, event.repository.full_name)
-    if not isinstance(event, IssuesEvent | IssueCommentEvent) or event.issue.is_pull_request:
+    found = await _target(event, repo)
+    if found is None:
         log.info(
-            "no stage acts on this delivery yet",
+            "no workflow acts on this delivery",
             extra={"delivery": delivery_id, "event": delivery.event, "action": event.action},
         )
         return
-    issue = event.issue
-    target = Target(event.repository.full_name, event.installation.id, issue.number)
     loaded = await _config(repo)
+    target = Target(event.repository.full_name, event.installation.id, found)
     domain_event = await _interpret(event, delivery_id, repo, target, loaded, services)
     if domain_event is None:
         return
     actor = getattr(domain_event, "actor", None)
     if isinstance(actor, Actor) and actor.may_trigger and loaded.problems:
-        await _report_config_problems(repo, issue.number, loaded)
+        await _report_config_problems(repo, target.issue_number, loaded)
     await apply_event(
         services.store,
         repo,
@@ -68,8 +87,32 @@ async def handle_delivery(job: Job, services: Services) -> None:
     )
 
 
+async def _target(event: WebhookEvent, repo: Repo) -> int | None:
+    """The issue number whose workflow the delivery is about (PRs map to their issue)."""
+    if isinstance(event, IssuesEvent | IssueCommentEvent):
+        if not event.issue.is_pull_request:
+            return event.issue.number
+        if not isinstance(event, IssueCommentEvent):
+            return None  # GitHub sends no issues events for PRs; kept for safety
+        pull = await pulls.get_pull(repo, event.issue.number)
+        return issue_of_branch(pull.head_ref) if pull else None
+    if isinstance(event, PullRequestEvent):
+        return issue_of_branch(event.pull_request.head.ref)
+    if isinstance(event, CheckSuiteEvent):
+        return issue_of_branch(event.check_suite.head_branch or "")
+    if isinstance(event, WorkflowRunEvent):
+        return issue_of_branch(event.workflow_run.head_branch or "")
+    return None
+
+
+def issue_of_branch(branch: str) -> int | None:
+    """`triad/issue-12` → 12: Triad's branches name the issue they implement."""
+    match = _BRANCH.fullmatch(branch)
+    return int(match.group(1)) if match else None
+
+
 async def _interpret(
-    event: IssuesEvent | IssueCommentEvent,
+    event: WebhookEvent,
     source: str,
     repo: Repo,
     target: Target,
@@ -77,21 +120,54 @@ async def _interpret(
     services: Services,
 ) -> Event | None:
     labels = loaded.config.labels
-    if isinstance(event, IssuesEvent):
+    if isinstance(event, CheckSuiteEvent | WorkflowRunEvent):
+        sha = (
+            event.check_suite.head_sha
+            if isinstance(event, CheckSuiteEvent)
+            else event.workflow_run.head_sha
+        )
+        return await _checks(repo, target, sha, services)
+    if isinstance(event, IssuesEvent | PullRequestEvent):
         if event.action != "labeled" or event.label is None:
             return None
-        if event.label.name == labels.design:
+        name = event.label.name
+        if isinstance(event, IssuesEvent) and name == labels.design:
             return DesignRequested(await _actor(event.sender, repo, loaded, services), source)
-        if event.label.name == labels.approved:
+        if isinstance(event, IssuesEvent) and name == labels.approved:
             actor = await _actor(event.sender, repo, loaded, services)
             return ApprovalRequested(actor, source, await _design_hash(repo, target, services))
+        if name in (labels.review, labels.qa_passed, labels.qa_failed):
+            actor = await _actor(event.sender, repo, loaded, services)
+            note = await _latest_note(repo, event, actor.login) if name == labels.qa_failed else ""
+            return LabelAdded(actor, source, name, note)
         return None
-    if event.action != "created":
+    if not isinstance(event, IssueCommentEvent) or event.action != "created":
         return None
     command = parse_command(event.comment.body)
     if command is None:
         return None
     return CommandIssued(await _actor(event.sender, repo, loaded, services), source, command)
+
+
+async def _checks(repo: Repo, target: Target, sha: str, services: Services) -> Event | None:
+    """CI finished on `sha`: a verdict once every suite on it has completed."""
+    workflow = await WorkflowStore(services.store).get(target.repository, target.issue_number)
+    if workflow is None or workflow.head_sha != sha:
+        return None
+    found = await checks.verdict(repo, sha)
+    if not found.finished:
+        log.info("CI still running on the PR head", extra={"sha": sha})
+        return None
+    return ChecksCompleted(sha, found.passed, found.report())
+
+
+async def _latest_note(repo: Repo, event: IssuesEvent | PullRequestEvent, login: str) -> str:
+    """What the person who failed QA said last (on the PR or the issue): what failed."""
+    number = (
+        event.pull_request.number if isinstance(event, PullRequestEvent) else event.issue.number
+    )
+    said = [c.body for c in await repo.comments(number) if c.author == login]
+    return said[-1] if said else ""
 
 
 async def _actor(sender: Sender, repo: Repo, loaded: LoadedConfig, services: Services) -> Actor:

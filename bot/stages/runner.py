@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from bot.github.repo import Repo
 from bot.repo_config import RepoConfig
 from bot.stages.executor import StatusReport, carry_out
+from bot.stages.progress import update_progress
 from bot.store import Store
-from bot.store.workflows import Transition, WorkflowStore
+from bot.store.workflows import ConcurrentUpdate, Transition, WorkflowStore
 from bot.workflow.engine import Target, decide
 from bot.workflow.events import Event
 from bot.workflow.model import Workflow
 
 log = logging.getLogger(__name__)
+
+DECIDE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -43,31 +46,41 @@ async def apply_event(
     workflows = WorkflowStore(store)
     issue = target.issue_number
 
-    async def finish(transition: Transition) -> None:
-        await carry_out(transition.actions, repo, issue, store, config, status_report)
+    async def finish(transition: Transition, workflow: Workflow | None) -> None:
+        pull = workflow.pr_number if workflow else None
+        await carry_out(transition.actions, repo, issue, store, config, status_report, pull)
         await workflows.mark_done(transition.id)
 
     for leftover in await workflows.pending(target.repository, issue):
-        log.info("finishing actions of an earlier attempt", extra={"source": leftover.source})
-        await finish(leftover)
+        if await workflows.claim(leftover.id):
+            log.info("finishing actions of an earlier attempt", extra={"source": leftover.source})
+            await finish(leftover, await workflows.get(target.repository, issue))
 
     earlier = await workflows.transition_for(target.repository, issue, source)
     if earlier is not None:
         return Applied(await workflows.get(target.repository, issue), earlier, new=False)
 
-    before = await workflows.get(target.repository, issue)
-    decision = decide(before, event, target, config)
-    after, transition = await workflows.apply(
-        target.repository,
-        issue,
-        before,
-        decision.workflow,
-        decision.actions,
-        source=source,
-        cause=type(event).__name__,
-        actor=actor,
-        reason=decision.reason,
-    )
+    for attempt in range(1, DECIDE_ATTEMPTS + 1):
+        before = await workflows.get(target.repository, issue)
+        decision = decide(before, event, target, config)
+        try:
+            after, transition = await workflows.apply(
+                target.repository,
+                issue,
+                before,
+                decision.workflow,
+                decision.actions,
+                source=source,
+                cause=type(event).__name__,
+                actor=actor,
+                reason=decision.reason,
+            )
+            break
+        except ConcurrentUpdate:
+            # another event moved the workflow first: decide again on what it is now
+            if attempt == DECIDE_ATTEMPTS:
+                raise
+            log.info("workflow changed concurrently: deciding again", extra={"source": source})
     log.info(
         "workflow event",
         extra={
@@ -81,5 +94,7 @@ async def apply_event(
         },
     )
     if transition.actions:
-        await finish(transition)
+        await finish(transition, after)
+    if after is not None and after.approved_version and after != before:
+        await update_progress(store, repo, after, config)
     return Applied(after, transition, new=True)

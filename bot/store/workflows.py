@@ -39,6 +39,11 @@ class Transition:
     at: float
 
 
+#: how long the job that decided a transition has to carry out its actions before another
+#: job may take them over
+CLAIM_SECONDS = 300.0
+
+
 class WorkflowStore:
     """Workflows keyed by (repository, issue number), on any `Store` backend."""
 
@@ -90,8 +95,8 @@ class WorkflowStore:
             saved = _save(tx, before, after, now) if after != before else after
             row = tx.fetchone(
                 "INSERT INTO transitions (repository, issue_number, source, cause, actor,"
-                " from_stage, to_stage, reason, actions, actions_done, at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " from_stage, to_stage, reason, actions, actions_done, at, claimed_until)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     repository,
                     issue_number,
@@ -104,6 +109,7 @@ class WorkflowStore:
                     json.dumps([action_to_dict(action) for action in actions]),
                     0 if actions else 1,
                     now,
+                    now + CLAIM_SECONDS,
                 ),
             )
             assert row is not None
@@ -117,6 +123,19 @@ class WorkflowStore:
                 "UPDATE transitions SET actions_done = 1 WHERE id = ?", (transition_id,)
             )
         )
+
+    async def claim(self, transition_id: int, seconds: float = CLAIM_SECONDS) -> bool:
+        """Take over a transition whose actions are unfinished and whose claim ran out (the
+        job that decided it died): only one job carries out a transition's actions at once."""
+        now = self.store.clock()
+        row = await self.store.run(
+            lambda tx: tx.fetchone(
+                "UPDATE transitions SET claimed_until = ? WHERE id = ? AND actions_done = 0"
+                " AND claimed_until <= ? RETURNING id",
+                (now + seconds, transition_id, now),
+            )
+        )
+        return row is not None
 
     async def pending(self, repository: str, issue_number: int) -> list[Transition]:
         """Transitions whose actions were decided but not all carried out, oldest first."""
@@ -170,6 +189,8 @@ def _save(tx: Transaction, before: Workflow | None, after: Workflow, now: float)
 def _workflow(row: Row) -> Workflow:
     known = {field.name for field in fields(Workflow)}
     data: dict[str, Any] = {k: v for k, v in json.loads(row["data"]).items() if k in known}
+    if data.get("escalated_from"):
+        data["escalated_from"] = Stage(data["escalated_from"])
     return Workflow(
         id=int(row["id"]),
         revision=int(row["revision"]),

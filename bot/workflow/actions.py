@@ -5,23 +5,35 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+ISSUE = "issue"
+#: the workflow's pull request (the issue when there is none yet)
+PULL = "pull"
+
 
 @dataclass(frozen=True)
 class Comment:
-    """Post a comment on the issue once: `key` becomes a hidden marker found on a retry."""
+    """Post a comment once: `key` becomes a hidden marker found on a retry."""
 
     key: str
     body: str
+    on: str = ISSUE
 
 
 @dataclass(frozen=True)
 class AddLabel:
     name: str
+    on: str = ISSUE
 
 
 @dataclass(frozen=True)
 class RemoveLabel:
     name: str
+    on: str = ISSUE
+
+
+@dataclass(frozen=True)
+class MarkReady:
+    """Mark the workflow's draft PR ready for review (gate C passed)."""
 
 
 @dataclass(frozen=True)
@@ -45,12 +57,12 @@ class ReportStatus:
     key: str
 
 
-Action = Comment | AddLabel | RemoveLabel | EnsureLabels | RunStage | ReportStatus
+Action = Comment | AddLabel | RemoveLabel | EnsureLabels | RunStage | ReportStatus | MarkReady
 
 
 _ACTION_TYPES: dict[str, type[Action]] = {
     cls.__name__: cls
-    for cls in (Comment, AddLabel, RemoveLabel, EnsureLabels, RunStage, ReportStatus)
+    for cls in (Comment, AddLabel, RemoveLabel, EnsureLabels, RunStage, ReportStatus, MarkReady)
 }
 
 

@@ -6,12 +6,13 @@ command; whether the approved design is the proposed one) and the loop guards.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import assert_never
 
 from bot.repo_config import RepoConfig
 from bot.workflow import messages
 from bot.workflow.actions import (
+    PULL,
     Action,
     AddLabel,
     Comment,
@@ -22,36 +23,31 @@ from bot.workflow.actions import (
 )
 from bot.workflow.events import (
     ApprovalRequested,
+    ChecksCompleted,
     CommandIssued,
+    DesignIsWrong,
     DesignPublished,
     DesignRequested,
     Event,
+    ImplementationPushed,
+    LabelAdded,
+    ReviewsFinished,
     StageFailed,
 )
+from bot.workflow.implementation import (
+    checks_completed,
+    design_is_wrong,
+    escalate,
+    implementation_pushed,
+    redesign,
+    start_implementation,
+)
+from bot.workflow.jobs import ARCHITECT_JOB, architect_job
 from bot.workflow.model import Actor, Stage, Workflow
+from bot.workflow.outcome import Decision, Target
+from bot.workflow.review import label_added, reviews_finished
 
-ARCHITECT_JOB = "architect"
-
-
-@dataclass(frozen=True)
-class Target:
-    """The issue an event is about, for a workflow that does not exist yet."""
-
-    repository: str
-    installation_id: int
-    issue_number: int
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The engine's answer; `workflow` is None when no workflow exists or starts."""
-
-    workflow: Workflow | None
-    actions: tuple[Action, ...] = ()
-    reason: str = ""
-
-    def changed(self, before: Workflow | None) -> bool:
-        return self.workflow != before
+__all__ = ["ARCHITECT_JOB", "Decision", "Target", "decide"]
 
 
 def decide(workflow: Workflow | None, event: Event, target: Target, config: RepoConfig) -> Decision:
@@ -70,6 +66,16 @@ def decide(workflow: Workflow | None, event: Event, target: Target, config: Repo
             return _design_published(workflow, event, config)
         case StageFailed():
             return _stage_failed(workflow, event, config)
+        case ImplementationPushed():
+            return implementation_pushed(workflow, event, config)
+        case DesignIsWrong():
+            return design_is_wrong(workflow, event, config)
+        case ChecksCompleted():
+            return checks_completed(workflow, event, config)
+        case LabelAdded():
+            return label_added(workflow, event, config)
+        case ReviewsFinished():
+            return reviews_finished(workflow, event, config)
         case _:
             assert_never(event)
 
@@ -108,6 +114,9 @@ def _design_requested(
     )
 
 
+_DESIGN_STAGES = (Stage.DESIGNING, Stage.DESIGN_PROPOSED, Stage.STOPPED)
+
+
 def _approval_requested(
     workflow: Workflow | None, event: ApprovalRequested, config: RepoConfig
 ) -> Decision:
@@ -115,7 +124,7 @@ def _approval_requested(
     if not event.actor.permission.can_write:
         refusal = messages.not_allowed(login, "approve a design")
         return _refuse_approval(workflow, event, refusal, config, f"{login} cannot write")
-    if workflow is not None and workflow.approved_hash and workflow.stage is Stage.APPROVED:
+    if workflow is not None and workflow.approved_hash and workflow.stage not in _DESIGN_STAGES:
         return Decision(workflow, reason="ignored: this design is already approved")
     if workflow is None or workflow.stage is not Stage.DESIGN_PROPOSED:
         refusal = messages.approval_refused_no_design(login, labels)
@@ -128,10 +137,12 @@ def _approval_requested(
         stage=Stage.APPROVED,
         approved_version=workflow.design_version,
         approved_hash=workflow.proposed_hash,
+        approved_design=workflow.proposed_design,
     )
+    implementing, job = start_implementation(approved)
     return Decision(
-        approved,
-        (RemoveLabel(labels.design_proposed),),
+        implementing,
+        (RemoveLabel(labels.design_proposed), job),
         reason=f"design v{workflow.design_version} approved by {login}",
     )
 
@@ -162,7 +173,67 @@ def _command(workflow: Workflow | None, event: CommandIssued, config: RepoConfig
         return Decision(None, (reply,), reason=f"/triad {command.name} without a workflow")
     if command.name == "stop":
         return _stop(workflow, login, config)
-    return _revise(workflow, event, config)
+    if command.name == "revise":
+        return _revise(workflow, event, config)
+    if command.name == "redesign":
+        return _redesign(workflow, event, config)
+    if command.name == "fix":
+        return _fix(workflow, event, config)
+    return _resume(workflow, event, config)
+
+
+_AFTER_PUSH = (Stage.TESTING, Stage.AWAITING_REVIEW, Stage.READY_FOR_QA, Stage.NEEDS_HUMAN)
+
+
+def _fix(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Decision:
+    """`/triad fix`: the developer answers the review comments since its last commit."""
+    if workflow.pr_number is None or workflow.stage not in _AFTER_PUSH:
+        reply = Comment(
+            f"nothing:{event.source}", messages.nothing_to_do("fix", workflow.stage), PULL
+        )
+        return Decision(workflow, (reply,), reason=f"ignored: /triad fix while {workflow.stage}")
+    cleanup = (
+        RemoveLabel(config.labels.needs_human, PULL),
+        RemoveLabel(config.labels.ready_for_qa, PULL),
+    )
+    fixing, job = start_implementation(workflow, "human", event.command.argument)
+    return Decision(fixing, (*cleanup, job), reason=f"/triad fix by {event.actor.login}")
+
+
+def _redesign(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Decision:
+    if workflow.stage in (Stage.DESIGNING, Stage.STOPPED, Stage.DONE):
+        reply = Comment(
+            f"nothing:{event.source}", messages.nothing_to_do("redesign", workflow.stage)
+        )
+        return Decision(workflow, (reply,), reason=f"ignored: redesign while {workflow.stage}")
+    return redesign(workflow, config, feedback=event.command.argument, note=None)
+
+
+def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Decision:
+    """`/triad resume [decision]`: go on after needs-human, where it stopped."""
+    if workflow.stage is not Stage.NEEDS_HUMAN:
+        reply = Comment(f"nothing:{event.source}", messages.nothing_to_do("resume", workflow.stage))
+        return Decision(workflow, (reply,), reason=f"ignored: resume while {workflow.stage}")
+    decision, labels = event.command.argument, config.labels
+    cleanup = (RemoveLabel(labels.needs_human, PULL), RemoveLabel(labels.needs_human))
+    came_from = workflow.escalated_from
+    if came_from in (Stage.DESIGNING, None) or workflow.pr_number is None and not decision:
+        revised = replace(
+            workflow,
+            stage=Stage.DESIGNING,
+            design_version=workflow.design_version + 1,
+            escalation=None,
+            escalated_from=None,
+        )
+        job = architect_job(revised, feedback_from=event.source, feedback=decision)
+        return Decision(revised, (*cleanup, job), reason="resumed: the architect again")
+    if came_from is Stage.REVIEWING and not decision:
+        ready = replace(workflow, stage=Stage.READY_FOR_QA, escalation=None, escalated_from=None)
+        actions = (*cleanup, AddLabel(labels.ready_for_qa, PULL))
+        return Decision(ready, actions, reason=f"resumed by {event.actor.login}: accepted as is")
+    fresh = replace(workflow, ci_fixes=0, review_fixes=0)
+    fixing, job = start_implementation(fresh, "human", decision)
+    return Decision(fixing, (*cleanup, job), reason=f"resumed by {event.actor.login}")
 
 
 def _revise(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Decision:
@@ -193,6 +264,10 @@ def _stop(workflow: Workflow, login: str, config: RepoConfig) -> Decision:
     removals = tuple(
         RemoveLabel(name)
         for name in (labels.design, labels.design_proposed, labels.approved, labels.needs_human)
+    ) + tuple(
+        RemoveLabel(name, PULL)
+        for name in (labels.needs_human, labels.ready_for_qa)
+        if workflow.pr_number
     )
     stopped = replace(workflow, stage=Stage.STOPPED)
     comment = Comment(f"stopped:{workflow.design_version}", messages.stopped(login))
@@ -211,6 +286,7 @@ def _design_published(
         stage=Stage.DESIGN_PROPOSED,
         design_comment_id=event.comment_id,
         proposed_hash=event.content_hash,
+        proposed_design=event.design,
     )
     return Decision(
         proposed,
@@ -222,25 +298,12 @@ def _design_published(
 def _stage_failed(workflow: Workflow | None, event: StageFailed, config: RepoConfig) -> Decision:
     if workflow is None or workflow.stage is Stage.STOPPED:
         return Decision(workflow, reason="ignored: no active workflow")
-    escalated = replace(workflow, stage=Stage.NEEDS_HUMAN, escalation=event.reason)
-    actions = (
-        AddLabel(config.labels.needs_human),
-        Comment(
-            f"failed:{event.stage}:{workflow.design_version}",
-            messages.stage_failed(event.stage, event.reason),
-        ),
+    comment = Comment(
+        f"failed:{event.stage}:{workflow.design_version}:{workflow.round}",
+        messages.stage_failed(event.stage, event.reason),
     )
-    return Decision(escalated, actions, reason=f"{event.stage} failed")
+    return escalate(workflow, f"{event.stage} failed: {event.reason}", config, comment)
 
 
 def _architect(workflow: Workflow, feedback_from: str | None) -> RunStage:
-    issue = f"{workflow.repository}#{workflow.issue_number}"
-    key = f"{ARCHITECT_JOB}:{issue}:v{workflow.design_version}"
-    payload = {
-        "repository": workflow.repository,
-        "installation_id": workflow.installation_id,
-        "issue_number": workflow.issue_number,
-        "version": workflow.design_version,
-        "feedback_from": feedback_from,
-    }
-    return RunStage(ARCHITECT_JOB, key, payload)
+    return architect_job(workflow, feedback_from)

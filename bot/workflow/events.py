@@ -6,7 +6,8 @@ permission and the design comment's current hash first), so the engine needs no 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot.workflow.commands import Command
 from bot.workflow.model import Actor
@@ -44,6 +45,8 @@ class DesignPublished:
     comment_id: int
     content_hash: str
     has_questions: bool
+    #: the design itself (DesignProposal as a dict), frozen into the workflow at approval
+    design: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -54,4 +57,63 @@ class StageFailed:
     reason: str
 
 
-Event = DesignRequested | ApprovalRequested | CommandIssued | DesignPublished | StageFailed
+@dataclass(frozen=True)
+class ImplementationPushed:
+    """The developer's commit for `round` is on the branch, and the PR exists."""
+
+    round: int
+    pr_number: int
+    branch: str
+    head_sha: str
+    has_ci: bool
+
+
+@dataclass(frozen=True)
+class DesignIsWrong:
+    """The developer found that the approved design cannot work as written."""
+
+    round: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChecksCompleted:
+    """Every check suite on `head_sha` finished; `report` says what failed and why."""
+
+    head_sha: str
+    passed: bool
+    report: str = ""
+
+
+@dataclass(frozen=True)
+class LabelAdded:
+    """A label with a meaning after the design stage (review, qa-passed, qa-failed)."""
+
+    actor: Actor
+    source: str
+    label: str
+    #: the labeller's latest comment (for qa-failed: what failed)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewsFinished:
+    """Both reviewers posted on `head_sha`; `verdict` is approve, changes or disagree."""
+
+    head_sha: str
+    verdict: str
+    summary: str = ""
+
+
+Event = (
+    DesignRequested
+    | ApprovalRequested
+    | CommandIssued
+    | DesignPublished
+    | StageFailed
+    | ImplementationPushed
+    | DesignIsWrong
+    | ChecksCompleted
+    | LabelAdded
+    | ReviewsFinished
+)

@@ -32,8 +32,10 @@ def stopped(login: str) -> str:
 
 def unknown_command(name: str) -> str:
     return (
-        f"Triad does not know `/triad {name}`. Commands: `/triad status`, `/triad revise` "
-        "(a new design version that takes your comments into account), `/triad stop`."
+        f"Triad does not know `/triad {name}`. Commands: `/triad status`; `/triad revise` "
+        "(a new design version that takes your comments into account); `/triad fix` (the "
+        "developer addresses the review comments); `/triad redesign` (back to the architect); "
+        "`/triad resume [decision]` (go on after `needs-human`); `/triad stop`."
     )
 
 
@@ -47,9 +49,62 @@ def revisions_exhausted(limit: int) -> str:
 def stage_failed(stage: str, reason: str) -> str:
     return (
         f"The {stage} could not finish: {reason}\n\n"
-        "Nothing was changed. Retry with `/triad revise` once the cause is fixed."
+        "Triad added `needs-human`. Retry with `/triad resume` once the cause is fixed."
     )
 
 
 def nothing_to_revise() -> str:
     return "There is no design to revise on this issue yet; the design label starts one."
+
+
+def no_ci(labels: Labels) -> str:
+    return (
+        "This repository has no CI that reports on pull requests, so **QA has not run**: "
+        f"nothing here is tested. A writer adds `{labels.review}` to start the two reviewers "
+        "anyway."
+    )
+
+
+def ci_passed_waiting(labels: Labels) -> str:
+    return (
+        f"CI passed. This repository asks for a human gate before review: a writer adds "
+        f"`{labels.review}` to start the two reviewers."
+    )
+
+
+def ci_exhausted(attempts: int, report: str) -> str:
+    tail = report.strip()[-1500:]
+    return (
+        f"CI still fails after {attempts} fix attempt(s) (`limits.ci_fix_attempts`), so Triad "
+        "stopped and added `needs-human`.\n\n"
+        f"<details><summary>Last failure</summary>\n\n```\n{tail}\n```\n</details>\n\n"
+        "Fix it by hand and push, or answer with `/triad resume <what to try>` for another "
+        "round, or `/triad redesign` if the design is at fault."
+    )
+
+
+def review_rounds_exhausted(rounds: int, summary: str) -> str:
+    return (
+        f"The reviewers still ask for changes after {rounds} fix round(s) "
+        "(`limits.review_fix_rounds`), so Triad stopped and added `needs-human`.\n\n"
+        f"{summary}\n\n`/triad resume <decision>` sends the developer back with your decision; "
+        "`/triad resume` alone accepts the change as it is."
+    )
+
+
+def design_wrong(reason: str) -> str:
+    return (
+        "The developer found that the approved design cannot be built as written, so it goes "
+        f"back to the architect for a new version (to approve again):\n\n> {reason}"
+    )
+
+
+def qa_passed(login: str) -> str:
+    return (
+        f"QA passed (@{login}). The pull request is marked ready for review; merging it stays "
+        "a human decision."
+    )
+
+
+def nothing_to_do(command: str, stage: str) -> str:
+    return f"`/triad {command}` has nothing to act on while the workflow is `{stage}`."

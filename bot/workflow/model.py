@@ -5,8 +5,9 @@ Changes to the stages should be reflected in the README's workflow graph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Stage(StrEnum):
@@ -15,6 +16,16 @@ class Stage(StrEnum):
     DESIGNING = "designing"
     DESIGN_PROPOSED = "design-proposed"
     APPROVED = "approved"
+    #: the developer is writing (or fixing) the change
+    IMPLEMENTING = "implementing"
+    #: the PR's head waits for the repository's CI
+    TESTING = "testing"
+    #: CI passed (or there is none): a writer's review label starts the reviewers
+    AWAITING_REVIEW = "awaiting-review"
+    REVIEWING = "reviewing"
+    #: both reviewers approve: human QA decides with a label
+    READY_FOR_QA = "ready-for-qa"
+    DONE = "done"
     NEEDS_HUMAN = "needs-human"
     STOPPED = "stopped"
 
@@ -67,5 +78,24 @@ class Workflow:
     approved_version: int | None = None
     approved_hash: str | None = None
     escalation: str | None = None
+    #: the stage it was in when it escalated (what `/triad resume` goes back to)
+    escalated_from: Stage | None = None
+    #: the design as proposed and as approved (DesignProposal as a dict): what the later
+    #: stages follow, frozen at approval
+    proposed_design: dict[str, Any] | None = field(default=None, compare=False)
+    approved_design: dict[str, Any] | None = field(default=None, compare=False)
+    #: the developer's PR, its branch and the head commit Triad last pushed
+    pr_number: int | None = None
+    branch: str | None = None
+    head_sha: str | None = None
+    #: whether the repository has CI that reports on the PR
+    has_ci: bool | None = None
+    #: developer rounds so far (1: the implementation; each fix is one more)
+    round: int = 0
+    ci_fixes: int = 0
+    review_fixes: int = 0
+    #: review rounds so far, and the head they last reviewed
+    review_round: int = 0
+    reviewed_sha: str | None = None
     id: int | None = None
     revision: int = 0

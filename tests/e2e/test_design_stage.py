@@ -58,8 +58,10 @@ async def test_approval_by_a_writer_freezes_the_design(stack: TriadStack) -> Non
     stack.github.add_label(REPO, number, CONTRIBUTOR, "triad:approved")
     await stack.settle()
     workflow = await _workflow(stack, number)
-    assert workflow.stage is Stage.APPROVED
-    assert workflow.approved_hash
+    assert workflow.approved_version == 1 and workflow.approved_hash == workflow.proposed_hash
+    assert workflow.approved_design == workflow.proposed_design is not None
+    # approval starts the developer at once (its stage is tested on its own)
+    assert workflow.stage is Stage.TESTING
     assert "triad:approved" in stack.github.labels_on(REPO, number)
 
 

@@ -148,10 +148,18 @@ def test_a_stale_or_unexpected_design_is_ignored(workflow: Workflow | None, vers
 def test_approval_of_the_proposed_design_freezes_it() -> None:
     workflow = _workflow(Stage.DESIGN_PROPOSED)
     decision = decide(workflow, ApprovalRequested(WRITER, "d-3", "hash-v1"), TARGET, CONFIG)
+    # approval freezes the version and starts the developer's first round at once
     assert decision.workflow == replace(
-        workflow, stage=Stage.APPROVED, approved_version=1, approved_hash="hash-v1"
+        workflow,
+        stage=Stage.IMPLEMENTING,
+        approved_version=1,
+        approved_hash="hash-v1",
+        round=1,
     )
-    assert decision.actions == (RemoveLabel("triad:design-proposed"),)
+    assert decision.actions[0] == RemoveLabel("triad:design-proposed")
+    job = decision.actions[1]
+    assert isinstance(job, RunStage) and job.kind == "developer"
+    assert job.key == "developer:octo/repo#12:r1" and job.payload["reason"] == "implement"
 
 
 def test_approval_of_an_edited_design_is_refused_and_the_label_removed() -> None:
@@ -267,7 +275,12 @@ def test_a_failed_stage_escalates_with_the_reason() -> None:
     workflow = _workflow(Stage.DESIGNING)
     event = StageFailed("architect", "the budget of $20.00 is spent ($19.80 used)")
     decision = decide(workflow, event, TARGET, CONFIG)
-    assert decision.workflow == replace(workflow, stage=Stage.NEEDS_HUMAN, escalation=event.reason)
+    assert decision.workflow == replace(
+        workflow,
+        stage=Stage.NEEDS_HUMAN,
+        escalation=f"architect failed: {event.reason}",
+        escalated_from=Stage.DESIGNING,
+    )
     assert decision.actions[0] == AddLabel("needs-human")
     assert "$19.80 used" in decision.actions[1].body  # type: ignore[union-attr]
 

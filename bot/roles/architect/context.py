@@ -22,6 +22,8 @@ class ArchitectBrief:
     default_branch: str
     tree: list[str]
     readme: str | None
+    #: why a new version is needed, from the developer or QA (empty for a first design)
+    feedback: str = ""
 
 
 async def gather_brief(
@@ -64,6 +66,8 @@ def issue_parts(brief: ArchitectBrief) -> list[ContextPart]:
         parts.append(ContextPart(f"comment by @{comment.author}", comment.body))
     if brief.previous_design:
         parts.append(ContextPart("the previous design version", brief.previous_design))
+    if brief.feedback:
+        parts.append(ContextPart("why a new version is needed", brief.feedback))
     return parts
 
 

@@ -1,0 +1,88 @@
+"""The repository's CI verdict on a commit, and what the failing checks said."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.github.repo import Repo
+
+PASSING = frozenset({"success", "neutral", "skipped"})
+LOG_TAIL_CHARS = 3_000
+MAX_ANNOTATIONS = 20
+
+
+@dataclass(frozen=True)
+class FailedCheck:
+    name: str
+    conclusion: str
+    title: str
+    summary: str
+    log_tail: str
+    annotations: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CiVerdict:
+    """`finished` is False while a suite still runs; `passed` only counts when finished."""
+
+    finished: bool
+    passed: bool
+    failures: list[FailedCheck]
+
+    def report(self) -> str:
+        """The failing checks as the developer reads them (untrusted text: it is fenced)."""
+        parts = []
+        for check in self.failures:
+            lines = [f"## {check.name}: {check.conclusion}"]
+            if check.title:
+                lines.append(check.title)
+            if check.summary:
+                lines.append(check.summary)
+            if check.annotations:
+                lines += ["Annotations:", *check.annotations]
+            if check.log_tail:
+                lines += ["Output (tail):", check.log_tail]
+            parts.append("\n".join(lines))
+        return "\n\n".join(parts)
+
+
+async def verdict(repo: Repo, sha: str) -> CiVerdict:
+    """Wait-free read of every check suite on `sha` (suites with no runs never finish; skip)."""
+    rest = repo.github.rest
+    suites = (
+        await rest.checks.async_list_suites_for_ref(repo.owner, repo.name, sha, per_page=100)
+    ).parsed_data.check_suites
+    suites = [s for s in suites if (s.latest_check_runs_count or 0) > 0]
+    if any(s.status != "completed" for s in suites):
+        return CiVerdict(False, False, [])
+    runs = (
+        await rest.checks.async_list_for_ref(repo.owner, repo.name, sha, per_page=100)
+    ).parsed_data.check_runs
+    failures = []
+    for run in runs:
+        if run.status != "completed" or (run.conclusion or "") in PASSING:
+            continue
+        notes = (
+            await rest.checks.async_list_annotations(repo.owner, repo.name, run.id, per_page=50)
+        ).parsed_data
+        failures.append(
+            FailedCheck(
+                name=run.name,
+                conclusion=run.conclusion or "unknown",
+                title=run.output.title or "",
+                summary=run.output.summary or "",
+                log_tail=(run.output.text or "")[-LOG_TAIL_CHARS:],
+                annotations=[
+                    f"{a.path}:{a.start_line}: {a.annotation_level}: {a.message}"
+                    for a in notes[:MAX_ANNOTATIONS]
+                ],
+            )
+        )
+    conclusions = [s.conclusion or "" for s in suites]
+    passed = all(c in PASSING for c in conclusions) and not failures
+    return CiVerdict(True, passed, failures)
+
+
+def has_ci(paths: list[str]) -> bool:
+    """Whether the repository defines CI that reports on PRs (GitHub Actions workflows)."""
+    return any(p.startswith(".github/workflows/") and p.endswith((".yml", ".yaml")) for p in paths)

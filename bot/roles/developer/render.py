@@ -1,0 +1,93 @@
+"""The pull request's title and body: what it implements, which plan steps are done, the rounds."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.roles.architect.schema import DesignProposal
+
+PR_MARKER = "<!-- triad:pr -->"
+_ROUNDS_START, _ROUNDS_END = "<!-- triad:rounds -->", "<!-- triad:end-rounds -->"
+_ROW = re.compile(r"^\| (\d+) \|.*$", re.M)
+_DONE = re.compile(r"^- \[x\] \*\*(\d+)\.\*\*", re.M)
+
+
+@dataclass(frozen=True)
+class Round:
+    number: int
+    reason: str
+    sha: str
+    note: str
+
+    def row(self) -> str:
+        note = self.note.replace("|", "\\|").replace("\n", " ")[:200]
+        return f"| {self.number} | {self.reason} | {self.sha[:7]} | {note} |"
+
+
+def pr_title(design: DesignProposal) -> str:
+    return design.title.strip()[:200]
+
+
+def rows_in(body: str) -> dict[int, str]:
+    """The rounds table rows an earlier body holds, by round number."""
+    start, end = body.find(_ROUNDS_START), body.find(_ROUNDS_END)
+    if start < 0 or end < 0:
+        return {}
+    return {int(m.group(1)): m.group(0) for m in _ROW.finditer(body[start:end])}
+
+
+def steps_done_in(body: str) -> set[int]:
+    return {int(n) for n in _DONE.findall(body)}
+
+
+def pr_body(
+    *,
+    issue_number: int,
+    design: DesignProposal,
+    version: int,
+    design_url: str,
+    summary: str,
+    steps_done: set[int],
+    round_: Round,
+    previous_body: str,
+    has_ci: bool,
+) -> str:
+    """The PR body for this round; rows and done steps of earlier rounds are kept."""
+    done = steps_done | steps_done_in(previous_body)
+    rows = rows_in(previous_body) | {round_.number: round_.row()}
+    plan = [
+        f"- [{'x' if n in done else ' '}] **{n}.** `{step.path}` ({step.change}): "
+        f"{step.description}"
+        for n, step in enumerate(design.plan, 1)
+    ]
+    qa = (
+        "CI runs on every commit of this PR; Triad fixes failures (bounded) before review."
+        if has_ci
+        else "**No CI**: this repository has no checks, so QA has not run on this change. "
+        "Review starts only when a writer adds the review label."
+    )
+    return "\n".join(
+        [
+            PR_MARKER,
+            f"Closes #{issue_number}",
+            "",
+            f"Implements [design v{version}]({design_url}) of #{issue_number}, as approved.",
+            "",
+            "### Summary",
+            summary.strip(),
+            "",
+            "### Plan",
+            *plan,
+            "",
+            "### Rounds",
+            _ROUNDS_START,
+            "| round | why | commit | note |",
+            "|---|---|---|---|",
+            *(rows[n] for n in sorted(rows)),
+            _ROUNDS_END,
+            "",
+            "### QA",
+            qa,
+        ]
+    )

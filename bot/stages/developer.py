@@ -1,0 +1,224 @@
+"""The developer stage: the approved design becomes one commit on `triad/issue-N` and a PR.
+
+Idempotent by construction: each round's commit carries a `Triad-Round` trailer, so a job that
+died after pushing finds its commit and goes on to the PR; the PR is found by its branch
+before one is opened. A model failure becomes a StageFailed event, never a lost job.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from bot.errors import ModelError, PermanentJobError
+from bot.github import gitdata, pulls
+from bot.github.checks import has_ci
+from bot.github.repo import Repo
+from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
+from bot.roles.architect.schema import DesignProposal
+from bot.roles.developer.context import DeveloperBrief, paths_named_in, plan_paths, read_paths
+from bot.roles.developer.edits import EditPolicy
+from bot.roles.developer.render import Round, pr_body, pr_title
+from bot.roles.developer.writer import write_change
+from bot.roles.models import UsageScope
+from bot.stages.runner import apply_event
+from bot.stages.services import Services
+from bot.stages.status import status_report
+from bot.store import Job
+from bot.store.workflows import WorkflowStore
+from bot.workflow.engine import Target
+from bot.workflow.events import DesignIsWrong, Event, ImplementationPushed, StageFailed
+from bot.workflow.model import Stage, Workflow
+
+log = logging.getLogger(__name__)
+
+
+def branch_for(issue_number: int) -> str:
+    return f"triad/issue-{issue_number}"
+
+
+def round_trailer(round_: int) -> str:
+    return f"Triad-Round: {round_}"
+
+
+@dataclass(frozen=True)
+class DeveloperJob:
+    target: Target
+    round: int
+    reason: str
+    feedback: str
+
+    @classmethod
+    def from_job(cls, job: Job) -> DeveloperJob:
+        p = job.payload
+        target = Target(p["repository"], p["installation_id"], p["issue_number"])
+        return cls(
+            target, int(p["round"]), str(p.get("reason", "implement")), p.get("feedback", "")
+        )
+
+
+async def handle_developer(job: Job, services: Services) -> None:
+    task = DeveloperJob.from_job(job)
+    target = task.target
+    workflow = await WorkflowStore(services.store).get(target.repository, target.issue_number)
+    if workflow is None or workflow.stage is not Stage.IMPLEMENTING or workflow.round != task.round:
+        log.info("developer job is stale", extra={"key": job.idempotency_key})
+        return
+    if workflow.approved_design is None or workflow.approved_version is None:
+        raise PermanentJobError(f"{target.repository}#{target.issue_number} has no approved design")
+    design = DesignProposal.model_validate(workflow.approved_design)
+    repo = services.repo(target.installation_id, target.repository)
+    config = parse_repo_config(await repo.read_file(CONFIG_PATH)).config
+    event = await _round(task, workflow, design, repo, config, services)
+    await apply_event(
+        services.store,
+        repo,
+        target,
+        config,
+        event,
+        source=job.idempotency_key,
+        actor=None,
+        status_report=lambda: status_report(services.store, target),
+    )
+
+
+async def _round(
+    task: DeveloperJob,
+    workflow: Workflow,
+    design: DesignProposal,
+    repo: Repo,
+    config: RepoConfig,
+    services: Services,
+) -> Event:
+    branch = branch_for(task.target.issue_number)
+    base = await repo.default_branch()
+    head = await gitdata.branch_head(repo, branch)
+    if head is not None and round_trailer(task.round) in head.message.splitlines():
+        log.info("round already committed: going on to the PR", extra={"branch": branch})
+        return await _open_or_update_pull(task, workflow, design, repo, config, head.sha, "", set())
+    start = head or await gitdata.branch_head(repo, base)
+    if start is None:
+        raise PermanentJobError(f"{repo.full_name} has no branch {base}")
+    feedback = task.feedback
+    if task.reason == "human" and head is not None and workflow.pr_number:
+        feedback = await _people_said(repo, workflow.pr_number, head, services, task.feedback)
+    task = replace(task, feedback=feedback)
+    tree = await gitdata.paths_at(repo, start.sha)
+    wanted = plan_paths(design) + paths_named_in(task.feedback, set(tree))
+    files = await read_paths(repo, list(dict.fromkeys(wanted)), start.sha)
+    issue = await repo.issue(task.target.issue_number)
+    brief = DeveloperBrief(
+        issue, design, workflow.approved_version or 0, task.reason, task.feedback, files
+    )
+    policy = EditPolicy(frozenset(plan_paths(design)), tuple(config.protected_paths))
+    scope = UsageScope(
+        task.target.installation_id,
+        task.target.repository,
+        workflow.id,
+        "developer",
+        budget_tokens=config.budget.tokens,
+        budget_dollars=config.budget.dollars,
+        model_overrides=config.models,
+    )
+    try:
+        change = await write_change(
+            services.models, repo, start.sha, brief, policy, config.budget.context_tokens, scope
+        )
+    except ModelError as exc:
+        log.warning(
+            "developer failed", extra={"issue": task.target.issue_number, "error": str(exc)}
+        )
+        return StageFailed("developer", str(exc))
+    if change.answer.design_problem.strip():
+        return DesignIsWrong(task.round, change.answer.design_problem.strip())
+    message = _commit_message(change.answer.commit_message, task)
+    sha = await gitdata.commit_files(repo, start, change.result.changes, message)
+    await gitdata.publish(repo, branch, sha, existed=head is not None)
+    log.info(
+        "developer pushed",
+        extra={
+            "branch": branch,
+            "sha": sha,
+            "round": task.round,
+            "files": list(change.result.changes),
+        },
+    )
+    note = change.answer.root_cause or change.answer.summary
+    return await _open_or_update_pull(
+        task,
+        workflow,
+        design,
+        repo,
+        config,
+        sha,
+        note,
+        set(change.result.steps_done),
+        summary=change.answer.summary,
+    )
+
+
+async def _open_or_update_pull(
+    task: DeveloperJob,
+    workflow: Workflow,
+    design: DesignProposal,
+    repo: Repo,
+    config: RepoConfig,
+    sha: str,
+    note: str,
+    steps_done: set[int],
+    summary: str = "",
+) -> Event:
+    branch = branch_for(task.target.issue_number)
+    ci = has_ci(await gitdata.paths_at(repo, sha))
+    existing = await pulls.find_open_pull(repo, branch)
+    body = pr_body(
+        issue_number=task.target.issue_number,
+        design=design,
+        version=workflow.approved_version or 0,
+        design_url=f"../issues/{task.target.issue_number}#issuecomment-{workflow.design_comment_id}",
+        summary=summary or _previous_summary(existing.body if existing else "") or design.problem,
+        steps_done=steps_done,
+        round_=Round(task.round, task.reason, sha, note),
+        previous_body=existing.body if existing else "",
+        has_ci=ci,
+    )
+    if existing is None:
+        pull = await pulls.open_pull(
+            repo,
+            branch=branch,
+            base=await repo.default_branch(),
+            title=pr_title(design),
+            body=body,
+            draft=config.gates.draft_pr,
+        )
+    else:
+        pull = existing
+        if existing.body != body:
+            await pulls.update_body(repo, existing.number, body)
+    return ImplementationPushed(task.round, pull.number, branch, sha, ci)
+
+
+async def _people_said(
+    repo: Repo, number: int, head: gitdata.HeadCommit, services: Services, asked: str
+) -> str:
+    """`/triad fix`: the reviews and comments people left since Triad's last commit."""
+    notes = await pulls.notes_since(repo, number, head.date, await services.own_login())
+    lines = [f"The maintainer's request: {asked}"] if asked else []
+    for note in notes:
+        where = f" on `{note.path}` line {note.line}" if note.path else ""
+        if note.body.strip() and not note.body.lstrip().startswith("/triad"):
+            lines.append(f"- @{note.author}{where}: {note.body.strip()}")
+    return "\n".join(lines)
+
+
+def _commit_message(message: str, task: DeveloperJob) -> str:
+    text = message.strip() or f"Implement #{task.target.issue_number}"
+    return f"{text}\n\nRefs #{task.target.issue_number}\n{round_trailer(task.round)}\n"
+
+
+def _previous_summary(body: str) -> str:
+    start = body.find("### Summary\n")
+    if start < 0:
+        return ""
+    rest = body[start + len("### Summary\n") :]
+    return rest.split("\n### ", 1)[0].strip()

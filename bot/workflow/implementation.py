@@ -1,0 +1,123 @@
+"""Transitions after the design gate: the developer's rounds, the CI loop and its guards (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.repo_config import RepoConfig
+from bot.workflow import messages
+from bot.workflow.actions import PULL, Action, AddLabel, Comment, RemoveLabel
+from bot.workflow.events import ChecksCompleted, DesignIsWrong, ImplementationPushed
+from bot.workflow.jobs import architect_job, developer_job, review_job
+from bot.workflow.model import Stage, Workflow
+from bot.workflow.outcome import Decision
+
+
+def start_implementation(approved: Workflow, reason: str = "implement", feedback: str = ""):
+    """The next developer round, from any stage that allows one."""
+    working = replace(
+        approved,
+        stage=Stage.IMPLEMENTING,
+        round=approved.round + 1,
+        escalation=None,
+        escalated_from=None,
+    )
+    return working, developer_job(working, reason, feedback)
+
+
+def escalate(workflow: Workflow, reason: str, config: RepoConfig, comment: Comment) -> Decision:
+    """Stop and wait for a human: `needs-human` where people look, and why."""
+    stuck = replace(
+        workflow, stage=Stage.NEEDS_HUMAN, escalation=reason, escalated_from=workflow.stage
+    )
+    on = PULL if workflow.pr_number else "issue"
+    return Decision(stuck, (AddLabel(config.labels.needs_human, on), comment), reason=reason)
+
+
+def implementation_pushed(
+    workflow: Workflow | None, event: ImplementationPushed, config: RepoConfig
+) -> Decision:
+    if workflow is None or workflow.stage is not Stage.IMPLEMENTING:
+        return Decision(workflow, reason="ignored: no developer round was running")
+    if event.round != workflow.round:
+        return Decision(workflow, reason=f"ignored: round {event.round} is not the current one")
+    pushed = replace(
+        workflow,
+        pr_number=event.pr_number,
+        branch=event.branch,
+        head_sha=event.head_sha,
+        has_ci=event.has_ci,
+    )
+    if event.has_ci:
+        testing = replace(pushed, stage=Stage.TESTING)
+        return Decision(testing, reason=f"round {event.round} pushed: waiting for CI")
+    waiting = replace(pushed, stage=Stage.AWAITING_REVIEW)
+    notice = Comment(f"no-ci:{event.head_sha}", messages.no_ci(config.labels), PULL)
+    return Decision(waiting, (notice,), reason=f"round {event.round} pushed: no CI to run")
+
+
+def checks_completed(
+    workflow: Workflow | None, event: ChecksCompleted, config: RepoConfig
+) -> Decision:
+    if workflow is None or workflow.stage is not Stage.TESTING:
+        return Decision(workflow, reason="ignored: no PR head was waiting for CI")
+    if event.head_sha != workflow.head_sha:
+        return Decision(workflow, reason="ignored: CI ran on an older commit")
+    if event.passed:
+        return review_gate(workflow, config)
+    limit = config.limits.ci_fix_attempts
+    if workflow.ci_fixes >= limit:
+        comment = Comment(
+            f"ci-exhausted:{workflow.head_sha}",
+            messages.ci_exhausted(workflow.ci_fixes, event.report),
+            PULL,
+        )
+        return escalate(workflow, f"CI still fails after {limit} fix attempt(s)", config, comment)
+    counted = replace(workflow, ci_fixes=workflow.ci_fixes + 1)
+    fixing, job = start_implementation(counted, "ci", event.report)
+    return Decision(fixing, (job,), reason=f"CI failed: fix attempt {fixing.ci_fixes} of {limit}")
+
+
+def review_gate(workflow: Workflow, config: RepoConfig) -> Decision:
+    """Gate B: CI passed; review starts now, or when a writer adds the review label."""
+    if config.gates.review == "label":
+        waiting = replace(workflow, stage=Stage.AWAITING_REVIEW)
+        notice = Comment(
+            f"ci-passed:{workflow.head_sha}", messages.ci_passed_waiting(config.labels), PULL
+        )
+        return Decision(waiting, (notice,), reason="CI passed: waiting for the review label")
+    return start_review(workflow, "CI passed")
+
+
+def start_review(workflow: Workflow, why: str) -> Decision:
+    reviewing = replace(workflow, stage=Stage.REVIEWING, review_round=workflow.review_round + 1)
+    return Decision(reviewing, (review_job(reviewing),), reason=f"{why}: review starts")
+
+
+def design_is_wrong(
+    workflow: Workflow | None, event: DesignIsWrong, config: RepoConfig
+) -> Decision:
+    if workflow is None or workflow.stage is not Stage.IMPLEMENTING:
+        return Decision(workflow, reason="ignored: no developer round was running")
+    if event.round != workflow.round:
+        return Decision(workflow, reason=f"ignored: round {event.round} is not the current one")
+    return redesign(
+        workflow, config, feedback=event.reason, note=messages.design_wrong(event.reason)
+    )
+
+
+def redesign(workflow: Workflow, config: RepoConfig, feedback: str, note: str | None) -> Decision:
+    """Back to the architect for a new design version, which must be approved again."""
+    labels = config.labels
+    designing = replace(
+        workflow,
+        stage=Stage.DESIGNING,
+        design_version=workflow.design_version + 1,
+        escalation=None,
+        escalated_from=None,
+    )
+    actions: list[Action] = [RemoveLabel(labels.approved), RemoveLabel(labels.needs_human)]
+    if note:
+        actions.append(Comment(f"redesign:v{designing.design_version}", note))
+    actions.append(architect_job(designing, feedback_from=None, feedback=feedback))
+    return Decision(designing, tuple(actions), reason="back to the architect")

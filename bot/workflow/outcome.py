@@ -1,0 +1,29 @@
+"""What the engine answers: the next workflow state and the actions to carry out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.workflow.actions import Action
+from bot.workflow.model import Workflow
+
+
+@dataclass(frozen=True)
+class Target:
+    """The issue an event is about, for a workflow that does not exist yet."""
+
+    repository: str
+    installation_id: int
+    issue_number: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The engine's answer; `workflow` is None when no workflow exists or starts."""
+
+    workflow: Workflow | None
+    actions: tuple[Action, ...] = ()
+    reason: str = ""
+
+    def changed(self, before: Workflow | None) -> bool:
+        return self.workflow != before

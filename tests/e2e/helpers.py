@@ -1,0 +1,72 @@
+"""Shortcuts for end-to-end tests: drive the issue to a stage, read the workflow."""
+
+from __future__ import annotations
+
+from bot.github.repo import marker
+from bot.simulator.model_server import ModelRequest, ScriptItem
+from bot.simulator.models_script import ScriptedModels
+from bot.simulator.stack import TriadStack
+from bot.store.workflows import WorkflowStore
+from bot.workflow.model import Workflow
+from tests.e2e.conftest import MAINTAINER, REPO, open_issue
+
+
+async def workflow_of(stack: TriadStack, number: int) -> Workflow:
+    assert stack.store is not None
+    found = await WorkflowStore(stack.store).get(REPO, number)
+    assert found is not None
+    return found
+
+
+async def approved_issue(stack: TriadStack) -> int:
+    """An issue with an approved design; the developer's first round has run."""
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:approved")
+    await stack.settle()
+    return number
+
+
+def bot_comments(stack: TriadStack, number: int, key: str | None = None) -> list[str]:
+    return [
+        c.body
+        for c in stack.github.comments_on(REPO, number)
+        if c.user.login == "triad[bot]" and (key is None or marker(key) in c.body)
+    ]
+
+
+def branch_commits(stack: TriadStack, branch: str) -> list[str]:
+    """Commit messages on `branch` since the default branch, oldest first."""
+    repo = stack.github.repo(REPO)
+    objects = stack.github.world.objects
+    head = repo.refs[f"refs/heads/{branch}"]
+    main = repo.refs["refs/heads/main"]
+    return [c.message for c in objects.history(head, main)]
+
+
+def with_schema(schema: str, answers: list[ScriptItem]):  # type: ignore[no-untyped-def]
+    """A responder: the first requests for `schema` get `answers`, the rest are scripted."""
+    scripted, queue = ScriptedModels(), list(answers)
+
+    def respond(request: ModelRequest) -> ScriptItem:
+        if request.schema_name == schema and queue:
+            return queue.pop(0)
+        return scripted(request)
+
+    return respond
+
+
+def implementation(*edits: dict[str, object], design_problem: str = "") -> dict[str, object]:
+    """A developer answer with these edits (fields the schema requires filled in)."""
+    full = [
+        {"plan_step": 1, "reason": "", "replacements": [], "content": None} | edit for edit in edits
+    ]
+    return {
+        "summary": "Spin backwards",
+        "commit_message": "Add a reverse direction to spin",
+        "root_cause": "",
+        "design_problem": design_problem,
+        "read_first": [],
+        "edits": full,
+    }
