@@ -28,6 +28,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/webhook_ingest.py
+	$(BIN)/python bench/review_concurrency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache triad.db triad.db-wal triad.db-shm

@@ -19,10 +19,12 @@ def stage_handlers() -> dict[str, Handler]:
     from bot.stages.architect import handle_architect
     from bot.stages.developer import handle_developer
     from bot.stages.intake import handle_delivery
-    from bot.workflow.jobs import ARCHITECT_JOB, DEVELOPER_JOB
+    from bot.stages.review import handle_review
+    from bot.workflow.jobs import ARCHITECT_JOB, DEVELOPER_JOB, REVIEW_JOB
 
     return {
         "delivery": handle_delivery,
         ARCHITECT_JOB: handle_architect,
         DEVELOPER_JOB: handle_developer,
+        REVIEW_JOB: handle_review,
     }

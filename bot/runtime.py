@@ -12,6 +12,8 @@ import uvicorn
 
 from bot.github.client import GitHubApp
 from bot.jobs import stage_handlers
+from bot.llm.config import load_models_file
+from bot.llm.prices import PriceTable
 from bot.llm.roles import build_models
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -34,11 +36,15 @@ def build_services(settings: Settings, store: Store) -> Services:
         settings.github_api_url,
         write_interval=60 / per_minute if per_minute else 0,
     )
+    config = load_models_file(settings.models_file)
     models = build_models(
         settings,
         store,
         anthropic_base_url=settings.anthropic_base_url,
         openai_base_url=settings.openai_base_url,
+        choices=config.choices,
+        trusted=config.endpoints,
+        prices=PriceTable(config.prices),
     )
     return Services(store=store, github=github, models=models, bot_login=settings.bot_login or "")
 

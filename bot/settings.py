@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     #: replace a provider's own endpoint: a proxy, or the fake model server in the demo
     anthropic_base_url: str | None = None
     openai_base_url: str | None = None
+    #: the operator's models file: models per role, endpoints, prices (see `bot.llm.config`)
+    models_file: Path | None = None
 
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass, field
 
+from githubkit.exception import GitHubException
+
 from bot.github.repo import Repo
+
+log = logging.getLogger(__name__)
+#: GitHub Actions check runs link to their job: .../actions/runs/<run>/job/<job id>
+_JOB_URL = re.compile(r"/actions/runs/\d+/job/(\d+)")
 
 PASSING = frozenset({"success", "neutral", "skipped"})
 LOG_TAIL_CHARS = 3_000
@@ -71,7 +79,9 @@ async def verdict(repo: Repo, sha: str) -> CiVerdict:
                 conclusion=run.conclusion or "unknown",
                 title=run.output.title or "",
                 summary=run.output.summary or "",
-                log_tail=(run.output.text or "")[-LOG_TAIL_CHARS:],
+                log_tail=(await _log_tail(repo, run.details_url) or run.output.text or "")[
+                    -LOG_TAIL_CHARS:
+                ],
                 annotations=[
                     f"{a.path}:{a.start_line}: {a.annotation_level}: {a.message}"
                     for a in notes[:MAX_ANNOTATIONS]
@@ -81,6 +91,21 @@ async def verdict(repo: Repo, sha: str) -> CiVerdict:
     conclusions = [s.conclusion or "" for s in suites]
     passed = all(c in PASSING for c in conclusions) and not failures
     return CiVerdict(True, passed, failures)
+
+
+async def _log_tail(repo: Repo, details_url: str | None) -> str:
+    """An Actions job's log (its check run's output is usually empty); "" when unavailable."""
+    found = _JOB_URL.search(details_url or "")
+    if not found:
+        return ""
+    try:
+        response = await repo.github.rest.actions.async_download_job_logs_for_workflow_run(
+            repo.owner, repo.name, int(found.group(1))
+        )
+    except GitHubException as exc:
+        log.info("job log unavailable", extra={"job": found.group(1), "error": str(exc)})
+        return ""
+    return response.text[-LOG_TAIL_CHARS:]
 
 
 def has_ci(paths: list[str]) -> bool:

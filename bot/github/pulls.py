@@ -69,9 +69,19 @@ async def get_pull(repo: Repo, number: int) -> PullInfo | None:
 async def open_pull(
     repo: Repo, *, branch: str, base: str, title: str, body: str, draft: bool
 ) -> PullInfo:
-    response = await repo.github.rest.pulls.async_create(
-        repo.owner, repo.name, title=title, head=branch, base=base, body=body, draft=draft
-    )
+    """Open the PR; where drafts are not supported (private repositories on some plans),
+    open it ready for review instead: the labels and gates still hold it back."""
+    pulls = repo.github.rest.pulls
+    try:
+        response = await pulls.async_create(
+            repo.owner, repo.name, title=title, head=branch, base=base, body=body, draft=draft
+        )
+    except RequestFailed as exc:
+        if not (draft and exc.response.status_code == 422 and "Draft" in exc.response.text):
+            raise
+        response = await pulls.async_create(
+            repo.owner, repo.name, title=title, head=branch, base=base, body=body, draft=False
+        )
     return _info(response.parsed_data)
 
 
@@ -116,3 +126,69 @@ async def notes_since(repo: Repo, number: int, since: str, exclude: str) -> list
         if comment.created_at >= since and comment.author != exclude:
             notes.append(ReviewNote(comment.author, comment.body, None, None, comment.created_at))
     return sorted(notes, key=lambda n: n.created_at)
+
+
+@dataclass(frozen=True)
+class PostedReview:
+    id: int
+    author: str
+    body: str
+    commit_id: str
+
+
+async def reviews(repo: Repo, number: int) -> list[PostedReview]:
+    rest = repo.github.rest
+    found = []
+    async for review in rest.paginate(
+        rest.pulls.async_list_reviews, owner=repo.owner, repo=repo.name, pull_number=number
+    ):
+        author = review.user.login if review.user else "ghost"
+        found.append(PostedReview(review.id, author, review.body or "", review.commit_id or ""))
+    return found
+
+
+async def review_comment_keys(repo: Repo, number: int, author: str) -> set[tuple[str, int, str]]:
+    """(path, line, normalised body) of `author`'s inline comments: never post one twice."""
+    rest = repo.github.rest
+    keys = set()
+    async for note in rest.paginate(
+        rest.pulls.async_list_review_comments, owner=repo.owner, repo=repo.name, pull_number=number
+    ):
+        if note.user and note.user.login == author and note.line is not None:
+            keys.add((note.path, note.line, " ".join(note.body.lower().split())))
+    return keys
+
+
+async def post_review(
+    repo: Repo, number: int, sha: str, body: str, comments: list[dict[str, object]]
+) -> int:
+    """A comment review (an App may not approve its own PR) with inline comments."""
+    response = await repo.github.rest.pulls.async_create_review(
+        repo.owner,
+        repo.name,
+        number,
+        commit_id=sha,
+        body=body,
+        event="COMMENT",
+        comments=comments,  # type: ignore[arg-type]
+    )
+    return response.parsed_data.id
+
+
+async def changes_since(repo: Repo, number: int, since_sha: str) -> str:
+    """The PR's commits after `since_sha` and the files they touched, for a re-review."""
+    rest = repo.github.rest
+    commits = (
+        await rest.pulls.async_list_commits(repo.owner, repo.name, number, per_page=100)
+    ).parsed_data
+    shas = [c.sha for c in commits]
+    if since_sha not in shas:
+        return ""
+    newer = shas[shas.index(since_sha) + 1 :]
+    lines = []
+    for sha in newer:
+        detail = (await rest.repos.async_get_commit(repo.owner, repo.name, sha)).parsed_data
+        files = ", ".join(f"`{f.filename}`" for f in detail.files or [])
+        subject = detail.commit.message.splitlines()[0] if detail.commit.message else ""
+        lines.append(f"- {sha[:7]} {subject}: {files}")
+    return "\n".join(lines)

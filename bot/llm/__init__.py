@@ -2,11 +2,12 @@
 
 `build_models(settings, store)` gives the runtime an `LLMRoles` (the roles' `RoleModels`);
 `ModelCaller` is the provider-neutral call beneath it. See `bot.llm.roles` for keys and the
-fake model server.
+fake model server, and `bot.llm.config` for the operator's models file (TRIAD_MODELS_FILE).
 """
 
 from bot.llm.caller import Answer, Estimate, Ledger, ModelCaller, Outcome
 from bot.llm.choice import DEFAULT_CHOICES, ROLES, ModelChoice, resolve_choice
+from bot.llm.config import ModelsConfig, load_models_file
 from bot.llm.errors import BudgetExceeded, InvalidModelChoice, ModelUnavailable, OutputInvalid
 from bot.llm.prices import DEFAULT_PRICES, Price, PriceTable
 from bot.llm.redaction import Redactor
@@ -26,6 +27,7 @@ __all__ = [
     "Ledger",
     "ModelCaller",
     "ModelChoice",
+    "ModelsConfig",
     "ModelUnavailable",
     "Outcome",
     "OutputInvalid",
@@ -35,5 +37,6 @@ __all__ = [
     "RetryPolicy",
     "Usage",
     "build_models",
+    "load_models_file",
     "resolve_choice",
 ]

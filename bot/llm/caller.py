@@ -1,9 +1,11 @@
-"""One structured model call: fence, redact, check the budget, retry, repair once, fall back."""
+"""One structured model call: fence, redact, reserve budget, retry, repair once, fall back."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -11,8 +13,9 @@ from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from bot.errors import ModelError
 from bot.llm.choice import ModelChoice
-from bot.llm.errors import ModelUnavailable, OutputInvalid
+from bot.llm.errors import ModelUnavailable, OutputInvalid, clip, sanitise
 from bot.llm.fencing import system_prompt, user_message
 from bot.llm.prices import PriceTable
 from bot.llm.providers.base import Provider, ProviderFailure, RawReply, StructuredRequest
@@ -23,6 +26,7 @@ from bot.llm.usage import Usage, total
 from bot.roles.context_budget import ContextPart, estimate_tokens
 
 T = TypeVar("T", bound=BaseModel)
+log = logging.getLogger(__name__)
 
 
 class Outcome:
@@ -44,6 +48,8 @@ class Estimate:
     input_tokens: int
     max_output_tokens: int
     cost: float
+    #: how long a reservation of this estimate must hold: every attempt, and the waits between
+    hold_seconds: float = 3600.0
 
     @property
     def tokens(self) -> int:
@@ -51,13 +57,20 @@ class Estimate:
 
 
 class Ledger(Protocol):
-    """Where a call's budget is checked and its usage counted (the store, for the roles)."""
+    """Where a call's budget is held and its usage counted (the store, for the roles)."""
 
-    async def check(self, estimate: Estimate) -> None:
-        """Raise `BudgetExceeded` when this request could take the budget past its limit."""
+    async def reserve(self, estimate: Estimate) -> None:
+        """Hold `estimate` against the budget, or raise `BudgetExceeded` if it may not fit.
+
+        The next `record` settles the reservation (replaces it by what was used).
+        """
         ...
 
     async def record(self, usage: Usage, outcome: str) -> None: ...
+
+    async def release(self) -> None:
+        """Drop a reservation no `record` settled (the call was cancelled or crashed)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,10 @@ class ModelCaller:
         self._redactor = redactor or Redactor()
         self._clock = clock
 
+    @property
+    def redactor(self) -> Redactor:
+        return self._redactor
+
     async def ask(
         self,
         choice: ModelChoice,
@@ -96,7 +113,29 @@ class ModelCaller:
         role: str = "",
         ledger: Ledger | None = None,
     ) -> Answer[T]:
-        """The parsed answer; `OutputInvalid`, `ModelUnavailable` or `BudgetExceeded` if not."""
+        """The parsed answer; `OutputInvalid`, `ModelUnavailable` or `BudgetExceeded` if not.
+
+        Every `ModelError` leaves redacted and bounded: stages post it in public comments.
+        """
+        try:
+            return await self._ask_any(choice, system, context, output, role, ledger)
+        except ModelError as error:
+            sanitise(error, self._redactor)
+            raise
+        finally:
+            if ledger is not None:
+                await ledger.release()
+
+    async def _ask_any(
+        self,
+        choice: ModelChoice,
+        system: str,
+        context: list[ContextPart],
+        output: type[T],
+        role: str,
+        ledger: Ledger | None,
+    ) -> Answer[T]:
+        """The main choice, then its fallback."""
         request = StructuredRequest(
             system=self._redactor.text(system_prompt(system)),
             messages=[{"role": "user", "content": self._redactor.text(user_message(context))}],
@@ -114,12 +153,12 @@ class ModelCaller:
             try:
                 provider = self._providers(candidate)
             except ProviderFailure as failure:
-                failures.append(f"{candidate.label()}: {failure}")
+                failures.append(f"{candidate.label()}: {self._echo(str(failure))}")
                 continue
             try:
                 return await self._ask(provider, candidate, request, output, ledger)
             except Exhausted as exhausted:
-                failures.append(f"{candidate.label()}: {exhausted.describe()}")
+                failures.append(f"{candidate.label()}: {self._echo(exhausted.describe())}")
                 if ledger is not None:
                     await ledger.record(
                         _nothing(provider.name, candidate.model), Outcome.UNAVAILABLE
@@ -147,7 +186,7 @@ class ModelCaller:
         for repair_round in (False, True):
             current = replace(request, messages=self._redactor.scrub(messages))
             if ledger is not None:
-                await ledger.check(self.estimate(provider.name, choice.model, current))
+                await ledger.reserve(self.estimate(provider.name, choice.model, current))
             attempt = functools.partial(self._timed, provider, current, choice.model)
             reply, latency_ms = await retrying(attempt, self._retry)
             usage = Usage(
@@ -155,7 +194,9 @@ class ModelCaller:
                 model=choice.model,
                 input_tokens=reply.input_tokens,
                 output_tokens=reply.output_tokens,
-                cost=self._prices.cost(choice.model, reply.input_tokens, reply.output_tokens),
+                cost=self._prices.cost(
+                    choice.model, reply.input_tokens, reply.output_tokens, provider.name
+                ),
                 latency_ms=latency_ms,
                 request_id=reply.request_id,
             )
@@ -174,7 +215,7 @@ class ModelCaller:
                 if repair_round:
                     raise OutputInvalid(
                         f"{choice.label()} twice gave an answer that does not fit"
-                        f" {request.schema_name}: {problem}"
+                        f" {request.schema_name}: {self._echo(str(problem), 600)}"
                     ) from None
                 messages += provider.repair_turns(reply, str(problem))
                 continue
@@ -186,15 +227,44 @@ class ModelCaller:
     async def _timed(
         self, provider: Provider, request: StructuredRequest, model: str
     ) -> tuple[RawReply, int]:
+        """One attempt within a total deadline; any failure becomes a `ProviderFailure`.
+
+        The SDKs' timeouts bound each read, not the whole answer: a body trickling in would
+        hold the worker forever. Anything else that escapes an adapter (an SDK surprised by a
+        body) is a retryable failure too, so the job is never lost to an AttributeError.
+        """
         started = self._clock()
-        reply = await provider.complete(request, model)
+        try:
+            async with asyncio.timeout(request.timeout_seconds):
+                reply = await provider.complete(request, model)
+        except TimeoutError:
+            raise ProviderFailure(
+                f"no complete answer within {request.timeout_seconds:g}s", retryable=True
+            ) from None
+        except ProviderFailure:
+            raise
+        except Exception as exc:
+            log.warning("unexpected failure in a model adapter", exc_info=True)
+            raise ProviderFailure(
+                f"malformed answer: {type(exc).__name__}: {clip(str(exc))}", retryable=True
+            ) from None
         return reply, round((self._clock() - started) * 1000)
 
     def estimate(self, provider: str, model: str, request: StructuredRequest) -> Estimate:
         sent = request.system + json.dumps(request.messages) + json.dumps(request.schema)
         input_tokens = estimate_tokens(sent)
-        cost = self._prices.cost(model, input_tokens, request.max_output_tokens)
-        return Estimate(provider, model, input_tokens, request.max_output_tokens, cost)
+        cost = self._prices.cost(model, input_tokens, request.max_output_tokens, provider)
+        policy = self._retry
+        hold = (
+            policy.attempts * request.timeout_seconds
+            + (policy.attempts - 1) * max(policy.max_delay, policy.max_retry_after)
+            + 60
+        )
+        return Estimate(provider, model, input_tokens, request.max_output_tokens, cost, hold)
+
+    def _echo(self, text: str, limit: int = 300) -> str:
+        """Text from a provider or a model, redacted and cut before it joins a message."""
+        return clip(text, limit, self._redactor)
 
 
 def _nothing(provider: str, model: str) -> Usage:

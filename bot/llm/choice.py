@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.llm.errors import InvalidModelChoice
+from bot.llm.errors import InvalidModelChoice, clip
 
 ProviderName = Literal["anthropic", "openai", "openai-compatible"]
 ROLES = ("architect", "developer", "reviewer_a", "reviewer_b")
@@ -85,13 +85,17 @@ DEFAULT_CHOICES: dict[str, ModelChoice] = {
 }
 
 
-def trusted_endpoints(choices: Mapping[str, ModelChoice]) -> dict[str, str | None]:
-    """base_url -> api_key_env of every endpoint the operator configured."""
-    found: dict[str, str | None] = {}
+#: an operator-approved endpoint: (provider, base_url)
+Endpoint = tuple[str, str]
+
+
+def trusted_endpoints(choices: Mapping[str, ModelChoice]) -> dict[Endpoint, str | None]:
+    """(provider, base_url) -> api_key_env of every endpoint the operator's choices name."""
+    found: dict[Endpoint, str | None] = {}
     for choice in choices.values():
         for each in (choice, choice.fallback):
             if each is not None and each.base_url:
-                found[each.base_url] = each.api_key_env
+                found[(each.provider, each.base_url)] = each.api_key_env
     return found
 
 
@@ -99,12 +103,15 @@ def resolve_choice(
     role: str,
     overrides: Mapping[str, Mapping[str, Any]],
     defaults: Mapping[str, ModelChoice] = DEFAULT_CHOICES,
+    trusted: Mapping[Endpoint, str | None] | None = None,
 ) -> ModelChoice:
     """The choice for `role`: the repository's override when it gives one, else the default.
 
     An override is a complete choice (its `provider` defaults to the default's). A repository
-    may not point a role at a URL the operator did not configure, nor name an environment
-    variable: otherwise a `.github/triad.yml` could send the operator's key or code elsewhere.
+    may not point a role at an endpoint the operator did not configure (`trusted`, plus the
+    defaults' own), nor name an environment variable: otherwise a `.github/triad.yml` could
+    send the operator's key or code elsewhere. Nor may it raise the output limit or timeout
+    above the operator's for that role: those bound what one call can cost and hold a worker.
     """
     if role not in defaults:
         raise InvalidModelChoice(f"no model is configured for role {role!r}")
@@ -120,25 +127,49 @@ def resolve_choice(
         choice = ModelChoice.model_validate(data)
     except ValidationError as exc:
         raise InvalidModelChoice(f"{where} is invalid: {describe_errors(exc)}") from None
-    trusted = trusted_endpoints(defaults)
-    fallback = choice.fallback and _endpoint(choice.fallback, trusted, where)
-    return _endpoint(choice, trusted, where).model_copy(update={"fallback": fallback})
+    endpoints = {**trusted_endpoints(defaults), **(trusted or {})}
+    fallback = choice.fallback and _capped(
+        _endpoint(choice.fallback, endpoints, where), default, f"{where[:-1]}.fallback`"
+    )
+    choice = _capped(_endpoint(choice, endpoints, where), default, where)
+    return choice.model_copy(update={"fallback": fallback})
 
 
-def _endpoint(choice: ModelChoice, trusted: Mapping[str, str | None], where: str) -> ModelChoice:
-    """Accept only operator-configured URLs, and use the key the operator paired with them."""
+def _capped(choice: ModelChoice, default: ModelChoice, where: str) -> ModelChoice:
+    """Refuse limits above the operator's for the role; lower unset ones to them."""
+    updates: dict[str, Any] = {}
+    for name, unit in (("max_output_tokens", " tokens"), ("timeout_seconds", "s")):
+        cap = max(getattr(default, name), getattr(default.fallback, name, 0))
+        value = getattr(choice, name)
+        if value <= cap:
+            continue
+        if name in choice.model_fields_set:
+            raise InvalidModelChoice(
+                f"{where}: {name} may be at most {cap:,g}{unit} (the operator's limit for"
+                f" this role), not {value:,g}"
+            )
+        updates[name] = cap
+    return choice.model_copy(update=updates) if updates else choice
+
+
+def _endpoint(
+    choice: ModelChoice, trusted: Mapping[Endpoint, str | None], where: str
+) -> ModelChoice:
+    """Accept only operator-configured endpoints, and use the key the operator paired with them."""
     if choice.api_key_env is not None:
         raise InvalidModelChoice(
             f"{where}: api_key_env can only be set by the operator, not in the repository"
         )
     if choice.base_url is None:
         return choice
-    if choice.base_url not in trusted:
+    endpoint = (choice.provider, choice.base_url)
+    if endpoint not in trusted:
         raise InvalidModelChoice(
-            f"{where}: base_url {choice.base_url} is not an endpoint this Triad installation"
-            " is configured for; ask the operator to add it"
+            f"{where}: base_url {clip(choice.base_url)} is not an endpoint this Triad"
+            f" installation is configured for with provider {choice.provider}; ask the"
+            " operator to add it"
         )
-    return choice.model_copy(update={"api_key_env": trusted[choice.base_url]})
+    return choice.model_copy(update={"api_key_env": trusted[endpoint]})
 
 
 def describe_errors(exc: ValidationError, limit: int = 5) -> str:
@@ -148,7 +179,9 @@ def describe_errors(exc: ValidationError, limit: int = 5) -> str:
         where = ".".join(str(piece) for piece in error["loc"]) or "(root)"
         got = error.get("input")
         shown = (
-            f" (got {got!r})" if error["type"] != "missing" and not isinstance(got, dict) else ""
+            f" (got {clip(repr(got))})"
+            if error["type"] != "missing" and not isinstance(got, dict)
+            else ""
         )
         parts.append(f"{where}: {error['msg']}{shown}")
     more = len(exc.errors()) - limit

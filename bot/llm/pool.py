@@ -51,36 +51,48 @@ class ProviderPool:
             await client.aclose()
 
     def _where(self, choice: ModelChoice) -> tuple[str | None, str]:
-        endpoints = self._endpoints
+        """The base URL and key for `choice`.
+
+        A hosted provider's key (ANTHROPIC_API_KEY, OPENAI_API_KEY) goes only to that
+        provider's own endpoint; any other base URL gets the key its `api_key_env` names (set
+        by the operator, possibly to the hosted key's variable), or none.
+        """
         if choice.api_key_env:
-            key = self._environ.get(choice.api_key_env)
+            key = self._environ.get(choice.api_key_env) or self._hosted_key(choice.api_key_env)
             if not key:
                 raise ProviderFailure(
                     f"{choice.api_key_env} is not set (the key for {choice.label()})",
                     retryable=False,
                 )
-            return choice.base_url, key
+            return choice.base_url or self._own_url(choice.provider), key
         if choice.provider == "openai-compatible":
             return choice.base_url, NO_KEY
-        if choice.provider == "anthropic":
-            key, base_url, env = (
-                endpoints.anthropic_api_key,
-                choice.base_url or endpoints.anthropic_base_url,
-                "ANTHROPIC_API_KEY",
-            )
-        else:
-            key, base_url, env = (
-                endpoints.openai_api_key,
-                choice.base_url or endpoints.openai_base_url,
-                "OPENAI_API_KEY",
-            )
+        own_url = self._own_url(choice.provider)
+        if choice.base_url and choice.base_url != own_url:
+            return choice.base_url, NO_KEY
+        env = "ANTHROPIC_API_KEY" if choice.provider == "anthropic" else "OPENAI_API_KEY"
+        key = self._hosted_key(env)
         if key:
-            return base_url, key
-        if base_url:
-            return base_url, NO_KEY
+            return own_url, key
+        if own_url:
+            return own_url, NO_KEY
         raise ProviderFailure(
             f"{env} is not set, so {choice.label()} cannot be called", retryable=False
         )
+
+    def _own_url(self, provider: str) -> str | None:
+        """The configured base URL of a hosted provider (a proxy, the fake server), if any."""
+        endpoints = self._endpoints
+        url = endpoints.anthropic_base_url if provider == "anthropic" else None
+        url = endpoints.openai_base_url if provider == "openai" else url
+        return url.rstrip("/") if url else None
+
+    def _hosted_key(self, env: str) -> str | None:
+        if env == "ANTHROPIC_API_KEY":
+            return self._endpoints.anthropic_api_key
+        if env == "OPENAI_API_KEY":
+            return self._endpoints.openai_api_key
+        return None
 
 
 def _build(choice: ModelChoice, base_url: str | None, key: str) -> Provider:

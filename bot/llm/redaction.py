@@ -5,22 +5,43 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 REDACTED = "[REDACTED]"
 #: shorter configured values are not matched literally: they would blank ordinary words
 MIN_SECRET_LENGTH = 6
 
+#: not preceded by a letter or digit: `TOKEN_ghs_…` and `key=sk-…` match, `task-…` does not
+_START = r"(?<![A-Za-z0-9])"
+
 _PATTERNS = [
+    # PEM keys (`RSA PRIVATE KEY`, `PRIVATE KEY`) and PGP ones (`PGP PRIVATE KEY BLOCK`)
     re.compile(
-        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\Z)",
-        re.DOTALL,
+        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?"
+        r"(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+        re.DOTALL | re.IGNORECASE,
     ),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"),
-    re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"),
-    re.compile(r"\bxox[abprs]-[A-Za-z0-9\-]{10,}"),
-    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
+    re.compile(_START + r"gh[pousr]_[A-Za-z0-9]{20,}"),
+    re.compile(_START + r"github_pat_[A-Za-z0-9_]{20,}"),
+    re.compile(_START + r"sk-[A-Za-z0-9_\-]{16,}"),
+    re.compile(_START + r"xox[abprs]-[A-Za-z0-9\-]{10,}"),
+    re.compile(_START + r"AKIA[0-9A-Z]{16}\b"),
+    # JSON Web Tokens (a GitHub App's, an installation's OIDC): header.payload.signature
+    re.compile(_START + r"eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*"),
 ]
+#: the password in `scheme://user:password@host`
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]*:)([^\s/@]+)(@)")
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The password in a URL (TRIAD_DATABASE_URL), as written and decoded, to redact."""
+    if not url:
+        return []
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return []
+    return [password, unquote(password)] if password else []
 
 
 class Redactor:
@@ -35,7 +56,7 @@ class Redactor:
             text = text.replace(secret, REDACTED)
         for pattern in _PATTERNS:
             text = pattern.sub(REDACTED, text)
-        return text
+        return _URL_PASSWORD.sub(rf"\g<1>{REDACTED}\g<3>", text)
 
     def scrub(self, value: Any) -> Any:
         """Redact every string inside a JSON-like value (messages, tool inputs)."""

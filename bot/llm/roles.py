@@ -15,11 +15,17 @@ from pydantic import BaseModel
 
 from bot.llm.budget import check_budget
 from bot.llm.caller import Answer, Estimate, ModelCaller, Outcome
-from bot.llm.choice import DEFAULT_CHOICES, ModelChoice, resolve_choice
-from bot.llm.errors import BudgetExceeded
+from bot.llm.choice import (
+    DEFAULT_CHOICES,
+    Endpoint,
+    ModelChoice,
+    resolve_choice,
+    trusted_endpoints,
+)
+from bot.llm.errors import BudgetExceeded, InvalidModelChoice, sanitise
 from bot.llm.pool import Endpoints, ProviderPool
 from bot.llm.prices import PriceTable
-from bot.llm.redaction import Redactor
+from bot.llm.redaction import Redactor, url_secrets
 from bot.llm.retry import RetryPolicy
 from bot.llm.usage import Usage
 from bot.roles.context_budget import ContextPart
@@ -33,10 +39,12 @@ log = logging.getLogger(__name__)
 
 
 class ScopeLedger:
-    """Checks a scope's budget against what its workflow already spent, and records usage.
+    """Holds a scope's budget for each call, and records usage.
 
-    Calls running at once (the two reviewers) are each checked against what was stored before
-    them, so together they can pass the limit by at most one call's estimate each.
+    For a workflow in the store, each call reserves its estimate in one transaction that also
+    sums what the workflow spent and what its other calls in flight hold, so concurrent calls
+    (the two reviewers, several workers) cannot together pass the limit. A scope without a
+    workflow is checked against what this one ask spent.
     """
 
     def __init__(self, usage: UsageStore | None, scope: UsageScope, role: str) -> None:
@@ -46,29 +54,49 @@ class ScopeLedger:
         #: spent in this ask, for a scope without a workflow (whose rows cannot be summed)
         self._tokens = 0
         self._dollars = 0.0
+        #: the reservation the next `record` settles
+        self._reservation: int | None = None
 
-    async def check(self, estimate: Estimate) -> None:
+    async def reserve(self, estimate: Estimate) -> None:
         scope = self._scope
         if scope.budget_tokens is None and scope.budget_dollars is None:
             return
-        tokens, dollars = self._tokens, self._dollars
-        if self._usage is not None and scope.workflow_id is not None:
-            spent = await self._usage.totals(scope.workflow_id)
-            tokens, dollars = spent.tokens, spent.cost
-        try:
+        what = f"the next {self._role} call ({estimate.provider}/{estimate.model})"
+
+        def check(spent_tokens: int, spent_dollars: float, held: int, held_cost: float) -> None:
             check_budget(
-                spent_tokens=tokens,
-                spent_dollars=dollars,
+                spent_tokens=spent_tokens,
+                spent_dollars=spent_dollars,
+                held_tokens=held,
+                held_dollars=held_cost,
                 next_tokens=estimate.tokens,
                 next_dollars=estimate.cost,
                 limit_tokens=scope.budget_tokens,
                 limit_dollars=scope.budget_dollars,
-                what=f"the next {self._role} call ({estimate.provider}/{estimate.model})",
+                what=what,
             )
+
+        try:
+            if self._usage is not None and scope.workflow_id is not None:
+                self._reservation = await self._usage.reserve(
+                    scope.workflow_id,
+                    self._role,
+                    estimate.tokens,
+                    estimate.cost,
+                    estimate.hold_seconds,
+                    lambda at: check(at.spent.tokens, at.spent.cost, at.held_tokens, at.held_cost),
+                )
+            else:
+                check(self._tokens, self._dollars, 0, 0.0)
         except BudgetExceeded:
             nothing = Usage(estimate.provider, estimate.model, 0, 0, 0.0, 0, None)
             await self.record(nothing, Outcome.BUDGET_EXCEEDED)
             raise
+
+    async def release(self) -> None:
+        reservation, self._reservation = self._reservation, None
+        if reservation is not None and self._usage is not None:
+            await self._usage.release(reservation)
 
     async def record(self, usage: Usage, outcome: str) -> None:
         self._tokens += usage.tokens
@@ -104,8 +132,10 @@ class ScopeLedger:
                 cost=usage.cost,
                 latency_ms=usage.latency_ms,
                 outcome=outcome,
-            )
+            ),
+            settles=self._reservation,
         )
+        self._reservation = None  # only now: if storing failed, `release` still drops it
 
 
 class LLMRoles:
@@ -117,16 +147,21 @@ class LLMRoles:
         usage: UsageStore | None = None,
         *,
         defaults: Mapping[str, ModelChoice] = DEFAULT_CHOICES,
+        trusted: Mapping[Endpoint, str | None] | None = None,
         on_close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._caller = caller
         self._usage = usage
         self._defaults = defaults
+        self._trusted = trusted or {}
         self._on_close = on_close
 
     def choice(self, role: str, scope: UsageScope) -> ModelChoice:
         """The model `role` uses in `scope` (raises `InvalidModelChoice` for a bad override)."""
-        return resolve_choice(role, scope.model_overrides, self._defaults)
+        try:
+            return resolve_choice(role, scope.model_overrides, self._defaults, self._trusted)
+        except InvalidModelChoice as error:  # it echoes the repository's file: keep it short
+            raise sanitise(error, self._caller.redactor) from None
 
     async def ask(
         self,
@@ -163,6 +198,7 @@ def build_models(
     anthropic_base_url: str | None = None,
     openai_base_url: str | None = None,
     choices: Mapping[str, ModelChoice] | None = None,
+    trusted: Mapping[Endpoint, str | None] | None = None,
     prices: PriceTable | None = None,
     retry: RetryPolicy | None = None,
     environ: Mapping[str, str] | None = None,
@@ -172,34 +208,39 @@ def build_models(
     Keys come from ANTHROPIC_API_KEY and OPENAI_API_KEY. A base URL given here replaces the
     provider's own (a proxy, or the fake model server); with neither a key nor a base URL, a
     call to that provider fails with a `ModelUnavailable` that names the missing variable.
+    `choices`, `trusted` and `prices` come from the operator's models file (`bot.llm.config`).
     """
     environ = os.environ if environ is None else environ
     choices = dict(choices or DEFAULT_CHOICES)
+    trusted = {**trusted_endpoints(choices), **(trusted or {})}
     anthropic_key = _secret(settings.anthropic_api_key)
     openai_key = _secret(settings.openai_api_key)
     pool = ProviderPool(
         Endpoints(anthropic_key, openai_key, anthropic_base_url, openai_base_url), environ
     )
-    named_keys = [
-        environ.get(each.api_key_env, "")
-        for choice in choices.values()
-        for each in (choice, choice.fallback)
-        if each is not None and each.api_key_env
-    ]
+    named_keys = [environ.get(env, "") for env in _key_variables(choices, trusted)]
     for provider, key, url in (
         ("anthropic", anthropic_key, anthropic_base_url),
         ("openai", openai_key, openai_base_url),
     ):
         if not key and not url and any(c.provider == provider for c in choices.values()):
             log.warning("no API key for a model provider", extra={"provider": provider})
-    caller = ModelCaller(
-        pool,
-        prices=prices,
-        retry=retry,
-        redactor=Redactor([*settings.secret_values(), *named_keys]),
-    )
+    secrets = [*settings.secret_values(), *named_keys, *url_secrets(settings.database_url)]
+    caller = ModelCaller(pool, prices=prices, retry=retry, redactor=Redactor(secrets))
     usage = UsageStore(store) if store is not None else None
-    return LLMRoles(caller, usage, defaults=choices, on_close=pool.aclose)
+    return LLMRoles(caller, usage, defaults=choices, trusted=trusted, on_close=pool.aclose)
+
+
+def _key_variables(
+    choices: Mapping[str, ModelChoice], trusted: Mapping[Endpoint, str | None]
+) -> set[str]:
+    """Every environment variable named as holding a model key."""
+    named = {env for env in trusted.values() if env}
+    for choice in choices.values():
+        for each in (choice, choice.fallback):
+            if each is not None and each.api_key_env:
+                named.add(each.api_key_env)
+    return named
 
 
 def _secret(value: object) -> str | None:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bot.llm.choice import describe_errors
+from bot.llm.errors import clip
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -107,7 +108,7 @@ def parse_answer(
 ) -> T:
     """The answer as an `output` instance, or `InvalidAnswer` saying what is wrong with it."""
     if refusal:
-        raise InvalidAnswer(f"the model declined to answer: {refusal[:300]}")
+        raise InvalidAnswer(f"the model declined to answer: {clip(refusal)}")
     if truncated:
         limit = f" of {max_output_tokens} tokens" if max_output_tokens else ""
         raise InvalidAnswer(

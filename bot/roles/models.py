@@ -39,3 +39,14 @@ class RoleModels(Protocol):
     ) -> T:
         """Ask `role`'s model; the context parts are passed as fenced, untrusted data."""
         ...
+
+    async def ask_with_usage(
+        self,
+        role: str,
+        system: str,
+        context: list[ContextPart],
+        output: type[T],
+        scope: UsageScope,
+    ) -> Any:
+        """Like `ask`; the answer's `.value` and its `.usage` (which model answered, cost)."""
+        ...

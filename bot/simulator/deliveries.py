@@ -40,21 +40,34 @@ class Delivery:
 
 
 class WebhookSender:
-    def __init__(self, url: str | None, secret: str, hook_id: int = 1, timeout: float = 10.0):
+    """The App's webhook: a queue and one thread posting from it (started by `start`)."""
+
+    def __init__(
+        self,
+        url: str | None,
+        secret: str,
+        hook_id: int = 1,
+        timeout: float = 10.0,
+        *,
+        app_id: int = 1,
+    ) -> None:
         self.url = url
         self.secret = secret
         self.hook_id = hook_id
+        self.app_id = app_id
         self.timeout = timeout
         self.sent: list[Delivery] = []
-        self._queue: queue.Queue[Delivery | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._client = httpx.Client(timeout=timeout)
-        #: faults: lose or double the next deliveries
-        self.drop_next = 0
-        self.duplicate_next = 0
         self.dropped: list[Delivery] = []
+        self._queue: queue.Queue[Delivery | _Marker | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._client: httpx.Client | None = None
+        #: guards `sent`, `dropped` and the fault counters (scripting and the API both send)
+        self._lock = threading.Lock()
+        self._drop_next = 0
+        self._duplicate_next = 0
 
     def start(self) -> None:
+        self._client = httpx.Client(timeout=self.timeout)
         self._thread = threading.Thread(target=self._run, name="webhook-sender", daemon=True)
         self._thread.start()
 
@@ -63,33 +76,56 @@ class WebhookSender:
             self._queue.put(None)
             self._thread.join(timeout=self.timeout + 5)
             self._thread = None
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # -- faults ----------------------------------------------------------------------------
+
+    def drop(self, count: int) -> None:
+        """Lose the next `count` deliveries (kept in `dropped` for a redelivery)."""
+        with self._lock:
+            self._drop_next += count
+
+    def duplicate(self, count: int) -> None:
+        """Send the next `count` deliveries twice, with the same delivery id."""
+        with self._lock:
+            self._duplicate_next += count
+
+    # -- sending ---------------------------------------------------------------------------
 
     def send(self, event: str, payload: dict[str, Any]) -> Delivery:
         delivery = Delivery(
             str(uuid.uuid4()), event, payload.get("action"), json.dumps(payload).encode()
         )
-        self.sent.append(delivery)
-        if self.drop_next > 0:
-            self.drop_next -= 1
-            self.dropped.append(delivery)
-            return delivery
-        self._queue.put(delivery)
-        if self.duplicate_next > 0:
-            self.duplicate_next -= 1
+        with self._lock:
+            self.sent.append(delivery)
+            if self._drop_next > 0:
+                self._drop_next -= 1
+                self.dropped.append(delivery)
+                return delivery
             self._queue.put(delivery)
+            if self._duplicate_next > 0:
+                self._duplicate_next -= 1
+                self._queue.put(delivery)
         return delivery
 
     def redeliver(self, delivery_id: str) -> Delivery:
         """Send a delivery again, with the same id (GitHub keeps it on redelivery)."""
-        delivery = next(d for d in self.sent if d.id == delivery_id)
+        with self._lock:
+            delivery = next(d for d in self.sent if d.id == delivery_id)
         self._queue.put(delivery)
         return delivery
+
+    def snapshot(self, *, dropped: bool = False) -> list[Delivery]:
+        """A copy of the deliveries sent so far (or of those dropped)."""
+        with self._lock:
+            return list(self.dropped if dropped else self.sent)
 
     def flush(self, timeout: float = 30.0) -> None:
         """Wait until every queued delivery has been answered (or has failed)."""
         done = threading.Event()
-        self._queue.put(_Marker(done))  # type: ignore[arg-type]
+        self._queue.put(_Marker(done))
         if not done.wait(timeout):
             raise TimeoutError("webhook deliveries still pending")
 
@@ -105,7 +141,7 @@ class WebhookSender:
 
     def _post(self, delivery: Delivery) -> None:
         delivery.attempts += 1
-        if not self.url:
+        if not self.url or self._client is None:
             delivery.error = "no webhook URL configured"
             return
         headers = {
@@ -115,7 +151,7 @@ class WebhookSender:
             "x-github-delivery": delivery.id,
             "x-github-hook-id": str(self.hook_id),
             "x-github-hook-installation-target-type": "integration",
-            "x-github-hook-installation-target-id": "1",
+            "x-github-hook-installation-target-id": str(self.app_id),
             "x-hub-signature-256": sign(delivery.body, self.secret),
         }
         try:

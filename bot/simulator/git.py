@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from dataclasses import dataclass
+from typing import Any
 
 BLOB_MODE = "100644"
 EXECUTABLE_MODE = "100755"
+SYMLINK_MODE = "120000"
 TREE_MODE = "040000"
 EMPTY_SHA = "0" * 40
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 class ObjectMissing(KeyError):
@@ -234,9 +238,7 @@ class ObjectStore:
         old_text = self.read_blob(old.sha).decode("utf-8", "replace") if old else ""
         new_text = self.read_blob(new.sha).decode("utf-8", "replace") if new else ""
         status = "added" if old is None else "removed" if new is None else "modified"
-        hunks = _hunks(old_text, new_text)
-        additions = sum(1 for h in hunks.splitlines() if h.startswith("+"))
-        deletions = sum(1 for h in hunks.splitlines() if h.startswith("-"))
+        hunks, additions, deletions = _hunks(old_text, new_text)
         old_sha, new_sha = old.sha if old else EMPTY_SHA, new.sha if new else EMPTY_SHA
         header = [f"diff --git a/{path} b/{path}"]
         if status == "added":
@@ -254,11 +256,106 @@ class ObjectStore:
         )
 
 
-def _hunks(old: str, new: str) -> str:
-    """Unified-diff hunks (3 lines of context) as git prints them, headers left out."""
+def _hunks(old: str, new: str) -> tuple[str, int, int]:
+    """Unified-diff hunks (3 lines of context) as git prints them, without the file headers,
+    and the numbers of added and deleted lines (`git diff --numstat`)."""
     old_lines, new_lines = _lines(old), _lines(new)
-    diff = list(difflib.unified_diff(old_lines, new_lines, lineterm="", n=3))
-    return "\n".join(line for line in diff[2:])
+    matcher = _MinimalMatcher(old_lines, new_lines)
+    out: list[str] = []
+    additions = deletions = 0
+    for group in matcher.get_grouped_opcodes(3):
+        first, last = group[0], group[-1]
+        out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out.extend(" " + line for line in old_lines[i1:i2])
+                continue
+            out.extend("-" + line for line in old_lines[i1:i2])
+            out.extend("+" + line for line in new_lines[j1:j2])
+            deletions += i2 - i1
+            additions += j2 - j1
+    return "\n".join(out), additions, deletions
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk header's `start,length`, as git (and difflib) write it."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
+
+
+class _MinimalMatcher(difflib.SequenceMatcher[str]):
+    """difflib's hunk grouping over a minimal edit script (Myers), which is what `git diff`
+    computes: difflib's own matching (longest blocks first, and "popular" lines junked in long
+    files) can mark more lines changed than git does, so counts would differ from GitHub's."""
+
+    #: beyond this many edits, fall back to difflib (without autojunk) to bound time and memory
+    MAX_EDITS = 2000
+
+    def __init__(self, a: list[str], b: list[str]) -> None:
+        super().__init__(None, a, b, autojunk=False)
+
+    def get_opcodes(self) -> list[tuple[str, int, int, int, int]]:
+        steps = _myers(self.a, self.b, self.MAX_EDITS)
+        return super().get_opcodes() if steps is None else _opcodes(steps)
+
+
+def _myers(a: list[str], b: list[str], limit: int) -> list[str] | None:
+    """The shortest edit script from `a` to `b` as steps "=", "-", "+" (None past `limit`)."""
+    n, m = len(a), len(b)
+    furthest: dict[int, int] = {1: 0}
+    trace: list[dict[int, int]] = []
+    for edits in range(min(n + m, limit) + 1):
+        trace.append(dict(furthest))
+        for k in range(-edits, edits + 1, 2):
+            down = k == -edits or (k != edits and furthest[k - 1] < furthest[k + 1])
+            x = furthest[k + 1] if down else furthest[k - 1] + 1
+            y = x - k
+            while x < n and y < m and a[x] == b[y]:
+                x, y = x + 1, y + 1
+            furthest[k] = x
+            if x >= n and y >= m:
+                return _backtrack(trace, n, m)
+    return None
+
+
+def _backtrack(trace: list[dict[int, int]], n: int, m: int) -> list[str]:
+    steps: list[str] = []
+    x, y = n, m
+    for edits in range(len(trace) - 1, -1, -1):
+        furthest = trace[edits]
+        k = x - y
+        down = k == -edits or (k != edits and furthest[k - 1] < furthest[k + 1])
+        previous_k = k + 1 if down else k - 1
+        previous_x = furthest[previous_k]
+        previous_y = previous_x - previous_k
+        while x > previous_x and y > previous_y:
+            steps.append("=")
+            x, y = x - 1, y - 1
+        if edits:
+            steps.append("+" if down else "-")
+        x, y = previous_x, previous_y
+    steps.reverse()
+    return steps
+
+
+def _opcodes(steps: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """Steps as difflib's opcodes; a run of deletions and insertions is one "replace"."""
+    opcodes: list[list[Any]] = []
+    i = j = 0
+    for step in steps:
+        tag = {"=": "equal", "-": "delete", "+": "insert"}[step]
+        di, dj = (1, 1) if step == "=" else (1, 0) if step == "-" else (0, 1)
+        last = opcodes[-1] if opcodes else None
+        if last is not None and (last[0] == tag or "equal" not in (last[0], tag)):
+            last[0] = tag if last[0] == tag else "replace"
+            last[2] += di
+            last[4] += dj
+        else:
+            opcodes.append([tag, i, i + di, j, j + dj])
+        i, j = i + di, j + dj
+    return [(tag, i1, i2, j1, j2) for tag, i1, i2, j1, j2 in opcodes]
 
 
 def _lines(text: str) -> list[str]:
@@ -276,3 +373,34 @@ def full_diff(changes: list[FileChange]) -> str:
     for change in changes:
         parts.append(change.header + ("\n" + change.patch if change.patch else ""))
     return "\n".join(parts) + ("\n" if parts else "")
+
+
+def hunk_for(patch: str, line: int, side: str) -> str | None:
+    """The diff hunk up to `line` when the line is in the patch on that side, else None."""
+    if not patch or line <= 0:
+        return None
+    hunk_lines: list[str] = []
+    old = new = 0
+    for text in patch.split("\n"):
+        match = _HUNK.match(text)
+        if match:
+            old, new = int(match.group(1)), int(match.group(3))
+            hunk_lines = [text]
+            continue
+        if text.startswith("\\"):
+            continue
+        hunk_lines.append(text)
+        if text.startswith("+"):
+            if side == "RIGHT" and new == line:
+                return "\n".join(hunk_lines)
+            new += 1
+        elif text.startswith("-"):
+            if side == "LEFT" and old == line:
+                return "\n".join(hunk_lines)
+            old += 1
+        else:
+            if (side == "RIGHT" and new == line) or (side == "LEFT" and old == line):
+                return "\n".join(hunk_lines)
+            old += 1
+            new += 1
+    return None

@@ -2,8 +2,9 @@
 
 Tests and the demo point the real SDK clients at it: answers come from a script (queues of
 replies or functions of the request, per model or role pattern), every request is recorded,
-and faults (429 with retry-after, 500, 529, slow answers, truncated or non-JSON output) are
-injected on demand. Token counts are computed from the request and answer sizes, so usage and
+and faults (429 with retry-after, 500, 529, slow answers, truncated or non-JSON output, raw
+bodies of any status and content type, bodies that trickle in byte by byte) are injected on
+demand. Token counts are computed from the request and answer sizes, so usage and
 cost are deterministic.
 
     with FakeModelServer() as server:
@@ -26,13 +27,13 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +120,40 @@ class Fault:
     message: str
     retry_after: float | None = None
     delay: float = 0.0
+    #: OpenAI's `error.code` (e.g. `insufficient_quota`); the status when None
+    code: str | None = None
+    #: more response headers, e.g. Anthropic's `x-should-retry`
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
-ScriptItem = Reply | Fault | dict[str, Any]
+@dataclass(frozen=True)
+class RawBody:
+    """Exactly this body, status and content type: for answers no real API should give."""
+
+    status: int
+    content_type: str
+    text: str
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class Trickle:
+    """A normal answer whose body arrives `chunk` bytes every `interval` seconds.
+
+    Each read is quick, so only a total deadline (not a per-read timeout) stops it.
+    """
+
+    item: Reply | RawBody
+    interval: float
+    chunk: int = 1
+
+    @property
+    def delay(self) -> float:
+        return 0.0
+
+
+ScriptItem = Reply | Fault | RawBody | Trickle | dict[str, Any]
+Served = Reply | Fault | RawBody | Trickle
 Responder = Callable[[ModelRequest], ScriptItem]
 
 
@@ -139,28 +171,59 @@ def truncated(data: dict[str, Any]) -> Reply:
     return Reply(data=data, truncated=True)
 
 
-def slow(seconds: float, then: ScriptItem | None = None) -> Reply | Fault:
+def slow(seconds: float, then: ScriptItem | None = None) -> Served:
     """An answer that arrives after `seconds` (beyond a client's timeout, typically)."""
     item = _item(then) if then is not None else Reply(data={})
-    if isinstance(item, Fault):
-        return Fault(item.status, item.error_type, item.message, item.retry_after, seconds)
-    return Reply(item.data, item.text, item.truncated, seconds)
+    if isinstance(item, Trickle):
+        return item
+    return replace(item, delay=seconds)
+
+
+def raw(text: str, status: int = 200, content_type: str = "text/html") -> RawBody:
+    """A body as it is: an HTML error page, broken JSON, `{}`, an error object with 200."""
+    return RawBody(status, content_type, text)
+
+
+def trickle(then: ScriptItem, interval: float = 0.05, chunk: int = 1) -> Trickle:
+    """`then`, its body sent `chunk` bytes at a time every `interval` seconds."""
+    item = _item(then)
+    if not isinstance(item, Reply | RawBody):
+        raise TypeError("only an answer or a raw body can trickle")
+    return Trickle(item, interval, chunk)
 
 
 def rate_limited(retry_after: float | None = 1.0) -> Fault:
     return Fault(429, "rate_limit_error", "Rate limit reached (fake)", retry_after)
 
 
+def quota_exhausted() -> Fault:
+    """OpenAI's 429 for an account out of credit: retrying cannot help."""
+    return Fault(
+        429,
+        "insufficient_quota",
+        "You exceeded your current quota, please check your plan and billing details. (fake)",
+        code="insufficient_quota",
+    )
+
+
 def overloaded() -> Fault:
     return Fault(529, "overloaded_error", "Overloaded (fake)")
 
 
-def server_error(status: int = 500) -> Fault:
-    return Fault(status, "api_error", "Internal server error (fake)")
+def server_error(status: int = 500, *, should_retry: bool | None = None) -> Fault:
+    """A server error (any status); `should_retry` sets Anthropic's `x-should-retry` header."""
+    headers = {} if should_retry is None else {"x-should-retry": str(should_retry).lower()}
+    return Fault(status, "api_error", "Internal server error (fake)", headers=headers)
 
 
-def _item(value: ScriptItem) -> Reply | Fault:
-    return value if isinstance(value, Reply | Fault) else Reply(data=value)
+def _item(value: ScriptItem) -> Served:
+    return value if isinstance(value, Reply | Fault | RawBody | Trickle) else Reply(data=value)
+
+
+def _status(item: Served) -> int:
+    if isinstance(item, Trickle):
+        return _status(item.item)
+    return item.status if isinstance(item, Fault | RawBody) else 200
 
 
 @dataclass
@@ -221,9 +284,13 @@ class FakeModelServer:
     def requests_for(self, pattern: str) -> list[ModelRequest]:
         return [r for r in self.requests if fnmatch.fnmatchcase(r.model, pattern)]
 
-    def _next(self, request: ModelRequest) -> Reply | Fault:
+    def _next(self, request: ModelRequest) -> tuple[Served, int]:
+        """The scripted answer for `request`, and its number; both recorded at once.
+
+        The request and the status it will get are recorded together when it arrives (not
+        after a scripted delay), so a `reset()` while it is in flight leaves no trace of it.
+        """
         with self._lock:
-            self.requests.append(request)
             for script in self._scripts:
                 if not script.matches(request):
                     continue
@@ -231,12 +298,28 @@ class FakeModelServer:
                     responder: Responder | None = script.responder
                     break
                 if script.queue:
-                    return _item(script.queue.popleft())
+                    item = _item(script.queue.popleft())
+                    return item, self._record(request, item)
             else:
                 responder = self.default
         if responder is None:
-            return Fault(400, "invalid_request_error", f"nothing scripted for {request.model}")
-        return _item(responder(request))
+            item: Served = Fault(
+                400, "invalid_request_error", f"nothing scripted for {request.model}"
+            )
+        else:
+            try:
+                item = _item(responder(request))
+            except Exception as exc:  # a broken script should fail its test, not hang the client
+                log.exception("the scripted responder failed")
+                item = Fault(500, "api_error", f"the scripted responder failed: {exc!r}")
+        with self._lock:
+            return item, self._record(request, item)
+
+    def _record(self, request: ModelRequest, item: Served) -> int:
+        """Under the lock: remember the request with its status; its number for the ids."""
+        self.requests.append(request)
+        self.statuses.append(_status(item))
+        return next(self._ids)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -306,7 +389,7 @@ class FakeModelServer:
 
         return app
 
-    async def _serve(self, api: Api, request: Request) -> JSONResponse:
+    async def _serve(self, api: Api, request: Request) -> Response:
         try:
             body = await request.json()
         except ValueError:
@@ -320,25 +403,62 @@ class FakeModelServer:
             body=body,
             headers=dict(request.headers),
         )
-        try:
-            item = self._next(seen)
-        except Exception as exc:  # a broken script should fail its test, not hang the client
-            log.exception("the scripted responder failed")
-            item = Fault(500, "api_error", f"the scripted responder failed: {exc!r}")
-        number = next(self._ids)
+        # off the event loop: a responder may block (a barrier, a slow script) without
+        # stalling the other requests in flight
+        item, count = await asyncio.to_thread(self._next, seen)
+        number = f"{count:06d}"
         if item.delay:
             await asyncio.sleep(item.delay)
-        with self._lock:
-            self.statuses.append(item.status if isinstance(item, Fault) else 200)
-        if isinstance(item, Fault):
-            return _error(api, item, f"{number:06d}")
-        if api == "anthropic":
-            return _anthropic_message(seen, item, f"{number:06d}")
-        return _openai_completion(seen, item, f"{number:06d}")
+        if isinstance(item, Trickle):
+            return _trickled(_response(api, seen, item.item, number), item)
+        return _response(api, seen, item, number)
+
+
+def _response(
+    api: Api, request: ModelRequest, item: Reply | Fault | RawBody, number: str
+) -> Response:
+    if isinstance(item, Fault):
+        return _error(api, item, number)
+    if isinstance(item, RawBody):
+        return Response(
+            item.text.encode(),
+            status_code=item.status,
+            media_type=item.content_type,
+            headers={_request_id_header(api): f"req_fake_{number}"},
+        )
+    if api == "anthropic":
+        return _anthropic_message(request, item, number)
+    return _openai_completion(request, item, number)
+
+
+def _trickled(response: Response, how: Trickle) -> StreamingResponse:
+    """The same response, its body streamed slowly (no content-length: chunked)."""
+    body = bytes(response.body)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), how.chunk):
+            yield body[start : start + how.chunk]
+            await asyncio.sleep(how.interval)
+
+    headers = {
+        name: value
+        for name, value in response.headers.items()
+        if name.lower() not in ("content-length", "content-type")
+    }
+    return StreamingResponse(
+        chunks(),
+        status_code=response.status_code,
+        media_type=response.media_type or "application/json",
+        headers=headers,
+    )
+
+
+def _request_id_header(api: Api) -> str:
+    return "request-id" if api == "anthropic" else "x-request-id"
 
 
 def _error(api: Api, fault: Fault, number: str) -> JSONResponse:
-    headers = {}
+    headers = dict(fault.headers)
     if fault.retry_after is not None:
         headers["retry-after"] = f"{fault.retry_after:g}"
     if api == "anthropic":
@@ -349,9 +469,8 @@ def _error(api: Api, fault: Fault, number: str) -> JSONResponse:
         }
     else:
         headers["x-request-id"] = f"req_fake_{number}"
-        content = {
-            "error": {"message": fault.message, "type": fault.error_type, "code": fault.status}
-        }
+        code = fault.code if fault.code is not None else fault.status
+        content = {"error": {"message": fault.message, "type": fault.error_type, "code": code}}
     return JSONResponse(content, status_code=fault.status, headers=headers)
 
 

@@ -148,7 +148,27 @@ def _implementation(request: ModelRequest, data: dict[str, Any]) -> dict[str, An
     }
 
 
+_CRITERION = re.compile(r"^- \[ \] (.+)$", re.M)
+
+
+def _review(request: ModelRequest, data: dict[str, Any]) -> dict[str, Any]:
+    """Approve, checking every acceptance criterion of the fenced design as met."""
+    parts = fenced_parts(request)
+    design = next((text for label, text in parts.items() if "design" in label), "")
+    criteria = [
+        {"criterion": text.strip(), "met": True, "note": "Covered by the change."}
+        for text in _CRITERION.findall(design)
+    ]
+    return {
+        "verdict": "approve",
+        "summary": "The change implements the approved design.",
+        "findings": [],
+        "criteria": criteria,
+    }
+
+
 DEFAULT_HOOKS: dict[str, Hook] = {
+    "ReviewAnswer": _review,
     "FileSelection": _file_selection,
     "DesignProposal": _design,
     "Implementation": _implementation,

@@ -6,6 +6,8 @@ the real client reads them as it reads GitHub's.
 
 from __future__ import annotations
 
+import base64
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +50,22 @@ def node_id(kind: str, number: int) -> str:
     return f"{kind}_kgDO{number:08d}"
 
 
+def stable_id(text: str) -> int:
+    """A number for a name that is the same in every process (`hash()` is salted per process)."""
+    return zlib.crc32(text.encode()) % 10**8
+
+
+def encode_content(data: bytes) -> str:
+    """Base64 as GitHub sends file contents: wrapped at 60 characters."""
+    text = base64.b64encode(data).decode()
+    return "\n".join(text[i : i + 60] for i in range(0, len(text), 60)) + "\n"
+
+
+def epoch(timestamp: str) -> int:
+    """Seconds since the epoch for one of the simulator's ISO 8601 UTC timestamps."""
+    return int(datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp())
+
+
 def user(urls: Urls, person: User) -> JSON:
     base = f"{urls.api}/users/{person.login}"
     return {
@@ -73,7 +91,7 @@ def user(urls: Urls, person: User) -> JSON:
     }
 
 
-def repository(urls: Urls, repo: Repository, *, full: bool = False, pushed_at: str = "") -> JSON:
+def repository(urls: Urls, repo: Repository, *, full: bool = False) -> JSON:
     api, web = urls.repo(repo), urls.repo_web(repo)
     open_issues = sum(1 for i in repo.issues.values() if i.state == "open")
     shape: JSON = {
@@ -147,7 +165,7 @@ def repository(urls: Urls, repo: Repository, *, full: bool = False, pushed_at: s
         "archived": False,
         "disabled": False,
         "visibility": "private" if repo.private else "public",
-        "pushed_at": pushed_at or repo.created_at,
+        "pushed_at": repo.created_at,
         "created_at": repo.created_at,
         "updated_at": repo.created_at,
         "allow_forking": True,
@@ -331,7 +349,9 @@ def pull(
         "merged_by": None,
         "comments": sum(1 for c in repo.comments.values() if c.issue_number == pr.number),
         "review_comments": sum(
-            1 for c in repo.review_comments.values() if c.pull_number == pr.number
+            1
+            for c in repo.review_comments.values()
+            if c.pull_number == pr.number and not repo.reviews[c.review_id].pending
         ),
         "maintainer_can_modify": False,
         "commits": commits,
@@ -427,30 +447,30 @@ def _signature(signature: Any) -> JSON:
 def ref(urls: Urls, repo: Repository, name: str, sha: str, kind: str = "commit") -> JSON:
     return {
         "ref": name,
-        "node_id": node_id("REF", abs(hash(name)) % 10**8),
+        "node_id": node_id("REF", stable_id(f"{repo.id}:{name}")),
         "url": f"{urls.repo(repo)}/git/{name}",
         "object": {"type": kind, "sha": sha, "url": f"{urls.repo(repo)}/git/commits/{sha}"},
     }
 
 
-def review(urls: Urls, repo: Repository, item: Review) -> JSON:
+def review(urls: Urls, repo: Repository, item: Review, *, webhook: bool = False) -> JSON:
+    """REST answers spell the state `APPROVED`; `pull_request_review` webhooks `approved`."""
     web = f"{urls.repo_web(repo)}/pull/{item.pull_number}"
     return {
         "id": item.id,
         "node_id": node_id("PRR", item.id),
         "user": user(urls, item.user),
         "body": item.body,
-        "state": item.state,
+        "state": item.state.lower() if webhook else item.state,
         "html_url": f"{web}#pullrequestreview-{item.id}",
         "pull_request_url": f"{urls.repo(repo)}/pulls/{item.pull_number}",
         "_links": {
             "html": {"href": f"{web}#pullrequestreview-{item.id}"},
             "pull_request": {"href": f"{urls.repo(repo)}/pulls/{item.pull_number}"},
         },
-        "submitted_at": item.submitted_at,
         "commit_id": item.commit_id,
         "author_association": _association(repo, item.user),
-    }
+    } | ({} if item.submitted_at is None else {"submitted_at": item.submitted_at})
 
 
 def review_comment(urls: Urls, repo: Repository, item: ReviewComment) -> JSON:
@@ -509,7 +529,9 @@ def app(urls: Urls, info: AppInfo, created_at: str) -> JSON:
     }
 
 
-def installation(urls: Urls, info: AppInfo, item: Installation) -> JSON:
+def installation(urls: Urls, info: AppInfo, item: Installation, *, webhook: bool = False) -> JSON:
+    """REST answers carry ISO 8601 times; `installation` webhooks carry epoch seconds."""
+    created: str | int = epoch(item.created_at) if webhook else item.created_at
     return {
         "id": item.id,
         "node_id": node_id("MDIz", item.id),
@@ -524,8 +546,8 @@ def installation(urls: Urls, info: AppInfo, item: Installation) -> JSON:
         "target_type": item.account.type,
         "permissions": dict(info.permissions),
         "events": list(info.events),
-        "created_at": item.created_at,
-        "updated_at": item.created_at,
+        "created_at": created,
+        "updated_at": created,
         "single_file_name": None,
         "has_multiple_single_files": False,
         "single_file_paths": [],
@@ -688,3 +710,68 @@ def collaborator_permission(urls: Urls, person: User, role: str) -> JSON:
         "role_name": role,
     }
     return {"permission": LEGACY_PERMISSION[role], "role_name": role, "user": shape}
+
+
+def workflow_run(
+    urls: Urls,
+    repo: Repository,
+    suite: CheckSuite,
+    suite_shape: JSON,
+    actor: User,
+    created_at: str,
+) -> tuple[JSON, JSON]:
+    """The `workflow` and `workflow_run` objects of a `workflow_run` delivery for a suite that
+    GitHub Actions ran because `actor` pushed its head commit."""
+    api = f"{urls.repo(repo)}/actions/runs/{suite.id}"
+    workflow_id = stable_id(f"{repo.id}:{suite.workflow_name}")
+    workflow_path = f".github/workflows/{suite.workflow_name.lower()}.yml"
+    message = suite_shape["head_commit"]["message"]
+    run = {
+        "id": suite.id,
+        "name": suite.workflow_name,
+        "node_id": node_id("WFR", suite.id),
+        "head_branch": suite.head_branch,
+        "head_sha": suite.head_sha,
+        "path": workflow_path,
+        "display_title": message.splitlines()[0] if message else "",
+        "run_number": len(repo.check_suites),
+        "event": "pull_request" if suite_shape["pull_requests"] else "push",
+        "status": "completed",
+        "conclusion": suite.conclusion,
+        "workflow_id": workflow_id,
+        "check_suite_id": suite.id,
+        "check_suite_node_id": suite_shape["node_id"],
+        "url": api,
+        "html_url": f"{urls.repo_web(repo)}/actions/runs/{suite.id}",
+        "pull_requests": suite_shape["pull_requests"],
+        "created_at": suite.created_at,
+        "updated_at": suite.updated_at,
+        "run_attempt": 1,
+        "run_started_at": suite.created_at,
+        "jobs_url": f"{api}/jobs",
+        "logs_url": f"{api}/logs",
+        "check_suite_url": suite_shape["url"],
+        "artifacts_url": f"{api}/artifacts",
+        "cancel_url": f"{api}/cancel",
+        "rerun_url": f"{api}/rerun",
+        "previous_attempt_url": None,
+        "workflow_url": f"{urls.repo(repo)}/actions/workflows/{workflow_id}",
+        "head_commit": suite_shape["head_commit"],
+        "repository": repository(urls, repo),
+        "head_repository": repository(urls, repo),
+        "actor": user(urls, actor),
+        "triggering_actor": user(urls, actor),
+    }
+    workflow = {
+        "id": workflow_id,
+        "node_id": node_id("W", workflow_id),
+        "name": suite.workflow_name,
+        "path": workflow_path,
+        "state": "active",
+        "created_at": created_at,
+        "updated_at": created_at,
+        "url": f"{urls.repo(repo)}/actions/workflows/{workflow_id}",
+        "html_url": f"{urls.repo_web(repo)}/blob/{repo.default_branch}/{workflow_path}",
+        "badge_url": f"{urls.repo_web(repo)}/workflows/{suite.workflow_name}/badge.svg",
+    }
+    return workflow, run

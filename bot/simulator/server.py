@@ -13,7 +13,6 @@ every change sends the signed webhook GitHub would send to `webhook_url`.
 from __future__ import annotations
 
 import logging
-import re
 import socket
 import threading
 import time
@@ -28,9 +27,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.simulator import render
 from bot.simulator.api import create_api
+from bot.simulator.api.common import Caller
 from bot.simulator.deliveries import Delivery, WebhookSender
+from bot.simulator.faults import Fault, Faults
 from bot.simulator.state import CheckSuite, Comment, Issue, Pull, Repository, Review
 from bot.simulator.world import World
+
+__all__ = ["ALWAYS_SENT", "Fault", "RequestRecord", "Simulator"]
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +41,11 @@ log = logging.getLogger(__name__)
 ALWAYS_SENT = frozenset({"installation", "installation_repositories"})
 
 
-@dataclass
-class Fault:
-    """For the next `times` matching requests: wait `latency` s, then answer `status` instead
-    of serving them (status 0: serve them, late)."""
-
-    method: str
-    path: re.Pattern[str]
-    status: int
-    message: str
-    headers: dict[str, str]
-    times: int
-    latency: float = 0.0
-
-
 @dataclass(frozen=True)
 class RequestRecord:
+    """One request the simulator answered; `kind` is its method and route as GitHub's docs
+    write it (`GET /repos/{owner}/{name}/issues/{number}`), to count calls by endpoint."""
+
     method: str
     path: str
     route: str
@@ -67,6 +59,14 @@ class RequestRecord:
 
 
 class Simulator:
+    """GitHub for one App, on loopback: the REST API in a thread, webhooks from another.
+
+    The methods below script what people and CI do (each sends the webhooks GitHub would),
+    inject faults, and read state back for assertions. Every change goes through `lock`, so
+    the API's threads and a test's thread never see half a change. `clock` is GitHub's clock
+    (timestamps, token and JWT expiry); `permissions` overrides the App's (Triad's app.yml).
+    """
+
     def __init__(
         self,
         *,
@@ -77,6 +77,7 @@ class Simulator:
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], float] = time.time,
+        permissions: dict[str, str] | None = None,
     ) -> None:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.private_key_pem = key.private_bytes(
@@ -87,12 +88,15 @@ class Simulator:
         self.public_key = key.public_key()
         self.client_id = f"Iv1.{app_id:016x}"
         self.lock = threading.RLock()
-        self.world = World(app_id=app_id, app_slug=app_slug, clock=clock)
+        self.world = World(app_id=app_id, app_slug=app_slug, clock=clock, permissions=permissions)
         self.world.emit = self._emit
-        self.sender = WebhookSender(webhook_url, webhook_secret)
+        self.sender = WebhookSender(webhook_url, webhook_secret, app_id=app_id)
+        self.faults = Faults()
         self.requests: list[RequestRecord] = []
+        #: calls to endpoints the simulator lacks (GitHub would have answered them)
         self.unimplemented: list[str] = []
-        self._faults: list[Fault] = []
+        #: crashes of the simulator itself, answered 500 (a test should see none)
+        self.errors: list[str] = []
         self._counts: Counter[int | None] = Counter()
         self._host, self._port = host, port
         self._server: uvicorn.Server | None = None
@@ -114,11 +118,23 @@ class Simulator:
         return self.world.app.bot.login
 
     def start(self) -> Simulator:
+        """Serve on the port (0: a free one) and start sending webhooks; on failure, release
+        whatever was opened and raise."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        self._port = sock.getsockname()[1]
-        self.world.urls = render.Urls(self.url, f"{self.url}/web")
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, self._port))
+            self._port = sock.getsockname()[1]
+            self.world.urls = render.Urls(self.url, f"{self.url}/web")
+            self._serve(sock)
+            self.sender.start()
+        except BaseException:
+            self.stop()
+            sock.close()
+            raise
+        return self
+
+    def _serve(self, sock: socket.socket) -> None:
         config = uvicorn.Config(self.api, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -133,15 +149,14 @@ class Simulator:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("the GitHub simulator did not start")
             time.sleep(0.01)
-        self.sender.start()
-        return self
 
     def stop(self) -> None:
-        self.sender.stop()
+        """Stop serving first (no request can then start a webhook), then stop sending."""
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(timeout=10)
         self._server = self._thread = None
+        self.sender.stop()
 
     def __enter__(self) -> Simulator:
         return self.start()
@@ -151,23 +166,18 @@ class Simulator:
 
     # -- used by the API -------------------------------------------------------------------
 
-    def take_fault(self, method: str, path: str) -> Fault | None:
-        with self.lock:
-            for fault in self._faults:
-                if fault.method in {method, "*"} and fault.path.search(path) and fault.times > 0:
-                    fault.times -= 1
-                    return fault
-        return None
-
     def count_request(self, installation_id: int | None) -> int:
         with self.lock:
             self._counts[installation_id] += 1
             return self._counts[installation_id]
 
     def request_count(self) -> int:
-        return len(self.requests)
+        with self.lock:
+            return len(self.requests)
 
-    def record(self, method: str, path: str, status: int, caller: Any, route: str) -> None:
+    def record(
+        self, method: str, path: str, status: int, caller: Caller | None, route: str
+    ) -> None:
         kind = caller.kind if caller is not None else "anonymous"
         with self.lock:
             self.requests.append(RequestRecord(method, path, route, status, kind))
@@ -189,66 +199,34 @@ class Simulator:
         retry_after: int | None = None,
         latency: float = 0.0,
     ) -> None:
-        """The next `times` requests matching `method` and the `path` regex get `status`.
+        """The next `times` requests matching `method` ("*": any) and the `path` regex get
+        `status` ("." matches every endpoint).
 
         403 with `retry_after` is GitHub's secondary rate limit; use `rate_limit` for the
-        primary one and `slow` for latency alone. `path` "." matches every endpoint.
+        primary one and `slow` for latency alone.
         """
         headers = {"retry-after": str(retry_after)} if retry_after is not None else {}
-        self._add_fault(method, path, status, message, headers, times, latency)
+        self.faults.add(
+            method, path, status, times=times, message=message, headers=headers, latency=latency
+        )
 
     def slow(self, method: str, path: str, seconds: float, *, times: int = 1) -> None:
         """Serve the next `times` matching requests `seconds` late."""
-        self._add_fault(method, path, 0, None, {}, times, seconds)
+        self.faults.add(method, path, 0, times=times, latency=seconds)
 
     def rate_limit(self, method: str, path: str, *, reset_in: int = 1, times: int = 1) -> None:
-        """GitHub's primary rate limit: 403, x-ratelimit-remaining 0 and the reset time."""
-        headers = {
-            "x-ratelimit-limit": "5000",
-            "x-ratelimit-remaining": "0",
-            "x-ratelimit-used": "5000",
-            "x-ratelimit-reset": str(int(time.time()) + reset_in),
-        }
+        """GitHub's primary rate limit: 403, x-ratelimit-remaining 0, and a reset time
+        `reset_in` seconds after each refused request."""
         message = "API rate limit exceeded for installation. Wait for the reset."
-        self._add_fault(method, path, 403, message, headers, times, 0.0)
+        self.faults.add(method, path, 403, times=times, message=message, reset_in=reset_in)
 
     def drop_deliveries(self, count: int = 1) -> None:
         """Lose the next `count` webhooks (GitHub sometimes does); `redeliver` sends them."""
-        self.sender.drop_next += count
+        self.sender.drop(count)
 
     def duplicate_deliveries(self, count: int = 1) -> None:
         """Send the next `count` webhooks twice, with the same delivery id."""
-        self.sender.duplicate_next += count
-
-    def _add_fault(
-        self,
-        method: str,
-        path: str,
-        status: int,
-        message: str | None,
-        headers: dict[str, str],
-        times: int,
-        latency: float,
-    ) -> None:
-        default = {
-            403: "You have exceeded a secondary rate limit. Please wait a few minutes.",
-            429: "API rate limit exceeded",
-            500: "Server Error",
-            502: "Bad Gateway",
-            503: "Service Unavailable",
-        }
-        with self.lock:
-            self._faults.append(
-                Fault(
-                    method.upper(),
-                    re.compile(path),
-                    status,
-                    message or default.get(status, "Error"),
-                    headers,
-                    times,
-                    latency,
-                )
-            )
+        self.sender.duplicate(count)
 
     def requests_by_kind(self, caller: str | None = None) -> Counter[str]:
         with self.lock:
@@ -256,7 +234,12 @@ class Simulator:
 
     @property
     def deliveries(self) -> list[Delivery]:
-        return list(self.sender.sent)
+        return self.sender.snapshot()
+
+    @property
+    def dropped_deliveries(self) -> list[Delivery]:
+        """Deliveries lost by `drop_deliveries` (`redeliver` sends one)."""
+        return self.sender.snapshot(dropped=True)
 
     def flush(self, timeout: float = 30.0) -> None:
         """Wait until every webhook sent so far has been answered."""
@@ -283,6 +266,12 @@ class Simulator:
     def install(self, account: str, repositories: list[str]) -> int:
         with self.lock:
             return self.world.install(account, repositories)
+
+    def installation_id(self, full_name: str) -> int | None:
+        """The App's installation on the repository (None: not installed there)."""
+        with self.lock:
+            found = self.world.installation_for(self.world.repo(full_name))
+            return found.id if found else None
 
     def set_permission(self, full_name: str, login: str, role: str) -> None:
         with self.lock:
@@ -325,9 +314,15 @@ class Simulator:
         with self.lock:
             return self.world.open_pull(full_name, actor, **fields)
 
+    def mark_ready(self, full_name: str, number: int, actor: str) -> Pull:
+        """A draft PR marked ready for review (`pull_request.ready_for_review`)."""
+        with self.lock:
+            return self.world.mark_ready(full_name, number, actor)
+
     def submit_review(
-        self, full_name: str, number: int, actor: str, event: str, body: str, **extra: Any
+        self, full_name: str, number: int, actor: str, event: str | None, body: str, **extra: Any
     ) -> Review:
+        """A review by `actor`; `event` None leaves it PENDING (no webhook)."""
         with self.lock:
             return self.world.submit_review(
                 full_name, number, actor, event=event, body=body, **extra
@@ -348,6 +343,29 @@ class Simulator:
         with self.lock:
             return self.world.complete_check_suite(
                 full_name, sha, conclusion, workflow=workflow, runs=runs
+            )
+
+    def report_status(
+        self,
+        full_name: str,
+        sha: str,
+        state: str,
+        *,
+        context: str = "ci",
+        actor: str = "ci-bot",
+        description: str | None = None,
+        target_url: str | None = None,
+    ) -> None:
+        """CI that reports a commit status instead of checks (Triad only reads statuses)."""
+        with self.lock:
+            self.world.create_status(
+                full_name,
+                sha,
+                actor,
+                state=state,
+                context=context,
+                description=description,
+                target_url=target_url,
             )
 
     # -- reading state (for assertions and the demo) ---------------------------------------

@@ -40,12 +40,15 @@ class TriadStack:
         database_url: str | None = None,
         concurrency: int = 2,
         settings: dict[str, Any] | None = None,
+        real_models: bool = False,
     ) -> None:
+        """`real_models`: ask the real providers (keys from the environment), not the fake."""
         self.workdir = workdir
         self.model_server = FakeModelServer(models)
         self._database_url = database_url or f"sqlite:///{workdir / 'triad.db'}"
         self._concurrency = concurrency
         self._overrides = settings or {}
+        self._real_models = real_models
         self._secret = secrets.token_hex(16)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -67,8 +70,8 @@ class TriadStack:
             webhook_secret=self._secret,
             database_url=self._database_url,
             github_api_url=self.github.url,
-            anthropic_base_url=self.model_server.anthropic_url,
-            openai_base_url=self.model_server.openai_url,
+            anthropic_base_url=None if self._real_models else self.model_server.anthropic_url,
+            openai_base_url=None if self._real_models else self.model_server.openai_url,
             github_writes_per_minute=0,
             drain_seconds=5,
             **self._overrides,

@@ -27,11 +27,18 @@ class ApiError(Exception):
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(f"{status} {message}")
+        super().__init__(f"{status} {message}" + (f" {errors}" if errors else ""))
         self.status = status
         self.message = message
         self.errors = errors
         self.headers = headers or {}
+
+
+def invalid(resource: str, field: str, code: str) -> ApiError:
+    """GitHub's 422 "Validation Failed" for one field of one resource."""
+    return ApiError(
+        422, "Validation Failed", [{"resource": resource, "field": field, "code": code}]
+    )
 
 
 @dataclass
@@ -114,9 +121,14 @@ class Review:
     pull_number: int
     user: User
     body: str
-    state: str  # APPROVED, CHANGES_REQUESTED, COMMENTED
+    state: str  # PENDING, APPROVED, CHANGES_REQUESTED, COMMENTED
     commit_id: str
-    submitted_at: str
+    submitted_at: str | None  # None while PENDING
+
+    @property
+    def pending(self) -> bool:
+        """A pending review is a draft: only its author sees it, and nothing is announced."""
+        return self.state == "PENDING"
 
 
 @dataclass
@@ -179,6 +191,8 @@ class Repository:
     check_suites: dict[int, CheckSuite] = field(default_factory=dict)
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
     statuses: list[CommitStatus] = field(default_factory=list)
+    #: who moved each ref to each SHA: (ref, sha) -> login; CI's deliveries name the pusher
+    pushers: dict[tuple[str, str], str] = field(default_factory=dict)
     next_number: int = 1
 
     @property
@@ -212,4 +226,5 @@ class AppInfo:
 class Token:
     value: str
     installation_id: int
-    expires_at: float  # epoch seconds
+    expires_at: float  # epoch seconds, on the simulator's clock
+    permissions: dict[str, str] = field(default_factory=dict)  # what the token may do

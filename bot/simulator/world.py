@@ -9,22 +9,21 @@ under the server's lock.
 
 from __future__ import annotations
 
-import base64
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.simulator import render
+from bot.simulator import render, trees
 from bot.simulator.git import (
     BLOB_MODE,
-    TREE_MODE,
     FileChange,
     ObjectMissing,
     ObjectStore,
     Signature,
+    hunk_for,
 )
 from bot.simulator.state import (
     ROLES,
@@ -43,13 +42,13 @@ from bot.simulator.state import (
     ReviewComment,
     Token,
     User,
+    invalid,
 )
 
 Emit = Callable[[str, dict[str, Any]], None]
 JSON = dict[str, Any]
 
 TOKEN_LIFETIME = 3600.0
-_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 DEFAULT_EVENTS = (
     "issues",
     "issue_comment",
@@ -58,15 +57,33 @@ DEFAULT_EVENTS = (
     "check_suite",
     "workflow_run",
 )
+#: what Triad's app.yml grants
+DEFAULT_PERMISSIONS = {
+    "contents": "write",
+    "issues": "write",
+    "pull_requests": "write",
+    "checks": "read",
+    "statuses": "read",
+    "actions": "read",
+    "metadata": "read",
+}
 
 
 class World:
+    """Everything GitHub would hold for the App, and every change GitHub would make to it.
+
+    Not thread-safe on purpose: the server serialises callers with one lock, so a change and
+    the webhook it sends happen together, in order. `clock` is GitHub's clock (timestamps, token
+    and JWT expiry); tests pass their own to move time.
+    """
+
     def __init__(
         self,
         *,
         app_id: int = 1,
         app_slug: str = "triad",
         events: tuple[str, ...] = DEFAULT_EVENTS,
+        permissions: dict[str, str] | None = None,
         clock: Callable[[], float] = time.time,
         urls: render.Urls | None = None,
     ) -> None:
@@ -81,7 +98,6 @@ class World:
         self.emit: Emit = lambda event, payload: None
         owner = self.user("triad-dev", "Organization")
         bot = self.user(f"{app_slug}[bot]", "Bot")
-        self.github_actions = self.user("github-actions[bot]", "Bot")
         self.app = AppInfo(
             id=app_id,
             slug=app_slug,
@@ -89,15 +105,7 @@ class World:
             owner=owner,
             bot=bot,
             events=events,
-            permissions={
-                "contents": "write",
-                "issues": "write",
-                "pull_requests": "write",
-                "checks": "read",
-                "statuses": "read",
-                "actions": "read",
-                "metadata": "read",
-            },
+            permissions=dict(DEFAULT_PERMISSIONS if permissions is None else permissions),
         )
         self.created_at = self.now()
 
@@ -149,7 +157,7 @@ class World:
             self.set_permission(full_name, login, role)
         tree = self._tree_from_files(files)
         sha = self.objects.commit(tree, [], "Initial commit", self._signature(owner))
-        repo.refs[f"refs/heads/{default_branch}"] = sha
+        self._move_ref(repo, f"refs/heads/{default_branch}", sha, owner.login)
         return repo
 
     def set_permission(self, full_name: str, login: str, role: str) -> None:
@@ -171,7 +179,7 @@ class World:
         self.installations[item.id] = item
         payload = {
             "action": "created",
-            "installation": render.installation(self.urls, self.app, item),
+            "installation": render.installation(self.urls, self.app, item, webhook=True),
             "repositories": [
                 {
                     "id": self.repo(r).id,
@@ -190,19 +198,25 @@ class World:
 
     # -- tokens ----------------------------------------------------------------------------
 
-    def issue_token(self, installation_id: int) -> Token:
+    def issue_token(self, installation_id: int, permissions: dict[str, str] | None = None) -> Token:
+        """An installation access token: an hour on `clock`, with the App's permissions or the
+        subset of them asked for (asking for more is refused, as GitHub does)."""
         if installation_id not in self.installations:
             raise ApiError(404, "Not Found")
+        granted = dict(self.app.permissions)
+        if permissions is not None:
+            levels = {"read": 1, "write": 2, "admin": 3}
+            for resource, level in permissions.items():
+                if levels.get(level, 9) > levels.get(granted.get(resource, ""), 0):
+                    raise ApiError(
+                        422, "The permissions requested are not granted to this installation."
+                    )
+            granted = dict(permissions)
         token = Token(
-            f"ghs_{secrets.token_hex(18)}", installation_id, self.clock() + TOKEN_LIFETIME
+            f"ghs_{secrets.token_hex(18)}", installation_id, self.clock() + TOKEN_LIFETIME, granted
         )
         self.tokens[token.value] = token
         return token
-
-    def expire_tokens(self) -> None:
-        """Make every token issued so far expired (the client must get a new one)."""
-        for token in self.tokens.values():
-            token.expires_at = self.clock() - 1
 
     # -- permissions -----------------------------------------------------------------------
 
@@ -212,7 +226,7 @@ class World:
     # -- issues and comments ---------------------------------------------------------------
 
     def open_issue(
-        self, full_name: str, actor: str, title: str, body: str = "", labels: list[str] = ()
+        self, full_name: str, actor: str, title: str, body: str = "", labels: Sequence[str] = ()
     ) -> Issue:
         repo, person = self.repo(full_name), self.user(actor)
         now = self.now()
@@ -241,6 +255,8 @@ class World:
         state: str | None = None,
     ) -> Issue:
         repo, item, person = self.repo(full_name), self.issue(full_name, number), self.user(actor)
+        if state is not None and state not in {"open", "closed"}:
+            raise invalid("Issue", "state", "invalid")
         changes: JSON = {}
         if title is not None and title != item.title:
             changes["title"] = {"from": item.title}
@@ -252,8 +268,6 @@ class World:
             item.updated_at = self.now()
             self._announce_issue(repo, item, "edited", person, changes=changes)
         if state is not None and state != item.state:
-            if state not in {"open", "closed"}:
-                raise _invalid("Issue", "state", state)
             item.state = state
             item.closed_at = self.now() if state == "closed" else None
             item.updated_at = self.now()
@@ -263,7 +277,7 @@ class World:
     def comment(self, full_name: str, number: int, actor: str, body: str) -> Comment:
         repo, item, person = self.repo(full_name), self.issue(full_name, number), self.user(actor)
         if not body.strip():
-            raise _invalid("IssueComment", "body", "missing_field")
+            raise invalid("IssueComment", "body", "missing_field")
         now = self.now()
         note = Comment(self.new_id(), number, person, body, now, now)
         repo.comments[note.id] = note
@@ -277,7 +291,7 @@ class World:
         return note
 
     def edit_comment(self, full_name: str, comment_id: int, actor: str, body: str) -> Comment:
-        repo, note, person = self.repo(full_name), self.find_comment(full_name, comment_id), None
+        repo, note = self.repo(full_name), self.find_comment(full_name, comment_id)
         person = self.user(actor)
         if body != note.body:
             previous = note.body
@@ -306,7 +320,7 @@ class World:
                 [{"resource": "Label", "code": "already_exists", "field": "name"}],
             )
         if not re.fullmatch(r"[0-9a-fA-F]{6}", color or ""):
-            raise _invalid("Label", "color", "invalid")
+            raise invalid("Label", "color", "invalid")
         item = Label(self.new_id(), name, color.lower(), description)
         repo.labels[name.lower()] = item
         return item
@@ -338,32 +352,22 @@ class World:
 
     # -- git data --------------------------------------------------------------------------
 
-    def create_tree(self, full_name: str, entries: list[JSON], base_tree: str | None = None) -> str:
+    def create_tree(self, full_name: str, entries: list[Any], base_tree: str | None = None) -> str:
+        """A tree from `base_tree` changed by `entries`, refused (422) as GitHub refuses it.
+
+        Each entry names its content (`content`, or the `sha` of a blob, or of a tree for mode
+        040000); only an explicit `"sha": null` deletes. A file cannot be written where a
+        directory is, nor under a file.
+        """
         self.repo(full_name)
-        files: dict[str, tuple[str, str]] = {}
+        files: trees.Files = {}
         if base_tree:
             try:
                 files = {p: (e.mode, e.sha) for p, e in self.objects.flatten(base_tree).items()}
             except ObjectMissing:
-                raise _invalid("Tree", "base_tree", "invalid") from None
+                raise ApiError(422, "base_tree is not a valid tree oid") from None
         for entry in entries:
-            path, mode = entry.get("path"), entry.get("mode", BLOB_MODE)
-            if not path or path.startswith("/") or ".." in path.split("/"):
-                raise _invalid("Tree", "path", "invalid")
-            if mode == TREE_MODE or entry.get("type") == "tree":
-                raise ApiError(422, "Triad's simulator does not write subtrees by SHA")
-            if "content" in entry and entry["content"] is not None:
-                files[path] = (mode, self.objects.blob(str(entry["content"]).encode()))
-            elif entry.get("sha") is None:
-                if path not in files and not any(p.startswith(f"{path}/") for p in files):
-                    raise ApiError(422, f"GitRPC::BadObjectState: {path} does not exist")
-                files = {
-                    p: v for p, v in files.items() if p != path and not p.startswith(path + "/")
-                }
-            else:
-                if self.objects.kind(entry["sha"]) != "blob":
-                    raise _invalid("Tree", "sha", "invalid")
-                files[path] = (mode, entry["sha"])
+            files = trees.apply_entry(self.objects, files, entry)
         return self.objects.build_tree(files)
 
     def create_commit(
@@ -395,7 +399,7 @@ class World:
             return ref
         raise ApiError(404, "No commit found for the ref " + ref)
 
-    def create_ref(self, full_name: str, ref: str, sha: str, actor: str | None = None) -> None:
+    def create_ref(self, full_name: str, ref: str, sha: str, actor: str) -> None:
         repo = self.repo(full_name)
         if not ref.startswith("refs/") or ref.count("/") < 2:
             raise ApiError(422, "Reference name must start with 'refs/' and have two slashes")
@@ -403,10 +407,10 @@ class World:
             raise ApiError(422, "Reference already exists")
         if self.objects.kind(sha) != "commit":
             raise ApiError(422, "Object does not exist")
-        repo.refs[ref] = sha
+        self._move_ref(repo, ref, sha, actor)
 
     def update_ref(
-        self, full_name: str, ref: str, sha: str, *, force: bool = False, actor: str | None = None
+        self, full_name: str, ref: str, sha: str, actor: str, *, force: bool = False
     ) -> None:
         repo = self.repo(full_name)
         if ref not in repo.refs:
@@ -418,8 +422,23 @@ class World:
             return
         if not force and not self.objects.is_ancestor(old, sha):
             raise ApiError(422, "Update is not a fast forward")
-        repo.refs[ref] = sha
+        self._move_ref(repo, ref, sha, actor)
         self._branch_moved(repo, ref.removeprefix("refs/heads/"), old, sha, actor)
+
+    def _move_ref(self, repo: Repository, ref: str, sha: str, actor: str) -> None:
+        repo.refs[ref] = sha
+        repo.pushers[(ref, sha)] = actor
+
+    def pusher_of(self, repo: Repository, sha: str) -> User:
+        """Who pushed `sha`: whoever moved a branch that is there now, else whoever moved any
+        branch there before (CI's deliveries name them); the owner when nobody did."""
+        on_branch = [
+            repo.pushers[(ref, at)]
+            for ref, at in repo.refs.items()
+            if at == sha and (ref, at) in repo.pushers
+        ]
+        before = [login for (_, at), login in repo.pushers.items() if at == sha]
+        return self.user((on_branch or before or [repo.owner.login])[-1])
 
     def delete_ref(self, full_name: str, ref: str) -> None:
         repo = self.repo(full_name)
@@ -443,9 +462,9 @@ class World:
         tree = self.create_tree(full_name, entries, base_tree)
         sha = self.objects.commit(tree, [parent], message, self._signature(self.user(actor)))
         if ref in repo.refs:
-            self.update_ref(full_name, ref, sha, actor=actor)
+            self.update_ref(full_name, ref, sha, actor)
         else:
-            repo.refs[ref] = sha
+            self._move_ref(repo, ref, sha, actor)
         return sha
 
     def _tree_from_files(self, files: dict[str, str]) -> str:
@@ -474,9 +493,9 @@ class World:
         repo, person = self.repo(full_name), self.user(actor)
         head_ref = head.split(":", 1)[-1]
         if f"refs/heads/{head_ref}" not in repo.refs:
-            raise _invalid("PullRequest", "head", "invalid")
+            raise invalid("PullRequest", "head", "invalid")
         if f"refs/heads/{base}" not in repo.refs:
-            raise _invalid("PullRequest", "base", "invalid")
+            raise invalid("PullRequest", "base", "invalid")
         for pr in repo.pulls.values():
             if pr.head_ref == head_ref and repo.issues[pr.number].state == "open":
                 raise ApiError(
@@ -531,6 +550,8 @@ class World:
         state: str | None = None,
     ) -> Pull:
         repo, pr, person = self.repo(full_name), self.pull(full_name, number), self.user(actor)
+        if state is not None and state not in {"open", "closed"}:
+            raise invalid("PullRequest", "state", "invalid")
         item = repo.issues[number]
         changes: JSON = {}
         if title is not None and title != item.title:
@@ -569,9 +590,9 @@ class World:
         return pr.base_sha
 
     def _branch_moved(
-        self, repo: Repository, branch: str, before: str, after: str, actor: str | None
+        self, repo: Repository, branch: str, before: str, after: str, actor: str
     ) -> None:
-        person = self.user(actor) if actor else self.app.bot
+        person = self.user(actor)
         for pr in repo.pulls.values():
             if pr.head_ref == branch and repo.issues[pr.number].state == "open":
                 pr.head_sha = after
@@ -586,19 +607,29 @@ class World:
         number: int,
         actor: str,
         *,
-        event: str = "COMMENT",
+        event: str | None = "COMMENT",
         body: str = "",
-        comments: list[JSON] = (),
+        comments: Sequence[JSON] = (),
         commit_id: str | None = None,
     ) -> Review:
+        """A review; without `event` it stays PENDING (a draft: no webhook, not counted).
+
+        GitHub refuses an approval or a change request from the PR's own author (the App's bot
+        user for the PRs Triad opens); a COMMENT review is allowed.
+        """
         repo, pr, person = self.repo(full_name), self.pull(full_name, number), self.user(actor)
         states = {
             "APPROVE": "APPROVED",
             "REQUEST_CHANGES": "CHANGES_REQUESTED",
             "COMMENT": "COMMENTED",
         }
-        if event not in states:
-            raise _invalid("PullRequestReview", "event", "invalid")
+        if event is not None and event not in states:
+            raise invalid("PullRequestReview", "event", "invalid")
+        if event in {"APPROVE", "REQUEST_CHANGES"} and repo.issues[number].user is person:
+            verb = "approve" if event == "APPROVE" else "request changes on"
+            raise ApiError(
+                422, "Unprocessable Entity", [f"Review Can not {verb} your own pull request"]
+            )
         if event in {"REQUEST_CHANGES", "COMMENT"} and not body.strip() and not comments:
             raise ApiError(
                 422,
@@ -610,22 +641,19 @@ class World:
         for item in comments:
             path, line = item.get("path"), item.get("line")
             side = item.get("side", "RIGHT")
-            hunk = _hunk_for(hunks.get(path or "", ""), int(line or 0), side)
+            hunk = hunk_for(hunks.get(path or "", ""), int(line or 0), side)
             if hunk is None:
-                raise ApiError(
-                    422,
-                    "Unprocessable Entity",
-                    ["Line could not be resolved"],
-                )
+                raise ApiError(422, "Unprocessable Entity", ["Line could not be resolved"])
             placed.append((item, hunk))
+        now = self.now()
         review = Review(
             self.new_id(),
             number,
             person,
             body,
-            states[event],
+            states[event] if event is not None else "PENDING",
             commit_id or pr.head_sha,
-            self.now(),
+            now if event is not None else None,
         )
         repo.reviews[review.id] = review
         for item, hunk in placed:
@@ -641,13 +669,15 @@ class World:
                 item.get("body", ""),
                 review.commit_id,
                 hunk,
-                review.submitted_at,
+                now,
             )
             repo.review_comments[note.id] = note
+        if review.pending:
+            return review
         payload = self._base_payload(repo, person) | {
             "action": "submitted",
-            "review": render.review(self.urls, repo, review),
-            "pull_request": self._pull_shape(repo, pr),
+            "review": render.review(self.urls, repo, review, webhook=True),
+            "pull_request": self.pull_shape(repo, pr),
         }
         self.emit("pull_request_review", payload)
         return review
@@ -698,12 +728,20 @@ class World:
         commit = self.objects.read_commit(sha)
         actions = render.check_app(self.urls, self.app.owner, self.created_at)
         suite_shape = render.check_suite(self.urls, repo, suite, commit, pulls, actions)
-        payload = self._base_payload(repo, self.github_actions) | {
+        pusher = self.pusher_of(repo, sha)
+        payload = self._base_payload(repo, pusher) | {
             "action": "completed",
             "check_suite": suite_shape,
         }
         self.emit("check_suite", payload)
-        self.emit("workflow_run", self._workflow_run(repo, suite, suite_shape))
+        workflow, run = render.workflow_run(
+            self.urls, repo, suite, suite_shape, pusher, self.created_at
+        )
+        self.emit(
+            "workflow_run",
+            self._base_payload(repo, pusher)
+            | {"action": "completed", "workflow": workflow, "workflow_run": run},
+        )
         return suite
 
     def pulls_for_sha(self, repo: Repository, sha: str) -> list[Pull]:
@@ -712,66 +750,6 @@ class World:
             for pr in repo.pulls.values()
             if pr.head_sha == sha and repo.issues[pr.number].state == "open"
         ]
-
-    def _workflow_run(self, repo: Repository, suite: CheckSuite, shape: JSON) -> JSON:
-        api = f"{self.urls.repo(repo)}/actions/runs/{suite.id}"
-        workflow_id = abs(hash(suite.workflow_name)) % 10**8
-        workflow_path = f".github/workflows/{suite.workflow_name.lower()}.yml"
-        run = {
-            "id": suite.id,
-            "name": suite.workflow_name,
-            "node_id": render.node_id("WFR", suite.id),
-            "head_branch": suite.head_branch,
-            "head_sha": suite.head_sha,
-            "path": workflow_path,
-            "display_title": shape["head_commit"]["message"].splitlines()[0]
-            if shape["head_commit"]["message"]
-            else "",
-            "run_number": len(repo.check_suites),
-            "event": "pull_request",
-            "status": "completed",
-            "conclusion": suite.conclusion,
-            "workflow_id": workflow_id,
-            "check_suite_id": suite.id,
-            "check_suite_node_id": shape["node_id"],
-            "url": api,
-            "html_url": f"{self.urls.repo_web(repo)}/actions/runs/{suite.id}",
-            "pull_requests": shape["pull_requests"],
-            "created_at": suite.created_at,
-            "updated_at": suite.updated_at,
-            "run_attempt": 1,
-            "run_started_at": suite.created_at,
-            "jobs_url": f"{api}/jobs",
-            "logs_url": f"{api}/logs",
-            "check_suite_url": shape["url"],
-            "artifacts_url": f"{api}/artifacts",
-            "cancel_url": f"{api}/cancel",
-            "rerun_url": f"{api}/rerun",
-            "previous_attempt_url": None,
-            "workflow_url": f"{self.urls.repo(repo)}/actions/workflows/{workflow_id}",
-            "head_commit": shape["head_commit"],
-            "repository": render.repository(self.urls, repo),
-            "head_repository": render.repository(self.urls, repo),
-            "actor": render.user(self.urls, self.github_actions),
-            "triggering_actor": render.user(self.urls, self.github_actions),
-        }
-        workflow = {
-            "id": workflow_id,
-            "node_id": render.node_id("W", workflow_id),
-            "name": suite.workflow_name,
-            "path": workflow_path,
-            "state": "active",
-            "created_at": self.created_at,
-            "updated_at": self.created_at,
-            "url": f"{self.urls.repo(repo)}/actions/workflows/{workflow_id}",
-            "html_url": f"{self.urls.repo_web(repo)}/blob/main/{workflow_path}",
-            "badge_url": f"{self.urls.repo_web(repo)}/workflows/{suite.workflow_name}/badge.svg",
-        }
-        return self._base_payload(repo, self.github_actions) | {
-            "action": "completed",
-            "workflow": workflow,
-            "workflow_run": run,
-        }
 
     def create_status(
         self,
@@ -786,7 +764,7 @@ class World:
     ) -> CommitStatus:
         repo = self.repo(full_name)
         if state not in {"error", "failure", "pending", "success"}:
-            raise _invalid("Status", "state", "invalid")
+            raise invalid("Status", "state", "invalid")
         if self.objects.kind(sha) != "commit":
             raise ApiError(422, "No commit found for SHA: " + sha)
         item = CommitStatus(
@@ -819,7 +797,8 @@ class World:
             payload["organization"] = {"login": repo.owner.login, "id": repo.owner.id}
         return payload
 
-    def _pull_shape(self, repo: Repository, pr: Pull) -> JSON:
+    def pull_shape(self, repo: Repository, pr: Pull) -> JSON:
+        """The pull request as REST answers and webhooks carry it (with its diff's counts)."""
         return render.pull(
             self.urls,
             repo,
@@ -868,7 +847,7 @@ class World:
         payload = self._base_payload(repo, sender) | {
             "action": action,
             "number": pr.number,
-            "pull_request": self._pull_shape(repo, pr),
+            "pull_request": self.pull_shape(repo, pr),
         }
         if label is not None:
             payload["label"] = render.label(self.urls, repo, label)
@@ -896,46 +875,3 @@ class World:
         if changes is not None:
             payload["changes"] = changes
         self.emit("issue_comment", payload)
-
-
-def _invalid(resource: str, field: str, code: str) -> ApiError:
-    return ApiError(
-        422, "Validation Failed", [{"resource": resource, "field": field, "code": code}]
-    )
-
-
-def _hunk_for(patch: str, line: int, side: str) -> str | None:
-    """The diff hunk up to `line` when the line is in the patch on that side, else None."""
-    if not patch or line <= 0:
-        return None
-    hunk_lines: list[str] = []
-    old = new = 0
-    for text in patch.split("\n"):
-        match = _HUNK.match(text)
-        if match:
-            old, new = int(match.group(1)), int(match.group(3))
-            hunk_lines = [text]
-            continue
-        if text.startswith("\\"):
-            continue
-        hunk_lines.append(text)
-        if text.startswith("+"):
-            if side == "RIGHT" and new == line:
-                return "\n".join(hunk_lines)
-            new += 1
-        elif text.startswith("-"):
-            if side == "LEFT" and old == line:
-                return "\n".join(hunk_lines)
-            old += 1
-        else:
-            if (side == "RIGHT" and new == line) or (side == "LEFT" and old == line):
-                return "\n".join(hunk_lines)
-            old += 1
-            new += 1
-    return None
-
-
-def encode_content(data: bytes) -> str:
-    """Base64 as GitHub sends file contents: wrapped at 60 characters."""
-    text = base64.b64encode(data).decode()
-    return "\n".join(text[i : i + 60] for i in range(0, len(text), 60)) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.store import Store
+from bot.store.usage import UsageStore
 from bot.store.workflows import WorkflowStore
 from bot.workflow.engine import Target
 
@@ -21,8 +22,13 @@ async def status_report(store: Store, target: Target) -> str:
     ]
     if workflow.approved_version:
         lines.append(f"- approved: v{workflow.approved_version}")
+    if workflow.pr_number:
+        lines.append(f"- pull request: #{workflow.pr_number} (developer rounds: {workflow.round})")
     if workflow.escalation:
         lines.append(f"- waiting for a human: {workflow.escalation}")
+    if workflow.id is not None:
+        totals = await UsageStore(store).totals(workflow.id)
+        lines.append(f"- cost so far: ${totals.cost:.2f} ({totals.tokens:,} tokens)")
     history = await workflows.history(target.repository, target.issue_number)
     moves = [t for t in history if t.from_stage != t.to_stage]
     if moves:

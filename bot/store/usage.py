@@ -1,7 +1,13 @@
-"""Model usage per call: tokens, dollars and time, summed per workflow, installation or stage."""
+"""Model usage per call: tokens, dollars and time, summed per workflow, installation or stage.
+
+Budgets are enforced with reservations: before a call, `reserve` sums what the workflow spent
+plus what calls in flight hold, lets a pure rule refuse, and holds the call's estimate, all in
+one transaction under a per-workflow lock; the call's usage row replaces its reservation.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.store.base import Row, Store, Transaction
@@ -39,6 +45,18 @@ class UsageTotals:
         return self.input_tokens + self.output_tokens
 
 
+@dataclass(frozen=True)
+class Committed:
+    """A workflow's budget position: what it spent, and what calls in flight hold."""
+
+    spent: UsageTotals
+    held_tokens: int = 0
+    held_cost: float = 0.0
+
+
+#: the class half of PostgreSQL's two-key advisory lock that serialises one workflow's budget
+_BUDGET_LOCK_CLASS = 0x74726961  # "tria"
+
 _SUMS = (
     "COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS input_tokens,"
     " COALESCE(SUM(output_tokens), 0) AS output_tokens, COALESCE(SUM(cost), 0) AS cost,"
@@ -56,10 +74,82 @@ class UsageStore:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def record(self, record: UsageRecord) -> int:
+    async def reserve(
+        self,
+        workflow_id: int,
+        role: str,
+        tokens: int,
+        cost: float,
+        hold_seconds: float,
+        check: Callable[[Committed], None],
+    ) -> int:
+        """Hold `tokens` and `cost` for a call of `workflow_id` unless `check` raises.
+
+        `check` sees spent plus held, and raises to refuse (nothing is then held). Concurrent
+        reservations of one workflow run one at a time: SQLite's write transactions already do,
+        PostgreSQL takes a transaction-scoped advisory lock. A reservation of a process that
+        died lapses after `hold_seconds`.
+        """
         now = self.store.clock()
 
         def operation(tx: Transaction) -> int:
+            self._lock(tx, workflow_id)
+            tx.execute(
+                "DELETE FROM llm_reservations WHERE workflow_id = ? AND expires_at <= ?",
+                (workflow_id, now),
+            )
+            # one statement, so one snapshot: a call settling meanwhile is counted once
+            row = tx.fetchone(
+                f"SELECT {_SUMS}, (SELECT COALESCE(SUM(tokens), 0) FROM llm_reservations"
+                " WHERE workflow_id = ?) AS held_tokens, (SELECT COALESCE(SUM(cost), 0)"
+                " FROM llm_reservations WHERE workflow_id = ?) AS held_cost"
+                " FROM llm_usage WHERE workflow_id = ?",
+                (workflow_id, workflow_id, workflow_id),
+            )
+            assert row is not None
+            check(Committed(_totals(row), int(row["held_tokens"]), float(row["held_cost"])))
+            held = tx.fetchone(
+                "INSERT INTO llm_reservations (workflow_id, role, tokens, cost, created_at,"
+                " expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (workflow_id, role, tokens, cost, now, now + hold_seconds),
+            )
+            assert held is not None
+            return int(held["id"])
+
+        return await self.store.run(operation)
+
+    async def release(self, reservation_id: int) -> None:
+        """Drop a reservation no usage row settled (the call was cancelled or crashed)."""
+        await self.store.run(
+            lambda tx: tx.execute("DELETE FROM llm_reservations WHERE id = ?", (reservation_id,))
+        )
+
+    async def held(self, workflow_id: int) -> int:
+        """How many reservations of `workflow_id` are outstanding (for tests and status)."""
+        row = await self.store.run(
+            lambda tx: tx.fetchone(
+                "SELECT COUNT(*) AS n FROM llm_reservations WHERE workflow_id = ?",
+                (workflow_id,),
+            )
+        )
+        return int(row["n"]) if row else 0
+
+    def _lock(self, tx: Transaction, workflow_id: int) -> None:
+        if self.store.dialect == "postgresql":
+            key = (workflow_id + 2**31) % 2**32 - 2**31  # any id into int4: a clash only waits
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), CAST(? AS INTEGER))",
+                (_BUDGET_LOCK_CLASS, key),
+            )
+
+    async def record(self, record: UsageRecord, settles: int | None = None) -> int:
+        """Store one reply's usage, and drop the reservation it `settles` in the same
+        transaction (so the workflow's position never counts it twice or not at all)."""
+        now = self.store.clock()
+
+        def operation(tx: Transaction) -> int:
+            if settles is not None:
+                tx.execute("DELETE FROM llm_reservations WHERE id = ?", (settles,))
             row = tx.fetchone(
                 f"INSERT INTO llm_usage ({_COLUMNS}) VALUES"
                 " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",

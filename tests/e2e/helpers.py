@@ -70,3 +70,39 @@ def implementation(*edits: dict[str, object], design_problem: str = "") -> dict[
         "read_first": [],
         "edits": full,
     }
+
+
+def by_role(answers: dict[str, list[ScriptItem]]):  # type: ignore[no-untyped-def]
+    """A responder: each role's first requests get its answers, the rest are scripted."""
+    scripted = ScriptedModels()
+    queues = {role: list(items) for role, items in answers.items()}
+
+    def respond(request: ModelRequest) -> ScriptItem:
+        queue = queues.get(request.role or "")
+        if queue:
+            return queue.pop(0)
+        return scripted(request)
+
+    return respond
+
+
+def review_answer(verdict: str, *findings: dict[str, object]) -> dict[str, object]:
+    full = [
+        {"line": None, "severity": "medium", "category": "bug", "suggestion": None} | finding
+        for finding in findings
+    ]
+    return {
+        "verdict": verdict,
+        "summary": f"Scripted review: {verdict}.",
+        "findings": full,
+        "criteria": [],
+    }
+
+
+async def green_pr(stack: TriadStack) -> tuple[int, int]:
+    """An approved issue whose PR passed CI (so review has run); (issue, PR) numbers."""
+    number = await approved_issue(stack)
+    workflow = await workflow_of(stack, number)
+    stack.github.complete_checks(REPO, workflow.head_sha or "", "success")
+    await stack.settle()
+    return number, workflow.pr_number or 0

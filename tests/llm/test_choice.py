@@ -88,3 +88,43 @@ async def test_without_a_key_or_base_url_the_call_fails_naming_the_variable() ->
     with pytest.raises(ModelUnavailable, match="ANTHROPIC_API_KEY is not set"):
         await models.ask("architect", "Design.", [], FileSelection, scope)
     await models.aclose()
+
+
+@pytest.mark.parametrize(
+    ("override", "says"),
+    [
+        ({"model": "m", "max_output_tokens": 64_000}, "max_output_tokens may be at most 16,000"),
+        ({"model": "m", "timeout_seconds": 3600}, "timeout_seconds may be at most 300s"),
+        (
+            {
+                "model": "m",
+                "fallback": {"provider": "openai", "model": "n", "max_output_tokens": 100_000},
+            },
+            "models.architect.fallback`: max_output_tokens may be at most 16,000",
+        ),
+    ],
+)
+def test_an_override_cannot_raise_the_operators_limits(override: object, says: str) -> None:
+    with pytest.raises(InvalidModelChoice) as failure:
+        resolve_choice("architect", {"architect": override})  # type: ignore[dict-item]
+    assert says in str(failure.value) and "the operator's limit" in str(failure.value)
+
+
+def test_an_override_keeps_within_the_limits_it_did_not_set() -> None:
+    tight = {"architect": ModelChoice(provider="anthropic", model="a", max_output_tokens=4096)}
+    choice = resolve_choice("architect", {"architect": {"model": "b"}}, tight)
+    assert (choice.max_output_tokens, choice.timeout_seconds) == (4096, 300)
+    lower = resolve_choice("developer", {"developer": {"model": "c", "max_output_tokens": 900}})
+    assert lower.max_output_tokens == 900
+
+
+def test_trusted_endpoints_are_keyed_by_provider_and_base_url() -> None:
+    trusted = {("openai-compatible", LOCAL): "LOCAL_KEY"}
+    fine = {"provider": "openai-compatible", "model": "llama", "base_url": LOCAL}
+    assert resolve_choice("developer", {"developer": fine}, trusted=trusted).api_key_env == (
+        "LOCAL_KEY"
+    )
+    # the same URL under a hosted provider would get that provider's treatment: refused
+    as_openai = {"provider": "openai", "model": "llama", "base_url": LOCAL}
+    with pytest.raises(InvalidModelChoice, match="configured for with provider openai"):
+        resolve_choice("developer", {"developer": as_openai}, trusted=trusted)

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import openai
 import pytest
 
-from bot.simulator.model_server import FakeModelServer, rate_limited, tokens_for
+from bot.simulator.model_server import (
+    FakeModelServer,
+    rate_limited,
+    raw,
+    server_error,
+    slow,
+    tokens_for,
+)
 
 
 def test_a_sync_client_sees_openai_errors_and_deterministic_usage(
@@ -30,3 +40,34 @@ def test_a_sync_client_sees_openai_errors_and_deterministic_usage(
     assert first._request_id == "req_fake_000002"
     assert [r.model for r in server.requests] == ["gpt-x"] * 3
     assert server.statuses == [429, 200, 200]
+
+
+async def test_a_reset_during_a_slow_reply_leaves_no_late_status(server: FakeModelServer) -> None:
+    server.script("*", [slow(0.4, {"a": 1})])
+    client = openai.AsyncOpenAI(api_key="k", base_url=server.openai_url, max_retries=0)
+    messages = [{"role": "user", "content": "hello"}]
+    reply = asyncio.create_task(
+        client.chat.completions.create(model="gpt-x", messages=messages)  # type: ignore[arg-type]
+    )
+    while not server.requests:  # the request arrived and is being delayed
+        await asyncio.sleep(0.01)
+    assert server.statuses == [200]  # recorded with the request, not after the delay
+
+    server.reset()  # the next test starts
+    await reply
+    await client.close()
+
+    assert server.requests == [] and server.statuses == []
+
+
+async def test_raw_bodies_and_faults_carry_status_type_and_headers(
+    server: FakeModelServer,
+) -> None:
+    server.script("*", [raw("<h1>teapot</h1>", status=418), server_error(500, should_retry=False)])
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        page = await client.post("/v1/messages", json={"model": "m"})
+        fault = await client.post("/v1/messages", json={"model": "m"})
+    assert (page.status_code, page.headers["content-type"]) == (418, "text/html; charset=utf-8")
+    assert page.text == "<h1>teapot</h1>" and page.headers["request-id"] == "req_fake_000001"
+    assert fault.headers["x-should-retry"] == "false"
+    assert server.statuses == [418, 500]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import anthropic
 import pytest
 
@@ -14,9 +17,11 @@ from bot.roles.context_budget import ContextPart
 from bot.simulator.model_server import (
     FakeModelServer,
     overloaded,
+    quota_exhausted,
     rate_limited,
     server_error,
     slow,
+    trickle,
 )
 from tests.llm.conftest import RecordingSleep
 
@@ -110,6 +115,69 @@ async def test_timeouts_are_retried_then_the_fallback_model_answers(
     assert (answer.usage.provider, answer.usage.model) == ("openai", "gpt-5-mini")
     assert [r.model for r in server.requests] == ["claude-opus-4-6"] * 3 + ["gpt-5-mini"]
     assert len(sleep.delays) == 2
+
+
+@pytest.mark.parametrize("choice", [CLAUDE, GPT], ids=["anthropic", "openai"])
+async def test_the_timeout_is_a_total_deadline_for_an_answer_that_trickles_in(
+    server: FakeModelServer, caller: ModelCaller, sleep: RecordingSleep, choice: ModelChoice
+) -> None:
+    # every byte comes within the SDK's read timeout; the whole body would take ~20s
+    slow_one = choice.model_copy(update={"timeout_seconds": 0.3})
+    server.script(choice.model, [trickle(GOOD, interval=0.05)] * 3)
+
+    started = time.monotonic()
+    with pytest.raises(ModelUnavailable) as failure:
+        await asyncio.wait_for(caller.ask(slow_one, "Pick.", CONTEXT, FileSelection), 10)
+
+    assert time.monotonic() - started < 5
+    assert len(server.requests) == 3 and len(sleep.delays) == 2
+    assert "no complete answer within 0.3s (3 attempts)" in str(failure.value)
+
+
+async def test_a_trickle_within_the_deadline_is_answered(
+    server: FakeModelServer, caller: ModelCaller
+) -> None:
+    server.script("gpt-5.2", [trickle(GOOD, interval=0.001, chunk=64)])
+    answer = await caller.ask(GPT, "Pick.", CONTEXT, FileSelection)
+    assert answer.value.paths == ["README.md"]
+
+
+async def test_openai_insufficient_quota_is_not_retried_and_falls_back(
+    server: FakeModelServer, caller: ModelCaller, sleep: RecordingSleep
+) -> None:
+    server.script("gpt-5.2", [quota_exhausted(), GOOD])
+    server.script("claude-*", [GOOD])
+    answer = await caller.ask(
+        GPT.model_copy(update={"fallback": CLAUDE}), "Pick.", [], FileSelection
+    )
+
+    assert answer.usage.provider == "anthropic"
+    assert [r.model for r in server.requests] == ["gpt-5.2", "claude-sonnet-4-6"]
+    assert sleep.delays == []
+
+    server.reset()
+    server.script("gpt-5.2", [quota_exhausted(), GOOD])
+    with pytest.raises(ModelUnavailable) as failure:
+        await caller.ask(GPT, "Pick.", [], FileSelection)
+    assert len(server.requests) == 1
+    message = str(failure.value)
+    assert "HTTP 429 insufficient_quota" in message and "out of quota or credit" in message
+    assert "(1 attempt)" in message
+
+
+async def test_anthropic_x_should_retry_false_is_honoured(
+    server: FakeModelServer, caller: ModelCaller, sleep: RecordingSleep
+) -> None:
+    server.script("claude-*", [server_error(503, should_retry=False), GOOD])
+    with pytest.raises(ModelUnavailable) as failure:
+        await caller.ask(CLAUDE, "Pick.", [], FileSelection)
+
+    assert len(server.requests) == 1 and sleep.delays == []
+    assert "the server said not to retry" in str(failure.value)
+    server.reset()
+    server.script("claude-*", [server_error(400, should_retry=True), GOOD])
+    assert (await caller.ask(CLAUDE, "Pick.", [], FileSelection)).value.paths == ["README.md"]
+    assert server.statuses == [400, 200]
 
 
 def test_backoff_is_exponential_with_full_jitter_and_capped() -> None:

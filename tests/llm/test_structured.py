@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from bot.llm.caller import ModelCaller
 from bot.llm.choice import ModelChoice
-from bot.llm.prices import Price, PriceTable
+from bot.llm.prices import PriceTable
 from bot.llm.schema import strict_schema
 from bot.roles.architect.schema import DesignProposal, FileSelection
 from bot.roles.context_budget import ContextPart
@@ -110,11 +110,3 @@ def test_strict_mode_is_used_only_for_closed_fully_required_schemas() -> None:
     assert strict_schema(design) == design  # nested $defs, enums, minItems/maxItems
     assert strict_schema(Loose.model_json_schema()) is None  # `score` is optional
     assert strict_schema({"type": "array", "items": {"type": "string"}}) is None
-
-
-def test_prices_match_dated_model_ids_by_their_longest_prefix() -> None:
-    prices = PriceTable({"my-model": Price(1.0, 2.0)})
-    assert prices.price("claude-sonnet-4-6-20260101") == prices.price("claude-sonnet-4-6")
-    assert prices.price("gpt-5-mini-2025-08-07") == Price(0.25, 2.0)
-    assert prices.cost("my-model", 1_000_000, 500_000) == 2.0
-    assert prices.cost("llama3.1:8b", 10**6, 10**6) == 0.0

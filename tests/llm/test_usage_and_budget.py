@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.llm.budget import check_budget
-from bot.llm.errors import BudgetExceeded
+from bot.llm.errors import BudgetExceeded, ModelUnavailable
 from bot.llm.prices import PriceTable
 from bot.roles.architect.schema import FileSelection
 from bot.roles.context_budget import ContextPart
 from bot.roles.models import UsageScope
-from bot.simulator.model_server import FakeModelServer, text
-from bot.store import Store
+from bot.simulator.model_server import FakeModelServer, server_error, slow, text
+from bot.store import Store, open_store
 from bot.store.usage import UsageRecord, UsageStore
+from tests.conftest import FakeClock
 from tests.llm.helpers import roles_for
 
 GOOD = {"paths": ["README.md"], "reason": "It explains the project."}
@@ -131,3 +134,63 @@ def test_the_budget_rule() -> None:
         limit_tokens=None,
         limit_dollars=None,
     )
+
+
+async def test_concurrent_calls_of_a_workflow_cannot_together_pass_its_budget(
+    server: FakeModelServer, store: Store, store_url: str, clock: FakeClock
+) -> None:
+    # three workers (two of them another process, with its own store) ask at once; the
+    # architect may write 16,000 tokens, so a 20,000-token budget admits one call
+    server.script("*", [slow(0.3, GOOD)] * 3)
+    scope = _scope(9, budget_tokens=20_000)
+    async with open_store(store_url, clock=clock) as other:
+        workers = [roles_for(server, store), roles_for(server, other), roles_for(server, store)]
+        results = await asyncio.gather(
+            *(w.ask("architect", "Pick.", CONTEXT, FileSelection, scope) for w in workers),
+            return_exceptions=True,
+        )
+        for worker in workers:
+            await worker.aclose()
+
+    assert len(server.requests) == 1
+    assert sorted(type(r).__name__ for r in results) == [
+        "BudgetExceeded",
+        "BudgetExceeded",
+        "FileSelection",
+    ]
+    refusal = next(r for r in results if isinstance(r, BudgetExceeded))
+    assert "0 of 20,000 tokens spent (" in str(refusal)
+    assert "more held by calls in progress" in str(refusal)
+    usage = UsageStore(store)
+    outcomes = sorted(r.outcome for r in await usage.records(9))
+    assert outcomes == ["budget_exceeded", "budget_exceeded", "ok"]
+    assert await usage.held(9) == 0  # the answer's usage replaced its reservation
+
+    # the settled call counts what it used, not what it might have: another one fits
+    models = roles_for(server, store)
+    server.script("*", [GOOD])
+    assert (await models.ask("architect", "Pick.", CONTEXT, FileSelection, scope)).paths
+    await models.aclose()
+
+
+async def test_a_failed_call_releases_its_reservation_and_a_dead_one_lapses(
+    server: FakeModelServer, store: Store, clock: FakeClock
+) -> None:
+    usage = UsageStore(store)
+    models = roles_for(server, store)
+    scope = _scope(10, budget_tokens=40_000)
+    server.script("claude-*", [server_error(503)] * 4)
+    with pytest.raises(ModelUnavailable):
+        await models.ask("architect", "Pick.", CONTEXT, FileSelection, scope)
+    assert await usage.held(10) == 0
+    assert [r.outcome for r in await usage.records(10)] == ["unavailable", "unavailable"]
+
+    # a worker that died mid-call left its reservation: it blocks the budget until it lapses
+    await usage.reserve(10, "developer", 30_000, 0.0, 600, lambda position: None)
+    server.script("*", [GOOD])
+    with pytest.raises(BudgetExceeded, match="30,000 more held"):
+        await models.ask("architect", "Pick.", CONTEXT, FileSelection, scope)
+    clock.advance(601)
+    assert (await models.ask("architect", "Pick.", CONTEXT, FileSelection, scope)).paths
+    await models.aclose()
+    assert await usage.held(10) == 0

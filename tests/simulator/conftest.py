@@ -1,17 +1,22 @@
-"""A running GitHub simulator with one installed repository, and a webhook receiver."""
+"""A running GitHub simulator with one installed repository, a webhook receiver, and helpers
+that talk to the simulator the way a client would (a JWT, a token, raw HTTP)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
+import jwt
 import pytest
 
 from bot.github.client import GitHubApp
-from bot.github.signature import is_valid_signature
 from bot.simulator.server import Simulator
 
 REPO = "acme/widgets"
@@ -26,8 +31,13 @@ FILES = {
 }
 
 
+def hub_signature(body: bytes) -> str:
+    """`X-Hub-Signature-256` computed here, independently of the code under test."""
+    return "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
 class Receiver:
-    """Records the webhooks it gets, checking each signature as Triad would."""
+    """Records the webhooks it gets, with each signature checked against our own HMAC."""
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
@@ -36,13 +46,13 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers["content-length"]))
+                signature = self.headers["x-hub-signature-256"] or ""
                 receiver.received.append(
                     {
                         "event": self.headers["x-github-event"],
                         "delivery": self.headers["x-github-delivery"],
-                        "signed": is_valid_signature(
-                            body, SECRET, self.headers["x-hub-signature-256"]
-                        ),
+                        "headers": dict(self.headers.items()),
+                        "signed": hmac.compare_digest(signature, hub_signature(body)),
                         "payload": json.loads(body),
                     }
                 )
@@ -64,6 +74,19 @@ class Receiver:
         ]
 
 
+class Clock:
+    """GitHub's clock, for tests that move time (token and JWT expiry)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     found = Receiver()
@@ -72,13 +95,27 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def sim(receiver: Receiver) -> Iterator[Simulator]:
-    with Simulator(webhook_url=receiver.url, webhook_secret=SECRET) as running:
+def make_sim(receiver: Receiver) -> Iterator[Callable[..., Simulator]]:
+    """Start a simulator (options as `Simulator` takes them) with REPO installed."""
+    started: list[Simulator] = []
+
+    def make(**options: Any) -> Simulator:
+        running = Simulator(webhook_url=receiver.url, webhook_secret=SECRET, **options)
+        started.append(running.start())
         running.create_repository(
             REPO, FILES, collaborators={"alice": "maintain", "bob": "read", "carol": "write"}
         )
         running.install("acme", [REPO])
-        yield running
+        return running
+
+    yield make
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def sim(make_sim: Callable[..., Simulator]) -> Simulator:
+    return make_sim()
 
 
 @pytest.fixture
@@ -90,4 +127,31 @@ def app(sim: Simulator) -> GitHubApp:
 
 @pytest.fixture
 def installation_id(sim: Simulator) -> int:
-    return next(iter(sim.world.installations))
+    found = sim.installation_id(REPO)
+    assert found is not None
+    return found
+
+
+def app_jwt(sim: Simulator, *, key: str | None = None, **claims: Any) -> str:
+    """The App's JWT as GitHub's docs build it; `claims` override iat, exp, iss."""
+    now = int(time.time())
+    body = {"iat": now - 60, "exp": now + 540, "iss": str(sim.app_id)} | claims
+    return jwt.encode(body, key or sim.private_key_pem, algorithm="RS256")
+
+
+def token_for(sim: Simulator, installation_id: int) -> str:
+    """An installation access token, fetched over HTTP with the App's JWT."""
+    answer = httpx.post(
+        f"{sim.url}/app/installations/{installation_id}/access_tokens",
+        headers={"authorization": f"Bearer {app_jwt(sim)}"},
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()["token"]
+
+
+def as_installation(sim: Simulator, token: str) -> httpx.Client:
+    """A raw HTTP client with an installation token (to see exact statuses and headers)."""
+    return httpx.Client(
+        base_url=sim.url,
+        headers={"authorization": f"token {token}", "accept": "application/vnd.github+json"},
+    )

@@ -144,12 +144,12 @@ async def test_every_endpoint_parses_with_githubkit(
     await parsed(gh.checks.async_list_for_suite(OWNER, NAME, suites.check_suites[0].id))
     found = (await gh.checks.async_list_annotations(OWNER, NAME, run.id)).parsed_data
     assert found[0].message == "boom"
-    await parsed(
-        gh.repos.async_create_commit_status(OWNER, NAME, made.sha, state="success", context="lint")
-    )
+    logs = await gh.actions.async_download_job_logs_for_workflow_run(OWNER, NAME, run.id)
+    assert logs.text.endswith(" E   assert 1 == 2\n")  # after the redirect, as on GitHub
+    sim.report_status(REPO, made.sha, "success", context="lint")  # CI that reports statuses
     combined = (await gh.repos.async_get_combined_status_for_ref(OWNER, NAME, made.sha)).parsed_data
-    assert combined.state == "success"
-    assert sim.unimplemented == []
+    assert combined.state == "success" and combined.statuses[0].context == "lint"
+    assert sim.unimplemented == [] and sim.errors == []
 
 
 async def test_the_diff_media_type(sim: Simulator, app: GitHubApp, installation_id: int) -> None:

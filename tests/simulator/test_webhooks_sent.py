@@ -28,7 +28,7 @@ def play_a_story(sim: Simulator) -> None:
     pr = sim.open_pull(REPO, "carol", title="Faster", head="fast", base="main", draft=True)
     sim.add_label(REPO, pr.number, "alice", "triad:review")
     sha = sim.push(REPO, "fast", "carol", {"README.md": "# Widgets, fast\n"}, "docs")
-    sim.world.mark_ready(REPO, pr.number, "carol")
+    sim.mark_ready(REPO, pr.number, "carol")
     sim.submit_review(REPO, pr.number, "alice", "APPROVE", "Fine")
     sim.complete_checks(REPO, sha, "success")
     sim.flush()
@@ -55,9 +55,12 @@ def test_every_change_sends_a_signed_delivery_triad_can_read(
         ("check_suite", "completed"),
         ("workflow_run", "completed"),
     ]
-    assert all(r["signed"] for r in receiver.received)
+    assert all(r["signed"] for r in receiver.received)  # our own HMAC, not the sender's
+    assert {r["headers"]["x-github-hook-installation-target-id"] for r in receiver.received} == {
+        str(sim.app_id)
+    }
     assert len({r["delivery"] for r in receiver.received}) == len(receiver.received)
-    installation_id = next(iter(sim.world.installations))
+    installation_id = sim.installation_id(REPO)
     for record in receiver.received:
         payload = record["payload"]
         event = parse_event(record["event"], payload)
@@ -76,7 +79,7 @@ def test_the_bots_own_changes_are_sent_with_the_bot_as_sender(
     sim: Simulator, receiver: Receiver
 ) -> None:
     issue = sim.open_issue(REPO, "alice", "t")
-    sim.world.comment(REPO, issue.number, sim.bot_login, "designing…")
+    sim.comment(REPO, issue.number, sim.bot_login, "designing…")
     sim.flush()
     sender = receiver.of("issue_comment", "created")[0]["sender"]
     assert (sender["login"], sender["type"]) == ("triad[bot]", "Bot")
@@ -129,8 +132,40 @@ def test_dropped_and_duplicated_deliveries(sim: Simulator, receiver: Receiver) -
     titles = [r["payload"]["issue"]["title"] for r in receiver.received[before:]]
     assert titles == ["twice", "twice"]
     assert len({r["delivery"] for r in receiver.received[before:]}) == 1
-    dropped = sim.sender.dropped[0]
+    dropped = sim.dropped_deliveries[0]
     assert dropped.payload["issue"]["number"] == lost.number
     sim.redeliver(dropped.id)
     sim.flush()
     assert receiver.received[-1]["payload"]["issue"]["title"] == "lost"
+
+
+def test_ci_deliveries_name_the_pusher_of_the_head_commit(
+    sim: Simulator, receiver: Receiver
+) -> None:
+    sha = sim.push(REPO, "fast", "carol", {"a.txt": "a\n"}, "a")
+    sim.complete_checks(REPO, sha, "success")
+    sim.flush()
+    suite = receiver.of("check_suite", "completed")[-1]
+    run = receiver.of("workflow_run", "completed")[-1]
+    assert suite["sender"]["login"] == "carol"
+    assert run["sender"]["login"] == "carol"
+    assert run["workflow_run"]["actor"]["login"] == "carol"
+    assert run["workflow_run"]["triggering_actor"]["login"] == "carol"
+
+
+def test_installation_created_carries_epoch_seconds_as_github_sends(
+    sim: Simulator, receiver: Receiver
+) -> None:
+    sim.flush()
+    installation = receiver.of("installation", "created")[0]["installation"]
+    assert isinstance(installation["created_at"], int)
+    assert isinstance(installation["updated_at"], int)
+
+
+def test_a_pending_review_sends_nothing(sim: Simulator, receiver: Receiver) -> None:
+    sim.push(REPO, "x", "carol", {"x.txt": "x\n"}, "x")
+    pr = sim.open_pull(REPO, "carol", title="x", head="x", base="main")
+    review = sim.submit_review(REPO, pr.number, "alice", None, "draft thoughts")
+    sim.flush()
+    assert review.state == "PENDING" and review.submitted_at is None
+    assert receiver.of("pull_request_review") == []

@@ -6,13 +6,21 @@ from typing import Any
 
 import anthropic
 
+from bot.llm.errors import clip
 from bot.llm.providers.base import (
     RETRYABLE_STATUS,
     Message,
     ProviderFailure,
     RawReply,
     StructuredRequest,
+    answer_tokens,
+    counted,
+    error_in,
+    malformed,
     parse_retry_after,
+    request_tokens,
+    shape,
+    should_retry,
 )
 from bot.llm.schema import repair_prompt
 
@@ -51,9 +59,13 @@ class AnthropicProvider:
             raise ProviderFailure(f"connection failed: {exc}", retryable=True) from None
         except anthropic.APIStatusError as exc:
             raise _failure(exc) from None
+        except anthropic.APIResponseValidationError as exc:
+            raise malformed(str(exc)) from None
         except anthropic.AnthropicError as exc:
-            raise ProviderFailure(f"unexpected answer: {exc}", retryable=False) from None
-        return _reply(message, request.schema_name)
+            raise ProviderFailure(f"unexpected answer: {clip(str(exc))}", retryable=False) from None
+        except ValueError as exc:  # the body said JSON but was not (json.JSONDecodeError)
+            raise malformed(f"the body is not valid JSON ({exc})") from None
+        return _reply(message, request)
 
     def repair_turns(self, reply: RawReply, problem: str) -> list[Message]:
         tool_id = reply.extra.get("tool_use_id")
@@ -92,25 +104,41 @@ class AnthropicProvider:
         await self._client.close()
 
 
-def _reply(message: anthropic.types.Message, tool_name: str) -> RawReply:
+def _reply(message: object, request: StructuredRequest) -> RawReply:
+    """The reply in `message`, checked: whatever the SDK built from an odd body is rejected
+    as `malformed` here, not as an AttributeError later."""
+    if not isinstance(message, anthropic.types.Message):
+        raise malformed(f"expected a message object, got {shape(message)}")
+    blocks = getattr(message, "content", None)
+    if not isinstance(blocks, list):
+        raise malformed(error_in(message) or "the message has no content blocks")
     content: dict[str, Any] | str | None = None
     extra: dict[str, Any] = {}
     texts = []
-    for block in message.content:
-        if block.type == "tool_use" and block.name == tool_name and content is None:
-            content = block.input if isinstance(block.input, dict) else None
-            extra = {"tool_use_id": block.id, "tool_name": block.name}
-        elif block.type == "text":
-            texts.append(block.text)
+    for block in blocks:
+        kind = getattr(block, "type", None)
+        if not isinstance(kind, str):
+            raise malformed("a content block has no type")
+        name = getattr(block, "name", None)
+        if kind == "tool_use" and name == request.schema_name and content is None:
+            data = getattr(block, "input", None)
+            content = data if isinstance(data, dict) else None
+            extra = {"tool_use_id": getattr(block, "id", None), "tool_name": name}
+        elif kind == "text" and isinstance(getattr(block, "text", None), str):
+            texts.append(block.text)  # type: ignore[union-attr]
     if content is None and texts:
         content = "".join(texts)
+    usage = getattr(message, "usage", None)
+    stop = getattr(message, "stop_reason", None)
     return RawReply(
         content=content,
-        truncated=message.stop_reason == "max_tokens",
-        input_tokens=message.usage.input_tokens,
-        output_tokens=message.usage.output_tokens,
-        request_id=message._request_id or message.id,
-        refusal="the model refused" if message.stop_reason == "refusal" else None,
+        truncated=stop == "max_tokens",
+        input_tokens=counted(getattr(usage, "input_tokens", None), lambda: request_tokens(request)),
+        output_tokens=counted(
+            getattr(usage, "output_tokens", None), lambda: answer_tokens(content)
+        ),
+        request_id=message._request_id or getattr(message, "id", None),
+        refusal="the model refused" if stop == "refusal" else None,
         extra=extra,
     )
 
@@ -118,10 +146,16 @@ def _reply(message: anthropic.types.Message, tool_name: str) -> RawReply:
 def _failure(exc: anthropic.APIStatusError) -> ProviderFailure:
     status = exc.status_code
     kind = exc.type or "error"
-    detail = exc.api_message or exc.message
+    detail = clip(exc.api_message or exc.message)
+    retryable = status in RETRYABLE_STATUS or status >= 500
+    told = should_retry(exc.response.headers)
+    if told is not None:  # the server knows better than the status (the SDK's own rule)
+        if retryable and not told:
+            detail += " (the server said not to retry)"
+        retryable = told
     return ProviderFailure(
-        f"HTTP {status} {kind}: {detail}"[:500],
-        retryable=status in RETRYABLE_STATUS or status >= 500,
+        f"HTTP {status} {kind}: {detail}",
+        retryable=retryable,
         retry_after=parse_retry_after(exc.response.headers),
         status=status,
     )

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from bot.llm.errors import clip
+from bot.roles.context_budget import estimate_tokens
 
 Message = dict[str, Any]
 
@@ -70,6 +75,60 @@ class Provider(Protocol):
 
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+
+def malformed(problem: str) -> ProviderFailure:
+    """A successful status with a body the API never promised (an HTML page from a proxy,
+    broken JSON, an object without content): retried, then the fallback, never a crash."""
+    return ProviderFailure(f"malformed answer: {clip(problem)}", retryable=True)
+
+
+def shape(value: Any) -> str:
+    """What an unexpected body was, briefly, for a `malformed` message."""
+    if isinstance(value, str):
+        return f"text {clip(value, 100)!r}"
+    return type(value).__name__
+
+
+def error_in(reply: Any) -> str | None:
+    """The `error` object a gateway put in a 200 answer, as text, if there is one."""
+    extra = getattr(reply, "model_extra", None) or {}
+    error = extra.get("error") if isinstance(extra, dict) else None
+    if error is None:
+        return None
+    if isinstance(error, dict):
+        error = error.get("message") or json.dumps(error)
+    return f"the answer is an error: {clip(str(error))}"
+
+
+def counted(value: Any, estimate: Callable[[], int]) -> int:
+    """A reported token count, or an estimate when the provider left it out or garbled it."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return estimate()
+
+
+def request_tokens(request: StructuredRequest) -> int:
+    """About how many input tokens `request` is, for a reply that does not say."""
+    return estimate_tokens(
+        request.system + json.dumps(request.messages) + json.dumps(request.schema)
+    )
+
+
+def answer_tokens(content: dict[str, Any] | str | None) -> int:
+    if content is None:
+        return 0
+    return estimate_tokens(content if isinstance(content, str) else json.dumps(content))
+
+
+def should_retry(headers: Any) -> bool | None:
+    """Anthropic's `x-should-retry` header: the server's own word on retrying, if it gave one."""
+    value = headers.get("x-should-retry") if headers is not None else None
+    if value == "true":
+        return True
+    if value == "false":
+        return False
+    return None
 
 
 def parse_retry_after(headers: Any) -> float | None:

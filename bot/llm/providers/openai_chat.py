@@ -7,16 +7,25 @@ from typing import Any
 
 import openai
 
+from bot.llm.errors import clip
 from bot.llm.providers.base import (
     RETRYABLE_STATUS,
     Message,
     ProviderFailure,
     RawReply,
     StructuredRequest,
+    answer_tokens,
+    counted,
+    error_in,
+    malformed,
     parse_retry_after,
+    shape,
 )
 from bot.llm.schema import repair_prompt, schema_instruction, strict_schema
 from bot.roles.context_budget import estimate_tokens
+
+#: OpenAI's 429 codes for an account out of credit: waiting does not help
+QUOTA_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
 
 
 class OpenAIProvider:
@@ -72,8 +81,12 @@ class OpenAIProvider:
             raise ProviderFailure(f"connection failed: {exc}", retryable=True) from None
         except openai.APIStatusError as exc:
             raise _failure(exc) from None
+        except openai.APIResponseValidationError as exc:
+            raise malformed(str(exc)) from None
         except openai.OpenAIError as exc:
-            raise ProviderFailure(f"unexpected answer: {exc}", retryable=False) from None
+            raise ProviderFailure(f"unexpected answer: {clip(str(exc))}", retryable=False) from None
+        except ValueError as exc:  # the body said JSON but was not (json.JSONDecodeError)
+            raise malformed(f"the body is not valid JSON ({exc})") from None
         return _reply(completion, messages)
 
     def repair_turns(self, reply: RawReply, problem: str) -> list[Message]:
@@ -89,27 +102,39 @@ class OpenAIProvider:
         await self._client.close()
 
 
-def _reply(completion: Any, sent: list[Message]) -> RawReply:
-    if not completion.choices:
-        raise ProviderFailure("the answer had no choices", retryable=True)
-    choice = completion.choices[0]
-    message = choice.message
-    content = message.content
-    if content is None and message.tool_calls:
-        content = message.tool_calls[0].function.arguments
-    usage = completion.usage
-    if usage is not None:
-        input_tokens, output_tokens = usage.prompt_tokens, usage.completion_tokens
-    else:  # some compatible servers leave usage out: count it the cheap way
-        input_tokens = estimate_tokens(json.dumps(sent))
-        output_tokens = estimate_tokens(content or "")
+def _reply(completion: object, sent: list[Message]) -> RawReply:
+    """The reply in `completion`, checked: whatever the SDK built from an odd body is rejected
+    as `malformed` here, not as an AttributeError later."""
+    if not isinstance(completion, openai.types.chat.ChatCompletion):
+        raise malformed(f"expected a chat completion object, got {shape(completion)}")
+    choices = getattr(completion, "choices", None)
+    if not isinstance(choices, list) or not choices:
+        raise malformed(error_in(completion) or "the answer had no choices")
+    choice = choices[0]
+    message = getattr(choice, "message", None)
+    if message is None or isinstance(message, str | list | int | float):
+        raise malformed("the first choice has no message")
+    content = getattr(message, "content", None)
+    tool_calls = getattr(message, "tool_calls", None)
+    if content is None and isinstance(tool_calls, list) and tool_calls:
+        function = getattr(tool_calls[0], "function", None)
+        content = getattr(function, "arguments", None)
+    if content is not None and not isinstance(content, str):
+        raise malformed(f"the message content is {type(content).__name__}, not text")
+    # some compatible servers leave usage out or garble it: count it the cheap way
+    usage = getattr(completion, "usage", None)
+    refusal = getattr(message, "refusal", None)
     return RawReply(
         content=content,
-        truncated=choice.finish_reason == "length",
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        request_id=completion._request_id or completion.id,
-        refusal=getattr(message, "refusal", None),
+        truncated=getattr(choice, "finish_reason", None) == "length",
+        input_tokens=counted(
+            getattr(usage, "prompt_tokens", None), lambda: estimate_tokens(json.dumps(sent))
+        ),
+        output_tokens=counted(
+            getattr(usage, "completion_tokens", None), lambda: answer_tokens(content)
+        ),
+        request_id=completion._request_id or getattr(completion, "id", None),
+        refusal=refusal if isinstance(refusal, str) else None,
     )
 
 
@@ -117,10 +142,17 @@ def _failure(exc: openai.APIStatusError) -> ProviderFailure:
     status = exc.status_code
     body = exc.body if isinstance(exc.body, dict) else {}
     kind = exc.type or exc.code or "error"
-    detail = body.get("message") or exc.message
+    detail = clip(str(body.get("message") or exc.message))
+    retryable = status in RETRYABLE_STATUS or status >= 500
+    if status == 429 and (exc.code in QUOTA_CODES or exc.type in QUOTA_CODES):
+        retryable = False
+        detail = (
+            "the OpenAI account is out of quota or credit (check its plan and billing);"
+            f" not retried. {detail}"
+        )
     return ProviderFailure(
-        f"HTTP {status} {kind}: {detail}"[:500],
-        retryable=status in RETRYABLE_STATUS or status >= 500,
+        f"HTTP {status} {kind}: {clip(detail)}",
+        retryable=retryable,
         retry_after=parse_retry_after(exc.response.headers),
         status=status,
     )

@@ -1,0 +1,152 @@
+"""Match the two reviews point by point and decide: approve, fix, or ask a human (pure)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.roles.reviewer.schema import Finding, ReviewAnswer
+
+NEARBY_LINES = 3
+_WORD = re.compile(r"[a-z0-9_]{3,}")
+
+
+@dataclass(frozen=True)
+class ReviewerResult:
+    role: str
+    label: str
+    model: str
+    provider: str
+    answer: ReviewAnswer
+    left_out: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    verdict: Literal["approve", "changes", "disagree"]
+    matched: list[tuple[Finding, Finding]]
+    only_a: list[Finding]
+    only_b: list[Finding]
+
+
+def similarity(a: str, b: str) -> float:
+    """Word overlap (Jaccard) of two messages."""
+    words_a, words_b = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    if not words_a or not words_b:
+        return 0.0
+    return len(words_a & words_b) / len(words_a | words_b)
+
+
+def same_point(a: Finding, b: Finding) -> bool:
+    """Same file, nearby lines, and the same category or clearly the same words."""
+    if a.path != b.path:
+        return False
+    if (a.line is None) != (b.line is None):
+        return False
+    if a.line is not None and b.line is not None and abs(a.line - b.line) > NEARBY_LINES:
+        return False
+    text = similarity(a.message, b.message)
+    return (a.category == b.category and text >= 0.1) or text >= 0.4
+
+
+def match(
+    a: list[Finding], b: list[Finding]
+) -> tuple[list[tuple[Finding, Finding]], list[Finding], list[Finding]]:
+    """Pairs of findings on the same point (each used once), and those of one reviewer only."""
+    pairs, rest_b = [], list(b)
+    only_a = []
+    for finding in a:
+        partner = next((other for other in rest_b if same_point(finding, other)), None)
+        if partner is None:
+            only_a.append(finding)
+        else:
+            pairs.append((finding, partner))
+            rest_b.remove(partner)
+    return pairs, only_a, rest_b
+
+
+def agree(a: ReviewerResult, b: ReviewerResult) -> Agreement:
+    pairs, only_a, only_b = match(a.answer.findings, b.answer.findings)
+    unshared_high = [f for f in (*only_a, *only_b) if f.severity == "high"]
+    if a.answer.verdict != b.answer.verdict or unshared_high:
+        return Agreement("disagree", pairs, only_a, only_b)
+    if a.answer.verdict == "approve":
+        return Agreement("approve", pairs, only_a, only_b)
+    return Agreement("changes", pairs, only_a, only_b)
+
+
+def _where(finding: Finding) -> str:
+    return f"`{finding.path}:{finding.line}`" if finding.line else f"`{finding.path}`"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _says(finding: Finding | None) -> str:
+    if finding is None:
+        return "— not raised —"
+    return _cell(f"**{finding.severity}** {finding.category}: {finding.message}")
+
+
+def _verdict(result: ReviewerResult) -> str:
+    return "approves" if result.answer.verdict == "approve" else "requests changes"
+
+
+def side_by_side(a: ReviewerResult, b: ReviewerResult, agreement: Agreement) -> str:
+    """The one comment that lays the two positions out, point by point, with the question."""
+    rows = []
+    points = (
+        [(fa, fb) for fa, fb in agreement.matched]
+        + [(f, None) for f in agreement.only_a]
+        + [(None, f) for f in agreement.only_b]
+    )
+    for number, (fa, fb) in enumerate(points, 1):
+        where = _where(fa or fb)  # type: ignore[arg-type]
+        rows.append(f"| {number} | {where} | {_says(fa)} | {_says(fb)} |")
+    lines = [
+        "## The reviewers disagree: a human decides",
+        "",
+        f"- **{a.label}** ({a.model}) {_verdict(a)}: {_cell(a.answer.summary)}",
+        f"- **{b.label}** ({b.model}) {_verdict(b)}: {_cell(b.answer.summary)}",
+        "",
+    ]
+    if rows:
+        lines += ["| # | where | " + a.label + " | " + b.label + " |", "|---|---|---|---|", *rows]
+        lines.append("")
+    lines += ["**The question:** " + _question(a, b, agreement), "", _HOW]
+    return "\n".join(lines)
+
+
+_HOW = (
+    "Answer with `/triad resume` to accept the change as it is (human QA comes next), "
+    "`/triad resume <your decision>` to send the developer back with it, or "
+    "`/triad redesign` if the design itself is at fault."
+)
+
+
+def _question(a: ReviewerResult, b: ReviewerResult, agreement: Agreement) -> str:
+    high = [f for f in (*agreement.only_a, *agreement.only_b) if f.severity == "high"]
+    if a.answer.verdict != b.answer.verdict:
+        asking = a if a.answer.verdict == "request_changes" else b
+        return (
+            f"is the change ready for QA as it is, or must the points {asking.label} raised "
+            "be fixed first?"
+        )
+    finding = high[0]
+    return f"is this a real problem that must be fixed: {_where(finding)} {finding.message}"
+
+
+def fix_request(agreement: Agreement) -> str:
+    """What the developer is asked to fix after both reviewers request the same changes."""
+    lines = ["Both reviewers asked for these changes:"]
+    for fa, fb in agreement.matched:
+        lines.append(f"- {_where(fa)} ({fa.category}): {fa.message} / {fb.message}")
+        if fa.suggestion or fb.suggestion:
+            lines.append(f"  suggested: {fa.suggestion or fb.suggestion}")
+    others = [*agreement.only_a, *agreement.only_b]
+    if others:
+        lines.append("Also raised by one reviewer (lower severity):")
+        lines += [f"- {_where(f)} ({f.category}): {f.message}" for f in others]
+    return "\n".join(lines)

@@ -1,0 +1,89 @@
+"""Ask one reviewer about every chunk of the diff and merge its answers into one review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from bot.roles.architect.render import render_version
+from bot.roles.architect.schema import DesignProposal
+from bot.roles.context_budget import ContextPart
+from bot.roles.models import UsageScope
+from bot.roles.reviewer.agreement import ReviewerResult
+from bot.roles.reviewer.diff import SplitDiff, with_line_numbers
+from bot.roles.reviewer.schema import CriterionCheck, ReviewAnswer
+
+LABELS = {"reviewer_a": "Reviewer A", "reviewer_b": "Reviewer B"}
+
+
+@dataclass(frozen=True)
+class ReviewBrief:
+    design: DesignProposal
+    version: int
+    split: SplitDiff
+    #: what changed since the last round (empty on the first)
+    since: str
+
+
+def _parts(brief: ReviewBrief, chunk_index: int) -> list[ContextPart]:
+    chunk = brief.split.chunks[chunk_index]
+    total = len(brief.split.chunks)
+    parts = [
+        ContextPart(
+            f"approved design v{brief.version}",
+            render_version(brief.version, brief.design),
+            truncatable=False,
+        ),
+        ContextPart(
+            f"diff part {chunk_index + 1} of {total} (new-file line numbers on the left)",
+            "\n\n".join(with_line_numbers(f) for f in chunk.files),
+            truncatable=False,
+        ),
+    ]
+    if brief.since:
+        parts.append(ContextPart("changes since your last review", brief.since))
+    return parts
+
+
+async def review(models: Any, role: str, brief: ReviewBrief, scope: UsageScope) -> ReviewerResult:
+    """One reviewer over every chunk (in order); blind to the other reviewer."""
+    system = resources.files("bot.roles.reviewer").joinpath("system.md").read_text()
+    if not brief.split.chunks:
+        nothing = ReviewAnswer(
+            verdict="request_changes",
+            summary="Nothing in this change could be reviewed (see below); a human must look.",
+            findings=[],
+            criteria=[],
+        )
+        return ReviewerResult(
+            role, LABELS.get(role, role), "none", "none", nothing, brief.split.left_out
+        )
+    answers, model, provider = [], "", ""
+    for index in range(len(brief.split.chunks)):
+        asked = await models.ask_with_usage(role, system, _parts(brief, index), ReviewAnswer, scope)
+        answers.append(asked.value)
+        model, provider = asked.usage.model, asked.usage.provider
+    return ReviewerResult(
+        role, LABELS.get(role, role), model, provider, merge(answers), brief.split.left_out
+    )
+
+
+def merge(answers: list[ReviewAnswer]) -> ReviewAnswer:
+    """One review from several chunks: any request for changes wins; a criterion is met when
+    some chunk shows it met."""
+    if len(answers) == 1:
+        return answers[0]
+    verdict = "approve" if all(a.verdict == "approve" for a in answers) else "request_changes"
+    criteria: dict[str, CriterionCheck] = {}
+    for answer in answers:
+        for check in answer.criteria:
+            kept = criteria.get(check.criterion)
+            if kept is None or (check.met and not kept.met):
+                criteria[check.criterion] = check
+    return ReviewAnswer(
+        verdict=verdict,
+        summary=" ".join(a.summary.strip() for a in answers),
+        findings=[f for a in answers for f in a.findings],
+        criteria=list(criteria.values()),
+    )

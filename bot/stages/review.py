@@ -1,0 +1,171 @@
+"""The review stage: two reviewers, blind to each other and run concurrently, each post a PR
+review; their agreement decides what happens next (QA, a fix round, or a human).
+
+Idempotent: each review carries a marker with the head commit and its structured content, so a
+retried job reuses a review it already posted instead of asking (and paying) again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from bot.errors import ModelError, PermanentJobError
+from bot.github import pulls
+from bot.github.repo import Repo, marker
+from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
+from bot.roles.architect.render import render_version
+from bot.roles.architect.schema import DesignProposal
+from bot.roles.context_budget import estimate_tokens
+from bot.roles.models import UsageScope
+from bot.roles.reviewer import render
+from bot.roles.reviewer.agreement import ReviewerResult, agree, fix_request, side_by_side
+from bot.roles.reviewer.diff import parse_diff, split_diff
+from bot.roles.reviewer.writer import LABELS, ReviewBrief, review
+from bot.stages.runner import apply_event
+from bot.stages.services import Services
+from bot.stages.status import status_report
+from bot.store import Job
+from bot.store.workflows import WorkflowStore
+from bot.workflow.engine import Target
+from bot.workflow.events import Event, ReviewsFinished, StageFailed
+from bot.workflow.model import Stage, Workflow
+
+log = logging.getLogger(__name__)
+
+REVIEWERS = ("reviewer_a", "reviewer_b")
+
+
+@dataclass(frozen=True)
+class ReviewJob:
+    target: Target
+    pr_number: int
+    head_sha: str
+    round: int
+    previous_sha: str | None
+
+    @classmethod
+    def from_job(cls, job: Job) -> ReviewJob:
+        p = job.payload
+        return cls(
+            Target(p["repository"], p["installation_id"], p["issue_number"]),
+            int(p["pr_number"]),
+            str(p["head_sha"]),
+            int(p.get("round") or 1),
+            p.get("previous_sha"),
+        )
+
+
+async def handle_review(job: Job, services: Services) -> None:
+    task = ReviewJob.from_job(job)
+    target = task.target
+    workflow = await WorkflowStore(services.store).get(target.repository, target.issue_number)
+    if (
+        workflow is None
+        or workflow.stage is not Stage.REVIEWING
+        or workflow.head_sha != task.head_sha
+    ):
+        log.info("review job is stale", extra={"key": job.idempotency_key})
+        return
+    if workflow.approved_design is None:
+        raise PermanentJobError(f"{target.repository}#{target.issue_number} has no approved design")
+    repo = services.repo(target.installation_id, target.repository)
+    config = parse_repo_config(await repo.read_file(CONFIG_PATH)).config
+    event = await _review(task, workflow, repo, config, services)
+    await apply_event(
+        services.store,
+        repo,
+        target,
+        config,
+        event,
+        source=job.idempotency_key,
+        actor=None,
+        status_report=lambda: status_report(services.store, target),
+    )
+
+
+async def _review(
+    task: ReviewJob, workflow: Workflow, repo: Repo, config: RepoConfig, services: Services
+) -> Event:
+    design = DesignProposal.model_validate(workflow.approved_design)
+    version = workflow.approved_version or 0
+    files = parse_diff(await pulls.diff(repo, task.pr_number))
+    design_tokens = estimate_tokens(render_version(version, design))
+    chunk_tokens = max(config.budget.context_tokens - design_tokens - 500, 500)
+    split = split_diff(files, chunk_tokens)
+    since = ""
+    if task.previous_sha:
+        changed = await pulls.changes_since(repo, task.pr_number, task.previous_sha)
+        since = f"Since the last review ({task.previous_sha[:7]}):\n{changed}" if changed else ""
+    brief = ReviewBrief(design, version, split, since)
+    scope = UsageScope(
+        task.target.installation_id,
+        task.target.repository,
+        workflow.id,
+        "review",
+        budget_tokens=config.budget.tokens,
+        budget_dollars=config.budget.dollars,
+        model_overrides=config.models,
+    )
+    me = await services.own_login()
+    posted = {r.body: r for r in await pulls.reviews(repo, task.pr_number) if r.author == me}
+    try:
+        results = await asyncio.gather(
+            *(_one(role, task.head_sha, brief, scope, posted, services) for role in REVIEWERS)
+        )
+    except ModelError as exc:
+        log.warning("a reviewer failed", extra={"pr": task.pr_number, "error": str(exc)})
+        return StageFailed("review", str(exc))
+    already = await pulls.review_comment_keys(repo, task.pr_number, me)
+    commentable = {f.path: f.commentable for f in files}
+    for result in results:
+        await _post(repo, task, result, commentable, already, posted, since)
+    a, b = results
+    agreement = agree(a, b)
+    log.info(
+        "reviews finished",
+        extra={"pr": task.pr_number, "verdict": agreement.verdict, "sha": task.head_sha},
+    )
+    if agreement.verdict == "disagree":
+        return ReviewsFinished(task.head_sha, "disagree", side_by_side(a, b, agreement))
+    if agreement.verdict == "changes":
+        return ReviewsFinished(task.head_sha, "changes", fix_request(agreement))
+    return ReviewsFinished(task.head_sha, "approve")
+
+
+async def _one(
+    role: str,
+    head_sha: str,
+    brief: ReviewBrief,
+    scope: UsageScope,
+    posted: dict[str, pulls.PostedReview],
+    services: Services,
+) -> ReviewerResult:
+    """This reviewer's review of the head: the one already posted, or a new one."""
+    key = marker(render.review_key(role, head_sha))
+    for body in posted:
+        if key in body:
+            earlier = render.decode(body, role, LABELS[role])
+            if earlier is not None:
+                return earlier
+    return await review(services.models, role, brief, scope)
+
+
+async def _post(
+    repo: Repo,
+    task: ReviewJob,
+    result: ReviewerResult,
+    commentable: dict[str, frozenset[int]],
+    already: set[tuple[str, int, str]],
+    posted: dict[str, pulls.PostedReview],
+    since: str,
+) -> None:
+    key = marker(render.review_key(result.role, task.head_sha))
+    if any(key in body for body in posted):
+        return
+    inline, in_body, repeats = render.place(result, commentable, already)
+    body = render.review_body(result, task.head_sha, task.round, in_body, repeats, since)
+    comments = [{"path": c.path, "line": c.line, "side": "RIGHT", "body": c.body} for c in inline]
+    await pulls.post_review(repo, task.pr_number, task.head_sha, body, comments)
+    already.update((c.path, c.line, render.normalise(c.body)) for c in inline)

@@ -1,0 +1,95 @@
+"""Every demo scenario, end to end, with exact counts of what Triad made on GitHub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.demo import play
+from bot.demo.scenarios import SCENARIOS
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def by_triad(issue: dict[str, Any], key: str) -> list[str]:
+    return [
+        c["body"]
+        for c in issue["comments"]
+        if c["author"] == "triad[bot]" and f"<!-- triad:{key}" in c["body"]
+    ]
+
+
+async def run(name: str, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    result = await play(SCENARIOS[name], tmp_path)
+    assert result.report["ok"], result.report["steps"]
+    assert result.report["gates_honoured"], result.report["gates"]
+    return result.report, result.github
+
+
+def parts(github: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None, list[Any]]:
+    issue = next(i for i in github["issues"] if not i["is_pull_request"])
+    pulls = github["pull_requests"]
+    pr = next((i for i in github["issues"] if i["is_pull_request"]), None)
+    return issue, pr, pulls
+
+
+async def test_full(tmp_path: Path) -> None:
+    report, github = await run("full", tmp_path)
+    issue, pr, [pull] = parts(github)
+    [design] = by_triad(issue, "design")
+    assert "Design v2" in design and "Design v1 (superseded)" in design
+    assert len(pull["commits"]) == 2 and pull["draft"] is False
+    assert len(github["reviews"]) == 2
+    assert pr is not None and len(by_triad(pr, "disagreement")) == 1
+    assert pr["labels"] == ["triad:qa-passed"]
+    assert len(by_triad(issue, "progress")) == 1
+    assert {"architect", "developer", "reviewer_a", "reviewer_b"} <= set(report["usage_by_role"])
+    assert report["github_requests"]["POST /repos/{owner}/{name}/pulls"] == 1
+
+
+async def test_happy(tmp_path: Path) -> None:
+    _, github = await run("happy", tmp_path)
+    issue, pr, [pull] = parts(github)
+    assert len(by_triad(issue, "design")) == 1
+    assert len(pull["commits"]) == 1 and len(github["reviews"]) == 2
+    assert pr is not None and "needs-human" not in pr["labels"]
+
+
+async def test_ci_never_green(tmp_path: Path) -> None:
+    _, github = await run("ci-never-green", tmp_path)
+    _, pr, [pull] = parts(github)
+    assert len(pull["commits"]) == 3 and github["reviews"] == []
+    assert pr is not None and "needs-human" in pr["labels"]
+    assert len(by_triad(pr, "ci-exhausted")) == 1
+
+
+async def test_reviewers_disagree(tmp_path: Path) -> None:
+    _, github = await run("reviewers-disagree", tmp_path)
+    _, pr, [pull] = parts(github)
+    assert len(pull["commits"]) == 2 and len(github["reviews"]) == 4
+    assert pr is not None and len(by_triad(pr, "disagreement")) == 1
+    assert "zero turns" in " ".join(pull["commits"]).lower() or len(pull["commits"]) == 2
+
+
+async def test_unauthorized_labeller(tmp_path: Path) -> None:
+    _, github = await run("unauthorized-labeller", tmp_path)
+    issue, _, pulls = parts(github)
+    assert pulls == [] and len(by_triad(issue, "refused")) == 2
+    assert "triad:approved" not in issue["labels"]
+
+
+async def test_redelivered_webhooks(tmp_path: Path) -> None:
+    report, github = await run("redelivered-webhooks", tmp_path)
+    issue, _, [pull] = parts(github)
+    assert len(by_triad(issue, "design")) == 1 and len(pull["commits"]) == 1
+    assert len(github["reviews"]) == 2
+
+
+async def test_model_outage(tmp_path: Path) -> None:
+    _, github = await run("model-outage", tmp_path)
+    issue, _, pulls = parts(github)
+    assert len(by_triad(issue, "failed:architect")) == 1 and pulls == []
+    [design] = by_triad(issue, "design")
+    assert "Design v2" in design
