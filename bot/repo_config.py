@@ -92,22 +92,33 @@ def parse_repo_config(text: str | None) -> LoadedConfig:
 
     problems: list[str] = []
     data = copy.deepcopy(raw)
-    while True:
+    for _ in range(50):
         try:
             return LoadedConfig(RepoConfig.model_validate(data), problems)
         except ValidationError as exc:
             problems.extend(_describe(exc))
+            before = repr(data)
             for error in exc.errors():
                 _drop(data, error["loc"])
+            if repr(data) == before:
+                break  # nothing more can be dropped: give up on the whole file
+    problems.append(f"{CONFIG_PATH} could not be read; all defaults are used")
+    return LoadedConfig(RepoConfig(), problems)
 
 
 def _drop(data: dict[str, Any], loc: tuple[int | str, ...]) -> None:
     """Remove the offending key (at most two levels deep) so its default is used instead."""
-    section = data.get(str(loc[0])) if loc else None
-    if len(loc) >= 2 and isinstance(section, dict) and loc[1] in section:
-        del section[loc[1]]
-    elif loc:
-        data.pop(str(loc[0]), None)
+    if not loc:
+        return
+    # YAML reads `on:` or `yes:` as True and `1:` as 1: find the key as it is in the data
+    key = next((k for k in data if str(k) == str(loc[0]) or k == loc[0]), loc[0])
+    section = data.get(key)
+    if len(loc) >= 2 and isinstance(section, dict):
+        inner = next((k for k in section if str(k) == str(loc[1])), None)
+        if inner is not None:
+            del section[inner]
+            return
+    data.pop(key, None)
 
 
 def _describe(exc: ValidationError) -> list[str]:

@@ -69,3 +69,9 @@ def test_a_file_that_is_not_yaml_or_not_a_mapping_is_reported() -> None:
     assert broken.problems == [".github/triad.yml is not valid YAML (line 2)"]
     listed = parse_repo_config("- a\n- b\n")
     assert listed.problems == [".github/triad.yml must be a mapping of sections"]
+
+
+def test_keys_yaml_reads_as_booleans_or_numbers_never_hang_the_parser() -> None:
+    for text in ("on: push\n", "1: x\n", "yes: 2\nlimits:\n  on: 3\n"):
+        loaded = parse_repo_config(text)
+        assert loaded.config == RepoConfig() and loaded.problems

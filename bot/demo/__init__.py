@@ -95,7 +95,7 @@ async def play(
         say(f"Triad at {stack.url}, GitHub simulator at {stack.github.url}, models at {where}")
         say(f"Issue #{driver.issue} opened on {REPO}: {demo_repo.ISSUE_TITLE}\n")
         ok = await scenario.play(driver)
-        report = await summary(driver, scenario.name, ok, state_dir)
+        report = await summary(driver, scenario.name, ok, state_dir, started_at)
         write_state(stack.github, state_dir)
         history = await transitions(driver)
     github = json.loads((state_dir / "github.json").read_text())
@@ -134,6 +134,8 @@ async def _play(scenario: Scenario, state_dir: Path, *, as_json: bool, real: boo
             f"  {role:<12} {figures['calls']:>3} call(s) {figures['tokens']:>8,} tokens  "
             f"${figures['cost']:.3f}"
         )
+    if any(report["problems"].values()):
+        say(f"\nProblems: {report['problems']}")
     say("\nGates:")
     for gate, held in report["gates"].items():
         say(f"  {'✓' if held else '✗'} {gate}")

@@ -103,9 +103,42 @@ def github_state(github: Simulator) -> dict[str, Any]:
     }
 
 
-async def summary(driver: DemoDriver, scenario: str, ok: bool, state_dir: Path) -> dict[str, Any]:
+def stages(history: list[Transition], started_at: float) -> list[dict[str, Any]]:
+    """Each stage the workflow went through: when it began, how long, and how it ended."""
+    moves = [t for t in history if t.from_stage != t.to_stage]
+    found = []
+    for move, following in zip(moves, [*moves[1:], None], strict=True):
+        found.append(
+            {
+                "stage": move.to_stage,
+                "began_at": round(move.at - started_at, 3),
+                "seconds": round(following.at - move.at, 3) if following else None,
+                "outcome": following.reason if following else "(current)",
+                "next": following.to_stage if following else None,
+            }
+        )
+    return found
+
+
+async def health(driver: DemoDriver) -> dict[str, int]:
+    """What went wrong under the hood: dead jobs, refused or failed GitHub requests."""
+    stack = driver.stack
+    dead = await stack.dead_jobs()
+    answers = [r.status for r in stack.github.requests if r.caller == "installation"]
+    return {
+        "dead_jobs": len(dead),
+        "github_422": sum(1 for status in answers if status == 422),
+        "github_5xx": sum(1 for status in answers if status >= 500),
+        "unimplemented_calls": len(stack.github.unimplemented),
+    }
+
+
+async def summary(
+    driver: DemoDriver, scenario: str, ok: bool, state_dir: Path, started_at: float
+) -> dict[str, Any]:
     history = await transitions(driver)
     gates = gates_honoured(history)
+    problems = await health(driver)
     github = driver.stack.github
     repo = github.repo(REPO)
     workflow = None
@@ -116,7 +149,9 @@ async def summary(driver: DemoDriver, scenario: str, ok: bool, state_dir: Path) 
     pr = workflow.pr_number if workflow else None
     return {
         "scenario": scenario,
-        "ok": ok and all(gates.values()),
+        "ok": ok and all(gates.values()) and not any(problems.values()),
+        "stages": stages(history, started_at),
+        "problems": problems,
         "steps": [
             {"step": s.name, "ok": s.ok, "seconds": round(s.seconds, 3), "stage": s.stage}
             | ({"problem": s.problem} if s.problem else {})

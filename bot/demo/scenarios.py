@@ -42,7 +42,8 @@ def _has_bot_comment(
         workflow = await driver.workflow()
         number = workflow.pr_number if on_pr and workflow.pr_number else driver.issue
         bodies = [c.body for c in driver.stack.github.comments_on(REPO, number)]
-        if not any(marker(key.format(sha=workflow.head_sha)) in body for body in bodies):
+        wanted = "<!-- triad:" + key.format(sha=workflow.head_sha)
+        if not any(wanted in body for body in bodies):
             return f"no comment {key} on #{number}"
         return None
 
@@ -219,7 +220,7 @@ async def model_outage(driver: DemoDriver) -> bool:
         "the model provider is overloaded while the maintainer labels",
         outage,
         Stage.NEEDS_HUMAN,
-        _has_bot_comment("failed:architect:1:0", on_pr=False),
+        _has_bot_comment("failed:architect:1:", on_pr=False),
     ) and await driver.step("the outage ends; maintainer resumes", recovered, Stage.DESIGN_PROPOSED)
 
 

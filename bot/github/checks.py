@@ -55,7 +55,8 @@ class CiVerdict:
 
 
 async def verdict(repo: Repo, sha: str) -> CiVerdict:
-    """Wait-free read of every check suite on `sha` (suites with no runs never finish; skip)."""
+    """Wait-free read of every check suite and commit status on `sha`: finished only when
+    something reported and nothing is still running (suites with no runs never finish)."""
     rest = repo.github.rest
     suites = (
         await rest.checks.async_list_suites_for_ref(repo.owner, repo.name, sha, per_page=100)
@@ -88,9 +89,41 @@ async def verdict(repo: Repo, sha: str) -> CiVerdict:
                 ],
             )
         )
+    combined = (
+        await rest.repos.async_get_combined_status_for_ref(repo.owner, repo.name, sha)
+    ).parsed_data
+    if combined.total_count and combined.state == "pending":
+        return CiVerdict(False, False, [])
+    if not suites and not combined.total_count:
+        return CiVerdict(False, False, [])  # nothing has reported on this commit yet
+    for status in combined.statuses:
+        if status.state in ("failure", "error"):
+            failures.append(
+                FailedCheck(
+                    name=status.context,
+                    conclusion=status.state,
+                    title=status.description or "",
+                    summary=status.target_url or "",
+                    log_tail="",
+                )
+            )
     conclusions = [s.conclusion or "" for s in suites]
     passed = all(c in PASSING for c in conclusions) and not failures
     return CiVerdict(True, passed, failures)
+
+
+async def reports_on(repo: Repo, sha: str) -> bool:
+    """Whether any CI reported on `sha` (check suites with runs, or commit statuses)."""
+    rest = repo.github.rest
+    suites = (
+        await rest.checks.async_list_suites_for_ref(repo.owner, repo.name, sha, per_page=100)
+    ).parsed_data.check_suites
+    if any((s.latest_check_runs_count or 0) > 0 for s in suites):
+        return True
+    combined = (
+        await rest.repos.async_get_combined_status_for_ref(repo.owner, repo.name, sha)
+    ).parsed_data
+    return combined.total_count > 0
 
 
 async def _log_tail(repo: Repo, details_url: str | None) -> str:
@@ -109,5 +142,6 @@ async def _log_tail(repo: Repo, details_url: str | None) -> str:
 
 
 def has_ci(paths: list[str]) -> bool:
-    """Whether the repository defines CI that reports on PRs (GitHub Actions workflows)."""
+    """Whether the repository defines GitHub Actions workflows (other CI shows up as check
+    suites or statuses on the default branch: `reports_on`)."""
     return any(p.startswith(".github/workflows/") and p.endswith((".yml", ".yaml")) for p in paths)

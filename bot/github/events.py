@@ -151,10 +151,25 @@ class WorkflowRunEvent(WebhookEvent):
     workflow_run: WorkflowRun
 
 
+class Branch(_Lenient):
+    name: str
+
+
+class StatusEvent(WebhookEvent):
+    """A commit status changed (CI that reports statuses rather than checks); no action."""
+
+    sha: str
+    state: str
+    context: str = ""
+    branches: list[Branch] = Field(default_factory=list)
+
+
 class InstallationEvent(WebhookEvent):
     installation: InstallationRef
     repositories: list[dict[str, Any]] = Field(default_factory=list)
 
+
+NO_ACTION = ""
 
 # (event, actions) Triad acts on, and the model each is read with. Everything else is ignored.
 HANDLED_EVENTS: dict[str, tuple[type[WebhookEvent], frozenset[str]]] = {
@@ -168,13 +183,15 @@ HANDLED_EVENTS: dict[str, tuple[type[WebhookEvent], frozenset[str]]] = {
     "check_suite": (CheckSuiteEvent, frozenset({"completed"})),
     "workflow_run": (WorkflowRunEvent, frozenset({"completed"})),
     "installation": (InstallationEvent, frozenset({"created", "deleted"})),
+    # `status` deliveries carry no action
+    "status": (StatusEvent, frozenset({NO_ACTION})),
 }
 
 
 def event_model(event: str, action: str | None) -> type[WebhookEvent] | None:
     """The model to read a delivery with, or None when Triad does not handle it."""
     handled = HANDLED_EVENTS.get(event)
-    if handled is None or action not in handled[1]:
+    if handled is None or (action or NO_ACTION) not in handled[1]:
         return None
     return handled[0]
 

@@ -56,10 +56,12 @@ class LabelSpec:
 class Repo:
     """One repository, seen through an installation's client."""
 
-    def __init__(self, github: GitHub, full_name: str) -> None:
+    def __init__(self, github: GitHub, full_name: str, me: str | None = None) -> None:
+        """`me` is Triad's bot login: only its comments are searched for markers."""
         self.github = github
         self.full_name = full_name
         self.owner, self.name = full_name.split("/", 1)
+        self.me = me
 
     # -- people ----------------------------------------------------------------------------
 
@@ -131,9 +133,13 @@ class Repo:
         """Triad's comment carrying `key`'s marker, if it was posted before."""
         tag = marker(key)
         for comment in await self.comments(number):
-            if tag in comment.body:
+            if tag in comment.body and self.is_mine(comment):
                 return comment
         return None
+
+    def is_mine(self, comment: IssueComment) -> bool:
+        """Written by Triad itself (when its login is known, by that login only)."""
+        return comment.author == self.me if self.me else comment.author_is_bot
 
     async def create_comment(self, number: int, body: str) -> int:
         response = await self.github.rest.issues.async_create_comment(

@@ -50,6 +50,7 @@ JSON = dict[str, Any]
 
 TOKEN_LIFETIME = 3600.0
 DEFAULT_EVENTS = (
+    "status",
     "issues",
     "issue_comment",
     "pull_request",
@@ -778,7 +779,35 @@ class World:
             self.now(),
         )
         repo.statuses.append(item)
+        self._announce_status(repo, item)
         return item
+
+    def _announce_status(self, repo: Repository, item: CommitStatus) -> None:
+        """GitHub's `status` delivery (it has no `action`), naming the branches at the SHA."""
+        branches = [
+            {
+                "name": ref.removeprefix("refs/heads/"),
+                "commit": {"sha": sha, "url": f"{self.urls.repo(repo)}/commits/{sha}"},
+                "protected": False,
+            }
+            for ref, sha in repo.refs.items()
+            if sha == item.sha and ref.startswith("refs/heads/")
+        ]
+        payload = self._base_payload(repo, item.creator) | {
+            "id": item.id,
+            "sha": item.sha,
+            "name": repo.full_name,
+            "target_url": item.target_url,
+            "avatar_url": None,
+            "context": item.context,
+            "description": item.description,
+            "state": item.state,
+            "commit": {"sha": item.sha, "url": f"{self.urls.repo(repo)}/commits/{item.sha}"},
+            "branches": branches,
+            "created_at": item.created_at,
+            "updated_at": item.created_at,
+        }
+        self.emit("status", payload)
 
     # -- webhook payloads ------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from bot.roles.architect.render import (
 )
 from bot.roles.architect.writer import write_design
 from bot.roles.models import UsageScope
+from bot.stages.leftovers import finish_leftovers
 from bot.stages.runner import apply_event
 from bot.stages.services import Services
 from bot.stages.status import status_report
@@ -56,14 +57,18 @@ async def handle_architect(job: Job, services: Services) -> None:
     workflow = await WorkflowStore(services.store).get(target.repository, target.issue_number)
     if workflow is None or workflow.stage is not Stage.DESIGNING:
         log.info("architect job is stale: nothing to design", extra={"key": job.idempotency_key})
+        await finish_leftovers(services, target)
         return
     if workflow.design_version != task.version:
         log.info("architect job is for an older version", extra={"key": job.idempotency_key})
+        await finish_leftovers(services, target)
         return
-    repo = services.repo(target.installation_id, target.repository)
+    repo = await services.repo(target.installation_id, target.repository)
     config = parse_repo_config(await repo.read_file(CONFIG_PATH)).config
     comments = await repo.comments(target.issue_number)
-    existing = next((c for c in comments if DESIGN_KEY in marker_keys(c.body)), None)
+    existing = next(
+        (c for c in comments if DESIGN_KEY in marker_keys(c.body) and repo.is_mine(c)), None
+    )
     versions = versions_in(existing.body) if existing else {}
     earlier = {number: text for number, text in versions.items() if number < task.version}
 

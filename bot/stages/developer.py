@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, replace
 
 from bot.errors import ModelError, PermanentJobError
-from bot.github import gitdata, pulls
+from bot.github import checks, gitdata, pulls
 from bot.github.checks import has_ci
 from bot.github.repo import Repo
 from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
@@ -21,13 +21,20 @@ from bot.roles.developer.edits import EditPolicy
 from bot.roles.developer.render import Round, pr_body, pr_title
 from bot.roles.developer.writer import write_change
 from bot.roles.models import UsageScope
+from bot.stages.leftovers import finish_leftovers
 from bot.stages.runner import apply_event
 from bot.stages.services import Services
 from bot.stages.status import status_report
 from bot.store import Job
 from bot.store.workflows import WorkflowStore
 from bot.workflow.engine import Target
-from bot.workflow.events import DesignIsWrong, Event, ImplementationPushed, StageFailed
+from bot.workflow.events import (
+    ChecksCompleted,
+    DesignIsWrong,
+    Event,
+    ImplementationPushed,
+    StageFailed,
+)
 from bot.workflow.model import Stage, Workflow
 
 log = logging.getLogger(__name__)
@@ -63,13 +70,20 @@ async def handle_developer(job: Job, services: Services) -> None:
     workflow = await WorkflowStore(services.store).get(target.repository, target.issue_number)
     if workflow is None or workflow.stage is not Stage.IMPLEMENTING or workflow.round != task.round:
         log.info("developer job is stale", extra={"key": job.idempotency_key})
+        await finish_leftovers(services, target)
         return
     if workflow.approved_design is None or workflow.approved_version is None:
         raise PermanentJobError(f"{target.repository}#{target.issue_number} has no approved design")
     design = DesignProposal.model_validate(workflow.approved_design)
-    repo = services.repo(target.installation_id, target.repository)
+    repo = await services.repo(target.installation_id, target.repository)
     config = parse_repo_config(await repo.read_file(CONFIG_PATH)).config
     event = await _round(task, workflow, design, repo, config, services)
+    if event is None:
+        return
+
+    async def report() -> str:
+        return await status_report(services.store, target)
+
     await apply_event(
         services.store,
         repo,
@@ -78,8 +92,23 @@ async def handle_developer(job: Job, services: Services) -> None:
         event,
         source=job.idempotency_key,
         actor=None,
-        status_report=lambda: status_report(services.store, target),
+        status_report=report,
     )
+    if isinstance(event, ImplementationPushed) and event.has_ci:
+        # CI that finished while this round was being retried sent its webhook before the
+        # workflow knew the commit: read the verdict once now, so it is not lost
+        verdict = await checks.verdict(repo, event.head_sha)
+        if verdict.finished:
+            await apply_event(
+                services.store,
+                repo,
+                target,
+                config,
+                ChecksCompleted(event.head_sha, verdict.passed, verdict.report()),
+                source=f"ci-after-push:{event.head_sha}",
+                actor=None,
+                status_report=report,
+            )
 
 
 async def _round(
@@ -89,13 +118,17 @@ async def _round(
     repo: Repo,
     config: RepoConfig,
     services: Services,
-) -> Event:
+) -> Event | None:
+    """This round's event, or None when the workflow moved on meanwhile (stopped, redesigned)."""
     branch = branch_for(task.target.issue_number)
     base = await repo.default_branch()
     head = await gitdata.branch_head(repo, branch)
     if head is not None and round_trailer(task.round) in head.message.splitlines():
         log.info("round already committed: going on to the PR", extra={"branch": branch})
-        return await _open_or_update_pull(task, workflow, design, repo, config, head.sha, "", set())
+        steps, summary = _recorded(head.message)
+        return await _open_or_update_pull(
+            task, workflow, design, repo, config, services, head.sha, "", steps, summary=summary
+        )
     start = head or await gitdata.branch_head(repo, base)
     if start is None:
         raise PermanentJobError(f"{repo.full_name} has no branch {base}")
@@ -131,7 +164,10 @@ async def _round(
         return StageFailed("developer", str(exc))
     if change.answer.design_problem.strip():
         return DesignIsWrong(task.round, change.answer.design_problem.strip())
-    message = _commit_message(change.answer.commit_message, task)
+    if not await _still_current(services, task):
+        log.info("the workflow moved on while the developer worked: nothing is pushed")
+        return None
+    message = _commit_message(change.answer.commit_message, task, change.result.steps_done)
     sha = await gitdata.commit_files(repo, start, change.result.changes, message)
     await gitdata.publish(repo, branch, sha, existed=head is not None)
     log.info(
@@ -150,6 +186,7 @@ async def _round(
         design,
         repo,
         config,
+        services,
         sha,
         note,
         set(change.result.steps_done),
@@ -163,14 +200,18 @@ async def _open_or_update_pull(
     design: DesignProposal,
     repo: Repo,
     config: RepoConfig,
+    services: Services,
     sha: str,
     note: str,
     steps_done: set[int],
     summary: str = "",
-) -> Event:
+) -> Event | None:
     branch = branch_for(task.target.issue_number)
-    ci = has_ci(await gitdata.paths_at(repo, sha))
+    ci = await _has_ci(repo, sha)
     existing = await pulls.find_open_pull(repo, branch)
+    if existing is None and not await _still_current(services, task):
+        log.info("the workflow moved on: no pull request is opened")
+        return None
     body = pr_body(
         issue_number=task.target.issue_number,
         design=design,
@@ -211,9 +252,41 @@ async def _people_said(
     return "\n".join(lines)
 
 
-def _commit_message(message: str, task: DeveloperJob) -> str:
+async def _still_current(services: Services, task: DeveloperJob) -> bool:
+    """Re-read before writing: a /triad stop or redesign meanwhile means do nothing."""
+    target = task.target
+    now = await WorkflowStore(services.store).get(target.repository, target.issue_number)
+    return now is not None and now.stage is Stage.IMPLEMENTING and now.round == task.round
+
+
+async def _has_ci(repo: Repo, head_sha: str) -> bool:
+    """GitHub Actions workflows at the head, or other CI that reported on the default branch."""
+    if has_ci(await gitdata.paths_at(repo, head_sha)):
+        return True
+    base = await gitdata.branch_head(repo, await repo.default_branch())
+    return base is not None and await checks.reports_on(repo, base.sha)
+
+
+def _commit_message(message: str, task: DeveloperJob, steps: frozenset[int]) -> str:
+    """The model's message with trailers: the round (so a retry finds its commit) and the plan
+    steps done (so a PR opened after a crash still ticks them)."""
     text = message.strip() or f"Implement #{task.target.issue_number}"
-    return f"{text}\n\nRefs #{task.target.issue_number}\n{round_trailer(task.round)}\n"
+    done = ",".join(str(n) for n in sorted(steps))
+    return (
+        f"{text}\n\nRefs #{task.target.issue_number}\n{round_trailer(task.round)}\n"
+        f"Triad-Steps: {done}\n"
+    )
+
+
+def _recorded(message: str) -> tuple[set[int], str]:
+    """The plan steps and the summary a committed round recorded in its message."""
+    steps: set[int] = set()
+    for line in message.splitlines():
+        if line.startswith("Triad-Steps:"):
+            steps = {int(n) for n in line.split(":", 1)[1].split(",") if n.strip().isdigit()}
+    subject, _, rest = message.partition("\n\n")
+    body = rest.split("\nRefs #", 1)[0].strip()
+    return steps, body if body and not body.startswith("Refs #") else subject.strip()
 
 
 def _previous_summary(body: str) -> str:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import re
+from datetime import datetime
 
 from pydantic import ValidationError
 
@@ -17,6 +18,7 @@ from bot.github.events import (
     IssueCommentEvent,
     IssuesEvent,
     PullRequestEvent,
+    StatusEvent,
     WebhookEvent,
     WorkflowRunEvent,
     parse_event,
@@ -27,7 +29,7 @@ from bot.roles.architect.render import content_hash
 from bot.stages.runner import apply_event
 from bot.stages.services import Services
 from bot.stages.status import status_report
-from bot.store import Job
+from bot.store import Job, Store
 from bot.store.workflows import WorkflowStore
 from bot.workflow.commands import parse_command
 from bot.workflow.engine import Target
@@ -37,9 +39,10 @@ from bot.workflow.events import (
     CommandIssued,
     DesignRequested,
     Event,
+    HeadMoved,
     LabelAdded,
 )
-from bot.workflow.model import Actor
+from bot.workflow.model import Actor, Stage
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ async def handle_delivery(job: Job, services: Services) -> None:
     if event.installation is None or event.repository is None:
         log.info("delivery names no installation or repository", extra={"delivery": delivery_id})
         return
-    repo = services.repo(event.installation.id, event.repository.full_name)
+    repo = await services.repo(event.installation.id, event.repository.full_name)
     found = await _target(event, repo)
     if found is None:
         log.info(
@@ -102,6 +105,9 @@ async def _target(event: WebhookEvent, repo: Repo) -> int | None:
         return issue_of_branch(event.check_suite.head_branch or "")
     if isinstance(event, WorkflowRunEvent):
         return issue_of_branch(event.workflow_run.head_branch or "")
+    if isinstance(event, StatusEvent):
+        found = (issue_of_branch(branch.name) for branch in event.branches)
+        return next((number for number in found if number is not None), None)
     return None
 
 
@@ -120,13 +126,17 @@ async def _interpret(
     services: Services,
 ) -> Event | None:
     labels = loaded.config.labels
-    if isinstance(event, CheckSuiteEvent | WorkflowRunEvent):
-        sha = (
-            event.check_suite.head_sha
-            if isinstance(event, CheckSuiteEvent)
-            else event.workflow_run.head_sha
-        )
+    if isinstance(event, CheckSuiteEvent | WorkflowRunEvent | StatusEvent):
+        if isinstance(event, CheckSuiteEvent):
+            sha = event.check_suite.head_sha
+        elif isinstance(event, WorkflowRunEvent):
+            sha = event.workflow_run.head_sha
+        else:
+            sha = event.sha
         return await _checks(repo, target, sha, services)
+    if isinstance(event, PullRequestEvent) and event.action == "synchronize":
+        actor = await _actor(event.sender, repo, loaded, services)
+        return HeadMoved(actor, source, event.pull_request.head.sha)
     if isinstance(event, IssuesEvent | PullRequestEvent):
         if event.action != "labeled" or event.label is None:
             return None
@@ -138,7 +148,9 @@ async def _interpret(
             return ApprovalRequested(actor, source, await _design_hash(repo, target, services))
         if name in (labels.review, labels.qa_passed, labels.qa_failed):
             actor = await _actor(event.sender, repo, loaded, services)
-            note = await _latest_note(repo, event, actor.login) if name == labels.qa_failed else ""
+            note = ""
+            if name == labels.qa_failed:
+                note = await _qa_note(repo, event, actor.login, target, services.store)
             return LabelAdded(actor, source, name, note)
         return None
     if not isinstance(event, IssueCommentEvent) or event.action != "created":
@@ -161,13 +173,30 @@ async def _checks(repo: Repo, target: Target, sha: str, services: Services) -> E
     return ChecksCompleted(sha, found.passed, found.report())
 
 
-async def _latest_note(repo: Repo, event: IssuesEvent | PullRequestEvent, login: str) -> str:
-    """What the person who failed QA said last (on the PR or the issue): what failed."""
+async def _qa_note(
+    repo: Repo, event: IssuesEvent | PullRequestEvent, login: str, target: Target, store: Store
+) -> str:
+    """What the person who failed QA wrote since the change became ready for QA: what failed."""
     number = (
         event.pull_request.number if isinstance(event, PullRequestEvent) else event.issue.number
     )
-    said = [c.body for c in await repo.comments(number) if c.author == login]
+    history = await WorkflowStore(store).history(target.repository, target.issue_number)
+    ready = max((t.at for t in history if t.to_stage == Stage.READY_FOR_QA), default=0.0)
+    said = [
+        c.body
+        for c in await repo.comments(number)
+        if c.author == login
+        and _epoch(c.created_at) >= int(ready)  # GitHub's times are whole seconds
+        and not c.body.lstrip().startswith("/triad")
+    ]
     return said[-1] if said else ""
+
+
+def _epoch(created_at: str) -> float:
+    try:
+        return datetime.fromisoformat(created_at.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
 
 
 async def _actor(sender: Sender, repo: Repo, loaded: LoadedConfig, services: Services) -> Actor:

@@ -11,6 +11,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from githubkit.exception import RequestFailed
+
 from bot.errors import ModelError, PermanentJobError
 from bot.github import pulls
 from bot.github.repo import Repo, marker
@@ -18,11 +20,13 @@ from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
 from bot.roles.architect.render import render_version
 from bot.roles.architect.schema import DesignProposal
 from bot.roles.context_budget import estimate_tokens
+from bot.roles.developer.context import read_paths
 from bot.roles.models import UsageScope
 from bot.roles.reviewer import render
 from bot.roles.reviewer.agreement import ReviewerResult, agree, fix_request, side_by_side
 from bot.roles.reviewer.diff import parse_diff, split_diff
 from bot.roles.reviewer.writer import LABELS, ReviewBrief, review
+from bot.stages.leftovers import finish_leftovers
 from bot.stages.runner import apply_event
 from bot.stages.services import Services
 from bot.stages.status import status_report
@@ -67,10 +71,11 @@ async def handle_review(job: Job, services: Services) -> None:
         or workflow.head_sha != task.head_sha
     ):
         log.info("review job is stale", extra={"key": job.idempotency_key})
+        await finish_leftovers(services, target)
         return
     if workflow.approved_design is None:
         raise PermanentJobError(f"{target.repository}#{target.issue_number} has no approved design")
-    repo = services.repo(target.installation_id, target.repository)
+    repo = await services.repo(target.installation_id, target.repository)
     config = parse_repo_config(await repo.read_file(CONFIG_PATH)).config
     event = await _review(task, workflow, repo, config, services)
     await apply_event(
@@ -90,15 +95,24 @@ async def _review(
 ) -> Event:
     design = DesignProposal.model_validate(workflow.approved_design)
     version = workflow.approved_version or 0
-    files = parse_diff(await pulls.diff(repo, task.pr_number))
+    try:
+        files = parse_diff(await pulls.diff(repo, task.pr_number))
+    except (ValueError, RequestFailed) as exc:
+        # an unreadable or too-large diff (GitHub answers 406) needs a human, not retries
+        log.warning("the PR's diff cannot be reviewed", extra={"error": str(exc)})
+        return StageFailed("review", f"the pull request's diff could not be read ({exc})")
     design_tokens = estimate_tokens(render_version(version, design))
-    chunk_tokens = max(config.budget.context_tokens - design_tokens - 500, 500)
-    split = split_diff(files, chunk_tokens)
+    room = max(config.budget.context_tokens - design_tokens - 500, 1000)
+    # the diff takes at most two thirds of the room; the rest is the changed files' code
+    split = split_diff(files, room * 2 // 3)
     since = ""
     if task.previous_sha:
         changed = await pulls.changes_since(repo, task.pr_number, task.previous_sha)
         since = f"Since the last review ({task.previous_sha[:7]}):\n{changed}" if changed else ""
-    brief = ReviewBrief(design, version, split, since)
+    code = await read_paths(
+        repo, [f.path for f in files if not f.binary and f.commentable], task.head_sha
+    )
+    brief = ReviewBrief(design, version, split, since, code, config.budget.context_tokens)
     scope = UsageScope(
         task.target.installation_id,
         task.target.repository,
@@ -109,18 +123,26 @@ async def _review(
         model_overrides=config.models,
     )
     me = await services.own_login()
-    posted = {r.body: r for r in await pulls.reviews(repo, task.pr_number) if r.author == me}
-    try:
-        results = await asyncio.gather(
-            *(_one(role, task.head_sha, brief, scope, posted, services) for role in REVIEWERS)
-        )
-    except ModelError as exc:
-        log.warning("a reviewer failed", extra={"pr": task.pr_number, "error": str(exc)})
-        return StageFailed("review", str(exc))
+    posted = [r.body for r in await pulls.reviews(repo, task.pr_number) if r.author == me]
+    outcomes = await asyncio.gather(
+        *(_one(role, task.head_sha, brief, scope, posted, services) for role in REVIEWERS),
+        return_exceptions=True,
+    )
     already = await pulls.review_comment_keys(repo, task.pr_number, me)
     commentable = {f.path: f.commentable for f in files}
-    for result in results:
-        await _post(repo, task, result, commentable, already, posted, since)
+    results: list[ReviewerResult] = []
+    for outcome in outcomes:
+        if isinstance(outcome, ReviewerResult):
+            # a finished review is posted even when the other failed: it is not asked again
+            await _post(repo, task, outcome, commentable, already, posted, since)
+            results.append(outcome)
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    for failure in failures:
+        if not isinstance(failure, ModelError):
+            raise failure
+    if failures:
+        log.warning("a reviewer failed", extra={"pr": task.pr_number, "error": str(failures[0])})
+        return StageFailed("review", str(failures[0]))
     a, b = results
     agreement = agree(a, b)
     log.info(
@@ -130,7 +152,7 @@ async def _review(
     if agreement.verdict == "disagree":
         return ReviewsFinished(task.head_sha, "disagree", side_by_side(a, b, agreement))
     if agreement.verdict == "changes":
-        return ReviewsFinished(task.head_sha, "changes", fix_request(agreement))
+        return ReviewsFinished(task.head_sha, "changes", fix_request(a, b, agreement))
     return ReviewsFinished(task.head_sha, "approve")
 
 
@@ -139,7 +161,7 @@ async def _one(
     head_sha: str,
     brief: ReviewBrief,
     scope: UsageScope,
-    posted: dict[str, pulls.PostedReview],
+    posted: list[str],
     services: Services,
 ) -> ReviewerResult:
     """This reviewer's review of the head: the one already posted, or a new one."""
@@ -158,7 +180,7 @@ async def _post(
     result: ReviewerResult,
     commentable: dict[str, frozenset[int]],
     already: set[tuple[str, int, str]],
-    posted: dict[str, pulls.PostedReview],
+    posted: list[str],
     since: str,
 ) -> None:
     key = marker(render.review_key(result.role, task.head_sha))

@@ -24,6 +24,44 @@ log = logging.getLogger(__name__)
 DECIDE_ATTEMPTS = 3
 
 
+async def finish_pending(
+    store: Store, repo: Repo, target: Target, config: RepoConfig, status_report: StatusReport
+) -> None:
+    """Carry out the actions earlier attempts decided but did not finish (a job that died or
+    failed half way), oldest first, each by one job at a time."""
+    workflows = WorkflowStore(store)
+    for leftover in await workflows.pending(target.repository, target.issue_number):
+        if await workflows.claim(leftover.id):
+            log.info("finishing actions of an earlier attempt", extra={"source": leftover.source})
+            workflow = await workflows.get(target.repository, target.issue_number)
+            await _carry_out(workflows, leftover, workflow, repo, config, status_report)
+
+
+async def _carry_out(
+    workflows: WorkflowStore,
+    transition: Transition,
+    workflow: Workflow | None,
+    repo: Repo,
+    config: RepoConfig,
+    status_report: StatusReport,
+) -> None:
+    pull = workflow.pr_number if workflow else None
+    try:
+        await carry_out(
+            transition.actions,
+            repo,
+            transition.issue_number,
+            workflows.store,
+            config,
+            status_report,
+            pull,
+        )
+    except BaseException:
+        await workflows.release(transition.id)  # the job's retry takes them up again
+        raise
+    await workflows.mark_done(transition.id)
+
+
 @dataclass(frozen=True)
 class Applied:
     workflow: Workflow | None
@@ -47,14 +85,9 @@ async def apply_event(
     issue = target.issue_number
 
     async def finish(transition: Transition, workflow: Workflow | None) -> None:
-        pull = workflow.pr_number if workflow else None
-        await carry_out(transition.actions, repo, issue, store, config, status_report, pull)
-        await workflows.mark_done(transition.id)
+        await _carry_out(workflows, transition, workflow, repo, config, status_report)
 
-    for leftover in await workflows.pending(target.repository, issue):
-        if await workflows.claim(leftover.id):
-            log.info("finishing actions of an earlier attempt", extra={"source": leftover.source})
-            await finish(leftover, await workflows.get(target.repository, issue))
+    await finish_pending(store, repo, target, config, status_report)
 
     earlier = await workflows.transition_for(target.repository, issue, source)
     if earlier is not None:

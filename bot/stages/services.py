@@ -19,8 +19,11 @@ class Services:
     #: Triad's bot user, e.g. "triad[bot]"; asked of GitHub on first use when not configured
     bot_login: str = ""
 
-    def repo(self, installation_id: int, full_name: str) -> Repo:
-        return Repo(self.github.installation(installation_id), full_name)
+    async def repo(self, installation_id: int, full_name: str) -> Repo:
+        """The repository as the installation sees it; Triad's own comments are the ones its
+        bot user wrote (a marker in anyone else's comment means nothing)."""
+        me = await self.own_login()
+        return Repo(self.github.installation(installation_id), full_name, me=me)
 
     async def own_login(self) -> str:
         """Triad's own bot login: its own events must never trigger anything."""

@@ -40,8 +40,8 @@ class Transition:
 
 
 #: how long the job that decided a transition has to carry out its actions before another
-#: job may take them over
-CLAIM_SECONDS = 300.0
+#: job may take them over (shorter than a job's lease, so the retried job can)
+CLAIM_SECONDS = 120.0
 
 
 class WorkflowStore:
@@ -136,6 +136,15 @@ class WorkflowStore:
             )
         )
         return row is not None
+
+    async def release(self, transition_id: int) -> None:
+        """Give up a claim at once (carrying out failed): the next attempt may take it."""
+        await self.store.run(
+            lambda tx: tx.execute(
+                "UPDATE transitions SET claimed_until = 0 WHERE id = ? AND actions_done = 0",
+                (transition_id,),
+            )
+        )
 
     async def pending(self, repository: str, issue_number: int) -> list[Transition]:
         """Transitions whose actions were decided but not all carried out, oldest first."""

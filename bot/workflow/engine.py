@@ -29,6 +29,7 @@ from bot.workflow.events import (
     DesignPublished,
     DesignRequested,
     Event,
+    HeadMoved,
     ImplementationPushed,
     LabelAdded,
     ReviewsFinished,
@@ -38,9 +39,11 @@ from bot.workflow.implementation import (
     checks_completed,
     design_is_wrong,
     escalate,
+    head_moved,
     implementation_pushed,
     redesign,
     start_implementation,
+    start_review,
 )
 from bot.workflow.jobs import ARCHITECT_JOB, architect_job
 from bot.workflow.model import Actor, Stage, Workflow
@@ -76,6 +79,8 @@ def decide(workflow: Workflow | None, event: Event, target: Target, config: Repo
             return label_added(workflow, event, config)
         case ReviewsFinished():
             return reviews_finished(workflow, event, config)
+        case HeadMoved():
+            return head_moved(workflow, event, config)
         case _:
             assert_never(event)
 
@@ -98,15 +103,25 @@ def _design_requested(
         )
     if workflow is not None and workflow.stage is not Stage.STOPPED:
         return Decision(workflow, reason=f"ignored: the workflow is already {workflow.stage}")
-    started = Workflow(
-        repository=target.repository,
-        installation_id=target.installation_id,
-        issue_number=target.issue_number,
-        stage=Stage.DESIGNING,
-        design_version=(workflow.design_version if workflow else 0) + 1,
-        id=workflow.id if workflow else None,
-        revision=workflow.revision if workflow else 0,
-    )
+    if workflow is None:
+        started = Workflow(
+            repository=target.repository,
+            installation_id=target.installation_id,
+            issue_number=target.issue_number,
+            stage=Stage.DESIGNING,
+            design_version=1,
+        )
+    else:
+        # started again after /triad stop: the branch, PR and round count carry on, so the
+        # next developer round builds on what is there and its job key is new
+        started = replace(
+            workflow,
+            stage=Stage.DESIGNING,
+            design_version=workflow.design_version + 1,
+            escalation=None,
+            escalated_from=None,
+            escalated_failed=False,
+        )
     return Decision(
         started,
         (EnsureLabels(), _architect(started, feedback_from=None)),
@@ -217,6 +232,10 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
     decision, labels = event.command.argument, config.labels
     cleanup = (RemoveLabel(labels.needs_human, PULL), RemoveLabel(labels.needs_human))
     came_from = workflow.escalated_from
+    if workflow.escalated_failed and came_from is Stage.REVIEWING:
+        # the reviewers failed to run: run them again, never skip review
+        retried = start_review(workflow, f"resumed by {event.actor.login}")
+        return replace(retried, actions=cleanup + retried.actions)
     if came_from in (Stage.DESIGNING, None) or workflow.pr_number is None and not decision:
         revised = replace(
             workflow,
@@ -224,10 +243,11 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
             design_version=workflow.design_version + 1,
             escalation=None,
             escalated_from=None,
+            escalated_failed=False,
         )
         job = architect_job(revised, feedback_from=event.source, feedback=decision)
         return Decision(revised, (*cleanup, job), reason="resumed: the architect again")
-    if came_from is Stage.REVIEWING and not decision:
+    if came_from is Stage.REVIEWING and not decision and not workflow.escalated_failed:
         ready = replace(workflow, stage=Stage.READY_FOR_QA, escalation=None, escalated_from=None)
         actions = (*cleanup, AddLabel(labels.ready_for_qa, PULL))
         return Decision(ready, actions, reason=f"resumed by {event.actor.login}: accepted as is")
@@ -299,10 +319,12 @@ def _stage_failed(workflow: Workflow | None, event: StageFailed, config: RepoCon
     if workflow is None or workflow.stage is Stage.STOPPED:
         return Decision(workflow, reason="ignored: no active workflow")
     comment = Comment(
-        f"failed:{event.stage}:{workflow.design_version}:{workflow.round}",
+        f"failed:{event.stage}:{workflow.design_version}:{workflow.round}:{workflow.review_round}",
         messages.stage_failed(event.stage, event.reason),
+        PULL,
     )
-    return escalate(workflow, f"{event.stage} failed: {event.reason}", config, comment)
+    reason = f"{event.stage} failed: {event.reason}"
+    return escalate(workflow, reason, config, comment, failed=True)
 
 
 def _architect(workflow: Workflow, feedback_from: str | None) -> RunStage:

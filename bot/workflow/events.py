@@ -97,6 +97,15 @@ class LabelAdded:
 
 
 @dataclass(frozen=True)
+class HeadMoved:
+    """Someone pushed to the PR's branch: its head is now `head_sha`."""
+
+    actor: Actor
+    source: str
+    head_sha: str
+
+
+@dataclass(frozen=True)
 class ReviewsFinished:
     """Both reviewers posted on `head_sha`; `verdict` is approve, changes or disagree."""
 
@@ -116,4 +125,5 @@ Event = (
     | ChecksCompleted
     | LabelAdded
     | ReviewsFinished
+    | HeadMoved
 )

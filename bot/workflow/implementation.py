@@ -7,7 +7,7 @@ from dataclasses import replace
 from bot.repo_config import RepoConfig
 from bot.workflow import messages
 from bot.workflow.actions import PULL, Action, AddLabel, Comment, RemoveLabel
-from bot.workflow.events import ChecksCompleted, DesignIsWrong, ImplementationPushed
+from bot.workflow.events import ChecksCompleted, DesignIsWrong, HeadMoved, ImplementationPushed
 from bot.workflow.jobs import architect_job, developer_job, review_job
 from bot.workflow.model import Stage, Workflow
 from bot.workflow.outcome import Decision
@@ -21,14 +21,21 @@ def start_implementation(approved: Workflow, reason: str = "implement", feedback
         round=approved.round + 1,
         escalation=None,
         escalated_from=None,
+        escalated_failed=False,
     )
     return working, developer_job(working, reason, feedback)
 
 
-def escalate(workflow: Workflow, reason: str, config: RepoConfig, comment: Comment) -> Decision:
+def escalate(
+    workflow: Workflow, reason: str, config: RepoConfig, comment: Comment, *, failed: bool = False
+) -> Decision:
     """Stop and wait for a human: `needs-human` where people look, and why."""
     stuck = replace(
-        workflow, stage=Stage.NEEDS_HUMAN, escalation=reason, escalated_from=workflow.stage
+        workflow,
+        stage=Stage.NEEDS_HUMAN,
+        escalation=reason,
+        escalated_from=workflow.stage,
+        escalated_failed=failed,
     )
     on = PULL if workflow.pr_number else "issue"
     return Decision(stuck, (AddLabel(config.labels.needs_human, on), comment), reason=reason)
@@ -90,7 +97,14 @@ def review_gate(workflow: Workflow, config: RepoConfig) -> Decision:
 
 
 def start_review(workflow: Workflow, why: str) -> Decision:
-    reviewing = replace(workflow, stage=Stage.REVIEWING, review_round=workflow.review_round + 1)
+    reviewing = replace(
+        workflow,
+        stage=Stage.REVIEWING,
+        review_round=workflow.review_round + 1,
+        escalation=None,
+        escalated_from=None,
+        escalated_failed=False,
+    )
     return Decision(reviewing, (review_job(reviewing),), reason=f"{why}: review starts")
 
 
@@ -115,9 +129,47 @@ def redesign(workflow: Workflow, config: RepoConfig, feedback: str, note: str | 
         design_version=workflow.design_version + 1,
         escalation=None,
         escalated_from=None,
+        escalated_failed=False,
     )
     actions: list[Action] = [RemoveLabel(labels.approved), RemoveLabel(labels.needs_human)]
     if note:
         actions.append(Comment(f"redesign:v{designing.design_version}", note))
     actions.append(architect_job(designing, feedback_from=None, feedback=feedback))
     return Decision(designing, tuple(actions), reason="back to the architect")
+
+
+_RETESTED = (
+    Stage.TESTING,
+    Stage.AWAITING_REVIEW,
+    Stage.REVIEWING,
+    Stage.READY_FOR_QA,
+    Stage.NEEDS_HUMAN,
+)
+
+
+def head_moved(workflow: Workflow | None, event: HeadMoved, config: RepoConfig) -> Decision:
+    """A person pushed to the PR: the new head is tested (and then reviewed) like Triad's own."""
+    if workflow is None or workflow.pr_number is None or event.head_sha == workflow.head_sha:
+        return Decision(workflow, reason="ignored: not a new head of Triad's PR")
+    if workflow.stage not in _RETESTED:
+        return Decision(workflow, reason=f"ignored: a push while {workflow.stage}")
+    stage = Stage.TESTING if workflow.has_ci else Stage.AWAITING_REVIEW
+    moved = replace(
+        workflow,
+        stage=stage,
+        head_sha=event.head_sha,
+        escalation=None,
+        escalated_from=None,
+        escalated_failed=False,
+    )
+    labels = config.labels
+    actions: tuple[Action, ...] = (
+        RemoveLabel(labels.needs_human, PULL),
+        RemoveLabel(labels.ready_for_qa, PULL),
+        Comment(
+            f"pushed:{event.head_sha}",
+            messages.head_moved(event.actor.login, event.head_sha, bool(workflow.has_ci), labels),
+            PULL,
+        ),
+    )
+    return Decision(moved, actions, reason=f"new commits pushed by {event.actor.login}")

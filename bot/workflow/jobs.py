@@ -44,11 +44,12 @@ def developer_job(workflow: Workflow, reason: str, feedback: str = "") -> RunSta
 
 
 def review_job(workflow: Workflow) -> RunStage:
-    """Both reviewers on the PR's head commit (once per commit)."""
+    """Both reviewers on the PR's head commit (once per commit and review round)."""
     payload = _about(workflow) | {
         "pr_number": workflow.pr_number,
         "head_sha": workflow.head_sha,
         "round": workflow.review_round,
         "previous_sha": workflow.reviewed_sha,
     }
-    return RunStage(REVIEW_JOB, f"{REVIEW_JOB}:{_issue(workflow)}:{workflow.head_sha}", payload)
+    key = f"{REVIEW_JOB}:{_issue(workflow)}:{workflow.head_sha}:r{workflow.review_round}"
+    return RunStage(REVIEW_JOB, key, payload)

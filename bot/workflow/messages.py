@@ -108,3 +108,20 @@ def qa_passed(login: str) -> str:
 
 def nothing_to_do(command: str, stage: str) -> str:
     return f"`/triad {command}` has nothing to act on while the workflow is `{stage}`."
+
+
+def qa_failed_needs_note(labels: Labels) -> str:
+    return (
+        f"`{labels.qa_failed}` needs a word on what failed: write it in a comment on the pull "
+        "request, then add the label again (say the design is wrong, or `/triad redesign`, "
+        "when the problem is the design itself)."
+    )
+
+
+def head_moved(login: str, sha: str, has_ci: bool, labels: Labels) -> str:
+    then = (
+        "CI runs on it, then the two reviewers"
+        if has_ci
+        else f"there is no CI; a writer adds `{labels.review}` to start the reviewers"
+    )
+    return f"@{login} pushed {sha[:7]}: {then}. Earlier verdicts no longer apply."

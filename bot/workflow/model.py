@@ -80,6 +80,8 @@ class Workflow:
     escalation: str | None = None
     #: the stage it was in when it escalated (what `/triad resume` goes back to)
     escalated_from: Stage | None = None
+    #: the escalation was a stage failing (model down, budget spent), not a decision to make
+    escalated_failed: bool = False
     #: the design as proposed and as approved (DesignProposal as a dict): what the later
     #: stages follow, frozen at approval
     proposed_design: dict[str, Any] | None = field(default=None, compare=False)

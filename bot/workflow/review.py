@@ -14,7 +14,10 @@ from bot.workflow.model import Stage, Workflow
 from bot.workflow.outcome import Decision
 
 #: words in a qa-failed note that send the workflow back to the architect
-_SYSTEMIC = re.compile(r"\b(systemic|design|architecture|redesign)\b", re.IGNORECASE)
+_SYSTEMIC = re.compile(
+    r"\b(systemic|redesign|design is wrong|wrong design|design itself|architecture is wrong)\b",
+    re.IGNORECASE,
+)
 
 
 def label_added(workflow: Workflow | None, event: LabelAdded, config: RepoConfig) -> Decision:
@@ -42,6 +45,11 @@ def label_added(workflow: Workflow | None, event: LabelAdded, config: RepoConfig
             Comment(f"qa-passed:{workflow.head_sha}", messages.qa_passed(event.actor.login)),
         )
         return Decision(done, actions, reason=f"QA passed ({event.actor.login})")
+    if not event.note.strip():
+        ask = Comment(f"qa-note:{event.source}", messages.qa_failed_needs_note(labels), PULL)
+        return Decision(
+            workflow, (ask, RemoveLabel(labels.qa_failed, PULL)), reason="QA failed with no note"
+        )
     cleanup = (RemoveLabel(labels.qa_failed, PULL), RemoveLabel(labels.ready_for_qa, PULL))
     if _SYSTEMIC.search(event.note):
         decided = redesign(workflow, config, feedback=event.note, note=None)

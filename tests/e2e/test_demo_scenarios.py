@@ -23,9 +23,14 @@ def by_triad(issue: dict[str, Any], key: str) -> list[str]:
 
 async def run(name: str, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     result = await play(SCENARIOS[name], tmp_path)
-    assert result.report["ok"], result.report["steps"]
+    assert result.report["ok"], (result.report["steps"], result.report["problems"])
     assert result.report["gates_honoured"], result.report["gates"]
+    assert not any(result.report["problems"].values()), result.report["problems"]
     return result.report, result.github
+
+
+def triad_comments(issue: dict[str, Any] | None) -> int:
+    return sum(1 for c in (issue or {}).get("comments", []) if c["author"] == "triad[bot]")
 
 
 def parts(github: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None, list[Any]]:
@@ -44,7 +49,12 @@ async def test_full(tmp_path: Path) -> None:
     assert len(github["reviews"]) == 2
     assert pr is not None and len(by_triad(pr, "disagreement")) == 1
     assert pr["labels"] == ["triad:qa-passed"]
+    assert issue["labels"] == ["triad:design", "triad:approved"]
+    # design, progress, QA passed on the issue; the disagreement on the PR
+    assert triad_comments(issue) == 3 and triad_comments(pr) == 1
+    assert len(github["review_comments"]) == 1
     assert len(by_triad(issue, "progress")) == 1
+    assert [s["stage"] for s in report["stages"]][-1] == "done"
     assert {"architect", "developer", "reviewer_a", "reviewer_b"} <= set(report["usage_by_role"])
     assert report["github_requests"]["POST /repos/{owner}/{name}/pulls"] == 1
 
@@ -54,15 +64,17 @@ async def test_happy(tmp_path: Path) -> None:
     issue, pr, [pull] = parts(github)
     assert len(by_triad(issue, "design")) == 1
     assert len(pull["commits"]) == 1 and len(github["reviews"]) == 2
-    assert pr is not None and "needs-human" not in pr["labels"]
+    assert pr is not None and pr["labels"] == ["triad:qa-passed"]
+    assert triad_comments(issue) == 3 and triad_comments(pr) == 0
+    assert github["review_comments"] == []
 
 
 async def test_ci_never_green(tmp_path: Path) -> None:
     _, github = await run("ci-never-green", tmp_path)
     _, pr, [pull] = parts(github)
     assert len(pull["commits"]) == 3 and github["reviews"] == []
-    assert pr is not None and "needs-human" in pr["labels"]
-    assert len(by_triad(pr, "ci-exhausted")) == 1
+    assert pr is not None and pr["labels"] == ["needs-human"]
+    assert len(by_triad(pr, "ci-exhausted")) == 1 and triad_comments(pr) == 1
 
 
 async def test_reviewers_disagree(tmp_path: Path) -> None:
@@ -70,21 +82,24 @@ async def test_reviewers_disagree(tmp_path: Path) -> None:
     _, pr, [pull] = parts(github)
     assert len(pull["commits"]) == 2 and len(github["reviews"]) == 4
     assert pr is not None and len(by_triad(pr, "disagreement")) == 1
-    assert "zero turns" in " ".join(pull["commits"]).lower() or len(pull["commits"]) == 2
+    assert pr["labels"] == ["triad:qa-passed"] and triad_comments(pr) == 1
+    # the maintainer's decision reached the developer: the second commit handles zero turns
+    assert pull["commits"][1].startswith("Fix the reversed result")
 
 
 async def test_unauthorized_labeller(tmp_path: Path) -> None:
     _, github = await run("unauthorized-labeller", tmp_path)
     issue, _, pulls = parts(github)
     assert pulls == [] and len(by_triad(issue, "refused")) == 2
-    assert "triad:approved" not in issue["labels"]
+    assert issue["labels"] == ["triad:design", "triad:design-proposed"]
+    assert triad_comments(issue) == 3
 
 
 async def test_redelivered_webhooks(tmp_path: Path) -> None:
     report, github = await run("redelivered-webhooks", tmp_path)
     issue, _, [pull] = parts(github)
     assert len(by_triad(issue, "design")) == 1 and len(pull["commits"]) == 1
-    assert len(github["reviews"]) == 2
+    assert len(github["reviews"]) == 2 and triad_comments(issue) == 3
 
 
 async def test_model_outage(tmp_path: Path) -> None:
@@ -93,3 +108,4 @@ async def test_model_outage(tmp_path: Path) -> None:
     assert len(by_triad(issue, "failed:architect")) == 1 and pulls == []
     [design] = by_triad(issue, "design")
     assert "Design v2" in design
+    assert issue["labels"] == ["triad:design", "triad:design-proposed"]

@@ -84,3 +84,17 @@ def test_placement_and_the_structured_review_round_trip() -> None:
     body = review_body(mine, "f" * 40, 1, in_body, 0, "")
     assert "REVIEWER_A — model-reviewer_a" in body and "`a.txt:2`" in body
     assert decode(body, "reviewer_a", "REVIEWER_A") == mine
+
+
+def test_unrelated_findings_with_common_words_are_not_the_same_point() -> None:
+    hang = finding(
+        severity="high", message="The loop never ends when the input is empty and hangs the worker"
+    )
+    naming = finding(
+        severity="low",
+        line=21,
+        message="The variable name is unclear and the docstring is out of date",
+    )
+    assert not same_point(hang, naming)
+    verdict = agree(result("a", "request_changes", hang), result("b", "request_changes", naming))
+    assert verdict.verdict == "disagree"

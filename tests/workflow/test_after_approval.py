@@ -14,9 +14,11 @@ from bot.workflow.events import (
     ChecksCompleted,
     CommandIssued,
     DesignIsWrong,
+    HeadMoved,
     ImplementationPushed,
     LabelAdded,
     ReviewsFinished,
+    StageFailed,
 )
 from bot.workflow.model import Actor, Permission, Stage, Workflow
 
@@ -78,7 +80,7 @@ def test_green_ci_starts_review_or_waits_for_the_label() -> None:
     decision = decide(at(Stage.TESTING), ChecksCompleted(SHA, True), TARGET, CONFIG)
     assert decision.workflow is not None and decision.workflow.stage is Stage.REVIEWING
     review = job(decision.actions)
-    assert review.kind == "review" and review.key == f"review:octo/repo#12:{SHA}"
+    assert review.kind == "review" and review.key == f"review:octo/repo#12:{SHA}:r1"
     gated = decide(at(Stage.TESTING), ChecksCompleted(SHA, True), TARGET, LABEL_GATE)
     assert gated.workflow is not None and gated.workflow.stage is Stage.AWAITING_REVIEW
 
@@ -186,3 +188,36 @@ def test_a_design_the_developer_finds_wrong_goes_back_for_approval() -> None:
     assert decision.workflow is not None and decision.workflow.stage is Stage.DESIGNING
     assert RemoveLabel("triad:approved") in decision.actions
     assert job(decision.actions).payload["feedback"] == "no such API"
+
+
+def test_a_person_pushing_to_the_pr_sends_it_back_through_ci_and_review() -> None:
+    ready = at(Stage.READY_FOR_QA)
+    moved = decide(ready, HeadMoved(WRITER, "d", "c" * 40), TARGET, CONFIG)
+    assert moved.workflow is not None
+    assert (moved.workflow.stage, moved.workflow.head_sha) == (Stage.TESTING, "c" * 40)
+    assert RemoveLabel("triad:ready-for-qa", PULL) in moved.actions
+    own = decide(ready, HeadMoved(Actor("triad[bot]", is_self=True), "d", "c" * 40), TARGET, CONFIG)
+    assert own.workflow == ready
+    same = decide(ready, HeadMoved(WRITER, "d", SHA), TARGET, CONFIG)
+    assert same.workflow == ready
+    working = at(Stage.IMPLEMENTING)
+    assert decide(working, HeadMoved(WRITER, "d", "c" * 40), TARGET, CONFIG).workflow == working
+
+
+def test_resume_after_the_reviewers_failed_runs_them_again() -> None:
+    failed = decide(
+        at(Stage.REVIEWING, review_round=1), StageFailed("review", "down"), TARGET, CONFIG
+    )
+    assert failed.workflow is not None and failed.workflow.escalated_failed
+    resumed = decide(failed.workflow, command("resume"), TARGET, CONFIG)
+    assert resumed.workflow is not None and resumed.workflow.stage is Stage.REVIEWING
+    assert job(resumed.actions).key == f"review:octo/repo#12:{SHA}:r2"
+
+
+def test_qa_failed_needs_a_note() -> None:
+    ready = at(Stage.READY_FOR_QA)
+    decision = decide(ready, LabelAdded(WRITER, "d", "triad:qa-failed", ""), TARGET, CONFIG)
+    assert decision.workflow == ready
+    assert RemoveLabel("triad:qa-failed", PULL) in decision.actions
+    cosmetic = LabelAdded(WRITER, "d", "triad:qa-failed", "The button design is 2px off")
+    assert decide(ready, cosmetic, TARGET, CONFIG).workflow.stage is Stage.IMPLEMENTING  # type: ignore[union-attr]

@@ -280,6 +280,7 @@ def test_a_failed_stage_escalates_with_the_reason() -> None:
         stage=Stage.NEEDS_HUMAN,
         escalation=f"architect failed: {event.reason}",
         escalated_from=Stage.DESIGNING,
+        escalated_failed=True,
     )
     assert decision.actions[0] == AddLabel("needs-human")
     assert "$19.80 used" in decision.actions[1].body  # type: ignore[union-attr]

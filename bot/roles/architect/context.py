@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from bot.github.repo import IssueComment, IssueText, Repo, marker_keys
+from bot.github.repo import IssueComment, IssueText, Repo
 from bot.roles.context_budget import ContextPart
 
 MAX_FILE_BYTES = 200_000
@@ -36,7 +36,7 @@ async def gather_brief(
     readme = await repo.read_file(readme_path, branch) if readme_path else None
     return ArchitectBrief(
         issue=issue,
-        discussion=[c for c in comments if not marker_keys(c.body)],
+        discussion=[c for c in comments if not repo.is_mine(c)],
         previous_design=earlier[max(earlier)] if earlier else None,
         default_branch=branch,
         tree=paths[:MAX_TREE_PATHS],

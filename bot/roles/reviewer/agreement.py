@@ -10,6 +10,13 @@ from bot.roles.reviewer.schema import Finding, ReviewAnswer
 
 NEARBY_LINES = 3
 _WORD = re.compile(r"[a-z0-9_]{3,}")
+_STOP = frozenset(
+    "the and for with that this from into when then than are was were has have not but its "
+    "can could should would will may might must does did also any all one two use used uses "
+    "which what where who how why there their them they it's isn't doesn't line code file "
+    "function method value".split()
+)
+_RANK = {"low": 0, "medium": 1, "high": 2}
 
 
 @dataclass(frozen=True)
@@ -30,24 +37,31 @@ class Agreement:
     only_b: list[Finding]
 
 
+def content_words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower())) - _STOP
+
+
 def similarity(a: str, b: str) -> float:
-    """Word overlap (Jaccard) of two messages."""
-    words_a, words_b = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    """Overlap (Jaccard) of two messages' content words."""
+    words_a, words_b = content_words(a), content_words(b)
     if not words_a or not words_b:
         return 0.0
     return len(words_a & words_b) / len(words_a | words_b)
 
 
 def same_point(a: Finding, b: Finding) -> bool:
-    """Same file, nearby lines, and the same category or clearly the same words."""
-    if a.path != b.path:
+    """Same file, nearby lines, at least two content words in common, and the same category
+    or clearly the same words; a high finding is not shared by a low one."""
+    if a.path != b.path or abs(_RANK[a.severity] - _RANK[b.severity]) > 1:
         return False
     if (a.line is None) != (b.line is None):
         return False
     if a.line is not None and b.line is not None and abs(a.line - b.line) > NEARBY_LINES:
         return False
+    if len(content_words(a.message) & content_words(b.message)) < 2:
+        return False
     text = similarity(a.message, b.message)
-    return (a.category == b.category and text >= 0.1) or text >= 0.4
+    return (a.category == b.category and text >= 0.15) or text >= 0.4
 
 
 def match(
@@ -57,7 +71,10 @@ def match(
     pairs, rest_b = [], list(b)
     only_a = []
     for finding in a:
-        partner = next((other for other in rest_b if same_point(finding, other)), None)
+        candidates = [other for other in rest_b if same_point(finding, other)]
+        partner = max(
+            candidates, key=lambda other: similarity(finding.message, other.message), default=None
+        )
         if partner is None:
             only_a.append(finding)
         else:
@@ -134,19 +151,24 @@ def _question(a: ReviewerResult, b: ReviewerResult, agreement: Agreement) -> str
             f"is the change ready for QA as it is, or must the points {asking.label} raised "
             "be fixed first?"
         )
-    finding = high[0]
-    return f"is this a real problem that must be fixed: {_where(finding)} {finding.message}"
+    if len(high) == 1:
+        finding = high[0]
+        return f"is this a real problem that must be fixed: {_where(finding)} {finding.message}"
+    listed = "; ".join(f"{_where(f)} {f.message}" for f in high)
+    return f"which of these, raised by one reviewer only, must be fixed: {listed}"
 
 
-def fix_request(agreement: Agreement) -> str:
-    """What the developer is asked to fix after both reviewers request the same changes."""
-    lines = ["Both reviewers asked for these changes:"]
-    for fa, fb in agreement.matched:
-        lines.append(f"- {_where(fa)} ({fa.category}): {fa.message} / {fb.message}")
-        if fa.suggestion or fb.suggestion:
-            lines.append(f"  suggested: {fa.suggestion or fb.suggestion}")
-    others = [*agreement.only_a, *agreement.only_b]
-    if others:
-        lines.append("Also raised by one reviewer (lower severity):")
-        lines += [f"- {_where(f)} ({f.category}): {f.message}" for f in others]
+def fix_request(a: ReviewerResult, b: ReviewerResult, agreement: Agreement) -> str:
+    """What the developer is asked to fix after both reviewers request changes."""
+    lines = ["Both reviewers request changes."]
+    if agreement.matched:
+        lines.append("Raised by both:")
+        for fa, fb in agreement.matched:
+            lines.append(f"- {_where(fa)} ({fa.category}): {fa.message} / {fb.message}")
+            if fa.suggestion or fb.suggestion:
+                lines.append(f"  suggested: {fa.suggestion or fb.suggestion}")
+    for result, only in ((a, agreement.only_a), (b, agreement.only_b)):
+        if only:
+            lines.append(f"Raised by {result.label} only (not high severity):")
+            lines += [f"- {_where(f)} ({f.category}): {f.message}" for f in only]
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """The PR's diff, parsed with unidiff: which lines may carry an inline comment, and chunks.
 
-A large diff is split into chunks that fit a reviewer's budget; no file is dropped silently:
-a file that cannot be reviewed (binary, or larger than a whole chunk) is named with why.
+A large diff is split into chunks that fit a reviewer's budget (a large file by hunks, a huge
+hunk by runs of lines); no file is dropped silently: a binary file is named with why.
 """
 
 from __future__ import annotations

@@ -47,15 +47,18 @@ def place(
     """Inline comments for findings on diff lines not commented before; the rest go in the
     body. Returns (inline, in_body, repeats skipped)."""
     inline, in_body, repeats = [], [], 0
+    already = set(already)
     for finding in result.answer.findings:
         lines = commentable.get(finding.path, frozenset())
         if finding.line is None or finding.line not in lines:
             in_body.append(finding)
             continue
         body = inline_body(result, finding)
-        if (finding.path, finding.line, normalise(body)) in already:
+        key = (finding.path, finding.line, normalise(body))
+        if key in already:
             repeats += 1
             continue
+        already.add(key)
         inline.append(InlineComment(finding.path, finding.line, body))
     return inline, in_body, repeats
 
@@ -89,6 +92,8 @@ def review_body(
         for f in in_body:
             where = f"`{f.path}:{f.line}`" if f.line else f"`{f.path}`"
             lines.append(f"- **{f.severity}** {f.category} {where}: {f.message}")
+            if f.suggestion:
+                lines += ["  ```", *(f"  {row}" for row in f.suggestion.splitlines()), "  ```"]
     if repeats:
         lines += [
             "",

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.roles.architect.render import render_version
 from bot.roles.architect.schema import DesignProposal
-from bot.roles.context_budget import ContextPart
+from bot.roles.context_budget import ContextPart, fit_budget
 from bot.roles.models import UsageScope
 from bot.roles.reviewer.agreement import ReviewerResult
 from bot.roles.reviewer.diff import SplitDiff, with_line_numbers
@@ -24,6 +24,10 @@ class ReviewBrief:
     split: SplitDiff
     #: what changed since the last round (empty on the first)
     since: str
+    #: the changed files' new content (the code around the diff), by path
+    code: dict[str, str | None]
+    #: what one call may read; the surrounding code is cut to fit
+    budget_tokens: int
 
 
 def _parts(brief: ReviewBrief, chunk_index: int) -> list[ContextPart]:
@@ -43,7 +47,11 @@ def _parts(brief: ReviewBrief, chunk_index: int) -> list[ContextPart]:
     ]
     if brief.since:
         parts.append(ContextPart("changes since your last review", brief.since))
-    return parts
+    for file in chunk.files:
+        text = brief.code.get(file.path)
+        if text:
+            parts.append(ContextPart(f"file {file.path} (new version, for context)", text))
+    return fit_budget(parts, brief.budget_tokens).parts
 
 
 async def review(models: Any, role: str, brief: ReviewBrief, scope: UsageScope) -> ReviewerResult:
@@ -59,11 +67,13 @@ async def review(models: Any, role: str, brief: ReviewBrief, scope: UsageScope) 
         return ReviewerResult(
             role, LABELS.get(role, role), "none", "none", nothing, brief.split.left_out
         )
-    answers, model, provider = [], "", ""
+    answers, models_used, provider = [], [], ""
     for index in range(len(brief.split.chunks)):
         asked = await models.ask_with_usage(role, system, _parts(brief, index), ReviewAnswer, scope)
         answers.append(asked.value)
-        model, provider = asked.usage.model, asked.usage.provider
+        models_used.append(asked.usage.model)
+        provider = asked.usage.provider
+    model = ", ".join(dict.fromkeys(models_used))  # a fallback may have answered some chunks
     return ReviewerResult(
         role, LABELS.get(role, role), model, provider, merge(answers), brief.split.left_out
     )
