@@ -63,7 +63,8 @@ class RepoConfig(_Section):
     budget: Budget = Budget()
     #: model per role ("architect", "developer", "reviewer_a", "reviewer_b"), read by bot.llm
     models: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    #: paths (prefixes or globs) the developer must never touch
+    #: paths (folders or globs) the developer must never touch, besides .github/workflows/
+    #: which is always protected
     protected_paths: list[str] = Field(default_factory=lambda: [".github/workflows/"])
     #: other bots whose events may trigger Triad (its own never do)
     allowed_bots: list[str] = Field(default_factory=list)

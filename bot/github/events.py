@@ -63,9 +63,16 @@ class Comment(_Lenient):
     user: Actor
 
 
+class RepoRef(_Lenient):
+    #: absent in check suites' short PR references
+    full_name: str | None = None
+
+
 class GitRef(_Lenient):
     ref: str
     sha: str
+    #: the repository the ref is in (a fork's, for a PR from a fork); null when deleted
+    repo: RepoRef | None = None
 
 
 class PullRequest(_Lenient):

@@ -20,6 +20,8 @@ class PullInfo:
     body: str
     draft: bool
     html_url: str
+    #: the repository the head branch is in (another one for a PR from a fork)
+    head_repo: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ def _info(data: object) -> PullInfo:
         body=data.body or "",  # type: ignore[attr-defined]
         draft=bool(getattr(data, "draft", False)),
         html_url=data.html_url,  # type: ignore[attr-defined]
+        head_repo=getattr(data.head.repo, "full_name", None),  # type: ignore[attr-defined]
     )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
+from githubkit.exception import RequestFailed
+
 from bot.errors import ModelError, PermanentJobError
 from bot.github import checks, gitdata, pulls
 from bot.github.checks import has_ci
@@ -38,6 +40,10 @@ from bot.workflow.events import (
 from bot.workflow.model import Stage, Workflow
 
 log = logging.getLogger(__name__)
+
+
+#: Triad's App has no `workflows` permission: GitHub would refuse these changes anyway
+ALWAYS_PROTECTED = ".github/workflows/"
 
 
 def branch_for(issue_number: int) -> str:
@@ -133,6 +139,8 @@ async def _round(
     if start is None:
         raise PermanentJobError(f"{repo.full_name} has no branch {base}")
     feedback = task.feedback
+    if task.reason == "ci" and not feedback and head is not None:
+        feedback = (await checks.verdict(repo, head.sha)).report()
     if task.reason == "human" and head is not None and workflow.pr_number:
         feedback = await _people_said(repo, workflow.pr_number, head, services, task.feedback)
     task = replace(task, feedback=feedback)
@@ -143,7 +151,8 @@ async def _round(
     brief = DeveloperBrief(
         issue, design, workflow.approved_version or 0, task.reason, task.feedback, files
     )
-    policy = EditPolicy(frozenset(plan_paths(design)), tuple(config.protected_paths))
+    protected = (ALWAYS_PROTECTED, *config.protected_paths)
+    policy = EditPolicy(frozenset(plan_paths(design)), protected)
     scope = UsageScope(
         task.target.installation_id,
         task.target.repository,
@@ -168,8 +177,17 @@ async def _round(
         log.info("the workflow moved on while the developer worked: nothing is pushed")
         return None
     message = _commit_message(change.answer.commit_message, task, change.result.steps_done)
-    sha = await gitdata.commit_files(repo, start, change.result.changes, message)
-    await gitdata.publish(repo, branch, sha, existed=head is not None)
+    try:
+        sha = await gitdata.commit_files(repo, start, change.result.changes, message)
+        await gitdata.publish(repo, branch, sha, existed=head is not None)
+    except RequestFailed as exc:
+        if exc.response.status_code >= 500 or exc.response.status_code == 429:
+            raise  # GitHub is having trouble: the job retries
+        # GitHub refuses the change itself (e.g. a path the App may not write): a human decides
+        refusal = exc.response.text[:300]
+        return StageFailed(
+            "developer", f"GitHub refused the commit ({exc.response.status_code}): {refusal}"
+        )
     log.info(
         "developer pushed",
         extra={
@@ -244,8 +262,15 @@ async def _people_said(
 ) -> str:
     """`/triad fix`: the reviews and comments people left since Triad's last commit."""
     notes = await pulls.notes_since(repo, number, head.date, await services.own_login())
+    writers = {
+        author
+        for author in {note.author for note in notes}
+        if (await repo.permission(author)).can_write
+    }
     lines = [f"The maintainer's request: {asked}"] if asked else []
     for note in notes:
+        if note.author not in writers:
+            continue  # only people who may change the code steer the developer
         where = f" on `{note.path}` line {note.line}" if note.path else ""
         if note.body.strip() and not note.body.lstrip().startswith("/triad"):
             lines.append(f"- @{note.author}{where}: {note.body.strip()}")

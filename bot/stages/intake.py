@@ -98,9 +98,16 @@ async def _target(event: WebhookEvent, repo: Repo) -> int | None:
         if not isinstance(event, IssueCommentEvent):
             return None  # GitHub sends no issues events for PRs; kept for safety
         pull = await pulls.get_pull(repo, event.issue.number)
-        return issue_of_branch(pull.head_ref) if pull else None
+        if pull is None or pull.head_repo != repo.full_name:
+            return None
+        return issue_of_branch(pull.head_ref)
     if isinstance(event, PullRequestEvent):
-        return issue_of_branch(event.pull_request.head.ref)
+        head = event.pull_request.head
+        if head.repo is None or event.repository is None:
+            return None
+        if head.repo.full_name != event.repository.full_name:
+            return None  # a fork's branch may be named triad/issue-N too: not Triad's PR
+        return issue_of_branch(head.ref)
     if isinstance(event, CheckSuiteEvent):
         return issue_of_branch(event.check_suite.head_branch or "")
     if isinstance(event, WorkflowRunEvent):

@@ -211,11 +211,17 @@ def _fix(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Decisi
         RemoveLabel(config.labels.needs_human, PULL),
         RemoveLabel(config.labels.ready_for_qa, PULL),
     )
+    if workflow.stage is Stage.NEEDS_HUMAN:
+        workflow = replace(workflow, ci_fixes=0, review_fixes=0)  # a human chose to go on
     fixing, job = start_implementation(workflow, "human", event.command.argument)
     return Decision(fixing, (*cleanup, job), reason=f"/triad fix by {event.actor.login}")
 
 
 def _redesign(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Decision:
+    limit = config.limits.design_revisions
+    if workflow.design_version >= limit:
+        reply = Comment(f"limit:{event.source}", messages.revisions_exhausted(limit))
+        return Decision(workflow, (reply,), reason="design revision limit reached")
     if workflow.stage in (Stage.DESIGNING, Stage.STOPPED, Stage.DONE):
         reply = Comment(
             f"nothing:{event.source}", messages.nothing_to_do("redesign", workflow.stage)
@@ -236,6 +242,16 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
         # the reviewers failed to run: run them again, never skip review
         retried = start_review(workflow, f"resumed by {event.actor.login}")
         return replace(retried, actions=cleanup + retried.actions)
+    fresh = replace(workflow, ci_fixes=0, review_fixes=0)
+    if workflow.escalated_failed and came_from is Stage.IMPLEMENTING:
+        # the developer failed to run (model down, edits never applied): run it again
+        reason = "implement" if workflow.pr_number is None else "human"
+        retrying, job = start_implementation(fresh, reason, decision)
+        return Decision(retrying, (*cleanup, job), reason=f"resumed by {event.actor.login}")
+    if came_from is Stage.TESTING and not decision:
+        # CI attempts ran out: one more round; the developer reads the failing checks again
+        retrying, job = start_implementation(fresh, "ci")
+        return Decision(retrying, (*cleanup, job), reason=f"resumed by {event.actor.login}")
     if came_from in (Stage.DESIGNING, None) or workflow.pr_number is None and not decision:
         revised = replace(
             workflow,
@@ -251,7 +267,6 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
         ready = replace(workflow, stage=Stage.READY_FOR_QA, escalation=None, escalated_from=None)
         actions = (*cleanup, AddLabel(labels.ready_for_qa, PULL))
         return Decision(ready, actions, reason=f"resumed by {event.actor.login}: accepted as is")
-    fresh = replace(workflow, ci_fixes=0, review_fixes=0)
     fixing, job = start_implementation(fresh, "human", decision)
     return Decision(fixing, (*cleanup, job), reason=f"resumed by {event.actor.login}")
 
@@ -268,10 +283,13 @@ def _revise(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
         stage=Stage.DESIGNING,
         design_version=workflow.design_version + 1,
         escalation=None,
+        escalated_from=None,
+        escalated_failed=False,
     )
     actions: tuple[Action, ...] = (
         RemoveLabel(config.labels.design_proposed),
         RemoveLabel(config.labels.needs_human),
+        RemoveLabel(config.labels.needs_human, PULL),
         _architect(revised, feedback_from=event.source),
     )
     return Decision(revised, actions, reason=f"revision requested by {event.actor.login}")

@@ -6,14 +6,16 @@ from dataclasses import replace
 
 from bot.repo_config import RepoConfig
 from bot.workflow import messages
-from bot.workflow.actions import PULL, Action, AddLabel, Comment, RemoveLabel
+from bot.workflow.actions import ISSUE, PULL, Action, AddLabel, Comment, RemoveLabel, RunStage
 from bot.workflow.events import ChecksCompleted, DesignIsWrong, HeadMoved, ImplementationPushed
 from bot.workflow.jobs import architect_job, developer_job, review_job
 from bot.workflow.model import Stage, Workflow
 from bot.workflow.outcome import Decision
 
 
-def start_implementation(approved: Workflow, reason: str = "implement", feedback: str = ""):
+def start_implementation(
+    approved: Workflow, reason: str = "implement", feedback: str = ""
+) -> tuple[Workflow, RunStage]:
     """The next developer round, from any stage that allows one."""
     working = replace(
         approved,
@@ -37,7 +39,7 @@ def escalate(
         escalated_from=workflow.stage,
         escalated_failed=failed,
     )
-    on = PULL if workflow.pr_number else "issue"
+    on = PULL if workflow.pr_number else ISSUE
     return Decision(stuck, (AddLabel(config.labels.needs_human, on), comment), reason=reason)
 
 
@@ -131,7 +133,11 @@ def redesign(workflow: Workflow, config: RepoConfig, feedback: str, note: str | 
         escalated_from=None,
         escalated_failed=False,
     )
-    actions: list[Action] = [RemoveLabel(labels.approved), RemoveLabel(labels.needs_human)]
+    actions: list[Action] = [
+        RemoveLabel(labels.approved),
+        RemoveLabel(labels.needs_human),
+        RemoveLabel(labels.needs_human, PULL),
+    ]
     if note:
         actions.append(Comment(f"redesign:v{designing.design_version}", note))
     actions.append(architect_job(designing, feedback_from=None, feedback=feedback))

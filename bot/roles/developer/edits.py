@@ -18,6 +18,9 @@ from bot.roles.developer.schema import FileEdit
 class EditPolicy:
     plan_paths: frozenset[str]
     protected: tuple[str, ...]
+    #: files that exist but whose content the developer was not shown (too large, binary,
+    #: over budget): it may not rewrite or delete what it has not read
+    unseen: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -35,16 +38,20 @@ def path_problem(path: str) -> str | None:
         return f"`{path}` is not a repository-relative path"
     if posixpath.normpath(path) != path or path.split("/")[0] in {"..", "."}:
         return f"`{path}` is not a normalised path inside the repository"
-    if path == ".git" or path.startswith(".git/"):
-        return f"`{path}` is inside .git"
+    if any(part.lower() == ".git" for part in path.split("/")):
+        return f"`{path}` is inside a .git directory"
     return None
 
 
 def is_protected(path: str, protected: tuple[str, ...]) -> bool:
-    for rule in protected:
-        if rule.endswith("/") and path.startswith(rule):
-            return True
-        if path == rule or fnmatch.fnmatchcase(path, rule):
+    """A rule protects the path itself, everything under it (with or without a trailing
+    slash), or what its glob matches; `./` and `/` at its start are ignored."""
+    for raw in protected:
+        rule = raw.strip().removeprefix("./").lstrip("/")
+        if not rule:
+            continue
+        folder = rule.rstrip("/")
+        if path == folder or path.startswith(folder + "/") or fnmatch.fnmatchcase(path, rule):
             return True
     return False
 
@@ -76,6 +83,8 @@ def _refusal(edit: FileEdit, policy: EditPolicy) -> str | None:
         return f"refused: `{edit.path}` is a protected path (`protected_paths` in the config)"
     if edit.path not in policy.plan_paths and not edit.reason.strip():
         return f"refused: `{edit.path}` is not in the plan and the edit gives no reason"
+    if edit.path in policy.unseen and edit.action != "create":
+        return f"refused: `{edit.path}` was not shown to you; ask for it in read_first"
     return None
 
 

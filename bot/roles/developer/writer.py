@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib import resources
 
@@ -41,9 +42,11 @@ async def write_change(
 ) -> Change:
     """The developer's change at `ref`; `answer.design_problem` set means none was made."""
     system = resources.files("bot.roles.developer").joinpath("system.md").read_text()
+    not_shown: set[str] = set()
 
     async def ask(brief: DeveloperBrief, extra: list[ContextPart]) -> Implementation:
         fitted = fit_budget([*brief_parts(brief), *extra], budget_tokens)
+        not_shown.update(label[5:] for label in fitted.dropped if label.startswith("file "))
         log.info(
             "developer context",
             extra={
@@ -63,7 +66,12 @@ async def write_change(
         answer = await ask(brief, [])
     if answer.design_problem.strip():
         return Change(answer, EditResult())
-    brief, result = await _apply(repo, ref, brief, answer, policy)
+
+    def policy_now(brief: DeveloperBrief) -> EditPolicy:
+        empty = {path for path, text in brief.files.items() if text == ""}
+        return replace(policy, unseen=policy.unseen | frozenset(not_shown | empty))
+
+    brief, result = await _apply(repo, ref, brief, answer, policy_now)
     if result.problems or not result.changes:
         problems = result.problems or ["the answer made no change to any file"]
         log.info("developer edits do not apply: one repair round", extra={"problems": problems})
@@ -79,7 +87,7 @@ async def write_change(
         answer = await ask(brief, [repair])
         if answer.design_problem.strip():
             return Change(answer, EditResult())
-        brief, result = await _apply(repo, ref, brief, answer, policy)
+        brief, result = await _apply(repo, ref, brief, answer, policy_now)
         if result.problems or not result.changes:
             problems = result.problems or ["the answer made no change to any file"]
             raise EditsDoNotApply(
@@ -89,11 +97,20 @@ async def write_change(
 
 
 async def _apply(
-    repo: Repo, ref: str, brief: DeveloperBrief, answer: Implementation, policy: EditPolicy
+    repo: Repo,
+    ref: str,
+    brief: DeveloperBrief,
+    answer: Implementation,
+    policy: Callable[[DeveloperBrief], EditPolicy],
 ) -> tuple[DeveloperBrief, EditResult]:
     missing = [
         e.path for e in answer.edits if e.path not in brief.files and not path_problem(e.path)
     ]
     if missing:
         brief = replace(brief, files=brief.files | await read_paths(repo, missing, ref))
-    return brief, apply_edits(brief.files, answer.edits, policy)
+    # a file read only now (not in the prompt) is one the model has not seen
+    unseen = frozenset(p for p in missing if brief.files.get(p) is not None)
+    chosen = policy(brief)
+    return brief, apply_edits(
+        brief.files, answer.edits, replace(chosen, unseen=chosen.unseen | unseen)
+    )
