@@ -1,6 +1,7 @@
 """Webhook ingest: Triad's real server on SQLite against a bare FastAPI endpoint, same run.
 
-Starts each server as its own process on loopback, then sends signed ~15 KB issues.labeled
+Starts each server as its own process on loopback (Triad's web process alone unless
+--job-concurrency is given), then sends signed ~15 KB issues.labeled
 deliveries: first at a fixed offered rate (latency: p50/p99 time to answer), then as fast as
 `--concurrency` connections allow (throughput). The last line is Triad's share of the bare
 endpoint's throughput.
@@ -155,6 +156,14 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=200.0, help="offered deliveries per second")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--job-concurrency",
+        type=int,
+        default=0,
+        help="in-process workers of the Triad server (default 0: the web process alone, as when "
+        "workers run in their own processes; with N > 0 they run each delivery's job too, and "
+        "with no GitHub to reach here those jobs fail and retry: a measure of contention only)",
+    )
     args = parser.parse_args()
 
     python = sys.executable
@@ -170,7 +179,11 @@ def main() -> None:
         Path(scratch, "key.pem").write_text(_throwaway_key())
         results = {}
         for name, command in (
-            ("triad", [python, "-m", "bot.cli", "serve", "--port", "{port}"]),
+            (
+                "triad",
+                [python, "-m", "bot.cli", "serve", "--port", "{port}"]
+                + ["--job-concurrency", str(args.job_concurrency)],
+            ),
             (
                 "bare",
                 [

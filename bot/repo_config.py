@@ -46,6 +46,8 @@ class Limits(_Section):
     ci_fix_attempts: int = Field(default=2, ge=0, le=10)
     review_fix_rounds: int = Field(default=2, ge=0, le=10)
     design_revisions: int = Field(default=10, ge=1, le=50)
+    #: how long the PR head may wait for CI to report before a human is asked
+    ci_timeout_minutes: int = Field(default=60, ge=1, le=1440)
 
 
 class Budget(_Section):

@@ -116,7 +116,7 @@ class TriadStack:
         raise StackError("Triad's server did not become healthy within 15 s")
 
     async def settle(self, timeout: float = 60.0) -> None:
-        """Wait until every webhook is answered and every job Triad queued has finished."""
+        """Wait until every webhook is answered and every job due now has finished."""
         assert self.store is not None
         deadline = time.monotonic() + timeout
         quiet_rounds = 0
@@ -127,12 +127,19 @@ class TriadStack:
             sent = len(self.github.deliveries)
             await asyncio.to_thread(self.github.flush, timeout)
             counts = await self.store.job_counts()
-            busy = counts[JobState.QUEUED] + counts[JobState.RUNNING]
+            busy = await self._due_soon() + counts[JobState.RUNNING]
             if busy == 0 and len(self.github.deliveries) == sent:
                 quiet_rounds += 1
             else:
                 quiet_rounds = 0
             await asyncio.sleep(0.05)
+
+    async def _due_soon(self, horizon: float = 60.0) -> int:
+        """Queued jobs due within `horizon` s: retries count, a deadline check an hour away
+        is not work in progress."""
+        assert self.store is not None
+        limit = time.time() + horizon
+        return sum(1 for job in await self.store.list_jobs(JobState.QUEUED) if job.run_at <= limit)
 
     async def dead_jobs(self) -> list[Any]:
         assert self.store is not None

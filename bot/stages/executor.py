@@ -72,9 +72,9 @@ async def carry_out(
                     log.info(
                         "labels created", extra={"repository": repo.full_name, "labels": created}
                     )
-            case RunStage(kind=kind, key=key, payload=payload):
+            case RunStage(kind=kind, key=key, payload=payload, delay_seconds=delay):
                 job_id = await store.enqueue(
-                    NewJob(kind=kind, idempotency_key=key, payload=payload)
+                    NewJob(kind=kind, idempotency_key=key, payload=payload, delay_seconds=delay)
                 )
                 log.info(
                     "stage queued" if job_id else "stage already queued",

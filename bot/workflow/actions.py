@@ -48,6 +48,8 @@ class RunStage:
     kind: str
     key: str
     payload: dict[str, Any] = field(default_factory=dict)
+    #: run it no sooner than this (a deadline check)
+    delay_seconds: float = 0.0
 
 
 @dataclass(frozen=True)

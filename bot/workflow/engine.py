@@ -45,7 +45,7 @@ from bot.workflow.implementation import (
     start_implementation,
     start_review,
 )
-from bot.workflow.jobs import ARCHITECT_JOB, architect_job
+from bot.workflow.jobs import ARCHITECT_JOB, architect_job, ci_watch_job
 from bot.workflow.model import Actor, Stage, Workflow
 from bot.workflow.outcome import Decision, Target
 from bot.workflow.review import label_added, reviews_finished
@@ -248,6 +248,17 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
         reason = "implement" if workflow.pr_number is None else "human"
         retrying, job = start_implementation(fresh, reason, decision)
         return Decision(retrying, (*cleanup, job), reason=f"resumed by {event.actor.login}")
+    if workflow.escalated_failed and came_from is Stage.TESTING:
+        # CI never reported: wait for it again, with a fresh deadline
+        waiting = replace(
+            workflow,
+            stage=Stage.TESTING,
+            escalation=None,
+            escalated_from=None,
+            escalated_failed=False,
+        )
+        watch = ci_watch_job(waiting, config.limits.ci_timeout_minutes, after=event.source)
+        return Decision(waiting, (*cleanup, watch), reason=f"resumed by {event.actor.login}")
     if came_from is Stage.TESTING and not decision:
         # CI attempts ran out: one more round; the developer reads the failing checks again
         retrying, job = start_implementation(fresh, "ci")

@@ -8,7 +8,7 @@ from bot.repo_config import RepoConfig
 from bot.workflow import messages
 from bot.workflow.actions import ISSUE, PULL, Action, AddLabel, Comment, RemoveLabel, RunStage
 from bot.workflow.events import ChecksCompleted, DesignIsWrong, HeadMoved, ImplementationPushed
-from bot.workflow.jobs import architect_job, developer_job, review_job
+from bot.workflow.jobs import architect_job, ci_watch_job, developer_job, review_job
 from bot.workflow.model import Stage, Workflow
 from bot.workflow.outcome import Decision
 
@@ -59,7 +59,8 @@ def implementation_pushed(
     )
     if event.has_ci:
         testing = replace(pushed, stage=Stage.TESTING)
-        return Decision(testing, reason=f"round {event.round} pushed: waiting for CI")
+        watch = ci_watch_job(testing, config.limits.ci_timeout_minutes)
+        return Decision(testing, (watch,), reason=f"round {event.round} pushed: waiting for CI")
     waiting = replace(pushed, stage=Stage.AWAITING_REVIEW)
     notice = Comment(f"no-ci:{event.head_sha}", messages.no_ci(config.labels), PULL)
     return Decision(waiting, (notice,), reason=f"round {event.round} pushed: no CI to run")
@@ -178,4 +179,6 @@ def head_moved(workflow: Workflow | None, event: HeadMoved, config: RepoConfig) 
             PULL,
         ),
     )
+    if workflow.has_ci:
+        actions += (ci_watch_job(moved, config.limits.ci_timeout_minutes),)
     return Decision(moved, actions, reason=f"new commits pushed by {event.actor.login}")

@@ -10,6 +10,7 @@ from bot.workflow.model import Workflow
 ARCHITECT_JOB = "architect"
 DEVELOPER_JOB = "developer"
 REVIEW_JOB = "review"
+CI_WATCH_JOB = "ci-watch"
 
 
 def _about(workflow: Workflow) -> dict[str, Any]:
@@ -53,3 +54,10 @@ def review_job(workflow: Workflow) -> RunStage:
     }
     key = f"{REVIEW_JOB}:{_issue(workflow)}:{workflow.head_sha}:r{workflow.review_round}"
     return RunStage(REVIEW_JOB, key, payload)
+
+
+def ci_watch_job(workflow: Workflow, minutes: int, after: str = "") -> RunStage:
+    """A check, `minutes` from now, that CI reported on the head (it may never run)."""
+    key = f"{CI_WATCH_JOB}:{_issue(workflow)}:{workflow.head_sha}" + (f":{after}" if after else "")
+    payload = _about(workflow) | {"head_sha": workflow.head_sha, "minutes": minutes}
+    return RunStage(CI_WATCH_JOB, key, payload, delay_seconds=minutes * 60.0)

@@ -97,3 +97,25 @@ async def test_ci_that_reports_commit_statuses_is_followed(stack: TriadStack) ->
     assert fixed.round == 2 and fixed.ci_fixes == 1
     fix = [r for r in stack.model_server.requests if r.schema_name == "Implementation"][-1]
     assert "3 tests failed" in fix.text
+
+
+async def test_ci_that_never_reports_asks_a_human_after_the_deadline(stack: TriadStack) -> None:
+    stack.github.push(REPO, "main", MAINTAINER, LABEL_GATE, "configure")
+    number = await approved_issue(stack)
+    assert stack.store is not None
+    [watch] = [j for j in await stack.store.list_jobs() if j.kind == "ci-watch"]
+    assert watch.payload["minutes"] == 60 and watch.run_at > watch.created_at + 3500
+    # the deadline passes with no CI result
+    await stack.store.run(
+        lambda tx: tx.execute("UPDATE jobs SET run_at = 0 WHERE id = ?", (watch.id,))
+    )
+    await stack.settle()
+    workflow = await workflow_of(stack, number)
+    assert workflow.stage is Stage.NEEDS_HUMAN and workflow.escalated_failed
+    assert any("no CI result" in body for body in bot_comments(stack, workflow.pr_number or 0))
+    stack.github.comment(REPO, workflow.pr_number or 0, MAINTAINER, "/triad resume")
+    await stack.settle()
+    assert (await workflow_of(stack, number)).stage is Stage.TESTING
+    stack.github.complete_checks(REPO, workflow.head_sha or "", "success")
+    await stack.settle()
+    assert (await workflow_of(stack, number)).stage is Stage.AWAITING_REVIEW
