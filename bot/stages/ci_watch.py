@@ -41,6 +41,7 @@ async def handle_ci_watch(job: Job, services: Services) -> None:
             "CI",
             f"no CI result on {sha[:7]} within {minutes} minutes (`limits.ci_timeout_minutes`). "
             "Does CI run on pull requests? `/triad resume` waits for it again.",
+            head_sha=sha,
         )
     await apply_event(
         services.store,

@@ -170,7 +170,7 @@ async def _round(
         log.warning(
             "developer failed", extra={"issue": task.target.issue_number, "error": str(exc)}
         )
-        return StageFailed("developer", str(exc))
+        return StageFailed("developer", str(exc), round=task.round)
     if change.answer.design_problem.strip():
         return DesignIsWrong(task.round, change.answer.design_problem.strip())
     if not await _still_current(services, task):
@@ -186,7 +186,9 @@ async def _round(
         # GitHub refuses the change itself (e.g. a path the App may not write): a human decides
         refusal = exc.response.text[:300]
         return StageFailed(
-            "developer", f"GitHub refused the commit ({exc.response.status_code}): {refusal}"
+            "developer",
+            f"GitHub refused the commit ({exc.response.status_code}): {refusal}",
+            round=task.round,
         )
     log.info(
         "developer pushed",

@@ -100,7 +100,9 @@ async def _review(
     except (ValueError, RequestFailed) as exc:
         # an unreadable or too-large diff (GitHub answers 406) needs a human, not retries
         log.warning("the PR's diff cannot be reviewed", extra={"error": str(exc)})
-        return StageFailed("review", f"the pull request's diff could not be read ({exc})")
+        return StageFailed(
+            "review", f"the pull request's diff could not be read ({exc})", head_sha=task.head_sha
+        )
     design_tokens = estimate_tokens(render_version(version, design))
     room = max(config.budget.context_tokens - design_tokens - 500, 1000)
     # the diff takes at most two thirds of the room; the rest is the changed files' code
@@ -142,7 +144,7 @@ async def _review(
             raise failure
     if failures:
         log.warning("a reviewer failed", extra={"pr": task.pr_number, "error": str(failures[0])})
-        return StageFailed("review", str(failures[0]))
+        return StageFailed("review", str(failures[0]), head_sha=task.head_sha)
     a, b = results
     agreement = agree(a, b)
     log.info(

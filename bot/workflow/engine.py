@@ -121,6 +121,8 @@ def _design_requested(
             escalation=None,
             escalated_from=None,
             escalated_failed=False,
+            ci_fixes=0,
+            review_fixes=0,
         )
     return Decision(
         started,
@@ -240,7 +242,7 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
     came_from = workflow.escalated_from
     if workflow.escalated_failed and came_from is Stage.REVIEWING:
         # the reviewers failed to run: run them again, never skip review
-        retried = start_review(workflow, f"resumed by {event.actor.login}")
+        retried = start_review(workflow, f"resumed by {event.actor.login}", config.labels)
         return replace(retried, actions=cleanup + retried.actions)
     fresh = replace(workflow, ci_fixes=0, review_fixes=0)
     if workflow.escalated_failed and came_from is Stage.IMPLEMENTING:
@@ -260,8 +262,9 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
         watch = ci_watch_job(waiting, config.limits.ci_timeout_minutes, after=event.source)
         return Decision(waiting, (*cleanup, watch), reason=f"resumed by {event.actor.login}")
     if came_from is Stage.TESTING and not decision:
-        # CI attempts ran out: one more round; the developer reads the failing checks again
-        retrying, job = start_implementation(fresh, "ci")
+        # CI attempts ran out: one more round (its failure escalates again); the developer
+        # reads the failing checks again
+        retrying, job = start_implementation(workflow, "ci")
         return Decision(retrying, (*cleanup, job), reason=f"resumed by {event.actor.login}")
     if came_from in (Stage.DESIGNING, None) or workflow.pr_number is None and not decision:
         revised = replace(
@@ -315,7 +318,7 @@ def _stop(workflow: Workflow, login: str, config: RepoConfig) -> Decision:
         for name in (labels.design, labels.design_proposed, labels.approved, labels.needs_human)
     ) + tuple(
         RemoveLabel(name, PULL)
-        for name in (labels.needs_human, labels.ready_for_qa)
+        for name in (labels.needs_human, labels.ready_for_qa, labels.review)
         if workflow.pr_number
     )
     stopped = replace(workflow, stage=Stage.STOPPED)
@@ -344,9 +347,27 @@ def _design_published(
     )
 
 
+_FAILS_IN = {
+    "architect": Stage.DESIGNING,
+    "developer": Stage.IMPLEMENTING,
+    "review": Stage.REVIEWING,
+    "CI": Stage.TESTING,
+}
+
+
 def _stage_failed(workflow: Workflow | None, event: StageFailed, config: RepoConfig) -> Decision:
     if workflow is None or workflow.stage is Stage.STOPPED:
         return Decision(workflow, reason="ignored: no active workflow")
+    expected = _FAILS_IN.get(event.stage)
+    stale = (
+        (expected is not None and workflow.stage is not expected)
+        or (event.round is not None and event.round != workflow.round)
+        or (event.head_sha is not None and event.head_sha != workflow.head_sha)
+    )
+    if stale:
+        return Decision(
+            workflow, reason=f"ignored: {event.stage} failed after the workflow moved on"
+        )
     comment = Comment(
         f"failed:{event.stage}:{workflow.design_version}:{workflow.round}:{workflow.review_round}",
         messages.stage_failed(event.stage, event.reason),

@@ -55,6 +55,9 @@ class StageFailed:
 
     stage: str
     reason: str
+    #: what the failing job worked on: a failure reported after the workflow moved on is stale
+    round: int | None = None
+    head_sha: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.repo_config import RepoConfig
+from bot.repo_config import Labels, RepoConfig
 from bot.workflow import messages
 from bot.workflow.actions import ISSUE, PULL, Action, AddLabel, Comment, RemoveLabel, RunStage
 from bot.workflow.events import ChecksCompleted, DesignIsWrong, HeadMoved, ImplementationPushed
@@ -96,10 +96,10 @@ def review_gate(workflow: Workflow, config: RepoConfig) -> Decision:
             f"ci-passed:{workflow.head_sha}", messages.ci_passed_waiting(config.labels), PULL
         )
         return Decision(waiting, (notice,), reason="CI passed: waiting for the review label")
-    return start_review(workflow, "CI passed")
+    return start_review(workflow, "CI passed", config.labels)
 
 
-def start_review(workflow: Workflow, why: str) -> Decision:
+def start_review(workflow: Workflow, why: str, labels: Labels) -> Decision:
     reviewing = replace(
         workflow,
         stage=Stage.REVIEWING,
@@ -108,7 +108,9 @@ def start_review(workflow: Workflow, why: str) -> Decision:
         escalated_from=None,
         escalated_failed=False,
     )
-    return Decision(reviewing, (review_job(reviewing),), reason=f"{why}: review starts")
+    # the label is taken off, so a writer can add it again for a later round
+    actions = (RemoveLabel(labels.review, PULL), review_job(reviewing))
+    return Decision(reviewing, actions, reason=f"{why}: review starts")
 
 
 def design_is_wrong(
@@ -126,6 +128,10 @@ def design_is_wrong(
 def redesign(workflow: Workflow, config: RepoConfig, feedback: str, note: str | None) -> Decision:
     """Back to the architect for a new design version, which must be approved again."""
     labels = config.labels
+    limit = config.limits.design_revisions
+    if workflow.design_version >= limit:
+        comment = Comment(f"limit:v{workflow.design_version}", messages.revisions_exhausted(limit))
+        return escalate(workflow, "the design revision limit is reached", config, comment)
     designing = replace(
         workflow,
         stage=Stage.DESIGNING,
@@ -158,7 +164,10 @@ def head_moved(workflow: Workflow | None, event: HeadMoved, config: RepoConfig) 
     """A person pushed to the PR: the new head is tested (and then reviewed) like Triad's own."""
     if workflow is None or workflow.pr_number is None or event.head_sha == workflow.head_sha:
         return Decision(workflow, reason="ignored: not a new head of Triad's PR")
-    if workflow.stage not in _RETESTED:
+    if workflow.stage not in _RETESTED or (
+        workflow.stage is Stage.NEEDS_HUMAN
+        and workflow.escalated_from not in (Stage.TESTING, Stage.REVIEWING, Stage.IMPLEMENTING)
+    ):
         return Decision(workflow, reason=f"ignored: a push while {workflow.stage}")
     stage = Stage.TESTING if workflow.has_ci else Stage.AWAITING_REVIEW
     moved = replace(

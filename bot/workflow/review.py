@@ -34,7 +34,7 @@ def label_added(workflow: Workflow | None, event: LabelAdded, config: RepoConfig
     if event.label == labels.review:
         if workflow.stage is not Stage.AWAITING_REVIEW:
             return Decision(workflow, reason=f"ignored: review label while {workflow.stage}")
-        return start_review(workflow, f"review label added by {event.actor.login}")
+        return start_review(workflow, f"review label added by {event.actor.login}", labels)
     if workflow.stage is not Stage.READY_FOR_QA:
         return Decision(workflow, reason=f"ignored: {event.label} while {workflow.stage}")
     if event.label == labels.qa_passed:

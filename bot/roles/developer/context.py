@@ -12,6 +12,8 @@ from bot.roles.architect.schema import DesignProposal
 from bot.roles.context_budget import ContextPart
 
 MAX_FILE_BYTES = 200_000
+#: shown instead of a file too large or binary to read: the developer may not rewrite it
+WITHHELD = "(content withheld: the file is too large or binary to show)"
 #: paths in CI output and review notes, e.g. "src/app.py:12: ..."
 _PATH_IN_TEXT = re.compile(r"(?<![\w/.-])([\w.-]+(?:/[\w.-]+)+\.\w+)(?::\d+)?")
 
@@ -40,7 +42,9 @@ def paths_named_in(text: str, known: set[str]) -> list[str]:
 async def read_paths(repo: Repo, paths: list[str], ref: str) -> dict[str, str | None]:
     contents = await asyncio.gather(*(repo.read_file(path, ref) for path in paths))
     return {
-        path: text if text is None or (len(text) <= MAX_FILE_BYTES and "\x00" not in text) else ""
+        path: text
+        if text is None or (len(text) <= MAX_FILE_BYTES and "\x00" not in text)
+        else WITHHELD
         for path, text in zip(paths, contents, strict=True)
     }
 

@@ -11,7 +11,7 @@ from importlib import resources
 from bot.errors import ModelError
 from bot.github.repo import Repo
 from bot.roles.context_budget import ContextPart, fit_budget
-from bot.roles.developer.context import DeveloperBrief, brief_parts, read_paths
+from bot.roles.developer.context import WITHHELD, DeveloperBrief, brief_parts, read_paths
 from bot.roles.developer.edits import EditPolicy, EditResult, apply_edits, path_problem
 from bot.roles.developer.schema import Implementation
 from bot.roles.models import RoleModels, UsageScope
@@ -46,6 +46,8 @@ async def write_change(
 
     async def ask(brief: DeveloperBrief, extra: list[ContextPart]) -> Implementation:
         fitted = fit_budget([*brief_parts(brief), *extra], budget_tokens)
+        # what this prompt left out (a later prompt that shows a file makes it editable)
+        not_shown.clear()
         not_shown.update(label[5:] for label in fitted.dropped if label.startswith("file "))
         log.info(
             "developer context",
@@ -68,7 +70,7 @@ async def write_change(
         return Change(answer, EditResult())
 
     def policy_now(brief: DeveloperBrief) -> EditPolicy:
-        empty = {path for path, text in brief.files.items() if text == ""}
+        empty = {path for path, text in brief.files.items() if text == WITHHELD}
         return replace(policy, unseen=policy.unseen | frozenset(not_shown | empty))
 
     brief, result = await _apply(repo, ref, brief, answer, policy_now)
