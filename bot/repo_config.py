@@ -40,6 +40,8 @@ class Gates(_Section):
     review: Literal["ci", "label"] = "ci"
     #: open the PR as a draft (marked ready at QA passed)
     draft_pr: bool = True
+    #: merge the PR when a writer passes QA (off: merging stays a human act)
+    auto_merge: bool = False
 
 
 class Limits(_Section):

@@ -195,3 +195,16 @@ async def changes_since(repo: Repo, number: int, since_sha: str) -> str:
         subject = detail.commit.message.splitlines()[0] if detail.commit.message else ""
         lines.append(f"- {sha[:7]} {subject}: {files}")
     return "\n".join(lines)
+
+
+async def merge(repo: Repo, number: int, head_sha: str) -> str | None:
+    """Merge the PR at exactly `head_sha`; None when done, else GitHub's reason why not."""
+    try:
+        await repo.github.rest.pulls.async_merge(
+            repo.owner, repo.name, number, sha=head_sha, merge_method="merge"
+        )
+    except RequestFailed as exc:
+        if exc.response.status_code in (405, 409, 422):
+            return str(exc.response.json().get("message", exc.response.status_code))
+        raise
+    return None

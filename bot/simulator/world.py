@@ -570,6 +570,43 @@ class World:
             self._announce_pull(repo, pr, "closed" if state == "closed" else "reopened", person)
         return pr
 
+    def merge_pull(self, full_name: str, number: int, actor: str, *, sha: str | None = None) -> str:
+        """Merge with a merge commit, as GitHub's merge button does; returns its SHA.
+
+        The simulator merges only when the base has not moved past the PR's base (no
+        conflict detection): otherwise it answers 405 like an unmergeable PR.
+        """
+        repo, pr, person = self.repo(full_name), self.pull(full_name, number), self.user(actor)
+        item = repo.issues[number]
+        if item.state != "open" or pr.merged:
+            raise ApiError(405, "Pull Request is not mergeable")
+        if pr.draft:
+            raise ApiError(405, "Pull Request is still a draft")
+        if sha is not None and sha != pr.head_sha:
+            raise ApiError(409, "Head branch was modified. Review and try the merge again.")
+        base_ref = f"refs/heads/{pr.base_ref}"
+        base_head = repo.refs[base_ref]
+        if not self.objects.is_ancestor(base_head, pr.head_sha):
+            raise ApiError(405, "Pull Request is not mergeable")
+        tree = self.objects.read_commit(pr.head_sha).tree
+        message = f"Merge pull request #{number} from {repo.owner.login}/{pr.head_ref}"
+        merged = self.objects.commit(
+            tree, [base_head, pr.head_sha], message, self._signature(person)
+        )
+        repo.refs[base_ref] = merged
+        repo.pushers[(base_ref, merged)] = person.login
+        pr.merged, pr.merged_at = True, self.now()
+        item.state, item.closed_at, item.updated_at = "closed", self.now(), self.now()
+        self._announce_pull(repo, pr, "closed", person)
+        for closed in re.findall(
+            r"(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?) #(\d+)", item.body or ""
+        ):
+            linked = repo.issues.get(int(closed))
+            if linked is not None and not linked.is_pull and linked.state == "open":
+                linked.state, linked.closed_at = "closed", self.now()
+                self._announce_issue(repo, linked, "closed", person)
+        return merged
+
     def mark_ready(self, full_name: str, number: int, actor: str) -> Pull:
         repo, pr = self.repo(full_name), self.pull(full_name, number)
         if pr.draft:

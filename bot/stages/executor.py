@@ -9,6 +9,7 @@ from bot.github import pulls
 from bot.github.repo import LabelSpec, Repo
 from bot.repo_config import Labels, RepoConfig
 from bot.store import NewJob, Store
+from bot.workflow import messages
 from bot.workflow.actions import (
     PULL,
     Action,
@@ -16,6 +17,7 @@ from bot.workflow.actions import (
     Comment,
     EnsureLabels,
     MarkReady,
+    MergePull,
     RemoveLabel,
     ReportStatus,
     RunStage,
@@ -62,6 +64,12 @@ async def carry_out(
                 await repo.add_label(where(on), name)
             case RemoveLabel(name=name, on=on):
                 await repo.remove_label(where(on), name)
+            case MergePull(head_sha=sha):
+                refused = await pulls.merge(repo, pull_number, sha) if pull_number else "no PR"
+                if refused:
+                    await repo.comment_once(
+                        where(PULL), f"merge-refused:{sha}", messages.merge_refused(refused)
+                    )
             case MarkReady():
                 pull = await pulls.get_pull(repo, pull_number) if pull_number else None
                 if pull is not None and pull.draft:

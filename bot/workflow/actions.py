@@ -37,6 +37,13 @@ class MarkReady:
 
 
 @dataclass(frozen=True)
+class MergePull:
+    """Merge the workflow's PR (only where the repository opted in with gates.auto_merge)."""
+
+    head_sha: str
+
+
+@dataclass(frozen=True)
 class EnsureLabels:
     """Create Triad's labels on the repository where they are missing."""
 
@@ -59,12 +66,30 @@ class ReportStatus:
     key: str
 
 
-Action = Comment | AddLabel | RemoveLabel | EnsureLabels | RunStage | ReportStatus | MarkReady
+Action = (
+    Comment
+    | AddLabel
+    | RemoveLabel
+    | EnsureLabels
+    | RunStage
+    | ReportStatus
+    | MarkReady
+    | MergePull
+)
 
 
 _ACTION_TYPES: dict[str, type[Action]] = {
     cls.__name__: cls
-    for cls in (Comment, AddLabel, RemoveLabel, EnsureLabels, RunStage, ReportStatus, MarkReady)
+    for cls in (
+        Comment,
+        AddLabel,
+        RemoveLabel,
+        EnsureLabels,
+        RunStage,
+        ReportStatus,
+        MarkReady,
+        MergePull,
+    )
 }
 
 

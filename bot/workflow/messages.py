@@ -99,11 +99,20 @@ def design_wrong(reason: str) -> str:
     )
 
 
-def qa_passed(login: str) -> str:
+def qa_passed(login: str, auto_merge: bool = False) -> str:
+    if auto_merge:
+        return (
+            f"QA passed (@{login}). This repository opted in to `gates.auto_merge`, so Triad "
+            "merges the pull request."
+        )
     return (
         f"QA passed (@{login}). The pull request is marked ready for review; merging it stays "
         "a human decision."
     )
+
+
+def merge_refused(reason: str) -> str:
+    return f"Triad could not merge the pull request ({reason}); merging is left to a human."
 
 
 def nothing_to_do(command: str, stage: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from bot.repo_config import RepoConfig
 from bot.workflow import messages
-from bot.workflow.actions import PULL, AddLabel, Comment, MarkReady, RemoveLabel
+from bot.workflow.actions import PULL, Action, AddLabel, Comment, MarkReady, MergePull, RemoveLabel
 from bot.workflow.events import LabelAdded, ReviewsFinished
 from bot.workflow.implementation import escalate, redesign, start_implementation, start_review
 from bot.workflow.model import Stage, Workflow
@@ -39,11 +39,16 @@ def label_added(workflow: Workflow | None, event: LabelAdded, config: RepoConfig
         return Decision(workflow, reason=f"ignored: {event.label} while {workflow.stage}")
     if event.label == labels.qa_passed:
         done = replace(workflow, stage=Stage.DONE)
-        actions = (
+        actions: tuple[Action, ...] = (
             RemoveLabel(labels.ready_for_qa, PULL),
             MarkReady(),
-            Comment(f"qa-passed:{workflow.head_sha}", messages.qa_passed(event.actor.login)),
+            Comment(
+                f"qa-passed:{workflow.head_sha}",
+                messages.qa_passed(event.actor.login, config.gates.auto_merge),
+            ),
         )
+        if config.gates.auto_merge and workflow.head_sha:
+            actions += (MergePull(workflow.head_sha),)
         return Decision(done, actions, reason=f"QA passed ({event.actor.login})")
     if not event.note.strip():
         ask = Comment(f"qa-note:{event.source}", messages.qa_failed_needs_note(labels), PULL)

@@ -164,3 +164,21 @@ async def test_the_two_reviewers_run_at_the_same_time(stack: TriadStack) -> None
     stack.model_server.script("*", respond)
     number, _ = await green_pr(stack)
     assert (await workflow_of(stack, number)).stage is Stage.READY_FOR_QA
+
+
+async def test_a_repository_that_opts_in_gets_its_pr_merged_at_qa_passed(
+    stack: TriadStack,
+) -> None:
+    stack.github.push(
+        REPO, "main", MAINTAINER, {".github/triad.yml": "gates:\n  auto_merge: true\n"}, "opt in"
+    )
+    number, pr = await green_pr(stack)
+    head = (await workflow_of(stack, number)).head_sha
+    stack.github.add_label(REPO, pr, MAINTAINER, "triad:qa-passed")
+    await stack.settle()
+    repo = stack.github.repo(REPO)
+    assert repo.pulls[pr].merged and repo.issues[pr].state == "closed"
+    merge = stack.github.world.objects.read_commit(repo.refs["refs/heads/main"])
+    assert merge.parents[1] == head
+    assert repo.issues[number].state == "closed"  # "Closes #N"
+    assert (await workflow_of(stack, number)).stage is Stage.DONE

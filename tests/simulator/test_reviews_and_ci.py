@@ -141,3 +141,21 @@ def test_a_job_log_is_a_redirect_to_a_signed_url(sim: Simulator, http: httpx.Cli
     assert log.text.split(" ", 1)[0].endswith("Z")
     assert httpx.get(location.replace("sig=", "sig=0")).status_code == 403
     assert http.get(f"/repos/{REPO}/actions/jobs/999999/logs").status_code == 404
+
+
+def test_merging_makes_a_merge_commit_and_refuses_a_moved_head(
+    sim: Simulator, http: httpx.Client
+) -> None:
+    number, head = bot_pull(http)
+    moved = http.put(f"/repos/{REPO}/pulls/{number}/merge", json={"sha": "0" * 40})
+    assert (moved.status_code, moved.json()["message"]) == (
+        409,
+        "Head branch was modified. Review and try the merge again.",
+    )
+    merged = http.put(f"/repos/{REPO}/pulls/{number}/merge", json={"sha": head})
+    assert merged.status_code == 200 and merged.json()["merged"] is True
+    main = sim.repo(REPO).refs["refs/heads/main"]
+    assert main == merged.json()["sha"]
+    assert sim.world.objects.read_commit(main).parents[1] == head
+    again = http.put(f"/repos/{REPO}/pulls/{number}/merge", json={})
+    assert again.status_code == 405

@@ -15,6 +15,8 @@ from bot.simulator.state import ApiError
 router = APIRouter()
 READ = needs("pull_requests", level="read")
 WRITE = needs("pull_requests", level="write")
+#: merging writes the base branch: GitHub asks for contents write
+MERGE = needs("contents", level="write")
 DIFF_MEDIA_TYPE = "application/vnd.github.diff"
 
 
@@ -83,6 +85,20 @@ def update_pull(
             state=payload.get("state"),
         )
         return call.world.pull_shape(repo, pr)
+
+
+@router.put("/repos/{owner}/{name}/pulls/{number:int}/merge")
+def merge_pull(
+    owner: str,
+    name: str,
+    number: int,
+    payload: JSON = AnyBody,
+    call: Call = MERGE,
+) -> JSON:
+    with call.lock:
+        repo = call.repo(owner, name)
+        sha = call.world.merge_pull(repo.full_name, number, call.actor, sha=payload.get("sha"))
+        return {"sha": sha, "merged": True, "message": "Pull Request successfully merged"}
 
 
 @router.get("/repos/{owner}/{name}/pulls/{number:int}/files")
