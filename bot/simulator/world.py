@@ -550,24 +550,9 @@ class World:
         body: str | None = None,
         state: str | None = None,
     ) -> Pull:
-        repo, pr, person = self.repo(full_name), self.pull(full_name, number), self.user(actor)
-        if state is not None and state not in {"open", "closed"}:
-            raise invalid("PullRequest", "state", "invalid")
-        item = repo.issues[number]
-        changes: JSON = {}
-        if title is not None and title != item.title:
-            changes["title"] = {"from": item.title}
-            item.title = title
-        if body is not None and body != item.body:
-            changes["body"] = {"from": item.body or ""}
-            item.body = body
-        if changes:
-            item.updated_at = self.now()
-            self._announce_pull(repo, pr, "edited", person, changes=changes)
-        if state is not None and state != item.state:
-            item.state = state
-            item.closed_at = self.now() if state == "closed" else None
-            self._announce_pull(repo, pr, "closed" if state == "closed" else "reopened", person)
+        """A PR is an issue underneath: the same edit, announced as `pull_request` events."""
+        pr = self.pull(full_name, number)
+        self.edit_issue(full_name, number, actor, title=title, body=body, state=state)
         return pr
 
     def merge_pull(self, full_name: str, number: int, actor: str, *, sha: str | None = None) -> str:

@@ -25,10 +25,8 @@ from bot.roles.architect.render import (
 )
 from bot.roles.architect.writer import write_design
 from bot.roles.models import UsageScope
-from bot.stages.leftovers import finish_leftovers
-from bot.stages.runner import apply_event
+from bot.stages.finish import apply_stage_event, finish_leftovers
 from bot.stages.services import Services
-from bot.stages.status import status_report
 from bot.store import Job
 from bot.store.workflows import WorkflowStore
 from bot.workflow.engine import Target
@@ -78,16 +76,7 @@ async def handle_architect(job: Job, services: Services) -> None:
         target.issue_number, DESIGN_KEY, render_placeholder(task.version, earlier)
     )
     event = await _design(task, repo, config, comments, earlier, services, workflow.id)
-    await apply_event(
-        services.store,
-        repo,
-        target,
-        config,
-        event,
-        source=job.idempotency_key,
-        actor=None,
-        status_report=lambda: status_report(services.store, target),
-    )
+    await apply_stage_event(services, repo, target, config, event, job.idempotency_key)
 
 
 async def _design(

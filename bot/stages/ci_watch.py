@@ -8,10 +8,8 @@ import logging
 
 from bot.github import checks
 from bot.repo_config import CONFIG_PATH, parse_repo_config
-from bot.stages.leftovers import finish_leftovers
-from bot.stages.runner import apply_event
+from bot.stages.finish import apply_stage_event, finish_leftovers
 from bot.stages.services import Services
-from bot.stages.status import status_report
 from bot.store import Job
 from bot.store.workflows import WorkflowStore
 from bot.workflow.engine import Target
@@ -43,13 +41,4 @@ async def handle_ci_watch(job: Job, services: Services) -> None:
             "Does CI run on pull requests? `/triad resume` waits for it again.",
             head_sha=sha,
         )
-    await apply_event(
-        services.store,
-        repo,
-        target,
-        config,
-        event,
-        source=job.idempotency_key,
-        actor=None,
-        status_report=lambda: status_report(services.store, target),
-    )
+    await apply_stage_event(services, repo, target, config, event, job.idempotency_key)

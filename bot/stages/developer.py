@@ -23,10 +23,8 @@ from bot.roles.developer.edits import EditPolicy
 from bot.roles.developer.render import Round, pr_body, pr_title
 from bot.roles.developer.writer import write_change
 from bot.roles.models import UsageScope
-from bot.stages.leftovers import finish_leftovers
-from bot.stages.runner import apply_event
+from bot.stages.finish import apply_stage_event, finish_leftovers
 from bot.stages.services import Services
-from bot.stages.status import status_report
 from bot.store import Job
 from bot.store.workflows import WorkflowStore
 from bot.workflow.engine import Target
@@ -87,34 +85,15 @@ async def handle_developer(job: Job, services: Services) -> None:
     if event is None:
         return
 
-    async def report() -> str:
-        return await status_report(services.store, target)
-
-    await apply_event(
-        services.store,
-        repo,
-        target,
-        config,
-        event,
-        source=job.idempotency_key,
-        actor=None,
-        status_report=report,
-    )
+    await apply_stage_event(services, repo, target, config, event, job.idempotency_key)
     if isinstance(event, ImplementationPushed) and event.has_ci:
         # CI that finished while this round was being retried sent its webhook before the
         # workflow knew the commit: read the verdict once now, so it is not lost
         verdict = await checks.verdict(repo, event.head_sha)
         if verdict.finished:
-            await apply_event(
-                services.store,
-                repo,
-                target,
-                config,
-                ChecksCompleted(event.head_sha, verdict.passed, verdict.report()),
-                source=f"ci-after-push:{event.head_sha}",
-                actor=None,
-                status_report=report,
-            )
+            finished = ChecksCompleted(event.head_sha, verdict.passed, verdict.report())
+            source = f"ci-after-push:{event.head_sha}"
+            await apply_stage_event(services, repo, target, config, finished, source)
 
 
 async def _round(

@@ -26,10 +26,8 @@ from bot.roles.reviewer import render
 from bot.roles.reviewer.agreement import ReviewerResult, agree, fix_request, side_by_side
 from bot.roles.reviewer.diff import parse_diff, split_diff
 from bot.roles.reviewer.writer import LABELS, ReviewBrief, review
-from bot.stages.leftovers import finish_leftovers
-from bot.stages.runner import apply_event
+from bot.stages.finish import apply_stage_event, finish_leftovers
 from bot.stages.services import Services
-from bot.stages.status import status_report
 from bot.store import Job
 from bot.store.workflows import WorkflowStore
 from bot.workflow.engine import Target
@@ -78,16 +76,7 @@ async def handle_review(job: Job, services: Services) -> None:
     repo = await services.repo(target.installation_id, target.repository)
     config = parse_repo_config(await repo.read_file(CONFIG_PATH)).config
     event = await _review(task, workflow, repo, config, services)
-    await apply_event(
-        services.store,
-        repo,
-        target,
-        config,
-        event,
-        source=job.idempotency_key,
-        actor=None,
-        status_report=lambda: status_report(services.store, target),
-    )
+    await apply_stage_event(services, repo, target, config, event, job.idempotency_key)
 
 
 async def _review(

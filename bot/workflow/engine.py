@@ -46,7 +46,7 @@ from bot.workflow.implementation import (
     start_review,
 )
 from bot.workflow.jobs import ARCHITECT_JOB, architect_job, ci_watch_job
-from bot.workflow.model import Actor, Stage, Workflow
+from bot.workflow.model import Actor, Stage, Workflow, moved_on
 from bot.workflow.outcome import Decision, Target
 from bot.workflow.review import label_added, reviews_finished
 
@@ -114,13 +114,10 @@ def _design_requested(
     else:
         # started again after /triad stop: the branch, PR and round count carry on, so the
         # next developer round builds on what is there and its job key is new
-        started = replace(
+        started = moved_on(
             workflow,
             stage=Stage.DESIGNING,
             design_version=workflow.design_version + 1,
-            escalation=None,
-            escalated_from=None,
-            escalated_failed=False,
             ci_fixes=0,
             review_fixes=0,
         )
@@ -252,12 +249,9 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
         return Decision(retrying, (*cleanup, job), reason=f"resumed by {event.actor.login}")
     if workflow.escalated_failed and came_from is Stage.TESTING:
         # CI never reported: wait for it again, with a fresh deadline
-        waiting = replace(
+        waiting = moved_on(
             workflow,
             stage=Stage.TESTING,
-            escalation=None,
-            escalated_from=None,
-            escalated_failed=False,
         )
         watch = ci_watch_job(waiting, config.limits.ci_timeout_minutes, after=event.source)
         return Decision(waiting, (*cleanup, watch), reason=f"resumed by {event.actor.login}")
@@ -267,13 +261,10 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
         retrying, job = start_implementation(workflow, "ci")
         return Decision(retrying, (*cleanup, job), reason=f"resumed by {event.actor.login}")
     if came_from in (Stage.DESIGNING, None) or workflow.pr_number is None and not decision:
-        revised = replace(
+        revised = moved_on(
             workflow,
             stage=Stage.DESIGNING,
             design_version=workflow.design_version + 1,
-            escalation=None,
-            escalated_from=None,
-            escalated_failed=False,
         )
         job = architect_job(revised, feedback_from=event.source, feedback=decision)
         return Decision(revised, (*cleanup, job), reason="resumed: the architect again")
@@ -292,13 +283,10 @@ def _revise(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
     if workflow.design_version >= limit:
         reply = Comment(f"limit:{event.source}", messages.revisions_exhausted(limit))
         return Decision(workflow, (reply,), reason="design revision limit reached")
-    revised = replace(
+    revised = moved_on(
         workflow,
         stage=Stage.DESIGNING,
         design_version=workflow.design_version + 1,
-        escalation=None,
-        escalated_from=None,
-        escalated_failed=False,
     )
     actions: tuple[Action, ...] = (
         RemoveLabel(config.labels.design_proposed),

@@ -9,7 +9,7 @@ from bot.workflow import messages
 from bot.workflow.actions import ISSUE, PULL, Action, AddLabel, Comment, RemoveLabel, RunStage
 from bot.workflow.events import ChecksCompleted, DesignIsWrong, HeadMoved, ImplementationPushed
 from bot.workflow.jobs import architect_job, ci_watch_job, developer_job, review_job
-from bot.workflow.model import Stage, Workflow
+from bot.workflow.model import Stage, Workflow, moved_on
 from bot.workflow.outcome import Decision
 
 
@@ -17,13 +17,10 @@ def start_implementation(
     approved: Workflow, reason: str = "implement", feedback: str = ""
 ) -> tuple[Workflow, RunStage]:
     """The next developer round, from any stage that allows one."""
-    working = replace(
+    working = moved_on(
         approved,
         stage=Stage.IMPLEMENTING,
         round=approved.round + 1,
-        escalation=None,
-        escalated_from=None,
-        escalated_failed=False,
     )
     return working, developer_job(working, reason, feedback)
 
@@ -100,13 +97,10 @@ def review_gate(workflow: Workflow, config: RepoConfig) -> Decision:
 
 
 def start_review(workflow: Workflow, why: str, labels: Labels) -> Decision:
-    reviewing = replace(
+    reviewing = moved_on(
         workflow,
         stage=Stage.REVIEWING,
         review_round=workflow.review_round + 1,
-        escalation=None,
-        escalated_from=None,
-        escalated_failed=False,
     )
     # the label is taken off, so a writer can add it again for a later round
     actions = (RemoveLabel(labels.review, PULL), review_job(reviewing))
@@ -132,13 +126,10 @@ def redesign(workflow: Workflow, config: RepoConfig, feedback: str, note: str | 
     if workflow.design_version >= limit:
         comment = Comment(f"limit:v{workflow.design_version}", messages.revisions_exhausted(limit))
         return escalate(workflow, "the design revision limit is reached", config, comment)
-    designing = replace(
+    designing = moved_on(
         workflow,
         stage=Stage.DESIGNING,
         design_version=workflow.design_version + 1,
-        escalation=None,
-        escalated_from=None,
-        escalated_failed=False,
     )
     actions: list[Action] = [
         RemoveLabel(labels.approved),
@@ -170,13 +161,10 @@ def head_moved(workflow: Workflow | None, event: HeadMoved, config: RepoConfig) 
     ):
         return Decision(workflow, reason=f"ignored: a push while {workflow.stage}")
     stage = Stage.TESTING if workflow.has_ci else Stage.AWAITING_REVIEW
-    moved = replace(
+    moved = moved_on(
         workflow,
         stage=stage,
         head_sha=event.head_sha,
-        escalation=None,
-        escalated_from=None,
-        escalated_failed=False,
     )
     labels = config.labels
     actions: tuple[Action, ...] = (

@@ -5,7 +5,7 @@ Changes to the stages should be reflected in the README's workflow graph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -101,3 +101,10 @@ class Workflow:
     reviewed_sha: str | None = None
     id: int | None = None
     revision: int = 0
+
+
+def moved_on(workflow: Workflow, **changes: Any) -> Workflow:
+    """`workflow` with `changes`, no longer waiting for a human (any escalation cleared)."""
+    return replace(
+        workflow, escalation=None, escalated_from=None, escalated_failed=False, **changes
+    )
