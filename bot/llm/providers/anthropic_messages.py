@@ -19,6 +19,7 @@ from bot.llm.providers.base import (
     malformed,
     parse_retry_after,
     request_tokens,
+    sdk_failures,
     shape,
     should_retry,
 )
@@ -34,7 +35,7 @@ class AnthropicProvider:
         self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0)
 
     async def complete(self, request: StructuredRequest, model: str) -> RawReply:
-        try:
+        with sdk_failures(anthropic, request.timeout_seconds, _failure):
             message = await self._client.messages.create(
                 model=model,
                 max_tokens=request.max_output_tokens,
@@ -51,20 +52,6 @@ class AnthropicProvider:
                 timeout=request.timeout_seconds,
                 extra_headers={"x-triad-role": request.role} if request.role else None,
             )
-        except anthropic.APITimeoutError:
-            raise ProviderFailure(
-                f"no answer within {request.timeout_seconds:g}s", retryable=True
-            ) from None
-        except anthropic.APIConnectionError as exc:
-            raise ProviderFailure(f"connection failed: {exc}", retryable=True) from None
-        except anthropic.APIStatusError as exc:
-            raise _failure(exc) from None
-        except anthropic.APIResponseValidationError as exc:
-            raise malformed(str(exc)) from None
-        except anthropic.AnthropicError as exc:
-            raise ProviderFailure(f"unexpected answer: {clip(str(exc))}", retryable=False) from None
-        except ValueError as exc:  # the body said JSON but was not (json.JSONDecodeError)
-            raise malformed(f"the body is not valid JSON ({exc})") from None
         return _reply(message, request)
 
     def repair_turns(self, reply: RawReply, problem: str) -> list[Message]:

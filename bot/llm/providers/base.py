@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Protocol
 
 from bot.llm.errors import clip
@@ -75,6 +77,29 @@ class Provider(Protocol):
 
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+
+@contextmanager
+def sdk_failures(
+    sdk: ModuleType, timeout: float, status_failure: Callable[[Any], ProviderFailure]
+) -> Iterator[None]:
+    """Turn an SDK's errors into ProviderFailures. The anthropic and openai SDKs are generated
+    alike: the same error classes, each SDK's own module (`sdk`); `status_failure` reads an
+    error status in that provider's own way."""
+    try:
+        yield
+    except sdk.APITimeoutError:
+        raise ProviderFailure(f"no answer within {timeout:g}s", retryable=True) from None
+    except sdk.APIConnectionError as exc:
+        raise ProviderFailure(f"connection failed: {exc}", retryable=True) from None
+    except sdk.APIStatusError as exc:
+        raise status_failure(exc) from None
+    except sdk.APIResponseValidationError as exc:
+        raise malformed(str(exc)) from None
+    except sdk.APIError as exc:
+        raise ProviderFailure(f"unexpected answer: {clip(str(exc))}", retryable=False) from None
+    except ValueError as exc:  # the body said JSON but was not (json.JSONDecodeError)
+        raise malformed(f"the body is not valid JSON ({exc})") from None
 
 
 def malformed(problem: str) -> ProviderFailure:

@@ -19,6 +19,7 @@ from bot.llm.providers.base import (
     error_in,
     malformed,
     parse_retry_after,
+    sdk_failures,
     shape,
 )
 from bot.llm.schema import repair_prompt, schema_instruction, strict_schema
@@ -64,7 +65,7 @@ class OpenAIProvider:
             response_format = {"type": "json_object"}
             system = f"{system}\n\n{schema_instruction(request.schema)}"
         messages = [{"role": "system", "content": system}, *request.messages]
-        try:
+        with sdk_failures(openai, request.timeout_seconds, _failure):
             completion = await self._client.chat.completions.create(
                 model=model,
                 messages=messages,  # type: ignore[arg-type]
@@ -73,20 +74,6 @@ class OpenAIProvider:
                 extra_headers={"x-triad-role": request.role} if request.role else None,
                 **{self._token_limit_param: request.max_output_tokens},  # type: ignore[arg-type]
             )
-        except openai.APITimeoutError:
-            raise ProviderFailure(
-                f"no answer within {request.timeout_seconds:g}s", retryable=True
-            ) from None
-        except openai.APIConnectionError as exc:
-            raise ProviderFailure(f"connection failed: {exc}", retryable=True) from None
-        except openai.APIStatusError as exc:
-            raise _failure(exc) from None
-        except openai.APIResponseValidationError as exc:
-            raise malformed(str(exc)) from None
-        except openai.OpenAIError as exc:
-            raise ProviderFailure(f"unexpected answer: {clip(str(exc))}", retryable=False) from None
-        except ValueError as exc:  # the body said JSON but was not (json.JSONDecodeError)
-            raise malformed(f"the body is not valid JSON ({exc})") from None
         return _reply(completion, messages)
 
     def repair_turns(self, reply: RawReply, problem: str) -> list[Message]:
