@@ -18,10 +18,11 @@ from bot.github.checks import has_ci
 from bot.github.repo import Repo
 from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
 from bot.roles.architect.schema import DesignProposal
-from bot.roles.developer.context import DeveloperBrief, paths_named_in, plan_paths, read_paths
+from bot.roles.developer.context import DeveloperBrief, paths_named_in, plan_paths
 from bot.roles.developer.edits import EditPolicy
 from bot.roles.developer.render import Round, pr_body, pr_title
 from bot.roles.developer.writer import write_change
+from bot.roles.files import read_paths
 from bot.roles.models import UsageScope
 from bot.stages.finish import apply_stage_event, finish_leftovers
 from bot.stages.services import Services
@@ -112,7 +113,17 @@ async def _round(
         log.info("round already committed: going on to the PR", extra={"branch": branch})
         steps, summary = _recorded(head.message)
         return await _open_or_update_pull(
-            task, workflow, design, repo, config, services, head.sha, "", steps, summary=summary
+            task,
+            workflow,
+            design,
+            repo,
+            config,
+            services,
+            base,
+            head.sha,
+            "",
+            steps,
+            summary=summary,
         )
     start = head or await gitdata.branch_head(repo, base)
     if start is None:
@@ -186,10 +197,14 @@ async def _round(
         repo,
         config,
         services,
+        base,
         sha,
         note,
         set(change.result.steps_done),
         summary=change.answer.summary,
+        # Triad never changes CI definitions (.github/workflows/ is protected): the tree it
+        # started from tells whether the new commit has CI
+        paths=tree,
     )
 
 
@@ -200,13 +215,17 @@ async def _open_or_update_pull(
     repo: Repo,
     config: RepoConfig,
     services: Services,
+    base: str,
     sha: str,
     note: str,
     steps_done: set[int],
     summary: str = "",
+    paths: list[str] | None = None,
 ) -> Event | None:
     branch = branch_for(task.target.issue_number)
-    ci = await _has_ci(repo, sha)
+    ci = await _has_ci(
+        repo, base, paths if paths is not None else await gitdata.paths_at(repo, sha)
+    )
     existing = await pulls.find_open_pull(repo, branch)
     if existing is None and not await _still_current(services, task):
         log.info("the workflow moved on: no pull request is opened")
@@ -226,7 +245,7 @@ async def _open_or_update_pull(
         pull = await pulls.open_pull(
             repo,
             branch=branch,
-            base=await repo.default_branch(),
+            base=base,
             title=pr_title(design),
             body=body,
             draft=config.gates.draft_pr,
@@ -265,12 +284,12 @@ async def _still_current(services: Services, task: DeveloperJob) -> bool:
     return now is not None and now.stage is Stage.IMPLEMENTING and now.round == task.round
 
 
-async def _has_ci(repo: Repo, head_sha: str) -> bool:
-    """GitHub Actions workflows at the head, or other CI that reported on the default branch."""
-    if has_ci(await gitdata.paths_at(repo, head_sha)):
+async def _has_ci(repo: Repo, base: str, paths: list[str]) -> bool:
+    """GitHub Actions workflows among `paths`, or other CI that reported on the base branch."""
+    if has_ci(paths):
         return True
-    base = await gitdata.branch_head(repo, await repo.default_branch())
-    return base is not None and await checks.reports_on(repo, base.sha)
+    head = await gitdata.branch_head(repo, base)
+    return head is not None and await checks.reports_on(repo, head.sha)
 
 
 def _commit_message(message: str, task: DeveloperJob, steps: frozenset[int]) -> str:

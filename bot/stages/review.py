@@ -20,7 +20,7 @@ from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
 from bot.roles.architect.render import render_version
 from bot.roles.architect.schema import DesignProposal
 from bot.roles.context_budget import estimate_tokens
-from bot.roles.developer.context import read_paths
+from bot.roles.files import read_paths
 from bot.roles.models import UsageScope
 from bot.roles.reviewer import render
 from bot.roles.reviewer.agreement import ReviewerResult, agree, fix_request, side_by_side

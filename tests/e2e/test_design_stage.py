@@ -8,14 +8,11 @@ from bot.simulator.model_server import text
 from bot.simulator.stack import TriadStack
 from bot.workflow.model import Stage
 from tests.e2e.conftest import CONTRIBUTOR, MAINTAINER, OUTSIDER, REPO, open_issue
-
-
-def bot_comments(stack: TriadStack, number: int) -> list[str]:
-    return [c.body for c in stack.github.comments_on(REPO, number) if c.user.login == "triad[bot]"]
+from tests.e2e.helpers import bot_comments, workflow_of
 
 
 def design_comments(stack: TriadStack, number: int) -> list[str]:
-    return [body for body in bot_comments(stack, number) if marker(DESIGN_KEY) in body]
+    return bot_comments(stack, number, DESIGN_KEY)
 
 
 async def test_a_maintainer_label_gets_one_design_comment(stack: TriadStack) -> None:
@@ -57,7 +54,7 @@ async def test_approval_by_a_writer_freezes_the_design(stack: TriadStack) -> Non
     await stack.settle()
     stack.github.add_label(REPO, number, CONTRIBUTOR, "triad:approved")
     await stack.settle()
-    workflow = await _workflow(stack, number)
+    workflow = await workflow_of(stack, number)
     assert workflow.approved_version == 1 and workflow.approved_hash == workflow.proposed_hash
     assert workflow.approved_design == workflow.proposed_design is not None
     # approval starts the developer at once (its stage is tested on its own)
@@ -74,7 +71,7 @@ async def test_approval_without_access_is_refused_and_the_label_removed(
     stack.github.add_label(REPO, number, OUTSIDER, "triad:approved")
     await stack.settle()
     assert "triad:approved" not in stack.github.labels_on(REPO, number)
-    assert (await _workflow(stack, number)).stage is Stage.DESIGN_PROPOSED
+    assert (await workflow_of(stack, number)).stage is Stage.DESIGN_PROPOSED
 
 
 async def test_an_edited_design_cannot_be_approved(stack: TriadStack) -> None:
@@ -98,15 +95,6 @@ async def test_revise_makes_a_new_version_and_keeps_the_old_one(stack: TriadStac
     [design] = design_comments(stack, number)
     assert "Design v2" in design and "v1" in design and "<details>" in design
     assert len(stack.model_server.requests) == 4
-
-
-async def _workflow(stack: TriadStack, number: int):  # type: ignore[no-untyped-def]
-    from bot.store.workflows import WorkflowStore
-
-    assert stack.store is not None
-    workflow = await WorkflowStore(stack.store).get(REPO, number)
-    assert workflow is not None
-    return workflow
 
 
 async def test_a_redelivered_label_does_not_design_twice(stack: TriadStack) -> None:
@@ -139,7 +127,7 @@ async def test_model_output_that_never_fits_escalates_with_a_comment(stack: Tria
     assert "needs-human" in stack.github.labels_on(REPO, number)
     [design] = design_comments(stack, number)
     assert "could not be written" in design
-    assert (await _workflow(stack, number)).stage is Stage.NEEDS_HUMAN
+    assert (await workflow_of(stack, number)).stage is Stage.NEEDS_HUMAN
 
 
 async def test_a_bad_config_file_is_named_in_a_comment_and_defaults_apply(

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from bot.github.repo import IssueComment, IssueText, Repo
 from bot.roles.context_budget import ContextPart
 
-MAX_FILE_BYTES = 200_000
 MAX_TREE_PATHS = 3_000
 README_NAMES = ("README.md", "README.rst", "README.txt", "README")
 
@@ -42,16 +41,6 @@ async def gather_brief(
         tree=paths[:MAX_TREE_PATHS],
         readme=readme,
     )
-
-
-async def read_files(repo: Repo, paths: list[str], ref: str) -> dict[str, str]:
-    """The text of each path (binary-looking or huge files are left out)."""
-    contents = await asyncio.gather(*(repo.read_file(path, ref) for path in paths))
-    return {
-        path: text
-        for path, text in zip(paths, contents, strict=True)
-        if text is not None and len(text) <= MAX_FILE_BYTES and "\x00" not in text
-    }
 
 
 def issue_parts(brief: ArchitectBrief) -> list[ContextPart]:

@@ -7,9 +7,10 @@ from importlib import resources
 
 from bot.github.repo import Repo
 from bot.repo_config import RepoConfig
-from bot.roles.architect.context import ArchitectBrief, issue_parts, read_files, repository_parts
+from bot.roles.architect.context import ArchitectBrief, issue_parts, repository_parts
 from bot.roles.architect.schema import DesignProposal, FileSelection
 from bot.roles.context_budget import ContextPart, fit_budget, rank_paths
+from bot.roles.files import readable
 from bot.roles.models import RoleModels, UsageScope
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ async def write_design(
     paths = [path for path in selection.paths if path in known]
     if not paths:
         paths = rank_paths(brief.tree, f"{brief.issue.title}\n{brief.issue.body}")
-    files = await read_files(repo, paths, brief.default_branch)
+    files = await readable(repo, paths, brief.default_branch)
     fitted = fit_budget([*about_issue, *repository_parts(brief, files)], budget)
     log.info(
         "architect context",

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
 
-from bot.github.repo import IssueText, Repo
+from bot.github.repo import IssueText
 from bot.roles.architect.render import render_version
 from bot.roles.architect.schema import DesignProposal
 from bot.roles.context_budget import ContextPart
 
-MAX_FILE_BYTES = 200_000
-#: shown instead of a file too large or binary to read: the developer may not rewrite it
-WITHHELD = "(content withheld: the file is too large or binary to show)"
 #: paths in CI output and review notes, e.g. "src/app.py:12: ..."
 _PATH_IN_TEXT = re.compile(r"(?<![\w/.-])([\w.-]+(?:/[\w.-]+)+\.\w+)(?::\d+)?")
 
@@ -37,16 +33,6 @@ def plan_paths(design: DesignProposal) -> list[str]:
 def paths_named_in(text: str, known: set[str]) -> list[str]:
     """Repository files a CI log or a review mentions (so the fix round can read them)."""
     return [p for p in dict.fromkeys(_PATH_IN_TEXT.findall(text)) if p in known]
-
-
-async def read_paths(repo: Repo, paths: list[str], ref: str) -> dict[str, str | None]:
-    contents = await asyncio.gather(*(repo.read_file(path, ref) for path in paths))
-    return {
-        path: text
-        if text is None or (len(text) <= MAX_FILE_BYTES and "\x00" not in text)
-        else WITHHELD
-        for path, text in zip(paths, contents, strict=True)
-    }
 
 
 _WHY = {

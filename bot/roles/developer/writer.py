@@ -11,9 +11,10 @@ from importlib import resources
 from bot.errors import ModelError
 from bot.github.repo import Repo
 from bot.roles.context_budget import ContextPart, fit_budget
-from bot.roles.developer.context import WITHHELD, DeveloperBrief, brief_parts, read_paths
+from bot.roles.developer.context import DeveloperBrief, brief_parts
 from bot.roles.developer.edits import EditPolicy, EditResult, apply_edits, path_problem
 from bot.roles.developer.schema import Implementation
+from bot.roles.files import WITHHELD, read_paths
 from bot.roles.models import RoleModels, UsageScope
 
 log = logging.getLogger(__name__)
