@@ -3,7 +3,12 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install --no-cache-dir --prefix=/install .
+COPY triad_lab ./triad_lab
+# The lab (GitHub simulator, fake model server, demo) is left out of the image unless asked:
+#   docker build --build-arg TRIAD_LAB=true -t triad-lab .
+ARG TRIAD_LAB=false
+RUN pip install --no-cache-dir --prefix=/install . \
+ && if [ "$TRIAD_LAB" != "true" ]; then rm -rf /install/lib/python3.11/site-packages/triad_lab; fi
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 triad

@@ -1,11 +1,13 @@
-"""`triad serve | worker | demo | simulator`: the command line."""
+"""`triad serve | worker`, and the lab's `demo | simulator` when installed: the command line."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from bot.errors import TriadError
 from bot.logs import configure_logging
@@ -44,37 +46,36 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=None, help="jobs run at once")
     worker.add_argument("--metrics-port", type=int, default=None, help="serve /metrics here")
 
-    from bot import demo
-
-    demo.add_arguments(
-        commands.add_parser(
-            "demo",
-            help="run Triad on embedded defaults: SQLite, the GitHub simulator, scripted models",
-            description=demo.__doc__,
+    lab = _lab_commands()
+    if lab is not None:
+        lab.add_demo_arguments(
+            commands.add_parser(
+                "demo",
+                help="run Triad on embedded defaults: SQLite, the GitHub simulator, scripted "
+                "models",
+                description=lab.DEMO_DESCRIPTION,
+            )
         )
-    )
-    from bot.simulator import cli as simulator
-
-    simulator.add_arguments(
-        commands.add_parser(
-            "simulator",
-            help="run the GitHub simulator with the demo repository installed",
-            description=simulator.__doc__,
+        lab.add_simulator_arguments(
+            commands.add_parser(
+                "simulator",
+                help="run the GitHub simulator with the demo repository installed",
+                description=lab.SIMULATOR_DESCRIPTION,
+            )
         )
-    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "simulator":
-        from bot.simulator import cli as simulator
+        from triad_lab.simulator import cli as simulator
 
         return simulator.run(args)
     try:
         settings = load_settings()
         if args.command == "demo":
-            from bot import demo
+            from triad_lab import demo
 
             return demo.run(args, settings)
         settings.require_github_app()
@@ -97,6 +98,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _lab_commands() -> ModuleType | None:
+    """The lab's command definitions, when the lab is installed (the production image has none).
+
+    Only its light `commands` module is imported here: `triad --help` must stay fast.
+    """
+    try:
+        return importlib.import_module("triad_lab.commands")
+    except ModuleNotFoundError:
+        return None
 
 
 def _configure(settings: Settings) -> None:

@@ -12,11 +12,25 @@ import pytest
 
 from bot.store import Store, open_store
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "github-webhooks"
+#: real example deliveries from GitHub (a copy of ../shared/fixtures/github-webhooks)
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "github-webhooks"
 POSTGRES_SKIP = (
     "PostgreSQL tests need TRIAD_TEST_DATABASE_URL, e.g. "
     "TRIAD_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test make test"
 )
+
+
+#: tests that start servers or processes and play whole workflows: `make test-fast` skips them
+SLOW_PATHS = ("e2e/", "test_processes.py", "simulator/test_process.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the slow tests by where they live, so a new end-to-end test is slow by default."""
+    root = Path(__file__).resolve().parent
+    for item in items:
+        where = Path(str(item.fspath)).resolve().relative_to(root).as_posix()
+        if where.startswith(SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)
 
 
 class FakeClock:

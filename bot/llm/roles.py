@@ -1,7 +1,7 @@
 """The roles' model layer: `RoleModels.ask` with per-role choices, budgets and stored usage.
 
 Without API keys Triad cannot call Anthropic or OpenAI; give `build_models` the base URL of
-the fake model server (`bot.simulator.model_server`) instead, as the demo and tests do.
+the fake model server (`triad_lab.simulator.model_server`) instead, as the demo and tests do.
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.simulator import demo_repo
-from bot.simulator.models_script import ScriptedModels
-from bot.simulator.stack import TriadStack
+from triad_lab.simulator import demo_repo
+from triad_lab.simulator.models_script import ScriptedModels
+from triad_lab.simulator.stack import TriadStack
 
 REPO = demo_repo.REPOSITORY
 MAINTAINER, CONTRIBUTOR, OUTSIDER = demo_repo.MAINTAINER, demo_repo.CONTRIBUTOR, demo_repo.OUTSIDER

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from bot.github.repo import marker
-from bot.simulator.model_server import ModelRequest, ScriptItem
-from bot.simulator.models_script import ScriptedModels
-from bot.simulator.stack import TriadStack
 from bot.store.workflows import WorkflowStore
 from bot.workflow.model import Workflow
 from tests.e2e.conftest import MAINTAINER, REPO, open_issue
+from triad_lab.simulator.model_server import ModelRequest, ScriptItem
+from triad_lab.simulator.models_script import ScriptedModels
+from triad_lab.simulator.stack import TriadStack
 
 
 async def workflow_of(stack: TriadStack, number: int) -> Workflow:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.demo import play
-from bot.demo.scenarios import SCENARIOS
+from triad_lab.demo import play
+from triad_lab.demo.scenarios import SCENARIOS
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from bot.github.repo import marker
 from bot.roles.architect.render import DESIGN_KEY
-from bot.simulator.model_server import text
-from bot.simulator.stack import TriadStack
 from bot.workflow.model import Stage
 from tests.e2e.conftest import CONTRIBUTOR, MAINTAINER, OUTSIDER, REPO, open_issue
 from tests.e2e.helpers import bot_comments, workflow_of
+from triad_lab.simulator.model_server import text
+from triad_lab.simulator.stack import TriadStack
 
 
 def design_comments(stack: TriadStack, number: int) -> list[str]:

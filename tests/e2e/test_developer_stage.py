@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from bot.simulator import demo_repo
-from bot.simulator.stack import TriadStack
 from bot.workflow.model import Stage
 from tests.e2e.conftest import CONTRIBUTOR, MAINTAINER, REPO
 from tests.e2e.helpers import (
@@ -14,6 +12,8 @@ from tests.e2e.helpers import (
     with_schema,
     workflow_of,
 )
+from triad_lab.simulator import demo_repo
+from triad_lab.simulator.stack import TriadStack
 
 LABEL_GATE = {".github/triad.yml": "gates:\n  review: label\n"}
 

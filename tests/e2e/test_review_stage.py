@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import threading
 
-from bot.simulator.model_server import ModelRequest, ScriptItem
-from bot.simulator.models_script import ScriptedModels
-from bot.simulator.stack import TriadStack
 from bot.workflow.model import Stage
 from tests.e2e.conftest import MAINTAINER, OUTSIDER, REPO
 from tests.e2e.helpers import (
@@ -18,6 +15,9 @@ from tests.e2e.helpers import (
     with_schema,
     workflow_of,
 )
+from triad_lab.simulator.model_server import ModelRequest, ScriptItem
+from triad_lab.simulator.models_script import ScriptedModels
+from triad_lab.simulator.stack import TriadStack
 
 CHANGE = {
     "path": "widgets/core.py",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.simulator.stack import TriadStack
 from bot.workflow.model import Stage
 from tests.e2e.conftest import CONTRIBUTOR, MAINTAINER, OUTSIDER, REPO, open_issue
 from tests.e2e.helpers import approved_issue, bot_comments, branch_commits, workflow_of
+from triad_lab.simulator.stack import TriadStack
 
 LABEL_GATE = {".github/triad.yml": "gates:\n  review: label\n"}
 

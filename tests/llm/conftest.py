@@ -10,7 +10,7 @@ from bot.llm.caller import ModelCaller
 from bot.llm.pool import Endpoints, ProviderPool
 from bot.llm.redaction import Redactor
 from bot.llm.retry import RetryPolicy
-from bot.simulator.model_server import FakeModelServer
+from triad_lab.simulator.model_server import FakeModelServer
 
 
 class RecordingSleep:

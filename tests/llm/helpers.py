@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot.llm.retry import RetryPolicy
 from bot.llm.roles import LLMRoles, build_models
 from bot.settings import Settings
-from bot.simulator.model_server import FakeModelServer
 from bot.store import Store
 from tests.llm.conftest import RecordingSleep
+from triad_lab.simulator.model_server import FakeModelServer
 
 
 def roles_for(server: FakeModelServer, store: Store | None = None) -> LLMRoles:

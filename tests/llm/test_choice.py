@@ -11,8 +11,8 @@ from bot.llm.roles import build_models
 from bot.roles.architect.schema import FileSelection
 from bot.roles.models import UsageScope
 from bot.settings import Settings
-from bot.simulator.model_server import FakeModelServer
 from tests.llm.helpers import roles_for
+from triad_lab.simulator.model_server import FakeModelServer
 
 GOOD = {"paths": ["README.md"], "reason": "It explains the project."}
 LOCAL = "http://ollama.internal:11434/v1"

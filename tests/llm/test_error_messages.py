@@ -11,8 +11,8 @@ from bot.llm.errors import MESSAGE_LIMIT, InvalidModelChoice, ModelUnavailable, 
 from bot.llm.redaction import REDACTED
 from bot.roles.architect.schema import FileSelection
 from bot.roles.models import UsageScope
-from bot.simulator.model_server import FakeModelServer, Fault
 from tests.llm.helpers import roles_for
+from triad_lab.simulator.model_server import FakeModelServer, Fault
 
 CLAUDE = ModelChoice(
     provider="anthropic",

@@ -12,8 +12,8 @@ from bot.llm.errors import ModelUnavailable
 from bot.llm.prices import PriceTable
 from bot.roles.architect.schema import FileSelection
 from bot.roles.context_budget import ContextPart
-from bot.simulator.model_server import FakeModelServer, RawBody, raw
 from tests.llm.conftest import RecordingSleep
+from triad_lab.simulator.model_server import FakeModelServer, RawBody, raw
 
 CLAUDE = ModelChoice(provider="anthropic", model="claude-sonnet-4-6", timeout_seconds=5)
 GPT = ModelChoice(provider="openai", model="gpt-5.2", timeout_seconds=5)

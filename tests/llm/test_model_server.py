@@ -8,7 +8,7 @@ import httpx
 import openai
 import pytest
 
-from bot.simulator.model_server import (
+from triad_lab.simulator.model_server import (
     FakeModelServer,
     rate_limited,
     raw,

@@ -19,8 +19,8 @@ from bot.roles.architect.schema import FileSelection
 from bot.roles.models import UsageScope
 from bot.runtime import build_services
 from bot.settings import Settings
-from bot.simulator.model_server import FakeModelServer
 from bot.store import Store
+from triad_lab.simulator.model_server import FakeModelServer
 
 GOOD = {"paths": ["README.md"], "reason": "It explains the project."}
 HOSTED_KEY = "sk-ant-hosted-key-0123456789abcdef"

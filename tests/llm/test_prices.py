@@ -10,7 +10,7 @@ from bot.llm.caller import ModelCaller
 from bot.llm.choice import ModelChoice
 from bot.llm.prices import DEFAULT_PRICES, Price, PriceTable
 from bot.roles.architect.schema import FileSelection
-from bot.simulator.model_server import FakeModelServer
+from triad_lab.simulator.model_server import FakeModelServer
 
 GOOD = {"paths": ["README.md"], "reason": "It explains the project."}
 

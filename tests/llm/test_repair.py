@@ -9,7 +9,7 @@ from bot.llm.choice import ModelChoice
 from bot.llm.errors import OutputInvalid
 from bot.roles.architect.schema import FileSelection
 from bot.roles.context_budget import ContextPart
-from bot.simulator.model_server import FakeModelServer, text, truncated
+from triad_lab.simulator.model_server import FakeModelServer, text, truncated
 
 CLAUDE = ModelChoice(provider="anthropic", model="claude-sonnet-4-6", timeout_seconds=5)
 GPT = ModelChoice(provider="openai", model="gpt-5.2", timeout_seconds=5)

@@ -14,7 +14,8 @@ from bot.llm.errors import ModelUnavailable
 from bot.llm.retry import RetryPolicy
 from bot.roles.architect.schema import FileSelection
 from bot.roles.context_budget import ContextPart
-from bot.simulator.model_server import (
+from tests.llm.conftest import RecordingSleep
+from triad_lab.simulator.model_server import (
     FakeModelServer,
     overloaded,
     quota_exhausted,
@@ -23,7 +24,6 @@ from bot.simulator.model_server import (
     slow,
     trickle,
 )
-from tests.llm.conftest import RecordingSleep
 
 CLAUDE = ModelChoice(provider="anthropic", model="claude-sonnet-4-6", timeout_seconds=5)
 GPT = ModelChoice(provider="openai", model="gpt-5.2", timeout_seconds=5)

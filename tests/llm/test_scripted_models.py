@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from bot.roles.architect.schema import DesignOption, DesignProposal, FileSelection, PlanStep
 from bot.roles.context_budget import ContextPart
 from bot.roles.models import UsageScope
-from bot.simulator.model_server import FakeModelServer
-from bot.simulator.models_script import ScriptedModels, example
 from tests.llm.helpers import roles_for
+from triad_lab.simulator.model_server import FakeModelServer
+from triad_lab.simulator.models_script import ScriptedModels, example
 
 
 class Finding(BaseModel):

@@ -10,7 +10,7 @@ from bot.llm.prices import PriceTable
 from bot.llm.schema import strict_schema
 from bot.roles.architect.schema import DesignProposal, FileSelection
 from bot.roles.context_budget import ContextPart
-from bot.simulator.model_server import FakeModelServer, tokens_for
+from triad_lab.simulator.model_server import FakeModelServer, tokens_for
 
 CLAUDE = ModelChoice(provider="anthropic", model="claude-sonnet-4-6", timeout_seconds=5)
 GPT = ModelChoice(provider="openai", model="gpt-5.2", timeout_seconds=5)

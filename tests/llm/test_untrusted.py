@@ -13,7 +13,7 @@ from bot.roles.architect.schema import FileSelection
 from bot.roles.context_budget import ContextPart
 from bot.roles.models import UsageScope
 from bot.settings import Settings
-from bot.simulator.model_server import FakeModelServer, text
+from triad_lab.simulator.model_server import FakeModelServer, text
 
 GOOD = {"paths": ["README.md"], "reason": "It explains the project."}
 PEM = (

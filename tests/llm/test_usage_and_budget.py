@@ -12,11 +12,11 @@ from bot.llm.prices import PriceTable
 from bot.roles.architect.schema import FileSelection
 from bot.roles.context_budget import ContextPart
 from bot.roles.models import UsageScope
-from bot.simulator.model_server import FakeModelServer, server_error, slow, text
 from bot.store import Store, open_store
 from bot.store.usage import UsageRecord, UsageStore
 from tests.conftest import FakeClock
 from tests.llm.helpers import roles_for
+from triad_lab.simulator.model_server import FakeModelServer, server_error, slow, text
 
 GOOD = {"paths": ["README.md"], "reason": "It explains the project."}
 CONTEXT = [ContextPart("issue #5", "Make the search faster")]

@@ -6,7 +6,7 @@ from bot.roles.reviewer.agreement import ReviewerResult, agree, same_point, side
 from bot.roles.reviewer.diff import parse_diff, split_diff, with_line_numbers
 from bot.roles.reviewer.render import decode, place, review_body
 from bot.roles.reviewer.schema import Finding, ReviewAnswer
-from bot.simulator.git import ObjectStore, full_diff
+from triad_lab.simulator.git import ObjectStore, full_diff
 
 
 def diff_of(before: dict[str, str], after: dict[str, str]) -> str:

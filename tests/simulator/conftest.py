@@ -17,7 +17,7 @@ import jwt
 import pytest
 
 from bot.github.client import GitHubApp
-from bot.simulator.server import Simulator
+from triad_lab.simulator.server import Simulator
 
 REPO = "acme/widgets"
 SECRET = "test-secret"

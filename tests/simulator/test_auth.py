@@ -9,8 +9,8 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.simulator.server import Simulator
 from tests.simulator.conftest import REPO, Clock, app_jwt, as_installation, token_for
+from triad_lab.simulator.server import Simulator
 
 
 def as_app(sim: Simulator, credential: str, path: str = "/app") -> httpx.Response:

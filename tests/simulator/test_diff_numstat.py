@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.simulator.git import ObjectStore
+from triad_lab.simulator.git import ObjectStore
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from bot.simulator.server import Simulator
 from tests.simulator.conftest import REPO, as_installation, token_for
+from triad_lab.simulator.server import Simulator
 
 ISSUES = "GET /repos/{owner}/{name}/issues/{number}"
 

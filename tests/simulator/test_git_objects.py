@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from unidiff import PatchSet
 
-from bot.simulator.git import ObjectStore, Signature, full_diff
+from triad_lab.simulator.git import ObjectStore, Signature, full_diff
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.simulator.server import Simulator
 from tests.simulator.conftest import FILES, REPO, as_installation, token_for
+from triad_lab.simulator.server import Simulator
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import uvicorn
 
-import bot.simulator.server as server_module
-from bot.simulator.server import Simulator
+import triad_lab.simulator.server as server_module
+from triad_lab.simulator.server import Simulator
 
 
 class SpySocket(socket.socket):
@@ -77,7 +77,7 @@ def test_stop_closes_the_api_before_the_webhook_sender(monkeypatch: pytest.Monke
 
 
 SCRIPT = """
-from bot.simulator.world import World
+from triad_lab.simulator.world import World
 sent = []
 world = World()
 world.emit = lambda event, payload: sent.append((event, payload))
@@ -85,7 +85,7 @@ world.create_repository("acme/widgets", {"a.txt": "a\\n"})
 world.install("acme", ["acme/widgets"])
 sha = world.push("acme/widgets", "x", "carol", {"b.txt": "b\\n"}, "b")
 world.complete_check_suite("acme/widgets", sha, "success", workflow="Tests")
-from bot.simulator import render
+from triad_lab.simulator import render
 repo = world.repo("acme/widgets")
 run = [p for e, p in sent if e == "workflow_run"][0]
 print(run["workflow"]["id"], render.ref(world.urls, repo, "refs/heads/x", sha)["node_id"])

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import httpx
 
-from bot.simulator.server import Simulator
 from tests.simulator.conftest import REPO, app_jwt, as_installation, token_for
+from triad_lab.simulator.server import Simulator
 
 APP_YML = {
     "contents": "write",

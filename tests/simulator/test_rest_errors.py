@@ -9,8 +9,8 @@ from githubkit.exception import RequestFailed
 
 from bot.github.client import GitHubApp
 from bot.github.repo import Repo
-from bot.simulator.server import Simulator
 from tests.simulator.conftest import FILES, REPO, as_installation, token_for
+from triad_lab.simulator.server import Simulator
 
 OWNER, NAME = REPO.split("/")
 

@@ -11,8 +11,8 @@ from githubkit import Response
 from githubkit.exception import RequestFailed
 
 from bot.github.client import GitHubApp
-from bot.simulator.server import Simulator
 from tests.simulator.conftest import FILES, REPO
+from triad_lab.simulator.server import Simulator
 
 OWNER, NAME = REPO.split("/")
 

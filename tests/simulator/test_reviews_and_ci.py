@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bot.simulator.server import Simulator
-from bot.simulator.state import ApiError
 from tests.simulator.conftest import FILES, REPO, Receiver, as_installation, token_for
+from triad_lab.simulator.server import Simulator
+from triad_lab.simulator.state import ApiError
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.simulator.server import Simulator
 from tests.simulator.conftest import REPO, as_installation, token_for
+from triad_lab.simulator.server import Simulator
 
 
 @pytest.mark.parametrize(

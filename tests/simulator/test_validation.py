@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.simulator.server import Simulator
-from bot.simulator.state import ApiError
 from tests.simulator.conftest import REPO, Receiver, as_installation, token_for
+from triad_lab.simulator.server import Simulator
+from triad_lab.simulator.state import ApiError
 
 
 def test_a_bad_issue_state_is_refused_before_any_edit(sim: Simulator, receiver: Receiver) -> None:

@@ -1,0 +1,69 @@
+"""The product's layers: `bot` never imports the lab, and `triad --help` imports nothing heavy."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BOT = Path(__file__).resolve().parents[1] / "bot"
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            found.add(str(node.args[0].value))
+    return found
+
+
+def test_bot_never_imports_the_lab_except_the_clis_command_list() -> None:
+    offenders = {}
+    for path in BOT.rglob("*.py"):
+        lab = {m for m in _imported_modules(path) if m.split(".")[0] == "triad_lab"}
+        if path == BOT / "cli.py":
+            # the CLI offers the lab's commands when the lab is installed, imported lazily
+            lab -= {"triad_lab", "triad_lab.commands", "triad_lab.simulator"}
+        if lab:
+            offenders[str(path.relative_to(BOT.parent))] = sorted(lab)
+    assert offenders == {}
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport json, sys; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return set(json.loads(out.splitlines()[-1]))
+
+
+def test_help_imports_no_lab_code_and_no_model_sdk() -> None:
+    loaded = _modules_after(
+        "from bot.cli import _parser\n"
+        "import contextlib, io\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    _parser().parse_args(['--help'])"
+    )
+    heavy = {"anthropic", "openai", "githubkit", "fastapi", "uvicorn", "triad_lab.simulator"}
+    assert heavy & {m.split(".")[0] for m in loaded} | (heavy & loaded) == set()
+    assert "triad_lab.commands" in loaded  # the lab's commands are listed all the same
+
+
+def test_serving_imports_no_lab_code() -> None:
+    loaded = _modules_after("import bot.runtime, bot.worker, bot.web.app")
+    assert {m for m in loaded if m.startswith("triad_lab")} == set()
