@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
-from bot.errors import PermanentJobError
 from bot.store import Job
 
-__all__ = ["Handler", "PermanentJobError", "stage_handlers"]
+ContextT = TypeVar("ContextT", contravariant=True)
 
-#: a handler gets the job and the process's shared parts (bot.stages.services.Services)
-Handler = Callable[[Job, Any], Awaitable[None]]
+#: a handler gets the job and the process's shared parts (for stages: bot.stages.services)
+Handler = Callable[[Job, ContextT], Awaitable[None]]
+
+if TYPE_CHECKING:
+    from bot.stages.services import Services
 
 
-def stage_handlers() -> dict[str, Handler]:
+def stage_handlers() -> dict[str, Handler[Services]]:
     """Every job kind Triad runs, by the name the engine queues it under."""
     from bot.stages.architect import handle_architect
     from bot.stages.ci_watch import handle_ci_watch
     from bot.stages.developer import handle_developer
     from bot.stages.intake import handle_delivery
     from bot.stages.review import handle_review
-    from bot.workflow.jobs import ARCHITECT_JOB, CI_WATCH_JOB, DEVELOPER_JOB, REVIEW_JOB
+    from bot.workflow.jobs import JobKind
 
     return {
-        "delivery": handle_delivery,
-        ARCHITECT_JOB: handle_architect,
-        DEVELOPER_JOB: handle_developer,
-        REVIEW_JOB: handle_review,
-        CI_WATCH_JOB: handle_ci_watch,
+        JobKind.DELIVERY: handle_delivery,
+        JobKind.ARCHITECT: handle_architect,
+        JobKind.DEVELOPER: handle_developer,
+        JobKind.REVIEW: handle_review,
+        JobKind.CI_WATCH: handle_ci_watch,
     }

@@ -49,7 +49,9 @@ def build_services(settings: Settings, store: Store) -> Services:
     return Services(store=store, github=github, models=models, bot_login=settings.bot_login or "")
 
 
-def build_pool(settings: Settings, store: Store, metrics: Metrics, concurrency: int) -> WorkerPool:
+def build_pool(
+    settings: Settings, store: Store, metrics: Metrics, concurrency: int
+) -> WorkerPool[Services]:
     return WorkerPool(
         store,
         stage_handlers(),
@@ -80,7 +82,9 @@ async def serve(
             metrics=metrics,
             webhook_secret=settings.webhook_secret.get_secret_value(),
             job_queued=pool.notify,
+            own_login=settings.bot_login,
         )
+        learning = asyncio.create_task(_learn_own_login(context, pool.context))
         config = uvicorn.Config(
             create_app(context),
             host=host,
@@ -100,13 +104,27 @@ async def serve(
             await server.serve()
         finally:
             watcher.cancel()
+            learning.cancel()
             log.info("stopping: draining running jobs", extra={"seconds": settings.drain_seconds})
             await pool.stop()
             await _close(pool)
 
 
-async def _close(pool: WorkerPool) -> None:
-    models = getattr(pool.context, "models", None)
+async def _learn_own_login(context: AppContext, services: Services) -> None:
+    """Ask GitHub who Triad is, in the background (the door never waits on GitHub), retrying
+    while GitHub cannot say; until then the delivery jobs drop Triad's own events instead."""
+    delay = 1.0
+    while context.own_login is None:
+        try:
+            context.own_login = await services.own_login()
+        except Exception as exc:  # any failure: the door works without it meanwhile
+            log.warning("cannot learn Triad's own login yet", extra={"error": str(exc)})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 300.0)
+
+
+async def _close(pool: WorkerPool[Services]) -> None:
+    models = pool.context.models
     if models is not None and hasattr(models, "aclose"):
         await models.aclose()
 

@@ -11,7 +11,7 @@ import socket
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Generic, TypeVar
 
 from bot.errors import PermanentJobError
 from bot.jobs import Handler
@@ -20,6 +20,8 @@ from bot.store import Job, JobState, Store
 
 log = logging.getLogger(__name__)
 
+ContextT = TypeVar("ContextT")
+
 
 def retry_delay(attempt: int, base: float = 2.0, cap: float = 600.0) -> float:
     """Exponential backoff with full jitter: uniform in [base, min(cap, base * 2**attempt)]."""
@@ -27,7 +29,7 @@ def retry_delay(attempt: int, base: float = 2.0, cap: float = 600.0) -> float:
     return random.uniform(min(base, ceiling), ceiling)
 
 
-class WorkerPool:
+class WorkerPool(Generic[ContextT]):
     """`concurrency` loops in one process, each running one job at a time.
 
     A job's lease is renewed every third of its length while it runs; if the renewal fails
@@ -37,14 +39,14 @@ class WorkerPool:
     def __init__(
         self,
         store: Store,
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, Handler[ContextT]],
         metrics: Metrics,
         *,
         concurrency: int = 4,
         lease_seconds: float = 300.0,
         poll_seconds: float = 1.0,
         drain_seconds: float = 30.0,
-        context: Any = None,
+        context: ContextT,
     ) -> None:
         self.store = store
         self.context = context

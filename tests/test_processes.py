@@ -38,6 +38,9 @@ def _environment(tmp_path: Path) -> dict[str, str]:
             "TRIAD_WEBHOOK_SECRET": SECRET,
             "TRIAD_DATABASE_URL": f"sqlite:///{tmp_path / 'triad.db'}",
             "TRIAD_LOG_FORMAT": "json",
+            "TRIAD_BOT_LOGIN": "triad[bot]",
+            # nothing listens there: these processes never reach a GitHub
+            "TRIAD_GITHUB_API_URL": "http://127.0.0.1:9",
         }
     )
     return environment
@@ -77,20 +80,29 @@ def test_serve_ingests_runs_the_job_and_drains_on_sigterm(tmp_path: Path) -> Non
     process = _triad("serve", "--port", str(port), env=_environment(tmp_path))
     try:
         _wait_healthy(url, process)
+        # CI reported on a Triad branch of an issue with no workflow: the job reads the store
+        # alone (no GitHub here) and ends done
         body = json.dumps(
             {
-                "action": "labeled",
-                "issue": {"number": 3, "title": "t", "user": {"login": "al", "id": 1}},
-                "label": {"name": "triad:design"},
+                "sha": "a" * 40,
+                "state": "success",
+                "context": "ci",
+                "branches": [{"name": "triad/issue-3"}],
                 "sender": {"login": "al", "id": 1},
                 "installation": {"id": 8},
+                "repository": {
+                    "id": 5,
+                    "name": "repo",
+                    "full_name": "octo/repo",
+                    "owner": {"login": "octo", "id": 2},
+                },
             }
         ).encode()
         answer = httpx.post(
             f"{url}/api/github/webhooks",
             content=body,
             headers={
-                "X-GitHub-Event": "issues",
+                "X-GitHub-Event": "status",
                 "X-GitHub-Delivery": str(uuid.uuid4()),
                 "X-Hub-Signature-256": sign(body, SECRET),
             },

@@ -25,8 +25,13 @@ async def live_store(store_url: str) -> AsyncIterator[Store]:
         yield opened
 
 
-def _pool(store: Store, handlers: dict[str, Any], **options: Any) -> WorkerPool:
-    settings: dict[str, Any] = {"concurrency": 2, "lease_seconds": 30, "poll_seconds": 0.05}
+def _pool(store: Store, handlers: dict[str, Any], **options: Any) -> WorkerPool[Any]:
+    settings: dict[str, Any] = {
+        "concurrency": 2,
+        "lease_seconds": 30,
+        "poll_seconds": 0.05,
+        "context": None,
+    }
     settings.update(options)
     return WorkerPool(store, handlers, Metrics(), **settings)
 

@@ -15,7 +15,7 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class Actor(_Lenient):
+class Sender(_Lenient):
     login: str
     id: int
     type: str = "User"
@@ -37,7 +37,7 @@ class Repository(_Lenient):
     id: int
     name: str
     full_name: str
-    owner: Actor
+    owner: Sender
     default_branch: str = "main"
     private: bool = False
 
@@ -46,7 +46,7 @@ class Issue(_Lenient):
     number: int
     title: str
     body: str | None = None
-    user: Actor
+    user: Sender
     state: str = "open"
     labels: list[Label] = Field(default_factory=list)
     #: present (a dict of URLs) when the issue is a pull request
@@ -57,10 +57,10 @@ class Issue(_Lenient):
         return self.pull_request is not None
 
 
-class Comment(_Lenient):
+class WebhookComment(_Lenient):
     id: int
     body: str | None = None
-    user: Actor
+    user: Sender
 
 
 class RepoRef(_Lenient):
@@ -79,7 +79,7 @@ class PullRequest(_Lenient):
     number: int
     title: str = ""
     body: str | None = None
-    user: Actor
+    user: Sender
     state: str = "open"
     draft: bool = False
     merged: bool | None = None
@@ -96,7 +96,7 @@ class PullRequestRef(_Lenient):
 
 class Review(_Lenient):
     id: int
-    user: Actor
+    user: Sender
     state: str
     body: str | None = None
     commit_id: str | None = None
@@ -125,7 +125,7 @@ class WebhookEvent(_Lenient):
     """The fields every delivery Triad handles carries."""
 
     action: str | None = None
-    sender: Actor
+    sender: Sender
     installation: InstallationRef | None = None
     repository: Repository | None = None
 
@@ -137,7 +137,7 @@ class IssuesEvent(WebhookEvent):
 
 class IssueCommentEvent(WebhookEvent):
     issue: Issue
-    comment: Comment
+    comment: WebhookComment
 
 
 class PullRequestEvent(WebhookEvent):
@@ -174,36 +174,3 @@ class StatusEvent(WebhookEvent):
 class InstallationEvent(WebhookEvent):
     installation: InstallationRef
     repositories: list[dict[str, Any]] = Field(default_factory=list)
-
-
-NO_ACTION = ""
-
-# (event, actions) Triad acts on, and the model each is read with. Everything else is ignored.
-HANDLED_EVENTS: dict[str, tuple[type[WebhookEvent], frozenset[str]]] = {
-    "issues": (IssuesEvent, frozenset({"labeled", "unlabeled", "edited", "closed"})),
-    "issue_comment": (IssueCommentEvent, frozenset({"created", "edited"})),
-    "pull_request": (
-        PullRequestEvent,
-        frozenset({"labeled", "unlabeled", "synchronize", "closed", "ready_for_review"}),
-    ),
-    "pull_request_review": (PullRequestReviewEvent, frozenset({"submitted"})),
-    "check_suite": (CheckSuiteEvent, frozenset({"completed"})),
-    "workflow_run": (WorkflowRunEvent, frozenset({"completed"})),
-    "installation": (InstallationEvent, frozenset({"created", "deleted"})),
-    # `status` deliveries carry no action
-    "status": (StatusEvent, frozenset({NO_ACTION})),
-}
-
-
-def event_model(event: str, action: str | None) -> type[WebhookEvent] | None:
-    """The model to read a delivery with, or None when Triad does not handle it."""
-    handled = HANDLED_EVENTS.get(event)
-    if handled is None or (action or NO_ACTION) not in handled[1]:
-        return None
-    return handled[0]
-
-
-def parse_event(event: str, payload: dict[str, Any]) -> WebhookEvent:
-    """Read a handled delivery; raises pydantic.ValidationError when a needed field is missing."""
-    model = event_model(event, payload.get("action")) or WebhookEvent
-    return model.model_validate(payload)

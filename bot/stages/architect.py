@@ -8,11 +8,10 @@ comment and `needs-human`: the job itself never fails for it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from bot.errors import ModelError
-from bot.github.repo import IssueComment, Repo, marker, marker_keys
-from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
+from bot.github.repo import IssueComment, marker, marker_keys
 from bot.roles.architect.context import gather_brief
 from bot.roles.architect.render import (
     DESIGN_KEY,
@@ -24,46 +23,27 @@ from bot.roles.architect.render import (
     versions_in,
 )
 from bot.roles.architect.writer import write_design
-from bot.roles.models import UsageScope
-from bot.stages.finish import apply_stage_event, finish_leftovers
-from bot.stages.services import Services
-from bot.store import Job
-from bot.store.workflows import WorkflowStore
-from bot.workflow.engine import Target
-from bot.workflow.events import DesignPublished, Event, StageFailed
-from bot.workflow.model import Stage
+from bot.stages.skeleton import StageRun, stage
+from bot.workflow.events import DesignPublished, Event, StageFailed, StageName
+from bot.workflow.jobs import ArchitectTask
+from bot.workflow.model import Stage, Workflow
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ArchitectJob:
-    target: Target
-    version: int
-    feedback: str = ""
-
-    @classmethod
-    def from_job(cls, job: Job) -> ArchitectJob:
-        payload = job.payload
-        target = Target(payload["repository"], payload["installation_id"], payload["issue_number"])
-        return cls(target, int(payload["version"]), str(payload.get("feedback") or ""))
-
-
-async def handle_architect(job: Job, services: Services) -> None:
-    task = ArchitectJob.from_job(job)
-    target = task.target
-    workflow = await WorkflowStore(services.store).get(target.repository, target.issue_number)
-    if workflow is None or workflow.stage is not Stage.DESIGNING:
-        log.info("architect job is stale: nothing to design", extra={"key": job.idempotency_key})
-        await finish_leftovers(services, target)
-        return
+def _stale(task: ArchitectTask, workflow: Workflow) -> str | None:
+    if workflow.stage is not Stage.DESIGNING:
+        return "nothing to design"
     if workflow.design_version != task.version:
-        log.info("architect job is for an older version", extra={"key": job.idempotency_key})
-        await finish_leftovers(services, target)
-        return
-    repo = await services.repo(target.installation_id, target.repository)
-    config = parse_repo_config(await repo.read_file(CONFIG_PATH)).config
-    comments = await repo.comments(target.issue_number)
+        return "an older version"
+    return None
+
+
+@stage(ArchitectTask, stale=_stale)
+async def handle_architect(run: StageRun[ArchitectTask]) -> None:
+    """Write design `version` into the issue's design comment."""
+    task, repo = run.task, run.repo
+    comments = await repo.comments(task.issue_number)
     existing = next(
         (c for c in comments if DESIGN_KEY in marker_keys(c.body) and repo.is_mine(c)), None
     )
@@ -73,36 +53,23 @@ async def handle_architect(job: Job, services: Services) -> None:
     # a version an earlier attempt wrote (and died before recording) is written again: the
     # design itself must reach the workflow, and it is not proposed until recorded
     await repo.upsert_comment(
-        target.issue_number, DESIGN_KEY, render_placeholder(task.version, earlier)
+        task.issue_number, DESIGN_KEY, render_placeholder(task.version, earlier)
     )
-    event = await _design(task, repo, config, comments, earlier, services, workflow.id)
-    await apply_stage_event(services, repo, target, config, event, job.idempotency_key)
+    await run.finish(await _design(run, comments, earlier))
 
 
 async def _design(
-    task: ArchitectJob,
-    repo: Repo,
-    config: RepoConfig,
-    comments: list[IssueComment],
-    earlier: dict[int, str],
-    services: Services,
-    workflow_id: int | None,
+    run: StageRun[ArchitectTask], comments: list[IssueComment], earlier: dict[int, str]
 ) -> Event:
-    issue_number = task.target.issue_number
+    task, repo, config = run.task, run.repo, run.config
+    issue_number = task.issue_number
     try:
         brief = replace(
             await gather_brief(repo, issue_number, comments, earlier), feedback=task.feedback
         )
-        scope = UsageScope(
-            task.target.installation_id,
-            task.target.repository,
-            workflow_id,
-            "architect",
-            budget_tokens=config.budget.tokens,
-            budget_dollars=config.budget.dollars,
-            model_overrides=config.models,
+        design = await write_design(
+            run.services.models, repo, brief, config, run.usage(StageName.ARCHITECT)
         )
-        design = await write_design(services.models, repo, brief, config, scope)
     except ModelError as exc:
         failed = render_comment(
             task.version,
@@ -112,7 +79,7 @@ async def _design(
         )
         await repo.upsert_comment(issue_number, DESIGN_KEY, failed)
         log.warning("architect failed", extra={"issue": issue_number, "error": str(exc)})
-        return StageFailed("architect", str(exc))
+        return StageFailed(StageName.ARCHITECT, str(exc))
     body = render_comment(
         task.version,
         render_version(task.version, design),

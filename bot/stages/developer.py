@@ -8,7 +8,6 @@ before one is opened. A model failure becomes a StageFailed event, never a lost 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
 
 from githubkit.exception import RequestFailed
 
@@ -16,26 +15,23 @@ from bot.errors import ModelError, PermanentJobError
 from bot.github import checks, gitdata, pulls
 from bot.github.checks import has_ci
 from bot.github.repo import Repo
-from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
 from bot.roles.architect.schema import DesignProposal
 from bot.roles.developer.context import DeveloperBrief, paths_named_in, plan_paths
 from bot.roles.developer.edits import EditPolicy
 from bot.roles.developer.render import Round, pr_body, pr_title
 from bot.roles.developer.writer import write_change
 from bot.roles.files import read_paths
-from bot.roles.models import UsageScope
-from bot.stages.finish import apply_stage_event, finish_leftovers
 from bot.stages.services import Services
-from bot.store import Job
-from bot.store.workflows import WorkflowStore
-from bot.workflow.engine import Target
+from bot.stages.skeleton import StageRun, stage
 from bot.workflow.events import (
     ChecksCompleted,
     DesignIsWrong,
     Event,
     ImplementationPushed,
     StageFailed,
+    StageName,
 )
+from bot.workflow.jobs import DeveloperTask, RoundReason
 from bot.workflow.model import Stage, Workflow
 
 log = logging.getLogger(__name__)
@@ -53,117 +49,79 @@ def round_trailer(round_: int) -> str:
     return f"Triad-Round: {round_}"
 
 
-@dataclass(frozen=True)
-class DeveloperJob:
-    target: Target
-    round: int
-    reason: str
-    feedback: str
-
-    @classmethod
-    def from_job(cls, job: Job) -> DeveloperJob:
-        p = job.payload
-        target = Target(p["repository"], p["installation_id"], p["issue_number"])
-        return cls(
-            target, int(p["round"]), str(p.get("reason", "implement")), p.get("feedback", "")
-        )
+def _stale(task: DeveloperTask, workflow: Workflow) -> str | None:
+    if workflow.stage is not Stage.IMPLEMENTING or workflow.round != task.round:
+        return "the workflow is past this round"
+    return None
 
 
-async def handle_developer(job: Job, services: Services) -> None:
-    task = DeveloperJob.from_job(job)
-    target = task.target
-    workflow = await WorkflowStore(services.store).get(target.repository, target.issue_number)
-    if workflow is None or workflow.stage is not Stage.IMPLEMENTING or workflow.round != task.round:
-        log.info("developer job is stale", extra={"key": job.idempotency_key})
-        await finish_leftovers(services, target)
-        return
+@stage(DeveloperTask, stale=_stale)
+async def handle_developer(run: StageRun[DeveloperTask]) -> None:
+    """One developer round: a commit on the branch, then the PR opened or updated."""
+    workflow = run.workflow
     if workflow.approved_design is None or workflow.approved_version is None:
-        raise PermanentJobError(f"{target.repository}#{target.issue_number} has no approved design")
+        raise PermanentJobError(f"{run.task.issue} has no approved design")
     design = DesignProposal.model_validate(workflow.approved_design)
-    repo = await services.repo(target.installation_id, target.repository)
-    config = parse_repo_config(await repo.read_file(CONFIG_PATH)).config
-    event = await _round(task, workflow, design, repo, config, services)
+    event = await _round(run, design)
     if event is None:
         return
 
-    await apply_stage_event(services, repo, target, config, event, job.idempotency_key)
+    await run.finish(event)
     if isinstance(event, ImplementationPushed) and event.has_ci:
         # CI that finished while this round was being retried sent its webhook before the
         # workflow knew the commit: read the verdict once now, so it is not lost
-        verdict = await checks.verdict(repo, event.head_sha)
+        verdict = await checks.verdict(run.repo, event.head_sha)
         if verdict.finished:
             finished = ChecksCompleted(event.head_sha, verdict.passed, verdict.report())
-            source = f"ci-after-push:{event.head_sha}"
-            await apply_stage_event(services, repo, target, config, finished, source)
+            await run.finish(finished, f"ci-after-push:{event.head_sha}")
 
 
-async def _round(
-    task: DeveloperJob,
-    workflow: Workflow,
-    design: DesignProposal,
-    repo: Repo,
-    config: RepoConfig,
-    services: Services,
-) -> Event | None:
+async def _round(run: StageRun[DeveloperTask], design: DesignProposal) -> Event | None:
     """This round's event, or None when the workflow moved on meanwhile (stopped, redesigned)."""
-    branch = branch_for(task.target.issue_number)
+    task, repo, config = run.task, run.repo, run.config
+    branch = branch_for(task.issue_number)
     base = await repo.default_branch()
     head = await gitdata.branch_head(repo, branch)
     if head is not None and round_trailer(task.round) in head.message.splitlines():
         log.info("round already committed: going on to the PR", extra={"branch": branch})
         steps, summary = _recorded(head.message)
-        return await _open_or_update_pull(
-            task,
-            workflow,
-            design,
-            repo,
-            config,
-            services,
-            base,
-            head.sha,
-            "",
-            steps,
-            summary=summary,
-        )
+        return await _open_or_update_pull(run, design, base, head.sha, "", steps, summary=summary)
     start = head or await gitdata.branch_head(repo, base)
     if start is None:
         raise PermanentJobError(f"{repo.full_name} has no branch {base}")
     feedback = task.feedback
-    if task.reason == "ci" and not feedback and head is not None:
+    if task.reason is RoundReason.CI and not feedback and head is not None:
         feedback = (await checks.verdict(repo, head.sha)).report()
-    if task.reason == "human" and head is not None and workflow.pr_number:
-        feedback = await _people_said(repo, workflow.pr_number, head, services, task.feedback)
-    task = replace(task, feedback=feedback)
+    if task.reason is RoundReason.HUMAN and head is not None and run.workflow.pr_number:
+        feedback = await _people_said(
+            repo, run.workflow.pr_number, head, run.services, task.feedback
+        )
+    task = task.model_copy(update={"feedback": feedback})
     tree = await gitdata.paths_at(repo, start.sha)
     wanted = plan_paths(design) + paths_named_in(task.feedback, set(tree))
     files = await read_paths(repo, list(dict.fromkeys(wanted)), start.sha)
-    issue = await repo.issue(task.target.issue_number)
+    issue = await repo.issue(task.issue_number)
     brief = DeveloperBrief(
-        issue, design, workflow.approved_version or 0, task.reason, task.feedback, files
+        issue, design, run.workflow.approved_version or 0, task.reason, task.feedback, files
     )
     protected = (ALWAYS_PROTECTED, *config.protected_paths)
     policy = EditPolicy(frozenset(plan_paths(design)), protected)
-    scope = UsageScope(
-        task.target.installation_id,
-        task.target.repository,
-        workflow.id,
-        "developer",
-        budget_tokens=config.budget.tokens,
-        budget_dollars=config.budget.dollars,
-        model_overrides=config.models,
-    )
     try:
         change = await write_change(
-            services.models, repo, start.sha, brief, policy, config.budget.context_tokens, scope
+            run.services.models,
+            repo,
+            start.sha,
+            brief,
+            policy,
+            config.budget.context_tokens,
+            run.usage(StageName.DEVELOPER),
         )
     except ModelError as exc:
-        log.warning(
-            "developer failed", extra={"issue": task.target.issue_number, "error": str(exc)}
-        )
-        return StageFailed("developer", str(exc), round=task.round)
+        log.warning("developer failed", extra={"issue": task.issue_number, "error": str(exc)})
+        return StageFailed(StageName.DEVELOPER, str(exc), round=task.round)
     if change.answer.design_problem.strip():
         return DesignIsWrong(task.round, change.answer.design_problem.strip())
-    if not await _still_current(services, task):
+    if not await run.is_current(_stale):
         log.info("the workflow moved on while the developer worked: nothing is pushed")
         return None
     message = _commit_message(change.answer.commit_message, task, change.result.steps_done)
@@ -176,7 +134,7 @@ async def _round(
         # GitHub refuses the change itself (e.g. a path the App may not write): a human decides
         refusal = exc.response.text[:300]
         return StageFailed(
-            "developer",
+            StageName.DEVELOPER,
             f"GitHub refused the commit ({exc.response.status_code}): {refusal}",
             round=task.round,
         )
@@ -191,12 +149,8 @@ async def _round(
     )
     note = change.answer.root_cause or change.answer.summary
     return await _open_or_update_pull(
-        task,
-        workflow,
+        run,
         design,
-        repo,
-        config,
-        services,
         base,
         sha,
         note,
@@ -209,12 +163,8 @@ async def _round(
 
 
 async def _open_or_update_pull(
-    task: DeveloperJob,
-    workflow: Workflow,
+    run: StageRun[DeveloperTask],
     design: DesignProposal,
-    repo: Repo,
-    config: RepoConfig,
-    services: Services,
     base: str,
     sha: str,
     note: str,
@@ -222,19 +172,20 @@ async def _open_or_update_pull(
     summary: str = "",
     paths: list[str] | None = None,
 ) -> Event | None:
-    branch = branch_for(task.target.issue_number)
+    task, workflow, repo, config = run.task, run.workflow, run.repo, run.config
+    branch = branch_for(task.issue_number)
     ci = await _has_ci(
         repo, base, paths if paths is not None else await gitdata.paths_at(repo, sha)
     )
     existing = await pulls.find_open_pull(repo, branch)
-    if existing is None and not await _still_current(services, task):
+    if existing is None and not await run.is_current(_stale):
         log.info("the workflow moved on: no pull request is opened")
         return None
     body = pr_body(
-        issue_number=task.target.issue_number,
+        issue_number=task.issue_number,
         design=design,
         version=workflow.approved_version or 0,
-        design_url=f"../issues/{task.target.issue_number}#issuecomment-{workflow.design_comment_id}",
+        design_url=f"../issues/{task.issue_number}#issuecomment-{workflow.design_comment_id}",
         summary=summary or _previous_summary(existing.body if existing else "") or design.problem,
         steps_done=steps_done,
         round_=Round(task.round, task.reason, sha, note),
@@ -277,13 +228,6 @@ async def _people_said(
     return "\n".join(lines)
 
 
-async def _still_current(services: Services, task: DeveloperJob) -> bool:
-    """Re-read before writing: a /triad stop or redesign meanwhile means do nothing."""
-    target = task.target
-    now = await WorkflowStore(services.store).get(target.repository, target.issue_number)
-    return now is not None and now.stage is Stage.IMPLEMENTING and now.round == task.round
-
-
 async def _has_ci(repo: Repo, base: str, paths: list[str]) -> bool:
     """GitHub Actions workflows among `paths`, or other CI that reported on the base branch."""
     if has_ci(paths):
@@ -292,14 +236,13 @@ async def _has_ci(repo: Repo, base: str, paths: list[str]) -> bool:
     return head is not None and await checks.reports_on(repo, head.sha)
 
 
-def _commit_message(message: str, task: DeveloperJob, steps: frozenset[int]) -> str:
+def _commit_message(message: str, task: DeveloperTask, steps: frozenset[int]) -> str:
     """The model's message with trailers: the round (so a retry finds its commit) and the plan
     steps done (so a PR opened after a crash still ticks them)."""
-    text = message.strip() or f"Implement #{task.target.issue_number}"
+    text = message.strip() or f"Implement #{task.issue_number}"
     done = ",".join(str(n) for n in sorted(steps))
     return (
-        f"{text}\n\nRefs #{task.target.issue_number}\n{round_trailer(task.round)}\n"
-        f"Triad-Steps: {done}\n"
+        f"{text}\n\nRefs #{task.issue_number}\n{round_trailer(task.round)}\nTriad-Steps: {done}\n"
     )
 
 

@@ -8,19 +8,22 @@ from collections.abc import Awaitable, Callable
 from bot.github import pulls
 from bot.github.repo import LabelSpec, Repo
 from bot.repo_config import Labels, RepoConfig
+from bot.stages.progress import update_progress
 from bot.store import NewJob, Store
+from bot.store.workflows import WorkflowStore
 from bot.workflow import messages
 from bot.workflow.actions import (
     PULL,
     Action,
     AddLabel,
-    Comment,
     EnsureLabels,
     MarkReady,
     MergePull,
+    PostComment,
     RemoveLabel,
     ReportStatus,
     RunStage,
+    UpdateProgress,
 )
 
 log = logging.getLogger(__name__)
@@ -58,7 +61,7 @@ async def carry_out(
 
     for action in actions:
         match action:
-            case Comment(key=key, body=body, on=on):
+            case PostComment(key=key, body=body, on=on):
                 await repo.comment_once(where(on), key, body)
             case AddLabel(name=name, on=on):
                 await repo.add_label(where(on), name)
@@ -90,3 +93,8 @@ async def carry_out(
                 )
             case ReportStatus(key=key):
                 await repo.comment_once(issue_number, key, await status_report())
+            case UpdateProgress():
+                # the workflow as it stands now: a late update never shows an older state
+                now = await WorkflowStore(store).get(repo.full_name, issue_number)
+                if now is not None:
+                    await update_progress(store, repo, now, config)

@@ -4,13 +4,13 @@ stale, what earlier attempts decided and left undone carried out."""
 from __future__ import annotations
 
 from bot.github.repo import Repo
-from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
+from bot.repo_config import RepoConfig
 from bot.stages.runner import Applied, apply_event, finish_pending
 from bot.stages.services import Services
 from bot.stages.status import status_report
 from bot.store.workflows import WorkflowStore
-from bot.workflow.engine import Target
 from bot.workflow.events import Event
+from bot.workflow.model import Target
 
 
 async def finish_leftovers(services: Services, target: Target) -> None:
@@ -19,7 +19,7 @@ async def finish_leftovers(services: Services, target: Target) -> None:
     if not await WorkflowStore(services.store).pending(target.repository, target.issue_number):
         return
     repo = await services.repo(target.installation_id, target.repository)
-    config = parse_repo_config(await repo.read_file(CONFIG_PATH)).config
+    config = (await services.repo_config(repo)).config
     await finish_pending(
         services.store, repo, target, config, lambda: status_report(services.store, target)
     )

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 
 from githubkit.exception import RequestFailed
 
 from bot.errors import ModelError, PermanentJobError
 from bot.github import pulls
 from bot.github.repo import Repo, marker
-from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
 from bot.roles.architect.render import render_version
 from bot.roles.architect.schema import DesignProposal
 from bot.roles.context_budget import estimate_tokens
@@ -26,12 +24,10 @@ from bot.roles.reviewer import render
 from bot.roles.reviewer.agreement import ReviewerResult, agree, fix_request, side_by_side
 from bot.roles.reviewer.diff import parse_diff, split_diff
 from bot.roles.reviewer.writer import LABELS, ReviewBrief, review
-from bot.stages.finish import apply_stage_event, finish_leftovers
 from bot.stages.services import Services
-from bot.store import Job
-from bot.store.workflows import WorkflowStore
-from bot.workflow.engine import Target
-from bot.workflow.events import Event, ReviewsFinished, StageFailed
+from bot.stages.skeleton import StageRun, stage
+from bot.workflow.events import Event, ReviewsFinished, ReviewVerdict, StageFailed, StageName
+from bot.workflow.jobs import ReviewTask
 from bot.workflow.model import Stage, Workflow
 
 log = logging.getLogger(__name__)
@@ -39,49 +35,28 @@ log = logging.getLogger(__name__)
 REVIEWERS = ("reviewer_a", "reviewer_b")
 
 
-@dataclass(frozen=True)
-class ReviewJob:
-    target: Target
-    pr_number: int
-    head_sha: str
-    round: int
-    previous_sha: str | None
-
-    @classmethod
-    def from_job(cls, job: Job) -> ReviewJob:
-        p = job.payload
-        return cls(
-            Target(p["repository"], p["installation_id"], p["issue_number"]),
-            int(p["pr_number"]),
-            str(p["head_sha"]),
-            int(p.get("round") or 1),
-            p.get("previous_sha"),
-        )
+def _stale(task: ReviewTask, workflow: Workflow) -> str | None:
+    if workflow.stage is not Stage.REVIEWING or workflow.head_sha != task.head_sha:
+        return "the workflow is past this head commit"
+    return None
 
 
-async def handle_review(job: Job, services: Services) -> None:
-    task = ReviewJob.from_job(job)
-    target = task.target
-    workflow = await WorkflowStore(services.store).get(target.repository, target.issue_number)
-    if (
-        workflow is None
-        or workflow.stage is not Stage.REVIEWING
-        or workflow.head_sha != task.head_sha
-    ):
-        log.info("review job is stale", extra={"key": job.idempotency_key})
-        await finish_leftovers(services, target)
-        return
-    if workflow.approved_design is None:
-        raise PermanentJobError(f"{target.repository}#{target.issue_number} has no approved design")
-    repo = await services.repo(target.installation_id, target.repository)
-    config = parse_repo_config(await repo.read_file(CONFIG_PATH)).config
-    event = await _review(task, workflow, repo, config, services)
-    await apply_stage_event(services, repo, target, config, event, job.idempotency_key)
+@stage(ReviewTask, stale=_stale)
+async def handle_review(run: StageRun[ReviewTask]) -> None:
+    """Both reviewers on the head commit, then their agreement decides what is next."""
+    if run.workflow.approved_design is None:
+        raise PermanentJobError(f"{run.task.issue} has no approved design")
+    await run.finish(await _review(run))
 
 
-async def _review(
-    task: ReviewJob, workflow: Workflow, repo: Repo, config: RepoConfig, services: Services
-) -> Event:
+async def _review(run: StageRun[ReviewTask]) -> Event:
+    task, workflow, repo, config, services = (
+        run.task,
+        run.workflow,
+        run.repo,
+        run.config,
+        run.services,
+    )
     design = DesignProposal.model_validate(workflow.approved_design)
     version = workflow.approved_version or 0
     try:
@@ -90,7 +65,9 @@ async def _review(
         # an unreadable or too-large diff (GitHub answers 406) needs a human, not retries
         log.warning("the PR's diff cannot be reviewed", extra={"error": str(exc)})
         return StageFailed(
-            "review", f"the pull request's diff could not be read ({exc})", head_sha=task.head_sha
+            StageName.REVIEW,
+            f"the pull request's diff could not be read ({exc})",
+            head_sha=task.head_sha,
         )
     design_tokens = estimate_tokens(render_version(version, design))
     room = max(config.budget.context_tokens - design_tokens - 500, 1000)
@@ -104,15 +81,7 @@ async def _review(
         repo, [f.path for f in files if not f.binary and f.commentable], task.head_sha
     )
     brief = ReviewBrief(design, version, split, since, code, config.budget.context_tokens)
-    scope = UsageScope(
-        task.target.installation_id,
-        task.target.repository,
-        workflow.id,
-        "review",
-        budget_tokens=config.budget.tokens,
-        budget_dollars=config.budget.dollars,
-        model_overrides=config.models,
-    )
+    scope = run.usage(StageName.REVIEW)
     me = await services.own_login()
     posted = [r.body for r in await pulls.reviews(repo, task.pr_number) if r.author == me]
     outcomes = await asyncio.gather(
@@ -133,18 +102,18 @@ async def _review(
             raise failure
     if failures:
         log.warning("a reviewer failed", extra={"pr": task.pr_number, "error": str(failures[0])})
-        return StageFailed("review", str(failures[0]), head_sha=task.head_sha)
+        return StageFailed(StageName.REVIEW, str(failures[0]), head_sha=task.head_sha)
     a, b = results
     agreement = agree(a, b)
     log.info(
         "reviews finished",
         extra={"pr": task.pr_number, "verdict": agreement.verdict, "sha": task.head_sha},
     )
-    if agreement.verdict == "disagree":
-        return ReviewsFinished(task.head_sha, "disagree", side_by_side(a, b, agreement))
-    if agreement.verdict == "changes":
-        return ReviewsFinished(task.head_sha, "changes", fix_request(a, b, agreement))
-    return ReviewsFinished(task.head_sha, "approve")
+    if agreement.verdict is ReviewVerdict.DISAGREE:
+        return ReviewsFinished(task.head_sha, agreement.verdict, side_by_side(a, b, agreement))
+    if agreement.verdict is ReviewVerdict.CHANGES:
+        return ReviewsFinished(task.head_sha, agreement.verdict, fix_request(a, b, agreement))
+    return ReviewsFinished(task.head_sha, ReviewVerdict.APPROVE)
 
 
 async def _one(
@@ -167,7 +136,7 @@ async def _one(
 
 async def _post(
     repo: Repo,
-    task: ReviewJob,
+    task: ReviewTask,
     result: ReviewerResult,
     commentable: dict[str, frozenset[int]],
     already: set[tuple[str, int, str]],

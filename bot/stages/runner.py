@@ -7,17 +7,17 @@ event whose source was already applied is not decided again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.github.repo import Repo
 from bot.repo_config import RepoConfig
 from bot.stages.executor import StatusReport, carry_out
-from bot.stages.progress import update_progress
 from bot.store import Store
 from bot.store.workflows import ConcurrentUpdate, Transition, WorkflowStore
-from bot.workflow.engine import Target, decide
+from bot.workflow.engine import decide
 from bot.workflow.events import Event
-from bot.workflow.model import Workflow
+from bot.workflow.model import Target, Workflow
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,9 @@ async def apply_event(
     source: str,
     actor: str | None,
     status_report: StatusReport,
+    config_problems: Sequence[str] = (),
 ) -> Applied:
+    """Decide `event` once per `source`, store the transition, and carry out its actions."""
     workflows = WorkflowStore(store)
     issue = target.issue_number
 
@@ -95,7 +97,7 @@ async def apply_event(
 
     for attempt in range(1, DECIDE_ATTEMPTS + 1):
         before = await workflows.get(target.repository, issue)
-        decision = decide(before, event, target, config)
+        decision = decide(before, event, target, config, config_problems)
         try:
             after, transition = await workflows.apply(
                 target.repository,
@@ -128,6 +130,4 @@ async def apply_event(
     )
     if transition.actions:
         await finish(transition, after)
-    if after is not None and after.approved_version and after != before:
-        await update_progress(store, repo, after, config)
     return Applied(after, transition, new=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.github.client import GitHubApp
 from bot.github.repo import Repo
+from bot.repo_config import CONFIG_PATH, LoadedConfig, parse_repo_config
 from bot.store import Store
 
 
@@ -24,6 +25,10 @@ class Services:
         bot user wrote (a marker in anyone else's comment means nothing)."""
         me = await self.own_login()
         return Repo(self.github.installation(installation_id), full_name, me=me)
+
+    async def repo_config(self, repo: Repo) -> LoadedConfig:
+        """The repository's `.github/triad.yml` on its default branch, with any problems."""
+        return parse_repo_config(await repo.read_file(CONFIG_PATH))
 
     async def own_login(self) -> str:
         """Triad's own bot login: its own events must never trigger anything."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from bot.store import Store
 from bot.store.usage import UsageStore
 from bot.store.workflows import WorkflowStore
-from bot.workflow.engine import Target
+from bot.workflow.model import Target
 
 
 async def status_report(store: Store, target: Target) -> str:

@@ -20,6 +20,8 @@ class AppContext:
     metrics: Metrics
     webhook_secret: str
     job_queued: Callable[[], None] = field(default=lambda: None)
+    #: Triad's own bot login once known: its own events are dropped at the door
+    own_login: str | None = None
 
 
 def _context(request: Request) -> AppContext:

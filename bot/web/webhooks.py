@@ -15,16 +15,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from bot.github.events import WebhookEvent, event_model
 from bot.github.signature import is_valid_signature
+from bot.routing import ROUTER, DoorFacts, Ignored
 from bot.settings import MAX_WEBHOOK_BYTES
 from bot.store import Delivery, DeliveryOutcome, NewJob
-from bot.web.context import Context
+from bot.web.context import AppContext, Context
+from bot.workflow.jobs import DeliveryTask
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-DELIVERY_JOB = "delivery"
 _HEADER_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
@@ -49,7 +49,7 @@ async def receive_webhook(request: Request, context: Context) -> JSONResponse:
             if not _HEADER_VALUE.match(value):
                 raise _Rejected(400, f"{name} header is missing or malformed")
         payload = _json_object(body)
-        delivery, job, reason = _classify(event, delivery_id, payload, body)
+        delivery, job, reason = await _classify(event, delivery_id, payload, body, context)
     except _Rejected as rejected:
         outcome = "unauthorized" if rejected.status == 401 else "rejected"
         context.metrics.deliveries.labels(event=_metric_event(event), outcome=outcome).inc()
@@ -85,34 +85,29 @@ async def receive_webhook(request: Request, context: Context) -> JSONResponse:
     return JSONResponse(answer, status_code=202)
 
 
-def _classify(
-    event: str, delivery_id: str, payload: dict[str, Any], body: bytes
+async def _classify(
+    event: str, delivery_id: str, payload: dict[str, Any], body: bytes, context: AppContext
 ) -> tuple[Delivery, NewJob | None, str | None]:
-    """Decide what to do with a verified delivery: ping, ignore, or queue a job for it."""
+    """Ping, drop at the door, or queue: decided by the routing table from the payload alone."""
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
-    model = event_model(event, action)
-    parsed: WebhookEvent | None = None
-    if model is not None:
+    outcome, reason = DeliveryOutcome.QUEUED, None
+    if event == "ping":
+        outcome = DeliveryOutcome.PING
+    else:
         try:
-            parsed = model.model_validate(payload)
+            door = ROUTER.admit(event, action, payload, DoorFacts(context.own_login))
         except ValidationError as exc:
             error = exc.errors()[0]
             where = ".".join(str(part) for part in error["loc"])
             raise _Rejected(400, f"{event}.{action} payload: {where}: {error['msg']}") from None
-
-    outcome, reason = DeliveryOutcome.QUEUED, None
-    if event == "ping":
-        outcome = DeliveryOutcome.PING
-    elif parsed is None:
-        outcome, reason = DeliveryOutcome.IGNORED, f"Triad does not act on {event}.{action}"
-    elif parsed.installation is None:
-        outcome, reason = DeliveryOutcome.IGNORED, "the delivery names no App installation"
+        if isinstance(door, Ignored):
+            outcome, reason = DeliveryOutcome.IGNORED, door.reason
 
     delivery = Delivery(
         id=delivery_id,
         event=event,
         action=action,
-        installation_id=parsed.installation.id if parsed and parsed.installation else None,
+        installation_id=_installation_id(payload),
         repository=_repository_name(payload),
         sender=_sender_login(payload),
         outcome=outcome,
@@ -120,10 +115,11 @@ def _classify(
     )
     job = None
     if outcome is DeliveryOutcome.QUEUED:
+        task = DeliveryTask(delivery_id=delivery_id)
         job = NewJob(
-            kind=DELIVERY_JOB,
+            kind=task.kind,
             idempotency_key=f"delivery:{delivery_id}",
-            payload={"delivery_id": delivery_id},
+            payload=task.model_dump(mode="json"),
         )
     return delivery, job, reason
 
@@ -157,6 +153,12 @@ def _repository_name(payload: dict[str, Any]) -> str | None:
     repository = payload.get("repository")
     name = repository.get("full_name") if isinstance(repository, dict) else None
     return name if isinstance(name, str) else None
+
+
+def _installation_id(payload: dict[str, Any]) -> int | None:
+    installation = payload.get("installation")
+    found = installation.get("id") if isinstance(installation, dict) else None
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
 def _sender_login(payload: dict[str, Any]) -> str | None:

@@ -11,7 +11,7 @@ PULL = "pull"
 
 
 @dataclass(frozen=True)
-class Comment:
+class PostComment:
     """Post a comment once: `key` becomes a hidden marker found on a retry."""
 
     key: str
@@ -60,6 +60,11 @@ class RunStage:
 
 
 @dataclass(frozen=True)
+class UpdateProgress:
+    """Bring the issue's progress comment up to date with the workflow as it stands."""
+
+
+@dataclass(frozen=True)
 class ReportStatus:
     """Answer `/triad status` with where the workflow stands and what it has cost."""
 
@@ -67,7 +72,7 @@ class ReportStatus:
 
 
 Action = (
-    Comment
+    PostComment
     | AddLabel
     | RemoveLabel
     | EnsureLabels
@@ -75,13 +80,14 @@ Action = (
     | ReportStatus
     | MarkReady
     | MergePull
+    | UpdateProgress
 )
 
 
 _ACTION_TYPES: dict[str, type[Action]] = {
     cls.__name__: cls
     for cls in (
-        Comment,
+        PostComment,
         AddLabel,
         RemoveLabel,
         EnsureLabels,
@@ -89,6 +95,7 @@ _ACTION_TYPES: dict[str, type[Action]] = {
         ReportStatus,
         MarkReady,
         MergePull,
+        UpdateProgress,
     )
 }
 
@@ -96,6 +103,10 @@ _ACTION_TYPES: dict[str, type[Action]] = {
 def action_to_dict(action: Action) -> dict[str, Any]:
     """A JSON-ready form, so decided actions can wait in the store until carried out."""
     return {"type": type(action).__name__, **asdict(action)}
+
+
+#: names older versions stored actions under
+_ACTION_TYPES["Comment"] = PostComment
 
 
 def action_from_dict(data: dict[str, Any]) -> Action:

@@ -6,6 +6,8 @@ command; whether the approved design is the proposed one) and the loop guards.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import assert_never
 
@@ -15,11 +17,12 @@ from bot.workflow.actions import (
     PULL,
     Action,
     AddLabel,
-    Comment,
     EnsureLabels,
+    PostComment,
     RemoveLabel,
     ReportStatus,
     RunStage,
+    UpdateProgress,
 )
 from bot.workflow.events import (
     ApprovalRequested,
@@ -34,6 +37,7 @@ from bot.workflow.events import (
     LabelAdded,
     ReviewsFinished,
     StageFailed,
+    StageName,
 )
 from bot.workflow.implementation import (
     checks_completed,
@@ -45,19 +49,50 @@ from bot.workflow.implementation import (
     start_implementation,
     start_review,
 )
-from bot.workflow.jobs import ARCHITECT_JOB, architect_job, ci_watch_job
-from bot.workflow.model import Actor, Stage, Workflow, moved_on
-from bot.workflow.outcome import Decision, Target
+from bot.workflow.jobs import RoundReason, architect_job, ci_watch_job
+from bot.workflow.model import Actor, Stage, Target, Workflow, moved_on
+from bot.workflow.outcome import Decision
 from bot.workflow.review import label_added, reviews_finished
 
-__all__ = ["ARCHITECT_JOB", "Decision", "Target", "decide"]
+__all__ = ["decide"]
 
 
-def decide(workflow: Workflow | None, event: Event, target: Target, config: RepoConfig) -> Decision:
-    """The next state and actions for `event`; an event that changes nothing says why."""
+def decide(
+    workflow: Workflow | None,
+    event: Event,
+    target: Target,
+    config: RepoConfig,
+    config_problems: Sequence[str] = (),
+) -> Decision:
+    """The next state and actions for `event`; an event that changes nothing says why.
+
+    A person who acts on a repository whose `.github/triad.yml` has problems is told about them
+    (once per set of problems); a change to an approved workflow updates its progress comment.
+    """
     actor = getattr(event, "actor", None)
     if isinstance(actor, Actor) and not actor.may_trigger:
         return Decision(workflow, reason=f"ignored: caused by {actor.login}, a bot")
+    decision = _decide(workflow, event, target, config)
+    before: tuple[Action, ...] = ()
+    if isinstance(actor, Actor) and config_problems:
+        before = (_config_problems(config_problems),)
+    after: tuple[Action, ...] = ()
+    if decision.workflow is not None and decision.workflow.approved_version:
+        after = (UpdateProgress(),) if decision.changed(workflow) else ()
+    if before or after:
+        decision = replace(decision, actions=before + decision.actions + after)
+    return decision
+
+
+def _config_problems(problems: Sequence[str]) -> PostComment:
+    """Said once per set of problems: the comment's key is their digest."""
+    digest = hashlib.sha256("\n".join(problems).encode()).hexdigest()[:12]
+    return PostComment(f"config:{digest}", messages.config_problems(problems))
+
+
+def _decide(
+    workflow: Workflow | None, event: Event, target: Target, config: RepoConfig
+) -> Decision:
     match event:
         case DesignRequested():
             return _design_requested(workflow, event, target, config)
@@ -93,7 +128,7 @@ def _design_requested(
         return Decision(
             workflow,
             (
-                Comment(
+                PostComment(
                     f"refused:{event.source}",
                     messages.not_allowed(event.actor.login, "start a design"),
                 ),
@@ -168,7 +203,7 @@ def _refuse_approval(
     config: RepoConfig,
     reason: str,
 ) -> Decision:
-    actions = (Comment(f"refused:{event.source}", refusal), RemoveLabel(config.labels.approved))
+    actions = (PostComment(f"refused:{event.source}", refusal), RemoveLabel(config.labels.approved))
     return Decision(workflow, actions, reason=f"approval refused: {reason}")
 
 
@@ -176,14 +211,14 @@ def _command(workflow: Workflow | None, event: CommandIssued, config: RepoConfig
     command, login = event.command, event.actor.login
     if not event.actor.permission.can_write:
         refusal = messages.not_allowed(login, f"use `/triad {command.name}`")
-        return Decision(workflow, (Comment(f"refused:{event.source}", refusal),), "refused")
+        return Decision(workflow, (PostComment(f"refused:{event.source}", refusal),), "refused")
     if not command.known:
-        reply = Comment(f"unknown:{event.source}", messages.unknown_command(command.name))
+        reply = PostComment(f"unknown:{event.source}", messages.unknown_command(command.name))
         return Decision(workflow, (reply,), reason=f"unknown command {command.name}")
     if command.name == "status":
         return Decision(workflow, (ReportStatus(f"status:{event.source}"),), reason="status")
     if workflow is None:
-        reply = Comment(f"nothing:{event.source}", messages.nothing_to_revise())
+        reply = PostComment(f"nothing:{event.source}", messages.nothing_to_revise())
         return Decision(None, (reply,), reason=f"/triad {command.name} without a workflow")
     if command.name == "stop":
         return _stop(workflow, login, config)
@@ -202,7 +237,7 @@ _AFTER_PUSH = (Stage.TESTING, Stage.AWAITING_REVIEW, Stage.READY_FOR_QA, Stage.N
 def _fix(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Decision:
     """`/triad fix`: the developer answers the review comments since its last commit."""
     if workflow.pr_number is None or workflow.stage not in _AFTER_PUSH:
-        reply = Comment(
+        reply = PostComment(
             f"nothing:{event.source}", messages.nothing_to_do("fix", workflow.stage), PULL
         )
         return Decision(workflow, (reply,), reason=f"ignored: /triad fix while {workflow.stage}")
@@ -212,17 +247,17 @@ def _fix(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Decisi
     )
     if workflow.stage is Stage.NEEDS_HUMAN:
         workflow = replace(workflow, ci_fixes=0, review_fixes=0)  # a human chose to go on
-    fixing, job = start_implementation(workflow, "human", event.command.argument)
+    fixing, job = start_implementation(workflow, RoundReason.HUMAN, event.command.argument)
     return Decision(fixing, (*cleanup, job), reason=f"/triad fix by {event.actor.login}")
 
 
 def _redesign(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Decision:
     limit = config.limits.design_revisions
     if workflow.design_version >= limit:
-        reply = Comment(f"limit:{event.source}", messages.revisions_exhausted(limit))
+        reply = PostComment(f"limit:{event.source}", messages.revisions_exhausted(limit))
         return Decision(workflow, (reply,), reason="design revision limit reached")
     if workflow.stage in (Stage.DESIGNING, Stage.STOPPED, Stage.DONE):
-        reply = Comment(
+        reply = PostComment(
             f"nothing:{event.source}", messages.nothing_to_do("redesign", workflow.stage)
         )
         return Decision(workflow, (reply,), reason=f"ignored: redesign while {workflow.stage}")
@@ -232,7 +267,9 @@ def _redesign(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> D
 def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Decision:
     """`/triad resume [decision]`: go on after needs-human, where it stopped."""
     if workflow.stage is not Stage.NEEDS_HUMAN:
-        reply = Comment(f"nothing:{event.source}", messages.nothing_to_do("resume", workflow.stage))
+        reply = PostComment(
+            f"nothing:{event.source}", messages.nothing_to_do("resume", workflow.stage)
+        )
         return Decision(workflow, (reply,), reason=f"ignored: resume while {workflow.stage}")
     decision, labels = event.command.argument, config.labels
     cleanup = (RemoveLabel(labels.needs_human, PULL), RemoveLabel(labels.needs_human))
@@ -244,7 +281,7 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
     fresh = replace(workflow, ci_fixes=0, review_fixes=0)
     if workflow.escalated_failed and came_from is Stage.IMPLEMENTING:
         # the developer failed to run (model down, edits never applied): run it again
-        reason = "implement" if workflow.pr_number is None else "human"
+        reason = RoundReason.IMPLEMENT if workflow.pr_number is None else RoundReason.HUMAN
         retrying, job = start_implementation(fresh, reason, decision)
         return Decision(retrying, (*cleanup, job), reason=f"resumed by {event.actor.login}")
     if workflow.escalated_failed and came_from is Stage.TESTING:
@@ -258,7 +295,7 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
     if came_from is Stage.TESTING and not decision:
         # CI attempts ran out: one more round (its failure escalates again); the developer
         # reads the failing checks again
-        retrying, job = start_implementation(workflow, "ci")
+        retrying, job = start_implementation(workflow, RoundReason.CI)
         return Decision(retrying, (*cleanup, job), reason=f"resumed by {event.actor.login}")
     if came_from in (Stage.DESIGNING, None) or workflow.pr_number is None and not decision:
         revised = moved_on(
@@ -272,7 +309,7 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
         ready = replace(workflow, stage=Stage.READY_FOR_QA, escalation=None, escalated_from=None)
         actions = (*cleanup, AddLabel(labels.ready_for_qa, PULL))
         return Decision(ready, actions, reason=f"resumed by {event.actor.login}: accepted as is")
-    fixing, job = start_implementation(fresh, "human", decision)
+    fixing, job = start_implementation(fresh, RoundReason.HUMAN, decision)
     return Decision(fixing, (*cleanup, job), reason=f"resumed by {event.actor.login}")
 
 
@@ -281,7 +318,7 @@ def _revise(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
         return Decision(workflow, reason=f"ignored: cannot revise while {workflow.stage}")
     limit = config.limits.design_revisions
     if workflow.design_version >= limit:
-        reply = Comment(f"limit:{event.source}", messages.revisions_exhausted(limit))
+        reply = PostComment(f"limit:{event.source}", messages.revisions_exhausted(limit))
         return Decision(workflow, (reply,), reason="design revision limit reached")
     revised = moved_on(
         workflow,
@@ -310,7 +347,7 @@ def _stop(workflow: Workflow, login: str, config: RepoConfig) -> Decision:
         if workflow.pr_number
     )
     stopped = replace(workflow, stage=Stage.STOPPED)
-    comment = Comment(f"stopped:{workflow.design_version}", messages.stopped(login))
+    comment = PostComment(f"stopped:{workflow.design_version}", messages.stopped(login))
     return Decision(stopped, (*removals, comment), reason=f"stopped by {login}")
 
 
@@ -336,10 +373,10 @@ def _design_published(
 
 
 _FAILS_IN = {
-    "architect": Stage.DESIGNING,
-    "developer": Stage.IMPLEMENTING,
-    "review": Stage.REVIEWING,
-    "CI": Stage.TESTING,
+    StageName.ARCHITECT: Stage.DESIGNING,
+    StageName.DEVELOPER: Stage.IMPLEMENTING,
+    StageName.REVIEW: Stage.REVIEWING,
+    StageName.CI: Stage.TESTING,
 }
 
 
@@ -356,7 +393,7 @@ def _stage_failed(workflow: Workflow | None, event: StageFailed, config: RepoCon
         return Decision(
             workflow, reason=f"ignored: {event.stage} failed after the workflow moved on"
         )
-    comment = Comment(
+    comment = PostComment(
         f"failed:{event.stage}:{workflow.design_version}:{workflow.round}:{workflow.review_round}",
         messages.stage_failed(event.stage, event.reason),
         PULL,

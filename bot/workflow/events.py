@@ -7,6 +7,7 @@ permission and the design comment's current hash first), so the engine needs no 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from bot.workflow.commands import Command
@@ -49,11 +50,28 @@ class DesignPublished:
     design: dict[str, Any] | None = field(default=None, compare=False)
 
 
+class StageName(StrEnum):
+    """The stage a job ran for, as its failure comment names it."""
+
+    ARCHITECT = "architect"
+    DEVELOPER = "developer"
+    REVIEW = "review"
+    CI = "CI"
+
+
+class ReviewVerdict(StrEnum):
+    """What the two reviewers said together."""
+
+    APPROVE = "approve"
+    CHANGES = "changes"
+    DISAGREE = "disagree"
+
+
 @dataclass(frozen=True)
 class StageFailed:
     """A stage could not finish (model unavailable, output never fit, budget spent)."""
 
-    stage: str
+    stage: StageName
     reason: str
     #: what the failing job worked on: a failure reported after the workflow moved on is stale
     round: int | None = None
@@ -110,10 +128,10 @@ class HeadMoved:
 
 @dataclass(frozen=True)
 class ReviewsFinished:
-    """Both reviewers posted on `head_sha`; `verdict` is approve, changes or disagree."""
+    """Both reviewers posted on `head_sha`."""
 
     head_sha: str
-    verdict: str
+    verdict: ReviewVerdict
     summary: str = ""
 
 

@@ -6,15 +6,21 @@ from dataclasses import replace
 
 from bot.repo_config import Labels, RepoConfig
 from bot.workflow import messages
-from bot.workflow.actions import ISSUE, PULL, Action, AddLabel, Comment, RemoveLabel, RunStage
+from bot.workflow.actions import ISSUE, PULL, Action, AddLabel, PostComment, RemoveLabel, RunStage
 from bot.workflow.events import ChecksCompleted, DesignIsWrong, HeadMoved, ImplementationPushed
-from bot.workflow.jobs import architect_job, ci_watch_job, developer_job, review_job
+from bot.workflow.jobs import (
+    RoundReason,
+    architect_job,
+    ci_watch_job,
+    developer_job,
+    review_job,
+)
 from bot.workflow.model import Stage, Workflow, moved_on
 from bot.workflow.outcome import Decision
 
 
 def start_implementation(
-    approved: Workflow, reason: str = "implement", feedback: str = ""
+    approved: Workflow, reason: RoundReason = RoundReason.IMPLEMENT, feedback: str = ""
 ) -> tuple[Workflow, RunStage]:
     """The next developer round, from any stage that allows one."""
     working = moved_on(
@@ -26,7 +32,12 @@ def start_implementation(
 
 
 def escalate(
-    workflow: Workflow, reason: str, config: RepoConfig, comment: Comment, *, failed: bool = False
+    workflow: Workflow,
+    reason: str,
+    config: RepoConfig,
+    comment: PostComment,
+    *,
+    failed: bool = False,
 ) -> Decision:
     """Stop and wait for a human: `needs-human` where people look, and why."""
     stuck = replace(
@@ -59,7 +70,7 @@ def implementation_pushed(
         watch = ci_watch_job(testing, config.limits.ci_timeout_minutes)
         return Decision(testing, (watch,), reason=f"round {event.round} pushed: waiting for CI")
     waiting = replace(pushed, stage=Stage.AWAITING_REVIEW)
-    notice = Comment(f"no-ci:{event.head_sha}", messages.no_ci(config.labels), PULL)
+    notice = PostComment(f"no-ci:{event.head_sha}", messages.no_ci(config.labels), PULL)
     return Decision(waiting, (notice,), reason=f"round {event.round} pushed: no CI to run")
 
 
@@ -74,14 +85,14 @@ def checks_completed(
         return review_gate(workflow, config)
     limit = config.limits.ci_fix_attempts
     if workflow.ci_fixes >= limit:
-        comment = Comment(
+        comment = PostComment(
             f"ci-exhausted:{workflow.head_sha}",
             messages.ci_exhausted(workflow.ci_fixes, event.report),
             PULL,
         )
         return escalate(workflow, f"CI still fails after {limit} fix attempt(s)", config, comment)
     counted = replace(workflow, ci_fixes=workflow.ci_fixes + 1)
-    fixing, job = start_implementation(counted, "ci", event.report)
+    fixing, job = start_implementation(counted, RoundReason.CI, event.report)
     return Decision(fixing, (job,), reason=f"CI failed: fix attempt {fixing.ci_fixes} of {limit}")
 
 
@@ -89,7 +100,7 @@ def review_gate(workflow: Workflow, config: RepoConfig) -> Decision:
     """Gate B: CI passed; review starts now, or when a writer adds the review label."""
     if config.gates.review == "label":
         waiting = replace(workflow, stage=Stage.AWAITING_REVIEW)
-        notice = Comment(
+        notice = PostComment(
             f"ci-passed:{workflow.head_sha}", messages.ci_passed_waiting(config.labels), PULL
         )
         return Decision(waiting, (notice,), reason="CI passed: waiting for the review label")
@@ -124,7 +135,9 @@ def redesign(workflow: Workflow, config: RepoConfig, feedback: str, note: str | 
     labels = config.labels
     limit = config.limits.design_revisions
     if workflow.design_version >= limit:
-        comment = Comment(f"limit:v{workflow.design_version}", messages.revisions_exhausted(limit))
+        comment = PostComment(
+            f"limit:v{workflow.design_version}", messages.revisions_exhausted(limit)
+        )
         return escalate(workflow, "the design revision limit is reached", config, comment)
     designing = moved_on(
         workflow,
@@ -137,7 +150,7 @@ def redesign(workflow: Workflow, config: RepoConfig, feedback: str, note: str | 
         RemoveLabel(labels.needs_human, PULL),
     ]
     if note:
-        actions.append(Comment(f"redesign:v{designing.design_version}", note))
+        actions.append(PostComment(f"redesign:v{designing.design_version}", note))
     actions.append(architect_job(designing, feedback_from=None, feedback=feedback))
     return Decision(designing, tuple(actions), reason="back to the architect")
 
@@ -170,7 +183,7 @@ def head_moved(workflow: Workflow | None, event: HeadMoved, config: RepoConfig) 
     actions: tuple[Action, ...] = (
         RemoveLabel(labels.needs_human, PULL),
         RemoveLabel(labels.ready_for_qa, PULL),
-        Comment(
+        PostComment(
             f"pushed:{event.head_sha}",
             messages.head_moved(event.actor.login, event.head_sha, bool(workflow.has_ci), labels),
             PULL,

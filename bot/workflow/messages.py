@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.repo_config import Labels
+from collections.abc import Sequence
+
+from bot.repo_config import CONFIG_PATH, Labels
 
 WRITERS = "people with write, maintain or admin access to this repository"
 
@@ -134,3 +136,10 @@ def head_moved(login: str, sha: str, has_ci: bool, labels: Labels) -> str:
         else f"there is no CI; a writer adds `{labels.review}` to start the reviewers"
     )
     return f"@{login} pushed {sha[:7]}: {then}. Earlier verdicts no longer apply."
+
+
+def config_problems(problems: Sequence[str]) -> str:
+    listed = "\n".join(f"- {problem}" for problem in problems)
+    return (
+        f"`{CONFIG_PATH}` has problems; Triad uses the defaults for these and goes on:\n\n{listed}"
+    )

@@ -65,6 +65,15 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class Target:
+    """The issue an event is about, for a workflow that does not exist yet."""
+
+    repository: str
+    installation_id: int
+    issue_number: int
+
+
+@dataclass(frozen=True)
 class Workflow:
     """One issue's run through the stages; `revision` guards concurrent updates."""
 

@@ -9,15 +9,6 @@ from bot.workflow.model import Workflow
 
 
 @dataclass(frozen=True)
-class Target:
-    """The issue an event is about, for a workflow that does not exist yet."""
-
-    repository: str
-    installation_id: int
-    issue_number: int
-
-
-@dataclass(frozen=True)
 class Decision:
     """The engine's answer; `workflow` is None when no workflow exists or starts."""
 

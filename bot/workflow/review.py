@@ -7,9 +7,18 @@ from dataclasses import replace
 
 from bot.repo_config import RepoConfig
 from bot.workflow import messages
-from bot.workflow.actions import PULL, Action, AddLabel, Comment, MarkReady, MergePull, RemoveLabel
-from bot.workflow.events import LabelAdded, ReviewsFinished
+from bot.workflow.actions import (
+    PULL,
+    Action,
+    AddLabel,
+    MarkReady,
+    MergePull,
+    PostComment,
+    RemoveLabel,
+)
+from bot.workflow.events import LabelAdded, ReviewsFinished, ReviewVerdict
 from bot.workflow.implementation import escalate, redesign, start_implementation, start_review
+from bot.workflow.jobs import RoundReason
 from bot.workflow.model import Stage, Workflow
 from bot.workflow.outcome import Decision
 
@@ -25,7 +34,7 @@ def label_added(workflow: Workflow | None, event: LabelAdded, config: RepoConfig
     if not event.actor.permission.can_write:
         refusal = messages.not_allowed(event.actor.login, f"add `{event.label}`")
         actions = (
-            Comment(f"refused:{event.source}", refusal, PULL),
+            PostComment(f"refused:{event.source}", refusal, PULL),
             RemoveLabel(event.label, PULL),
         )
         return Decision(workflow, actions, reason=f"refused: {event.actor.login} cannot write")
@@ -42,7 +51,7 @@ def label_added(workflow: Workflow | None, event: LabelAdded, config: RepoConfig
         actions: tuple[Action, ...] = (
             RemoveLabel(labels.ready_for_qa, PULL),
             MarkReady(),
-            Comment(
+            PostComment(
                 f"qa-passed:{workflow.head_sha}",
                 messages.qa_passed(event.actor.login, config.gates.auto_merge),
             ),
@@ -51,7 +60,7 @@ def label_added(workflow: Workflow | None, event: LabelAdded, config: RepoConfig
             actions += (MergePull(workflow.head_sha),)
         return Decision(done, actions, reason=f"QA passed ({event.actor.login})")
     if not event.note.strip():
-        ask = Comment(f"qa-note:{event.source}", messages.qa_failed_needs_note(labels), PULL)
+        ask = PostComment(f"qa-note:{event.source}", messages.qa_failed_needs_note(labels), PULL)
         return Decision(
             workflow, (ask, RemoveLabel(labels.qa_failed, PULL)), reason="QA failed with no note"
         )
@@ -59,7 +68,7 @@ def label_added(workflow: Workflow | None, event: LabelAdded, config: RepoConfig
     if _SYSTEMIC.search(event.note):
         decided = redesign(workflow, config, feedback=event.note, note=None)
         return replace(decided, actions=cleanup + decided.actions, reason="QA failed: systemic")
-    fixing, job = start_implementation(workflow, "qa", event.note)
+    fixing, job = start_implementation(workflow, RoundReason.QA, event.note)
     return Decision(fixing, (*cleanup, job), reason=f"QA failed ({event.actor.login})")
 
 
@@ -72,13 +81,13 @@ def reviews_finished(
         return Decision(workflow, reason="ignored: the review is of an older commit")
     reviewed = replace(workflow, reviewed_sha=event.head_sha)
     labels = config.labels
-    if event.verdict == "approve":
+    if event.verdict is ReviewVerdict.APPROVE:
         ready = replace(reviewed, stage=Stage.READY_FOR_QA)
         return Decision(ready, (AddLabel(labels.ready_for_qa, PULL),), "both reviewers approve")
-    if event.verdict == "changes":
+    if event.verdict is ReviewVerdict.CHANGES:
         limit = config.limits.review_fix_rounds
         if reviewed.review_fixes >= limit:
-            comment = Comment(
+            comment = PostComment(
                 f"review-exhausted:{event.head_sha}",
                 messages.review_rounds_exhausted(limit, event.summary),
                 PULL,
@@ -86,7 +95,7 @@ def reviews_finished(
             why = f"reviewers still ask for changes after {limit} round(s)"
             return escalate(reviewed, why, config, comment)
         counted = replace(reviewed, review_fixes=reviewed.review_fixes + 1)
-        fixing, job = start_implementation(counted, "review", event.summary)
+        fixing, job = start_implementation(counted, RoundReason.REVIEW, event.summary)
         return Decision(fixing, (job,), reason="both reviewers ask for the same changes")
-    comment = Comment(f"disagreement:{event.head_sha}", event.summary, PULL)
+    comment = PostComment(f"disagreement:{event.head_sha}", event.summary, PULL)
     return escalate(reviewed, "the reviewers disagree", config, comment)

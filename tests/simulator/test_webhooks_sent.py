@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.github.events import parse_event
+from bot.github.events import WebhookEvent
+from bot.routing import ROUTER
 from tests.conftest import FIXTURES
 from tests.simulator.conftest import FILES, REPO, Receiver
 from triad_lab.simulator.server import Simulator
@@ -61,7 +62,8 @@ def test_every_change_sends_a_signed_delivery_triad_can_read(
     installation_id = sim.installation_id(REPO)
     for record in receiver.received:
         payload = record["payload"]
-        event = parse_event(record["event"], payload)
+        route = ROUTER.route(record["event"], payload.get("action"))
+        event = (route.model if route else WebhookEvent).model_validate(payload)
         assert event.installation is not None and event.installation.id == installation_id
     labeled = receiver.of("issues", "labeled")[0]
     assert labeled["sender"]["login"] == "alice" and labeled["label"]["name"] == "triad:design"

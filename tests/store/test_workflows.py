@@ -8,7 +8,7 @@ import pytest
 
 from bot.store import Store
 from bot.store.workflows import ConcurrentUpdate, WorkflowStore
-from bot.workflow.actions import AddLabel, Comment, EnsureLabels, RunStage
+from bot.workflow.actions import AddLabel, EnsureLabels, PostComment, RunStage
 from bot.workflow.model import Stage, Workflow
 
 NEW = Workflow(
@@ -88,7 +88,7 @@ async def test_two_workers_creating_the_same_workflow_conflict(store: Store) -> 
 
 async def test_a_decision_without_a_workflow_still_records_its_actions(store: Store) -> None:
     workflows = WorkflowStore(store)
-    refusal = (Comment("refused:d-1", "@tim only people with write access ..."),)
+    refusal = (PostComment("refused:d-1", "@tim only people with write access ..."),)
     saved, transition = await workflows.apply(
         "octo/repo",
         3,

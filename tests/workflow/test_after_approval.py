@@ -7,9 +7,17 @@ from dataclasses import replace
 import pytest
 
 from bot.repo_config import RepoConfig, parse_repo_config
-from bot.workflow.actions import PULL, AddLabel, Comment, MarkReady, RemoveLabel, RunStage
+from bot.workflow.actions import (
+    PULL,
+    AddLabel,
+    MarkReady,
+    PostComment,
+    RemoveLabel,
+    RunStage,
+    UpdateProgress,
+)
 from bot.workflow.commands import Command
-from bot.workflow.engine import Target, decide
+from bot.workflow.engine import decide
 from bot.workflow.events import (
     ChecksCompleted,
     CommandIssued,
@@ -18,9 +26,11 @@ from bot.workflow.events import (
     ImplementationPushed,
     LabelAdded,
     ReviewsFinished,
+    ReviewVerdict,
     StageFailed,
+    StageName,
 )
-from bot.workflow.model import Actor, Permission, Stage, Workflow
+from bot.workflow.model import Actor, Permission, Stage, Target, Workflow
 
 CONFIG = RepoConfig()
 LABEL_GATE = parse_repo_config("gates:\n  review: label\n").config
@@ -68,8 +78,9 @@ def test_a_push_without_ci_says_qa_has_not_run_and_waits_for_a_human() -> None:
     pushed = ImplementationPushed(1, 40, "triad/issue-12", SHA, has_ci=False)
     decision = decide(at(Stage.IMPLEMENTING), pushed, TARGET, CONFIG)
     assert decision.workflow is not None and decision.workflow.stage is Stage.AWAITING_REVIEW
-    [notice] = decision.actions
-    assert isinstance(notice, Comment) and notice.on == PULL and "QA has not run" in notice.body
+    [notice, progress] = decision.actions
+    assert isinstance(notice, PostComment) and notice.on == PULL and "QA has not run" in notice.body
+    assert progress == UpdateProgress()
 
 
 def test_a_push_of_an_older_round_is_ignored() -> None:
@@ -123,19 +134,23 @@ def test_the_review_label_needs_a_writer() -> None:
 
 def test_review_outcomes() -> None:
     reviewing = at(Stage.REVIEWING, review_round=1)
-    approve = decide(reviewing, ReviewsFinished(SHA, "approve"), TARGET, CONFIG)
+    approve = decide(reviewing, ReviewsFinished(SHA, ReviewVerdict.APPROVE), TARGET, CONFIG)
     assert approve.workflow is not None and approve.workflow.stage is Stage.READY_FOR_QA
-    assert approve.actions == (AddLabel("triad:ready-for-qa", PULL),)
-    changes = decide(reviewing, ReviewsFinished(SHA, "changes", "fix x"), TARGET, CONFIG)
+    assert approve.actions == (AddLabel("triad:ready-for-qa", PULL), UpdateProgress())
+    changes = decide(
+        reviewing, ReviewsFinished(SHA, ReviewVerdict.CHANGES, "fix x"), TARGET, CONFIG
+    )
     assert changes.workflow is not None and changes.workflow.review_fixes == 1
     assert job(changes.actions).payload == job(changes.actions).payload | {"reason": "review"}
     spent = replace(reviewing, review_fixes=2)
-    escalated = decide(spent, ReviewsFinished(SHA, "changes", "fix x"), TARGET, CONFIG)
+    escalated = decide(spent, ReviewsFinished(SHA, ReviewVerdict.CHANGES, "fix x"), TARGET, CONFIG)
     assert escalated.workflow is not None and escalated.workflow.stage is Stage.NEEDS_HUMAN
-    split = decide(reviewing, ReviewsFinished(SHA, "disagree", "side by side"), TARGET, CONFIG)
+    split = decide(
+        reviewing, ReviewsFinished(SHA, ReviewVerdict.DISAGREE, "side by side"), TARGET, CONFIG
+    )
     assert split.workflow is not None and split.workflow.stage is Stage.NEEDS_HUMAN
-    assert Comment(f"disagreement:{SHA}", "side by side", PULL) in split.actions
-    stale = decide(reviewing, ReviewsFinished(OLD, "approve"), TARGET, CONFIG)
+    assert PostComment(f"disagreement:{SHA}", "side by side", PULL) in split.actions
+    stale = decide(reviewing, ReviewsFinished(OLD, ReviewVerdict.APPROVE), TARGET, CONFIG)
     assert stale.workflow == reviewing
 
 
@@ -167,7 +182,7 @@ def test_fix_redesign_and_resume() -> None:
     assert fix.workflow is not None and fix.workflow.stage is Stage.IMPLEMENTING
     assert job(fix.actions).payload["reason"] == "human"
     no_pr = decide(at(Stage.DESIGN_PROPOSED, pr_number=None), command("fix"), TARGET, CONFIG)
-    assert [type(a) for a in no_pr.actions] == [Comment]
+    assert [type(a) for a in no_pr.actions] == [PostComment]
     redesign = decide(at(Stage.TESTING), command("redesign", "use a flag"), TARGET, CONFIG)
     assert redesign.workflow is not None and redesign.workflow.design_version == 2
     assert RemoveLabel("triad:approved") in redesign.actions
@@ -208,7 +223,7 @@ def test_a_person_pushing_to_the_pr_sends_it_back_through_ci_and_review() -> Non
 
 def test_resume_after_the_reviewers_failed_runs_them_again() -> None:
     failed = decide(
-        at(Stage.REVIEWING, review_round=1), StageFailed("review", "down"), TARGET, CONFIG
+        at(Stage.REVIEWING, review_round=1), StageFailed(StageName.REVIEW, "down"), TARGET, CONFIG
     )
     assert failed.workflow is not None and failed.workflow.escalated_failed
     resumed = decide(failed.workflow, command("resume"), TARGET, CONFIG)
@@ -223,3 +238,25 @@ def test_qa_failed_needs_a_note() -> None:
     assert RemoveLabel("triad:qa-failed", PULL) in decision.actions
     cosmetic = LabelAdded(WRITER, "d", "triad:qa-failed", "The button design is 2px off")
     assert decide(ready, cosmetic, TARGET, CONFIG).workflow.stage is Stage.IMPLEMENTING  # type: ignore[union-attr]
+
+
+def test_every_change_after_approval_updates_the_progress_comment_last() -> None:
+    """The progress comment is an action of the transition, so a retry never loses it."""
+    waiting = at(Stage.AWAITING_REVIEW)
+    started = decide(waiting, LabelAdded(WRITER, "d", "triad:review"), TARGET, CONFIG)
+    assert started.actions[-1] == UpdateProgress()
+    unchanged = decide(waiting, LabelAdded(READER, "d", "triad:review"), TARGET, CONFIG)
+    assert UpdateProgress() not in unchanged.actions
+
+
+def test_config_problems_are_told_once_to_people_who_act() -> None:
+    problems = ["limits.ci_fix_attempts: must be a number; the default (2) is used"]
+    waiting = at(Stage.AWAITING_REVIEW)
+    told = decide(waiting, LabelAdded(WRITER, "d", "triad:review"), TARGET, CONFIG, problems)
+    first = told.actions[0]
+    assert isinstance(first, PostComment) and first.key.startswith("config:")
+    assert problems[0] in first.body
+    again = decide(waiting, LabelAdded(READER, "e", "triad:review"), TARGET, CONFIG, problems)
+    assert again.actions[0] == first  # the same key: posted once
+    ci = decide(at(Stage.TESTING), ChecksCompleted(SHA, passed=True), TARGET, CONFIG, problems)
+    assert all(not isinstance(a, PostComment) for a in ci.actions)  # no person acted

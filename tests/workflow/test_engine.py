@@ -9,22 +9,24 @@ import pytest
 from bot.repo_config import Labels, RepoConfig, parse_repo_config
 from bot.workflow.actions import (
     AddLabel,
-    Comment,
     EnsureLabels,
+    PostComment,
     RemoveLabel,
     ReportStatus,
     RunStage,
 )
 from bot.workflow.commands import Command
-from bot.workflow.engine import Decision, Target, decide
+from bot.workflow.engine import decide
 from bot.workflow.events import (
     ApprovalRequested,
     CommandIssued,
     DesignPublished,
     DesignRequested,
     StageFailed,
+    StageName,
 )
-from bot.workflow.model import Actor, Permission, Stage, Workflow
+from bot.workflow.model import Actor, Permission, Stage, Target, Workflow
+from bot.workflow.outcome import Decision
 
 CONFIG = RepoConfig()
 LABELS = Labels()
@@ -74,6 +76,7 @@ def test_a_writer_labelling_starts_the_architect(actor: Actor) -> None:
                 "issue_number": 12,
                 "version": 1,
                 "feedback_from": None,
+                "feedback": "",
             },
         ),
     )
@@ -83,9 +86,9 @@ def test_a_writer_labelling_starts_the_architect(actor: Actor) -> None:
 def test_anyone_else_gets_one_short_comment_and_nothing_runs(permission: Permission) -> None:
     decision = decide(None, DesignRequested(Actor("tim", permission), "d-1"), TARGET, CONFIG)
     assert decision.workflow is None
-    assert _kinds(decision) == [Comment, RemoveLabel]
+    assert _kinds(decision) == [PostComment, RemoveLabel]
     comment = decision.actions[0]
-    assert isinstance(comment, Comment) and comment.key == "refused:d-1"
+    assert isinstance(comment, PostComment) and comment.key == "refused:d-1"
     assert comment.body.startswith("@tim only people with write, maintain or admin access")
     assert decision.actions[1] == RemoveLabel("triad:design")
 
@@ -166,9 +169,9 @@ def test_approval_of_an_edited_design_is_refused_and_the_label_removed() -> None
     workflow = _workflow(Stage.DESIGN_PROPOSED)
     decision = decide(workflow, ApprovalRequested(WRITER, "d-3", "hash-edited"), TARGET, CONFIG)
     assert decision.workflow == workflow
-    assert _kinds(decision) == [Comment, RemoveLabel]
+    assert _kinds(decision) == [PostComment, RemoveLabel]
     comment = decision.actions[0]
-    assert isinstance(comment, Comment) and "was edited after Triad proposed it" in comment.body
+    assert isinstance(comment, PostComment) and "was edited after Triad proposed it" in comment.body
     assert decision.actions[1] == RemoveLabel("triad:approved")
 
 
@@ -256,7 +259,7 @@ def test_commands_are_for_writers_only(name: str) -> None:
     event = CommandIssued(Actor("tim", Permission.READ), "c-1", Command(name))
     decision = decide(workflow, event, TARGET, CONFIG)
     assert decision.workflow == workflow
-    assert _kinds(decision) == [Comment]
+    assert _kinds(decision) == [PostComment]
     assert f"use `/triad {name}`" in decision.actions[0].body  # type: ignore[union-attr]
 
 
@@ -268,12 +271,12 @@ def test_an_unknown_command_gets_the_list_of_commands() -> None:
 
 def test_revise_without_a_workflow_explains() -> None:
     decision = decide(None, CommandIssued(WRITER, "c-1", Command("revise")), TARGET, CONFIG)
-    assert decision.workflow is None and _kinds(decision) == [Comment]
+    assert decision.workflow is None and _kinds(decision) == [PostComment]
 
 
 def test_a_failed_stage_escalates_with_the_reason() -> None:
     workflow = _workflow(Stage.DESIGNING)
-    event = StageFailed("architect", "the budget of $20.00 is spent ($19.80 used)")
+    event = StageFailed(StageName.ARCHITECT, "the budget of $20.00 is spent ($19.80 used)")
     decision = decide(workflow, event, TARGET, CONFIG)
     assert decision.workflow == replace(
         workflow,

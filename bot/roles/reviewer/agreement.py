@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
 
 from bot.roles.reviewer.schema import Finding, ReviewAnswer
+from bot.workflow.events import ReviewVerdict
 
 NEARBY_LINES = 3
 _WORD = re.compile(r"[a-z0-9_]{3,}")
@@ -31,7 +31,7 @@ class ReviewerResult:
 
 @dataclass(frozen=True)
 class Agreement:
-    verdict: Literal["approve", "changes", "disagree"]
+    verdict: ReviewVerdict
     matched: list[tuple[Finding, Finding]]
     only_a: list[Finding]
     only_b: list[Finding]
@@ -87,10 +87,10 @@ def agree(a: ReviewerResult, b: ReviewerResult) -> Agreement:
     pairs, only_a, only_b = match(a.answer.findings, b.answer.findings)
     unshared_high = [f for f in (*only_a, *only_b) if f.severity == "high"]
     if a.answer.verdict != b.answer.verdict or unshared_high:
-        return Agreement("disagree", pairs, only_a, only_b)
+        return Agreement(ReviewVerdict.DISAGREE, pairs, only_a, only_b)
     if a.answer.verdict == "approve":
-        return Agreement("approve", pairs, only_a, only_b)
-    return Agreement("changes", pairs, only_a, only_b)
+        return Agreement(ReviewVerdict.APPROVE, pairs, only_a, only_b)
+    return Agreement(ReviewVerdict.CHANGES, pairs, only_a, only_b)
 
 
 def _where(finding: Finding) -> str:

@@ -1,0 +1,11 @@
+"""Where each webhook delivery goes: one table for the web layer's queue-or-drop and for the
+delivery job's interpretation (`bot.routing.router`), composed from one router per concern."""
+
+from __future__ import annotations
+
+from bot.routing import ci, commands, labels, pulls
+from bot.routing.router import Admitted, DoorFacts, Ignored, Routed, Router
+
+ROUTER = Router(labels.router, commands.router, pulls.router, ci.router)
+
+__all__ = ["ROUTER", "Admitted", "DoorFacts", "Ignored", "Routed", "Router"]

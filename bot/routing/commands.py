@@ -1,0 +1,33 @@
+"""`/triad …` commands in comments on an issue or on Triad's PR."""
+
+from __future__ import annotations
+
+from bot.github import pulls
+from bot.github.events import IssueCommentEvent
+from bot.routing.intake import Intake, issue_of_branch
+from bot.routing.router import DoorFacts, Ignored, Routed, Router
+from bot.workflow.commands import parse_command
+from bot.workflow.events import CommandIssued
+
+router = Router()
+
+
+def _no_command(event: IssueCommentEvent, _facts: DoorFacts) -> str | None:
+    return None if parse_command(event.comment.body) else "the comment holds no /triad command"
+
+
+@router.register("issue_comment", "created", IssueCommentEvent, door=_no_command)
+async def comment_created(event: IssueCommentEvent, intake: Intake) -> Routed | Ignored:
+    """A command for the issue's workflow (on a PR: the workflow of the issue it implements)."""
+    command = parse_command(event.comment.body)
+    assert command is not None  # the door let only commands in
+    issue: int | None = event.issue.number
+    if event.issue.is_pull_request:
+        pull = await pulls.get_pull(intake.repo, event.issue.number)
+        if pull is None or pull.head_repo != intake.repository:
+            return Ignored("a comment on a pull request that is not Triad's")
+        issue = issue_of_branch(pull.head_ref)
+        if issue is None:
+            return Ignored("a comment on a pull request that is not Triad's")
+    assert issue is not None
+    return Routed(issue, CommandIssued(await intake.actor(event.sender), intake.source, command))

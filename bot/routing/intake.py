@@ -1,0 +1,108 @@
+"""What an interpreter may ask while it reads a delivery: who acted (and may they), the
+workflow it concerns, the design comment's hash, the CI verdict. Each is read once."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.github import checks
+from bot.github.events import Sender
+from bot.github.repo import Repo
+from bot.repo_config import LoadedConfig
+from bot.roles.architect.render import content_hash
+from bot.stages.services import Services
+from bot.store.workflows import WorkflowStore
+from bot.workflow.events import ChecksCompleted
+from bot.workflow.model import Actor, Stage, Workflow
+
+log = logging.getLogger(__name__)
+
+_BRANCH = re.compile(r"triad/issue-(\d+)")
+
+
+def issue_of_branch(branch: str) -> int | None:
+    """`triad/issue-12` → 12: Triad's branches name the issue they implement."""
+    match = _BRANCH.fullmatch(branch)
+    return int(match.group(1)) if match else None
+
+
+@dataclass
+class Intake:
+    """One delivery being interpreted, for one repository."""
+
+    source: str
+    repo: Repo
+    services: Services
+    _config: LoadedConfig | None = field(default=None, init=False)
+
+    @property
+    def repository(self) -> str:
+        return self.repo.full_name
+
+    async def config(self) -> LoadedConfig:
+        if self._config is None:
+            self._config = await self.services.repo_config(self.repo)
+        return self._config
+
+    async def workflow(self, issue_number: int) -> Workflow | None:
+        return await WorkflowStore(self.services.store).get(self.repository, issue_number)
+
+    async def actor(self, sender: Sender) -> Actor:
+        """Who acted; their permission is asked of GitHub only when they could trigger."""
+        allowed = (await self.config()).config.allowed_bots
+        actor = Actor(
+            login=sender.login,
+            is_self=sender.login == await self.services.own_login(),
+            is_bot=sender.is_bot,
+            bot_allowed=sender.login in allowed,
+        )
+        if not actor.may_trigger:
+            return actor
+        return Actor(
+            login=actor.login,
+            permission=await self.repo.permission(sender.login),
+            is_bot=actor.is_bot,
+            bot_allowed=actor.bot_allowed,
+        )
+
+    async def design_hash(self, issue_number: int) -> str | None:
+        """The design comment's hash as it is now (None when there is none)."""
+        workflow = await self.workflow(issue_number)
+        if workflow is None or workflow.design_comment_id is None:
+            return None
+        body = await self.repo.comment_body(workflow.design_comment_id)
+        return content_hash(body) if body is not None else None
+
+    async def checks_on(self, issue_number: int, sha: str) -> ChecksCompleted | None:
+        """CI finished on `sha`: a verdict once every suite on it has completed."""
+        workflow = await self.workflow(issue_number)
+        if workflow is None or workflow.head_sha != sha:
+            return None
+        found = await checks.verdict(self.repo, sha)
+        if not found.finished:
+            log.info("CI still running on the PR head", extra={"sha": sha})
+            return None
+        return ChecksCompleted(sha, found.passed, found.report())
+
+    async def qa_note(self, number: int, login: str, issue_number: int) -> str:
+        """What the person who failed QA wrote since the change became ready for QA."""
+        history = await WorkflowStore(self.services.store).history(self.repository, issue_number)
+        ready = max((t.at for t in history if t.to_stage == Stage.READY_FOR_QA), default=0.0)
+        said = [
+            c.body
+            for c in await self.repo.comments(number)
+            if c.author == login
+            and _epoch(c.created_at) >= int(ready)  # GitHub's times are whole seconds
+            and not c.body.lstrip().startswith("/triad")
+        ]
+        return said[-1] if said else ""
+
+
+def _epoch(created_at: str) -> float:
+    try:
+        return datetime.fromisoformat(created_at.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0

@@ -1,0 +1,67 @@
+"""Labels people add: the design label, approval, and the review and QA gates."""
+
+from __future__ import annotations
+
+from bot.github.events import IssuesEvent, PullRequestEvent
+from bot.routing.branches import not_triads_pull
+from bot.routing.intake import Intake, issue_of_branch
+from bot.routing.router import DoorFacts, Ignored, Routed, Router
+from bot.workflow.events import ApprovalRequested, DesignRequested, Event, LabelAdded
+
+router = Router()
+
+
+def _no_label(event: IssuesEvent | PullRequestEvent, _facts: DoorFacts) -> str | None:
+    return "the delivery names no label" if event.label is None else None
+
+
+def _not_triads_labelled_pull(event: PullRequestEvent, facts: DoorFacts) -> str | None:
+    return _no_label(event, facts) or not_triads_pull(event, facts)
+
+
+@router.register("issues", "labeled", IssuesEvent, door=_no_label)
+async def issue_labeled(event: IssuesEvent, intake: Intake) -> Routed | Ignored:
+    """The design label starts the architect; the approval label is gate A; the review and QA
+    labels are read on the issue as on its PR."""
+    assert event.label is not None
+    number = event.issue.number
+    labels = (await intake.config()).config.labels
+    name = event.label.name
+    found: Event | None = None
+    if name == labels.design:
+        found = DesignRequested(await intake.actor(event.sender), intake.source)
+    elif name == labels.approved:
+        actor = await intake.actor(event.sender)
+        found = ApprovalRequested(actor, intake.source, await intake.design_hash(number))
+    else:
+        found = await _gate_label(name, number, number, event, intake)
+    return Routed(number, found) if found else Ignored(f"label {name!r} means nothing to Triad")
+
+
+@router.register("pull_request", "labeled", PullRequestEvent, door=_not_triads_labelled_pull)
+async def pull_labeled(event: PullRequestEvent, intake: Intake) -> Routed | Ignored:
+    """The review label (gate B) and the QA labels (gate C) on Triad's PR."""
+    assert event.label is not None
+    issue = issue_of_branch(event.pull_request.head.ref)
+    assert issue is not None  # the door let only Triad's branches in
+    found = await _gate_label(event.label.name, event.pull_request.number, issue, event, intake)
+    if found is None:
+        return Ignored(f"label {event.label.name!r} means nothing to Triad")
+    return Routed(issue, found)
+
+
+async def _gate_label(
+    name: str,
+    where: int,
+    issue: int,
+    event: IssuesEvent | PullRequestEvent,
+    intake: Intake,
+) -> LabelAdded | None:
+    labels = (await intake.config()).config.labels
+    if name not in (labels.review, labels.qa_passed, labels.qa_failed):
+        return None
+    actor = await intake.actor(event.sender)
+    note = ""
+    if name == labels.qa_failed:
+        note = await intake.qa_note(where, actor.login, issue)
+    return LabelAdded(actor, intake.source, name, note)
