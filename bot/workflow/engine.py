@@ -183,7 +183,6 @@ def _approval_requested(
         return _refuse_approval(workflow, event, refusal, config, "design edited since proposed")
     approved = replace(
         workflow,
-        stage=Stage.APPROVED,
         approved_version=workflow.design_version,
         approved_hash=workflow.proposed_hash,
         approved_design=workflow.proposed_design,

@@ -15,7 +15,6 @@ class Stage(StrEnum):
 
     DESIGNING = "designing"
     DESIGN_PROPOSED = "design-proposed"
-    APPROVED = "approved"
     #: the developer is writing (or fixing) the change
     IMPLEMENTING = "implementing"
     #: the PR's head waits for the repository's CI

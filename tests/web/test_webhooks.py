@@ -215,3 +215,25 @@ async def test_every_real_github_delivery_is_accepted(
         "the delivery names no App installation or repository"
     )
     assert reasons["ping.json"] == "pong"
+
+
+async def test_triads_own_events_are_dropped_at_the_door(
+    webhooks: WebhookClient, store: Store
+) -> None:
+    webhooks.context.own_login = "triad[bot]"
+    payload = {
+        "action": "created",
+        "issue": {"number": 1, "title": "t", "user": {"login": "a", "id": 1}},
+        "comment": {"id": 2, "body": "/triad status", "user": {"login": "triad[bot]", "id": 9}},
+        "sender": {"login": "triad[bot]", "id": 9, "type": "Bot"},
+        "installation": {"id": 3},
+        "repository": {"id": 4, "name": "r", "full_name": "o/r", "owner": {"login": "o", "id": 5}},
+    }
+    answer = await webhooks.send("issue_comment", payload, delivery="own-1")
+    assert answer.status_code == 202
+    assert answer.json() == {
+        "status": "ignored",
+        "delivery": "own-1",
+        "reason": "Triad's own event",
+    }
+    assert await store.list_jobs() == [] and webhooks.wakeups == 0

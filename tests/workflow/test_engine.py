@@ -113,7 +113,7 @@ def test_an_allow_listed_bot_may_trigger() -> None:
     assert decision.workflow is not None and decision.workflow.stage is Stage.DESIGNING
 
 
-@pytest.mark.parametrize("stage", [Stage.DESIGNING, Stage.DESIGN_PROPOSED, Stage.APPROVED])
+@pytest.mark.parametrize("stage", [Stage.DESIGNING, Stage.DESIGN_PROPOSED])
 def test_labelling_again_while_a_workflow_runs_does_nothing(stage: Stage) -> None:
     workflow = _workflow(stage)
     decision = decide(workflow, DesignRequested(MAINTAINER, "d-2"), TARGET, CONFIG)
@@ -199,7 +199,7 @@ def test_approval_before_a_design_exists_is_refused(workflow: Workflow | None) -
 
 
 def test_a_repeated_approval_of_the_approved_design_changes_nothing() -> None:
-    workflow = _workflow(Stage.APPROVED, approved_version=1, approved_hash="hash-v1")
+    workflow = _workflow(Stage.IMPLEMENTING, approved_version=1, approved_hash="hash-v1")
     decision = decide(workflow, ApprovalRequested(WRITER, "d-4", "hash-v1"), TARGET, CONFIG)
     assert decision.workflow == workflow and decision.actions == ()
 
@@ -227,7 +227,7 @@ def test_revise_stops_at_the_configured_limit() -> None:
     assert "limit of 2 design versions" in decision.actions[0].body  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("stage", [Stage.DESIGNING, Stage.APPROVED, Stage.STOPPED])
+@pytest.mark.parametrize("stage", [Stage.DESIGNING, Stage.STOPPED])
 def test_revise_is_ignored_where_it_makes_no_sense(stage: Stage) -> None:
     workflow = _workflow(stage)
     event = CommandIssued(MAINTAINER, "c-1", Command("revise"))

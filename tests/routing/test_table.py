@@ -1,0 +1,173 @@
+"""The routing table: one place decides what is queued and what each delivery means."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.github.events import IssueCommentEvent
+from bot.routing import ROUTER, Admitted, DoorFacts, Ignored, Router
+
+APP_YML = Path(__file__).resolve().parents[2] / "app.yml"
+OWN = DoorFacts(own_login="triad[bot]")
+REPOSITORY = {
+    "id": 1,
+    "name": "repo",
+    "full_name": "octo/repo",
+    "owner": {"login": "octo", "id": 2},
+}
+
+
+def _delivery(sender: str = "alice", **fields: Any) -> dict[str, Any]:
+    kind = "Bot" if sender.endswith("[bot]") else "User"
+    return {
+        "sender": {"login": sender, "id": 7, "type": kind},
+        "installation": {"id": 3},
+        "repository": REPOSITORY,
+        **fields,
+    }
+
+
+def _issue(**fields: Any) -> dict[str, Any]:
+    return {"number": 12, "title": "t", "user": {"login": "alice", "id": 7}, **fields}
+
+
+def _pull(branch: str, repo: str = "octo/repo") -> dict[str, Any]:
+    ref = {"ref": branch, "sha": "a" * 40, "repo": {"full_name": repo}}
+    base = {"ref": "main", "sha": "b" * 40, "repo": {"full_name": "octo/repo"}}
+    return {"number": 40, "user": {"login": "alice", "id": 7}, "head": ref, "base": base}
+
+
+def test_every_event_the_app_subscribes_to_has_a_route_and_every_route_is_subscribed() -> None:
+    manifest = yaml.safe_load(APP_YML.read_text())
+    subscribed = set(manifest["default_events"])
+    assert subscribed == ROUTER.events()
+
+
+def test_a_pair_is_routed_once() -> None:
+    router = Router()
+
+    @router.register("issue_comment", "created", IssueCommentEvent)
+    async def first(event: IssueCommentEvent, intake: object) -> Ignored:
+        return Ignored("first")
+
+    with pytest.raises(ValueError, match="routed twice"):
+        Router(router, router)
+
+
+@pytest.mark.parametrize(
+    ("event", "action", "payload", "reason"),
+    [
+        ("issues", "closed", _delivery(issue=_issue()), "Triad does not act on issues.closed"),
+        (
+            "pull_request_review",
+            "submitted",
+            _delivery(),
+            "Triad does not act on pull_request_review.submitted",
+        ),
+        (
+            "issue_comment",
+            "created",
+            _delivery(
+                issue=_issue(), comment={"id": 1, "body": "LGTM", "user": {"login": "a", "id": 1}}
+            ),
+            "the comment holds no /triad command",
+        ),
+        (
+            "issue_comment",
+            "created",
+            _delivery(
+                sender="triad[bot]",
+                issue=_issue(),
+                comment={"id": 1, "body": "/triad status", "user": {"login": "a", "id": 1}},
+            ),
+            "Triad's own event",
+        ),
+        (
+            "pull_request",
+            "labeled",
+            _delivery(pull_request=_pull("feature/x"), label={"name": "triad:review"}),
+            "branch 'feature/x' is not a Triad branch",
+        ),
+        (
+            "pull_request",
+            "synchronize",
+            _delivery(pull_request=_pull("triad/issue-12", repo="mallory/fork")),
+            "a pull request from a fork is not Triad's",
+        ),
+        (
+            "check_suite",
+            "completed",
+            _delivery(check_suite={"id": 1, "head_sha": "a" * 40, "head_branch": "main"}),
+            "branch 'main' is not a Triad branch",
+        ),
+        (
+            "status",
+            None,
+            _delivery(sha="a" * 40, state="success", branches=[{"name": "main"}]),
+            "the commit is on no Triad branch",
+        ),
+        (
+            "issues",
+            "labeled",
+            {"sender": {"login": "alice", "id": 7}, "issue": _issue(), "label": {"name": "x"}},
+            "the delivery names no App installation or repository",
+        ),
+    ],
+)
+def test_what_cannot_concern_triad_is_dropped_at_the_door(
+    event: str, action: str | None, payload: dict[str, Any], reason: str
+) -> None:
+    if action:
+        payload = {"action": action, **payload}
+    assert ROUTER.admit(event, action, payload, OWN) == Ignored(reason)
+
+
+@pytest.mark.parametrize(
+    ("event", "action", "payload"),
+    [
+        (
+            "issue_comment",
+            "created",
+            _delivery(
+                issue=_issue(),
+                comment={
+                    "id": 1,
+                    "body": "thanks!\n/triad revise",
+                    "user": {"login": "a", "id": 1},
+                },
+            ),
+        ),
+        ("issues", "labeled", _delivery(issue=_issue(), label={"name": "triad:design"})),
+        (
+            "pull_request",
+            "synchronize",
+            _delivery(pull_request=_pull("triad/issue-12")),
+        ),
+        # CI's events name whoever pushed, Triad included: they are never dropped as its own
+        (
+            "workflow_run",
+            "completed",
+            _delivery(
+                sender="triad[bot]",
+                workflow_run={"id": 1, "head_sha": "a" * 40, "head_branch": "triad/issue-12"},
+            ),
+        ),
+    ],
+)
+def test_what_may_concern_triad_is_queued(event: str, action: str, payload: dict[str, Any]) -> None:
+    admitted = ROUTER.admit(event, action, {"action": action, **payload}, OWN)
+    assert isinstance(admitted, Admitted)
+    assert admitted.route.event == event and admitted.route.action == action
+
+
+def test_triads_own_events_pass_the_door_until_it_knows_its_login() -> None:
+    """The delivery job still drops them: the door only saves the work."""
+    payload = _delivery(
+        sender="triad[bot]", issue=_issue(), label={"name": "triad:design-proposed"}
+    )
+    admitted = ROUTER.admit("issues", "labeled", {"action": "labeled", **payload}, DoorFacts())
+    assert isinstance(admitted, Admitted)

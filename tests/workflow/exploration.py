@@ -1,0 +1,114 @@
+"""Walk the engine over every stage and a sample of every kind of event, to learn which stage
+changes it makes (the workflow graph the README and docs draw)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from itertools import product
+
+from bot.repo_config import RepoConfig, parse_repo_config
+from bot.workflow.commands import KNOWN_COMMANDS, Command
+from bot.workflow.engine import decide
+from bot.workflow.events import (
+    ApprovalRequested,
+    ChecksCompleted,
+    CommandIssued,
+    DesignIsWrong,
+    DesignPublished,
+    DesignRequested,
+    Event,
+    HeadMoved,
+    ImplementationPushed,
+    LabelAdded,
+    ReviewsFinished,
+    ReviewVerdict,
+    StageFailed,
+    StageName,
+)
+from bot.workflow.model import Actor, Permission, Stage, Target, Workflow
+
+TARGET = Target("octo/repo", 5, 12)
+WRITER = Actor("wes", Permission.WRITE)
+SHA, NEW = "b" * 40, "c" * 40
+CONFIGS = (
+    RepoConfig(),
+    parse_repo_config("gates:\n  review: label\n  auto_merge: true\n").config,
+    parse_repo_config("limits:\n  ci_fix_attempts: 0\n  review_fix_rounds: 0\n").config,
+)
+
+
+#: stages a workflow can be in before its PR exists
+BEFORE_THE_PR = {
+    Stage.DESIGNING,
+    Stage.DESIGN_PROPOSED,
+    Stage.IMPLEMENTING,
+    Stage.STOPPED,
+}
+
+
+def workflows() -> Iterator[Workflow | None]:
+    yield None
+    for stage in Stage:
+        base = Workflow(
+            "octo/repo",
+            5,
+            12,
+            stage,
+            design_version=1,
+            design_comment_id=9,
+            proposed_hash="h",
+            approved_version=1,
+            approved_hash="h",
+            approved_design={"problem": "p"},
+            pr_number=40,
+            branch="triad/issue-12",
+            head_sha=SHA,
+            has_ci=True,
+            round=1,
+            review_round=1,
+            id=3,
+        )
+        yield base
+        if stage in BEFORE_THE_PR:
+            yield replace(base, approved_version=None, pr_number=None, head_sha=None, has_ci=None)
+        if stage is Stage.NEEDS_HUMAN:
+            for before in Stage:
+                for failed in (False, True):
+                    yield replace(base, escalated_from=before, escalated_failed=failed)
+
+
+def events() -> Iterator[Event]:
+    labels = RepoConfig().labels
+    yield DesignRequested(WRITER, "s")
+    yield ApprovalRequested(WRITER, "s", "h")
+    for name in (*KNOWN_COMMANDS, "resume"):
+        for argument in ("", "the design is wrong: use a queue"):
+            yield CommandIssued(WRITER, "s", Command(name, argument))
+    for questions in (False, True):
+        yield DesignPublished(1, 9, "h", questions, {"problem": "p"})
+        yield DesignPublished(2, 9, "h", questions, {"problem": "p"})
+    for stage_name in StageName:
+        yield StageFailed(stage_name, "down", round=1, head_sha=SHA)
+    for has_ci in (False, True):
+        yield ImplementationPushed(1, 40, "triad/issue-12", NEW, has_ci)
+    yield DesignIsWrong(1, "it cannot work")
+    for passed in (False, True):
+        yield ChecksCompleted(SHA, passed, "report")
+    for label in (labels.review, labels.qa_passed, labels.qa_failed):
+        yield LabelAdded(WRITER, "s", label, "the login page is blank")
+        yield LabelAdded(WRITER, "s", label, "systemic: the design is wrong")
+    for verdict in ReviewVerdict:
+        yield ReviewsFinished(SHA, verdict, "summary")
+    yield HeadMoved(Actor("pat", Permission.WRITE), "s", NEW)
+
+
+def observed_transitions() -> set[tuple[str, str]]:
+    """Every (from, to) stage change the engine makes; "start" is no workflow yet."""
+    seen: set[tuple[str, str]] = set()
+    for workflow, event, config in product(list(workflows()), list(events()), CONFIGS):
+        after = decide(workflow, event, TARGET, config).workflow
+        before_stage = workflow.stage.value if workflow else "start"
+        if after is not None and after.stage.value != before_stage:
+            seen.add((before_stage, after.stage.value))
+    return seen
