@@ -1,4 +1,5 @@
-"""`triad serve | worker`, and the lab's `demo | simulator` when installed: the command line."""
+"""`triad serve | worker`, the operator's commands (`jobs`, `workflows`, `workflow`, `usage`,
+`deliveries`, `backup`), and the lab's `demo | simulator` when installed: the command line."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from types import ModuleType
 
 from bot.errors import TriadError
 from bot.logs import configure_logging
+from bot.ops import commands as operator_commands
 from bot.settings import Settings, load_settings
 
 
@@ -46,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=None, help="jobs run at once")
     worker.add_argument("--metrics-port", type=int, default=None, help="serve /metrics here")
 
+    operator_commands.add_commands(commands)
+
     lab = _lab_commands()
     if lab is not None:
         lab.add_demo_arguments(
@@ -74,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return simulator.run(args)
     try:
         settings = load_settings()
+        if args.command in operator_commands.COMMANDS:
+            return operator_commands.run(args, settings)
         if args.command == "demo":
             from triad_lab import demo
 

@@ -35,6 +35,21 @@ class QueueAdmin:
         )
         return [job_from_row(row) for row in rows]
 
+    async def jobs_for_issue(self, repository: str, issue_number: int) -> list[Job]:
+        """The stage jobs of one issue's workflow (keyed `kind:owner/repo#N...`) and the
+        delivery jobs whose deliveries caused its transitions, oldest first."""
+        issue = _escape_like(f"{repository}#{issue_number}")
+        rows = await self.store.run(
+            lambda tx: tx.fetchall(
+                "SELECT * FROM jobs WHERE idempotency_key LIKE ? ESCAPE '\\'"
+                " OR idempotency_key LIKE ? ESCAPE '\\' OR idempotency_key IN ("
+                " SELECT 'delivery:' || source FROM transitions"
+                " WHERE repository = ? AND issue_number = ?) ORDER BY id",
+                (f"%:{issue}", f"%:{issue}:%", repository, issue_number),
+            )
+        )
+        return [job_from_row(row) for row in rows]
+
     async def dead_by_kind(self) -> dict[str, int]:
         rows = await self.store.run(
             lambda tx: tx.fetchall(
@@ -87,6 +102,10 @@ def _requeue(tx: Transaction, job_id: int, now: float) -> None:
         " lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND state = ?",
         (JobState.QUEUED.value, now, job_id, JobState.DEAD.value),
     )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _filters(state: JobState | None, kind: str | None) -> tuple[str, tuple[str, ...]]:
