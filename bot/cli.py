@@ -27,8 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="run the webhook server with in-process workers (the embedded default)",
-        description="Serve POST /api/github/webhooks, /healthz and /metrics, and run jobs in "
-        "this process. Needs TRIAD_APP_ID, TRIAD_PRIVATE_KEY(_PATH) and TRIAD_WEBHOOK_SECRET.",
+        description="Serve POST /api/github/webhooks and /healthz, and run jobs in this process;"
+        " with --admin-port, the admin page, /metrics and /healthz on a second port. Needs "
+        "TRIAD_APP_ID, TRIAD_PRIVATE_KEY(_PATH) and TRIAD_WEBHOOK_SECRET.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=3000, help="port to listen on")
@@ -39,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
         help="in-process workers (0: web only, for separate `triad worker` processes); "
         "default TRIAD_WORKER_CONCURRENCY",
     )
+    serve.add_argument(
+        "--admin-port",
+        type=int,
+        default=None,
+        help="serve /admin, /metrics and /healthz on this port (on TRIAD_ADMIN_HOST); "
+        "default TRIAD_ADMIN_PORT, unset: none",
+    )
 
     worker = commands.add_parser(
         "worker",
@@ -46,7 +54,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Claim and run jobs from the store (use PostgreSQL to run several).",
     )
     worker.add_argument("--concurrency", type=int, default=None, help="jobs run at once")
-    worker.add_argument("--metrics-port", type=int, default=None, help="serve /metrics here")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve /healthz, /metrics and /admin on this port (on TRIAD_ADMIN_HOST); "
+        "default TRIAD_ADMIN_PORT",
+    )
 
     operator_commands.add_commands(commands)
 
@@ -92,12 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             concurrency = args.job_concurrency
             if concurrency is None:
                 concurrency = settings.worker_concurrency
-            asyncio.run(serve(settings, args.host, args.port, concurrency))
+            admin_port = args.admin_port or settings.admin_port
+            asyncio.run(serve(settings, args.host, args.port, concurrency, admin_port=admin_port))
         elif args.command == "worker":
             from bot.runtime import work
 
             concurrency = args.concurrency or settings.worker_concurrency
-            asyncio.run(work(settings, concurrency, args.metrics_port))
+            asyncio.run(work(settings, concurrency, args.metrics_port or settings.admin_port))
     except TriadError as exc:
         print(f"triad: error: {exc}", file=sys.stderr)
         return 2

@@ -18,8 +18,9 @@ from bot.errors import TriadError
 from bot.ops.reports import parse_issue_ref, workflow_report
 from bot.ops.tables import Cell, dollars, emit, when
 from bot.settings import Settings
-from bot.store import DeliveryOutcome, JobState, Store, open_store
+from bot.store import DeliveryOutcome, JobState, Store
 from bot.store.backup import backup_sqlite
+from bot.store.configured import configured_store
 from bot.store.deliveries import DeliveryLog
 from bot.store.queue_admin import QueueAdmin
 from bot.store.usage import UsageStore
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace, settings: Settings, out: TextIO | None = None)
     handler = _HANDLERS[args.command]
 
     async def main(out: TextIO) -> int:
-        async with open_store(settings.database_url) as store:
+        async with configured_store(settings) as store:
             return await handler(store, args, out)
 
     return asyncio.run(main(out))

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 DELIVERY_JOB = "delivery"
+_NO_INSTALLATION = "the delivery names no App installation"
 _HEADER_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
@@ -65,6 +66,8 @@ async def receive_webhook(request: Request, context: Context) -> JSONResponse:
         return JSONResponse({"status": "duplicate", "delivery": delivery_id}, status_code=200)
 
     context.metrics.deliveries.labels(event=event, outcome=delivery.outcome.value).inc()
+    if delivery.outcome is DeliveryOutcome.IGNORED:
+        context.metrics.ignored.labels(event=event, reason=_reason_code(reason)).inc()
     log.info(
         "delivery stored",
         extra={
@@ -106,7 +109,7 @@ def _classify(
     elif parsed is None:
         outcome, reason = DeliveryOutcome.IGNORED, f"Triad does not act on {event}.{action}"
     elif parsed.installation is None:
-        outcome, reason = DeliveryOutcome.IGNORED, "the delivery names no App installation"
+        outcome, reason = DeliveryOutcome.IGNORED, _NO_INSTALLATION
 
     delivery = Delivery(
         id=delivery_id,
@@ -163,6 +166,13 @@ def _sender_login(payload: dict[str, Any]) -> str | None:
     sender = payload.get("sender")
     login = sender.get("login") if isinstance(sender, dict) else None
     return login if isinstance(login, str) else None
+
+
+def _reason_code(reason: str | None) -> str:
+    """A bounded label for why a delivery was ignored (the reason text names the action)."""
+    if reason == _NO_INSTALLATION:
+        return "no_installation"
+    return "not_acted_on"
 
 
 def _metric_event(event: str) -> str:
