@@ -11,7 +11,14 @@ import pytest
 from bot.cli import main
 from bot.store import Store, open_store
 from tests.conftest import FakeClock
+from tests.llm.conftest import server, session_server  # noqa: F401 (the model server fixtures)
 from tests.ops.seed import Seeded, seed
+from tests.simulator.conftest import (  # noqa: F401 (the GitHub simulator fixtures)
+    installation_id,
+    make_sim,
+    receiver,
+    sim,
+)
 
 
 class Triad:
