@@ -30,7 +30,8 @@ pytestmark = pytest.mark.skipif(
     reason="browser tests need Chromium at /usr/bin/chromium: run `apt-get install -y "
     "chromium`, then `make test PYTEST_ARGS=tests/e2e/test_admin_browser.py`",
 )
-async_playwright = pytest.importorskip("playwright.async_api").async_playwright
+playwright_api = pytest.importorskip("playwright.async_api")
+async_playwright, expect = playwright_api.async_playwright, playwright_api.expect
 
 
 @dataclass
@@ -69,35 +70,35 @@ async def test_an_operator_signs_in_reads_a_workflow_and_retries_a_dead_letter(
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         try:
             page = await browser.new_page()
-            await page.goto(f"{admin_server.url}/admin")
-            assert page.url.endswith("/admin/login?next=/admin")
+            url = admin_server.url
+            # each step waits for what the page must show (navigations finish on their own time)
+            await page.goto(f"{url}/admin")
+            await expect(page).to_have_url(f"{url}/admin/login?next=/admin")
             await page.fill("input[name=token]", "a guess")
             await page.click("button[type=submit]")
-            assert await page.locator(".error").inner_text() == "That is not the admin token."
+            await expect(page.locator(".error")).to_have_text("That is not the admin token.")
             await page.fill("input[name=token]", TOKEN)
             await page.click("button[type=submit]")
-            assert page.url == f"{admin_server.url}/admin"
+            await expect(page).to_have_url(f"{url}/admin")
+            await expect(page.locator("#workflow-list tbody tr")).to_have_count(2)
             cookies = await page.context.cookies()
             assert [(c["name"], c["httpOnly"]) for c in cookies] == [("triad_admin", True)]
-
-            workflows = page.locator("#workflow-list tbody tr")
-            assert await workflows.count() == 2
-            assert await page.locator('.count[data-name="dead"] b').inner_text() == "2"
+            await expect(page.locator('.count[data-name="dead"] b')).to_have_text("2")
 
             await page.click("text=octo/repo#12")
-            assert page.url.endswith("/admin/workflows/octo/repo/12")
+            await expect(page).to_have_url(f"{url}/admin/workflows/octo/repo/12")
             causes = page.locator("svg.state-diagram g.transition")
-            assert await causes.count() == 3
-            assert await causes.nth(2).get_attribute("data-cause") == "DesignApproved"
-            assert await page.locator('g.stage[data-stage="reviewing"]').is_visible()
+            await expect(causes).to_have_count(3)
+            await expect(causes.nth(2)).to_have_attribute("data-cause", "DesignApproved")
+            await expect(page.locator('g.stage[data-stage="reviewing"]')).to_be_visible()
             pr = page.locator("a", has_text="#13")
-            assert await pr.get_attribute("href") == "https://github.com/octo/repo/pull/13"
+            await expect(pr).to_have_attribute("href", "https://github.com/octo/repo/pull/13")
 
-            await page.goto(f"{admin_server.url}/admin#queue")
+            await page.goto(f"{url}/admin#queue")
             await page.click(f'#dead-letters button[data-job="{dead}"]')
-            assert await page.locator("#flash").inner_text() == f"Job {dead} queued again."
-            assert await page.locator("#dead-letters tbody tr").count() == 1
-            assert await page.locator('.count[data-name="dead"] b').inner_text() == "1"
+            await expect(page.locator("#flash")).to_have_text(f"Job {dead} queued again.")
+            await expect(page.locator("#dead-letters tbody tr")).to_have_count(1)
+            await expect(page.locator('.count[data-name="dead"] b')).to_have_text("1")
         finally:
             await browser.close()
     job = await admin_server.store.get_job(dead)
