@@ -1,4 +1,5 @@
-"""`triad serve | worker`, and the lab's `demo | simulator` when installed: the command line."""
+"""`triad serve | worker`, the operator's commands (`jobs`, `workflows`, `workflow`, `usage`,
+`deliveries`, `backup`), and the lab's `demo | simulator` when installed: the command line."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from types import ModuleType
 
 from bot.errors import TriadError
 from bot.logs import configure_logging
+from bot.ops import commands as operator_commands
 from bot.settings import Settings, load_settings
 
 
@@ -25,8 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="run the webhook server with in-process workers (the embedded default)",
-        description="Serve POST /api/github/webhooks, /healthz and /metrics, and run jobs in "
-        "this process. Needs TRIAD_APP_ID, TRIAD_PRIVATE_KEY(_PATH) and TRIAD_WEBHOOK_SECRET.",
+        description="Serve POST /api/github/webhooks and /healthz, and run jobs in this process;"
+        " with --admin-port, the admin page, /metrics and /healthz on a second port. Needs "
+        "TRIAD_APP_ID, TRIAD_PRIVATE_KEY(_PATH) and TRIAD_WEBHOOK_SECRET.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=3000, help="port to listen on")
@@ -37,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
         help="in-process workers (0: web only, for separate `triad worker` processes); "
         "default TRIAD_WORKER_CONCURRENCY",
     )
+    serve.add_argument(
+        "--admin-port",
+        type=int,
+        default=None,
+        help="serve /admin, /metrics and /healthz on this port (on TRIAD_ADMIN_HOST); "
+        "default TRIAD_ADMIN_PORT, unset: none",
+    )
 
     worker = commands.add_parser(
         "worker",
@@ -44,7 +54,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Claim and run jobs from the store (use PostgreSQL to run several).",
     )
     worker.add_argument("--concurrency", type=int, default=None, help="jobs run at once")
-    worker.add_argument("--metrics-port", type=int, default=None, help="serve /metrics here")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve /healthz, /metrics and /admin on this port (on TRIAD_ADMIN_HOST); "
+        "default TRIAD_ADMIN_PORT",
+    )
+
+    operator_commands.add_commands(commands)
 
     lab = _lab_commands()
     if lab is not None:
@@ -74,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return simulator.run(args)
     try:
         settings = load_settings()
+        if args.command in operator_commands.COMMANDS:
+            return operator_commands.run(args, settings)
         if args.command == "demo":
             from triad_lab import demo
 
@@ -86,12 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             concurrency = args.job_concurrency
             if concurrency is None:
                 concurrency = settings.worker_concurrency
-            asyncio.run(serve(settings, args.host, args.port, concurrency))
+            admin_port = args.admin_port or settings.admin_port
+            asyncio.run(serve(settings, args.host, args.port, concurrency, admin_port=admin_port))
         elif args.command == "worker":
             from bot.runtime import work
 
             concurrency = args.concurrency or settings.worker_concurrency
-            asyncio.run(work(settings, concurrency, args.metrics_port))
+            asyncio.run(work(settings, concurrency, args.metrics_port or settings.admin_port))
     except TriadError as exc:
         print(f"triad: error: {exc}", file=sys.stderr)
         return 2

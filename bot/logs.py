@@ -9,7 +9,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is a field.
-_STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# uvicorn's `color_message` repeats the message with ANSI colour codes: never a field.
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 REDACTED = "[redacted]"
 
 
@@ -76,5 +81,7 @@ def configure_logging(level: str, log_format: str, secrets: Iterable[str] = ()) 
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # httpx logs every request URL at INFO; installation-token URLs are noise at that level
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpx (and httpx2, which the model SDKs use) log every request URL at INFO; at that
+    # level they are noise, and an installation-token URL is not for the logs
+    for name in ("httpx", "httpx2", "httpcore", "httpcore2"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,16 +1,56 @@
-"""Prometheus metrics: deliveries by event and outcome, jobs by state, job latency, queue depth."""
+"""Prometheus metrics: deliveries, jobs, dead letters, workflows by stage, model spend, tokens
+and latency, and GitHub's rate limit.
+
+Series that span processes (jobs, workflows, spend) are read from the store at each scrape, so
+every process reports the same totals; the rest are observed by the process that saw them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from bot.store import JobState, Store
+from bot.store.queue_admin import QueueAdmin
+from bot.store.usage import UsageStore
+from bot.store.workflows import WorkflowStore
+from bot.workflow.model import Stage
 
 _LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900)
+_MODEL_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
+
+
+class _Spend(Collector):
+    """Model spend and tokens from the store's usage table, as counters by role and provider."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, float, int, int]] = []
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        cost = CounterMetricFamily(
+            "triad_model_cost_dollars",
+            "Dollars spent on model calls (all processes, from the store), by role and provider.",
+            labels=["role", "provider"],
+        )
+        tokens = CounterMetricFamily(
+            "triad_model_tokens",
+            "Tokens of model calls (all processes, from the store), by role, provider and "
+            "direction.",
+            labels=["role", "provider", "direction"],
+        )
+        for role, provider, dollars, input_tokens, output_tokens in self.rows:
+            cost.add_metric([role, provider], dollars)
+            tokens.add_metric([role, provider, "input"], input_tokens)
+            tokens.add_metric([role, provider, "output"], output_tokens)
+        yield cost
+        yield tokens
 
 
 class Metrics:
-    """One registry per process; gauges that span processes are read from the store at scrape."""
+    """One registry per process."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -20,11 +60,29 @@ class Metrics:
             ["event", "outcome"],
             registry=self.registry,
         )
+        self.ignored = Counter(
+            "triad_webhook_ignored",
+            "Deliveries answered 202 and not acted on, by event and reason.",
+            ["event", "reason"],
+            registry=self.registry,
+        )
         self.jobs = Gauge(
             "triad_jobs", "Jobs in the store, by state.", ["state"], registry=self.registry
         )
+        self.dead_letters = Gauge(
+            "triad_dead_letters",
+            "Dead jobs waiting for an operator (`triad jobs retry`), by kind.",
+            ["kind"],
+            registry=self.registry,
+        )
         self.queue_depth = Gauge(
             "triad_queue_depth", "Jobs due now and not yet claimed.", registry=self.registry
+        )
+        self.workflows = Gauge(
+            "triad_workflows",
+            "Workflows in the store, by stage.",
+            ["stage"],
+            registry=self.registry,
         )
         self.job_wait = Histogram(
             "triad_job_wait_seconds",
@@ -40,11 +98,50 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.model_latency = Histogram(
+            "triad_model_call_seconds",
+            "Time a model took to answer one call (this process), by role, provider and outcome.",
+            ["role", "provider", "outcome"],
+            buckets=_MODEL_BUCKETS,
+            registry=self.registry,
+        )
+        self.rate_limit_remaining = Gauge(
+            "triad_github_rate_limit_remaining",
+            "GitHub's x-ratelimit-remaining on the last answer this process had, by installation.",
+            ["installation"],
+            registry=self.registry,
+        )
+        self._spend = _Spend()
+        self.registry.register(self._spend)
+        self._dead_kinds: set[str] = set()
+
+    def model_call(self, role: str, provider: str, outcome: str, latency_ms: int) -> None:
+        """One model call ended (the model layer's observer)."""
+        self.model_latency.labels(role=role, provider=provider, outcome=outcome).observe(
+            latency_ms / 1000
+        )
+
+    def github_rate_limit(self, installation_id: int, remaining: int) -> None:
+        """GitHub told how many requests an installation has left (the GitHub client's
+        observer)."""
+        self.rate_limit_remaining.labels(installation=str(installation_id)).set(remaining)
 
     async def render(self, store: Store) -> bytes:
-        """The Prometheus text exposition, with the store's job gauges refreshed."""
+        """The Prometheus text exposition, with the store's series refreshed."""
         counts = await store.job_counts()
         for state in JobState:
             self.jobs.labels(state=state.value).set(counts[state])
         self.queue_depth.set(await store.queue_depth())
+        dead = await QueueAdmin(store).dead_by_kind()
+        for kind in self._dead_kinds | set(dead):
+            self.dead_letters.labels(kind=kind).set(dead.get(kind, 0))
+        self._dead_kinds |= set(dead)
+        stages = await WorkflowStore(store).stage_counts()
+        for stage in Stage:
+            self.workflows.labels(stage=stage.value).set(stages[stage])
+        spend = await UsageStore(store).grouped(("role", "provider"))
+        self._spend.rows = [
+            (str(role), str(provider), t.cost, t.input_tokens, t.output_tokens)
+            for (role, provider), t in spend
+        ]
         return generate_latest(self.registry)

@@ -6,27 +6,33 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Iterator
 
 import uvicorn
+from fastapi import FastAPI
 
+from bot.errors import ConfigError
 from bot.github.client import GitHubApp
 from bot.jobs import stage_handlers
 from bot.llm.config import load_models_file
 from bot.llm.prices import PriceTable
 from bot.llm.roles import build_models
 from bot.metrics import Metrics
+from bot.ops.reports import github_web_url
+from bot.retention import prune_periodically
 from bot.settings import Settings
 from bot.stages.services import Services
-from bot.store import Store, open_store
-from bot.web.app import create_app
+from bot.store import Store
+from bot.store.configured import configured_store
+from bot.web.app import create_admin_app, create_app
 from bot.web.context import AppContext
 from bot.worker import WorkerPool
 
 log = logging.getLogger(__name__)
 
 
-def build_services(settings: Settings, store: Store) -> Services:
+def build_services(settings: Settings, store: Store, metrics: Metrics | None = None) -> Services:
     """The stages' parts from the settings: the App's GitHub clients and the models."""
     assert settings.app_id is not None and settings.private_key is not None
     per_minute = settings.github_writes_per_minute
@@ -35,6 +41,7 @@ def build_services(settings: Settings, store: Store) -> Services:
         settings.private_key.get_secret_value(),
         settings.github_api_url,
         write_interval=60 / per_minute if per_minute else 0,
+        on_rate_limit=metrics.github_rate_limit if metrics else None,
     )
     config = load_models_file(settings.models_file)
     models = build_models(
@@ -45,6 +52,7 @@ def build_services(settings: Settings, store: Store) -> Services:
         choices=config.choices,
         trusted=config.endpoints,
         prices=PriceTable(config.prices),
+        observe=metrics.model_call if metrics else None,
     )
     return Services(store=store, github=github, models=models, bot_login=settings.bot_login or "")
 
@@ -59,7 +67,7 @@ def build_pool(
         concurrency=concurrency,
         lease_seconds=settings.job_lease_seconds,
         drain_seconds=settings.drain_seconds,
-        context=build_services(settings, store),
+        context=build_services(settings, store, metrics),
     )
 
 
@@ -71,39 +79,49 @@ async def serve(
     stop: asyncio.Event | None = None,
     *,
     handle_signals: bool = True,
+    admin_port: int | None = None,
 ) -> None:
-    """The web app and `concurrency` workers in one process; SIGTERM (or `stop`) drains both."""
+    """The web app and `concurrency` workers in one process; SIGTERM (or `stop`) drains both.
+
+    With `admin_port`, the admin page, /metrics and /healthz are served there too.
+    """
     assert settings.webhook_secret is not None
-    async with open_store(settings.database_url) as store:
+    sockets = [listen(host, port, "--port")]
+    if admin_port is not None:
+        sockets.append(listen(settings.admin_host, admin_port, "--admin-port (TRIAD_ADMIN_PORT)"))
+    if concurrency == 0 and settings.database_url.startswith("sqlite:"):
+        log.warning(
+            "web only on SQLite: no worker in this process will run the jobs it queues; run "
+            "`triad worker` on the same SQLite file, or share PostgreSQL (TRIAD_DATABASE_URL)",
+            extra={"database": "sqlite"},
+        )
+    async with configured_store(settings) as store:
         metrics = Metrics()
         pool = build_pool(settings, store, metrics, concurrency)
-        context = AppContext(
-            store=store,
-            metrics=metrics,
-            webhook_secret=settings.webhook_secret.get_secret_value(),
-            job_queued=pool.notify,
-            own_login=settings.bot_login,
-        )
+        context = _context(settings, store, metrics, pool)
         learning = asyncio.create_task(_learn_own_login(context, pool.context))
-        config = uvicorn.Config(
-            create_app(context),
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=int(settings.drain_seconds),
-        )
-        server = _Server(config)
+        servers = [_Server(_config(create_app(context), settings))]
+        if admin_port is not None:
+            servers.append(_Server(_config(create_admin_app(context), settings)))
         stop = stop or asyncio.Event()
         if handle_signals:
             _stop_on_signals(stop)
         if concurrency:
             pool.start()
-        watcher = asyncio.create_task(_exit_when_set(server, stop))
+        background = [
+            asyncio.create_task(_exit_when_set(servers, stop)),
+            asyncio.create_task(prune_periodically(store, settings.delivery_retention_days)),
+        ]
         try:
-            await server.serve()
+            await asyncio.gather(
+                *(
+                    server.serve(sockets=[sock])
+                    for server, sock in zip(servers, sockets, strict=True)
+                )
+            )
         finally:
-            watcher.cancel()
+            for task in background:
+                task.cancel()
             learning.cancel()
             log.info("stopping: draining running jobs", extra={"seconds": settings.drain_seconds})
             await pool.stop()
@@ -121,6 +139,47 @@ async def _learn_own_login(context: AppContext, services: Services) -> None:
             log.warning("cannot learn Triad's own login yet", extra={"error": str(exc)})
             await asyncio.sleep(delay)
             delay = min(delay * 2, 300.0)
+
+
+def listen(host: str, port: int, what: str) -> socket.socket:
+    """A socket bound to `host:port`, or a ConfigError naming the option and the cause (a port
+    in use is reported before anything else starts)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"{what} {port}: cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None
+    return sock
+
+
+def _context(
+    settings: Settings, store: Store, metrics: Metrics, pool: WorkerPool[Services]
+) -> AppContext:
+    return AppContext(
+        store=store,
+        metrics=metrics,
+        webhook_secret=settings.webhook_secret.get_secret_value()
+        if settings.webhook_secret
+        else "",
+        job_queued=pool.notify,
+        admin_token=settings.admin_token.get_secret_value() if settings.admin_token else None,
+        github_web_url=github_web_url(settings.github_api_url),
+        own_login=settings.bot_login,
+    )
+
+
+def _config(app: FastAPI, settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.drain_seconds),
+    )
 
 
 async def _close(pool: WorkerPool[Services]) -> None:
@@ -145,24 +204,41 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-async def _exit_when_set(server: uvicorn.Server, stop: asyncio.Event) -> None:
+async def _exit_when_set(servers: list[_Server], stop: asyncio.Event) -> None:
     await stop.wait()
-    server.should_exit = True
+    for server in servers:
+        server.should_exit = True
 
 
 async def work(settings: Settings, concurrency: int, metrics_port: int | None) -> None:
-    """Workers alone, sharing the store with any number of web processes; SIGTERM drains."""
-    async with open_store(settings.database_url) as store:
-        metrics = Metrics()
-        if metrics_port is not None:
-            from prometheus_client import start_http_server
+    """Workers alone, sharing the store with any number of web processes; SIGTERM drains.
 
-            start_http_server(metrics_port, registry=metrics.registry)
+    With `metrics_port`, /healthz, /metrics and the admin page are served there.
+    """
+    sockets = []
+    if metrics_port is not None:
+        sockets.append(listen(settings.admin_host, metrics_port, "--metrics-port"))
+    async with configured_store(settings) as store:
+        metrics = Metrics()
         pool = build_pool(settings, store, metrics, concurrency)
+        servers = []
+        if sockets:
+            app = create_admin_app(_context(settings, store, metrics, pool))
+            servers.append(_Server(_config(app, settings)))
         stop = asyncio.Event()
         _stop_on_signals(stop)
         pool.start()
-        await stop.wait()
-        log.info("stopping: draining running jobs", extra={"seconds": settings.drain_seconds})
-        await pool.stop()
-        await _close(pool)
+        background = [
+            asyncio.create_task(_exit_when_set(servers, stop)),
+            asyncio.create_task(prune_periodically(store, settings.delivery_retention_days)),
+            *(asyncio.create_task(server.serve(sockets=sockets)) for server in servers),
+        ]
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping: draining running jobs", extra={"seconds": settings.drain_seconds})
+            await pool.stop()
+            await _close(pool)
+            await asyncio.gather(*background[2:], return_exceptions=True)
+            for task in background[:2]:
+                task.cancel()

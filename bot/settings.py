@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=5, ge=1, le=100)
     drain_seconds: float = Field(default=30.0, ge=0)
 
+    #: the admin page and /metrics (`triad serve --admin-port`); unset: not served
+    admin_port: int | None = Field(default=None, ge=1, le=65535)
+    admin_host: str = "127.0.0.1"
+    #: when set, /admin and /metrics ask for it (Authorization: Bearer, or the login form)
+    admin_token: SecretStr | None = None
+    #: delivery bodies are emptied this many days after they arrived (the records stay)
+    delivery_retention_days: float = Field(default=14.0, gt=0)
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, url: str) -> str:
@@ -80,34 +88,39 @@ class Settings(BaseSettings):
             self.webhook_secret,
             self.anthropic_api_key,
             self.openai_api_key,
+            self.admin_token,
         ]
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 
     def require_github_app(self) -> None:
-        """Fail with one line naming the first missing setting a production server needs."""
+        """Fail with one line naming every missing setting a production server needs."""
+        missing = []
         if self.app_id is None:
-            raise ConfigError(
+            missing.append(
                 "TRIAD_APP_ID is not set: the GitHub App's numeric id (App settings page)"
             )
         if self.private_key is None:
-            raise ConfigError(
+            missing.append(
                 "TRIAD_PRIVATE_KEY is not set: give the App's PEM key in TRIAD_PRIVATE_KEY "
                 "or its file in TRIAD_PRIVATE_KEY_PATH"
             )
         if self.webhook_secret is None:
-            raise ConfigError(
+            missing.append(
                 "TRIAD_WEBHOOK_SECRET is not set: the secret configured on the App's webhook"
             )
+        if missing:
+            raise ConfigError("; ".join(missing))
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment; raise ConfigError naming the first bad variable."""
+    """Read settings from the environment; raise one ConfigError naming every bad variable."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        error = exc.errors()[0]
-        name = _env_name(error["loc"])
-        raise ConfigError(f"{name} is invalid: {error['msg']}") from None
+        problems = [
+            f"{_env_name(error['loc'])} is invalid: {error['msg']}" for error in exc.errors()
+        ]
+        raise ConfigError("; ".join(problems)) from None
 
 
 def _env_name(loc: tuple[int | str, ...]) -> str:

@@ -42,3 +42,29 @@ def test_text_lines_are_readable() -> None:
     logger, stream = _logger(TextFormatter(), [])
     logger.warning("webhook rejected", extra={"status": 401})
     assert "WARNING webhook rejected  status=401" in stream.getvalue()
+
+
+def test_uvicorns_coloured_copy_of_the_message_is_not_a_field() -> None:
+    logger, stream = _logger(JsonFormatter(), [])
+    logger.info(
+        "Started server process [%d]",
+        42,
+        extra={"color_message": "Started server process [\x1b[36m%d\x1b[0m]"},
+    )
+    entry = json.loads(stream.getvalue())
+    assert entry["message"] == "Started server process [42]"
+    assert "color_message" not in entry and "\\u001b" not in stream.getvalue()
+
+
+def test_the_http_clients_do_not_log_each_request_at_info() -> None:
+    from bot.logs import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("INFO", "json")
+        for name in ("httpx", "httpx2"):  # httpx2 is the model SDKs' HTTP client
+            assert not logging.getLogger(name).isEnabledFor(logging.INFO), name
+            assert logging.getLogger(name).isEnabledFor(logging.WARNING), name
+    finally:
+        root.handlers[:], root.level = handlers, level

@@ -8,7 +8,7 @@ the `retry-after` GitHub gives, and 5xx answers a few times with backoff.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from typing import Any
@@ -69,6 +69,9 @@ class RetryServerErrors:
         return RetryOption(False)
 
 
+RateLimitHook = Callable[[httpx.Response], Awaitable[None]]
+
+
 class GitHubApp:
     """The App's identity and one paced client per installation (tokens refresh themselves)."""
 
@@ -81,8 +84,11 @@ class GitHubApp:
         write_interval: float = DEFAULT_WRITE_INTERVAL,
         retry_base_delay: float = 1.0,
         timeout: float = 30.0,
+        on_rate_limit: Callable[[int, int], None] | None = None,
     ) -> None:
         self.app_id = app_id
+        #: told (installation id, requests left) whenever GitHub's answer says
+        self._on_rate_limit = on_rate_limit
         self._private_key = private_key
         self.base_url = base_url
         self._write_interval = write_interval
@@ -121,6 +127,15 @@ class GitHubApp:
                 throttler=WritePacer(self._write_interval),
                 timeout=self._timeout,
                 cache_strategy=self._cache,
+                async_event_hooks={"response": [self._rate_limit_hook(installation_id)]},
             )
             self._installations[installation_id] = client
         return client
+
+    def _rate_limit_hook(self, installation_id: int) -> RateLimitHook:
+        async def hook(response: httpx.Response) -> None:
+            remaining = response.headers.get("x-ratelimit-remaining", "")
+            if self._on_rate_limit is not None and remaining.isdigit():
+                self._on_rate_limit(installation_id, int(remaining))
+
+        return hook

@@ -37,6 +37,9 @@ from bot.store.usage import UsageRecord, UsageStore
 T = TypeVar("T", bound=BaseModel)
 log = logging.getLogger(__name__)
 
+#: told of each model call that was made: (role, provider, outcome, latency in ms)
+CallObserver = Callable[[str, str, str, int], None]
+
 
 class ScopeLedger:
     """Holds a scope's budget for each call, and records usage.
@@ -47,8 +50,15 @@ class ScopeLedger:
     workflow is checked against what this one ask spent.
     """
 
-    def __init__(self, usage: UsageStore | None, scope: UsageScope, role: str) -> None:
+    def __init__(
+        self,
+        usage: UsageStore | None,
+        scope: UsageScope,
+        role: str,
+        observe: CallObserver | None = None,
+    ) -> None:
         self._usage = usage
+        self._observe = observe
         self._scope = scope
         self._role = role
         #: spent in this ask, for a scope without a workflow (whose rows cannot be summed)
@@ -114,6 +124,8 @@ class ScopeLedger:
                 "latency_ms": usage.latency_ms,
             },
         )
+        if self._observe is not None and outcome != Outcome.BUDGET_EXCEEDED:
+            self._observe(self._role, usage.provider, outcome, usage.latency_ms)
         if self._usage is None:
             return
         scope = self._scope
@@ -149,8 +161,10 @@ class LLMRoles:
         defaults: Mapping[str, ModelChoice] = DEFAULT_CHOICES,
         trusted: Mapping[Endpoint, str | None] | None = None,
         on_close: Callable[[], Awaitable[None]] | None = None,
+        observe: CallObserver | None = None,
     ) -> None:
         self._caller = caller
+        self._observe = observe
         self._usage = usage
         self._defaults = defaults
         self._trusted = trusted or {}
@@ -183,7 +197,7 @@ class LLMRoles:
     ) -> Answer[T]:
         """Like `ask`, with the usage of the call."""
         choice = self.choice(role, scope)
-        ledger = ScopeLedger(self._usage, scope, role)
+        ledger = ScopeLedger(self._usage, scope, role, self._observe)
         return await self._caller.ask(choice, system, context, output, role=role, ledger=ledger)
 
     async def aclose(self) -> None:
@@ -202,6 +216,7 @@ def build_models(
     prices: PriceTable | None = None,
     retry: RetryPolicy | None = None,
     environ: Mapping[str, str] | None = None,
+    observe: CallObserver | None = None,
 ) -> LLMRoles:
     """The model layer a runtime uses.
 
@@ -228,7 +243,9 @@ def build_models(
     secrets = [*settings.secret_values(), *named_keys, *url_secrets(settings.database_url)]
     caller = ModelCaller(pool, prices=prices, retry=retry, redactor=Redactor(secrets))
     usage = UsageStore(store) if store is not None else None
-    return LLMRoles(caller, usage, defaults=choices, trusted=trusted, on_close=pool.aclose)
+    return LLMRoles(
+        caller, usage, defaults=choices, trusted=trusted, on_close=pool.aclose, observe=observe
+    )
 
 
 def _key_variables(

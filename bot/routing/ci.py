@@ -11,11 +11,11 @@ from bot.routing.router import NO_ACTION, DoorFacts, Ignored, Routed, Router
 router = Router()
 
 
-def _suite_door(event: CheckSuiteEvent, _facts: DoorFacts) -> str | None:
+def _suite_door(event: CheckSuiteEvent, _facts: DoorFacts) -> Ignored | None:
     return not_triads_branch(event.check_suite.head_branch)
 
 
-def _run_door(event: WorkflowRunEvent, _facts: DoorFacts) -> str | None:
+def _run_door(event: WorkflowRunEvent, _facts: DoorFacts) -> Ignored | None:
     return not_triads_branch(event.workflow_run.head_branch)
 
 
@@ -24,8 +24,10 @@ def _status_issue(event: StatusEvent) -> int | None:
     return next((number for number in found if number is not None), None)
 
 
-def _status_door(event: StatusEvent, _facts: DoorFacts) -> str | None:
-    return None if _status_issue(event) is not None else "the commit is on no Triad branch"
+def _status_door(event: StatusEvent, _facts: DoorFacts) -> Ignored | None:
+    if _status_issue(event) is not None:
+        return None
+    return Ignored("the commit is on no Triad branch", "not_triads_branch")
 
 
 # CI's events are sent in the name of whoever pushed, Triad included: never dropped as its own

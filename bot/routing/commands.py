@@ -12,8 +12,10 @@ from bot.workflow.events import CommandIssued
 router = Router()
 
 
-def _no_command(event: IssueCommentEvent, _facts: DoorFacts) -> str | None:
-    return None if parse_command(event.comment.body) else "the comment holds no /triad command"
+def _no_command(event: IssueCommentEvent, _facts: DoorFacts) -> Ignored | None:
+    if parse_command(event.comment.body):
+        return None
+    return Ignored("the comment holds no /triad command", "no_command")
 
 
 @router.register("issue_comment", "created", IssueCommentEvent, door=_no_command)

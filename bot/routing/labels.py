@@ -11,11 +11,11 @@ from bot.workflow.events import ApprovalRequested, DesignRequested, Event, Label
 router = Router()
 
 
-def _no_label(event: IssuesEvent | PullRequestEvent, _facts: DoorFacts) -> str | None:
-    return "the delivery names no label" if event.label is None else None
+def _no_label(event: IssuesEvent | PullRequestEvent, _facts: DoorFacts) -> Ignored | None:
+    return Ignored("the delivery names no label", "no_label") if event.label is None else None
 
 
-def _not_triads_labelled_pull(event: PullRequestEvent, facts: DoorFacts) -> str | None:
+def _not_triads_labelled_pull(event: PullRequestEvent, facts: DoorFacts) -> Ignored | None:
     return _no_label(event, facts) or not_triads_pull(event, facts)
 
 

@@ -26,9 +26,13 @@ NO_ACTION = ""
 
 @dataclass(frozen=True)
 class Ignored:
-    """A delivery Triad does not act on, and why (recorded with it, never silent)."""
+    """A delivery Triad does not act on, and why (recorded with it, never silent).
+
+    `code` is a bounded name for the reason, for metrics; `reason` is the sentence for people.
+    """
 
     reason: str
+    code: str = "not_acted_on"
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ class DoorFacts:
 
 
 #: pure: why a delivery cannot concern Triad, or None to queue it
-Door = Callable[[E, DoorFacts], "str | None"]
+Door = Callable[[E, DoorFacts], "Ignored | None"]
 Interpreter = Callable[[E, "Intake"], Awaitable["Routed | Ignored"]]
 
 
@@ -120,17 +124,18 @@ class Router:
         when a routed delivery lacks a field its route needs."""
         route = self.route(event, action)
         if route is None:
-            return Ignored(f"Triad does not act on {_name(event, action)}")
+            return Ignored(f"Triad does not act on {_name(event, action)}", "no_route")
         parsed = route.model.model_validate(payload)
         if parsed.installation is None or parsed.repository is None:
-            return Ignored("the delivery names no App installation or repository")
+            return Ignored(
+                "the delivery names no App installation or repository", "no_installation"
+            )
         if route.by_people and facts.own_login and parsed.sender.login == facts.own_login:
-            return Ignored("Triad's own event")
-        why = route.door(parsed, facts)
-        return Ignored(why) if why else Admitted(route, parsed)
+            return Ignored("Triad's own event", "own_event")
+        return route.door(parsed, facts) or Admitted(route, parsed)
 
 
-def _open(_event: WebhookEvent, _facts: DoorFacts) -> str | None:
+def _open(_event: WebhookEvent, _facts: DoorFacts) -> Ignored | None:
     return None
 
 

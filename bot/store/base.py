@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from typing import Any, Protocol, TypeVar
 
+from bot.errors import StoreError
 from bot.store.models import Delivery, DeliveryOutcome, Job, JobState, NewJob
 
 T = TypeVar("T")
@@ -20,6 +21,10 @@ Row = Mapping[str, Any]
 Clock = Callable[[], float]
 
 DEFAULT_MAX_ATTEMPTS = 5
+
+
+class SchemaTooNew(StoreError):
+    """The database was migrated by a newer Triad; this one must not write to it."""
 
 
 class Transaction(Protocol):
@@ -41,8 +46,10 @@ class Store(ABC):
     #: appended to the claim's inner SELECT so concurrent workers skip each other's rows
     lock_clause: str = ""
 
-    def __init__(self, clock: Clock = time.time) -> None:
+    def __init__(self, clock: Clock = time.time, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
         self.clock = clock
+        #: attempts a job gets when it does not ask for its own number (TRIAD_JOB_MAX_ATTEMPTS)
+        self.max_attempts = max_attempts
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -67,6 +74,25 @@ class Store(ABC):
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
         await self.run(lambda tx: tx.fetchone("SELECT 1 AS ok"))
+
+    def pending_migrations(self, applied: set[int]) -> list[tuple[int, str, str]]:
+        """The shipped migrations not yet applied; refuses a schema newer than this code."""
+        known = self.migrations()
+        newest = max((version for version, _, _ in known), default=0)
+        if applied and max(applied) > newest:
+            raise SchemaTooNew(
+                f"the database schema is at version {max(applied)}, newer than this Triad "
+                f"knows (up to {newest}): run the Triad release that upgraded it, or restore "
+                "the backup taken before the upgrade"
+            )
+        return [migration for migration in known if migration[0] not in applied]
+
+    async def schema_version(self) -> int:
+        """The newest migration applied to the database (0 for an empty one)."""
+        row = await self.run(
+            lambda tx: tx.fetchone("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+        )
+        return int(row["v"]) if row else 0
 
     def migrations(self) -> list[tuple[int, str, str]]:
         """(version, name, sql) of every migration shipped for this dialect, in order."""
@@ -123,6 +149,7 @@ class Store(ABC):
             outcome=DeliveryOutcome(row["outcome"]),
             body=bytes(row["body"]),
             received_at=row["received_at"],
+            body_pruned_at=row["body_pruned_at"],
         )
 
     async def count_deliveries(self) -> int:
@@ -146,7 +173,7 @@ class Store(ABC):
                 job.idempotency_key,
                 json.dumps(job.payload),
                 JobState.QUEUED.value,
-                job.max_attempts or DEFAULT_MAX_ATTEMPTS,
+                job.max_attempts or self.max_attempts,
                 now + job.delay_seconds,
                 now,
             ),
@@ -197,7 +224,7 @@ class Store(ABC):
                     *kind_params,
                 ),
             )
-            return _job(row) if row else None
+            return job_from_row(row) if row else None
 
         return await self.run(operation)
 
@@ -274,7 +301,7 @@ class Store(ABC):
 
     async def get_job(self, job_id: int) -> Job | None:
         row = await self.run(lambda tx: tx.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,)))
-        return _job(row) if row else None
+        return job_from_row(row) if row else None
 
     async def list_jobs(self, state: JobState | None = None) -> list[Job]:
         if state is None:
@@ -285,7 +312,7 @@ class Store(ABC):
                     "SELECT * FROM jobs WHERE state = ? ORDER BY id", (state.value,)
                 )
             )
-        return [_job(row) for row in rows]
+        return [job_from_row(row) for row in rows]
 
     async def job_counts(self) -> dict[JobState, int]:
         rows = await self.run(
@@ -307,7 +334,7 @@ class Store(ABC):
         return int(row["n"]) if row else 0
 
 
-def _job(row: Row) -> Job:
+def job_from_row(row: Row) -> Job:
     return Job(
         id=int(row["id"]),
         kind=row["kind"],

@@ -37,6 +37,8 @@ class Delivery:
     outcome: DeliveryOutcome
     body: bytes
     received_at: float = 0.0
+    #: when the retention rule emptied `body` (the record itself is kept)
+    body_pruned_at: float | None = None
 
 
 @dataclass(frozen=True)

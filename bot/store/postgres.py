@@ -12,7 +12,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from bot.errors import StoreError
-from bot.store.base import Clock, Row, Store, Transaction
+from bot.store.base import DEFAULT_MAX_ATTEMPTS, Clock, Row, Store, Transaction
 
 T = TypeVar("T")
 
@@ -34,6 +34,11 @@ class _PostgresTransaction:
         return self._connection.execute(_placeholders(sql), params).fetchall()  # type: ignore[return-value]
 
 
+def _one_line(exc: Exception) -> str:
+    """psycopg's message, which spans lines (one per address tried), as one line."""
+    return " ".join(str(exc).split())
+
+
 def _placeholders(sql: str) -> str:
     """The shared SQL uses sqlite's `?`; psycopg wants `%s`."""
     return sql.replace("?", "%s")
@@ -45,13 +50,20 @@ class PostgresStore(Store):
     dialect = "postgresql"
     lock_clause = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, url: str, clock: Clock = time.time, pool_size: int = 8) -> None:
-        super().__init__(clock)
+    def __init__(
+        self,
+        url: str,
+        clock: Clock = time.time,
+        pool_size: int = 8,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> None:
+        super().__init__(clock, max_attempts)
         self.url = url
         self._pool_size = pool_size
         self._pool: ConnectionPool[Any] | None = None
 
     async def open(self) -> None:
+        await asyncio.to_thread(self._check_server)
         pool: ConnectionPool[Any] = ConnectionPool(
             self.url,
             min_size=1,
@@ -64,7 +76,19 @@ class PostgresStore(Store):
         except Exception as exc:
             raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
         self._pool = pool
-        await self.run(self._migrate)
+        try:
+            await self.run(self._migrate)
+        except BaseException:
+            await self.close()
+            raise
+
+    def _check_server(self) -> None:
+        """Connect once, so a server that is down or a database that is missing is named at
+        once with the server's own words (the pool would retry quietly until its timeout)."""
+        try:
+            psycopg.connect(self.url, connect_timeout=5).close()
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL: {_one_line(exc)}") from None
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -87,9 +111,7 @@ class PostgresStore(Store):
             " name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
         )
         applied = {row["version"] for row in tx.fetchall("SELECT version FROM schema_migrations")}
-        for version, name, sql in self.migrations():
-            if version in applied:
-                continue
+        for version, name, sql in self.pending_migrations(applied):
             tx.execute(sql)
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

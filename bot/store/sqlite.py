@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.errors import StoreError
-from bot.store.base import Clock, Row, Store, Transaction
+from bot.store.base import DEFAULT_MAX_ATTEMPTS, Clock, Row, Store, Transaction
 
 T = TypeVar("T")
 
@@ -42,16 +42,22 @@ class SqliteStore(Store):
 
     dialect = "sqlite"
 
-    def __init__(self, path: str | Path, clock: Clock = time.time) -> None:
-        super().__init__(clock)
+    def __init__(
+        self, path: str | Path, clock: Clock = time.time, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    ) -> None:
+        super().__init__(clock, max_attempts)
         self.path = str(path)
         self._executor: ThreadPoolExecutor | None = None
         self._connection: sqlite3.Connection | None = None
 
     async def open(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triad-sqlite")
-        await self._submit(self._connect)
-        await self._submit(self._migrate)
+        try:
+            await self._submit(self._connect)
+            await self._submit(self._migrate)
+        except BaseException:
+            await self.close()
+            raise
 
     async def close(self) -> None:
         if self._executor is None:
@@ -72,9 +78,9 @@ class SqliteStore(Store):
         return await loop.run_in_executor(self._executor, function)
 
     def _connect(self) -> None:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=30.0
             )
@@ -82,8 +88,9 @@ class SqliteStore(Store):
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = FULL")
             connection.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the SQLite database {self.path}: {exc}") from exc
+        except (sqlite3.Error, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise StoreError(f"cannot open the SQLite database {self.path}: {reason}") from exc
         self._connection = connection
 
     def _in_transaction(self, operation: Callable[[Transaction], T]) -> T:
@@ -108,9 +115,7 @@ class SqliteStore(Store):
             applied = {
                 row["version"] for row in tx.fetchall("SELECT version FROM schema_migrations")
             }
-            for version, name, sql in self.migrations():
-                if version in applied:
-                    continue
+            for version, name, sql in self.pending_migrations(applied):
                 for statement in _statements(sql):
                     tx.execute(statement)
                 tx.execute(

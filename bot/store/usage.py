@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.store.base import Row, Store, Transaction
 
@@ -53,6 +54,9 @@ class Committed:
     held_tokens: int = 0
     held_cost: float = 0.0
 
+
+#: the columns usage may be grouped by
+GROUPABLE = frozenset({"installation_id", "repository", "role", "provider", "model", "stage"})
 
 #: the class half of PostgreSQL's two-key advisory lock that serialises one workflow's budget
 _BUDGET_LOCK_CLASS = 0x74726961  # "tria"
@@ -203,6 +207,53 @@ class UsageStore:
             )
         )
         return {row["stage"]: _totals(row) for row in rows}
+
+    async def grouped(
+        self,
+        by: tuple[str, ...],
+        since: float | None = None,
+        workflow_id: int | None = None,
+    ) -> list[tuple[tuple[Any, ...], UsageTotals]]:
+        """Totals per distinct value of the `by` columns (see GROUPABLE), biggest cost first."""
+        unknown = set(by) - GROUPABLE
+        if unknown or not by:
+            raise ValueError(f"cannot group usage by {sorted(unknown) or 'nothing'}")
+        columns = ", ".join(by)
+        where = "created_at >= ?"
+        params: list[Any] = [since if since is not None else 0.0]
+        if workflow_id is not None:
+            where += " AND workflow_id = ?"
+            params.append(workflow_id)
+        rows = await self.store.run(
+            lambda tx: tx.fetchall(
+                f"SELECT {columns}, {_SUMS} FROM llm_usage WHERE {where}"
+                f" GROUP BY {columns} ORDER BY cost DESC, {columns}",
+                params,
+            )
+        )
+        return [(tuple(row[column] for column in by), _totals(row)) for row in rows]
+
+    async def daily(
+        self, since: float, by: tuple[str, ...] = ("installation_id", "role")
+    ) -> list[tuple[int, tuple[Any, ...], UsageTotals]]:
+        """Totals per UTC day (days since the epoch) and `by` columns, oldest day first."""
+        unknown = set(by) - GROUPABLE
+        if unknown:
+            raise ValueError(f"cannot group usage by {sorted(unknown)}")
+        day = (
+            "CAST(FLOOR(created_at / 86400) AS INTEGER)"
+            if self.store.dialect == "postgresql"
+            else "CAST(created_at / 86400 AS INTEGER)"
+        )
+        columns = ", ".join(by)
+        rows = await self.store.run(
+            lambda tx: tx.fetchall(
+                f"SELECT {day} AS day, {columns}, {_SUMS} FROM llm_usage WHERE created_at >= ?"
+                f" GROUP BY {day}, {columns} ORDER BY day, {columns}",
+                (since,),
+            )
+        )
+        return [(int(row["day"]), tuple(row[c] for c in by), _totals(row)) for row in rows]
 
     async def records(self, workflow_id: int) -> list[UsageRecord]:
         rows = await self.store.run(

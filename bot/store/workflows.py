@@ -157,6 +157,34 @@ class WorkflowStore:
         )
         return [_transition(row) for row in rows]
 
+    async def find(
+        self, stage: Stage | None = None, repository: str | None = None, limit: int = 500
+    ) -> list[Workflow]:
+        """Workflows, most recently changed first, optionally in one stage or repository."""
+        clauses, params = [], []
+        if stage is not None:
+            clauses.append("stage = ?")
+            params.append(stage.value)
+        if repository is not None:
+            clauses.append("repository = ?")
+            params.append(repository)
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        rows = await self.store.run(
+            lambda tx: tx.fetchall(
+                f"SELECT * FROM workflows{where} ORDER BY updated_at DESC, id DESC LIMIT ?",
+                (*params, limit),
+            )
+        )
+        return [_workflow(row) for row in rows]
+
+    async def stage_counts(self) -> dict[Stage, int]:
+        rows = await self.store.run(
+            lambda tx: tx.fetchall("SELECT stage, COUNT(*) AS n FROM workflows GROUP BY stage")
+        )
+        counts = dict.fromkeys(Stage, 0)
+        counts.update({Stage(row["stage"]): int(row["n"]) for row in rows})
+        return counts
+
     async def history(self, repository: str, issue_number: int) -> list[Transition]:
         rows = await self.store.run(
             lambda tx: tx.fetchall(

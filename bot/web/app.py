@@ -1,4 +1,8 @@
-"""Assemble the FastAPI application; routes live in their own modules."""
+"""Assemble the FastAPI applications; routes live in their own modules.
+
+The public app (webhooks, /healthz) and the admin app (admin page, /metrics, /healthz) are
+served on separate ports, so the admin page and metrics never face the internet by accident.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
 
-from bot.web import health, webhooks
+from bot.web import admin, admin_auth, health, metrics_route, webhooks
 from bot.web.context import AppContext
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -22,4 +26,16 @@ def create_app(context: AppContext, lifespan: Lifespan | None = None) -> FastAPI
     app.state.context = context
     app.include_router(webhooks.router)
     app.include_router(health.router)
+    return app
+
+
+def create_admin_app(context: AppContext) -> FastAPI:
+    """The admin/metrics port: /admin (the operator's page), /metrics and /healthz."""
+    app = FastAPI(title="Triad admin", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.context = context
+    app.include_router(health.router)
+    app.include_router(metrics_route.router)
+    app.include_router(admin_auth.router)
+    app.include_router(admin.router)
+    app.add_exception_handler(admin_auth.LoginRequired, admin_auth.login_required)
     return app

@@ -14,12 +14,18 @@ from bot.store import Store
 
 @dataclass
 class AppContext:
-    """The process's shared parts; `job_queued` wakes in-process workers after an enqueue."""
+    """The process's shared parts; `job_queued` wakes in-process workers after an enqueue.
+
+    `admin_token`, when set, guards the admin port's pages and /metrics; `github_web_url` is
+    where the admin page links issues and pull requests.
+    """
 
     store: Store
     metrics: Metrics
     webhook_secret: str
     job_queued: Callable[[], None] = field(default=lambda: None)
+    admin_token: str | None = None
+    github_web_url: str = "https://github.com"
     #: Triad's own bot login once known: its own events are dropped at the door
     own_login: str | None = None
 

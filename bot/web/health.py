@@ -1,12 +1,11 @@
-"""Liveness and readiness (`/healthz`) and Prometheus metrics (`/metrics`)."""
+"""Liveness and readiness: `/healthz` on the webhook port and on the admin/metrics port."""
 
 from __future__ import annotations
 
 import logging
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST
+from fastapi.responses import JSONResponse
 
 from bot.web.context import Context
 
@@ -22,8 +21,3 @@ async def healthz(context: Context) -> JSONResponse:
         log.error("health check: store unreachable", extra={"error": str(exc)})
         return JSONResponse({"status": "unhealthy", "store": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "store": "ok"})
-
-
-@router.get("/metrics", summary="Prometheus metrics")
-async def metrics(context: Context) -> Response:
-    return Response(await context.metrics.render(context.store), media_type=CONTENT_TYPE_LATEST)

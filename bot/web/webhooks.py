@@ -49,7 +49,7 @@ async def receive_webhook(request: Request, context: Context) -> JSONResponse:
             if not _HEADER_VALUE.match(value):
                 raise _Rejected(400, f"{name} header is missing or malformed")
         payload = _json_object(body)
-        delivery, job, reason = await _classify(event, delivery_id, payload, body, context)
+        delivery, job, ignored = await _classify(event, delivery_id, payload, body, context)
     except _Rejected as rejected:
         outcome = "unauthorized" if rejected.status == 401 else "rejected"
         context.metrics.deliveries.labels(event=_metric_event(event), outcome=outcome).inc()
@@ -65,6 +65,8 @@ async def receive_webhook(request: Request, context: Context) -> JSONResponse:
         return JSONResponse({"status": "duplicate", "delivery": delivery_id}, status_code=200)
 
     context.metrics.deliveries.labels(event=event, outcome=delivery.outcome.value).inc()
+    if delivery.outcome is DeliveryOutcome.IGNORED:
+        context.metrics.ignored.labels(event=event, reason=ignored.code).inc()
     log.info(
         "delivery stored",
         extra={
@@ -80,17 +82,17 @@ async def receive_webhook(request: Request, context: Context) -> JSONResponse:
     if delivery.outcome is DeliveryOutcome.PING:
         return JSONResponse({"status": "pong", "delivery": delivery_id}, status_code=200)
     answer: dict[str, Any] = {"status": delivery.outcome.value, "delivery": delivery_id}
-    if reason:
-        answer["reason"] = reason
+    if ignored:
+        answer["reason"] = ignored.reason
     return JSONResponse(answer, status_code=202)
 
 
 async def _classify(
     event: str, delivery_id: str, payload: dict[str, Any], body: bytes, context: AppContext
-) -> tuple[Delivery, NewJob | None, str | None]:
+) -> tuple[Delivery, NewJob | None, Ignored | None]:
     """Ping, drop at the door, or queue: decided by the routing table from the payload alone."""
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
-    outcome, reason = DeliveryOutcome.QUEUED, None
+    outcome, ignored = DeliveryOutcome.QUEUED, None
     if event == "ping":
         outcome = DeliveryOutcome.PING
     else:
@@ -101,7 +103,7 @@ async def _classify(
             where = ".".join(str(part) for part in error["loc"])
             raise _Rejected(400, f"{event}.{action} payload: {where}: {error['msg']}") from None
         if isinstance(door, Ignored):
-            outcome, reason = DeliveryOutcome.IGNORED, door.reason
+            outcome, ignored = DeliveryOutcome.IGNORED, door
 
     delivery = Delivery(
         id=delivery_id,
@@ -121,7 +123,7 @@ async def _classify(
             idempotency_key=f"delivery:{delivery_id}",
             payload=task.model_dump(mode="json"),
         )
-    return delivery, job, reason
+    return delivery, job, ignored
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

@@ -1,0 +1,314 @@
+"""`triad jobs | workflows | workflow | usage | deliveries | backup`: the operator's commands.
+
+Each reads the store the servers use (TRIAD_DATABASE_URL, SQLite or PostgreSQL) and prints a
+table, or JSON with `--json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+
+from bot.errors import TriadError
+from bot.ops.reports import parse_issue_ref, workflow_report
+from bot.ops.tables import Cell, dollars, emit, when
+from bot.settings import Settings
+from bot.store import DeliveryOutcome, JobState, Store
+from bot.store.backup import backup_sqlite
+from bot.store.configured import configured_store
+from bot.store.deliveries import DeliveryLog
+from bot.store.queue_admin import QueueAdmin
+from bot.store.usage import UsageStore
+from bot.store.workflows import WorkflowStore
+from bot.workflow.model import Stage
+
+COMMANDS = ("jobs", "workflows", "workflow", "usage", "deliveries", "backup")
+_USAGE_GROUPS = {
+    "installation": ("installation_id",),
+    "repository": ("repository",),
+    "role": ("role",),
+    "model": ("provider", "model"),
+}
+
+
+def add_commands(commands: Any) -> None:
+    """Register the operator commands on the `triad` parser's subcommands."""
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    jobs = commands.add_parser(
+        "jobs", parents=[as_json], help="list, show and retry jobs (dead letters)"
+    )
+    jobs.add_argument("--state", choices=[s.value for s in JobState], help="only this state")
+    jobs.add_argument("--kind", help="only this kind (delivery, architect, developer, ...)")
+    jobs.add_argument("--limit", type=int, default=100, help="newest N (default 100)")
+    actions = jobs.add_subparsers(dest="jobs_action", metavar="ACTION")
+    show = actions.add_parser("show", help="one job: payload, attempts, last error")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", dest="show_json", action="store_true", help="print JSON")
+    retry = actions.add_parser("retry", help="queue dead jobs again, due now")
+    retry.add_argument("ids", type=int, nargs="*", metavar="ID")
+    retry.add_argument("--dead", action="store_true", help="every dead job (of --kind)")
+    retry.add_argument("--kind", dest="retry_kind", help="with --dead: only this kind")
+
+    workflows = commands.add_parser(
+        "workflows", parents=[as_json], help="list workflows, by stage and repository"
+    )
+    workflows.add_argument("--stage", choices=[s.value for s in Stage])
+    workflows.add_argument("--repo", help="OWNER/REPO")
+
+    workflow = commands.add_parser(
+        "workflow", parents=[as_json], help="one workflow: transitions, jobs, cost by role"
+    )
+    workflow.add_argument("issue", metavar="OWNER/REPO#N")
+
+    usage = commands.add_parser("usage", parents=[as_json], help="model spend and tokens")
+    usage.add_argument("--since", help="a date (2026-01-31) or a number of days (7d)")
+    usage.add_argument("--by", choices=list(_USAGE_GROUPS), default="installation")
+
+    deliveries = commands.add_parser(
+        "deliveries", parents=[as_json], help="recent webhook deliveries; prune old bodies"
+    )
+    deliveries.add_argument("--outcome", choices=[o.value for o in DeliveryOutcome])
+    deliveries.add_argument("--limit", type=int, default=50)
+    delivery_actions = deliveries.add_subparsers(dest="deliveries_action", metavar="ACTION")
+    prune = delivery_actions.add_parser(
+        "prune", help="empty the bodies of deliveries older than DAYS (records stay)"
+    )
+    prune.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+
+    backup = commands.add_parser(
+        "backup", help="an online backup of the SQLite store (PostgreSQL: use pg_dump)"
+    )
+    backup.add_argument("path", help="the new backup file")
+
+
+def run(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
+    """Run one operator command; the exit status (1 when something asked was not done)."""
+    out = out or sys.stdout
+    if args.command == "backup":
+        return _backup(args, settings, out)
+    handler = _HANDLERS[args.command]
+
+    async def main(out: TextIO) -> int:
+        async with configured_store(settings) as store:
+            return await handler(store, args, out)
+
+    return asyncio.run(main(out))
+
+
+async def _jobs(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    queue = QueueAdmin(store)
+    if args.jobs_action == "show":
+        return await _show_job(store, args.id, out, args.json or args.show_json)
+    if args.jobs_action == "retry":
+        return await _retry(queue, args, out)
+    state = JobState(args.state) if args.state else None
+    jobs = await queue.jobs(state, args.kind, args.limit)
+    rows: list[list[Cell]] = [
+        [j.id, j.kind, j.state.value, f"{j.attempts}/{j.max_attempts}", when(j.run_at),
+         _short(j.last_error or "", 60)]
+        for j in jobs
+    ]  # fmt: skip
+    columns = ["id", "kind", "state", "attempts", "due", "last_error"]
+    emit(out, columns, rows, as_json=args.json, empty="no jobs")
+    return 0
+
+
+async def _show_job(store: Store, job_id: int, out: TextIO, as_json: bool) -> int:
+    job = await store.get_job(job_id)
+    if job is None:
+        raise TriadError(f"no job {job_id}")
+    fields: dict[str, Any] = {
+        "id": job.id,
+        "kind": job.kind,
+        "key": job.idempotency_key,
+        "state": job.state.value,
+        "attempts": f"{job.attempts}/{job.max_attempts}",
+        "created": when(job.created_at),
+        "due": when(job.run_at),
+        "finished": when(job.finished_at),
+        "lease": f"{job.lease_owner} until {when(job.lease_expires_at)}" if job.lease_owner else "",
+        "payload": {key: _short(json.dumps(value), 80) for key, value in job.payload.items()},
+        "last_error": job.last_error or "",
+    }
+    if as_json:
+        out.write(json.dumps(fields, indent=2) + "\n")
+        return 0
+    for key, value in fields.items():
+        if key == "payload":
+            out.write("payload:\n")
+            out.writelines(f"  {name} = {text}\n" for name, text in value.items())
+        else:
+            out.write(f"{key}: {value}\n")
+    return 0
+
+
+async def _retry(queue: QueueAdmin, args: argparse.Namespace, out: TextIO) -> int:
+    if args.dead == bool(args.ids):
+        raise TriadError("give job ids to retry, or --dead (optionally with --kind)")
+    if args.dead:
+        retried = await queue.retry_dead(args.retry_kind)
+        out.write(f"queued again: {', '.join(map(str, retried)) or 'none (no dead jobs)'}\n")
+        return 0
+    failed = 0
+    for result in await queue.retry(args.ids):
+        if result.retried:
+            out.write(f"job {result.job_id}: queued again\n")
+        else:
+            failed += 1
+            out.write(f"job {result.job_id}: not retried: {result.reason}\n")
+    return 1 if failed else 0
+
+
+async def _workflows(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    stage = Stage(args.stage) if args.stage else None
+    found = await WorkflowStore(store).find(stage, args.repo)
+    rows: list[list[Cell]] = [
+        [f"{w.repository}#{w.issue_number}", w.stage.value, w.pr_number, w.design_version,
+         w.round, w.escalation or ""]
+        for w in found
+    ]  # fmt: skip
+    columns = ["issue", "stage", "pr", "design", "round", "escalation"]
+    emit(out, columns, rows, as_json=args.json, empty="no workflows")
+    return 0
+
+
+async def _workflow(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        repository, number = parse_issue_ref(args.issue)
+    except ValueError as exc:
+        raise TriadError(str(exc)) from None
+    report = await workflow_report(store, repository, number)
+    if report is None:
+        raise TriadError(f"Triad has no workflow for {repository}#{number}")
+    w = report.workflow
+    transitions: list[list[Cell]] = [
+        [when(t.at), t.from_stage or "(start)", t.to_stage or "(none)", t.cause, t.actor,
+         t.reason, "done" if t.actions_done else "pending"]
+        for t in report.transitions
+    ]  # fmt: skip
+    jobs: list[list[Cell]] = [
+        [j.id, j.kind, j.state.value, f"{j.attempts}/{j.max_attempts}",
+         _short(j.last_error or "", 50)]
+        for j in report.jobs
+    ]  # fmt: skip
+    cost: list[list[Cell]] = [
+        [role, t.calls, t.tokens, round(t.cost, 4)] for role, t in report.cost_by_role
+    ]
+    if args.json:
+        document = {
+            "issue": f"{w.repository}#{w.issue_number}",
+            "stage": w.stage.value,
+            "pr": w.pr_number,
+            "transitions": _objects(
+                ["at", "from", "to", "cause", "actor", "reason", "actions"], transitions
+            ),
+            "jobs": _objects(["id", "kind", "state", "attempts", "last_error"], jobs),
+            "cost_by_role": _objects(["role", "calls", "tokens", "dollars"], cost),
+            "total_dollars": round(report.total.cost, 4),
+        }
+        out.write(json.dumps(document, indent=2) + "\n")
+        return 0
+    pr = f", PR #{w.pr_number}" if w.pr_number else ""
+    out.write(f"{w.repository}#{w.issue_number}: {w.stage.value}{pr}\n")
+    if w.escalation:
+        out.write(f"escalation: {w.escalation}\n")
+    out.write("\ntimeline\n")
+    columns = ["at", "from", "to", "cause", "actor", "reason", "actions"]
+    emit(out, columns, transitions, as_json=False)
+    out.write("\njobs\n")
+    emit(out, ["id", "kind", "state", "attempts", "last_error"], jobs, as_json=False)
+    out.write("\ncost by role\n")
+    emit(out, ["role", "calls", "tokens", "dollars"], cost, as_json=False, empty="no model calls")
+    out.write(f"total: {dollars(report.total.cost)}, {report.total.tokens} tokens\n")
+    return 0
+
+
+async def _usage(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    since = _since(args.since, store.clock()) if args.since else None
+    columns_by = _USAGE_GROUPS[args.by]
+    grouped = await UsageStore(store).grouped(columns_by, since=since)
+    rows: list[list[Cell]] = [
+        ["/".join(str(part) for part in key), t.calls, t.input_tokens, t.output_tokens,
+         round(t.cost, 4)]
+        for key, t in grouped
+    ]  # fmt: skip
+    if not args.json and grouped:
+        totals = [t for _, t in grouped]
+        rows.append(
+            ["total", sum(t.calls for t in totals), sum(t.input_tokens for t in totals),
+             sum(t.output_tokens for t in totals), round(sum(t.cost for t in totals), 4)]
+        )  # fmt: skip
+    columns = [args.by, "calls", "input_tokens", "output_tokens", "dollars"]
+    emit(out, columns, rows, as_json=args.json, empty="no model calls")
+    return 0
+
+
+async def _deliveries(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    log = DeliveryLog(store)
+    if args.deliveries_action == "prune":
+        if args.older_than < 0:
+            raise TriadError("--older-than must be a number of days, 0 or more")
+        pruned = await log.prune_bodies(args.older_than)
+        out.write(f"pruned the bodies of {pruned} deliveries older than {args.older_than:g} days\n")
+        return 0
+    outcome = DeliveryOutcome(args.outcome) if args.outcome else None
+    rows: list[list[Cell]] = [
+        [when(d.received_at), d.id, f"{d.event}.{d.action}" if d.action else d.event,
+         d.repository, d.outcome.value, d.job_state.value if d.job_state else "",
+         "pruned" if d.body_pruned else "kept"]
+        for d in await log.recent(args.limit, outcome)
+    ]  # fmt: skip
+    columns = ["received", "delivery", "event", "repository", "outcome", "job", "body"]
+    emit(out, columns, rows, as_json=args.json, empty="no deliveries")
+    return 0
+
+
+def _backup(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    url = settings.database_url
+    if not url.startswith("sqlite:///"):
+        raise TriadError(
+            "the store is PostgreSQL: back it up with its own tool, e.g. "
+            '`pg_dump --format=custom --file triad.dump "$TRIAD_DATABASE_URL"`, '
+            'and restore with `pg_restore --clean --dbname "$TRIAD_DATABASE_URL" triad.dump`'
+        )
+    size = backup_sqlite(url.removeprefix("sqlite:///"), args.path)
+    out.write(f"backed up {url.removeprefix('sqlite:///')} to {args.path} ({size} bytes)\n")
+    return 0
+
+
+def _since(text: str, now: float) -> float:
+    """`7d` (days back from now) or an ISO date or time (UTC unless it says otherwise)."""
+    if text.endswith("d") and text[:-1].isdigit():
+        return now - timedelta(days=int(text[:-1])).total_seconds()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise TriadError(f"--since {text!r}: give a date (2026-01-31) or days (7d)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _short(text: str, width: int) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _objects(columns: list[str], rows: list[list[Cell]]) -> list[dict[str, Cell]]:
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+_HANDLERS: dict[str, Callable[[Store, argparse.Namespace, TextIO], Awaitable[int]]] = {
+    "jobs": _jobs,
+    "workflows": _workflows,
+    "workflow": _workflow,
+    "usage": _usage,
+    "deliveries": _deliveries,
+}

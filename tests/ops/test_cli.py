@@ -1,0 +1,150 @@
+"""The operator's commands against the servers' store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.store import JobState, Store
+from tests.ops.conftest import Triad
+from tests.ops.seed import Seeded
+
+Operated = tuple[Store, Seeded]
+
+
+def test_jobs_lists_dead_letters_of_a_kind(seeded: Operated, triad: Triad) -> None:
+    _, ids = seeded
+    status, out, _ = triad("jobs", "--state", "dead")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["ID", "KIND", "STATE", "ATTEMPTS", "DUE", "LAST_ERROR"]
+    assert [line.split()[1] for line in lines[1:]] == ["review", "architect"]
+    assert "ModelUnavailable: anthropic is down" in out
+    rows = triad.json("jobs", "--state", "dead", "--kind", "architect")
+    assert [(r["id"], r["kind"], r["state"], r["attempts"]) for r in rows] == [
+        (ids.dead_job, "architect", "dead", "1/5")
+    ]
+
+
+def test_jobs_show_gives_payload_attempts_and_last_error(seeded: Operated, triad: Triad) -> None:
+    _, ids = seeded
+    status, out, _ = triad("jobs", "show", str(ids.dead_job))
+    assert status == 0
+    assert "kind: architect" in out and "attempts: 1/5" in out and "state: dead" in out
+    assert "  v = 1" in out and "last_error: ModelUnavailable: anthropic is down" in out
+    shown = triad.json("jobs", "show", str(ids.dead_job))
+    assert shown["payload"] == {"v": "1"} and shown["key"] == "architect:octo/repo#12:v1"
+    status, _, err = triad("jobs", "show", "999")
+    assert status == 2 and err == "triad: error: no job 999\n"
+
+
+async def test_jobs_retry_queues_a_dead_letter_again(seeded: Operated, triad: Triad) -> None:
+    store, ids = seeded
+    status, out, _ = await asyncio.to_thread(
+        triad, "jobs", "retry", str(ids.dead_job), str(ids.queued_job)
+    )
+    assert status == 1  # one of the two was not dead
+    assert out.splitlines() == [
+        f"job {ids.dead_job}: queued again",
+        f"job {ids.queued_job}: not retried: it is queued, not dead",
+    ]
+    job = await store.get_job(ids.dead_job)
+    assert job is not None and job.state is JobState.QUEUED and job.attempts == 0
+
+
+async def test_jobs_retry_dead_of_a_kind(seeded: Operated, triad: Triad) -> None:
+    store, ids = seeded
+    status, out, _ = await asyncio.to_thread(triad, "jobs", "retry", "--dead", "--kind", "review")
+    assert status == 0 and out == f"queued again: {ids.dead_review_job}\n"
+    dead = await store.list_jobs(JobState.DEAD)
+    assert [job.id for job in dead] == [ids.dead_job]
+    status, _, err = await asyncio.to_thread(triad, "jobs", "retry")
+    assert status == 2 and "give job ids to retry, or --dead" in err
+
+
+def test_workflows_by_stage_and_repository(seeded: Operated, triad: Triad) -> None:
+    rows = triad.json("workflows")
+    assert [(r["issue"], r["stage"], r["pr"]) for r in rows] == [
+        ("acme/app#3", "design-proposed", None),
+        ("octo/repo#12", "reviewing", 13),
+    ]
+    assert [r["issue"] for r in triad.json("workflows", "--stage", "reviewing")] == ["octo/repo#12"]
+    assert [r["issue"] for r in triad.json("workflows", "--repo", "acme/app")] == ["acme/app#3"]
+    status, out, _ = triad("workflows", "--stage", "done")
+    assert status == 0 and out == "(no workflows)\n"
+
+
+def test_workflow_shows_the_timeline_jobs_and_cost_by_role(seeded: Operated, triad: Triad) -> None:
+    status, out, _ = triad("workflow", "octo/repo#12")
+    assert status == 0
+    assert out.startswith("octo/repo#12: reviewing, PR #13\n")
+    timeline = out.split("timeline\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[2:5] for line in timeline[1:]] == [
+        ["(start)", "designing", "DesignRequested"],
+        ["designing", "design-proposed", "DesignProposed"],
+        ["design-proposed", "reviewing", "DesignApproved"],
+    ]
+    assert "total: $2.00, 1980 tokens" in out
+    document = triad.json("workflow", "octo/repo#12")
+    assert [(c["role"], c["dollars"]) for c in document["cost_by_role"]] == [
+        ("architect", 1.5),
+        ("developer", 0.5),
+    ]
+    assert sorted(j["kind"] for j in document["jobs"]) == ["architect", "ci_watch", "delivery"]
+    assert document["transitions"][2]["actions"] == "pending"
+    status, _, err = triad("workflow", "octo/repo")
+    assert status == 2 and "write OWNER/REPO#NUMBER" in err
+    status, _, err = triad("workflow", "octo/repo#99")
+    assert status == 2 and err == "triad: error: Triad has no workflow for octo/repo#99\n"
+
+
+def test_usage_by_each_dimension(seeded: Operated, triad: Triad) -> None:
+    by_installation = triad.json("usage", "--by", "installation")
+    assert [(r["installation"], r["dollars"]) for r in by_installation] == [("5", 2.0), ("6", 0.25)]
+    by_model = triad.json("usage", "--by", "model")
+    assert by_model[0]["model"] == "anthropic/claude-opus-4-6"
+    status, out, _ = triad("usage", "--by", "role")
+    assert status == 0 and out.splitlines()[-1].split() == ["total", "3", "2200", "220", "2.2500"]
+    assert triad.json("usage", "--since", "2099-01-01") == []
+    assert len(triad.json("usage", "--since", "2020-01-01", "--by", "role")) == 3
+    status, _, err = triad("usage", "--since", "last tuesday")
+    assert status == 2 and "give a date (2026-01-31) or days (7d)" in err
+
+
+async def test_deliveries_listed_and_pruned(seeded: Operated, triad: Triad, clock: object) -> None:
+    store, _ = seeded
+    rows = await asyncio.to_thread(triad.json, "deliveries")
+    assert {(r["delivery"], r["outcome"], r["job"], r["body"]) for r in rows} == {
+        ("d-1", "queued", "done", "kept"),
+        ("d-2", "ignored", "", "kept"),
+        ("d-3", "ping", "", "kept"),
+    }
+    status, out, _ = await asyncio.to_thread(triad, "deliveries", "prune", "--older-than", "0")
+    assert status == 0 and out == "pruned the bodies of 3 deliveries older than 0 days\n"
+    delivery = await store.get_delivery("d-1")
+    assert delivery is not None and delivery.body == b"" and delivery.event == "issues"
+
+
+def test_backup_of_sqlite_and_the_answer_for_postgresql(
+    seeded: Operated, triad: Triad, store_url: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "backups" / "triad-backup.db"
+    status, out, err = triad("backup", str(target))
+    if store_url.startswith("postgresql"):
+        assert status == 2 and "back it up with its own tool, e.g. `pg_dump" in err
+        return
+    assert status == 0 and out.startswith("backed up ")
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("SELECT COUNT(*) FROM workflows").fetchone() == (2,)
+    status, _, err = triad("backup", str(target))
+    assert status == 2 and "exists: give a new file name" in err
+
+
+@pytest.mark.parametrize("command", ["jobs", "workflows", "workflow", "usage", "backup"])
+def test_every_command_has_help(command: str, triad: Triad) -> None:
+    with pytest.raises(SystemExit) as exited:
+        triad(command, "--help")
+    assert exited.value.code == 0

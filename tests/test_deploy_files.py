@@ -1,0 +1,67 @@
+"""The deploy files agree with the code: the lock covers pyproject's dependencies, the image
+owns its data directory, stop grace periods cover the drain, fly checks the worker group."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[canonicalize_name(name)] = version.strip()
+    return pins
+
+
+def test_every_dependency_is_pinned_within_its_range() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = _pins()
+    for spec in project["dependencies"]:
+        requirement = Requirement(spec)
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not in requirements.lock: run `make lock`"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"requirements.lock pins {name}=={pins[name]}, outside {requirement.specifier}: "
+            "run `make lock`"
+        )
+
+
+def test_the_dockerfile_installs_from_the_lock() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "-r requirements.lock" in dockerfile
+
+
+def test_the_image_creates_its_data_directory_owned_by_its_user() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "sqlite:////home/triad/data/triad.db" in dockerfile
+    assert "mkdir -p /home/triad/data && chown triad:triad /home/triad/data" in dockerfile
+    assert dockerfile.index("chown triad:triad") < dockerfile.index("USER triad")
+
+
+def test_stop_grace_periods_cover_the_drain() -> None:
+    drain = Settings.model_fields["drain_seconds"].default
+    fly = tomllib.loads((ROOT / "fly.toml").read_text())
+    assert float(fly["kill_timeout"].removesuffix("s")) >= drain
+    documented = re.search(r"--stop-timeout (\d+)", (ROOT / "Dockerfile").read_text())
+    assert documented is not None and int(documented.group(1)) >= drain
+    assert f"--stop-timeout {documented.group(1)}" in (ROOT / "README.md").read_text()
+
+
+def test_fly_checks_the_worker_group_on_its_metrics_port() -> None:
+    fly = tomllib.loads((ROOT / "fly.toml").read_text())
+    worker = fly["processes"]["worker"]
+    port = int(re.search(r"--metrics-port (\d+)", worker).group(1))  # type: ignore[union-attr]
+    checks = [c for c in fly["checks"].values() if c.get("processes") == ["worker"]]
+    assert [(c["port"], c["path"]) for c in checks] == [(port, "/healthz")]
