@@ -13,8 +13,8 @@ import uvicorn
 from bot.github.client import GitHubApp
 from bot.jobs import stage_handlers
 from bot.llm.config import load_models_file
+from bot.llm.models import build_models
 from bot.llm.prices import PriceTable
-from bot.llm.roles import build_models
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.stages.services import Services

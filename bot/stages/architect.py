@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from bot.errors import ModelError
 from bot.github.repo import IssueComment, Repo, marker, marker_keys
+from bot.llm.usage import UsageScope
 from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
 from bot.roles.architect.context import gather_brief
 from bot.roles.architect.render import (
@@ -24,7 +25,6 @@ from bot.roles.architect.render import (
     versions_in,
 )
 from bot.roles.architect.writer import write_design
-from bot.roles.models import UsageScope
 from bot.stages.finish import apply_stage_event, finish_leftovers
 from bot.stages.services import Services
 from bot.store import Job

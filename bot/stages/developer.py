@@ -16,6 +16,7 @@ from bot.errors import ModelError, PermanentJobError
 from bot.github import checks, gitdata, pulls
 from bot.github.checks import has_ci
 from bot.github.repo import Repo
+from bot.llm.usage import UsageScope
 from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
 from bot.roles.architect.schema import DesignProposal
 from bot.roles.developer.context import DeveloperBrief, paths_named_in, plan_paths
@@ -23,7 +24,6 @@ from bot.roles.developer.edits import EditPolicy
 from bot.roles.developer.render import Round, pr_body, pr_title
 from bot.roles.developer.writer import write_change
 from bot.roles.files import read_paths
-from bot.roles.models import UsageScope
 from bot.stages.finish import apply_stage_event, finish_leftovers
 from bot.stages.services import Services
 from bot.store import Job
