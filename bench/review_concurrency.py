@@ -33,7 +33,8 @@ def delayed(a: float, b: float):  # type: ignore[no-untyped-def]
     def respond(request: ModelRequest) -> ScriptItem:
         answer = scripted(request)
         if request.schema_name == "ReviewAnswer":
-            return slow(a if request.role == "reviewer_a" else b, answer)
+            # reviewer A is the one on Anthropic (the default choices)
+            return slow(a if request.api == "anthropic" else b, answer)
         return answer
 
     return respond

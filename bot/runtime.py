@@ -16,8 +16,8 @@ from bot.errors import ConfigError
 from bot.github.client import GitHubApp
 from bot.jobs import stage_handlers
 from bot.llm.config import load_models_file
+from bot.llm.models import build_models
 from bot.llm.prices import PriceTable
-from bot.llm.roles import build_models
 from bot.metrics import Metrics
 from bot.ops.reports import github_web_url
 from bot.retention import prune_periodically

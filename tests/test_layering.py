@@ -1,4 +1,5 @@
-"""The product's layers: `bot` never imports the lab, and `triad --help` imports nothing heavy."""
+"""The product's layers: `bot` never imports the lab, the model layer imports nothing above it,
+and `triad --help` imports nothing heavy."""
 
 from __future__ import annotations
 
@@ -40,6 +41,38 @@ def test_bot_never_imports_the_lab_except_the_clis_command_list() -> None:
         if lab:
             offenders[str(path.relative_to(BOT.parent))] = sorted(lab)
     assert offenders == {}
+
+
+def test_the_model_layer_imports_nothing_above_it() -> None:
+    """`bot/llm` serves the roles and stages; it must not know them, nor GitHub."""
+    above = ("bot.roles", "bot.stages", "bot.workflow", "bot.github")
+    offenders = {}
+    for path in (BOT / "llm").rglob("*.py"):
+        found = {name for name in _imported_names(path) if _is_within(name, above)}
+        if found:
+            offenders[str(path.relative_to(BOT.parent))] = sorted(found)
+    assert offenders == {}
+    loaded = _modules_after("import bot.llm")
+    assert {m for m in loaded if _is_within(m, above)} == set()
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every module, or name in a module, that `path` imports: `from bot import roles` and
+    `from ..roles import x` both name `bot.roles`."""
+    package = list(path.relative_to(BOT.parent).with_suffix("").parts[:-1])
+    found = _imported_modules(path)
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        base = package[: len(package) - node.level + 1] if node.level else []
+        module = ".".join([*base, *([node.module] if node.module else [])])
+        found.add(module)
+        found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _is_within(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(f"{p}.") for p in packages)
 
 
 def _modules_after(code: str) -> set[str]:

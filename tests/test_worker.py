@@ -12,7 +12,9 @@ import pytest
 from bot.errors import PermanentJobError
 from bot.github.client import GitHubApp
 from bot.jobs import stage_handlers
+from bot.llm.models import build_models
 from bot.metrics import Metrics
+from bot.settings import Settings
 from bot.stages.services import Services
 from bot.store import Delivery, DeliveryOutcome, Job, JobState, NewJob, Store, open_store
 from bot.worker import WorkerPool, retry_delay
@@ -183,7 +185,9 @@ async def test_a_delivery_job_reads_the_stored_delivery(live_store: Store) -> No
     await live_store.record_delivery(delivery, job)
     missing = NewJob(kind="delivery", idempotency_key="delivery:gone", payload={"delivery_id": "x"})
     missing_id = await live_store.enqueue(missing)
-    services = Services(live_store, GitHubApp(1, "unused: no GitHub call is made"))
+    no_keys = Settings(anthropic_api_key=None, openai_api_key=None)
+    models = build_models(no_keys, live_store, environ={})  # unused: no model is asked
+    services = Services(live_store, GitHubApp(1, "unused: no GitHub call is made"), models)
     pool = _pool(live_store, stage_handlers(), context=services)
     pool.start()
     await pool.run_until_idle()

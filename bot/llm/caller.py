@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from bot.errors import ModelError
 from bot.llm.choice import ModelChoice
+from bot.llm.context import ContextPart, estimate_tokens
 from bot.llm.errors import ModelUnavailable, OutputInvalid, clip, sanitise
 from bot.llm.fencing import system_prompt, user_message
 from bot.llm.prices import PriceTable
@@ -23,7 +24,6 @@ from bot.llm.redaction import Redactor
 from bot.llm.retry import Exhausted, RetryPolicy, retrying
 from bot.llm.schema import InvalidAnswer, description, json_schema, parse_answer, schema_name
 from bot.llm.usage import Usage, total
-from bot.roles.context_budget import ContextPart, estimate_tokens
 
 T = TypeVar("T", bound=BaseModel)
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class Estimate:
 
 
 class Ledger(Protocol):
-    """Where a call's budget is held and its usage counted (the store, for the roles)."""
+    """Where a call's budget is held and its usage counted (the store, for `Models`)."""
 
     async def reserve(self, estimate: Estimate) -> None:
         """Hold `estimate` against the budget, or raise `BudgetExceeded` if it may not fit.
@@ -110,7 +110,6 @@ class ModelCaller:
         context: list[ContextPart],
         output: type[T],
         *,
-        role: str = "",
         ledger: Ledger | None = None,
     ) -> Answer[T]:
         """The parsed answer; `OutputInvalid`, `ModelUnavailable` or `BudgetExceeded` if not.
@@ -118,7 +117,7 @@ class ModelCaller:
         Every `ModelError` leaves redacted and bounded: stages post it in public comments.
         """
         try:
-            return await self._ask_any(choice, system, context, output, role, ledger)
+            return await self._ask_any(choice, system, context, output, ledger)
         except ModelError as error:
             sanitise(error, self._redactor)
             raise
@@ -132,7 +131,6 @@ class ModelCaller:
         system: str,
         context: list[ContextPart],
         output: type[T],
-        role: str,
         ledger: Ledger | None,
     ) -> Answer[T]:
         """The main choice, then its fallback."""
@@ -144,7 +142,6 @@ class ModelCaller:
             description=description(output),
             max_output_tokens=choice.max_output_tokens,
             timeout_seconds=choice.timeout_seconds,
-            role=role,
         )
         failures = []
         for candidate in (choice, choice.fallback):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.roles.context_budget import ContextPart
+from bot.llm.context import ContextPart
 
 TAG = "untrusted-data"
 
@@ -30,9 +30,9 @@ def fence(part: ContextPart) -> str:
     return f'<{TAG} label="{label}">\n{escape(part.text)}\n</{TAG}>'
 
 
-def system_prompt(role_prompt: str) -> str:
-    """The role's own instructions, followed by the fixed rule about fenced data."""
-    return f"{role_prompt.rstrip()}\n\n{UNTRUSTED_NOTICE}\n"
+def system_prompt(instructions: str) -> str:
+    """The call's own instructions, followed by the fixed rule about fenced data."""
+    return f"{instructions.rstrip()}\n\n{UNTRUSTED_NOTICE}\n"
 
 
 def user_message(parts: list[ContextPart]) -> str:

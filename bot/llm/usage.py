@@ -1,9 +1,25 @@
-"""What one model reply used: tokens, dollars, time, and who answered."""
+"""What one model reply used (tokens, dollars, time, who answered), and where it is counted."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class UsageScope:
+    """Where a call's tokens and cost are counted (and its budget checked)."""
+
+    installation_id: int
+    repository: str
+    workflow_id: int | None
+    stage: str
+    #: the workflow's budget (from .github/triad.yml); a call that would exceed it is not made
+    budget_tokens: int | None = None
+    budget_dollars: float | None = None
+    #: per-repository model choices from .github/triad.yml: purpose -> {provider, model, ...}
+    model_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

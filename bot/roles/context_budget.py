@@ -5,28 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.llm.context import CHARS_PER_TOKEN, ContextPart, estimate_tokens
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}")
 _COMMON = frozenset(
     "the and for with that this from have should would could when what which into about "
     "there their them then than also will issue please add make need use using file files "
     "code like more some only other want does not are was were can its it's".split()
 )
-CHARS_PER_TOKEN = 4
-
-
-def estimate_tokens(text: str) -> int:
-    """A cheap, provider-neutral estimate (about four characters a token)."""
-    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
-
-
-@dataclass(frozen=True)
-class ContextPart:
-    """One piece of context; parts are kept in priority order until the budget is spent."""
-
-    label: str
-    text: str
-    #: may be cut short rather than dropped
-    truncatable: bool = True
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from githubkit.exception import RequestFailed
 from bot.errors import ModelError, PermanentJobError
 from bot.github import pulls
 from bot.github.repo import Repo, marker
+from bot.llm.context import estimate_tokens
+from bot.llm.usage import UsageScope
 from bot.roles.architect.render import render_version
 from bot.roles.architect.schema import DesignProposal
-from bot.roles.context_budget import estimate_tokens
 from bot.roles.files import read_paths
-from bot.roles.models import UsageScope
 from bot.roles.reviewer import render
 from bot.roles.reviewer.agreement import ReviewerResult, agree, fix_request, side_by_side
 from bot.roles.reviewer.diff import parse_diff, split_diff

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from bot.github.client import GitHubApp
 from bot.github.repo import Repo
+from bot.llm.models import Models
 from bot.repo_config import CONFIG_PATH, LoadedConfig, parse_repo_config
 from bot.store import Store
 
@@ -15,8 +15,8 @@ from bot.store import Store
 class Services:
     store: Store
     github: GitHubApp
-    #: the model layer, as the roles see it (bot.roles.models.RoleModels)
-    models: Any = None
+    #: the model layer the roles ask (they see it as bot.roles.models.RoleModels)
+    models: Models
     #: Triad's bot user, e.g. "triad[bot]"; asked of GitHub on first use when not configured
     bot_login: str = ""
 

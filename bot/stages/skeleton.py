@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from bot.errors import PermanentJobError
 from bot.github.repo import Repo
+from bot.llm.usage import UsageScope
 from bot.repo_config import RepoConfig
-from bot.roles.models import UsageScope
 from bot.stages.finish import apply_stage_event, finish_leftovers
 from bot.stages.runner import Applied
 from bot.stages.services import Services

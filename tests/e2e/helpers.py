@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.github.repo import marker
+from bot.llm.choice import DEFAULT_CHOICES
 from bot.store.workflows import WorkflowStore
 from bot.workflow.model import Workflow
 from tests.e2e.conftest import MAINTAINER, REPO, open_issue
@@ -72,18 +73,23 @@ def implementation(*edits: dict[str, object], design_problem: str = "") -> dict[
     }
 
 
-def by_role(answers: dict[str, list[ScriptItem]]):  # type: ignore[no-untyped-def]
-    """A responder: each role's first requests get its answers, the rest are scripted."""
-    scripted = ScriptedModels()
-    queues = {role: list(items) for role, items in answers.items()}
+def reviewers_answer(stack: TriadStack, a: list[ScriptItem], b: list[ScriptItem]) -> None:
+    """Reviewer A's first requests get `a`, reviewer B's get `b`; the rest are scripted.
 
-    def respond(request: ModelRequest) -> ScriptItem:
-        queue = queues.get(request.role or "")
-        if queue:
-            return queue.pop(0)
-        return scripted(request)
+    Both ask for a ReviewAnswer: a request tells them apart only by its provider (the default
+    choices put the two reviewers on different providers).
+    """
+    for role, answers in (("reviewer_a", a), ("reviewer_b", b)):
+        api = DEFAULT_CHOICES[role].provider
+        stack.model_server.script("*", answers, api=api, schema="ReviewAnswer")
 
-    return respond
+
+def asked_by(stack: TriadStack, role: str) -> list[ModelRequest]:
+    """The requests a reviewer sent (see `reviewers_answer`)."""
+    api = DEFAULT_CHOICES[role].provider
+    return [
+        r for r in stack.model_server.requests if r.api == api and r.schema_name == "ReviewAnswer"
+    ]
 
 
 def review_answer(verdict: str, *findings: dict[str, object]) -> dict[str, object]:

@@ -7,11 +7,12 @@ import threading
 from bot.workflow.model import Stage
 from tests.e2e.conftest import MAINTAINER, OUTSIDER, REPO
 from tests.e2e.helpers import (
+    asked_by,
     bot_comments,
-    by_role,
     green_pr,
     implementation,
     review_answer,
+    reviewers_answer,
     with_schema,
     workflow_of,
 )
@@ -66,9 +67,7 @@ async def test_the_same_changes_asked_by_both_go_back_to_the_developer(
     stack: TriadStack,
 ) -> None:
     changes = review_answer("request_changes", CHANGE)
-    stack.model_server.script(
-        "*", by_role({"reviewer_a": [changes], "reviewer_b": [changes | {"summary": "B"}]})
-    )
+    reviewers_answer(stack, [changes], [changes | {"summary": "B"}])
     number, pr = await green_pr(stack)
     workflow = await workflow_of(stack, number)
     assert workflow.review_fixes == 1 and workflow.stage is Stage.TESTING
@@ -85,10 +84,7 @@ async def test_the_same_changes_asked_by_both_go_back_to_the_developer(
 async def test_a_repeated_finding_is_not_commented_twice(stack: TriadStack) -> None:
     # the scripted developer appends line 9 to the README: a line in the diff
     changes = review_answer("request_changes", CHANGE | {"path": "README.md", "line": 9})
-    stack.model_server.script(
-        "*",
-        by_role({"reviewer_a": [changes, changes], "reviewer_b": [changes, changes]}),
-    )
+    reviewers_answer(stack, [changes, changes], [changes, changes])
     number, pr = await green_pr(stack)
     workflow = await workflow_of(stack, number)
     stack.github.complete_checks(REPO, workflow.head_sha or "", "success")
@@ -101,15 +97,7 @@ async def test_a_repeated_finding_is_not_commented_twice(stack: TriadStack) -> N
 
 async def test_disagreement_asks_a_human_side_by_side(stack: TriadStack) -> None:
     high = CHANGE | {"severity": "high", "category": "bug", "message": "spin(-1) loops forever"}
-    stack.model_server.script(
-        "*",
-        by_role(
-            {
-                "reviewer_a": [review_answer("approve")],
-                "reviewer_b": [review_answer("request_changes", high)],
-            }
-        ),
-    )
+    reviewers_answer(stack, [review_answer("approve")], [review_answer("request_changes", high)])
     number, pr = await green_pr(stack)
     workflow = await workflow_of(stack, number)
     assert workflow.stage is Stage.NEEDS_HUMAN
@@ -125,7 +113,7 @@ async def test_disagreement_asks_a_human_side_by_side(stack: TriadStack) -> None
 async def test_a_finding_outside_the_diff_goes_in_the_body(stack: TriadStack) -> None:
     elsewhere = CHANGE | {"path": "widgets/__init__.py", "line": 1, "message": "docstring stale"}
     answer = review_answer("approve", elsewhere | {"severity": "low"})
-    stack.model_server.script("*", by_role({"reviewer_a": [answer], "reviewer_b": [answer]}))
+    reviewers_answer(stack, [answer], [answer])
     _, pr = await green_pr(stack)
     assert all("docstring stale" in body for body in reviews_on(stack, pr))
     assert not stack.github.repo(REPO).review_comments
@@ -144,12 +132,24 @@ async def test_a_3000_line_diff_is_chunked_and_fully_reviewed(stack: TriadStack)
     stack.model_server.script("*", with_schema("Implementation", [big]))
     _, pr = await green_pr(stack)
     for role in ("reviewer_a", "reviewer_b"):
-        asked = [r.text for r in stack.model_server.requests if r.role == role]
+        asked = [r.text for r in asked_by(stack, role)]
         assert len(asked) >= 3
         seen = "\n".join(asked)
         assert all(f"ROW_{n:04d}" in seen for n in range(3000))
         assert "README.md" in seen
     assert len(reviews_on(stack, pr)) == 2
+
+
+async def test_a_whole_workflow_sends_the_providers_nothing_of_triads_own(
+    stack: TriadStack,
+) -> None:
+    """The reviewers are told apart by provider alone; no request carries an x-triad header."""
+    await green_pr(stack)
+    a, b = asked_by(stack, "reviewer_a"), asked_by(stack, "reviewer_b")
+    assert a and b and {r.api for r in a} != {r.api for r in b}
+    sent = {name.lower() for r in stack.model_server.requests for name in r.headers}
+    assert {"authorization", "content-type"} <= sent
+    assert [name for name in sent if name.startswith("x-triad")] == []
 
 
 async def test_the_two_reviewers_run_at_the_same_time(stack: TriadStack) -> None:

@@ -7,11 +7,11 @@ import pytest
 from bot.errors import ConfigError, ModelError
 from bot.llm.choice import DEFAULT_CHOICES, ModelChoice, resolve_choice
 from bot.llm.errors import InvalidModelChoice, ModelUnavailable
-from bot.llm.roles import build_models
+from bot.llm.models import build_models
+from bot.llm.usage import UsageScope
 from bot.roles.architect.schema import FileSelection
-from bot.roles.models import UsageScope
 from bot.settings import Settings
-from tests.llm.helpers import roles_for
+from tests.llm.helpers import models_for
 from triad_lab.simulator.model_server import FakeModelServer
 
 GOOD = {"paths": ["README.md"], "reason": "It explains the project."}
@@ -68,7 +68,7 @@ def test_an_operator_endpoint_may_be_chosen_and_keeps_its_key() -> None:
 async def test_overrides_from_the_scope_choose_the_model_that_is_called(
     server: FakeModelServer,
 ) -> None:
-    models = roles_for(server)
+    models = models_for(server)
     server.script("claude-haiku-4-5", [GOOD])
     overrides = {"reviewer_b": {"provider": "anthropic", "model": "claude-haiku-4-5"}}
     scope = UsageScope(1, "o/r", None, "review", model_overrides=overrides)

@@ -9,9 +9,9 @@ from bot.llm.caller import ModelCaller
 from bot.llm.choice import ModelChoice
 from bot.llm.errors import MESSAGE_LIMIT, InvalidModelChoice, ModelUnavailable, OutputInvalid
 from bot.llm.redaction import REDACTED
+from bot.llm.usage import UsageScope
 from bot.roles.architect.schema import FileSelection
-from bot.roles.models import UsageScope
-from tests.llm.helpers import roles_for
+from tests.llm.helpers import models_for
 from triad_lab.simulator.model_server import FakeModelServer, Fault
 
 CLAUDE = ModelChoice(
@@ -62,7 +62,7 @@ async def test_model_output_echoed_in_an_invalid_answer_is_cut_and_redacted(
 async def test_a_repository_override_echoed_in_an_error_is_cut_and_redacted(
     server: FakeModelServer,
 ) -> None:
-    models = roles_for(server)
+    models = models_for(server)
     override = {"architect": {"model": "m", "temperature": f"{TOKEN} {HUGE}"}}
     scope = UsageScope(1, "o/r", None, "design", model_overrides=override)
     with pytest.raises(InvalidModelChoice) as failure:

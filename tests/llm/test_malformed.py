@@ -8,10 +8,10 @@ import pytest
 
 from bot.llm.caller import ModelCaller
 from bot.llm.choice import ModelChoice
+from bot.llm.context import ContextPart
 from bot.llm.errors import ModelUnavailable
 from bot.llm.prices import PriceTable
 from bot.roles.architect.schema import FileSelection
-from bot.roles.context_budget import ContextPart
 from tests.llm.conftest import RecordingSleep
 from triad_lab.simulator.model_server import FakeModelServer, RawBody, raw
 

@@ -12,11 +12,11 @@ import bot.llm.config
 from bot.errors import ConfigError
 from bot.llm.choice import DEFAULT_CHOICES, ModelChoice
 from bot.llm.config import load_models_file, parse_models_config
+from bot.llm.models import build_models
 from bot.llm.pool import NO_KEY, Endpoints, ProviderPool
 from bot.llm.prices import Price, PriceTable
-from bot.llm.roles import build_models
+from bot.llm.usage import UsageScope
 from bot.roles.architect.schema import FileSelection
-from bot.roles.models import UsageScope
 from bot.runtime import build_services
 from bot.settings import Settings
 from bot.store import Store

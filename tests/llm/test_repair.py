@@ -6,9 +6,9 @@ import pytest
 
 from bot.llm.caller import ModelCaller
 from bot.llm.choice import ModelChoice
+from bot.llm.context import ContextPart
 from bot.llm.errors import OutputInvalid
 from bot.roles.architect.schema import FileSelection
-from bot.roles.context_budget import ContextPart
 from triad_lab.simulator.model_server import FakeModelServer, text, truncated
 
 CLAUDE = ModelChoice(provider="anthropic", model="claude-sonnet-4-6", timeout_seconds=5)

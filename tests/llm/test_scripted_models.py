@@ -7,10 +7,10 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field
 
+from bot.llm.context import ContextPart
+from bot.llm.usage import UsageScope
 from bot.roles.architect.schema import DesignOption, DesignProposal, FileSelection, PlanStep
-from bot.roles.context_budget import ContextPart
-from bot.roles.models import UsageScope
-from tests.llm.helpers import roles_for
+from tests.llm.helpers import models_for
 from triad_lab.simulator.model_server import FakeModelServer
 from triad_lab.simulator.models_script import ScriptedModels, example
 
@@ -48,7 +48,7 @@ async def test_the_architect_gets_valid_answers_through_both_providers(
     server: FakeModelServer,
 ) -> None:
     server.default = ScriptedModels()
-    models = roles_for(server)
+    models = models_for(server)
     tree = "README.md\ndocs/guide.md\nsrc/search.py\nsrc/app.py"
     parts = [
         ContextPart("issue #9 by @alice", "Search is slow"),
@@ -80,7 +80,7 @@ async def test_a_hook_adjusts_one_schema(server: FakeModelServer) -> None:
         return {**data, "verdict": "request_changes"}
 
     server.default = ScriptedModels(hooks={"Review": reject})
-    models = roles_for(server)
+    models = models_for(server)
     scope = UsageScope(1, "o/r", None, "review")
     review = await models.ask("reviewer_a", "Review.", [], Review, scope)
     await models.aclose()

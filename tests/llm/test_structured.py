@@ -6,11 +6,14 @@ from pydantic import BaseModel, Field
 
 from bot.llm.caller import ModelCaller
 from bot.llm.choice import ModelChoice
+from bot.llm.context import ContextPart
 from bot.llm.prices import PriceTable
 from bot.llm.schema import strict_schema
+from bot.llm.usage import UsageScope
 from bot.roles.architect.schema import DesignProposal, FileSelection
-from bot.roles.context_budget import ContextPart
+from tests.llm.helpers import models_for
 from triad_lab.simulator.model_server import FakeModelServer, tokens_for
+from triad_lab.simulator.models_script import ScriptedModels
 
 CLAUDE = ModelChoice(provider="anthropic", model="claude-sonnet-4-6", timeout_seconds=5)
 GPT = ModelChoice(provider="openai", model="gpt-5.2", timeout_seconds=5)
@@ -29,11 +32,11 @@ async def test_anthropic_answers_through_a_forced_tool_call(
     server: FakeModelServer, caller: ModelCaller
 ) -> None:
     server.script("claude-sonnet-4-6", [SELECTION])
-    answer = await caller.ask(CLAUDE, "Pick files.", CONTEXT, FileSelection, role="architect")
+    answer = await caller.ask(CLAUDE, "Pick files.", CONTEXT, FileSelection)
 
     assert answer.value == FileSelection.model_validate(SELECTION)
     [request] = server.requests
-    assert request.api == "anthropic" and request.role == "architect"
+    assert request.api == "anthropic"
     assert request.body["tool_choice"] == {"type": "tool", "name": "FileSelection"}
     [tool] = request.body["tools"]
     assert tool["input_schema"] == FileSelection.model_json_schema()
@@ -97,12 +100,30 @@ async def test_an_openai_compatible_endpoint_is_reached_by_base_url(
     assert answer.usage.cost == 0.0  # no price for a local model
 
 
-async def test_scripts_match_roles_and_a_function_can_answer(
+async def test_scripts_match_the_schema_and_the_api_and_a_function_can_answer(
     server: FakeModelServer, caller: ModelCaller
 ) -> None:
-    server.script("reviewer_b", lambda request: {"paths": [request.model], "reason": "r"})
-    answer = await caller.ask(GPT, "Pick.", CONTEXT, FileSelection, role="reviewer_b")
-    assert answer.value.paths == ["gpt-5.2"]
+    server.script("*", [{"paths": ["design"], "reason": "r"}], schema="DesignProposal")
+    server.script("*", [{"paths": ["claude"], "reason": "r"}], api="anthropic")
+    server.script("*", lambda request: {"paths": [request.model], "reason": "r"})
+    on_claude = await caller.ask(CLAUDE, "Pick.", CONTEXT, FileSelection)
+    on_gpt = await caller.ask(GPT, "Pick.", CONTEXT, FileSelection)
+    assert on_claude.value.paths == ["claude"] and on_gpt.value.paths == ["gpt-5.2"]
+    assert [r.schema_name for r in server.requests] == ["FileSelection", "FileSelection"]
+
+
+async def test_no_request_carries_a_triad_header(server: FakeModelServer) -> None:
+    """Nothing test-only leaves a production process: the fake server scripts by what a real
+    request carries (model, schema, API), so Triad sends the providers nothing of its own."""
+    server.default = ScriptedModels()
+    models = models_for(server)
+    scope = UsageScope(1, "o/r", None, "review")
+    for purpose in ("architect", "developer", "reviewer_a", "reviewer_b"):
+        await models.ask(purpose, "Pick.", CONTEXT, FileSelection, scope)
+    await models.aclose()
+    assert {r.api for r in server.requests} == {"anthropic", "openai"}
+    sent = {name.lower() for r in server.requests for name in r.headers}
+    assert {name for name in sent if name.startswith("x-triad")} == set()
 
 
 def test_strict_mode_is_used_only_for_closed_fully_required_schemas() -> None:

@@ -6,12 +6,12 @@ import re
 
 import pytest
 
+from bot.llm.context import ContextPart
 from bot.llm.fencing import UNTRUSTED_NOTICE, fence
+from bot.llm.models import build_models
 from bot.llm.redaction import REDACTED, Redactor
-from bot.llm.roles import build_models
+from bot.llm.usage import UsageScope
 from bot.roles.architect.schema import FileSelection
-from bot.roles.context_budget import ContextPart
-from bot.roles.models import UsageScope
 from bot.settings import Settings
 from triad_lab.simulator.model_server import FakeModelServer, text
 

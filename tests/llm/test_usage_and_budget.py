@@ -7,15 +7,15 @@ import asyncio
 import pytest
 
 from bot.llm.budget import check_budget
+from bot.llm.context import ContextPart
 from bot.llm.errors import BudgetExceeded, ModelUnavailable
 from bot.llm.prices import PriceTable
+from bot.llm.usage import UsageScope
 from bot.roles.architect.schema import FileSelection
-from bot.roles.context_budget import ContextPart
-from bot.roles.models import UsageScope
 from bot.store import Store, open_store
 from bot.store.usage import UsageRecord, UsageStore
 from tests.conftest import FakeClock
-from tests.llm.helpers import roles_for
+from tests.llm.helpers import models_for
 from triad_lab.simulator.model_server import FakeModelServer, server_error, slow, text
 
 GOOD = {"paths": ["README.md"], "reason": "It explains the project."}
@@ -29,7 +29,7 @@ def _scope(workflow_id: int | None, stage: str = "architect", **budget: float) -
 async def test_every_reply_is_stored_with_tokens_cost_and_outcome(
     server: FakeModelServer, store: Store
 ) -> None:
-    models = roles_for(server, store)
+    models = models_for(server, store)
     server.script("claude-opus-4-6", [GOOD, text("oops"), GOOD])
     server.script("gpt-5.2", [GOOD])
     answers = [
@@ -80,7 +80,7 @@ async def test_every_reply_is_stored_with_tokens_cost_and_outcome(
 async def test_a_call_that_could_pass_the_token_budget_is_not_made(
     server: FakeModelServer, store: Store
 ) -> None:
-    models = roles_for(server, store)
+    models = models_for(server, store)
     server.script("*", [GOOD])
 
     with pytest.raises(BudgetExceeded) as stopped:
@@ -104,7 +104,7 @@ async def test_the_dollar_budget_counts_what_the_workflow_already_spent(
         UsageRecord(7, "octo/repo", 4, "architect", "architect", "anthropic", "claude-opus-4-6",
                     "req_1", 1000, 2000, 0.95, 1200, "ok")
     )  # fmt: skip
-    models = roles_for(server, store)
+    models = models_for(server, store)
     server.script("*", [GOOD])
     scope = _scope(4, budget_dollars=1.0)
 
@@ -144,7 +144,7 @@ async def test_concurrent_calls_of_a_workflow_cannot_together_pass_its_budget(
     server.script("*", [slow(0.3, GOOD)] * 3)
     scope = _scope(9, budget_tokens=20_000)
     async with open_store(store_url, clock=clock) as other:
-        workers = [roles_for(server, store), roles_for(server, other), roles_for(server, store)]
+        workers = [models_for(server, store), models_for(server, other), models_for(server, store)]
         results = await asyncio.gather(
             *(w.ask("architect", "Pick.", CONTEXT, FileSelection, scope) for w in workers),
             return_exceptions=True,
@@ -167,7 +167,7 @@ async def test_concurrent_calls_of_a_workflow_cannot_together_pass_its_budget(
     assert await usage.held(9) == 0  # the answer's usage replaced its reservation
 
     # the settled call counts what it used, not what it might have: another one fits
-    models = roles_for(server, store)
+    models = models_for(server, store)
     server.script("*", [GOOD])
     assert (await models.ask("architect", "Pick.", CONTEXT, FileSelection, scope)).paths
     await models.aclose()
@@ -177,7 +177,7 @@ async def test_a_failed_call_releases_its_reservation_and_a_dead_one_lapses(
     server: FakeModelServer, store: Store, clock: FakeClock
 ) -> None:
     usage = UsageStore(store)
-    models = roles_for(server, store)
+    models = models_for(server, store)
     scope = _scope(10, budget_tokens=40_000)
     server.script("claude-*", [server_error(503)] * 4)
     with pytest.raises(ModelUnavailable):

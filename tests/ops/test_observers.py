@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.github.client import GitHubApp
+from bot.llm.models import build_models
 from bot.llm.retry import RetryPolicy
-from bot.llm.roles import build_models
 from bot.metrics import Metrics
 from bot.retention import prune_periodically
 from bot.roles.architect.schema import FileSelection

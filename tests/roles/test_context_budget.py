@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.roles.context_budget import ContextPart, estimate_tokens, fit_budget, rank_paths
+from bot.llm.context import ContextPart, estimate_tokens
+from bot.roles.context_budget import fit_budget, rank_paths
 
 
 def test_parts_are_kept_in_order_until_the_budget_is_spent() -> None:

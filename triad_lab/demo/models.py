@@ -3,12 +3,16 @@
 They answer through the fake model server, so the demo exercises the real SDK clients. The
 architect asks one clarifying question until it is answered; the developer's first round has
 a bug that CI catches; reviewer B can be told to object, so the reviewers disagree.
+
+The two reviewers ask for the same schema; what tells reviewer B apart in a request is its
+provider (the default choices put the two reviewers on different providers).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.llm.choice import DEFAULT_CHOICES
 from triad_lab.simulator.model_server import ModelRequest
 from triad_lab.simulator.models_script import ScriptedModels, fenced_parts
 
@@ -93,6 +97,8 @@ def test_negative_turns_are_refused():
 README_LINE = "spin(3, reverse=True)  # -4\n"
 #: the line of widgets/core.py reviewer B objects to (the reverse return)
 OBJECTION_LINE = 9
+#: the API reviewer B's requests come on
+REVIEWER_B_API = DEFAULT_CHOICES["reviewer_b"].provider
 
 
 class DemoModels(ScriptedModels):
@@ -145,7 +151,7 @@ class DemoModels(ScriptedModels):
             for c in DESIGN["acceptance_criteria"]
         ]
         first_round = not any("since your last review" in label for label in parts)
-        if request.role == "reviewer_b" and self.reviewer_b_objects and first_round:
+        if request.api == REVIEWER_B_API and self.reviewer_b_objects and first_round:
             finding = {
                 "path": "widgets/core.py",
                 "line": OBJECTION_LINE,

@@ -1,7 +1,8 @@
 """A fake model server that speaks Anthropic Messages and OpenAI Chat Completions over HTTP.
 
 Tests and the demo point the real SDK clients at it: answers come from a script (queues of
-replies or functions of the request, per model or role pattern), every request is recorded,
+replies or functions of the request), chosen by what a real request carries (the model, the
+output schema's name, the API it came on), every request is recorded with its headers,
 and faults (429 with retry-after, 500, 529, slow answers, truncated or non-JSON output, raw
 bodies of any status and content type, bodies that trickle in byte by byte) are injected on
 demand. Token counts are computed from the request and answer sizes, so usage and
@@ -9,6 +10,7 @@ cost are deterministic.
 
     with FakeModelServer() as server:
         server.script("claude-*", [rate_limited(retry_after=1), {"paths": [], "reason": "x"}])
+        server.script("*", [{"verdict": "approve"}], api="openai", schema="ReviewAnswer")
         client = anthropic.AsyncAnthropic(base_url=server.anthropic_url, api_key="x")
 
 Standalone, answering every request with `ScriptedModels`:
@@ -46,7 +48,6 @@ class ModelRequest:
 
     api: Api
     model: str
-    role: str | None
     body: dict[str, Any]
     headers: dict[str, str]
 
@@ -229,12 +230,17 @@ def _status(item: Served) -> int:
 @dataclass
 class _Script:
     pattern: str
+    api: str | None = None
+    schema: str | None = None
     queue: deque[ScriptItem] = field(default_factory=deque)
     responder: Responder | None = None
 
     def matches(self, request: ModelRequest) -> bool:
-        names = [request.model, *([request.role] if request.role else [])]
-        return any(fnmatch.fnmatchcase(name, self.pattern) for name in names)
+        return (
+            fnmatch.fnmatchcase(request.model, self.pattern)
+            and self.api in (None, request.api)
+            and self.schema in (None, request.schema_name)
+        )
 
 
 def tokens_for(value: Any) -> int:
@@ -262,17 +268,29 @@ class FakeModelServer:
 
     # -- scripting ---------------------------------------------------------------------------
 
-    def script(self, pattern: str, responses: list[ScriptItem] | Responder) -> None:
-        """Answer requests whose model or role matches `pattern` (fnmatch) from now on.
+    def script(
+        self,
+        pattern: str,
+        responses: list[ScriptItem] | Responder,
+        *,
+        api: str | None = None,
+        schema: str | None = None,
+    ) -> None:
+        """Answer requests whose model matches `pattern` (fnmatch) from now on; with `api`
+        ("anthropic" or "openai") or `schema` (the output schema's name, e.g. "ReviewAnswer"),
+        only the requests that came on that API or ask for that schema.
 
+        Two callers asking for the same schema (the two reviewers) differ by model or provider.
         A list is consumed in order (then the next matching script or the default answers);
         a function answers every matching request. Earlier scripts are consulted first.
         """
+        script = _Script(pattern, api, schema)
+        if callable(responses):
+            script.responder = responses
+        else:
+            script.queue.extend(responses)
         with self._lock:
-            if callable(responses):
-                self._scripts.append(_Script(pattern, responder=responses))
-            else:
-                self._scripts.append(_Script(pattern, deque(responses)))
+            self._scripts.append(script)
 
     def reset(self) -> None:
         with self._lock:
@@ -399,7 +417,6 @@ class FakeModelServer:
         seen = ModelRequest(
             api=api,
             model=body["model"],
-            role=request.headers.get("x-triad-role"),
             body=body,
             headers=dict(request.headers),
         )

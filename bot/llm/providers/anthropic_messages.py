@@ -50,7 +50,6 @@ class AnthropicProvider:
                 ],
                 tool_choice={"type": "tool", "name": request.schema_name},
                 timeout=request.timeout_seconds,
-                extra_headers={"x-triad-role": request.role} if request.role else None,
             )
         return _reply(message, request)
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
+from bot.llm.context import estimate_tokens
 from bot.llm.errors import clip
-from bot.roles.context_budget import estimate_tokens
 
 Message = dict[str, Any]
 
@@ -27,8 +27,6 @@ class StructuredRequest:
     description: str
     max_output_tokens: int
     timeout_seconds: float
-    #: sent as a header so a fake server can script per role; real APIs ignore it
-    role: str = ""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 import openai
 
+from bot.llm.context import estimate_tokens
 from bot.llm.errors import clip
 from bot.llm.providers.base import (
     RETRYABLE_STATUS,
@@ -23,7 +24,6 @@ from bot.llm.providers.base import (
     shape,
 )
 from bot.llm.schema import repair_prompt, schema_instruction, strict_schema
-from bot.roles.context_budget import estimate_tokens
 
 #: OpenAI's 429 codes for an account out of credit: waiting does not help
 QUOTA_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
@@ -71,7 +71,6 @@ class OpenAIProvider:
                 messages=messages,  # type: ignore[arg-type]
                 response_format=response_format,  # type: ignore[arg-type]
                 timeout=request.timeout_seconds,
-                extra_headers={"x-triad-role": request.role} if request.role else None,
                 **{self._token_limit_param: request.max_output_tokens},  # type: ignore[arg-type]
             )
         return _reply(completion, messages)

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 from bot.github.repo import IssueComment, IssueText, Repo
-from bot.roles.context_budget import ContextPart
+from bot.llm.context import ContextPart
 
 MAX_TREE_PATHS = 3_000
 README_NAMES = ("README.md", "README.rst", "README.txt", "README")

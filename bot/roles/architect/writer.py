@@ -6,12 +6,14 @@ import logging
 from importlib import resources
 
 from bot.github.repo import Repo
+from bot.llm.context import ContextPart
+from bot.llm.usage import UsageScope
 from bot.repo_config import RepoConfig
 from bot.roles.architect.context import ArchitectBrief, issue_parts, repository_parts
 from bot.roles.architect.schema import DesignProposal, FileSelection
-from bot.roles.context_budget import ContextPart, fit_budget, rank_paths
+from bot.roles.context_budget import fit_budget, rank_paths
 from bot.roles.files import readable
-from bot.roles.models import RoleModels, UsageScope
+from bot.roles.models import RoleModels
 
 log = logging.getLogger(__name__)
 

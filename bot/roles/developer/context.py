@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 
 from bot.github.repo import IssueText
+from bot.llm.context import ContextPart
 from bot.roles.architect.render import render_version
 from bot.roles.architect.schema import DesignProposal
-from bot.roles.context_budget import ContextPart
 
 #: paths in CI output and review notes, e.g. "src/app.py:12: ..."
 _PATH_IN_TEXT = re.compile(r"(?<![\w/.-])([\w.-]+(?:/[\w.-]+)+\.\w+)(?::\d+)?")

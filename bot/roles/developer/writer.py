@@ -10,12 +10,14 @@ from importlib import resources
 
 from bot.errors import ModelError
 from bot.github.repo import Repo
-from bot.roles.context_budget import ContextPart, fit_budget
+from bot.llm.context import ContextPart
+from bot.llm.usage import UsageScope
+from bot.roles.context_budget import fit_budget
 from bot.roles.developer.context import DeveloperBrief, brief_parts
 from bot.roles.developer.edits import EditPolicy, EditResult, apply_edits, path_problem
 from bot.roles.developer.schema import Implementation
 from bot.roles.files import WITHHELD, read_paths
-from bot.roles.models import RoleModels, UsageScope
+from bot.roles.models import RoleModels
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk, Line
 
-from bot.roles.context_budget import estimate_tokens
+from bot.llm.context import estimate_tokens
 
 
 @dataclass(frozen=True)

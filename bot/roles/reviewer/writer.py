@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
 
+from bot.llm.context import ContextPart
+from bot.llm.usage import UsageScope
 from bot.roles.architect.render import render_version
 from bot.roles.architect.schema import DesignProposal
-from bot.roles.context_budget import ContextPart, fit_budget
-from bot.roles.models import UsageScope
+from bot.roles.context_budget import fit_budget
+from bot.roles.models import RoleModels
 from bot.roles.reviewer.agreement import ReviewerResult
 from bot.roles.reviewer.diff import SplitDiff, with_line_numbers
 from bot.roles.reviewer.schema import CriterionCheck, ReviewAnswer
@@ -54,7 +55,9 @@ def _parts(brief: ReviewBrief, chunk_index: int) -> list[ContextPart]:
     return fit_budget(parts, brief.budget_tokens).parts
 
 
-async def review(models: Any, role: str, brief: ReviewBrief, scope: UsageScope) -> ReviewerResult:
+async def review(
+    models: RoleModels, role: str, brief: ReviewBrief, scope: UsageScope
+) -> ReviewerResult:
     """One reviewer over every chunk (in order); blind to the other reviewer."""
     system = resources.files("bot.roles.reviewer").joinpath("system.md").read_text()
     if not brief.split.chunks:

@@ -1,7 +1,9 @@
-"""The roles' model layer: `RoleModels.ask` with per-role choices, budgets and stored usage.
+"""The model layer a runtime uses: `Models.ask` with per-purpose choices, budgets and usage.
 
-Without API keys Triad cannot call Anthropic or OpenAI; give `build_models` the base URL of
-the fake model server (`triad_lab.simulator.model_server`) instead, as the demo and tests do.
+A purpose is a key of the operator's model choices (e.g. "architect", "reviewer_b"): it picks
+the model and labels the usage rows, nothing more. Without API keys Triad cannot call
+Anthropic or OpenAI; give `build_models` the base URL of the fake model server
+(`triad_lab.simulator.model_server`) instead, as the demo and tests do.
 """
 
 from __future__ import annotations
@@ -22,14 +24,13 @@ from bot.llm.choice import (
     resolve_choice,
     trusted_endpoints,
 )
+from bot.llm.context import ContextPart
 from bot.llm.errors import BudgetExceeded, InvalidModelChoice, sanitise
 from bot.llm.pool import Endpoints, ProviderPool
 from bot.llm.prices import PriceTable
 from bot.llm.redaction import Redactor, url_secrets
 from bot.llm.retry import RetryPolicy
-from bot.llm.usage import Usage
-from bot.roles.context_budget import ContextPart
-from bot.roles.models import UsageScope
+from bot.llm.usage import Usage, UsageScope
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.usage import UsageRecord, UsageStore
@@ -47,20 +48,21 @@ class ScopeLedger:
     For a workflow in the store, each call reserves its estimate in one transaction that also
     sums what the workflow spent and what its other calls in flight hold, so concurrent calls
     (the two reviewers, several workers) cannot together pass the limit. A scope without a
-    workflow is checked against what this one ask spent.
+    workflow is checked against what this one ask spent. The call's purpose is what usage rows
+    and logs call its `role`.
     """
 
     def __init__(
         self,
         usage: UsageStore | None,
         scope: UsageScope,
-        role: str,
+        purpose: str,
         observe: CallObserver | None = None,
     ) -> None:
         self._usage = usage
         self._observe = observe
         self._scope = scope
-        self._role = role
+        self._purpose = purpose
         #: spent in this ask, for a scope without a workflow (whose rows cannot be summed)
         self._tokens = 0
         self._dollars = 0.0
@@ -71,7 +73,7 @@ class ScopeLedger:
         scope = self._scope
         if scope.budget_tokens is None and scope.budget_dollars is None:
             return
-        what = f"the next {self._role} call ({estimate.provider}/{estimate.model})"
+        what = f"the next {self._purpose} call ({estimate.provider}/{estimate.model})"
 
         def check(spent_tokens: int, spent_dollars: float, held: int, held_cost: float) -> None:
             check_budget(
@@ -90,7 +92,7 @@ class ScopeLedger:
             if self._usage is not None and scope.workflow_id is not None:
                 self._reservation = await self._usage.reserve(
                     scope.workflow_id,
-                    self._role,
+                    self._purpose,
                     estimate.tokens,
                     estimate.cost,
                     estimate.hold_seconds,
@@ -114,7 +116,7 @@ class ScopeLedger:
         log.info(
             "model call",
             extra={
-                "role": self._role,
+                "role": self._purpose,
                 "stage": self._scope.stage,
                 "model": f"{usage.provider}/{usage.model}",
                 "outcome": outcome,
@@ -125,7 +127,7 @@ class ScopeLedger:
             },
         )
         if self._observe is not None and outcome != Outcome.BUDGET_EXCEEDED:
-            self._observe(self._role, usage.provider, outcome, usage.latency_ms)
+            self._observe(self._purpose, usage.provider, outcome, usage.latency_ms)
         if self._usage is None:
             return
         scope = self._scope
@@ -135,7 +137,7 @@ class ScopeLedger:
                 repository=scope.repository,
                 workflow_id=scope.workflow_id,
                 stage=scope.stage,
-                role=self._role,
+                role=self._purpose,
                 provider=usage.provider,
                 model=usage.model,
                 request_id=usage.request_id,
@@ -150,8 +152,9 @@ class ScopeLedger:
         self._reservation = None  # only now: if storing failed, `release` still drops it
 
 
-class LLMRoles:
-    """`bot.roles.models.RoleModels` over real providers."""
+class Models:
+    """Structured calls by purpose: the purpose's model (or the scope's override of it), the
+    scope's budget held for each call, and its usage stored."""
 
     def __init__(
         self,
@@ -170,35 +173,36 @@ class LLMRoles:
         self._trusted = trusted or {}
         self._on_close = on_close
 
-    def choice(self, role: str, scope: UsageScope) -> ModelChoice:
-        """The model `role` uses in `scope` (raises `InvalidModelChoice` for a bad override)."""
+    def choice(self, purpose: str, scope: UsageScope) -> ModelChoice:
+        """The model `purpose` uses in `scope` (raises `InvalidModelChoice` for a bad override)."""
         try:
-            return resolve_choice(role, scope.model_overrides, self._defaults, self._trusted)
+            return resolve_choice(purpose, scope.model_overrides, self._defaults, self._trusted)
         except InvalidModelChoice as error:  # it echoes the repository's file: keep it short
             raise sanitise(error, self._caller.redactor) from None
 
     async def ask(
         self,
-        role: str,
+        purpose: str,
         system: str,
         context: list[ContextPart],
         output: type[T],
         scope: UsageScope,
     ) -> T:
-        return (await self.ask_with_usage(role, system, context, output, scope)).value
+        """An instance of `output` from `purpose`'s model; the context goes as fenced data."""
+        return (await self.ask_with_usage(purpose, system, context, output, scope)).value
 
     async def ask_with_usage(
         self,
-        role: str,
+        purpose: str,
         system: str,
         context: list[ContextPart],
         output: type[T],
         scope: UsageScope,
     ) -> Answer[T]:
         """Like `ask`, with the usage of the call."""
-        choice = self.choice(role, scope)
-        ledger = ScopeLedger(self._usage, scope, role, self._observe)
-        return await self._caller.ask(choice, system, context, output, role=role, ledger=ledger)
+        choice = self.choice(purpose, scope)
+        ledger = ScopeLedger(self._usage, scope, purpose, self._observe)
+        return await self._caller.ask(choice, system, context, output, ledger=ledger)
 
     async def aclose(self) -> None:
         if self._on_close is not None:
@@ -217,7 +221,7 @@ def build_models(
     retry: RetryPolicy | None = None,
     environ: Mapping[str, str] | None = None,
     observe: CallObserver | None = None,
-) -> LLMRoles:
+) -> Models:
     """The model layer a runtime uses.
 
     Keys come from ANTHROPIC_API_KEY and OPENAI_API_KEY. A base URL given here replaces the
@@ -243,7 +247,7 @@ def build_models(
     secrets = [*settings.secret_values(), *named_keys, *url_secrets(settings.database_url)]
     caller = ModelCaller(pool, prices=prices, retry=retry, redactor=Redactor(secrets))
     usage = UsageStore(store) if store is not None else None
-    return LLMRoles(
+    return Models(
         caller, usage, defaults=choices, trusted=trusted, on_close=pool.aclose, observe=observe
     )
 
