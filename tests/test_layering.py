@@ -1,4 +1,5 @@
-"""The product's layers: `bot` never imports the lab, and `triad --help` imports nothing heavy."""
+"""The product's layers: `bot` never imports the lab, only `bot.github` imports githubkit, and
+`triad --help` imports nothing heavy."""
 
 from __future__ import annotations
 
@@ -39,6 +40,20 @@ def test_bot_never_imports_the_lab_except_the_clis_command_list() -> None:
             lab -= {"triad_lab", "triad_lab.commands", "triad_lab.simulator"}
         if lab:
             offenders[str(path.relative_to(BOT.parent))] = sorted(lab)
+    assert offenders == {}
+
+
+def test_only_bot_github_imports_githubkit() -> None:
+    """GitHub's client and its failures stay behind `bot.github`: the rest of Triad sees
+    Triad's operations and errors (`bot.errors.GitHubError`)."""
+    sdk = {"githubkit", "githubkit_schemas"}
+    offenders = {}
+    for path in BOT.rglob("*.py"):
+        if path.is_relative_to(BOT / "github"):
+            continue
+        found = {m for m in _imported_modules(path) if m.split(".")[0] in sdk}
+        if found:
+            offenders[str(path.relative_to(BOT.parent))] = sorted(found)
     assert offenders == {}
 
 
