@@ -83,7 +83,8 @@ class GitHubRateLimited(GitHubError):
     """403 or 429 for a primary or secondary rate limit, still there after githubkit's
     retries; `retry_after` is how many seconds GitHub asked to wait."""
 
-    def __init__(self, message: str, *, retry_after: float, **call: Any) -> None:
+    def __init__(self, message: str, *, retry_after: float = 60.0, **call: Any) -> None:
+        """`retry_after` defaults to the minute GitHub asks for when it names no time."""
         super().__init__(message, **call)
         self.retry_after = retry_after
         self.hint = f"rate limited: retry after {retry_after:.0f} s"

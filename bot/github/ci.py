@@ -104,19 +104,14 @@ class CiVerdict:
         return "\n\n".join(parts)
 
 
-RUNNING = CiVerdict(False, False, [])
-
-
 def ci_verdict(reports: CiReports) -> CiVerdict:
     """Finished only when something reported and nothing is still running (suites with no runs
     never finish); passed when every suite concluded well and no run or status failed."""
     suites = [s for s in reports.suites if s.counts]
-    if reports.suites_running:
-        return RUNNING
-    if reports.combined_state == "pending":
-        return RUNNING
+    if reports.suites_running or reports.combined_state == "pending":
+        return CiVerdict(False, False, [])
     if not suites and not reports.statuses:
-        return RUNNING  # nothing has reported on this commit yet
+        return CiVerdict(False, False, [])  # nothing has reported on this commit yet
     failures = [_failed_run(run) for run in reports.runs if run.failed]
     failures += [
         FailedCheck(s.context, s.state, s.description, s.target_url, log_tail="")

@@ -97,9 +97,7 @@ class Client(GitHub[A]):
     ) -> dict[str, Any]:
         try:
             return await super().async_graphql(query, variables)
-        except GitHubError:
-            raise  # the request itself failed: translated by `arequest`
-        except GitHubException as exc:
+        except GitHubException as exc:  # errors in the answer (the request itself: `arequest`)
             raise translate(exc, "POST", "/graphql") from exc
 
 

@@ -39,8 +39,6 @@ from bot.errors import (
     GitHubUnavailable,
 )
 
-#: GitHub asks to wait at least a minute when a rate limit names no time
-DEFAULT_RETRY_AFTER = 60.0
 #: how a rate limit reads when it comes without rate-limit headers (as octokit tells them)
 _RATE_LIMIT = re.compile(r"\brate limit", re.IGNORECASE)
 _GRAPHQL_ERRORS: dict[str, type[GitHubError]] = {
@@ -84,7 +82,7 @@ def _answered(exc: RequestFailed) -> GitHubError:
     if isinstance(exc, RateLimitExceeded):
         return GitHubRateLimited(message, retry_after=exc.retry_after.total_seconds(), **call)
     if status == 429 or (status == 403 and _RATE_LIMIT.search(message)):
-        return GitHubRateLimited(message, retry_after=DEFAULT_RETRY_AFTER, **call)
+        return GitHubRateLimited(message, **call)  # no time named: wait a minute
     if status in (404, 410):
         return GitHubNotFound(message, **call)
     if status in (401, 403):
