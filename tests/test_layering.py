@@ -1,5 +1,5 @@
 """The product's layers: `bot` never imports the lab, the model layer imports nothing above it,
-and `triad --help` imports nothing heavy."""
+only `bot.github` imports githubkit, and `triad --help` imports nothing heavy."""
 
 from __future__ import annotations
 
@@ -73,6 +73,20 @@ def _imported_names(path: Path) -> set[str]:
 
 def _is_within(name: str, packages: tuple[str, ...]) -> bool:
     return any(name == p or name.startswith(f"{p}.") for p in packages)
+
+
+def test_only_bot_github_imports_githubkit() -> None:
+    """GitHub's client and its failures stay behind `bot.github`: the rest of Triad sees
+    Triad's operations and errors (`bot.errors.GitHubError`)."""
+    sdk = {"githubkit", "githubkit_schemas"}
+    offenders = {}
+    for path in BOT.rglob("*.py"):
+        if path.is_relative_to(BOT / "github"):
+            continue
+        found = {m for m in _imported_modules(path) if m.split(".")[0] in sdk}
+        if found:
+            offenders[str(path.relative_to(BOT.parent))] = sorted(found)
+    assert offenders == {}
 
 
 def _modules_after(code: str) -> set[str]:

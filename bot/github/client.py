@@ -1,8 +1,10 @@
-"""githubkit clients for the App's installations: token refresh, write pacing, retries.
+"""githubkit clients for the App's installations: token refresh, write pacing, retries, and
+failures as Triad's errors.
 
 GitHub allows about 80 content-creating requests a minute per installation (secondary rate
 limits), so each installation's client spaces its writes; rate-limit answers are retried after
-the `retry-after` GitHub gives, and 5xx answers a few times with backoff.
+the `retry-after` GitHub gives, and 5xx answers a few times with backoff. What still fails
+after that leaves the client as a `bot.errors.GitHubError` (`failures.translate`).
 """
 
 from __future__ import annotations
@@ -11,16 +13,21 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import httpx
-from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub
+from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub, Response
+from githubkit.auth import BaseAuthStrategy
 from githubkit.cache import MemCacheStrategy
 from githubkit.exception import GitHubException, RequestFailed
 from githubkit.retry import RetryChainDecision, RetryRateLimit
 from githubkit.throttling import BaseThrottler
-from githubkit.typing import RetryOption
+from githubkit.typing import RetryOption, URLTypes
+
+from bot.errors import GitHubError
+from bot.github.failures import translate
+from bot.github.repo import Repo
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 DEFAULT_WRITE_INTERVAL = 60 / 80
@@ -72,6 +79,31 @@ class RetryServerErrors:
 RateLimitHook = Callable[[httpx.Response], Awaitable[None]]
 
 
+A = TypeVar("A", bound=BaseAuthStrategy)
+
+
+class Client(GitHub[A]):
+    """githubkit's client, whose failures are Triad's errors once its retries are spent.
+
+    Every REST call, paginated or not, goes through `arequest`; GraphQL through
+    `async_graphql` (which also fails on errors in a 200 answer).
+    """
+
+    async def arequest(self, method: str, url: URLTypes, **options: Any) -> Response[Any, Any]:
+        try:
+            return await super().arequest(method, url, **options)
+        except GitHubException as exc:
+            raise translate(exc, method, url) from exc
+
+    async def async_graphql(
+        self, query: str, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        try:
+            return await super().async_graphql(query, variables)
+        except GitHubException as exc:  # errors in the answer (the request itself: `arequest`)
+            raise translate(exc, "POST", "/graphql") from exc
+
+
 class GitHubApp:
     """The App's identity and one paced client per installation (tokens refresh themselves)."""
 
@@ -83,6 +115,7 @@ class GitHubApp:
         *,
         write_interval: float = DEFAULT_WRITE_INTERVAL,
         retry_base_delay: float = 1.0,
+        rate_limit_retries: int = 3,
         timeout: float = 30.0,
         on_rate_limit: Callable[[int, int], None] | None = None,
     ) -> None:
@@ -93,34 +126,40 @@ class GitHubApp:
         self.base_url = base_url
         self._write_interval = write_interval
         self._retry = RetryChainDecision(
-            RetryRateLimit(max_retry=3), RetryServerErrors(base_delay=retry_base_delay)
+            RetryRateLimit(max_retry=rate_limit_retries),
+            RetryServerErrors(base_delay=retry_base_delay),
         )
         self._timeout = timeout
-        self._installations: dict[int, GitHub[AppInstallationAuthStrategy]] = {}
-        self._app: GitHub[AppAuthStrategy] | None = None
+        self._installations: dict[int, Client[AppInstallationAuthStrategy]] = {}
+        self._app: Client[AppAuthStrategy] | None = None
+        self._login = ""
         # JWTs and installation tokens are cached per App key, not in githubkit's process-wide
         # cache (keyed by App id only), so two Apps in one process never share a token.
+        # githubkit's HTTP cache stays off: hishel drops httpx's per-request timeout
+        # (hishel#484), so a GitHub that never answers would hold a job for ever; and githubkit
+        # revalidates every cached read anyway.
         self._cache = MemCacheStrategy()
 
-    def as_app(self) -> GitHub[AppAuthStrategy]:
+    def as_app(self) -> Client[AppAuthStrategy]:
         """A client authenticated as the App itself (JWT), e.g. to read its slug.
 
         Kept, not made per call: githubkit's namespaces hold only a weak reference to it.
         """
         if self._app is None:
-            self._app = GitHub(
+            self._app = Client(
                 AppAuthStrategy(self.app_id, self._private_key),
                 base_url=self.base_url,
                 auto_retry=self._retry,
                 timeout=self._timeout,
                 cache_strategy=self._cache,
+                http_cache=False,
             )
         return self._app
 
-    def installation(self, installation_id: int) -> GitHub[AppInstallationAuthStrategy]:
+    def installation(self, installation_id: int) -> Client[AppInstallationAuthStrategy]:
         client = self._installations.get(installation_id)
         if client is None:
-            client = GitHub(
+            client = Client(
                 AppInstallationAuthStrategy(self.app_id, self._private_key, installation_id),
                 base_url=self.base_url,
                 auto_retry=self._retry,
@@ -128,6 +167,7 @@ class GitHubApp:
                 timeout=self._timeout,
                 cache_strategy=self._cache,
                 async_event_hooks={"response": [self._rate_limit_hook(installation_id)]},
+                http_cache=False,
             )
             self._installations[installation_id] = client
         return client
@@ -139,3 +179,16 @@ class GitHubApp:
                 self._on_rate_limit(installation_id, int(remaining))
 
         return hook
+
+    def repo(self, installation_id: int, full_name: str, me: str | None = None) -> Repo:
+        """`full_name` as the installation sees it; `me` is Triad's bot login."""
+        return Repo(self.installation(installation_id), full_name, me=me)
+
+    async def own_login(self) -> str:
+        """The App's bot user, e.g. "triad[bot]", asked of GitHub once per process."""
+        if not self._login:
+            app = (await self.as_app().rest.apps.async_get_authenticated()).parsed_data
+            if app is None or not app.slug:
+                raise GitHubError("GitHub did not name the App", method="GET", path="/app")
+            self._login = f"{app.slug}[bot]"
+        return self._login

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
 
-from githubkit.exception import RequestFailed
-
+from bot.errors import GitHubNotFound, GitHubRefused
 from bot.github.repo import Repo
 
-FILE_MODE = "100644"
+if TYPE_CHECKING:
+    from githubkit_schemas.latest.types import (
+        ReposOwnerRepoGitTreesPostBodyPropTreeItemsType as TreeEntry,
+    )
+
+FILE_MODE: Final = "100644"
 
 
 class BranchMoved(Exception):
@@ -33,10 +38,8 @@ async def branch_head(repo: Repo, branch: str) -> HeadCommit | None:
     """The commit a branch points at, or None when the branch does not exist."""
     try:
         ref = await repo.github.rest.git.async_get_ref(repo.owner, repo.name, f"heads/{branch}")
-    except RequestFailed as exc:
-        if exc.response.status_code == 404:
-            return None
-        raise
+    except GitHubNotFound:
+        return None
     return await commit_at(repo, ref.parsed_data.object_.sha)
 
 
@@ -50,7 +53,7 @@ async def commit_files(
 ) -> str:
     """One commit on top of `parent` that writes (or, for None, deletes) the given files."""
     git = repo.github.rest.git
-    entries = []
+    entries: list[TreeEntry] = []
     for path, text in sorted(changes.items()):
         if text is None:
             entries.append({"path": path, "mode": FILE_MODE, "type": "blob", "sha": None})
@@ -76,10 +79,8 @@ async def publish(repo: Repo, branch: str, sha: str, existed: bool) -> None:
             )
         else:
             await git.async_create_ref(repo.owner, repo.name, ref=f"refs/heads/{branch}", sha=sha)
-    except RequestFailed as exc:
-        if exc.response.status_code == 422:
-            raise BranchMoved(f"{branch} changed while Triad was committing") from exc
-        raise
+    except GitHubRefused as exc:  # not a fast forward, or created meanwhile
+        raise BranchMoved(f"{branch} changed while Triad was committing") from exc
 
 
 async def paths_at(repo: Repo, ref: str) -> list[str]:

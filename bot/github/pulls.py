@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
-from githubkit.exception import RequestFailed
-
+from bot.errors import GitHubConflict, GitHubNotFound, GitHubRefused
 from bot.github.repo import Repo
+
+if TYPE_CHECKING:
+    from githubkit.rest import Paginator
+    from githubkit_schemas.latest.models import (
+        Commit,
+        PullRequest,
+        PullRequestReview,
+        PullRequestReviewComment,
+        PullRequestSimple,
+    )
 
 DIFF_MEDIA_TYPE = "application/vnd.github.diff"
 
@@ -35,16 +46,17 @@ class ReviewNote:
     created_at: str
 
 
-def _info(data: object) -> PullInfo:
+def _info(data: PullRequest | PullRequestSimple) -> PullInfo:
+    """A PR as GitHub shows it alone (`PullRequest`) or in a list (`PullRequestSimple`)."""
     return PullInfo(
-        number=data.number,  # type: ignore[attr-defined]
-        node_id=data.node_id,  # type: ignore[attr-defined]
-        head_ref=data.head.ref,  # type: ignore[attr-defined]
-        head_sha=data.head.sha,  # type: ignore[attr-defined]
-        body=data.body or "",  # type: ignore[attr-defined]
-        draft=bool(getattr(data, "draft", False)),
-        html_url=data.html_url,  # type: ignore[attr-defined]
-        head_repo=getattr(data.head.repo, "full_name", None),  # type: ignore[attr-defined]
+        number=data.number,
+        node_id=data.node_id,
+        head_ref=data.head.ref,
+        head_sha=data.head.sha,
+        body=data.body or "",
+        draft=bool(data.draft),
+        html_url=data.html_url,
+        head_repo=data.head.repo.full_name if data.head.repo else None,
     )
 
 
@@ -53,7 +65,9 @@ async def find_open_pull(repo: Repo, branch: str) -> PullInfo | None:
     response = await repo.github.rest.pulls.async_list(
         repo.owner, repo.name, state="open", head=f"{repo.owner}:{branch}", per_page=10
     )
-    for data in response.parsed_data:
+    # (typed here: githubkit's `list` method shadows the builtin in its annotations, #184)
+    found: list[PullRequestSimple] = response.parsed_data
+    for data in found:
         if data.head.ref == branch:
             return _info(data)
     return None
@@ -62,10 +76,8 @@ async def find_open_pull(repo: Repo, branch: str) -> PullInfo | None:
 async def get_pull(repo: Repo, number: int) -> PullInfo | None:
     try:
         response = await repo.github.rest.pulls.async_get(repo.owner, repo.name, number)
-    except RequestFailed as exc:
-        if exc.response.status_code == 404:
-            return None
-        raise
+    except GitHubNotFound:
+        return None
     return _info(response.parsed_data)
 
 
@@ -79,8 +91,8 @@ async def open_pull(
         response = await pulls.async_create(
             repo.owner, repo.name, title=title, head=branch, base=base, body=body, draft=draft
         )
-    except RequestFailed as exc:
-        if not (draft and exc.response.status_code == 422 and "Draft" in exc.response.text):
+    except GitHubRefused as exc:
+        if not (draft and "Draft" in exc.reason):
             raise
         response = await pulls.async_create(
             repo.owner, repo.name, title=title, head=branch, base=base, body=body, draft=False
@@ -110,21 +122,17 @@ async def mark_ready(repo: Repo, node_id: str) -> None:
 
 async def notes_since(repo: Repo, number: int, since: str, exclude: str) -> list[ReviewNote]:
     """What people (not `exclude`, Triad itself) said on the PR since `since` (str(datetime))."""
-    rest = repo.github.rest
     notes: list[ReviewNote] = []
-    async for review in rest.paginate(
-        rest.pulls.async_list_reviews, owner=repo.owner, repo=repo.name, pull_number=number
-    ):
+    async for review in _reviews(repo, number):
         when = str(review.submitted_at or "")
         author = review.user.login if review.user else "ghost"
         if review.body and when >= since and author != exclude:
             notes.append(ReviewNote(author, review.body, None, None, when))
-    async for note in rest.paginate(
-        rest.pulls.async_list_review_comments, owner=repo.owner, repo=repo.name, pull_number=number
-    ):
+    async for note in _review_comments(repo, number):
         author = note.user.login if note.user else "ghost"
         if str(note.created_at) >= since and author != exclude:
-            notes.append(ReviewNote(author, note.body, note.path, note.line, str(note.created_at)))
+            line = note.line or None  # None (or left out) on an outdated comment
+            notes.append(ReviewNote(author, note.body, note.path, line, str(note.created_at)))
     for comment in await repo.comments(number):
         if comment.created_at >= since and comment.author != exclude:
             notes.append(ReviewNote(comment.author, comment.body, None, None, comment.created_at))
@@ -140,11 +148,8 @@ class PostedReview:
 
 
 async def reviews(repo: Repo, number: int) -> list[PostedReview]:
-    rest = repo.github.rest
     found = []
-    async for review in rest.paginate(
-        rest.pulls.async_list_reviews, owner=repo.owner, repo=repo.name, pull_number=number
-    ):
+    async for review in _reviews(repo, number):
         author = review.user.login if review.user else "ghost"
         found.append(PostedReview(review.id, author, review.body or "", review.commit_id or ""))
     return found
@@ -152,18 +157,26 @@ async def reviews(repo: Repo, number: int) -> list[PostedReview]:
 
 async def review_comment_keys(repo: Repo, number: int, author: str) -> set[tuple[str, int, str]]:
     """(path, line, normalised body) of `author`'s inline comments: never post one twice."""
-    rest = repo.github.rest
     keys = set()
-    async for note in rest.paginate(
-        rest.pulls.async_list_review_comments, owner=repo.owner, repo=repo.name, pull_number=number
-    ):
-        if note.user and note.user.login == author and note.line is not None:
+    async for note in _review_comments(repo, number):
+        if note.user and note.user.login == author and isinstance(note.line, int):
             keys.add((note.path, note.line, " ".join(note.body.lower().split())))
     return keys
 
 
+class LineComment(Protocol):
+    """A comment on line `line` of `path` as the PR changes it (the diff's right side)."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def body(self) -> str: ...
+
+
 async def post_review(
-    repo: Repo, number: int, sha: str, body: str, comments: list[dict[str, object]]
+    repo: Repo, number: int, sha: str, body: str, comments: Sequence[LineComment]
 ) -> int:
     """A comment review (an App may not approve its own PR) with inline comments."""
     response = await repo.github.rest.pulls.async_create_review(
@@ -173,7 +186,9 @@ async def post_review(
         commit_id=sha,
         body=body,
         event="COMMENT",
-        comments=comments,  # type: ignore[arg-type]
+        comments=[
+            {"path": c.path, "line": c.line, "side": "RIGHT", "body": c.body} for c in comments
+        ],
     )
     return response.parsed_data.id
 
@@ -181,9 +196,8 @@ async def post_review(
 async def changes_since(repo: Repo, number: int, since_sha: str) -> str:
     """The PR's commits after `since_sha` and the files they touched, for a re-review."""
     rest = repo.github.rest
-    commits = (
-        await rest.pulls.async_list_commits(repo.owner, repo.name, number, per_page=100)
-    ).parsed_data
+    response = await rest.pulls.async_list_commits(repo.owner, repo.name, number, per_page=100)
+    commits: list[Commit] = response.parsed_data
     shas = [c.sha for c in commits]
     if since_sha not in shas:
         return ""
@@ -203,8 +217,20 @@ async def merge(repo: Repo, number: int, head_sha: str) -> str | None:
         await repo.github.rest.pulls.async_merge(
             repo.owner, repo.name, number, sha=head_sha, merge_method="merge"
         )
-    except RequestFailed as exc:
-        if exc.response.status_code in (405, 409, 422):
-            return str(exc.response.json().get("message", exc.response.status_code))
-        raise
+    except (GitHubRefused, GitHubConflict) as exc:  # not mergeable, head moved, ...
+        return exc.message or str(exc.status)
     return None
+
+
+def _reviews(repo: Repo, number: int) -> Paginator[PullRequestReview]:
+    rest = repo.github.rest
+    return rest.paginate(
+        rest.pulls.async_list_reviews, owner=repo.owner, repo=repo.name, pull_number=number
+    )
+
+
+def _review_comments(repo: Repo, number: int) -> Paginator[PullRequestReviewComment]:
+    rest = repo.github.rest
+    return rest.paginate(
+        rest.pulls.async_list_review_comments, owner=repo.owner, repo=repo.name, pull_number=number
+    )

@@ -9,11 +9,17 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from githubkit import GitHub
-from githubkit.exception import RequestFailed
 
+from bot.errors import GitHubNotFound, GitHubRefused
 from bot.workflow.model import Permission
+
+if TYPE_CHECKING:
+    from githubkit.rest import Paginator
+    from githubkit_schemas.latest.models import IssueComment as CommentData
+    from githubkit_schemas.latest.models import Label
 
 _MARKER = "<!-- triad:{key} -->"
 _ANY_MARKER = re.compile(r"<!-- triad:([^>]+?) -->")
@@ -56,7 +62,7 @@ class LabelSpec:
 class Repo:
     """One repository, seen through an installation's client."""
 
-    def __init__(self, github: GitHub, full_name: str, me: str | None = None) -> None:
+    def __init__(self, github: GitHub[Any], full_name: str, me: str | None = None) -> None:
         """`me` is Triad's bot login: only its comments are searched for markers."""
         self.github = github
         self.full_name = full_name
@@ -71,16 +77,15 @@ class Repo:
             response = await self.github.rest.repos.async_get_collaborator_permission_level(
                 self.owner, self.name, login
             )
-        except RequestFailed as exc:
-            if exc.response.status_code == 404:
-                return Permission.NONE
-            raise
+        except GitHubNotFound:
+            return Permission.NONE
         data = response.parsed_data
-        role = getattr(data, "role_name", None) or data.permission
-        try:
-            return Permission(role)
-        except ValueError:
-            return Permission(data.permission) if data.permission in Permission else Permission.NONE
+        # role_name is the finer role (maintain, triage) or a custom one; permission the coarse
+        known = {p.value for p in Permission}
+        for role in (data.role_name, data.permission):
+            if role in known:
+                return Permission(role)
+        return Permission.NONE
 
     # -- issues and comments ---------------------------------------------------------------
 
@@ -99,13 +104,14 @@ class Repo:
 
     async def comments(self, number: int) -> list[IssueComment]:
         found = []
-        async for comment in self.github.rest.paginate(
+        pages: Paginator[CommentData] = self.github.rest.paginate(
             self.github.rest.issues.async_list_comments,
             owner=self.owner,
             repo=self.name,
             issue_number=number,
             per_page=100,
-        ):
+        )
+        async for comment in pages:
             user = comment.user
             found.append(
                 IssueComment(
@@ -123,10 +129,8 @@ class Repo:
             response = await self.github.rest.issues.async_get_comment(
                 self.owner, self.name, comment_id
             )
-        except RequestFailed as exc:
-            if exc.response.status_code == 404:
-                return None
-            raise
+        except GitHubNotFound:
+            return None
         return response.parsed_data.body or ""
 
     async def find_comment(self, number: int, key: str) -> IssueComment | None:
@@ -178,21 +182,18 @@ class Repo:
         """Remove a label; one that is not there is already removed."""
         try:
             await self.github.rest.issues.async_remove_label(self.owner, self.name, number, name)
-        except RequestFailed as exc:
-            if exc.response.status_code != 404:
-                raise
+        except GitHubNotFound:
+            pass
 
     async def ensure_labels(self, specs: list[LabelSpec]) -> list[str]:
         """Create the labels that are missing; returns the names created."""
-        existing = {
-            label.name
-            async for label in self.github.rest.paginate(
-                self.github.rest.issues.async_list_labels_for_repo,
-                owner=self.owner,
-                repo=self.name,
-                per_page=100,
-            )
-        }
+        pages: Paginator[Label] = self.github.rest.paginate(
+            self.github.rest.issues.async_list_labels_for_repo,
+            owner=self.owner,
+            repo=self.name,
+            per_page=100,
+        )
+        existing = {label.name async for label in pages}
         created = []
         for spec in specs:
             if spec.name in existing:
@@ -205,9 +206,8 @@ class Repo:
                     color=spec.color,
                     description=spec.description,
                 )
-            except RequestFailed as exc:
-                if exc.response.status_code != 422:  # created meanwhile
-                    raise
+            except GitHubRefused:
+                pass  # created meanwhile: "already_exists"
             created.append(spec.name)
         return created
 
@@ -228,10 +228,8 @@ class Repo:
                 response = await self.github.rest.repos.async_get_content(
                     self.owner, self.name, path, ref=ref
                 )
-        except RequestFailed as exc:
-            if exc.response.status_code == 404:
-                return None
-            raise
+        except GitHubNotFound:
+            return None
         data = response.parsed_data
         content = getattr(data, "content", None)
         if getattr(data, "type", None) != "file" or content is None:

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from githubkit.exception import RequestFailed
-
-from bot.errors import ModelError, PermanentJobError
+from bot.errors import (
+    GitHubError,
+    GitHubRateLimited,
+    GitHubUnavailable,
+    ModelError,
+    PermanentJobError,
+)
 from bot.github import checks, gitdata, pulls
 from bot.github.checks import has_ci
 from bot.github.repo import Repo
@@ -128,14 +132,13 @@ async def _round(run: StageRun[DeveloperTask], design: DesignProposal) -> Event 
     try:
         sha = await gitdata.commit_files(repo, start, change.result.changes, message)
         await gitdata.publish(repo, branch, sha, existed=head is not None)
-    except RequestFailed as exc:
-        if exc.response.status_code >= 500 or exc.response.status_code == 429:
-            raise  # GitHub is having trouble: the job retries
+    except (GitHubUnavailable, GitHubRateLimited):
+        raise  # GitHub is having trouble: the job retries
+    except GitHubError as exc:
         # GitHub refuses the change itself (e.g. a path the App may not write): a human decides
-        refusal = exc.response.text[:300]
         return StageFailed(
             StageName.DEVELOPER,
-            f"GitHub refused the commit ({exc.response.status_code}): {refusal}",
+            f"GitHub refused the commit ({exc.status}): {exc.reason[:300]}",
             round=task.round,
         )
     log.info(

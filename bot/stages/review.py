@@ -10,9 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from githubkit.exception import RequestFailed
-
-from bot.errors import ModelError, PermanentJobError
+from bot.errors import (
+    GitHubError,
+    GitHubRateLimited,
+    GitHubUnavailable,
+    ModelError,
+    PermanentJobError,
+)
 from bot.github import pulls
 from bot.github.repo import Repo, marker
 from bot.llm.context import estimate_tokens
@@ -61,7 +65,9 @@ async def _review(run: StageRun[ReviewTask]) -> Event:
     version = workflow.approved_version or 0
     try:
         files = parse_diff(await pulls.diff(repo, task.pr_number))
-    except (ValueError, RequestFailed) as exc:
+    except (GitHubUnavailable, GitHubRateLimited):
+        raise  # GitHub is having trouble: the job retries
+    except (ValueError, GitHubError) as exc:
         # an unreadable or too-large diff (GitHub answers 406) needs a human, not retries
         log.warning("the PR's diff cannot be reviewed", extra={"error": str(exc)})
         return StageFailed(
@@ -148,6 +154,5 @@ async def _post(
         return
     inline, in_body, repeats = render.place(result, commentable, already)
     body = render.review_body(result, task.head_sha, task.round, in_body, repeats, since)
-    comments = [{"path": c.path, "line": c.line, "side": "RIGHT", "body": c.body} for c in inline]
-    await pulls.post_review(repo, task.pr_number, task.head_sha, body, comments)
+    await pulls.post_review(repo, task.pr_number, task.head_sha, body, inline)
     already.update((c.path, c.line, render.normalise(c.body)) for c in inline)

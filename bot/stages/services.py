@@ -23,8 +23,7 @@ class Services:
     async def repo(self, installation_id: int, full_name: str) -> Repo:
         """The repository as the installation sees it; Triad's own comments are the ones its
         bot user wrote (a marker in anyone else's comment means nothing)."""
-        me = await self.own_login()
-        return Repo(self.github.installation(installation_id), full_name, me=me)
+        return self.github.repo(installation_id, full_name, me=await self.own_login())
 
     async def repo_config(self, repo: Repo) -> LoadedConfig:
         """The repository's `.github/triad.yml` on its default branch, with any problems."""
@@ -33,6 +32,5 @@ class Services:
     async def own_login(self) -> str:
         """Triad's own bot login: its own events must never trigger anything."""
         if not self.bot_login:
-            app = (await self.github.as_app().rest.apps.async_get_authenticated()).parsed_data
-            self.bot_login = f"{app.slug}[bot]"
+            self.bot_login = await self.github.own_login()
         return self.bot_login

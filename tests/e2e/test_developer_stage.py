@@ -142,6 +142,19 @@ async def test_a_protected_path_is_refused(stack: TriadStack) -> None:
     assert any("protected path" in body for body in bot_comments(stack, number))
 
 
+async def test_a_commit_github_refuses_goes_to_a_human_with_githubs_reason(
+    stack: TriadStack,
+) -> None:
+    configure(stack, LABEL_GATE)
+    refusal = "tree.path contains a malformed path component"
+    stack.github.fail("POST", rf"^/repos/{REPO}/git/trees$", 422, message=refusal)
+    number = await approved_issue(stack)
+    workflow = await workflow_of(stack, number)
+    assert workflow.stage is Stage.NEEDS_HUMAN and workflow.pr_number is None
+    said = f"GitHub refused the commit (422): {refusal}"
+    assert any(said in body for body in bot_comments(stack, number))
+
+
 async def test_a_crash_between_commit_and_pr_resumes_with_one_pr(stack: TriadStack) -> None:
     configure(stack, LABEL_GATE)
     stack.github.fail("POST", rf"^/repos/{REPO}/pulls$", 502, times=4)

@@ -7,6 +7,7 @@ import time
 import pytest
 from githubkit.exception import RequestFailed
 
+from bot.errors import GitHubError
 from bot.github.client import GitHubApp
 from bot.github.repo import Repo
 from tests.simulator.conftest import FILES, REPO, as_installation, token_for
@@ -16,9 +17,13 @@ OWNER, NAME = REPO.split("/")
 
 
 async def status_of(call) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
-    with pytest.raises(RequestFailed) as caught:
+    """GitHub's status and body, as githubkit received them behind Triad's error."""
+    with pytest.raises(GitHubError) as caught:
         await call
-    return caught.value.response.status_code, caught.value.response.json()
+    answer = caught.value.__cause__
+    assert isinstance(answer, RequestFailed)
+    assert answer.response.status_code == caught.value.status
+    return answer.response.status_code, answer.response.json()
 
 
 async def test_git_refs_refuse_duplicates_and_non_fast_forwards(

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from githubkit import Response
-from githubkit.exception import RequestFailed
 
+from bot.errors import GitHubNotFound
 from bot.github.client import GitHubApp
 from tests.simulator.conftest import FILES, REPO
 from triad_lab.simulator.server import Simulator
@@ -169,8 +169,7 @@ async def test_an_unknown_endpoint_answers_404_and_is_logged(
     sim: Simulator, app: GitHubApp, installation_id: int
 ) -> None:
     gh = app.installation(installation_id).rest
-    with pytest.raises(RequestFailed) as caught:
+    with pytest.raises(GitHubNotFound) as caught:
         await gh.repos.async_list_branches(OWNER, NAME)
-    assert caught.value.response.status_code == 404
-    assert caught.value.response.json()["message"] == "Not Found"
+    assert (caught.value.status, caught.value.message) == (404, "Not Found")
     assert sim.unimplemented == [f"GET /repos/{REPO}/branches"]
