@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
         help="in-process workers (0: web only, for separate `triad worker` processes); "
         "default TRIAD_WORKER_CONCURRENCY",
     )
+    serve.add_argument(
+        "--webhook-proxy",
+        metavar="URL",
+        default=None,
+        help="relay webhooks from this smee.io channel (development; default "
+        "TRIAD_WEBHOOK_PROXY_URL)",
+    )
 
     worker = commands.add_parser(
         "worker",
@@ -83,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             from bot.runtime import serve
 
+            if args.webhook_proxy:
+                settings = settings.model_copy(update={"webhook_proxy_url": args.webhook_proxy})
             concurrency = args.job_concurrency
             if concurrency is None:
                 concurrency = settings.worker_concurrency
