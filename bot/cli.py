@@ -82,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
                 description=lab.DEMO_DESCRIPTION,
             )
         )
+        lab.add_playground_arguments(
+            commands.add_parser(
+                "playground",
+                help="try Triad by hand in a browser: simulator, models, Triad and a web page",
+                description=lab.PLAYGROUND_DESCRIPTION,
+            )
+        )
         lab.add_simulator_arguments(
             commands.add_parser(
                 "simulator",
@@ -106,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from triad_lab import demo
 
             return demo.run(args, settings)
+        if args.command == "playground":
+            from triad_lab import playground
+
+            return playground.run(args, settings)
         if args.command == "serve" and _no_app_configured(settings):
             _configure(settings)
             return _setup(args, settings)

@@ -30,6 +30,7 @@ from triad_lab.simulator.api import (
     graphql,
     issues,
     manifest,
+    people,
     pulls,
 )
 from triad_lab.simulator.api.auth import authenticate
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ROUTERS = (app, contents, git, issues, pulls, checks, actions, graphql, manifest)
+ROUTERS = (app, contents, git, issues, pulls, checks, actions, graphql, manifest, people)
 #: served without credentials: signed blob URLs, the web pages, the manifest conversion and
 #: the scripting API (`/_simulator`)
 PUBLIC = ("/_simulator/", manifest.WEB + "/", "/app-manifests/")
