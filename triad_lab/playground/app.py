@@ -8,6 +8,8 @@ fetched again every second by a few lines of JavaScript.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -48,8 +50,20 @@ class _Refused(Exception):
 
 
 def create_playground_app(playground: Playground) -> FastAPI:
-    app = FastAPI(title="Triad playground", openapi_url=None, docs_url=None, redoc_url=None)
     http = httpx.AsyncClient(base_url=playground.github_url, timeout=30)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await http.aclose()
+
+    app = FastAPI(
+        title="Triad playground",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
     repo = playground.repo
 
     async def call(method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
@@ -268,10 +282,6 @@ def create_playground_app(playground: Playground) -> FastAPI:
         except _Refused as exc:
             return back(f"/issues/{number}", str(exc))
         return back(f"/issues/{number}")
-
-    @app.on_event("shutdown")
-    async def close() -> None:
-        await http.aclose()
 
     return app
 

@@ -97,7 +97,7 @@ def labels(items: list[str], number: int | None = None) -> str:
 def workflow_panel(flow: dict[str, Any] | None) -> str:
     if flow is None:
         return "<p id='workflow'>No Triad workflow yet.</p>"
-    pr = f" · PR <a href='/issues/{flow['pr']}'>#{flow['pr']}</a>" if flow.get("pr") else ""
+    pr = f" · PR <a id='pr-link' href='/issues/{flow['pr']}'>#{flow['pr']}</a>" if flow.get("pr") else ""
     issue = f" · issue <a href='/issues/{flow['issue']}'>#{flow['issue']}</a>"
     return (
         f"<p id='workflow'>Workflow stage: <span class='stage' id='stage'>{E(flow['stage'])}"
