@@ -7,7 +7,7 @@ COPY triad_lab ./triad_lab
 # The lab (GitHub simulator, fake model server, demo) is left out of the image unless asked:
 #   docker build --build-arg TRIAD_LAB=true -t triad-lab .
 ARG TRIAD_LAB=false
-RUN pip install --no-cache-dir --prefix=/install . \
+RUN pip install --no-cache-dir --prefix=/install ".$([ "$TRIAD_LAB" = true ] && echo '[lab]')" \
  && if [ "$TRIAD_LAB" != "true" ]; then rm -rf /install/lib/python3.11/site-packages/triad_lab; fi
 
 FROM python:3.11-slim
