@@ -40,7 +40,8 @@ class ServerSentEvent:
 
 async def parse_events(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]:
     """Server-sent events from a stream's lines (the WHATWG format: fields, blank line ends)."""
-    event, data, last_id = "", [], None
+    event, last_id = "", None
+    data: list[str] = []
     async for line in lines:
         if line == "":
             if data:

@@ -98,7 +98,6 @@ async def _play(page: Any, url: str, tmp_path: Path) -> None:
     # the maintainer answers the question; the architect revises
     await _comment(page, "Opt-in, behind a flag.\n/triad revise")
     await page.locator("h2", has_text="Design v2").wait_for()
-    await screenshot(page, "playground-design.png", tmp_path)
     await _label(page, "triad:approved")
     await _stage(page, "testing")
     await page.click("#pr-link")

@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 _MARKDOWN = MarkdownIt("js-default", {"html": False, "linkify": False, "breaks": True})
 _MARKER = re.compile(r"<!--.*?-->", re.DOTALL)
 #: the only tags Triad's own comments use, put back after escaping (no attributes possible)
-_SAFE_TAGS = re.compile(r"&lt;(/?(?:details|summary)|details open)&gt;")
+_SAFE_TAGS = re.compile(r"&lt;(/?(?:details|summary|sub)|details open)&gt;")
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 E = html.escape
 
@@ -97,7 +97,8 @@ def labels(items: list[str], number: int | None = None) -> str:
 def workflow_panel(flow: dict[str, Any] | None) -> str:
     if flow is None:
         return "<p id='workflow'>No Triad workflow yet.</p>"
-    pr = f" · PR <a id='pr-link' href='/issues/{flow['pr']}'>#{flow['pr']}</a>" if flow.get("pr") else ""
+    number = flow.get("pr")
+    pr = f" · PR <a id='pr-link' href='/issues/{number}'>#{number}</a>" if number else ""
     issue = f" · issue <a href='/issues/{flow['issue']}'>#{flow['issue']}</a>"
     return (
         f"<p id='workflow'>Workflow stage: <span class='stage' id='stage'>{E(flow['stage'])}"

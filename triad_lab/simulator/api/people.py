@@ -89,7 +89,7 @@ def finish_ci(
         pull = call.world.pull(full, number)
         head = pull.head_sha
     lines = log.strip().splitlines()
-    runs = [
+    runs: list[dict[str, Any]] = [
         {
             "name": "test",
             "conclusion": conclusion,
