@@ -21,7 +21,7 @@ from tests.e2e.browser import browser_page, needs_chromium, screenshot
 from triad_lab.simulator import demo_repo
 from triad_lab.simulator.server import Simulator
 
-pytestmark = [needs_chromium, pytest.mark.timeout(300)]
+pytestmark = pytest.mark.timeout(300)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -84,6 +84,7 @@ def github() -> Iterator[Simulator]:
         yield sim
 
 
+@needs_chromium
 async def test_register_the_app_in_the_browser_then_serve_with_the_env(
     tmp_path: Path, github: Simulator
 ) -> None:
