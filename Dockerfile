@@ -12,6 +12,7 @@ COPY triad_lab ./triad_lab
 #   docker build --build-arg TRIAD_LAB=true -t triad-lab .
 ARG TRIAD_LAB=false
 RUN pip install --no-cache-dir --no-deps --prefix=/install . \
+ && if [ "$TRIAD_LAB" = "true" ]; then pip install --no-cache-dir --prefix=/install "markdown-it-py>=3"; fi \
  && if [ "$TRIAD_LAB" != "true" ]; then rm -rf /install/lib/python3.11/site-packages/triad_lab; fi
 
 FROM python:3.11-slim

@@ -8,6 +8,7 @@ import asyncio
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 
 from bot.errors import TriadError
@@ -47,6 +48,31 @@ def _parser() -> argparse.ArgumentParser:
         help="serve /admin, /metrics and /healthz on this port (on TRIAD_ADMIN_HOST); "
         "default TRIAD_ADMIN_PORT, unset: none",
     )
+    serve.add_argument(
+        "--webhook-proxy",
+        metavar="URL",
+        default=None,
+        help="relay webhooks from this smee.io channel (development; default "
+        "TRIAD_WEBHOOK_PROXY_URL)",
+    )
+
+    setup = commands.add_parser(
+        "setup",
+        help="register the GitHub App from app.yml in one click and write .env",
+        description="Serve a local page that posts app.yml as a manifest to GitHub's new-App "
+        "page (personal account or organization, GitHub Enterprise by URL) and writes the new "
+        "App's credentials to .env (mode 0600).",
+    )
+    setup.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    setup.add_argument("--port", type=int, default=3000, help="port to listen on")
+    setup.add_argument("--env-file", type=Path, default=Path(".env"), help="where to write")
+    setup.add_argument("--manifest", type=Path, default=Path("app.yml"), help="the App manifest")
+    setup.add_argument("--github-url", default="https://github.com", help="GitHub's web address")
+    setup.add_argument("--api-url", default=None, help="default: derived from --github-url")
+    setup.add_argument(
+        "--webhook-proxy", metavar="URL", default=None, help="a smee.io channel for the webhooks"
+    )
+    setup.add_argument("--force", action="store_true", help="replace an existing .env")
 
     worker = commands.add_parser(
         "worker",
@@ -74,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
                 description=lab.DEMO_DESCRIPTION,
             )
         )
+        lab.add_playground_arguments(
+            commands.add_parser(
+                "playground",
+                help="try Triad by hand in a browser: simulator, models, Triad and a web page",
+                description=lab.PLAYGROUND_DESCRIPTION,
+            )
+        )
         lab.add_simulator_arguments(
             commands.add_parser(
                 "simulator",
@@ -91,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return simulator.run(args)
     try:
+        if args.command == "setup":
+            return _setup(args)
         settings = load_settings()
         if args.command in operator_commands.COMMANDS:
             return operator_commands.run(args, settings)
@@ -98,11 +133,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             from triad_lab import demo
 
             return demo.run(args, settings)
+        if args.command == "playground":
+            from triad_lab import playground
+
+            return playground.run(args, settings)
+        if args.command == "serve" and _no_app_configured(settings):
+            _configure(settings)
+            return _setup(args, settings)
         settings.require_github_app()
         _configure(settings)
         if args.command == "serve":
             from bot.runtime import serve
 
+            if args.webhook_proxy:
+                settings = settings.model_copy(update={"webhook_proxy_url": args.webhook_proxy})
             concurrency = args.job_concurrency
             if concurrency is None:
                 concurrency = settings.worker_concurrency
@@ -118,6 +162,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    return 0
+
+
+def _no_app_configured(settings: Settings) -> bool:
+    return settings.app_id is None and settings.private_key is None and not settings.webhook_secret
+
+
+def _setup(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    """`triad setup`, or `triad serve` before any App is configured: the registration page."""
+    from bot.web.setup import SetupOptions, run_setup
+
+    if settings is None:
+        configure_logging("INFO", "auto", [])
+        options = SetupOptions(
+            env_file=args.env_file,
+            manifest_file=args.manifest,
+            github_url=args.github_url.rstrip("/"),
+            api_url=args.api_url,
+            webhook_proxy_url=args.webhook_proxy,
+            overwrite=args.force,
+        )
+    else:
+        options = SetupOptions(
+            webhook_proxy_url=args.webhook_proxy or settings.webhook_proxy_url,
+            api_url=None
+            if settings.github_api_url == "https://api.github.com"
+            else settings.github_api_url,
+        )
+    print(
+        f"No GitHub App is configured yet: open http://{args.host}:{args.port}/setup to "
+        "register one"
+        if settings is not None
+        else f"Open http://{args.host}:{args.port}/setup to register the GitHub App",
+        file=sys.stderr,
+    )
+    asyncio.run(run_setup(options, args.host, args.port))
     return 0
 
 

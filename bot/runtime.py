@@ -112,6 +112,7 @@ async def serve(
             asyncio.create_task(_exit_when_set(servers, stop)),
             asyncio.create_task(prune_periodically(store, settings.delivery_retention_days)),
         ]
+        relay = _start_relay(settings, host, port, stop)
         try:
             await asyncio.gather(
                 *(
@@ -123,6 +124,8 @@ async def serve(
             for task in background:
                 task.cancel()
             learning.cancel()
+            if relay is not None:
+                relay.cancel()
             log.info("stopping: draining running jobs", extra={"seconds": settings.drain_seconds})
             await pool.stop()
             await _close(pool)
@@ -180,6 +183,20 @@ def _config(app: FastAPI, settings: Settings) -> uvicorn.Config:
         access_log=False,
         timeout_graceful_shutdown=int(settings.drain_seconds),
     )
+
+
+def _start_relay(
+    settings: Settings, host: str, port: int, stop: asyncio.Event
+) -> asyncio.Task[None] | None:
+    """With TRIAD_WEBHOOK_PROXY_URL, feed the channel's deliveries to this server's endpoint."""
+    if not settings.webhook_proxy_url:
+        return None
+    from bot.relay import WebhookRelay
+
+    local = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    target = f"http://{local}:{port}/api/github/webhooks"
+    log.info("relaying webhooks from the proxy channel", extra={"target": target})
+    return asyncio.create_task(WebhookRelay(settings.webhook_proxy_url, target).run(stop))
 
 
 async def _close(pool: WorkerPool[Services]) -> None:

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.private_key import normalize_private_key
 
 DEFAULT_DATABASE_URL = "sqlite:///triad.db"
 MAX_WEBHOOK_BYTES = 25 * 1024 * 1024
@@ -17,7 +18,14 @@ MAX_WEBHOOK_BYTES = 25 * 1024 * 1024
 class Settings(BaseSettings):
     """Everything a Triad process needs to know about its deployment."""
 
-    model_config = SettingsConfigDict(env_prefix="TRIAD_", extra="ignore", populate_by_name=True)
+    #: the environment wins over `.env` (the file `triad setup` writes), as with Probot
+    model_config = SettingsConfigDict(
+        env_prefix="TRIAD_",
+        extra="ignore",
+        populate_by_name=True,
+        env_file=".env",
+        env_file_encoding="utf-8",
+    )
 
     app_id: int | None = Field(default=None, gt=0)
     private_key: SecretStr | None = None
@@ -26,6 +34,11 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     github_api_url: str = "https://api.github.com"
     bot_login: str | None = None
+    #: the App's OAuth client (written by `triad setup`; Triad itself does not use it)
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    #: a smee.io-compatible channel whose events are relayed to this server (development)
+    webhook_proxy_url: str | None = None
     #: content-creating requests a minute per installation (GitHub's secondary limit is ~80)
     github_writes_per_minute: float = Field(default=80.0, ge=0)
 
@@ -63,11 +76,9 @@ class Settings(BaseSettings):
     @field_validator("private_key")
     @classmethod
     def _pem(cls, key: SecretStr | None) -> SecretStr | None:
-        if key is not None and "PRIVATE KEY-----" not in key.get_secret_value():
-            raise ValueError(
-                "is not a PEM private key (expected '-----BEGIN ... PRIVATE KEY-----')"
-            )
-        return key
+        if key is None:
+            return None
+        return SecretStr(normalize_private_key(key.get_secret_value()))
 
     @model_validator(mode="after")
     def _load_private_key_file(self) -> Settings:
@@ -76,9 +87,12 @@ class Settings(BaseSettings):
                 text = self.private_key_path.read_text()
             except OSError as exc:
                 raise ValueError(
-                    f"private_key_path: cannot read {self.private_key_path}: {exc.strerror}"
+                    f"TRIAD_PRIVATE_KEY_PATH: cannot read {self.private_key_path}: {exc.strerror}"
                 ) from exc
-            self.private_key = self._pem(SecretStr(text))
+            try:
+                self.private_key = self._pem(SecretStr(text))
+            except ValueError as exc:
+                raise ValueError(f"TRIAD_PRIVATE_KEY_PATH: {self.private_key_path} {exc}") from None
         return self
 
     def secret_values(self) -> list[str]:
@@ -86,6 +100,7 @@ class Settings(BaseSettings):
         secrets = [
             self.private_key,
             self.webhook_secret,
+            self.client_secret,
             self.anthropic_api_key,
             self.openai_api_key,
             self.admin_token,
@@ -117,9 +132,13 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = [
-            f"{_env_name(error['loc'])} is invalid: {error['msg']}" for error in exc.errors()
-        ]
+        problems = []
+        for error in exc.errors():
+            message = str(error["msg"]).removeprefix("Value error, ")
+            # a check across fields names its variables itself
+            problems.append(
+                f"{_env_name(error['loc'])} is invalid: {message}" if error["loc"] else message
+            )
         raise ConfigError("; ".join(problems)) from None
 
 

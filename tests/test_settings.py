@@ -29,10 +29,17 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "TRIAD_PRIVATE_KEY_PATH",
         "TRIAD_WEBHOOK_SECRET",
         "TRIAD_DATABASE_URL",
+        "TRIAD_WEBHOOK_PROXY_URL",
         "ANTHROPIC_API_KEY",
         "OPENAI_API_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings read `.env` from the working directory: run each test in an empty one."""
+    monkeypatch.chdir(tmp_path)
 
 
 def test_defaults_run_embedded_on_sqlite() -> None:
@@ -74,7 +81,7 @@ def test_the_private_key_can_come_from_a_file(
         (
             "TRIAD_PRIVATE_KEY",
             "not a key",
-            "TRIAD_PRIVATE_KEY is invalid: Value error, is not a PEM",
+            "TRIAD_PRIVATE_KEY is invalid: is neither PEM",
         ),
         ("TRIAD_PRIVATE_KEY_PATH", "/nowhere/app.pem", "cannot read /nowhere/app.pem"),
         ("TRIAD_DATABASE_URL", "mysql://x", "TRIAD_DATABASE_URL is invalid"),

@@ -41,6 +41,22 @@ def add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_playground_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address of the page")
+    parser.add_argument("--port", type=int, default=3100, help="port of the page")
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(".triad/playground"),
+        help="where the store and state live (emptied at start)",
+    )
+    parser.add_argument(
+        "--scripted",
+        action="store_true",
+        help="scripted models even when ANTHROPIC_API_KEY and OPENAI_API_KEY are set",
+    )
+
+
 DEMO_DESCRIPTION = (
     "Run the whole Triad workflow on embedded defaults, as a story you can watch: the real "
     "Triad server on loopback with a SQLite store, the GitHub simulator holding a small demo "
@@ -49,3 +65,10 @@ DEMO_DESCRIPTION = (
     "step goes through signed webhooks and the REST API, as in production."
 )
 SIMULATOR_DESCRIPTION = "The GitHub simulator as a process, for trying Triad by hand."
+PLAYGROUND_DESCRIPTION = (
+    "Try Triad by hand: the GitHub simulator with the demo repository and an issue, the fake "
+    "model server (scripted models; the real providers when ANTHROPIC_API_KEY and "
+    "OPENAI_API_KEY are set), Triad's real server, and a web page where you act as the "
+    "repository's maintainer, contributor or outsider: open issues, label, comment (/triad "
+    "commands), mark CI passed or failed, and watch the stage and cost live."
+)

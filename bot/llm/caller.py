@@ -144,6 +144,7 @@ class ModelCaller:
             timeout_seconds=choice.timeout_seconds,
         )
         failures = []
+        missing: list[str] = []
         for candidate in (choice, choice.fallback):
             if candidate is None:
                 continue
@@ -151,15 +152,27 @@ class ModelCaller:
                 provider = self._providers(candidate)
             except ProviderFailure as failure:
                 failures.append(f"{candidate.label()}: {self._echo(str(failure))}")
+                if failure.missing_key and failure.missing_key not in missing:
+                    missing.append(failure.missing_key)
                 continue
             try:
                 return await self._ask(provider, candidate, request, output, ledger)
             except Exhausted as exhausted:
                 failures.append(f"{candidate.label()}: {self._echo(exhausted.describe())}")
+                key = exhausted.failure.missing_key
+                if key and key not in missing:
+                    missing.append(key)
                 if ledger is not None:
                     await ledger.record(
                         _nothing(provider.name, candidate.model), Outcome.UNAVAILABLE
                     )
+        if missing and all(" is not set" in failure for failure in failures):
+            # nothing was even tried: only the operator can fix this, not the repository
+            raise ModelUnavailable(
+                "the model could not be called: " + "; ".join(failures) + ". The operator of"
+                f" this Triad installation must set {' and '.join(f'`{m}`' for m in missing)}"
+                " and restart it (the repository's configuration cannot fix this)."
+            )
         raise ModelUnavailable(
             "the model could not answer: " + "; ".join(failures) + ". Retry later, or choose"
             " another model in `.github/triad.yml`."

@@ -63,6 +63,7 @@ class ProviderPool:
                 raise ProviderFailure(
                     f"{choice.api_key_env} is not set (the key for {choice.label()})",
                     retryable=False,
+                    missing_key=choice.api_key_env,
                 )
             return choice.base_url or self._own_url(choice.provider), key
         if choice.provider == "openai-compatible":
@@ -77,7 +78,9 @@ class ProviderPool:
         if own_url:
             return own_url, NO_KEY
         raise ProviderFailure(
-            f"{env} is not set, so {choice.label()} cannot be called", retryable=False
+            f"{env} is not set, so {choice.label()} cannot be called",
+            retryable=False,
+            missing_key=env,
         )
 
     def _own_url(self, provider: str) -> str | None:

@@ -128,3 +128,14 @@ def test_trusted_endpoints_are_keyed_by_provider_and_base_url() -> None:
     as_openai = {"provider": "openai", "model": "llama", "base_url": LOCAL}
     with pytest.raises(InvalidModelChoice, match="configured for with provider openai"):
         resolve_choice("developer", {"developer": as_openai}, trusted=trusted)
+
+
+async def test_a_missing_key_tells_the_operator_to_set_it_not_to_pick_another_model() -> None:
+    models = build_models(Settings(anthropic_api_key=None, openai_api_key=None), None, environ={})
+    scope = UsageScope(1, "o/r", None, "architect")
+    with pytest.raises(ModelUnavailable) as raised:
+        await models.ask("architect", "Design.", [], FileSelection, scope)
+    message = str(raised.value)
+    assert "operator of this Triad installation must set `ANTHROPIC_API_KEY`" in message
+    assert "another model" not in message
+    await models.aclose()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 import bot.llm.config
 from bot.errors import ConfigError
@@ -154,7 +156,13 @@ async def test_build_services_uses_the_models_file(tmp_path: Path, store: Store)
     path.write_text("roles:\n  architect: {provider: openai, model: gpt-5.2-pro}\n")
     settings = Settings(
         app_id=1,
-        private_key="-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----",
+        private_key=rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+        .decode(),
         models_file=path,
         anthropic_api_key=None,
         openai_api_key=None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.llm.context import ContextPart
 from bot.llm.fencing import UNTRUSTED_NOTICE, fence
@@ -17,7 +19,13 @@ from triad_lab.simulator.model_server import FakeModelServer, text
 
 GOOD = {"paths": ["README.md"], "reason": "It explains the project."}
 PEM = (
-    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAtest\nline2==\n-----END RSA PRIVATE KEY-----"
+    rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    .private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    .decode()
 )
 WEBHOOK_SECRET = "whsec-0123456789abcdef"
 ANTHROPIC_KEY = "sk-ant-api03-realLookingKey0123456789"

@@ -101,6 +101,12 @@ class Simulator:
         self._host, self._port = host, port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        #: the person signed in to the web pages (the manifest flow, installing the App)
+        self.web_user = "octocat"
+        #: manifest flow: code -> (manifest, owner login, expiry on `clock`)
+        self.manifest_codes: dict[str, tuple[dict[str, Any], str, float]] = {}
+        self.app_setup_url: str | None = None
+        self.client_secret: str | None = None
         self.api = create_api(self)
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -53,11 +53,14 @@ class ProviderFailure(Exception):
         retryable: bool,
         retry_after: float | None = None,
         status: int | None = None,
+        missing_key: str | None = None,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.status = status
+        #: the operator's variable that is not set (only the operator can fix that)
+        self.missing_key = missing_key
 
 
 class Provider(Protocol):

@@ -21,7 +21,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from triad_lab.simulator.api import actions, app, checks, contents, git, graphql, issues, pulls
+from triad_lab.simulator.api import (
+    actions,
+    app,
+    checks,
+    contents,
+    git,
+    graphql,
+    issues,
+    manifest,
+    people,
+    pulls,
+)
 from triad_lab.simulator.api.auth import authenticate
 from triad_lab.simulator.api.common import CALLER, DOCS, JSON
 from triad_lab.simulator.faults import RATE_LIMIT, FaultInjected
@@ -32,7 +43,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ROUTERS = (app, contents, git, issues, pulls, checks, actions, graphql)
+ROUTERS = (app, contents, git, issues, pulls, checks, actions, graphql, manifest, people)
+#: served without credentials: signed blob URLs, the web pages, the manifest conversion and
+#: the scripting API (`/_simulator`)
+PUBLIC = ("/_simulator/", manifest.WEB + "/", "/app-manifests/")
 
 
 def create_api(sim: Simulator) -> FastAPI:
@@ -40,7 +54,7 @@ def create_api(sim: Simulator) -> FastAPI:
 
     def gate(request: Request) -> None:
         """Authenticate, then apply a fault: after routing, before the endpoint."""
-        if request.url.path.startswith(actions.BLOBS):  # signed URLs on "another host"
+        if request.url.path.startswith(PUBLIC):
             return
         request.scope[CALLER] = authenticate(sim, request.headers.get("authorization", ""))
         fault = sim.faults.take(request.method, request.url.path)

@@ -120,6 +120,16 @@ def needs(*resources: str, level: str) -> Any:
     return Depends(dependency)
 
 
+def as_anyone() -> Any:
+    """No credentials needed (web pages, the manifest conversion, the scripting API)."""
+
+    def dependency(request: Request) -> Call:
+        caller = request.scope.get(CALLER) or Caller("anonymous")
+        return Call(request.app.state.sim, request, caller)
+
+    return Depends(dependency)
+
+
 def as_app() -> Any:
     """The App's own JWT (the /app endpoints refuse installation tokens with 403)."""
 

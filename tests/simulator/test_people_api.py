@@ -1,0 +1,54 @@
+"""The scripting API over HTTP: a page acts as any person, GitHub's webhooks follow, and bad
+input gets a clear answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from triad_lab.simulator import demo_repo
+from triad_lab.simulator.server import Simulator
+
+REPO = demo_repo.REPOSITORY
+
+
+@pytest.fixture
+def github() -> Iterator[Simulator]:
+    with Simulator(webhook_url=None) as sim:
+        sim.create_repository(REPO, demo_repo.FILES, collaborators=demo_repo.COLLABORATORS)
+        sim.install("acme", [REPO])
+        yield sim
+
+
+def test_people_act_over_http_and_github_announces_it(github: Simulator) -> None:
+    as_carol = f"{github.url}/_simulator/people/carol/repos/{REPO}"
+    opened = httpx.post(f"{as_carol}/issues", json={"title": "Spin faster", "body": "Please"})
+    assert opened.status_code == 201
+    number = opened.json()["number"]
+    assert httpx.post(f"{as_carol}/issues/{number}/comments", json={"body": "hi"}).is_success
+    assert httpx.post(f"{as_carol}/issues/{number}/labels", json={"name": "bug"}).json() == {
+        "labels": ["bug"]
+    }
+    removed = httpx.delete(f"{as_carol}/issues/{number}/labels/bug")
+    assert removed.json() == {"labels": []}
+    thread = httpx.get(f"{github.url}/_simulator/repos/{REPO}/issues/{number}").json()
+    assert thread["author"] == "carol" and thread["comments"][0]["author"] == "carol"
+    events = [(d.event, d.action, d.payload["sender"]["login"]) for d in github.deliveries[1:]]
+    assert events == [
+        ("issues", "opened", "carol"),
+        ("issue_comment", "created", "carol"),
+        ("issues", "labeled", "carol"),
+        ("issues", "unlabeled", "carol"),
+    ]
+
+
+def test_bad_input_gets_a_clear_answer(github: Simulator) -> None:
+    base = f"{github.url}/_simulator"
+    nobody = httpx.post(f"{base}/people/nobody/repos/{REPO}/issues", json={"title": "x"})
+    assert nobody.status_code == 404 and "nobody" in nobody.json()["message"]
+    untitled = httpx.post(f"{base}/people/carol/repos/{REPO}/issues", json={"title": " "})
+    assert untitled.status_code == 422 and "title" in untitled.json()["message"]
+    ci = httpx.post(f"{base}/repos/{REPO}/pulls/1/ci", json={"conclusion": "maybe"})
+    assert ci.status_code == 422 and "success or failure" in ci.json()["message"]
