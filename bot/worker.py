@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Generic, TypeVar
 
-from bot.errors import PermanentJobError
+from bot.errors import GitHubRateLimited, PermanentJobError
 from bot.jobs import Handler
 from bot.metrics import Metrics
 from bot.store import Job, JobState, Store
@@ -144,7 +144,11 @@ class WorkerPool(Generic[ContextT]):
             log.error("job failed permanently", extra={**_job_fields(job), "error": str(exc)})
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
-            state = await self.store.fail(job.id, worker_id, error, retry_delay(job.attempts))
+            # GitHub's own word on when to come back beats the backoff (a rate limit's reset)
+            delay = retry_delay(job.attempts)
+            if isinstance(exc, GitHubRateLimited):
+                delay = max(delay, exc.retry_after)
+            state = await self.store.fail(job.id, worker_id, error, delay)
             outcome = "dead" if state is JobState.DEAD else "retry"
             log.exception("job failed", extra={**_job_fields(job), "next": outcome})
         finally:

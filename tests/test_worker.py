@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.errors import PermanentJobError
+from bot.errors import GitHubRateLimited, PermanentJobError
 from bot.github.client import GitHubApp
 from bot.jobs import stage_handlers
 from bot.llm.models import build_models
@@ -203,3 +203,69 @@ def test_retry_delay_grows_exponentially_within_its_cap(attempt: int) -> None:
     delays = [retry_delay(attempt, base=2, cap=600) for _ in range(200)]
     assert all(2 <= delay <= min(600, 2 * 2**attempt) for delay in delays)
     assert len(set(delays)) > 1, "jittered"
+
+
+@pytest.mark.parametrize(
+    ("event", "payload"),
+    [
+        (
+            "issue_comment",
+            {
+                "action": "created",
+                "issue": {"number": 1, "title": "t", "user": {"login": "a", "id": 1}},
+                "comment": {"id": 2, "body": "LGTM", "user": {"login": "a", "id": 1}},
+            },
+        ),
+        (
+            "check_suite",
+            {"action": "completed", "check_suite": {"id": 3, "head_sha": "a" * 40}},
+        ),
+    ],
+)
+async def test_a_job_an_older_version_queued_is_dropped_at_the_door_again(
+    live_store: Store, event: str, payload: dict[str, Any]
+) -> None:
+    """Older versions queued every comment and every CI run: the door is checked again."""
+    body = payload | {
+        "sender": {"login": "a", "id": 1},
+        "installation": {"id": 5},
+        "repository": {"id": 4, "name": "r", "full_name": "o/r", "owner": {"login": "o", "id": 9}},
+    }
+    delivery = Delivery(
+        id="old-1",
+        event=event,
+        action="created" if event == "issue_comment" else "completed",
+        installation_id=5,
+        repository="o/r",
+        sender="a",
+        outcome=DeliveryOutcome.QUEUED,
+        body=json.dumps(body).encode(),
+    )
+    job = NewJob(
+        kind="delivery", idempotency_key="delivery:old-1", payload={"delivery_id": "old-1"}
+    )
+    await live_store.record_delivery(delivery, job)
+    no_keys = Settings(anthropic_api_key=None, openai_api_key=None)
+    models = build_models(no_keys, live_store, environ={})
+    # nothing listens there: a GitHub request would fail the job
+    github = GitHubApp(1, "unused", base_url="http://127.0.0.1:9")
+    services = Services(live_store, github, models, bot_login="triad[bot]")
+    pool = _pool(live_store, stage_handlers(), context=services)
+    pool.start()
+    await pool.run_until_idle()
+    await pool.stop()
+    assert (await live_store.job_counts())[JobState.DONE] == 1
+
+
+async def test_a_rate_limited_job_comes_back_when_github_said(live_store: Store) -> None:
+    async def limited(job: Job, context: object) -> None:
+        raise GitHubRateLimited("API rate limit exceeded", retry_after=1800)
+
+    pool = _pool(live_store, {"k": limited})
+    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    pool.start()
+    job = await _wait_for(live_store, job_id or 0, JobState.QUEUED)
+    while job.attempts == 0:
+        job = await _wait_for(live_store, job_id or 0, JobState.QUEUED)
+    await pool.stop()
+    assert job.run_at >= live_store.clock() + 1700, "not before GitHub's reset"

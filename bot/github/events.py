@@ -94,14 +94,6 @@ class PullRequestRef(_Lenient):
     base: GitRef
 
 
-class Review(_Lenient):
-    id: int
-    user: Sender
-    state: str
-    body: str | None = None
-    commit_id: str | None = None
-
-
 class CheckSuite(_Lenient):
     id: int
     head_sha: str
@@ -145,11 +137,6 @@ class PullRequestEvent(WebhookEvent):
     label: Label | None = None
 
 
-class PullRequestReviewEvent(WebhookEvent):
-    pull_request: PullRequest
-    review: Review
-
-
 class CheckSuiteEvent(WebhookEvent):
     check_suite: CheckSuite
 
@@ -169,8 +156,3 @@ class StatusEvent(WebhookEvent):
     state: str
     context: str = ""
     branches: list[Branch] = Field(default_factory=list)
-
-
-class InstallationEvent(WebhookEvent):
-    installation: InstallationRef
-    repositories: list[dict[str, Any]] = Field(default_factory=list)

@@ -49,7 +49,8 @@ async def status_changed(event: StatusEvent, intake: Intake) -> Routed | Ignored
 
 
 async def _verdict(issue: int | None, sha: str, intake: Intake) -> Routed | Ignored:
-    assert issue is not None  # the door let only Triad's branches in
+    if issue is None:
+        return Ignored("the commit is on no Triad branch", "not_triads_branch")
     finished = await intake.checks_on(issue, sha)
     if finished is None:
         return Ignored("CI is still running on the head, or the commit is not the PR's head")

@@ -22,14 +22,13 @@ def _no_command(event: IssueCommentEvent, _facts: DoorFacts) -> Ignored | None:
 async def comment_created(event: IssueCommentEvent, intake: Intake) -> Routed | Ignored:
     """A command for the issue's workflow (on a PR: the workflow of the issue it implements)."""
     command = parse_command(event.comment.body)
-    assert command is not None  # the door let only commands in
+    if command is None:
+        return Ignored("the comment holds no /triad command", "no_command")
     issue: int | None = event.issue.number
     if event.issue.is_pull_request:
         pull = await pulls.get_pull(intake.repo, event.issue.number)
-        if pull is None or pull.head_repo != intake.repository:
-            return Ignored("a comment on a pull request that is not Triad's")
-        issue = issue_of_branch(pull.head_ref)
-        if issue is None:
-            return Ignored("a comment on a pull request that is not Triad's")
-    assert issue is not None
+        mine = pull is not None and pull.head_repo == intake.repository
+        issue = issue_of_branch(pull.head_ref) if pull is not None and mine else None
+    if issue is None:
+        return Ignored("a comment on a pull request that is not Triad's", "not_triads_branch")
     return Routed(issue, CommandIssued(await intake.actor(event.sender), intake.source, command))

@@ -23,7 +23,8 @@ def _not_triads_labelled_pull(event: PullRequestEvent, facts: DoorFacts) -> Igno
 async def issue_labeled(event: IssuesEvent, intake: Intake) -> Routed | Ignored:
     """The design label starts the architect; the approval label is gate A; the review and QA
     labels are read on the issue as on its PR."""
-    assert event.label is not None
+    if event.label is None:
+        return Ignored("the delivery names no label", "no_label")
     number = event.issue.number
     labels = (await intake.config()).config.labels
     name = event.label.name
@@ -41,9 +42,9 @@ async def issue_labeled(event: IssuesEvent, intake: Intake) -> Routed | Ignored:
 @router.register("pull_request", "labeled", PullRequestEvent, door=_not_triads_labelled_pull)
 async def pull_labeled(event: PullRequestEvent, intake: Intake) -> Routed | Ignored:
     """The review label (gate B) and the QA labels (gate C) on Triad's PR."""
-    assert event.label is not None
     issue = issue_of_branch(event.pull_request.head.ref)
-    assert issue is not None  # the door let only Triad's branches in
+    if event.label is None or issue is None:
+        return _not_triads_labelled_pull(event, DoorFacts()) or Ignored("no label", "no_label")
     found = await _gate_label(event.label.name, event.pull_request.number, issue, event, intake)
     if found is None:
         return Ignored(f"label {event.label.name!r} means nothing to Triad")

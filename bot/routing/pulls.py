@@ -15,6 +15,9 @@ router = Router()
 async def pull_pushed(event: PullRequestEvent, intake: Intake) -> Routed | Ignored:
     """The PR's head moved (Triad's own pushes are dropped at the door)."""
     issue = issue_of_branch(event.pull_request.head.ref)
-    assert issue is not None  # the door let only Triad's branches in
+    if issue is None:
+        return Ignored(
+            f"branch {event.pull_request.head.ref!r} is not a Triad branch", "not_triads_branch"
+        )
     actor = await intake.actor(event.sender)
     return Routed(issue, HeadMoved(actor, intake.source, event.pull_request.head.sha))

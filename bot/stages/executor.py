@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.errors import GitHubForbidden, GitHubNotFound, GitHubRefused
 from bot.github import pulls
 from bot.github.repo import LabelSpec, Repo
 from bot.repo_config import Labels, RepoConfig
@@ -55,46 +56,65 @@ async def carry_out(
     pull_number: int | None = None,
 ) -> None:
     """`pull_number` is the workflow's PR: actions `on` PULL go there (the issue if none)."""
+    for action in actions:
+        try:
+            await _carry_out_one(
+                action, repo, issue_number, pull_number, store, config, status_report
+            )
+        except (GitHubNotFound, GitHubForbidden, GitHubRefused) as exc:
+            # GitHub will never take it (a deleted or locked issue, a refused label): retrying
+            # would block every later event of the workflow, so it is skipped, visibly
+            log.warning(
+                "GitHub refused an action: skipped",
+                extra={"action": type(action).__name__, "error": str(exc)},
+            )
 
+
+async def _carry_out_one(
+    action: Action,
+    repo: Repo,
+    issue_number: int,
+    pull_number: int | None,
+    store: Store,
+    config: RepoConfig,
+    status_report: StatusReport,
+) -> None:
     def where(on: str) -> int:
         return pull_number if on == PULL and pull_number else issue_number
 
-    for action in actions:
-        match action:
-            case PostComment(key=key, body=body, on=on):
-                await repo.comment_once(where(on), key, body)
-            case AddLabel(name=name, on=on):
-                await repo.add_label(where(on), name)
-            case RemoveLabel(name=name, on=on):
-                await repo.remove_label(where(on), name)
-            case MergePull(head_sha=sha):
-                refused = await pulls.merge(repo, pull_number, sha) if pull_number else "no PR"
-                if refused:
-                    await repo.comment_once(
-                        where(PULL), f"merge-refused:{sha}", messages.merge_refused(refused)
-                    )
-            case MarkReady():
-                pull = await pulls.get_pull(repo, pull_number) if pull_number else None
-                if pull is not None and pull.draft:
-                    await pulls.mark_ready(repo, pull.node_id)
-            case EnsureLabels():
-                created = await repo.ensure_labels(label_specs(config.labels))
-                if created:
-                    log.info(
-                        "labels created", extra={"repository": repo.full_name, "labels": created}
-                    )
-            case RunStage(kind=kind, key=key, payload=payload, delay_seconds=delay):
-                job_id = await store.enqueue(
-                    NewJob(kind=kind, idempotency_key=key, payload=payload, delay_seconds=delay)
+    match action:
+        case PostComment(key=key, body=body, on=on):
+            await repo.comment_once(where(on), key, body)
+        case AddLabel(name=name, on=on):
+            await repo.add_label(where(on), name)
+        case RemoveLabel(name=name, on=on):
+            await repo.remove_label(where(on), name)
+        case MergePull(head_sha=sha):
+            refused = await pulls.merge(repo, pull_number, sha) if pull_number else "no PR"
+            if refused:
+                await repo.comment_once(
+                    where(PULL), f"merge-refused:{sha}", messages.merge_refused(refused)
                 )
-                log.info(
-                    "stage queued" if job_id else "stage already queued",
-                    extra={"kind": kind, "key": key},
-                )
-            case ReportStatus(key=key):
-                await repo.comment_once(issue_number, key, await status_report())
-            case UpdateProgress():
-                # the workflow as it stands now: a late update never shows an older state
-                now = await WorkflowStore(store).get(repo.full_name, issue_number)
-                if now is not None:
-                    await update_progress(store, repo, now, config)
+        case MarkReady():
+            pull = await pulls.get_pull(repo, pull_number) if pull_number else None
+            if pull is not None and pull.draft:
+                await pulls.mark_ready(repo, pull.node_id)
+        case EnsureLabels():
+            created = await repo.ensure_labels(label_specs(config.labels))
+            if created:
+                log.info("labels created", extra={"repository": repo.full_name, "labels": created})
+        case RunStage(kind=kind, key=key, payload=payload, delay_seconds=delay):
+            job_id = await store.enqueue(
+                NewJob(kind=kind, idempotency_key=key, payload=payload, delay_seconds=delay)
+            )
+            log.info(
+                "stage queued" if job_id else "stage already queued",
+                extra={"kind": kind, "key": key},
+            )
+        case ReportStatus(key=key):
+            await repo.comment_once(issue_number, key, await status_report())
+        case UpdateProgress():
+            # the workflow as it stands now: a late update never shows an older state
+            now = await WorkflowStore(store).get(repo.full_name, issue_number)
+            if now is not None:
+                await update_progress(store, repo, now, config)

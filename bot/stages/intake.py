@@ -9,7 +9,7 @@ import logging
 from pydantic import ValidationError
 
 from bot.errors import PermanentJobError
-from bot.routing import ROUTER, Ignored
+from bot.routing import ROUTER, DoorFacts, Ignored
 from bot.routing.intake import Intake
 from bot.stages.runner import apply_event
 from bot.stages.services import Services
@@ -28,20 +28,22 @@ async def handle_delivery(job: Job, services: Services) -> None:
     delivery = await services.store.get_delivery(delivery_id)
     if delivery is None:
         raise PermanentJobError(f"delivery {delivery_id} is not in the store")
-    route = ROUTER.route(delivery.event, delivery.action)
-    if route is None:
-        log.info("no route for a queued delivery", extra={"delivery": delivery_id})
-        return  # queued by an older version whose table routed it
     try:
-        event = route.model.model_validate(json.loads(delivery.body))
+        payload = json.loads(delivery.body)
+        # the door again: a job queued by an older version may be one this table drops
+        door = ROUTER.admit(
+            delivery.event, delivery.action, payload, DoorFacts(services.bot_login or None)
+        )
     except (ValueError, ValidationError) as exc:
         raise PermanentJobError(f"delivery {delivery_id} cannot be read: {exc}") from exc
-    if event.installation is None or event.repository is None:
-        log.info("delivery names no installation or repository", extra={"delivery": delivery_id})
+    if isinstance(door, Ignored):
+        log.info("delivery ignored", extra={"delivery": delivery_id, "reason": door.reason})
         return
+    event = door.parsed
+    assert event.installation is not None and event.repository is not None  # admitted
     repo = await services.repo(event.installation.id, event.repository.full_name)
     intake = Intake(delivery_id, repo, services)
-    meaning = await route.interpret(event, intake)
+    meaning = await door.route.interpret(event, intake)
     if isinstance(meaning, Ignored):
         log.info(
             "delivery ignored",
