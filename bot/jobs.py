@@ -20,8 +20,8 @@ def stage_handlers() -> dict[str, Handler[Services]]:
     """Every job kind Triad runs, by the name the engine queues it under."""
     from bot.stages.architect import handle_architect
     from bot.stages.ci_watch import handle_ci_watch
+    from bot.stages.delivery import handle_delivery
     from bot.stages.developer import handle_developer
-    from bot.stages.intake import handle_delivery
     from bot.stages.review import handle_review
     from bot.workflow.jobs import JobKind
 

@@ -103,7 +103,7 @@ class CiWatchTask(StageTask):
     minutes: int
 
 
-def run(task: JobPayload, key: str, delay_seconds: float = 0.0) -> RunStage:
+def queue(task: JobPayload, key: str, delay_seconds: float = 0.0) -> RunStage:
     """The action that queues `task` under `key`."""
     return RunStage(task.kind, key, task.model_dump(mode="json"), delay_seconds)
 
@@ -126,7 +126,7 @@ def architect_job(workflow: Workflow, feedback_from: str | None, feedback: str =
         _about(workflow)
         | {"version": workflow.design_version, "feedback_from": feedback_from, "feedback": feedback}
     )
-    return run(task, f"{task.kind}:{_issue(workflow)}:v{workflow.design_version}")
+    return queue(task, f"{task.kind}:{_issue(workflow)}:v{workflow.design_version}")
 
 
 def developer_job(workflow: Workflow, reason: RoundReason, feedback: str = "") -> RunStage:
@@ -134,7 +134,7 @@ def developer_job(workflow: Workflow, reason: RoundReason, feedback: str = "") -
     task = DeveloperTask.model_validate(
         _about(workflow) | {"round": workflow.round, "reason": reason, "feedback": feedback}
     )
-    return run(task, f"{task.kind}:{_issue(workflow)}:r{workflow.round}")
+    return queue(task, f"{task.kind}:{_issue(workflow)}:r{workflow.round}")
 
 
 def review_job(workflow: Workflow) -> RunStage:
@@ -149,7 +149,7 @@ def review_job(workflow: Workflow) -> RunStage:
         }
     )
     key = f"{task.kind}:{_issue(workflow)}:{workflow.head_sha}:r{workflow.review_round}"
-    return run(task, key)
+    return queue(task, key)
 
 
 def ci_watch_job(workflow: Workflow, minutes: int, after: str = "") -> RunStage:
@@ -158,4 +158,4 @@ def ci_watch_job(workflow: Workflow, minutes: int, after: str = "") -> RunStage:
         _about(workflow) | {"head_sha": workflow.head_sha, "minutes": minutes}
     )
     key = f"{task.kind}:{_issue(workflow)}:{workflow.head_sha}" + (f":{after}" if after else "")
-    return run(task, key, delay_seconds=minutes * 60.0)
+    return queue(task, key, delay_seconds=minutes * 60.0)
