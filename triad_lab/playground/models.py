@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from triad_lab.demo.models import REVIEWER_B_API
 from triad_lab.simulator.model_server import ModelRequest
 from triad_lab.simulator.models_script import DEFAULT_HOOKS, ScriptedModels, fenced_parts
 
@@ -33,7 +34,7 @@ class PlaygroundModels(ScriptedModels):
         first_round = not any("since your last review" in label for label in parts)
         diff = next((text for label, text in parts.items() if label.startswith("diff")), "")
         spot = first_added_line(diff)
-        if request.role != "reviewer_b" or not first_round or spot is None:
+        if request.api != REVIEWER_B_API or not first_round or spot is None:
             return approved
         path, line = spot
         finding = {
