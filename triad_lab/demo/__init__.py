@@ -32,8 +32,8 @@ DEMO_DIR = Path(".triad/demo")
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.list:
-        for name, scenario in SCENARIOS.items():
-            print(f"{name:<22} {scenario.summary}")
+        for name, known in SCENARIOS.items():
+            print(f"{name:<22} {known.summary}")
         return 0
     scenario = SCENARIOS.get(args.scenario)
     if scenario is None:

@@ -757,13 +757,13 @@ class World:
             "check_suite": suite_shape,
         }
         self.emit("check_suite", payload)
-        workflow, run = render.workflow_run(
+        workflow_shape, run_shape = render.workflow_run(
             self.urls, repo, suite, suite_shape, pusher, self.created_at
         )
         self.emit(
             "workflow_run",
             self._base_payload(repo, pusher)
-            | {"action": "completed", "workflow": workflow, "workflow_run": run},
+            | {"action": "completed", "workflow": workflow_shape, "workflow_run": run_shape},
         )
         return suite
 
