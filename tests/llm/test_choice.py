@@ -45,7 +45,7 @@ def test_an_override_may_change_provider_and_model_and_inherits_the_provider() -
 )
 def test_an_invalid_override_is_a_readable_model_error(override: object, says: str) -> None:
     with pytest.raises(InvalidModelChoice) as failure:
-        resolve_choice("architect", {"architect": override})  # type: ignore[dict-item]
+        resolve_choice("architect", {"architect": override})
     assert isinstance(failure.value, ModelError) and isinstance(failure.value, ConfigError)
     message = str(failure.value)
     assert "models.architect" in message and says in message
@@ -106,7 +106,7 @@ async def test_without_a_key_or_base_url_the_call_fails_naming_the_variable() ->
 )
 def test_an_override_cannot_raise_the_operators_limits(override: object, says: str) -> None:
     with pytest.raises(InvalidModelChoice) as failure:
-        resolve_choice("architect", {"architect": override})  # type: ignore[dict-item]
+        resolve_choice("architect", {"architect": override})
     assert says in str(failure.value) and "the operator's limit" in str(failure.value)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import SecretStr
 
 import bot.llm.config
 from bot.errors import ConfigError
@@ -120,7 +121,7 @@ prices:
 """
         )
     )
-    settings = Settings(anthropic_api_key=HOSTED_KEY, openai_api_key=None)
+    settings = Settings(anthropic_api_key=SecretStr(HOSTED_KEY), openai_api_key=None)
     models = build_models(
         settings,
         None,
@@ -154,7 +155,7 @@ async def test_build_services_uses_the_models_file(tmp_path: Path, store: Store)
     path.write_text("roles:\n  architect: {provider: openai, model: gpt-5.2-pro}\n")
     settings = Settings(
         app_id=1,
-        private_key="-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----",
+        private_key=SecretStr("-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----"),
         models_file=path,
         anthropic_api_key=None,
         openai_api_key=None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -447,7 +447,7 @@ class World:
             raise ApiError(422, "Reference does not exist")
 
     def push(
-        self, full_name: str, branch: str, actor: str, files: dict[str, str | None], message: str
+        self, full_name: str, branch: str, actor: str, files: Mapping[str, str | None], message: str
     ) -> str:
         """A person's push of one commit on top of `branch` (created from the default branch)."""
         repo = self.repo(full_name)
