@@ -72,7 +72,7 @@ class WorkflowStore:
         )
         return _transition(row) if row else None
 
-    async def apply(
+    async def apply(  # noqa: PLR0913 (one row of the transitions table; the cause keyword-only)
         self,
         repository: str,
         issue_number: int,

@@ -77,7 +77,7 @@ async def test_overrides_from_the_scope_choose_the_model_that_is_called(
 
     assert [(r.api, r.model) for r in server.requests] == [("anthropic", "claude-haiku-4-5")]
     bad = UsageScope(1, "o/r", None, "review", model_overrides={"reviewer_b": {"provider": 1}})
-    with pytest.raises(ModelError, match="models.reviewer_b"):
+    with pytest.raises(ModelError, match=r"models.reviewer_b"):
         await models.ask("reviewer_b", "Review.", [], FileSelection, bad)
     await models.aclose()
 

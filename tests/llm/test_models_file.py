@@ -88,7 +88,7 @@ def test_a_bad_file_is_a_config_error_naming_the_file_and_key(
 
 
 def test_a_missing_file_names_the_setting(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="TRIAD_MODELS_FILE: cannot read .*absent.yml"):
+    with pytest.raises(ConfigError, match=r"TRIAD_MODELS_FILE: cannot read .*absent.yml"):
         load_models_file(tmp_path / "absent.yml")
 
 

@@ -193,7 +193,7 @@ async def test_a_failed_call_releases_its_reservation_and_a_dead_one_lapses(
     assert [r.outcome for r in await usage.records(10)] == ["unavailable", "unavailable"]
 
     # a worker that died mid-call left its reservation: it blocks the budget until it lapses
-    await usage.reserve(10, "developer", 30_000, 0.0, 600, lambda position: None)
+    await usage.reserve(10, "developer", 30_000, 0.0, 600, lambda _position: None)
     server.script("*", [GOOD])
     with pytest.raises(BudgetExceeded, match="30,000 more held"):
         await models.ask("architect", "Pick.", CONTEXT, FileSelection, scope)

@@ -44,7 +44,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:  # (http.server's naming)
                 body = self.rfile.read(int(self.headers["content-length"]))
                 signature = self.headers["x-hub-signature-256"] or ""
                 receiver.received.append(

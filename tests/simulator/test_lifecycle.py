@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -17,7 +17,7 @@ from triad_lab.simulator.server import Simulator
 
 
 class SpySocket(socket.socket):
-    made: list[socket.socket] = []
+    made: ClassVar[list[socket.socket]] = []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -48,7 +48,8 @@ def test_a_busy_port_fails_the_start_and_closes_the_socket(
 def test_a_server_that_does_not_start_leaks_nothing(
     spy: list[socket.socket], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    # (uvicorn calls run(sockets=...) by keyword)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda _self, sockets=None: None)  # noqa: ARG005
     sim = Simulator()
     with pytest.raises(RuntimeError, match="did not start"):
         sim.start()

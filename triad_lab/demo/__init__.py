@@ -65,7 +65,7 @@ async def play(
     state_dir: Path,
     *,
     real: bool = False,
-    say: Callable[[str], None] = lambda line: None,
+    say: Callable[[str], None] = lambda _line: None,
 ) -> DemoResult:
     """Play `scenario` on a fresh stack whose state is kept in `state_dir`."""
     started_at = time.time()

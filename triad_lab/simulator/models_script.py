@@ -157,7 +157,7 @@ def _implementation(request: ModelRequest, data: dict[str, Any]) -> dict[str, An
 _CRITERION = re.compile(r"^- \[ \] (.+)$", re.M)
 
 
-def _review(request: ModelRequest, data: dict[str, Any]) -> dict[str, Any]:
+def _review(request: ModelRequest, _data: dict[str, Any]) -> dict[str, Any]:
     """Approve, checking every acceptance criterion of the fenced design as met."""
     parts = fenced_parts(request)
     design = next((text for label, text in parts.items() if "design" in label), "")

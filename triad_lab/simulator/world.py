@@ -96,7 +96,7 @@ class World:
         self.repos: dict[str, Repository] = {}
         self.installations: dict[int, Installation] = {}
         self.tokens: dict[str, Token] = {}
-        self.emit: Emit = lambda event, payload: None
+        self.emit: Emit = lambda _event, _payload: None
         owner = self.user("triad-dev", "Organization")
         bot = self.user(f"{app_slug}[bot]", "Bot")
         self.app = AppInfo(
@@ -600,7 +600,7 @@ class World:
             self._announce_pull(repo, pr, "ready_for_review", self.user(actor))
         return pr
 
-    def pull_changes(self, repo: Repository, pr: Pull) -> list[FileChange]:
+    def pull_changes(self, repo: Repository, pr: Pull) -> list[FileChange]:  # noqa: ARG002 (kept: callers name the repository with the PR)
         base_tree = self.objects.read_commit(self._merge_base(pr)).tree
         head_tree = self.objects.read_commit(pr.head_sha).tree
         return self.objects.diff(base_tree, head_tree)
