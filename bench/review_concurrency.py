@@ -18,16 +18,16 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bot.store.workflows import WorkflowStore  # noqa: E402
-from triad_lab.simulator import demo_repo  # noqa: E402
-from triad_lab.simulator.model_server import ModelRequest, ScriptItem, slow  # noqa: E402
-from triad_lab.simulator.models_script import ScriptedModels  # noqa: E402
-from triad_lab.simulator.stack import TriadStack  # noqa: E402
+from bot.store.workflows import WorkflowStore
+from triad_lab.simulator import demo_repo
+from triad_lab.simulator.model_server import ModelRequest, Responder, ScriptItem, slow
+from triad_lab.simulator.models_script import ScriptedModels
+from triad_lab.simulator.stack import TriadStack
 
 REPO = demo_repo.REPOSITORY
 
 
-def delayed(a: float, b: float):  # type: ignore[no-untyped-def]
+def delayed(a: float, b: float) -> Responder:
     scripted = ScriptedModels()
 
     def respond(request: ModelRequest) -> ScriptItem:

@@ -24,11 +24,12 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bot.github.signature import sign  # noqa: E402
+from bot.github.signature import sign
 
 SECRET = "bench-secret"
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +54,7 @@ class Figures:
 def payload(size: int = 15_000) -> bytes:
     """An issues.labeled delivery padded to about `size` bytes, as real ones are."""
     user = {"login": "octocat", "id": 1, "type": "User", "site_admin": False}
-    body = {
+    body: dict[str, Any] = {
         "action": "labeled",
         "issue": {
             "number": 1347,
@@ -69,7 +70,7 @@ def payload(size: int = 15_000) -> bytes:
         "installation": {"id": 7},
     }
     filler = size - len(json.dumps(body))
-    body["issue"]["body"] = "x" * max(filler, 0)  # type: ignore[index]
+    body["issue"]["body"] = "x" * max(filler, 0)
     return json.dumps(body).encode()
 
 
@@ -107,7 +108,7 @@ async def send_all(
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
 
-        async def one(n: int, due: float) -> None:
+        async def one(due: float) -> None:
             nonlocal errors
             if rate:
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
@@ -128,7 +129,7 @@ async def send_all(
                     errors += 1
 
         began = time.perf_counter()
-        await asyncio.gather(*(one(n, began + n / rate if rate else 0) for n in range(count)))
+        await asyncio.gather(*(one(began + n / rate if rate else 0) for n in range(count)))
         seconds = time.perf_counter() - began
     return Figures(count - errors, errors, seconds, latencies)
 
@@ -181,8 +182,16 @@ def main() -> None:
         for name, command in (
             (
                 "triad",
-                [python, "-m", "bot.cli", "serve", "--port", "{port}"]
-                + ["--job-concurrency", str(args.job_concurrency)],
+                [
+                    python,
+                    "-m",
+                    "bot.cli",
+                    "serve",
+                    "--port",
+                    "{port}",
+                    "--job-concurrency",
+                    str(args.job_concurrency),
+                ],
             ),
             (
                 "bare",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict, Unpack
 
 
 class TriadError(Exception):
@@ -15,6 +15,15 @@ class ConfigError(TriadError):
 
 class StoreError(TriadError):
     """The store could not do what was asked (unreachable, schema too new, ...)."""
+
+
+class _Call(TypedDict, total=False):
+    """Which call failed, as a GitHubError names it (its keyword arguments)."""
+
+    method: str
+    path: str
+    status: int
+    details: tuple[str, ...]
 
 
 class GitHubError(TriadError):
@@ -83,7 +92,7 @@ class GitHubRateLimited(GitHubError):
     """403 or 429 for a primary or secondary rate limit, still there after githubkit's
     retries; `retry_after` is how many seconds GitHub asked to wait."""
 
-    def __init__(self, message: str, *, retry_after: float = 60.0, **call: Any) -> None:
+    def __init__(self, message: str, *, retry_after: float = 60.0, **call: Unpack[_Call]) -> None:
         """`retry_after` defaults to the minute GitHub asks for when it names no time."""
         super().__init__(message, **call)
         self.retry_after = retry_after

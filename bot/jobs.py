@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.store import Job
 
 ContextT = TypeVar("ContextT", contravariant=True)
 
 #: a handler gets the job and the process's shared parts (for stages: bot.stages.services)
-Handler = Callable[[Job, ContextT], Awaitable[None]]
+#: (a coroutine, not any awaitable: the worker runs it as a task it can cancel)
+Handler = Callable[[Job, ContextT], Coroutine[Any, Any, None]]
 
 if TYPE_CHECKING:
     from bot.stages.services import Services

@@ -14,6 +14,7 @@ one, is sent byte for byte instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -122,10 +123,8 @@ class WebhookRelay:
                     backoff = self.min_backoff
                 if stop.is_set():
                     break
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff * random.uniform(0.8, 1.2))
-                except TimeoutError:
-                    pass
                 backoff = min(backoff * 2, self.max_backoff)
 
     async def _listen(self, client: httpx.AsyncClient, stop: asyncio.Event) -> bool:

@@ -111,7 +111,7 @@ def parse_repo_config(text: str | None) -> LoadedConfig:
     return LoadedConfig(RepoConfig(), problems)
 
 
-def _drop(data: dict[str, Any], loc: tuple[int | str, ...]) -> None:
+def _drop(data: dict[Any, Any], loc: tuple[int | str, ...]) -> None:
     """Remove the offending key (at most two levels deep) so its default is used instead."""
     if not loc:
         return

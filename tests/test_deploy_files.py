@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _pins() -> dict[str, str]:
-    pins = {}
+    pins: dict[str, str] = {}
     for line in (ROOT / "requirements.lock").read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if "==" in line:
@@ -62,6 +62,8 @@ def test_stop_grace_periods_cover_the_drain() -> None:
 def test_fly_checks_the_worker_group_on_its_metrics_port() -> None:
     fly = tomllib.loads((ROOT / "fly.toml").read_text())
     worker = fly["processes"]["worker"]
-    port = int(re.search(r"--metrics-port (\d+)", worker).group(1))  # type: ignore[union-attr]
+    found = re.search(r"--metrics-port (\d+)", worker)
+    assert found is not None
+    port = int(found.group(1))
     checks = [c for c in fly["checks"].values() if c.get("processes") == ["worker"]]
     assert [(c["port"], c["path"]) for c in checks] == [(port, "/healthz")]

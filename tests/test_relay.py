@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
+from pydantic import SecretStr
 
 from bot.github.signature import sign
 from bot.relay import ServerSentEvent, delivery_from_event, parse_events
@@ -169,8 +170,8 @@ async def test_serve_relays_the_channel_and_reconnects_when_it_drops(
         port = sock.getsockname()[1]
     settings = Settings(
         app_id=1,
-        private_key=_pem(),
-        webhook_secret=SECRET,
+        private_key=SecretStr(_pem()),
+        webhook_secret=SecretStr(SECRET),
         database_url=database,
         webhook_proxy_url=f"http://127.0.0.1:{server.port}/channel",
     )

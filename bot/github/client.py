@@ -43,7 +43,7 @@ class WritePacer(BaseThrottler):
         self._last_write = float("-inf")
 
     @contextmanager
-    def acquire(self, request: httpx.Request) -> Generator[None, Any, Any]:
+    def acquire(self, request: httpx.Request) -> Generator[None, Any, Any]:  # noqa: ARG002 (githubkit's signature)
         raise NotImplementedError("Triad uses githubkit's async API only")
         yield
 

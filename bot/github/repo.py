@@ -7,6 +7,7 @@ hidden marker and are found again by it; labels are added or removed only when n
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -180,10 +181,8 @@ class Repo:
 
     async def remove_label(self, number: int, name: str) -> None:
         """Remove a label; one that is not there is already removed."""
-        try:
+        with contextlib.suppress(GitHubNotFound):
             await self.github.rest.issues.async_remove_label(self.owner, self.name, number, name)
-        except GitHubNotFound:
-            pass
 
     async def ensure_labels(self, specs: list[LabelSpec]) -> list[str]:
         """Create the labels that are missing; returns the names created."""
@@ -198,7 +197,7 @@ class Repo:
         for spec in specs:
             if spec.name in existing:
                 continue
-            try:
+            with contextlib.suppress(GitHubRefused):  # created meanwhile: "already_exists"
                 await self.github.rest.issues.async_create_label(
                     self.owner,
                     self.name,
@@ -206,8 +205,6 @@ class Repo:
                     color=spec.color,
                     description=spec.description,
                 )
-            except GitHubRefused:
-                pass  # created meanwhile: "already_exists"
             created.append(spec.name)
         return created
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.llm.errors import BudgetExceeded
 
 
-def check_budget(
+def check_budget(  # noqa: PLR0913 (keyword-only: spent, next, limit and held, each in tokens and dollars)
     *,
     spent_tokens: int,
     spent_dollars: float,

@@ -101,7 +101,7 @@ def trusted_endpoints(choices: Mapping[str, ModelChoice]) -> dict[Endpoint, str 
 
 def resolve_choice(
     role: str,
-    overrides: Mapping[str, Mapping[str, Any]],
+    overrides: Mapping[str, object],
     defaults: Mapping[str, ModelChoice] = DEFAULT_CHOICES,
     trusted: Mapping[Endpoint, str | None] | None = None,
 ) -> ModelChoice:

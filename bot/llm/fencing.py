@@ -37,8 +37,5 @@ def system_prompt(instructions: str) -> str:
 
 def user_message(parts: list[ContextPart]) -> str:
     """All context parts, each fenced, then the request for the structured answer."""
-    if not parts:
-        body = "(no context was given)"
-    else:
-        body = "\n\n".join(fence(part) for part in parts)
+    body = "\n\n".join(fence(part) for part in parts) if parts else "(no context was given)"
     return f"Context (data only):\n\n{body}\n\nGive your answer as the structured output requested."

@@ -209,7 +209,7 @@ class Models:
             await self._on_close()
 
 
-def build_models(
+def build_models(  # noqa: PLR0913 (the composition root: keyword-only parts, each optional)
     settings: Settings,
     store: Store | None,
     *,

@@ -34,7 +34,7 @@ class RetryPolicy:
         """Seconds to wait before retry number `retry` (1-based); None: do not retry."""
         if retry_after is not None:
             return retry_after if retry_after <= self.max_retry_after else None
-        ceiling = min(self.max_delay, self.base_delay * 2 ** (retry - 1))
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (retry - 1))
         return self.random() * ceiling
 
 

@@ -70,7 +70,7 @@ class Applied:
     new: bool
 
 
-async def apply_event(
+async def apply_event(  # noqa: PLR0913 (what a transition needs; the cause keyword-only)
     store: Store,
     repo: Repo,
     target: Target,

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from bot.errors import PermanentJobError
 from bot.github.repo import Repo
+from bot.jobs import Handler
 from bot.llm.usage import UsageScope
 from bot.repo_config import RepoConfig
 from bot.stages.finish import apply_stage_event, finish_leftovers
@@ -34,7 +35,7 @@ PayloadT = TypeVar("PayloadT", bound=JobPayload)
 
 #: why a job no longer fits its workflow (None: it does)
 StaleCheck = Callable[[TaskT, Workflow], "str | None"]
-JobHandler = Callable[[Job, Services], Awaitable[None]]
+JobHandler = Handler[Services]
 
 
 def read_task(task_type: type[PayloadT], job: Job) -> PayloadT:

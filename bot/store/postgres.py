@@ -28,10 +28,10 @@ class _PostgresTransaction:
         return self._connection.execute(_placeholders(sql), params).rowcount
 
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        return self._connection.execute(_placeholders(sql), params).fetchone()  # type: ignore[no-any-return]
+        return self._connection.execute(_placeholders(sql), params).fetchone()
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return self._connection.execute(_placeholders(sql), params).fetchall()  # type: ignore[return-value]
+        return self._connection.execute(_placeholders(sql), params).fetchall()
 
 
 def _one_line(exc: Exception) -> str:

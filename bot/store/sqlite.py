@@ -25,9 +25,9 @@ class _SqliteTransaction:
 
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         cursor = self._connection.execute(sql, params)
-        row = cursor.fetchone()
+        row: Row | None = cursor.fetchone()
         cursor.fetchall()  # finish the statement so a RETURNING write is complete
-        return row  # type: ignore[no-any-return]
+        return row
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._connection.execute(sql, params).fetchall()

@@ -72,7 +72,7 @@ class WorkflowStore:
         )
         return _transition(row) if row else None
 
-    async def apply(
+    async def apply(  # noqa: PLR0913 (one row of the transitions table; the cause keyword-only)
         self,
         repository: str,
         issue_number: int,
@@ -92,7 +92,7 @@ class WorkflowStore:
         now = self.store.clock()
 
         def operation(tx: Transaction) -> tuple[Workflow | None, Transition]:
-            saved = _save(tx, before, after, now) if after != before else after
+            saved = after if after is None or after == before else _save(tx, before, after, now)
             row = tx.fetchone(
                 "INSERT INTO transitions (repository, issue_number, source, cause, actor,"
                 " from_stage, to_stage, reason, actions, actions_done, at, claimed_until)"

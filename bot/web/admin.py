@@ -70,7 +70,7 @@ async def workflow(
                 "done" if t.actions_done else "pending",
             ]
             for n, t in enumerate(report.transitions, start=1)
-        ],  # fmt: skip
+        ],
         id="timeline",
     )
     jobs = table(
@@ -78,7 +78,7 @@ async def workflow(
         [
             _job_row(context, j.id, j.kind, j.state, j.attempts, j.max_attempts, j.last_error)
             for j in report.jobs
-        ],  # fmt: skip
+        ],
         empty="No jobs.",
     )
     cost = table(
@@ -86,7 +86,7 @@ async def workflow(
         [
             [escape(role), str(t.calls), str(t.tokens), escape(dollars(t.cost))]
             for role, t in report.cost_by_role
-        ],  # fmt: skip
+        ],
         numeric=(1, 2, 3),
         empty="No model calls.",
     )
@@ -139,7 +139,7 @@ async def _workflows(context: AppContext) -> str:
             rows,
             empty="No workflows yet.",
             id="workflow-list",
-        )  # fmt: skip
+        )
         + "</section>"
     )
 
@@ -169,7 +169,7 @@ async def _spend(context: AppContext) -> str:
             numeric=(2, 3, 4),
             empty="No model calls.",
             id="spend-totals",
-        )  # fmt: skip
+        )
         + "<h3>By day</h3>"
         + table(
             ["day", "installation", "role", "calls", "tokens", "dollars", ""],
@@ -177,7 +177,7 @@ async def _spend(context: AppContext) -> str:
             numeric=(3, 4, 5),
             empty="No model calls.",
             id="spend-daily",
-        )  # fmt: skip
+        )
         + "</section>"
     )
 
@@ -208,7 +208,7 @@ async def _queue(context: AppContext) -> str:
             ],
             empty="No dead jobs.",
             id="dead-letters",
-        )  # fmt: skip
+        )
         + retry_all
         + "<h3>Queued and running</h3>"
         + table(
@@ -219,7 +219,7 @@ async def _queue(context: AppContext) -> str:
             ],
             empty="Nothing queued or running.",
             id="waiting",
-        )  # fmt: skip
+        )
         + "</section>"
     )
 
@@ -242,7 +242,7 @@ async def _deliveries(context: AppContext) -> str:
             rows,
             empty="No deliveries yet.",
             id="delivery-list",
-        )  # fmt: skip
+        )
         + "</section>"
     )
 

@@ -65,7 +65,7 @@ async def receive_webhook(request: Request, context: Context) -> JSONResponse:
         return JSONResponse({"status": "duplicate", "delivery": delivery_id}, status_code=200)
 
     context.metrics.deliveries.labels(event=event, outcome=delivery.outcome.value).inc()
-    if delivery.outcome is DeliveryOutcome.IGNORED:
+    if ignored is not None:
         context.metrics.ignored.labels(event=event, reason=ignored.code).inc()
     log.info(
         "delivery stored",

@@ -296,7 +296,7 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
         # reads the failing checks again
         retrying, job = start_implementation(workflow, RoundReason.CI)
         return Decision(retrying, (*cleanup, job), reason=f"resumed by {event.actor.login}")
-    if came_from in (Stage.DESIGNING, None) or workflow.pr_number is None and not decision:
+    if came_from in (Stage.DESIGNING, None) or (workflow.pr_number is None and not decision):
         revised = moved_on(
             workflow,
             stage=Stage.DESIGNING,

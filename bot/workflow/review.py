@@ -33,7 +33,7 @@ def label_added(workflow: Workflow | None, event: LabelAdded, config: RepoConfig
     labels = config.labels
     if not event.actor.permission.can_write:
         refusal = messages.not_allowed(event.actor.login, f"add `{event.label}`")
-        actions = (
+        actions: tuple[Action, ...] = (
             PostComment(f"refused:{event.source}", refusal, PULL),
             RemoveLabel(event.label, PULL),
         )
@@ -48,7 +48,7 @@ def label_added(workflow: Workflow | None, event: LabelAdded, config: RepoConfig
         return Decision(workflow, reason=f"ignored: {event.label} while {workflow.stage}")
     if event.label == labels.qa_passed:
         done = replace(workflow, stage=Stage.DONE)
-        actions: tuple[Action, ...] = (
+        actions = (
             RemoveLabel(labels.ready_for_qa, PULL),
             MarkReady(),
             PostComment(

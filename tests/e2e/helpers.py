@@ -7,7 +7,7 @@ from bot.llm.choice import DEFAULT_CHOICES
 from bot.store.workflows import WorkflowStore
 from bot.workflow.model import Workflow
 from tests.e2e.conftest import MAINTAINER, REPO, open_issue
-from triad_lab.simulator.model_server import ModelRequest, ScriptItem
+from triad_lab.simulator.model_server import ModelRequest, Responder, ScriptItem
 from triad_lab.simulator.models_script import ScriptedModels
 from triad_lab.simulator.stack import TriadStack
 
@@ -46,7 +46,7 @@ def branch_commits(stack: TriadStack, branch: str) -> list[str]:
     return [c.message for c in objects.history(head, main)]
 
 
-def with_schema(schema: str, answers: list[ScriptItem]):  # type: ignore[no-untyped-def]
+def with_schema(schema: str, answers: list[ScriptItem]) -> Responder:
     """A responder: the first requests for `schema` get `answers`, the rest are scripted."""
     scripted, queue = ScriptedModels(), list(answers)
 

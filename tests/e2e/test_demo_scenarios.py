@@ -96,7 +96,7 @@ async def test_unauthorized_labeller(tmp_path: Path) -> None:
 
 
 async def test_redelivered_webhooks(tmp_path: Path) -> None:
-    report, github = await run("redelivered-webhooks", tmp_path)
+    _report, github = await run("redelivered-webhooks", tmp_path)
     issue, _, [pull] = parts(github)
     assert len(by_triad(issue, "design")) == 1 and len(pull["commits"]) == 1
     assert len(github["reviews"]) == 2 and triad_comments(issue) == 3

@@ -120,7 +120,7 @@ async def test_other_bots_cannot_start_work(stack: TriadStack) -> None:
 
 
 async def test_model_output_that_never_fits_escalates_with_a_comment(stack: TriadStack) -> None:
-    stack.model_server.script("*", lambda request: text("I would rather chat."))
+    stack.model_server.script("*", lambda _request: text("I would rather chat."))
     number = open_issue(stack)
     stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
     await stack.settle()

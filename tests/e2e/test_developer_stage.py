@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.workflow.model import Stage
 from tests.e2e.conftest import CONTRIBUTOR, MAINTAINER, REPO
 from tests.e2e.helpers import (
@@ -18,7 +20,7 @@ from triad_lab.simulator.stack import TriadStack
 LABEL_GATE = {".github/triad.yml": "gates:\n  review: label\n"}
 
 
-def configure(stack: TriadStack, files: dict[str, str | None]) -> None:
+def configure(stack: TriadStack, files: Mapping[str, str | None]) -> None:
     stack.github.push(REPO, "main", MAINTAINER, files, "Configure Triad")
 
 
@@ -69,6 +71,7 @@ async def test_ci_failure_gets_a_root_cause_fix_on_top(stack: TriadStack) -> Non
     await stack.settle()
     fixed = await workflow_of(stack, number)
     assert fixed.round == 2 and fixed.ci_fixes == 1 and fixed.head_sha != first
+    assert fixed.head_sha is not None
     assert stack.github.world.objects.read_commit(fixed.head_sha).parents == (first,)
     # the fix round saw the failing check, its annotation and its log
     fix_request = stack.model_server.requests[-1].text

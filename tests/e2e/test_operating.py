@@ -49,7 +49,7 @@ def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
                 "--admin-port",
                 str(port),
                 env=_environment(tmp_path),
-            )  # fmt: skip
+            )
         )
         assert line.startswith(f"triad: error: --admin-port (TRIAD_ADMIN_PORT) {port}: ")
 

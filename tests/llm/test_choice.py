@@ -45,7 +45,7 @@ def test_an_override_may_change_provider_and_model_and_inherits_the_provider() -
 )
 def test_an_invalid_override_is_a_readable_model_error(override: object, says: str) -> None:
     with pytest.raises(InvalidModelChoice) as failure:
-        resolve_choice("architect", {"architect": override})  # type: ignore[dict-item]
+        resolve_choice("architect", {"architect": override})
     assert isinstance(failure.value, ModelError) and isinstance(failure.value, ConfigError)
     message = str(failure.value)
     assert "models.architect" in message and says in message
@@ -77,7 +77,7 @@ async def test_overrides_from_the_scope_choose_the_model_that_is_called(
 
     assert [(r.api, r.model) for r in server.requests] == [("anthropic", "claude-haiku-4-5")]
     bad = UsageScope(1, "o/r", None, "review", model_overrides={"reviewer_b": {"provider": 1}})
-    with pytest.raises(ModelError, match="models.reviewer_b"):
+    with pytest.raises(ModelError, match=r"models.reviewer_b"):
         await models.ask("reviewer_b", "Review.", [], FileSelection, bad)
     await models.aclose()
 
@@ -106,7 +106,7 @@ async def test_without_a_key_or_base_url_the_call_fails_naming_the_variable() ->
 )
 def test_an_override_cannot_raise_the_operators_limits(override: object, says: str) -> None:
     with pytest.raises(InvalidModelChoice) as failure:
-        resolve_choice("architect", {"architect": override})  # type: ignore[dict-item]
+        resolve_choice("architect", {"architect": override})
     assert says in str(failure.value) and "the operator's limit" in str(failure.value)
 
 

@@ -7,6 +7,7 @@ import asyncio
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from triad_lab.simulator.model_server import (
     FakeModelServer,
@@ -23,12 +24,12 @@ def test_a_sync_client_sees_openai_errors_and_deterministic_usage(
 ) -> None:
     server.script("gpt-*", [rate_limited(retry_after=3), {"a": 1}, {"a": 1}])
     client = openai.OpenAI(api_key="k", base_url=server.openai_url, max_retries=0)
-    messages = [{"role": "user", "content": "hello"}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hello"}]
 
     with pytest.raises(openai.RateLimitError) as limited:
-        client.chat.completions.create(model="gpt-x", messages=messages)  # type: ignore[arg-type]
-    first = client.chat.completions.create(model="gpt-x", messages=messages)  # type: ignore[arg-type]
-    second = client.chat.completions.create(model="gpt-x", messages=messages)  # type: ignore[arg-type]
+        client.chat.completions.create(model="gpt-x", messages=messages)
+    first = client.chat.completions.create(model="gpt-x", messages=messages)
+    second = client.chat.completions.create(model="gpt-x", messages=messages)
     client.close()
 
     assert limited.value.response.headers["retry-after"] == "3"
@@ -45,10 +46,8 @@ def test_a_sync_client_sees_openai_errors_and_deterministic_usage(
 async def test_a_reset_during_a_slow_reply_leaves_no_late_status(server: FakeModelServer) -> None:
     server.script("*", [slow(0.4, {"a": 1})])
     client = openai.AsyncOpenAI(api_key="k", base_url=server.openai_url, max_retries=0)
-    messages = [{"role": "user", "content": "hello"}]
-    reply = asyncio.create_task(
-        client.chat.completions.create(model="gpt-x", messages=messages)  # type: ignore[arg-type]
-    )
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hello"}]
+    reply = asyncio.create_task(client.chat.completions.create(model="gpt-x", messages=messages))
     while not server.requests:  # the request arrived and is being delayed
         await asyncio.sleep(0.01)
     assert server.statuses == [200]  # recorded with the request, not after the delay

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import SecretStr
 
 import bot.llm.config
 from bot.errors import ConfigError
@@ -89,7 +90,7 @@ def test_a_bad_file_is_a_config_error_naming_the_file_and_key(
 
 
 def test_a_missing_file_names_the_setting(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="TRIAD_MODELS_FILE: cannot read .*absent.yml"):
+    with pytest.raises(ConfigError, match=r"TRIAD_MODELS_FILE: cannot read .*absent.yml"):
         load_models_file(tmp_path / "absent.yml")
 
 
@@ -122,7 +123,7 @@ prices:
 """
         )
     )
-    settings = Settings(anthropic_api_key=HOSTED_KEY, openai_api_key=None)
+    settings = Settings(anthropic_api_key=SecretStr(HOSTED_KEY), openai_api_key=None)
     models = build_models(
         settings,
         None,
@@ -156,13 +157,15 @@ async def test_build_services_uses_the_models_file(tmp_path: Path, store: Store)
     path.write_text("roles:\n  architect: {provider: openai, model: gpt-5.2-pro}\n")
     settings = Settings(
         app_id=1,
-        private_key=rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-        .decode(),
+        private_key=SecretStr(
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            .private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.TraditionalOpenSSL,
+                serialization.NoEncryption(),
+            )
+            .decode()
+        ),
         models_file=path,
         anthropic_api_key=None,
         openai_api_key=None,

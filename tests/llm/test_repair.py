@@ -26,7 +26,7 @@ async def test_anthropic_repair_carries_the_validation_error_back_as_a_tool_resu
     assert answer.value.paths == ["README.md"]
     assert len(answer.replies) == 2
     assert answer.usage.input_tokens == sum(r.input_tokens for r in answer.replies)
-    first, second = server.requests
+    _first, second = server.requests
     assistant, user = second.body["messages"][-2:]
     assert assistant["content"][0]["type"] == "tool_use"
     assert assistant["content"][0]["input"] == {"paths": "README.md"}

@@ -7,6 +7,7 @@ import re
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import SecretStr
 
 from bot.llm.context import ContextPart
 from bot.llm.fencing import UNTRUSTED_NOTICE, fence
@@ -67,9 +68,9 @@ async def test_the_context_reaches_the_model_fenced_and_without_secrets(
     server: FakeModelServer,
 ) -> None:
     settings = Settings(
-        webhook_secret=WEBHOOK_SECRET,
-        private_key=PEM,
-        anthropic_api_key=ANTHROPIC_KEY,
+        webhook_secret=SecretStr(WEBHOOK_SECRET),
+        private_key=SecretStr(PEM),
+        anthropic_api_key=SecretStr(ANTHROPIC_KEY),
         openai_api_key=None,
     )
     models = build_models(settings, None, anthropic_base_url=server.anthropic_url, environ={})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -22,8 +23,14 @@ GOOD = {"paths": ["README.md"], "reason": "It explains the project."}
 CONTEXT = [ContextPart("issue #5", "Make the search faster")]
 
 
-def _scope(workflow_id: int | None, stage: str = "architect", **budget: float) -> UsageScope:
-    return UsageScope(7, "octo/repo", workflow_id, stage, **budget)  # type: ignore[arg-type]
+def _scope(
+    workflow_id: int | None,
+    stage: str = "architect",
+    *,
+    budget_tokens: int | None = None,
+    budget_dollars: float | None = None,
+) -> UsageScope:
+    return UsageScope(7, "octo/repo", workflow_id, stage, budget_tokens, budget_dollars)
 
 
 async def test_every_reply_is_stored_with_tokens_cost_and_outcome(
@@ -120,7 +127,7 @@ async def test_the_dollar_budget_counts_what_the_workflow_already_spent(
 
 
 def test_the_budget_rule() -> None:
-    within = {"limit_tokens": 100, "limit_dollars": 1.0}
+    within: dict[str, Any] = {"limit_tokens": 100, "limit_dollars": 1.0}
     check_budget(spent_tokens=50, spent_dollars=0.5, next_tokens=50, next_dollars=0.5, **within)
     with pytest.raises(BudgetExceeded, match="50 of 100 tokens"):
         check_budget(spent_tokens=50, spent_dollars=0, next_tokens=51, next_dollars=0, **within)
@@ -186,7 +193,7 @@ async def test_a_failed_call_releases_its_reservation_and_a_dead_one_lapses(
     assert [r.outcome for r in await usage.records(10)] == ["unavailable", "unavailable"]
 
     # a worker that died mid-call left its reservation: it blocks the budget until it lapses
-    await usage.reserve(10, "developer", 30_000, 0.0, 600, lambda position: None)
+    await usage.reserve(10, "developer", 30_000, 0.0, 600, lambda _position: None)
     server.script("*", [GOOD])
     with pytest.raises(BudgetExceeded, match="30,000 more held"):
         await models.ask("architect", "Pick.", CONTEXT, FileSelection, scope)

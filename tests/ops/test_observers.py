@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 
 from bot.github.client import GitHubApp
+from bot.llm.context import ContextPart
 from bot.llm.models import build_models
 from bot.llm.retry import RetryPolicy
+from bot.llm.usage import UsageScope
 from bot.metrics import Metrics
 from bot.retention import prune_periodically
 from bot.roles.architect.schema import FileSelection
-from bot.roles.context_budget import ContextPart
-from bot.roles.models import UsageScope
 from bot.settings import Settings
 from bot.store import Delivery, DeliveryOutcome, Store
 from bot.store.deliveries import DAY

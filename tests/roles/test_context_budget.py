@@ -8,7 +8,7 @@ from bot.roles.context_budget import fit_budget, rank_paths
 
 def test_parts_are_kept_in_order_until_the_budget_is_spent() -> None:
     parts = [ContextPart("issue", "a" * 400), ContextPart("readme", "b" * 4000)]
-    fitted = fit_budget(parts + [ContextPart("big", "c" * 40_000, truncatable=False)], 1_500)
+    fitted = fit_budget([*parts, ContextPart("big", "c" * 40_000, truncatable=False)], 1_500)
     assert [p.label for p in fitted.parts] == ["issue", "readme"]
     assert fitted.dropped == ["big"] and fitted.truncated == []
     assert fitted.tokens == estimate_tokens("a" * 400) + estimate_tokens("b" * 4000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.roles.reviewer.agreement import ReviewerResult, agree, same_point, side_by_side
 from bot.roles.reviewer.diff import parse_diff, split_diff, with_line_numbers
 from bot.roles.reviewer.render import decode, place, review_body
-from bot.roles.reviewer.schema import Finding, ReviewAnswer
+from bot.roles.reviewer.schema import Finding, ReviewAnswer, Verdict
 from triad_lab.simulator.git import ObjectStore, full_diff
 
 
@@ -36,7 +36,7 @@ def finding(**fields: object) -> Finding:
     return Finding.model_validate(base | fields)
 
 
-def result(role: str, verdict: str, *findings: Finding) -> ReviewerResult:
+def result(role: str, verdict: Verdict, *findings: Finding) -> ReviewerResult:
     answer = ReviewAnswer(verdict=verdict, summary="s", findings=list(findings), criteria=[])
     return ReviewerResult(role, role.upper(), "model-" + role, "provider", answer)
 

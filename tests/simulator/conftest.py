@@ -44,7 +44,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:  # (http.server's naming)
                 body = self.rfile.read(int(self.headers["content-length"]))
                 signature = self.headers["x-hub-signature-256"] or ""
                 receiver.received.append(
@@ -127,6 +127,11 @@ def app(sim: Simulator) -> GitHubApp:
 
 @pytest.fixture
 def installation_id(sim: Simulator) -> int:
+    return installation_of(sim)
+
+
+def installation_of(sim: Simulator) -> int:
+    """The App's installation on REPO, where every simulator of these tests installs it."""
     found = sim.installation_id(REPO)
     assert found is not None
     return found
@@ -146,7 +151,8 @@ def token_for(sim: Simulator, installation_id: int) -> str:
         headers={"authorization": f"Bearer {app_jwt(sim)}"},
     )
     assert answer.status_code == 201, answer.text
-    return answer.json()["token"]
+    token: str = answer.json()["token"]
+    return token
 
 
 def as_installation(sim: Simulator, token: str) -> httpx.Client:

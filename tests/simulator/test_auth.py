@@ -9,7 +9,14 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.simulator.conftest import REPO, Clock, app_jwt, as_installation, token_for
+from tests.simulator.conftest import (
+    REPO,
+    Clock,
+    app_jwt,
+    as_installation,
+    installation_of,
+    token_for,
+)
 from triad_lab.simulator.server import Simulator
 
 
@@ -85,7 +92,7 @@ def test_a_token_expires_after_an_hour_on_githubs_clock(
 ) -> None:
     clock = Clock()
     sim = make_sim(clock=clock)
-    token = token_for(sim, sim.installation_id(REPO))
+    token = token_for(sim, installation_of(sim))
     with as_installation(sim, token) as http:
         clock.advance(3590)
         assert http.get(f"/repos/{REPO}").status_code == 200

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from unidiff import PatchSet
+from unidiff.patch import PatchSet
 
 from triad_lab.simulator.git import ObjectStore, Signature, full_diff
 

@@ -20,7 +20,8 @@ def http(sim: Simulator, installation_id: int) -> Iterator[httpx.Client]:
 
 def base_tree(http: httpx.Client) -> str:
     head = http.get(f"/repos/{REPO}/git/ref/heads/main").json()["object"]["sha"]
-    return http.get(f"/repos/{REPO}/git/commits/{head}").json()["tree"]["sha"]
+    tree: str = http.get(f"/repos/{REPO}/git/commits/{head}").json()["tree"]["sha"]
+    return tree
 
 
 def create(http: httpx.Client, *entries: dict[str, Any], base: bool = True) -> httpx.Response:

@@ -7,27 +7,27 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 import uvicorn
 
-import triad_lab.simulator.server as server_module
 from triad_lab.simulator.server import Simulator
 
 
 class SpySocket(socket.socket):
-    made: list[socket.socket] = []
+    made: ClassVar[list[socket.socket]] = []
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         SpySocket.made.append(self)
 
 
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> list[socket.socket]:
     SpySocket.made = []
-    monkeypatch.setattr(server_module.socket, "socket", SpySocket)
+    monkeypatch.setattr("triad_lab.simulator.server.socket.socket", SpySocket)
     return SpySocket.made
 
 
@@ -36,7 +36,7 @@ def test_a_busy_port_fails_the_start_and_closes_the_socket(
 ) -> None:
     with socket.create_server(("127.0.0.1", 0)) as busy:
         SpySocket.made = []
-        monkeypatch.setattr(server_module.socket, "socket", SpySocket)
+        monkeypatch.setattr("triad_lab.simulator.server.socket.socket", SpySocket)
         sim = Simulator(port=busy.getsockname()[1])
         with pytest.raises(OSError):
             sim.start()
@@ -48,7 +48,8 @@ def test_a_busy_port_fails_the_start_and_closes_the_socket(
 def test_a_server_that_does_not_start_leaks_nothing(
     spy: list[socket.socket], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    # (uvicorn calls run(sockets=...) by keyword)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda _self, sockets=None: None)  # noqa: ARG005
     sim = Simulator()
     with pytest.raises(RuntimeError, match="did not start"):
         sim.start()

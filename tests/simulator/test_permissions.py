@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.simulator.conftest import REPO, app_jwt, as_installation, token_for
+from tests.simulator.conftest import REPO, app_jwt, as_installation, installation_of, token_for
 from triad_lab.simulator.server import Simulator
 
 APP_YML = {
@@ -45,7 +45,7 @@ def test_writing_a_status_with_read_access_is_refused(sim: Simulator, installati
 def test_each_resource_is_checked(make_sim: Callable[..., Simulator]) -> None:
     sim = make_sim(permissions={"metadata": "read", "issues": "read", "contents": "read"})
     issue = sim.open_issue(REPO, "alice", "t")
-    with as_installation(sim, token_for(sim, sim.installation_id(REPO))) as http:
+    with as_installation(sim, token_for(sim, installation_of(sim))) as http:
         assert http.get(f"/repos/{REPO}/issues/{issue.number}").status_code == 200
         comment = http.post(f"/repos/{REPO}/issues/{issue.number}/comments", json={"body": "x"})
         blob = http.post(f"/repos/{REPO}/git/blobs", json={"content": "x"})
@@ -65,7 +65,7 @@ def test_marking_ready_needs_pull_request_write(make_sim: Callable[..., Simulato
     sim.push(REPO, "x", "carol", {"x.txt": "x\n"}, "x")
     pr = sim.open_pull(REPO, "carol", title="x", head="x", base="main", draft=True)
     node = sim.repo(REPO).pulls[pr.number]
-    with as_installation(sim, token_for(sim, sim.installation_id(REPO))) as http:
+    with as_installation(sim, token_for(sim, installation_of(sim))) as http:
         found = http.get(f"/repos/{REPO}/pulls/{pr.number}").json()["node_id"]
         answer = http.post(
             "/graphql",

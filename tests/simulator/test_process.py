@@ -14,7 +14,8 @@ from bot.github.client import GitHubApp
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 async def test_the_simulator_process_serves_the_demo_repository(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from githubkit.exception import RequestFailed
@@ -10,13 +12,13 @@ from githubkit.exception import RequestFailed
 from bot.errors import GitHubError
 from bot.github.client import GitHubApp
 from bot.github.repo import Repo
-from tests.simulator.conftest import FILES, REPO, as_installation, token_for
+from tests.simulator.conftest import FILES, REPO, as_installation, installation_of, token_for
 from triad_lab.simulator.server import Simulator
 
 OWNER, NAME = REPO.split("/")
 
 
-async def status_of(call) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
+async def status_of(call: Awaitable[object]) -> tuple[int, dict[str, Any]]:
     """GitHub's status and body, as githubkit received them behind Triad's error."""
     with pytest.raises(GitHubError) as caught:
         await call
@@ -218,12 +220,12 @@ async def test_a_ref_to_a_missing_object_is_refused(
     assert "refs/heads/ghost" not in sim.repo(REPO).refs
 
 
-def test_an_invalid_status_state_is_refused(make_sim) -> None:  # type: ignore[no-untyped-def]
+def test_an_invalid_status_state_is_refused(make_sim: Callable[..., Simulator]) -> None:
     # Triad's App only reads statuses; grant write so the state itself is what is judged.
     # githubkit checks the state before sending, so this call goes over raw HTTP.
     sim = make_sim(permissions={"statuses": "write", "metadata": "read"})
     main = sim.repo(REPO).refs["refs/heads/main"]
-    with as_installation(sim, token_for(sim, sim.installation_id(REPO))) as http:
+    with as_installation(sim, token_for(sim, installation_of(sim))) as http:
         answer = http.post(f"/repos/{REPO}/statuses/{main}", json={"state": "green"})
     assert (answer.status_code, answer.json()["message"]) == (422, "Validation Failed")
     assert answer.json()["errors"] == [{"resource": "Status", "field": "state", "code": "invalid"}]

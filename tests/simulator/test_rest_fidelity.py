@@ -8,6 +8,12 @@ from typing import Any
 
 import pytest
 from githubkit import Response
+from githubkit_schemas.latest.models import (
+    ContentFile,
+    DiffEntry,
+    Label,
+    PullRequestReviewComment,
+)
 
 from bot.errors import GitHubNotFound
 from bot.github.client import GitHubApp
@@ -28,7 +34,7 @@ async def test_every_endpoint_parses_with_githubkit(
     sim: Simulator, app: GitHubApp, installation_id: int
 ) -> None:
     me = (await app.as_app().rest.apps.async_get_authenticated()).parsed_data
-    assert me.slug == "triad"
+    assert me is not None and me.slug == "triad"
     found = await app.as_app().rest.apps.async_get_repo_installation(OWNER, NAME)
     assert found.parsed_data.id == installation_id
     gh = app.installation(installation_id).rest
@@ -36,8 +42,10 @@ async def test_every_endpoint_parses_with_githubkit(
     repo = (await gh.repos.async_get(OWNER, NAME)).parsed_data
     assert repo.default_branch == "main"
     readme = (await gh.repos.async_get_content(OWNER, NAME, "README.md")).parsed_data
+    assert isinstance(readme, ContentFile)
     assert base64.b64decode(readme.content).decode() == FILES["README.md"]
     listing = (await gh.repos.async_get_content(OWNER, NAME, "widgets")).parsed_data
+    assert isinstance(listing, list)
     assert sorted(item.name for item in listing) == ["__init__.py", "core.py"]
 
     head = (await gh.git.async_get_ref(OWNER, NAME, "heads/main")).parsed_data
@@ -78,7 +86,9 @@ async def test_every_endpoint_parses_with_githubkit(
     await parsed(gh.issues.async_list_comments(OWNER, NAME, issue.number))
     await parsed(gh.issues.async_create_label(OWNER, NAME, name="triad:design", color="1d76db"))
     labels = await gh.issues.async_add_labels(OWNER, NAME, issue.number, labels=["triad:design"])
-    assert [label.name for label in labels.parsed_data] == ["triad:design"]
+    # (typed here: githubkit's `list` method shadows the builtin in its annotations, #184)
+    added: list[Label] = labels.parsed_data
+    assert [label.name for label in added] == ["triad:design"]
     await parsed(gh.issues.async_list_labels_for_repo(OWNER, NAME))
     await parsed(gh.issues.async_remove_label(OWNER, NAME, issue.number, "triad:design"))
     permission = (
@@ -101,7 +111,7 @@ async def test_every_endpoint_parses_with_githubkit(
     await parsed(gh.pulls.async_get(OWNER, NAME, pull.number))
     await parsed(gh.pulls.async_list(OWNER, NAME, head=f"{OWNER}:triad/issue-1"))
     await parsed(gh.pulls.async_update(OWNER, NAME, pull.number, body="Closes #1\n\nmore"))
-    files = (await gh.pulls.async_list_files(OWNER, NAME, pull.number)).parsed_data
+    files: list[DiffEntry] = (await gh.pulls.async_list_files(OWNER, NAME, pull.number)).parsed_data
     assert [(f.filename, f.status, f.additions) for f in files] == [("widgets/x.py", "added", 1)]
     await parsed(gh.pulls.async_list_commits(OWNER, NAME, pull.number))
     review = (
@@ -117,7 +127,9 @@ async def test_every_endpoint_parses_with_githubkit(
     ).parsed_data
     assert review.state == "COMMENTED"
     await parsed(gh.pulls.async_list_reviews(OWNER, NAME, pull.number))
-    notes = (await gh.pulls.async_list_review_comments(OWNER, NAME, pull.number)).parsed_data
+    notes: list[PullRequestReviewComment] = (
+        await gh.pulls.async_list_review_comments(OWNER, NAME, pull.number)
+    ).parsed_data
     assert [(n.path, n.line) for n in notes] == [("widgets/x.py", 1)]
 
     sim.complete_checks(
@@ -142,8 +154,8 @@ async def test_every_endpoint_parses_with_githubkit(
     assert run.output.text == "E   assert 1 == 2"
     await parsed(gh.checks.async_get(OWNER, NAME, run.id))
     await parsed(gh.checks.async_list_for_suite(OWNER, NAME, suites.check_suites[0].id))
-    found = (await gh.checks.async_list_annotations(OWNER, NAME, run.id)).parsed_data
-    assert found[0].message == "boom"
+    noted = (await gh.checks.async_list_annotations(OWNER, NAME, run.id)).parsed_data
+    assert noted[0].message == "boom"
     logs = await gh.actions.async_download_job_logs_for_workflow_run(OWNER, NAME, run.id)
     assert logs.text.endswith(" E   assert 1 == 2\n")  # after the redirect, as on GitHub
     sim.report_status(REPO, made.sha, "success", context="lint")  # CI that reports statuses

@@ -40,9 +40,10 @@ async def test_a_missing_or_wrong_signature_is_401_and_stores_nothing(
     webhooks: WebhookClient, store: Store, signature: str | bytes | None
 ) -> None:
     body = json.dumps(labeled_issue()).encode()
-    headers: dict[str, str | bytes] = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "d-1"}
+    headers = {b"X-GitHub-Event": b"issues", b"X-GitHub-Delivery": b"d-1"}
     if signature is not None:
-        headers["X-Hub-Signature-256"] = signature
+        sent = signature if isinstance(signature, bytes) else signature.encode()
+        headers[b"X-Hub-Signature-256"] = sent
     answer = await webhooks.http.post("/api/github/webhooks", content=body, headers=headers)
     assert answer.status_code == 401
     assert await store.count_deliveries() == 0 and await store.list_jobs() == []

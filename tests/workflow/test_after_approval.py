@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ READER = Actor("rita", Permission.READ)
 SHA, OLD = "b" * 40, "a" * 40
 
 
-def at(stage: Stage, **fields: object) -> Workflow:
+def at(stage: Stage, **fields: Any) -> Workflow:
     base = Workflow(
         "octo/repo",
         5,
@@ -56,7 +57,7 @@ def at(stage: Stage, **fields: object) -> Workflow:
         round=1,
         id=3,
     )
-    return replace(base, **fields)  # type: ignore[arg-type]
+    return replace(base, **fields)
 
 
 def job(decision_actions: tuple[object, ...]) -> RunStage:
@@ -237,7 +238,8 @@ def test_qa_failed_needs_a_note() -> None:
     assert decision.workflow == ready
     assert RemoveLabel("triad:qa-failed", PULL) in decision.actions
     cosmetic = LabelAdded(WRITER, "d", "triad:qa-failed", "The button design is 2px off")
-    assert decide(ready, cosmetic, TARGET, CONFIG).workflow.stage is Stage.IMPLEMENTING  # type: ignore[union-attr]
+    back = decide(ready, cosmetic, TARGET, CONFIG).workflow
+    assert back is not None and back.stage is Stage.IMPLEMENTING
 
 
 def test_every_change_after_approval_updates_the_progress_comment_last() -> None:

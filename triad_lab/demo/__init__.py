@@ -32,8 +32,8 @@ DEMO_DIR = Path(".triad/demo")
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.list:
-        for name, scenario in SCENARIOS.items():
-            print(f"{name:<22} {scenario.summary}")
+        for name, known in SCENARIOS.items():
+            print(f"{name:<22} {known.summary}")
         return 0
     scenario = SCENARIOS.get(args.scenario)
     if scenario is None:
@@ -65,7 +65,7 @@ async def play(
     state_dir: Path,
     *,
     real: bool = False,
-    say: Callable[[str], None] = lambda line: None,
+    say: Callable[[str], None] = lambda _line: None,
 ) -> DemoResult:
     """Play `scenario` on a fresh stack whose state is kept in `state_dir`."""
     started_at = time.time()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.store.usage import UsageStore
 from bot.store.workflows import WorkflowStore
@@ -58,7 +59,7 @@ class DemoDriver:
 
         async def act() -> None:
             head = (await self.workflow()).head_sha or ""
-            runs = [
+            runs: list[dict[str, Any]] = [
                 {
                     "name": "test",
                     "conclusion": conclusion,

@@ -112,11 +112,11 @@ class DemoModels(ScriptedModels):
         )
         self.reviewer_b_objects = reviewer_b_objects
 
-    def _design(self, request: ModelRequest, data: dict[str, Any]) -> dict[str, Any]:
+    def _design(self, request: ModelRequest, _data: dict[str, Any]) -> dict[str, Any]:
         answered = "raise" in request.text.lower() and "/triad revise" in request.text
         return DESIGN | {"clarifying_questions": [] if answered else [QUESTION]}
 
-    def _implementation(self, request: ModelRequest, data: dict[str, Any]) -> dict[str, Any]:
+    def _implementation(self, request: ModelRequest, _data: dict[str, Any]) -> dict[str, Any]:
         parts = fenced_parts(request)
         feedback = next((t for label, t in parts.items() if label.startswith("feedback")), "")
         readme = parts.get("file README.md", "")
@@ -144,7 +144,7 @@ class DemoModels(ScriptedModels):
             "edits": edits,
         }
 
-    def _review(self, request: ModelRequest, data: dict[str, Any]) -> dict[str, Any]:
+    def _review(self, request: ModelRequest, _data: dict[str, Any]) -> dict[str, Any]:
         parts = fenced_parts(request)
         criteria = [
             {"criterion": c, "met": True, "note": "Tested in tests/test_core.py."}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -142,10 +143,8 @@ async def summary(
     github = driver.stack.github
     repo = github.repo(REPO)
     workflow = None
-    try:
+    with contextlib.suppress(LookupError):
         workflow = await driver.workflow()
-    except LookupError:
-        pass
     pr = workflow.pr_number if workflow else None
     return {
         "scenario": scenario,

@@ -209,7 +209,7 @@ async def model_outage(driver: DemoDriver) -> bool:
     server: FakeModelServer = driver.stack.model_server
 
     async def outage() -> None:
-        server.script("*", lambda request: overloaded())
+        server.script("*", lambda _request: overloaded())
         await driver.label(MAINTAINER, "triad:design")()
 
     async def recovered() -> None:

@@ -35,7 +35,7 @@ async def play(
     state_dir: Path,
     real_models: bool,
     stop: asyncio.Event,
-    ready: Callable[[str, TriadStack], None] = lambda url, stack: None,
+    ready: Callable[[str, TriadStack], None] = lambda _url, _stack: None,
 ) -> None:
     """Run the stack and the page until `stop` is set; `ready(url, stack)` once serving."""
     shutil.rmtree(state_dir, ignore_errors=True)

@@ -53,7 +53,7 @@ def create_playground_app(playground: Playground) -> FastAPI:
     http = httpx.AsyncClient(base_url=playground.github_url, timeout=30)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         await http.aclose()
 

@@ -86,7 +86,8 @@ def labels(items: list[str], number: int | None = None) -> str:
         remove = (
             f"<form method='post' action='/issues/{number}/labels/remove' style='display:inline'>"
             f"<input type='hidden' name='name' value='{E(name)}'>"
-            f"<button title='remove {E(name)}' aria-label='remove {E(name)}'>×</button></form>"
+            f"<button title='remove {E(name)}' aria-label='remove {E(name)}'>&times;</button>"
+            "</form>"
             if number is not None
             else ""
         )

@@ -36,7 +36,8 @@ class Delivery:
 
     @property
     def payload(self) -> dict[str, Any]:
-        return json.loads(self.body)
+        payload: dict[str, Any] = json.loads(self.body)
+        return payload
 
 
 class WebhookSender:

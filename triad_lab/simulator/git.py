@@ -10,8 +10,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 BLOB_MODE = "100644"
 EXECUTABLE_MODE = "100755"
@@ -19,6 +20,8 @@ SYMLINK_MODE = "120000"
 TREE_MODE = "040000"
 EMPTY_SHA = "0" * 40
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+#: one of difflib's opcodes: (tag, i1, i2, j1, j2)
+Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
 
 
 class ObjectMissing(KeyError):
@@ -293,15 +296,19 @@ class _MinimalMatcher(difflib.SequenceMatcher[str]):
     #: beyond this many edits, fall back to difflib (without autojunk) to bound time and memory
     MAX_EDITS = 2000
 
+    # set by difflib's set_seqs; typeshed does not declare them
+    a: Sequence[str]
+    b: Sequence[str]
+
     def __init__(self, a: list[str], b: list[str]) -> None:
         super().__init__(None, a, b, autojunk=False)
 
-    def get_opcodes(self) -> list[tuple[str, int, int, int, int]]:
+    def get_opcodes(self) -> list[Opcode]:
         steps = _myers(self.a, self.b, self.MAX_EDITS)
         return super().get_opcodes() if steps is None else _opcodes(steps)
 
 
-def _myers(a: list[str], b: list[str], limit: int) -> list[str] | None:
+def _myers(a: Sequence[str], b: Sequence[str], limit: int) -> list[str] | None:
     """The shortest edit script from `a` to `b` as steps "=", "-", "+" (None past `limit`)."""
     n, m = len(a), len(b)
     furthest: dict[int, int] = {1: 0}
@@ -340,7 +347,7 @@ def _backtrack(trace: list[dict[int, int]], n: int, m: int) -> list[str]:
     return steps
 
 
-def _opcodes(steps: list[str]) -> list[tuple[str, int, int, int, int]]:
+def _opcodes(steps: list[str]) -> list[Opcode]:
     """Steps as difflib's opcodes; a run of deletions and insertions is one "replace"."""
     opcodes: list[list[Any]] = []
     i = j = 0

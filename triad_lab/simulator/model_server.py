@@ -57,10 +57,12 @@ class ModelRequest:
         if self.api == "anthropic":
             choice = self.body.get("tool_choice") or {}
             tools = self.body.get("tools") or [{}]
-            return choice.get("name") or tools[0].get("name")
+            named: str | None = choice.get("name") or tools[0].get("name")
+            return named
         tool_choice = self.body.get("tool_choice")
         if isinstance(tool_choice, dict) and isinstance(tool_choice.get("function"), dict):
-            return tool_choice["function"].get("name")  # type: ignore[no-any-return]
+            forced: str | None = tool_choice["function"].get("name")
+            return forced
         response_format = self.body.get("response_format") or {}
         return (response_format.get("json_schema") or {}).get("name")
 
@@ -70,10 +72,12 @@ class ModelRequest:
         name = self.schema_name
         for tool in self.body.get("tools") or []:
             if tool.get("name") == name:
-                return tool.get("input_schema")  # type: ignore[no-any-return]
+                input_schema: dict[str, Any] | None = tool.get("input_schema")
+                return input_schema
             function = tool.get("function") or {}
             if function.get("name") == name:
-                return function.get("parameters")  # type: ignore[no-any-return]
+                parameters: dict[str, Any] | None = function.get("parameters")
+                return parameters
         response_format = self.body.get("response_format") or {}
         return (response_format.get("json_schema") or {}).get("schema")
 
@@ -316,8 +320,8 @@ class FakeModelServer:
                     responder: Responder | None = script.responder
                     break
                 if script.queue:
-                    item = _item(script.queue.popleft())
-                    return item, self._record(request, item)
+                    queued = _item(script.queue.popleft())
+                    return queued, self._record(request, queued)
             else:
                 responder = self.default
         if responder is None:
@@ -397,12 +401,12 @@ class FakeModelServer:
         app = FastAPI(title="Triad fake model server")
 
         @app.post("/v1/messages")
-        async def messages(request: Request) -> JSONResponse:
+        async def messages(request: Request) -> Response:
             return await self._serve("anthropic", request)
 
         @app.post("/v1/chat/completions")
         @app.post("/chat/completions")
-        async def chat_completions(request: Request) -> JSONResponse:
+        async def chat_completions(request: Request) -> Response:
             return await self._serve("openai", request)
 
         return app
@@ -512,7 +516,7 @@ def _anthropic_message(request: ModelRequest, reply: Reply, number: str) -> JSON
             "name": name,
             "input": data,
         }
-        said = data
+        said: dict[str, Any] | str = data
     else:
         said = reply.text if reply.text is not None else json.dumps(reply.data or {})
         block = {"type": "text", "text": said}

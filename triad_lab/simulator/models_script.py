@@ -72,7 +72,8 @@ def _resolve(root: Mapping[str, Any], ref: str) -> Mapping[str, Any]:
     node: Any = root
     for piece in ref.removeprefix("#/").split("/"):
         node = node[piece]
-    return node  # type: ignore[no-any-return]
+    resolved: Mapping[str, Any] = node
+    return resolved
 
 
 def _singular(name: str) -> str:
@@ -84,7 +85,8 @@ def _text(schema: Mapping[str, Any], name: str, number: int | None) -> str:
         return "2026-01-01T00:00:00Z"
     words = name.replace("_", " ").strip() or "text"
     value = f"Scripted {words}" + (f" {number}" if number is not None else "")
-    value += "." * max(0, schema.get("minLength", 0) - len(value))
+    min_length: int = schema.get("minLength", 0)
+    value += "." * max(0, min_length - len(value))
     return value[: schema["maxLength"]] if "maxLength" in schema else value
 
 
@@ -137,7 +139,11 @@ def _implementation(request: ModelRequest, data: dict[str, Any]) -> dict[str, An
         prefix = next((c for ext, c in _COMMENT.items() if path.endswith(ext)), "")
         line = f"{prefix}Scripted {'fix' if fixing else 'change'} for step {number}\n"
         action = "modify" if exists else "create"
-        content = (current + ("" if current.endswith("\n") else "\n") + line) if exists else line
+        content = (
+            (current + ("" if current.endswith("\n") else "\n") + line)
+            if exists and current is not None
+            else line
+        )
         edits.append(edit | {"action": action, "content": content})
     return {
         **data,
@@ -151,7 +157,7 @@ def _implementation(request: ModelRequest, data: dict[str, Any]) -> dict[str, An
 _CRITERION = re.compile(r"^- \[ \] (.+)$", re.M)
 
 
-def _review(request: ModelRequest, data: dict[str, Any]) -> dict[str, Any]:
+def _review(request: ModelRequest, _data: dict[str, Any]) -> dict[str, Any]:
     """Approve, checking every acceptance criterion of the fenced design as met."""
     parts = fenced_parts(request)
     design = next((text for label, text in parts.items() if "design" in label), "")

@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -310,7 +310,7 @@ class Simulator:
             self.world.remove_label(full_name, number, actor, name)
 
     def push(
-        self, full_name: str, branch: str, actor: str, files: dict[str, str | None], message: str
+        self, full_name: str, branch: str, actor: str, files: Mapping[str, str | None], message: str
     ) -> str:
         """Push one commit (`None` deletes a file); a PR on that branch gets `synchronize`."""
         with self.lock:

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from bot.runtime import serve
 from bot.settings import Settings
-from bot.store import JobState, Store, open_store
+from bot.store import Job, JobState, Store, open_store
 from triad_lab.simulator.model_server import FakeModelServer, Responder
 from triad_lab.simulator.server import Simulator
 
@@ -59,15 +60,15 @@ class TriadStack:
         self.store: Store | None = None
         self._stop = asyncio.Event()
         self._server: asyncio.Task[None] | None = None
-        self._store_context: Any = None
+        self._store_context: Store | None = None
 
     async def __aenter__(self) -> TriadStack:
         self.model_server.start()
         self.github.start()
         self.settings = Settings(
             app_id=self.github.app_id,
-            private_key=self.github.private_key_pem,
-            webhook_secret=self._secret,
+            private_key=SecretStr(self.github.private_key_pem),
+            webhook_secret=SecretStr(self._secret),
             database_url=self._database_url,
             github_api_url=self.github.url,
             anthropic_base_url=None if self._real_models else self.model_server.anthropic_url,
@@ -141,7 +142,7 @@ class TriadStack:
         limit = time.time() + horizon
         return sum(1 for job in await self.store.list_jobs(JobState.QUEUED) if job.run_at <= limit)
 
-    async def dead_jobs(self) -> list[Any]:
+    async def dead_jobs(self) -> list[Job]:
         assert self.store is not None
         return [job for job in await self.store.list_jobs() if job.state is JobState.DEAD]
 
@@ -149,4 +150,5 @@ class TriadStack:
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,7 +96,7 @@ class World:
         self.repos: dict[str, Repository] = {}
         self.installations: dict[int, Installation] = {}
         self.tokens: dict[str, Token] = {}
-        self.emit: Emit = lambda event, payload: None
+        self.emit: Emit = lambda _event, _payload: None
         owner = self.user("triad-dev", "Organization")
         bot = self.user(f"{app_slug}[bot]", "Bot")
         self.app = AppInfo(
@@ -447,7 +447,7 @@ class World:
             raise ApiError(422, "Reference does not exist")
 
     def push(
-        self, full_name: str, branch: str, actor: str, files: dict[str, str | None], message: str
+        self, full_name: str, branch: str, actor: str, files: Mapping[str, str | None], message: str
     ) -> str:
         """A person's push of one commit on top of `branch` (created from the default branch)."""
         repo = self.repo(full_name)
@@ -600,7 +600,7 @@ class World:
             self._announce_pull(repo, pr, "ready_for_review", self.user(actor))
         return pr
 
-    def pull_changes(self, repo: Repository, pr: Pull) -> list[FileChange]:
+    def pull_changes(self, repo: Repository, pr: Pull) -> list[FileChange]:  # noqa: ARG002 (kept: callers name the repository with the PR)
         base_tree = self.objects.read_commit(self._merge_base(pr)).tree
         head_tree = self.objects.read_commit(pr.head_sha).tree
         return self.objects.diff(base_tree, head_tree)
@@ -757,13 +757,13 @@ class World:
             "check_suite": suite_shape,
         }
         self.emit("check_suite", payload)
-        workflow, run = render.workflow_run(
+        workflow_shape, run_shape = render.workflow_run(
             self.urls, repo, suite, suite_shape, pusher, self.created_at
         )
         self.emit(
             "workflow_run",
             self._base_payload(repo, pusher)
-            | {"action": "completed", "workflow": workflow, "workflow_run": run},
+            | {"action": "completed", "workflow": workflow_shape, "workflow_run": run_shape},
         )
         return suite
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import anthropic
+from anthropic.types import MessageParam
 
 from bot.llm.errors import clip
 from bot.llm.providers.base import (
@@ -40,7 +41,8 @@ class AnthropicProvider:
                 model=model,
                 max_tokens=request.max_output_tokens,
                 system=request.system,
-                messages=request.messages,  # type: ignore[arg-type]
+                # the provider-neutral turns are written in this API's shape (role, content)
+                messages=cast(list[MessageParam], request.messages),
                 tools=[
                     {
                         "name": request.schema_name,
@@ -111,7 +113,7 @@ def _reply(message: object, request: StructuredRequest) -> RawReply:
             content = data if isinstance(data, dict) else None
             extra = {"tool_use_id": getattr(block, "id", None), "tool_name": name}
         elif kind == "text" and isinstance(getattr(block, "text", None), str):
-            texts.append(block.text)  # type: ignore[union-attr]
+            texts.append(block.text)
     if content is None and texts:
         content = "".join(texts)
     usage = getattr(message, "usage", None)

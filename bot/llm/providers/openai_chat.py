@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Literal, TypedDict, cast
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
+from openai.types.shared_params import ResponseFormatJSONObject, ResponseFormatJSONSchema
 
 from bot.llm.context import estimate_tokens
 from bot.llm.errors import clip
@@ -28,6 +30,14 @@ from bot.llm.schema import repair_prompt, schema_instruction, strict_schema
 #: OpenAI's 429 codes for an account out of credit: waiting does not help
 QUOTA_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
 
+#: the name under which an endpoint takes the answer's token limit (older servers: max_tokens)
+TokenLimitParam = Literal["max_completion_tokens", "max_tokens"]
+
+
+class _TokenLimit(TypedDict, total=False):
+    max_completion_tokens: int
+    max_tokens: int
+
 
 class OpenAIProvider:
     """One `AsyncOpenAI` client per endpoint and key, with the SDK's own retries off.
@@ -42,7 +52,7 @@ class OpenAIProvider:
         base_url: str | None = None,
         *,
         name: str = "openai",
-        token_limit_param: str = "max_completion_tokens",
+        token_limit_param: TokenLimitParam = "max_completion_tokens",
     ) -> None:
         self.name = name
         self._token_limit_param = token_limit_param
@@ -51,8 +61,9 @@ class OpenAIProvider:
     async def complete(self, request: StructuredRequest, model: str) -> RawReply:
         strict = strict_schema(request.schema)
         system = request.system
+        response_format: ResponseFormatJSONSchema | ResponseFormatJSONObject
         if strict is not None:
-            response_format: dict[str, Any] = {
+            response_format = {
                 "type": "json_schema",
                 "json_schema": {
                     "name": request.schema_name,
@@ -65,13 +76,19 @@ class OpenAIProvider:
             response_format = {"type": "json_object"}
             system = f"{system}\n\n{schema_instruction(request.schema)}"
         messages = [{"role": "system", "content": system}, *request.messages]
+        limit: _TokenLimit = (
+            {"max_tokens": request.max_output_tokens}
+            if self._token_limit_param == "max_tokens"
+            else {"max_completion_tokens": request.max_output_tokens}
+        )
         with sdk_failures(openai, request.timeout_seconds, _failure):
             completion = await self._client.chat.completions.create(
                 model=model,
-                messages=messages,  # type: ignore[arg-type]
-                response_format=response_format,  # type: ignore[arg-type]
+                # the provider-neutral turns are written in this API's shape (role, content)
+                messages=cast(list[ChatCompletionMessageParam], messages),
+                response_format=response_format,
                 timeout=request.timeout_seconds,
-                **{self._token_limit_param: request.max_output_tokens},  # type: ignore[arg-type]
+                **limit,
             )
         return _reply(completion, messages)
 

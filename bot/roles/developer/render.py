@@ -41,7 +41,7 @@ def steps_done_in(body: str) -> set[int]:
     return {int(n) for n in _DONE.findall(body)}
 
 
-def pr_body(
+def pr_body(  # noqa: PLR0913 (keyword-only: each is one part of the body)
     *,
     issue_number: int,
     design: DesignProposal,

@@ -114,13 +114,14 @@ def _verdict(result: ReviewerResult) -> str:
 def side_by_side(a: ReviewerResult, b: ReviewerResult, agreement: Agreement) -> str:
     """The one comment that lays the two positions out, point by point, with the question."""
     rows = []
-    points = (
-        [(fa, fb) for fa, fb in agreement.matched]
-        + [(f, None) for f in agreement.only_a]
-        + [(None, f) for f in agreement.only_b]
+    # each point: where it is (the finding that names it), then what A and B say
+    points: list[tuple[Finding, Finding | None, Finding | None]] = (
+        [(fa, fa, fb) for fa, fb in agreement.matched]
+        + [(f, f, None) for f in agreement.only_a]
+        + [(f, None, f) for f in agreement.only_b]
     )
-    for number, (fa, fb) in enumerate(points, 1):
-        where = _where(fa or fb)  # type: ignore[arg-type]
+    for number, (named, fa, fb) in enumerate(points, 1):
+        where = _where(named)
         rows.append(f"| {number} | {where} | {_says(fa)} | {_says(fb)} |")
     lines = [
         "## The reviewers disagree: a human decides",

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
-from unidiff.patch import Hunk, Line
+from unidiff.patch import Hunk, Line, PatchSet
 
 from bot.llm.context import estimate_tokens
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Severity = Literal["high", "medium", "low"]
 Category = Literal["spec_mismatch", "bug", "risk", "unclear"]
+Verdict = Literal["approve", "request_changes"]
 
 
 class _Answer(BaseModel):
@@ -36,7 +37,7 @@ class CriterionCheck(_Answer):
 class ReviewAnswer(_Answer):
     """One reviewer's review of (a part of) the diff against the approved design."""
 
-    verdict: Literal["approve", "request_changes"]
+    verdict: Verdict
     summary: str = Field(description="Two or three sentences: does the change do what was approved")
     findings: list[Finding]
     criteria: list[CriterionCheck]

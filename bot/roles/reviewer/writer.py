@@ -13,7 +13,7 @@ from bot.roles.context_budget import fit_budget
 from bot.roles.models import RoleModels
 from bot.roles.reviewer.agreement import ReviewerResult
 from bot.roles.reviewer.diff import SplitDiff, with_line_numbers
-from bot.roles.reviewer.schema import CriterionCheck, ReviewAnswer
+from bot.roles.reviewer.schema import CriterionCheck, ReviewAnswer, Verdict
 
 LABELS = {"reviewer_a": "Reviewer A", "reviewer_b": "Reviewer B"}
 
@@ -87,7 +87,9 @@ def merge(answers: list[ReviewAnswer]) -> ReviewAnswer:
     some chunk shows it met."""
     if len(answers) == 1:
         return answers[0]
-    verdict = "approve" if all(a.verdict == "approve" for a in answers) else "request_changes"
+    verdict: Verdict = (
+        "approve" if all(a.verdict == "approve" for a in answers) else "request_changes"
+    )
     criteria: dict[str, CriterionCheck] = {}
     for answer in answers:
         for check in answer.criteria:

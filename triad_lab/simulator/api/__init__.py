@@ -82,7 +82,7 @@ def create_api(sim: Simulator) -> FastAPI:
     ) -> Response:
         try:
             response = await call_next(request)
-        except Exception as exc:  # noqa: BLE001 - any crash is GitHub's 500, and is kept
+        except Exception as exc:  # any crash is GitHub's 500, and is kept
             log.exception("simulator: %s %s crashed", request.method, request.url.path)
             sim.errors.append(f"{request.method} {request.url.path}: {exc!r}")
             body = {"message": "Server Error", "documentation_url": DOCS, "status": "500"}
@@ -105,14 +105,14 @@ def create_api(sim: Simulator) -> FastAPI:
         return response
 
     @api.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
         body: JSON = {"message": exc.message, "documentation_url": DOCS, "status": str(exc.status)}
         if exc.errors:
             body["errors"] = exc.errors
         return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
     @api.exception_handler(FaultInjected)
-    async def faulted(request: Request, exc: FaultInjected) -> JSONResponse:
+    async def faulted(_request: Request, exc: FaultInjected) -> JSONResponse:
         body = {"message": exc.message, "documentation_url": DOCS, "status": str(exc.status)}
         return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
@@ -130,7 +130,7 @@ def create_api(sim: Simulator) -> FastAPI:
         return JSONResponse(body, status_code=exc.status_code)
 
     @api.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         message = "Invalid request.\n\n" + "; ".join(
             f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()
         )

@@ -77,7 +77,7 @@ def get_check_run(owner: str, name: str, run_id: int, call: Call = CHECKS) -> JS
 
 
 @router.get("/repos/{owner}/{name}/check-runs/{run_id:int}/annotations")
-def annotations(owner: str, name: str, run_id: int, call: Call = CHECKS) -> JSONResponse:
+def check_run_annotations(owner: str, name: str, run_id: int, call: Call = CHECKS) -> JSONResponse:
     with call.lock:
         repo = call.repo(owner, name)
         run = repo.check_runs.get(run_id)

@@ -94,7 +94,7 @@ def _number(request: Request, name: str, default: int) -> int:
 
 
 def _caller(request: Request) -> Caller:
-    found = request.scope.get(CALLER)
+    found: Caller | None = request.scope.get(CALLER)
     if found is None:  # the gate runs first; without it every endpoint is closed
         raise ApiError(401, "Requires authentication")
     return found

@@ -142,7 +142,8 @@ def add_labels(
         repo = call.repo(owner, name)
         names = payload.get("labels") if isinstance(payload, dict) else payload
         item = call.world.add_labels(repo.full_name, number, call.actor, _names(names))
-        return render.issue(call.world.urls, repo, item)["labels"]
+        labels: list[JSON] = render.issue(call.world.urls, repo, item)["labels"]
+        return labels
 
 
 @router.delete("/repos/{owner}/{name}/issues/{number:int}/labels/{label_name}")
@@ -152,7 +153,8 @@ def remove_label(
     with call.lock:
         repo = call.repo(owner, name)
         item = call.world.remove_label(repo.full_name, number, call.actor, label_name)
-        return render.issue(call.world.urls, repo, item)["labels"]
+        labels: list[JSON] = render.issue(call.world.urls, repo, item)["labels"]
+        return labels
 
 
 def _names(value: Any) -> list[str]:

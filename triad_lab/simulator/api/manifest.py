@@ -73,7 +73,11 @@ def _manifest(text: str) -> dict[str, Any]:
 
 @router.get(WEB + "/settings/apps/new", response_class=HTMLResponse)
 @router.get(WEB + "/organizations/{org}/settings/apps/new", response_class=HTMLResponse)
-def new_app_form(org: str | None = None, call: Call = ANYONE) -> HTMLResponse:
+# FastAPI binds the path parameter and the caller by name, used or not
+def new_app_form(
+    org: str | None = None,  # noqa: ARG001
+    call: Call = ANYONE,  # noqa: ARG001
+) -> HTMLResponse:
     return _page(
         "Register new GitHub App",
         "<h1>Register new GitHub App</h1><p>Post a <code>manifest</code> form field here to "
