@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BOT = Path(__file__).resolve().parents[1] / "bot"
 
 
@@ -54,6 +56,24 @@ def test_the_model_layer_imports_nothing_above_it() -> None:
     assert offenders == {}
     loaded = _modules_after("import bot.llm")
     assert {m for m in loaded if _is_within(m, above)} == set()
+
+
+@pytest.mark.parametrize(
+    ("package", "above"),
+    [
+        # the engine is pure: no I/O layer, no handler
+        ("workflow", ("bot.stages", "bot.github", "bot.llm", "bot.store", "bot.web")),
+        # the routing table serves the web layer and the delivery job; it knows no stage
+        ("routing", ("bot.stages", "bot.web")),
+    ],
+)
+def test_the_core_imports_nothing_above_it(package: str, above: tuple[str, ...]) -> None:
+    offenders = {}
+    for path in (BOT / package).rglob("*.py"):
+        found = {name for name in _imported_names(path) if _is_within(name, above)}
+        if found:
+            offenders[str(path.relative_to(BOT.parent))] = sorted(found)
+    assert offenders == {}
 
 
 def _imported_names(path: Path) -> set[str]:

@@ -7,13 +7,14 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from bot.github import checks
 from bot.github.events import Sender
 from bot.github.repo import Repo
 from bot.repo_config import LoadedConfig
 from bot.roles.architect.render import content_hash
-from bot.stages.services import Services
+from bot.store import Store
 from bot.store.workflows import WorkflowStore
 from bot.workflow.events import ChecksCompleted
 from bot.workflow.model import Actor, Stage, Workflow
@@ -29,13 +30,24 @@ def issue_of_branch(branch: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+class IntakeServices(Protocol):
+    """What interpreting a delivery needs of the process (bot.stages.services.Services)."""
+
+    @property
+    def store(self) -> Store: ...
+
+    async def repo_config(self, repo: Repo) -> LoadedConfig: ...
+
+    async def own_login(self) -> str: ...
+
+
 @dataclass
 class Intake:
     """One delivery being interpreted, for one repository."""
 
     source: str
     repo: Repo
-    services: Services
+    services: IntakeServices
     _config: LoadedConfig | None = field(default=None, init=False)
 
     @property
