@@ -24,9 +24,12 @@ COPY --from=build /install /usr/local
 USER triad
 WORKDIR /home/triad
 ENV PYTHONUNBUFFERED=1 TRIAD_LOG_FORMAT=json TRIAD_DATABASE_URL=sqlite:////home/triad/data/triad.db \
-    TRIAD_ADMIN_HOST=0.0.0.0 TRIAD_ADMIN_PORT=9090
-# 3000: webhooks and /healthz. 9090: /admin, /metrics and /healthz; publish it only on a
-# private network, and set TRIAD_ADMIN_TOKEN.
+    TRIAD_ADMIN_PORT=9090
+# 3000: webhooks and /healthz. 9090: /admin, /metrics and /healthz, on the container's loopback
+# only (TRIAD_ADMIN_HOST defaults to 127.0.0.1). To publish it, set TRIAD_ADMIN_HOST=0.0.0.0
+# and TRIAD_ADMIN_TOKEN (Triad refuses to listen beyond loopback without the token), publish
+# it on a private address (-p 127.0.0.1:9090:9090), and name any other host it is opened by in
+# TRIAD_ADMIN_ALLOWED_HOSTS.
 EXPOSE 3000 9090
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=2).status != 200)"

@@ -36,7 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/review_concurrency.py
 
 # requirements.lock pins every runtime dependency the Docker image installs; regenerate it
-# after changing pyproject.toml's dependencies (tests/test_lock.py fails until you do)
+# after changing pyproject.toml's dependencies (tests/test_deploy_files.py fails until you do)
 lock: $(STAMP)
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \

@@ -5,20 +5,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import NoReturn
 
-from bot.errors import TriadError
+from bot.errors import ConfigError, TriadError
 from bot.logs import configure_logging
 from bot.ops import commands as operator_commands
-from bot.settings import Settings, load_settings
+from bot.ops.arguments import port, whole_number
+from bot.settings import ServerSettings, Settings, WorkerSettings, load_settings
+
+
+class _Parser(argparse.ArgumentParser):
+    """A bad argument is one `triad: error:` line, like every other mistake."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"triad: error: {message} (see `{self.prog} --help`)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="triad",
         description="Triad: a GitHub App that runs an architect → developer → two-reviewer "
         "workflow on a repository, with humans approving every stage by label.",
@@ -33,17 +43,17 @@ def _parser() -> argparse.ArgumentParser:
         "TRIAD_APP_ID, TRIAD_PRIVATE_KEY(_PATH) and TRIAD_WEBHOOK_SECRET.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=3000, help="port to listen on")
+    serve.add_argument("--port", type=port, default=3000, help="port to listen on")
     serve.add_argument(
         "--job-concurrency",
-        type=int,
+        type=whole_number(0, 256, "a number of workers (0 to 256)"),
         default=None,
         help="in-process workers (0: web only, for separate `triad worker` processes); "
         "default TRIAD_WORKER_CONCURRENCY",
     )
     serve.add_argument(
         "--admin-port",
-        type=int,
+        type=port,
         default=None,
         help="serve /admin, /metrics and /healthz on this port (on TRIAD_ADMIN_HOST); "
         "default TRIAD_ADMIN_PORT, unset: none",
@@ -64,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         "App's credentials to .env (mode 0600).",
     )
     setup.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    setup.add_argument("--port", type=int, default=3000, help="port to listen on")
+    setup.add_argument("--port", type=port, default=3000, help="port to listen on")
     setup.add_argument("--env-file", type=Path, default=Path(".env"), help="where to write")
     setup.add_argument("--manifest", type=Path, default=Path("app.yml"), help="the App manifest")
     setup.add_argument("--github-url", default="https://github.com", help="GitHub's web address")
@@ -79,10 +89,15 @@ def _parser() -> argparse.ArgumentParser:
         help="run workers only, sharing the store with the web processes",
         description="Claim and run jobs from the store (use PostgreSQL to run several).",
     )
-    worker.add_argument("--concurrency", type=int, default=None, help="jobs run at once")
+    worker.add_argument(
+        "--concurrency",
+        type=whole_number(1, 256, "a number of workers (1 to 256)"),
+        default=None,
+        help="jobs run at once; default TRIAD_WORKER_CONCURRENCY",
+    )
     worker.add_argument(
         "--metrics-port",
-        type=int,
+        type=port,
         default=None,
         help="serve /healthz, /metrics and /admin on this port (on TRIAD_ADMIN_HOST); "
         "default TRIAD_ADMIN_PORT",
@@ -126,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "setup":
             return _setup(args)
-        settings = load_settings()
+        settings = _settings(args.command)
         if args.command in operator_commands.COMMANDS:
             return operator_commands.run(args, settings)
         if args.command == "demo":
@@ -140,7 +155,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve" and _no_app_configured(settings):
             _configure(settings)
             return _setup(args, settings)
-        settings.require_github_app()
         _configure(settings)
         if args.command == "serve":
             from bot.runtime import serve
@@ -150,19 +164,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             concurrency = args.job_concurrency
             if concurrency is None:
                 concurrency = settings.worker_concurrency
-            admin_port = args.admin_port or settings.admin_port
+            admin_port = settings.admin_port if args.admin_port is None else args.admin_port
             asyncio.run(serve(settings, args.host, args.port, concurrency, admin_port=admin_port))
         elif args.command == "worker":
             from bot.runtime import work
 
             concurrency = args.concurrency or settings.worker_concurrency
-            asyncio.run(work(settings, concurrency, args.metrics_port or settings.admin_port))
+            metrics_port = settings.admin_port if args.metrics_port is None else args.metrics_port
+            asyncio.run(work(settings, concurrency, metrics_port))
     except TriadError as exc:
         print(f"triad: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _settings(command: str) -> Settings:
+    """The settings `command` runs on, every problem with them named in one ConfigError.
+
+    `triad serve` with no App configured at all offers the registration page instead.
+    """
+    kind = {"serve": ServerSettings, "worker": WorkerSettings}.get(command, Settings)
+    if command == "serve":
+        with contextlib.suppress(ConfigError):
+            settings = load_settings()
+            if _no_app_configured(settings):
+                return settings
+    return load_settings(kind)
 
 
 def _no_app_configured(settings: Settings) -> bool:

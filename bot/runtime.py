@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import signal
 import socket
@@ -30,6 +31,8 @@ from bot.web.context import AppContext
 from bot.worker import WorkerPool
 
 log = logging.getLogger(__name__)
+#: uvicorn's own default
+_BACKLOG = 2048
 
 
 def build_services(settings: Settings, store: Store, metrics: Metrics | None = None) -> Services:
@@ -86,6 +89,8 @@ async def serve(
     With `admin_port`, the admin page, /metrics and /healthz are served there too.
     """
     assert settings.webhook_secret is not None
+    if admin_port is not None:
+        require_admin_guard(settings)
     sockets = [listen(host, port, "--port")]
     if admin_port is not None:
         sockets.append(listen(settings.admin_host, admin_port, "--admin-port (TRIAD_ADMIN_PORT)"))
@@ -102,16 +107,14 @@ async def serve(
         learning = asyncio.create_task(_learn_own_login(context, pool.context))
         servers = [_Server(_config(create_app(context), settings))]
         if admin_port is not None:
-            servers.append(_Server(_config(create_admin_app(context), settings)))
+            servers.append(_Server(_config(_admin_app(context, settings), settings)))
         stop = stop or asyncio.Event()
         if handle_signals:
             _stop_on_signals(stop)
         if concurrency:
             pool.start()
-        background = [
-            asyncio.create_task(_exit_when_set(servers, stop)),
-            asyncio.create_task(prune_periodically(store, settings.delivery_retention_days)),
-        ]
+        stopping = asyncio.create_task(_stop_when_set(stop, servers, pool))
+        pruning = asyncio.create_task(prune_periodically(store, settings.delivery_retention_days))
         relay = _start_relay(settings, host, port, stop)
         try:
             await asyncio.gather(
@@ -121,13 +124,12 @@ async def serve(
                 )
             )
         finally:
-            for task in background:
-                task.cancel()
+            stop.set()
+            await stopping
+            pruning.cancel()
             learning.cancel()
             if relay is not None:
                 relay.cancel()
-            log.info("stopping: draining running jobs", extra={"seconds": settings.drain_seconds})
-            await pool.stop()
             await _close(pool)
 
 
@@ -145,19 +147,45 @@ async def _learn_own_login(context: AppContext, services: Services) -> None:
 
 
 def listen(host: str, port: int, what: str) -> socket.socket:
-    """A socket bound to `host:port`, or a ConfigError naming the option and the cause (a port
-    in use is reported before anything else starts)."""
+    """A socket listening on `host:port`, or a ConfigError naming the option and the cause (a
+    port in use, also by this process's other port, is reported before anything else starts:
+    SO_REUSEADDR lets two sockets bind one port, only `listen` refuses the second)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(_BACKLOG)
     except OSError as exc:
         sock.close()
         raise ConfigError(
             f"{what} {port}: cannot listen on {host}:{port}: {exc.strerror or exc}"
         ) from None
     return sock
+
+
+def require_admin_guard(settings: Settings) -> None:
+    """The admin page and /metrics listen beyond loopback only behind TRIAD_ADMIN_TOKEN."""
+    if settings.admin_token is None and not _is_loopback(settings.admin_host):
+        raise ConfigError(
+            f"TRIAD_ADMIN_HOST is {settings.admin_host or '(every address)'}, beyond loopback, "
+            "and TRIAD_ADMIN_TOKEN is not set: the admin page and /metrics would be open to "
+            "anyone who reaches the port; set TRIAD_ADMIN_TOKEN (e.g. `openssl rand -hex 32`) "
+            "or TRIAD_ADMIN_HOST=127.0.0.1"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name that may resolve anywhere, or "" (every address)
+        return False
+
+
+def _admin_app(context: AppContext, settings: Settings) -> FastAPI:
+    return create_admin_app(context, allowed_hosts=settings.admin_allowed_hosts)
 
 
 def _context(
@@ -227,6 +255,18 @@ async def _exit_when_set(servers: list[_Server], stop: asyncio.Event) -> None:
         server.should_exit = True
 
 
+async def _stop_when_set(
+    stop: asyncio.Event, servers: list[_Server], pool: WorkerPool[Services]
+) -> None:
+    """On the stop signal the servers finish their requests while the workers stop claiming
+    and drain, both at once: stopping takes the drain time once, not twice."""
+    await stop.wait()
+    log.info("stopping: draining running jobs", extra={"seconds": pool.drain_seconds})
+    for server in servers:
+        server.should_exit = True
+    await pool.stop()
+
+
 async def work(settings: Settings, concurrency: int, metrics_port: int | None) -> None:
     """Workers alone, sharing the store with any number of web processes; SIGTERM drains.
 
@@ -234,13 +274,14 @@ async def work(settings: Settings, concurrency: int, metrics_port: int | None) -
     """
     sockets = []
     if metrics_port is not None:
+        require_admin_guard(settings)
         sockets.append(listen(settings.admin_host, metrics_port, "--metrics-port"))
     async with configured_store(settings) as store:
         metrics = Metrics()
         pool = build_pool(settings, store, metrics, concurrency)
         servers = []
         if sockets:
-            app = create_admin_app(_context(settings, store, metrics, pool))
+            app = _admin_app(_context(settings, store, metrics, pool), settings)
             servers.append(_Server(_config(app, settings)))
         stop = asyncio.Event()
         _stop_on_signals(stop)

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
 from bot.private_key import normalize_private_key
 
 DEFAULT_DATABASE_URL = "sqlite:///triad.db"
 MAX_WEBHOOK_BYTES = 25 * 1024 * 1024
+#: the Host headers the admin port answers unless TRIAD_ADMIN_ALLOWED_HOSTS says otherwise
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+#: what to give for each setting a process cannot run without
+_MISSING = {
+    "app_id": "the GitHub App's numeric id (App settings page)",
+    "private_key": "give the App's PEM key in TRIAD_PRIVATE_KEY or its file in "
+    "TRIAD_PRIVATE_KEY_PATH",
+    "webhook_secret": "the secret configured on the App's webhook",
+}
 
 
 class Settings(BaseSettings):
@@ -27,10 +40,14 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
     )
 
-    app_id: int | None = Field(default=None, gt=0)
-    private_key: SecretStr | None = None
+    #: settings this kind of process cannot run without: named with every other problem
+    required: ClassVar[frozenset[str]] = frozenset()
+
+    app_id: int | None = Field(default=None, gt=0, validate_default=True)
+    #: read by the `private_key` check below, so it comes first
     private_key_path: Path | None = None
-    webhook_secret: SecretStr | None = None
+    private_key: SecretStr | None = Field(default=None, validate_default=True)
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     database_url: str = DEFAULT_DATABASE_URL
     github_api_url: str = "https://api.github.com"
     bot_login: str | None = None
@@ -61,8 +78,14 @@ class Settings(BaseSettings):
     #: the admin page and /metrics (`triad serve --admin-port`); unset: not served
     admin_port: int | None = Field(default=None, ge=1, le=65535)
     admin_host: str = "127.0.0.1"
-    #: when set, /admin and /metrics ask for it (Authorization: Bearer, or the login form)
+    #: when set, /admin and /metrics ask for it (Authorization: Bearer, or the login form);
+    #: required when the admin port listens on more than loopback
     admin_token: SecretStr | None = None
+    #: Host headers the admin port answers, comma-separated (`*.example.com` allowed): a page
+    #: on another site that rebinds its DNS name to the admin address gets 400
+    admin_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(LOOPBACK_HOSTS)
+    )
     #: delivery bodies are emptied this many days after they arrived (the records stay)
     delivery_retention_days: float = Field(default=14.0, gt=0)
 
@@ -73,27 +96,73 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return url
 
+    @field_validator("github_api_url", "anthropic_base_url", "openai_base_url", "webhook_proxy_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        try:
+            parts.port  # noqa: B018 (raises on a port that is not a number or out of range)
+        except ValueError:
+            raise ValueError("has a port that is not a number from 1 to 65535") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or url != url.strip():
+            raise ValueError("must be an http:// or https:// address, e.g. https://api.github.com")
+        return url
+
+    @field_validator("admin_token")
+    @classmethod
+    def _blank_is_unset(cls, token: SecretStr | None) -> SecretStr | None:
+        return token if token is not None and token.get_secret_value().strip() else None
+
+    @field_validator("admin_allowed_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [host.strip() for host in value.split(",") if host.strip()]
+        return value
+
+    @field_validator("admin_allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, hosts: list[str]) -> list[str]:
+        patterns = []
+        for host in hosts:
+            if "*" in host[1:] or (host.startswith("*") and host != "*" and host[:2] != "*."):
+                raise ValueError(f"{host!r}: a wildcard must be a whole first label, *.example.com")
+            try:  # Host headers carry IPv6 addresses in brackets
+                patterns.append(f"[{ipaddress.IPv6Address(host)}]")
+            except ValueError:
+                patterns.append(host.lower())
+        return patterns
+
+    @field_validator("app_id", "webhook_secret")
+    @classmethod
+    def _present(cls, value: object, info: ValidationInfo) -> object:
+        if value is None and info.field_name in cls.required:
+            raise PydanticCustomError("missing_setting", _MISSING[str(info.field_name)])
+        return value
+
     @field_validator("private_key")
     @classmethod
-    def _pem(cls, key: SecretStr | None) -> SecretStr | None:
-        if key is None:
+    def _pem(cls, key: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """The key as PEM: TRIAD_PRIVATE_KEY's, or else the file TRIAD_PRIVATE_KEY_PATH names."""
+        if key is not None:
+            return SecretStr(normalize_private_key(key.get_secret_value()))
+        path = info.data.get("private_key_path")
+        if path is None:
+            if "private_key" in cls.required:
+                raise PydanticCustomError("missing_setting", _MISSING["private_key"])
             return None
-        return SecretStr(normalize_private_key(key.get_secret_value()))
-
-    @model_validator(mode="after")
-    def _load_private_key_file(self) -> Settings:
-        if self.private_key is None and self.private_key_path is not None:
-            try:
-                text = self.private_key_path.read_text()
-            except OSError as exc:
-                raise ValueError(
-                    f"TRIAD_PRIVATE_KEY_PATH: cannot read {self.private_key_path}: {exc.strerror}"
-                ) from exc
-            try:
-                self.private_key = self._pem(SecretStr(text))
-            except ValueError as exc:
-                raise ValueError(f"TRIAD_PRIVATE_KEY_PATH: {self.private_key_path} {exc}") from None
-        return self
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise ValueError(
+                f"TRIAD_PRIVATE_KEY_PATH: cannot read {path}: {exc.strerror}"
+            ) from None
+        try:
+            return SecretStr(normalize_private_key(text))
+        except ValueError as exc:
+            raise ValueError(f"TRIAD_PRIVATE_KEY_PATH: {path} {exc}") from None
 
     def secret_values(self) -> list[str]:
         """Every configured secret, so logs and model prompts can redact them."""
@@ -107,38 +176,36 @@ class Settings(BaseSettings):
         ]
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 
-    def require_github_app(self) -> None:
-        """Fail with one line naming every missing setting a production server needs."""
-        missing = []
-        if self.app_id is None:
-            missing.append(
-                "TRIAD_APP_ID is not set: the GitHub App's numeric id (App settings page)"
-            )
-        if self.private_key is None:
-            missing.append(
-                "TRIAD_PRIVATE_KEY is not set: give the App's PEM key in TRIAD_PRIVATE_KEY "
-                "or its file in TRIAD_PRIVATE_KEY_PATH"
-            )
-        if self.webhook_secret is None:
-            missing.append(
-                "TRIAD_WEBHOOK_SECRET is not set: the secret configured on the App's webhook"
-            )
-        if missing:
-            raise ConfigError("; ".join(missing))
+
+class WorkerSettings(Settings):
+    """`triad worker`: acts as the App on GitHub, so needs its id and key (no webhooks)."""
+
+    required = frozenset({"app_id", "private_key"})
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Read settings from the environment; raise one ConfigError naming every bad variable."""
+class ServerSettings(Settings):
+    """`triad serve`: acts as the App and verifies its webhooks."""
+
+    required = WorkerSettings.required | {"webhook_secret"}
+
+
+def load_settings(kind: type[Settings] = Settings, **overrides: Any) -> Settings:
+    """Read settings from the environment in one pass; raise one ConfigError naming every
+    problem at once: each missing setting `kind` requires, each malformed one, a key file
+    that cannot be read."""
     try:
-        return Settings(**overrides)
+        return kind(**overrides)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
+            name = _env_name(error["loc"])
             message = str(error["msg"]).removeprefix("Value error, ")
-            # a check across fields names its variables itself
-            problems.append(
-                f"{_env_name(error['loc'])} is invalid: {message}" if error["loc"] else message
-            )
+            if error["type"] == "missing_setting":
+                problems.append(f"{name} is not set: {message}")
+            elif message.startswith("TRIAD_") or not error["loc"]:
+                problems.append(message)  # it names its variable itself
+            else:
+                problems.append(f"{name} is invalid: {message}")
         raise ConfigError("; ".join(problems)) from None
 
 

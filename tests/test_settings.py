@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.errors import ConfigError
-from bot.settings import DEFAULT_DATABASE_URL, load_settings
+from bot.settings import DEFAULT_DATABASE_URL, ServerSettings, WorkerSettings, load_settings
 
 
 def _pem() -> str:
@@ -30,6 +30,11 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "TRIAD_WEBHOOK_SECRET",
         "TRIAD_DATABASE_URL",
         "TRIAD_WEBHOOK_PROXY_URL",
+        "TRIAD_GITHUB_API_URL",
+        "TRIAD_OPENAI_BASE_URL",
+        "TRIAD_ADMIN_ALLOWED_HOSTS",
+        "TRIAD_ADMIN_TOKEN",
+        "TRIAD_LOG_FORMAT",
         "ANTHROPIC_API_KEY",
         "OPENAI_API_KEY",
     ):
@@ -55,8 +60,7 @@ def test_a_complete_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("TRIAD_WEBHOOK_SECRET", "hunter2-secret")
     monkeypatch.setenv("TRIAD_DATABASE_URL", "postgresql://triad@db/triad")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
-    settings = load_settings()
-    settings.require_github_app()
+    settings = load_settings(ServerSettings)
     assert settings.app_id == 1234 and settings.database_url.startswith("postgresql://")
     assert set(settings.secret_values()) == {pem, "hunter2-secret", "sk-ant-test"}
     assert "hunter2" not in repr(settings) and "sk-ant" not in repr(settings)
@@ -86,6 +90,11 @@ def test_the_private_key_can_come_from_a_file(
         ("TRIAD_PRIVATE_KEY_PATH", "/nowhere/app.pem", "cannot read /nowhere/app.pem"),
         ("TRIAD_DATABASE_URL", "mysql://x", "TRIAD_DATABASE_URL is invalid"),
         ("TRIAD_LOG_FORMAT", "xml", "TRIAD_LOG_FORMAT is invalid"),
+        ("TRIAD_GITHUB_API_URL", "api.github.com", "TRIAD_GITHUB_API_URL is invalid: must be"),
+        ("TRIAD_GITHUB_API_URL", "https://", "TRIAD_GITHUB_API_URL is invalid: must be"),
+        ("TRIAD_GITHUB_API_URL", "https://ghe:99999/api/v3", "TRIAD_GITHUB_API_URL is invalid"),
+        ("TRIAD_OPENAI_BASE_URL", "localhost:8080/v1", "TRIAD_OPENAI_BASE_URL is invalid"),
+        ("TRIAD_ADMIN_ALLOWED_HOSTS", "a*.example.com", "TRIAD_ADMIN_ALLOWED_HOSTS is invalid"),
     ],
 )
 def test_a_malformed_setting_fails_with_one_line_naming_it(
@@ -110,6 +119,46 @@ def test_a_server_without_app_credentials_names_the_missing_one(
 ) -> None:
     for name, value in present.items():
         monkeypatch.setenv(name, _pem() if value == "PEM" else value)
-    settings = load_settings()
     with pytest.raises(ConfigError, match=f"^{missing} is not set"):
-        settings.require_github_app()
+        load_settings(ServerSettings)
+
+
+def test_missing_malformed_and_an_unreadable_key_file_are_named_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRIAD_PRIVATE_KEY_PATH", "/nowhere/app.pem")
+    monkeypatch.setenv("TRIAD_LOG_FORMAT", "xml")
+    monkeypatch.setenv("TRIAD_GITHUB_API_URL", "api.github.com")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(ServerSettings)
+    problems = str(raised.value).split("; ")
+    assert [problem.split(":")[0] for problem in problems] == [
+        "TRIAD_APP_ID is not set",
+        "TRIAD_PRIVATE_KEY_PATH",
+        "TRIAD_WEBHOOK_SECRET is not set",
+        "TRIAD_GITHUB_API_URL is invalid",
+        "TRIAD_LOG_FORMAT is invalid",
+    ]
+    assert "TRIAD_PRIVATE_KEY_PATH: cannot read /nowhere/app.pem: No such file" in problems[1]
+
+
+def test_a_worker_needs_no_webhook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIAD_APP_ID", "1")
+    monkeypatch.setenv("TRIAD_PRIVATE_KEY", _pem())
+    settings = load_settings(WorkerSettings)
+    assert settings.webhook_secret is None
+    monkeypatch.delenv("TRIAD_APP_ID")
+    with pytest.raises(ConfigError, match=r"^TRIAD_APP_ID is not set: [^;]*$"):
+        load_settings(WorkerSettings)
+
+
+def test_admin_allowed_hosts_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().admin_allowed_hosts == ["127.0.0.1", "localhost", "[::1]"]
+    monkeypatch.setenv("TRIAD_ADMIN_ALLOWED_HOSTS", "Admin.Example.com, ::1,*.internal")
+    hosts = load_settings().admin_allowed_hosts
+    assert hosts == ["admin.example.com", "[::1]", "*.internal"]
+
+
+def test_a_blank_admin_token_is_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIAD_ADMIN_TOKEN", " ")
+    assert load_settings().admin_token is None

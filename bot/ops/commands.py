@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from bot.errors import TriadError
+from bot.ops.arguments import job_id, limit
 from bot.ops.reports import parse_issue_ref, workflow_report
-from bot.ops.tables import Cell, dollars, emit, when
+from bot.ops.tables import Cell, dollars, emit, printable, when
 from bot.settings import Settings
 from bot.store import DeliveryOutcome, JobState, Store
 from bot.store.backup import backup_sqlite
@@ -45,15 +46,18 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "jobs", parents=[as_json], help="list, show and retry jobs (dead letters)"
     )
     jobs.add_argument("--state", choices=[s.value for s in JobState], help="only this state")
-    jobs.add_argument("--kind", help="only this kind (delivery, architect, developer, ...)")
-    jobs.add_argument("--limit", type=int, default=100, help="newest N (default 100)")
+    jobs.add_argument(
+        "--kind", help="only this kind (delivery, architect, developer, ...); with `retry --dead`"
+    )
+    jobs.add_argument("--limit", type=limit, default=100, help="newest N (default 100)")
     actions = jobs.add_subparsers(dest="jobs_action", metavar="ACTION")
     show = actions.add_parser("show", help="one job: payload, attempts, last error")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=job_id)
     show.add_argument("--json", dest="show_json", action="store_true", help="print JSON")
     retry = actions.add_parser("retry", help="queue dead jobs again, due now")
-    retry.add_argument("ids", type=int, nargs="*", metavar="ID")
+    retry.add_argument("ids", type=job_id, nargs="*", metavar="ID")
     retry.add_argument("--dead", action="store_true", help="every dead job (of --kind)")
+    # the same option as `jobs --kind`, accepted on either side of `retry`
     retry.add_argument("--kind", dest="retry_kind", help="with --dead: only this kind")
 
     workflows = commands.add_parser(
@@ -75,7 +79,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "deliveries", parents=[as_json], help="recent webhook deliveries; prune old bodies"
     )
     deliveries.add_argument("--outcome", choices=[o.value for o in DeliveryOutcome])
-    deliveries.add_argument("--limit", type=int, default=50)
+    deliveries.add_argument("--limit", type=limit, default=50, help="newest N (default 50)")
     delivery_actions = deliveries.add_subparsers(dest="deliveries_action", metavar="ACTION")
     prune = delivery_actions.add_parser(
         "prune", help="empty the bodies of deliveries older than DAYS (records stay)"
@@ -96,7 +100,7 @@ def run(args: argparse.Namespace, settings: Settings, out: TextIO | None = None)
     handler = _HANDLERS[args.command]
 
     async def main(out: TextIO) -> int:
-        async with configured_store(settings) as store:
+        async with configured_store(settings, migrate=False) as store:
             return await handler(store, args, out)
 
     return asyncio.run(main(out))
@@ -104,6 +108,14 @@ def run(args: argparse.Namespace, settings: Settings, out: TextIO | None = None)
 
 async def _jobs(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     queue = QueueAdmin(store)
+    # options of the list are refused where they would be ignored
+    ignored = ["--state"] if args.state else []
+    if args.jobs_action == "show" and args.kind:
+        ignored.append("--kind")
+    if args.jobs_action and ignored:
+        raise TriadError(
+            f"{' and '.join(ignored)} filter the list: not for `jobs {args.jobs_action}`"
+        )
     if args.jobs_action == "show":
         return await _show_job(store, args.id, out, args.json or args.show_json)
     if args.jobs_action == "retry":
@@ -143,17 +155,24 @@ async def _show_job(store: Store, job_id: int, out: TextIO, as_json: bool) -> in
     for key, value in fields.items():
         if key == "payload":
             out.write("payload:\n")
-            out.writelines(f"  {name} = {text}\n" for name, text in value.items())
+            out.writelines(
+                f"  {printable(name)} = {printable(text)}\n" for name, text in value.items()
+            )
         else:
-            out.write(f"{key}: {value}\n")
+            out.write(f"{key}: {printable(str(value))}\n")
     return 0
 
 
 async def _retry(queue: QueueAdmin, args: argparse.Namespace, out: TextIO) -> int:
     if args.dead == bool(args.ids):
         raise TriadError("give job ids to retry, or --dead (optionally with --kind)")
+    kinds = {kind for kind in (args.kind, args.retry_kind) if kind is not None}
+    if len(kinds) > 1:
+        raise TriadError(f"two kinds given ({', '.join(sorted(kinds))}): give one --kind")
+    if kinds and not args.dead:
+        raise TriadError("--kind goes with --dead: job ids name their jobs already")
     if args.dead:
-        retried = await queue.retry_dead(args.retry_kind)
+        retried = await queue.retry_dead(kinds.pop() if kinds else None)
         out.write(f"queued again: {', '.join(map(str, retried)) or 'none (no dead jobs)'}\n")
         return 0
     failed = 0
@@ -216,9 +235,9 @@ async def _workflow(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(document, indent=2) + "\n")
         return 0
     pr = f", PR #{w.pr_number}" if w.pr_number else ""
-    out.write(f"{w.repository}#{w.issue_number}: {w.stage.value}{pr}\n")
+    out.write(printable(f"{w.repository}#{w.issue_number}: {w.stage.value}{pr}") + "\n")
     if w.escalation:
-        out.write(f"escalation: {w.escalation}\n")
+        out.write(f"escalation: {printable(w.escalation)}\n")
     out.write("\ntimeline\n")
     columns = ["at", "from", "to", "cause", "actor", "reason", "actions"]
     emit(out, columns, transitions, as_json=False)
@@ -253,7 +272,7 @@ async def _usage(store: Store, args: argparse.Namespace, out: TextIO) -> int:
 async def _deliveries(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     log = DeliveryLog(store)
     if args.deliveries_action == "prune":
-        if args.older_than < 0:
+        if not args.older_than >= 0:
             raise TriadError("--older-than must be a number of days, 0 or more")
         pruned = await log.prune_bodies(args.older_than)
         out.write(f"pruned the bodies of {pruned} deliveries older than {args.older_than:g} days\n")

@@ -12,6 +12,8 @@ from bot.store.workflows import Transition, WorkflowStore
 from bot.workflow.model import Workflow
 
 _ISSUE_REF = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)#(?P<number>\d+)$")
+#: issue numbers are stored as 32-bit integers (PostgreSQL INTEGER), as GitHub's are
+MAX_ISSUE_NUMBER = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class WorkflowReport:
 def parse_issue_ref(text: str) -> tuple[str, int]:
     """`owner/repo#12` → ("owner/repo", 12); ValueError saying the expected shape otherwise."""
     match = _ISSUE_REF.match(text.strip())
-    if match is None:
+    if match is None or not 1 <= int(match["number"]) <= MAX_ISSUE_NUMBER:
         raise ValueError(f"{text!r} is not an issue: write OWNER/REPO#NUMBER, e.g. octo/repo#12")
     return match["repo"], int(match["number"])
 

@@ -10,6 +10,12 @@ from typing import TextIO
 Cell = str | int | float | bool | None
 
 
+def printable(text: str) -> str:
+    """`text` with control and formatting characters escaped (`\\x1b`, `\\n`, `\\u202e`):
+    stored strings come from GitHub and models, and must not drive the operator's terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def when(timestamp: float | None) -> str:
     """A store timestamp as UTC, to the minute."""
     if timestamp is None:
@@ -65,4 +71,4 @@ def _text(cell: Cell) -> str:
         return ""
     if isinstance(cell, float):
         return f"{cell:.4f}"
-    return str(cell)
+    return printable(str(cell))

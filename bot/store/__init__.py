@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import time
 
-from bot.store.base import DEFAULT_MAX_ATTEMPTS, Clock, SchemaTooNew, Store, Transaction
+from bot.store.base import (
+    DEFAULT_MAX_ATTEMPTS,
+    Clock,
+    SchemaNotCurrent,
+    SchemaTooNew,
+    Store,
+    Transaction,
+)
 from bot.store.models import Delivery, DeliveryOutcome, Job, JobState, NewJob
 
 __all__ = [
@@ -13,6 +20,7 @@ __all__ = [
     "Job",
     "JobState",
     "NewJob",
+    "SchemaNotCurrent",
     "SchemaTooNew",
     "Store",
     "Transaction",

@@ -27,6 +27,10 @@ class SchemaTooNew(StoreError):
     """The database was migrated by a newer Triad; this one must not write to it."""
 
 
+class SchemaNotCurrent(StoreError):
+    """Opened without migrating (an operator command), the schema is not this code's."""
+
+
 class Transaction(Protocol):
     """What a store operation may do inside one database transaction."""
 
@@ -54,8 +58,9 @@ class Store(ABC):
     # -- lifecycle -------------------------------------------------------------------------
 
     @abstractmethod
-    async def open(self) -> None:
-        """Connect and apply pending migrations."""
+    async def open(self, *, migrate: bool = True) -> None:
+        """Connect and apply pending migrations; with `migrate=False` (operator commands),
+        connect to an existing database only and refuse a schema that is not this code's."""
 
     @abstractmethod
     async def close(self) -> None: ...
@@ -86,6 +91,22 @@ class Store(ABC):
                 "the backup taken before the upgrade"
             )
         return [migration for migration in known if migration[0] not in applied]
+
+    def require_current_schema(self, applied: set[int]) -> None:
+        """Refuse a schema older or newer than this code, saying what to do (never migrate)."""
+        self.pending_migrations(applied)  # newer: SchemaTooNew
+        known = [version for version, _, _ in self.migrations()]
+        if not applied:
+            raise SchemaNotCurrent(
+                "the database has no Triad schema: is this the servers' database? "
+                "`triad serve` or `triad worker` creates the schema when it starts"
+            )
+        if set(known) - applied:
+            raise SchemaNotCurrent(
+                f"the database schema is at version {max(applied)}, older than this Triad's "
+                f"{max(known)}: operator commands never migrate; start this release's "
+                "`triad serve` or `triad worker` once (servers migrate at start), then retry"
+            )
 
     async def schema_version(self) -> int:
         """The newest migration applied to the database (0 for an empty one)."""

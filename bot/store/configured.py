@@ -11,12 +11,16 @@ from bot.store import Store, open_store
 
 
 @asynccontextmanager
-async def configured_store(settings: Settings) -> AsyncIterator[Store]:
+async def configured_store(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Store]:
     """Open TRIAD_DATABASE_URL's store (jobs get TRIAD_JOB_MAX_ATTEMPTS attempts); a store
-    that cannot be opened is a ConfigError naming TRIAD_DATABASE_URL and the cause."""
+    that cannot be opened is a ConfigError naming TRIAD_DATABASE_URL and the cause.
+
+    Servers migrate at start; operator commands pass `migrate=False`: they never create or
+    migrate a database, and refuse one whose schema is not this code's.
+    """
     store = open_store(settings.database_url, max_attempts=settings.job_max_attempts)
     try:
-        await store.open()
+        await store.open(migrate=migrate)
     except StoreError as exc:
         raise ConfigError(f"TRIAD_DATABASE_URL: {exc}") from None
     try:

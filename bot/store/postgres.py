@@ -39,6 +39,13 @@ def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())
 
 
+def _applied_versions(tx: Transaction) -> set[int]:
+    table = tx.fetchone("SELECT to_regclass('schema_migrations') IS NOT NULL AS found")
+    if table is None or not table["found"]:
+        return set()
+    return {int(row["version"]) for row in tx.fetchall("SELECT version FROM schema_migrations")}
+
+
 def _placeholders(sql: str) -> str:
     """The shared SQL uses sqlite's `?`; psycopg wants `%s`."""
     return sql.replace("?", "%s")
@@ -62,7 +69,7 @@ class PostgresStore(Store):
         self._pool_size = pool_size
         self._pool: ConnectionPool[Any] | None = None
 
-    async def open(self) -> None:
+    async def open(self, *, migrate: bool = True) -> None:
         await asyncio.to_thread(self._check_server)
         pool: ConnectionPool[Any] = ConnectionPool(
             self.url,
@@ -77,7 +84,10 @@ class PostgresStore(Store):
             raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
         self._pool = pool
         try:
-            await self.run(self._migrate)
+            if migrate:
+                await self.run(self._migrate)
+            else:
+                self.require_current_schema(await self.run(_applied_versions))
         except BaseException:
             await self.close()
             raise

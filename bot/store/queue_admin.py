@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from bot.store.base import Store, Transaction, job_from_row
 from bot.store.models import Job, JobState
 
+NO_SUCH_JOB = "no such job"
+
 
 @dataclass(frozen=True)
 class RetryResult:
@@ -71,7 +73,7 @@ class QueueAdmin:
             for job_id in job_ids:
                 row = tx.fetchone("SELECT state FROM jobs WHERE id = ?", (job_id,))
                 if row is None:
-                    results.append(RetryResult(job_id, False, "no such job"))
+                    results.append(RetryResult(job_id, False, NO_SUCH_JOB))
                     continue
                 if row["state"] != JobState.DEAD.value:
                     results.append(RetryResult(job_id, False, f"it is {row['state']}, not dead"))

@@ -50,11 +50,11 @@ class SqliteStore(Store):
         self._executor: ThreadPoolExecutor | None = None
         self._connection: sqlite3.Connection | None = None
 
-    async def open(self) -> None:
+    async def open(self, *, migrate: bool = True) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triad-sqlite")
         try:
-            await self._submit(self._connect)
-            await self._submit(self._migrate)
+            await self._submit(lambda: self._connect(create=migrate))
+            await self._submit(self._migrate if migrate else self._check_schema)
         except BaseException:
             await self.close()
             raise
@@ -77,15 +77,24 @@ class SqliteStore(Store):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, function)
 
-    def _connect(self) -> None:
+    def _connect(self, create: bool) -> None:
+        """Open the file, creating it (and its folder) only when `create`: an operator command
+        pointed at a mistyped path must not leave an empty database there."""
+        if not create and not Path(self.path).is_file():
+            raise StoreError(
+                f"no SQLite database at {self.path}: is TRIAD_DATABASE_URL the servers' "
+                "database? (`triad serve` or `triad worker` creates it when it starts)"
+            )
         try:
-            if self.path != ":memory:":
+            if create and self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            target = self.path if create else Path(self.path).resolve().as_uri() + "?mode=rw"
             connection = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+                target, isolation_level=None, check_same_thread=False, timeout=30.0, uri=not create
             )
             connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode = WAL")
+            if create:  # the servers' files are in WAL mode; a command changes no file's mode
+                connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = FULL")
             connection.execute("PRAGMA foreign_keys = ON")
         except (sqlite3.Error, OSError) as exc:
@@ -124,6 +133,20 @@ class SqliteStore(Store):
                 )
 
         self._in_transaction(operation)
+
+    def _check_schema(self) -> None:
+        def applied(tx: Transaction) -> set[int]:
+            table = tx.fetchone(
+                "SELECT 1 AS found FROM sqlite_master"
+                " WHERE type = 'table' AND name = 'schema_migrations'"
+            )
+            if table is None:
+                return set()
+            return {
+                int(row["version"]) for row in tx.fetchall("SELECT version FROM schema_migrations")
+            }
+
+        self.require_current_schema(self._in_transaction(applied))
 
 
 def _statements(sql: str) -> list[str]:

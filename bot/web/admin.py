@@ -5,15 +5,17 @@ retry button), recent deliveries by outcome."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.ops.reports import issue_url, pull_url, workflow_report
+from bot.ops.arguments import MAX_ID
+from bot.ops.reports import MAX_ISSUE_NUMBER, issue_url, pull_url, workflow_report
 from bot.ops.tables import dollars, when
 from bot.store import JobState
 from bot.store.deliveries import DAY, DeliveryLog
-from bot.store.queue_admin import QueueAdmin
+from bot.store.queue_admin import NO_SUCH_JOB, QueueAdmin
 from bot.store.usage import UsageStore
 from bot.store.workflows import WorkflowStore
 from bot.web.admin_auth import CsrfForm, Guarded, csrf_token
@@ -24,13 +26,23 @@ from bot.workflow.model import Stage
 
 router = APIRouter(prefix="/admin")
 SPEND_DAYS = 30
+JobId = Annotated[int, Path(ge=1, le=MAX_ID)]
+IssueNumber = Annotated[int, Path(ge=1, le=MAX_ISSUE_NUMBER)]
+#: what a retry redirect may say: the page words it, the address only picks (never free text)
+_RETRIED = {
+    "queued": "Job {job} queued again.",
+    "not-dead": "Job {job} not retried: it is not dead.",
+    "no-such-job": "Job {job} not retried: no such job.",
+    "all": "{count} dead jobs queued again.",
+}
 
 
 @router.get("", response_class=HTMLResponse)
-async def overview(context: Context, _: Guarded, retried: str = "") -> HTMLResponse:
-    flash = f'<p class="flash" id="flash">{escape(retried)}</p>' if retried else ""
+async def overview(
+    context: Context, _: Guarded, retried: str = "", job: str = "", count: str = ""
+) -> HTMLResponse:
     body = (
-        flash
+        _flash(retried, job, count)
         + await _workflows(context)
         + await _spend(context)
         + await _queue(context)
@@ -41,7 +53,7 @@ async def overview(context: Context, _: Guarded, retried: str = "") -> HTMLRespo
 
 @router.get("/workflows/{owner}/{name}/{number}", response_class=HTMLResponse)
 async def workflow(
-    context: Context, _: Guarded, owner: str, name: str, number: int
+    context: Context, _: Guarded, owner: str, name: str, number: IssueNumber
 ) -> HTMLResponse:
     report = await workflow_report(context.store, f"{owner}/{name}", number)
     if report is None:
@@ -100,23 +112,31 @@ async def workflow(
 
 
 @router.post("/jobs/{job_id}/retry")
-async def retry(context: Context, _: Guarded, __: CsrfForm, job_id: int) -> Response:
+async def retry(context: Context, _: Guarded, __: CsrfForm, job_id: JobId) -> Response:
     [result] = await QueueAdmin(context.store).retry([job_id])
     context.job_queued()
-    message = (
-        f"Job {job_id} queued again."
-        if result.retried
-        else (f"Job {job_id} not retried: {result.reason}.")
-    )
-    return RedirectResponse(f"/admin?retried={message}#queue", status_code=303)
+    if result.retried:
+        outcome = "queued"
+    else:
+        outcome = "no-such-job" if result.reason == NO_SUCH_JOB else "not-dead"
+    return RedirectResponse(f"/admin?retried={outcome}&job={job_id}#queue", status_code=303)
 
 
 @router.post("/jobs/retry-dead")
 async def retry_dead(context: Context, _: Guarded, __: CsrfForm) -> Response:
     retried = await QueueAdmin(context.store).retry_dead()
     context.job_queued()
-    message = f"{len(retried)} dead jobs queued again."
-    return RedirectResponse(f"/admin?retried={message}#queue", status_code=303)
+    return RedirectResponse(f"/admin?retried=all&count={len(retried)}#queue", status_code=303)
+
+
+def _flash(retried: str, job: str, count: str) -> str:
+    """A retry's outcome, worded from `_RETRIED` with a number; anything else shows nothing."""
+    template = _RETRIED.get(retried)
+    number = count if retried == "all" else job
+    if template is None or not (number.isascii() and number.isdigit() and len(number) <= 19):
+        return ""
+    message = template.format(job=int(number), count=int(number))
+    return f'<p class="flash" id="flash">{escape(message)}</p>'
 
 
 async def _workflows(context: AppContext) -> str:

@@ -1,9 +1,12 @@
-"""The admin port's guard: TRIAD_ADMIN_TOKEN as a bearer token or a login cookie, and a CSRF
-check on every form that changes something.
+"""The admin port's guard: a Host allow-list, TRIAD_ADMIN_TOKEN as a bearer token or a login
+session, and a CSRF check on every form that changes something.
 
-Without TRIAD_ADMIN_TOKEN the admin port is open (bind it to a private address). With it,
-/admin and /metrics need `Authorization: Bearer <token>`, or the HttpOnly cookie the login form
-sets (an HMAC of the token, never the token itself). Tokens are compared in constant time.
+Without TRIAD_ADMIN_TOKEN the admin port is open, so it may then listen on loopback only (the
+runtime refuses to start otherwise). With it, /admin and /metrics need `Authorization: Bearer
+<token>`, or the session cookie the login form sets: a random id that expires, that sign-out
+revokes, and that is never derived from the token. Tokens are compared in constant time. Any
+request but /healthz must name an allowed host (TRIAD_ADMIN_ALLOWED_HOSTS), so a page whose DNS
+name is rebound to the admin address cannot read it.
 """
 
 from __future__ import annotations
@@ -11,18 +14,78 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Callable, Sequence
 from typing import Annotated
 from urllib.parse import parse_qs, quote, urlsplit
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bot.settings import LOOPBACK_HOSTS
 from bot.web.admin_html import escape, page
 from bot.web.context import AppContext, Context
 
 router = APIRouter()
 COOKIE = "triad_admin"
+#: how long a browser stays signed in
+SESSION_SECONDS = 12 * 3600
 _PROCESS_KEY = secrets.token_bytes(32)
+
+
+class AdminSessions:
+    """Signed-in browsers: random ids and when they expire, in this process's memory (signing
+    out, expiry or a restart ends a session; the cookie is then worth nothing)."""
+
+    def __init__(
+        self, lifetime: float = SESSION_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.lifetime = lifetime
+        self.clock = clock
+        self._expiry: dict[str, float] = {}
+
+    def start(self) -> str:
+        now = self.clock()
+        self._expiry = {sid: at for sid, at in self._expiry.items() if at > now}
+        session = secrets.token_urlsafe(32)
+        self._expiry[session] = now + self.lifetime
+        return session
+
+    def valid(self, session: str) -> bool:
+        return self._expiry.get(session, float("-inf")) > self.clock()
+
+    def end(self, session: str) -> None:
+        self._expiry.pop(session, None)
+
+
+class _HostAllowList:
+    """Starlette's TrustedHostMiddleware on every path but /healthz, which says nothing and
+    which a platform's health check calls by address."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str]) -> None:
+        self._app = app
+        self._checked = TrustedHostMiddleware(app, list(allowed_hosts), www_redirect=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/healthz":
+            await self._app(scope, receive, send)
+        else:
+            await self._checked(scope, receive, send)
+
+
+def guard(app: FastAPI, allowed_hosts: Sequence[str] = LOOPBACK_HOSTS) -> None:
+    """Put the admin app behind the Host allow-list and the token, with its login routes."""
+    app.state.admin_sessions = AdminSessions()
+    app.include_router(router)
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_middleware(_HostAllowList, allowed_hosts=allowed_hosts)
+
+
+def sessions(request: Request) -> AdminSessions:
+    found: AdminSessions = request.app.state.admin_sessions
+    return found
 
 
 class LoginRequired(Exception):
@@ -44,10 +107,6 @@ async def login_required(request: Request, exc: Exception) -> Response:
     )
 
 
-def _session(token: str) -> str:
-    return hmac.new(token.encode(), b"triad-admin-session", hashlib.sha256).hexdigest()
-
-
 def is_admin(request: Request, context: AppContext) -> bool:
     token = context.admin_token
     if token is None:
@@ -55,8 +114,7 @@ def is_admin(request: Request, context: AppContext) -> bool:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode()):
         return True
-    cookie = request.cookies.get(COOKIE, "")
-    return hmac.compare_digest(cookie.encode(), _session(token).encode())
+    return sessions(request).valid(request.cookies.get(COOKIE, ""))
 
 
 async def require_admin(request: Request, context: Context) -> None:
@@ -114,14 +172,24 @@ async def login(request: Request, context: Context) -> Response:
     if not hmac.compare_digest(fields.get("token", "").encode(), token.encode()):
         return RedirectResponse(f"/admin/login?failed=1&next={quote(target)}", status_code=303)
     answer = RedirectResponse(target, status_code=303)
-    answer.set_cookie(COOKIE, _session(token), httponly=True, samesite="strict", path="/")
+    answer.set_cookie(
+        COOKIE,
+        sessions(request).start(),
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
     return answer
 
 
 @router.post("/admin/logout")
-async def logout(_: CsrfForm) -> Response:
+async def logout(request: Request, _: CsrfForm) -> Response:
+    """Sign out: the session ends here, not only in this browser."""
+    sessions(request).end(request.cookies.get(COOKIE, ""))
     answer = RedirectResponse("/admin/login", status_code=303)
-    answer.delete_cookie(COOKIE, path="/")
+    answer.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return answer
 
 

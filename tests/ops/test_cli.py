@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import JobState, Store
+from bot.store import JobState, NewJob, Store
 from tests.ops.conftest import Triad
 from tests.ops.seed import Seeded
 
@@ -148,3 +148,57 @@ def test_every_command_has_help(command: str, triad: Triad) -> None:
     with pytest.raises(SystemExit) as exited:
         triad(command, "--help")
     assert exited.value.code == 0
+
+
+async def test_kind_before_retry_is_the_kind_retried(seeded: Operated, triad: Triad) -> None:
+    store, ids = seeded
+    status, out, _ = await asyncio.to_thread(
+        triad, "jobs", "--kind", "architect", "retry", "--dead"
+    )
+    assert status == 0 and out == f"queued again: {ids.dead_job}\n"
+    assert [job.id for job in await store.list_jobs(JobState.DEAD)] == [ids.dead_review_job]
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["jobs", "--kind", "review", "retry", "--dead", "--kind", "architect"],
+         "two kinds given (architect, review): give one --kind"),
+        (["jobs", "retry", "1", "--kind", "review"],
+         "--kind goes with --dead: job ids name their jobs already"),
+        (["jobs", "--state", "dead", "retry", "--dead"],
+         "--state filter the list: not for `jobs retry`"),
+        (["jobs", "--kind", "review", "show", "1"], "--kind filter the list: not for `jobs show`"),
+    ],
+)  # fmt: skip
+async def test_list_options_where_they_would_be_ignored_are_refused(
+    seeded: Operated, triad: Triad, args: list[str], error: str
+) -> None:
+    store, _ = seeded
+    status, out, err = await asyncio.to_thread(triad, *args)
+    assert status == 2 and out == "" and err == f"triad: error: {error}\n"
+    assert len(await store.list_jobs(JobState.DEAD)) == 2
+
+
+def test_an_issue_number_out_of_range_is_one_line(seeded: Operated, triad: Triad) -> None:
+    status, _, err = triad("workflow", "octo/repo#99999999999")
+    assert status == 2 and "is not an issue: write OWNER/REPO#NUMBER" in err
+    assert err.count("\n") == 1
+
+
+async def test_stored_strings_reach_the_terminal_escaped(seeded: Operated, triad: Triad) -> None:
+    store, _ = seeded
+    hostile = "boom\x1b]0;pwned\x07\x1b[2J\u202eevil"
+    job = await store.enqueue(NewJob("review", "review:octo/repo#12:9\x1b[31m", {"k\x1b": 1}))
+    assert job is not None
+    claimed = await store.claim("w", 30, ["review"])
+    assert claimed is not None and claimed.id == job
+    await store.fail(job, "w", hostile, retry_in=None)
+    for command in (["jobs"], ["jobs", "show", str(job)], ["workflow", "octo/repo#12"]):
+        status, out, _ = await asyncio.to_thread(triad, *command)
+        assert status == 0
+        assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out, command
+        if command != ["workflow", "octo/repo#12"]:
+            assert "boom\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil" in out, command
+    status, out, _ = await asyncio.to_thread(triad, "jobs", "show", str(job))
+    assert "key: review:octo/repo#12:9\\x1b[31m" in out and "  k\\x1b = 1" in out

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from bot.settings import load_settings
+from bot.settings import ServerSettings, load_settings
 from bot.web.setup import SetupOptions, api_url_for, create_setup_app
 from triad_lab.simulator.server import Simulator
 
@@ -93,8 +93,7 @@ async def test_registering_writes_a_private_env_that_settings_accept(
     assert f"TRIAD_GITHUB_API_URL={github.url}\n" in text
     # the simulator's App now is the one the manifest described, with the new secret
     assert github.world.app.name == "Triad Test" and github.sender.url == webhook
-    settings = load_settings(_env_file=env)
-    settings.require_github_app()
+    settings = load_settings(ServerSettings, _env_file=env)
     assert settings.private_key is not None
     assert settings.private_key.get_secret_value().strip() == github.private_key_pem.strip()
     assert settings.webhook_secret is not None

@@ -1,0 +1,37 @@
+"""The runtime's checks before anything starts: ports that can be listened on, and an admin
+port that never listens beyond loopback unguarded."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from bot.errors import ConfigError
+from bot.runtime import listen, require_admin_guard
+from bot.settings import Settings
+
+
+def test_a_port_this_process_already_listens_on_is_refused() -> None:
+    first = listen("127.0.0.1", 0, "--port")
+    try:
+        port = first.getsockname()[1]
+        with pytest.raises(ConfigError) as raised:
+            listen("127.0.0.1", port, "--admin-port (TRIAD_ADMIN_PORT)").close()
+    finally:
+        first.close()
+    assert str(raised.value) == (
+        f"--admin-port (TRIAD_ADMIN_PORT) {port}: cannot listen on 127.0.0.1:{port}: "
+        "Address already in use"
+    )
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "10.1.2.3", "admin.example.com"])
+def test_an_admin_port_beyond_loopback_needs_the_token(host: str) -> None:
+    with pytest.raises(ConfigError, match=r"^TRIAD_ADMIN_HOST is .* TRIAD_ADMIN_TOKEN is not set"):
+        require_admin_guard(Settings(admin_host=host))
+    require_admin_guard(Settings(admin_host=host, admin_token=SecretStr("t0ken")))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_an_admin_port_on_loopback_may_go_without_the_token(host: str) -> None:
+    require_admin_guard(Settings(admin_host=host))
