@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from triad_lab import playground
 
             return playground.run(args, settings)
-        if args.command == "serve" and _no_app_configured(settings):
+        if args.command == "serve" and _offers_setup(args, settings):
             _configure(settings)
             return _setup(args, settings)
         settings.require_github_app()
@@ -165,8 +165,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _no_app_configured(settings: Settings) -> bool:
-    return settings.app_id is None and settings.private_key is None and not settings.webhook_secret
+def _offers_setup(args: argparse.Namespace, settings: Settings) -> bool:
+    """`triad serve` with no App at all serves the registration page instead, but only on a
+    loopback address (never to a network, as in a container on 0.0.0.0) and where app.yml is
+    (Triad's checkout); anywhere else the missing settings are an error."""
+    from bot.web.same_origin import is_loopback
+    from bot.web.setup import read_app_yml
+
+    if settings.app_id is not None or settings.private_key is not None:
+        return False
+    if settings.webhook_secret or not is_loopback(args.host):
+        return False
+    try:
+        read_app_yml(Path("app.yml"))
+    except TriadError:
+        return False
+    return True
 
 
 def _setup(args: argparse.Namespace, settings: Settings | None = None) -> int:
@@ -189,6 +203,7 @@ def _setup(args: argparse.Namespace, settings: Settings | None = None) -> int:
             api_url=None
             if settings.github_api_url == "https://api.github.com"
             else settings.github_api_url,
+            next_step="restart <code>triad serve</code>",
         )
     print(
         f"No GitHub App is configured yet: open http://{args.host}:{args.port}/setup to "
