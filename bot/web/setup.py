@@ -66,7 +66,8 @@ class SetupOptions:
     api_url: str | None = None
     webhook_proxy_url: str | None = None
     overwrite: bool = False
-    #: the `Host` values the page answers to (`run_setup` fills them from its address)
+    #: the `Host` values the page answers to (`run_setup` fills them from its address;
+    #: empty: any loopback name)
     hosts: frozenset[str] = frozenset()
     #: what to do once `.env` is written
     next_step: str = "stop this page (Ctrl-C) and start <code>triad serve</code>"
@@ -198,7 +199,7 @@ def create_setup_router(options: SetupOptions) -> APIRouter:
             return answer
 
     @router.get("/callback", response_class=HTMLResponse)
-    async def callback(request: Request, code: str = "") -> HTMLResponse:
+    async def callback(request: Request, code: str = "") -> Response:
         if state.registered is not None:
             return _configured(state, 409)
         given = request.query_params.get("state", "")
