@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "setup":
             return _setup(args)
-        settings = _settings(args.command)
+        settings = _settings(args)
         if args.command in operator_commands.COMMANDS:
             return operator_commands.run(args, settings)
         if args.command == "demo":
@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from triad_lab import playground
 
             return playground.run(args, settings)
-        if args.command == "serve" and _no_app_configured(settings):
+        if args.command == "serve" and _offers_setup(args, settings):
             _configure(settings)
             return _setup(args, settings)
         _configure(settings)
@@ -180,22 +180,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _settings(command: str) -> Settings:
-    """The settings `command` runs on, every problem with them named in one ConfigError.
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings the command runs on, every problem with them named in one ConfigError.
 
-    `triad serve` with no App configured at all offers the registration page instead.
+    `triad serve` with no App configured at all may offer the registration page instead.
     """
-    kind = {"serve": ServerSettings, "worker": WorkerSettings}.get(command, Settings)
-    if command == "serve":
+    kind = {"serve": ServerSettings, "worker": WorkerSettings}.get(args.command, Settings)
+    if args.command == "serve":
         with contextlib.suppress(ConfigError):
             settings = load_settings()
-            if _no_app_configured(settings):
+            if _offers_setup(args, settings):
                 return settings
     return load_settings(kind)
 
 
-def _no_app_configured(settings: Settings) -> bool:
-    return settings.app_id is None and settings.private_key is None and not settings.webhook_secret
+def _offers_setup(args: argparse.Namespace, settings: Settings) -> bool:
+    """`triad serve` with no App at all serves the registration page instead, but only on a
+    loopback address (never to a network, as in a container on 0.0.0.0) and where app.yml is
+    (Triad's checkout); anywhere else the missing settings are an error."""
+    from bot.web.same_origin import is_loopback
+    from bot.web.setup import read_app_yml
+
+    if settings.app_id is not None or settings.private_key is not None:
+        return False
+    if settings.webhook_secret or not is_loopback(args.host):
+        return False
+    try:
+        read_app_yml(Path("app.yml"))
+    except TriadError:
+        return False
+    return True
 
 
 def _setup(args: argparse.Namespace, settings: Settings | None = None) -> int:
@@ -218,6 +232,7 @@ def _setup(args: argparse.Namespace, settings: Settings | None = None) -> int:
             api_url=None
             if settings.github_api_url == "https://api.github.com"
             else settings.github_api_url,
+            next_step="restart <code>triad serve</code>",
         )
     print(
         f"No GitHub App is configured yet: open http://{args.host}:{args.port}/setup to "

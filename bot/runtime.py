@@ -21,6 +21,7 @@ from bot.llm.models import build_models
 from bot.llm.prices import PriceTable
 from bot.metrics import Metrics
 from bot.ops.reports import github_web_url
+from bot.relay import RelayTask, WebhookRelay, relay_target
 from bot.retention import prune_periodically
 from bot.settings import Settings
 from bot.stages.services import Services
@@ -213,18 +214,13 @@ def _config(app: FastAPI, settings: Settings) -> uvicorn.Config:
     )
 
 
-def _start_relay(
-    settings: Settings, host: str, port: int, stop: asyncio.Event
-) -> asyncio.Task[None] | None:
+def _start_relay(settings: Settings, host: str, port: int, stop: asyncio.Event) -> RelayTask | None:
     """With TRIAD_WEBHOOK_PROXY_URL, feed the channel's deliveries to this server's endpoint."""
     if not settings.webhook_proxy_url:
         return None
-    from bot.relay import WebhookRelay
-
-    local = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
-    target = f"http://{local}:{port}/api/github/webhooks"
+    target = relay_target(host, port)
     log.info("relaying webhooks from the proxy channel", extra={"target": target})
-    return asyncio.create_task(WebhookRelay(settings.webhook_proxy_url, target).run(stop))
+    return RelayTask(WebhookRelay(settings.webhook_proxy_url, target), stop)
 
 
 async def _close(pool: WorkerPool[Services]) -> None:

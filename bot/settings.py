@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from dotenv import dotenv_values
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.sources import ENV_FILE_SENTINEL
 
 from bot.errors import ConfigError
 from bot.private_key import normalize_private_key
@@ -88,6 +99,21 @@ class Settings(BaseSettings):
     )
     #: delivery bodies are emptied this many days after they arrived (the records stay)
     delivery_retention_days: float = Field(default=14.0, gt=0)
+
+    #: every variable of the `.env` file read: the models file names key variables of its own
+    _dotenv: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**values)
+        given = values.get("_env_file", ENV_FILE_SENTINEL)
+        self._dotenv = _read_env_files(
+            self.model_config.get("env_file") if given == ENV_FILE_SENTINEL else given
+        )
+
+    def environment(self) -> dict[str, str]:
+        """The process environment over `.env`'s variables (the environment wins, as for the
+        settings themselves): where a key named in the models file (OPENROUTER_API_KEY) is."""
+        return {**self._dotenv, **os.environ}
 
     @field_validator("database_url")
     @classmethod
@@ -207,6 +233,18 @@ def load_settings(kind: type[Settings] = Settings, **overrides: Any) -> Settings
             else:
                 problems.append(f"{name} is invalid: {message}")
         raise ConfigError("; ".join(problems)) from None
+
+
+def _read_env_files(files: object) -> dict[str, str]:
+    if files is None:
+        return {}
+    paths = [files] if isinstance(files, str | os.PathLike) else files
+    found: dict[str, str] = {}
+    for path in paths if isinstance(paths, Sequence) else []:
+        if Path(path).is_file():
+            values = dotenv_values(path, encoding="utf-8")
+            found.update({k: v for k, v in values.items() if v is not None})
+    return found
 
 
 def _env_name(loc: tuple[int | str, ...]) -> str:

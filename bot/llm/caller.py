@@ -111,13 +111,16 @@ class ModelCaller:
         output: type[T],
         *,
         ledger: Ledger | None = None,
+        repository_choice: bool = False,
     ) -> Answer[T]:
         """The parsed answer; `OutputInvalid`, `ModelUnavailable` or `BudgetExceeded` if not.
 
-        Every `ModelError` leaves redacted and bounded: stages post it in public comments.
+        `repository_choice`: the repository's configuration chose `choice`, so a missing key
+        is also something the repository can avoid. Every `ModelError` leaves redacted and
+        bounded: stages post it in public comments.
         """
         try:
-            return await self._ask_any(choice, system, context, output, ledger)
+            return await self._ask_any(choice, system, context, output, ledger, repository_choice)
         except ModelError as error:
             sanitise(error, self._redactor)
             raise
@@ -132,6 +135,7 @@ class ModelCaller:
         context: list[ContextPart],
         output: type[T],
         ledger: Ledger | None,
+        repository_choice: bool,
     ) -> Answer[T]:
         """The main choice, then its fallback."""
         request = StructuredRequest(
@@ -143,8 +147,9 @@ class ModelCaller:
             max_output_tokens=choice.max_output_tokens,
             timeout_seconds=choice.timeout_seconds,
         )
-        failures = []
-        missing: list[str] = []
+        failures: list[str] = []
+        #: per candidate tried, the key it lacked (None: it failed for another reason)
+        lacked: list[str | None] = []
         for candidate in (choice, choice.fallback):
             if candidate is None:
                 continue
@@ -152,27 +157,20 @@ class ModelCaller:
                 provider = self._providers(candidate)
             except ProviderFailure as failure:
                 failures.append(f"{candidate.label()}: {self._echo(str(failure))}")
-                if failure.missing_key and failure.missing_key not in missing:
-                    missing.append(failure.missing_key)
+                lacked.append(failure.missing_key)
                 continue
             try:
                 return await self._ask(provider, candidate, request, output, ledger)
             except Exhausted as exhausted:
                 failures.append(f"{candidate.label()}: {self._echo(exhausted.describe())}")
-                key = exhausted.failure.missing_key
-                if key and key not in missing:
-                    missing.append(key)
+                lacked.append(exhausted.failure.missing_key)
                 if ledger is not None:
                     await ledger.record(
                         _nothing(provider.name, candidate.model), Outcome.UNAVAILABLE
                     )
-        if missing and all(" is not set" in failure for failure in failures):
-            # nothing was even tried: only the operator can fix this, not the repository
-            raise ModelUnavailable(
-                "the model could not be called: " + "; ".join(failures) + ". The operator of"
-                f" this Triad installation must set {' and '.join(f'`{m}`' for m in missing)}"
-                " and restart it (the repository's configuration cannot fix this)."
-            )
+        if lacked and all(lacked):  # nothing was even called: no key for any candidate
+            keys = [key for key in dict.fromkeys(lacked) if key]
+            raise _no_key(choice, failures, keys, repository_choice)
         raise ModelUnavailable(
             "the model could not answer: " + "; ".join(failures) + ". Retry later, or choose"
             " another model in `.github/triad.yml`."
@@ -275,6 +273,24 @@ class ModelCaller:
     def _echo(self, text: str, limit: int = 300) -> str:
         """Text from a provider or a model, redacted and cut before it joins a message."""
         return clip(text, limit, self._redactor)
+
+
+def _no_key(
+    choice: ModelChoice, failures: list[str], keys: list[str], repository_choice: bool
+) -> ModelUnavailable:
+    """Who can fix a model that lacks its key: the operator, or the repository that chose it."""
+    named = " and ".join(f"`{key}`" for key in keys)
+    said = "the model could not be called: " + "; ".join(failures) + "."
+    if repository_choice:
+        return ModelUnavailable(
+            f"{said} `.github/triad.yml` chooses {choice.label()} here, and this Triad "
+            "installation holds no key for it: choose a model there whose provider it has a "
+            f"key for, or ask its operator to set {named} and restart it."
+        )
+    return ModelUnavailable(
+        f"{said} The operator of this Triad installation must set {named} and restart it "
+        "(the repository's configuration cannot fix this)."
+    )
 
 
 def _nothing(provider: str, model: str) -> Usage:

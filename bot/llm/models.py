@@ -9,7 +9,6 @@ Anthropic or OpenAI; give `build_models` the base URL of the fake model server
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
@@ -202,7 +201,14 @@ class Models:
         """Like `ask`, with the usage of the call."""
         choice = self.choice(purpose, scope)
         ledger = ScopeLedger(self._usage, scope, purpose, self._observe)
-        return await self._caller.ask(choice, system, context, output, ledger=ledger)
+        return await self._caller.ask(
+            choice,
+            system,
+            context,
+            output,
+            ledger=ledger,
+            repository_choice=purpose in scope.model_overrides,
+        )
 
     async def aclose(self) -> None:
         if self._on_close is not None:
@@ -224,12 +230,14 @@ def build_models(  # noqa: PLR0913 (the composition root: keyword-only parts, ea
 ) -> Models:
     """The model layer a runtime uses.
 
-    Keys come from ANTHROPIC_API_KEY and OPENAI_API_KEY. A base URL given here replaces the
-    provider's own (a proxy, or the fake model server); with neither a key nor a base URL, a
-    call to that provider fails with a `ModelUnavailable` that names the missing variable.
+    Keys come from ANTHROPIC_API_KEY and OPENAI_API_KEY, and from the variables the models
+    file names, looked up in `environ` (default: the process environment over `.env`). A base
+    URL given here replaces the provider's own (a proxy, or the fake model server); with
+    neither a key nor a base URL, a call to that provider fails with a `ModelUnavailable` that
+    names the missing variable.
     `choices`, `trusted` and `prices` come from the operator's models file (`bot.llm.config`).
     """
-    environ = os.environ if environ is None else environ
+    environ = settings.environment() if environ is None else environ
     choices = dict(choices or DEFAULT_CHOICES)
     trusted = {**trusted_endpoints(choices), **(trusted or {})}
     anthropic_key = _secret(settings.anthropic_api_key)

@@ -3,30 +3,47 @@
 The page posts app.yml as a manifest to GitHub's new-App page (a personal account's or an
 organization's; GitHub Enterprise by its URL). GitHub sends the person back to
 `/setup/callback` with a one-time code, exchanged for the App's id, private key, webhook
-secret and OAuth client, which go to `.env` (mode 0600); the page then links to the App's
-installation page. `triad serve` serves the same page while no App is configured.
+secret and OAuth client, which go to `.env` (mode 0600, see `bot.web.setup_env`); the page then
+links to the App's installation page, and registers nothing more. `triad serve` serves the same
+page while no App is configured, on a loopback address only.
+
+The page decides where the App's secrets come from (the GitHub and API URLs) and what `.env`
+becomes, so it is guarded like a login form: the form carries a token bound to a SameSite=Strict
+cookie, a post from another site is refused (`Origin`, `Sec-Fetch-Site`), and so is any `Host`
+the server was not started for (DNS rebinding).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import html
 import json
 import logging
-import os
 import re
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import yaml
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from bot.errors import ConfigError, GitHubError
 from bot.github.manifest import RegisteredApp, convert_manifest_code
+from bot.web.same_origin import cross_site_refusal, expected_hosts, host_is_expected, is_loopback
+from bot.web.setup_env import (
+    UnsafeEnvValue,
+    env_block,
+    has_control_characters,
+    one_line_key,
+    write_env,
+)
+from bot.web.setup_pages import configured_page, document, form_page, message
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +52,9 @@ _ORG = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 #: manifest keys taken from app.yml as they are (the rest is set by the page)
 _MANIFEST_KEYS = ("name", "description", "url", "default_events", "default_permissions")
 _PENDING_LIFETIME = 3600.0
+_CSRF_COOKIE = "triad_setup"
+#: a smee.io channel: `https://smee.io/<channel>`
+_SMEE_CHANNEL = re.compile(r"^/[A-Za-z0-9_-]+/?$")
 
 
 @dataclass
@@ -46,6 +66,11 @@ class SetupOptions:
     api_url: str | None = None
     webhook_proxy_url: str | None = None
     overwrite: bool = False
+    #: the `Host` values the page answers to (`run_setup` fills them from its address;
+    #: empty: any loopback name)
+    hosts: frozenset[str] = frozenset()
+    #: what to do once `.env` is written
+    next_step: str = "stop this page (Ctrl-C) and start <code>triad serve</code>"
 
 
 @dataclass(frozen=True)
@@ -61,6 +86,13 @@ class _Pending:
 class _SetupState:
     options: SetupOptions
     pending: dict[str, _Pending] = field(default_factory=dict)
+    #: signs the form tokens (a token is bound to its browser's cookie)
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    #: the App whose credentials this page wrote to `.env`: it registers no more
+    registered: RegisteredApp | None = None
+
+    def form_token(self, cookie: str) -> str:
+        return hmac.new(self.key, cookie.encode(), hashlib.sha256).hexdigest()
 
 
 def api_url_for(github_url: str) -> str:
@@ -97,34 +129,39 @@ def build_manifest(app_yml: dict[str, Any], webhook_url: str, page_url: str) -> 
     return manifest
 
 
-def env_text(app: RegisteredApp, api_url: str, webhook_proxy_url: str | None) -> str:
-    """`.env` for the new App; the key as one line with `\\n` escapes (Settings accept it)."""
-    key = app.pem.strip().replace("\n", "\\n")
-    lines = [
-        f"# Written by `triad setup` for the GitHub App {app.name} ({app.html_url}).",
-        "# It holds secrets: keep it out of version control.",
-        f"TRIAD_APP_ID={app.id}",
-        f'TRIAD_PRIVATE_KEY="{key}"',
-        f"TRIAD_WEBHOOK_SECRET={app.webhook_secret}",
-        f"TRIAD_CLIENT_ID={app.client_id}",
-        f"TRIAD_CLIENT_SECRET={app.client_secret}",
-    ]
+def env_values(app: RegisteredApp, api_url: str, webhook_proxy_url: str | None) -> dict[str, str]:
+    """The settings `.env` gets for the new App (the key as one `\\n`-escaped line)."""
+    values = {
+        "TRIAD_APP_ID": str(app.id),
+        "TRIAD_PRIVATE_KEY": one_line_key(app.pem),
+        "TRIAD_WEBHOOK_SECRET": app.webhook_secret,
+        "TRIAD_CLIENT_ID": app.client_id,
+        "TRIAD_CLIENT_SECRET": app.client_secret,
+    }
     if api_url != "https://api.github.com":
-        lines.append(f"TRIAD_GITHUB_API_URL={api_url}")
+        values["TRIAD_GITHUB_API_URL"] = api_url
     if webhook_proxy_url:
-        lines.append(f"TRIAD_WEBHOOK_PROXY_URL={webhook_proxy_url}")
-    return "\n".join(lines) + "\n"
+        values["TRIAD_WEBHOOK_PROXY_URL"] = webhook_proxy_url
+    return values
 
 
-def write_env(path: Path, text: str, *, overwrite: bool) -> None:
-    """Write `path` readable by its owner only; refuse to replace it unless `overwrite`."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
-    descriptor = os.open(path, flags, 0o600)
-    try:
-        os.fchmod(descriptor, 0o600)
-        os.write(descriptor, text.encode())
-    finally:
-        os.close(descriptor)
+def env_text(app: RegisteredApp, api_url: str, webhook_proxy_url: str | None) -> str:
+    """The lines `.env` gets for the new App (UnsafeEnvValue when one cannot be written)."""
+    return env_block(
+        env_values(app, api_url, webhook_proxy_url),
+        f"for the GitHub App {app.name} ({app.html_url}).",
+    )
+
+
+def is_channel_url(url: str) -> bool:
+    """True for a smee.io channel's URL, which `triad serve` relays rather than GitHub posting
+    to Triad directly."""
+    parts = urlsplit(url)
+    return (
+        parts.scheme == "https"
+        and parts.netloc == "smee.io"
+        and bool(_SMEE_CHANNEL.match(parts.path))
+    )
 
 
 def create_setup_router(options: SetupOptions) -> APIRouter:
@@ -132,23 +169,43 @@ def create_setup_router(options: SetupOptions) -> APIRouter:
     router = APIRouter(prefix="/setup")
 
     @router.get("", response_class=HTMLResponse, summary="Register the GitHub App")
-    async def page(request: Request) -> HTMLResponse:
-        return _form_page(state.options, _page_url(request))
+    async def page(request: Request) -> Response:
+        if state.registered is not None:
+            return _configured(state)
+        cookie = request.cookies.get(_CSRF_COOKIE) or secrets.token_urlsafe(24)
+        answer = _form(state, _page_url(request), state.form_token(cookie))
+        _set_cookie(answer, cookie)
+        return answer
 
     @router.post("/register", response_class=HTMLResponse)
-    async def register(request: Request) -> HTMLResponse:
+    async def register(request: Request) -> Response:
+        if state.registered is not None:
+            return _configured(state, 409)
         form = {k: v[-1] for k, v in parse_qs((await request.body()).decode()).items()}
+        refused = cross_site_refusal(request)
+        cookie = request.cookies.get(_CSRF_COOKIE, "")
+        if refused is None and not (
+            cookie and hmac.compare_digest(form.get("csrf", ""), state.form_token(cookie))
+        ):
+            refused = "the form is stale or was not sent by this page: reload it"
+        if refused is not None:
+            log.warning("setup: a registration request was refused", extra={"reason": refused})
+            return message("Refused", f"<p id='refused'>{html.escape(refused)}.</p>", 403)
         try:
             return _register(state, form, _page_url(request))
         except ConfigError as exc:
-            return _form_page(state.options, _page_url(request), error=str(exc), status=400)
+            answer = _form(state, _page_url(request), state.form_token(cookie), str(exc))
+            _set_cookie(answer, cookie)
+            return answer
 
     @router.get("/callback", response_class=HTMLResponse)
-    async def callback(request: Request, code: str = "") -> HTMLResponse:
+    async def callback(request: Request, code: str = "") -> Response:
+        if state.registered is not None:
+            return _configured(state, 409)
         given = request.query_params.get("state", "")
         pending = state.pending.pop(given, None)
         if not code or pending is None or pending.expires < time.monotonic():
-            return _message(
+            return message(
                 "Registration not recognised",
                 "This answer from GitHub does not match a registration started here (or it "
                 "is more than an hour old). Start again from <a href='/setup'>the setup "
@@ -157,41 +214,44 @@ def create_setup_router(options: SetupOptions) -> APIRouter:
             )
         try:
             app = await convert_manifest_code(pending.api_url, code)
-        except GitHubError as exc:
-            return _message("GitHub refused the code", html.escape(str(exc)), 502)
+            text = env_text(app, pending.api_url, pending.webhook_proxy_url)
+        except (GitHubError, UnsafeEnvValue) as exc:
+            return message("GitHub's answer was refused", html.escape(str(exc)), 502)
         env = state.options.env_file
         try:
-            write_env(
-                env,
-                env_text(app, pending.api_url, pending.webhook_proxy_url),
-                overwrite=pending.overwrite,
-            )
+            write_env(env, text, overwrite=pending.overwrite)
         except FileExistsError:
-            return _message(
+            return message(
                 ".env already exists",
                 f"The App <b>{html.escape(app.name)}</b> was created on GitHub, but "
                 f"<code>{html.escape(str(env))}</code> appeared meanwhile and was kept. Delete "
                 "the App on GitHub and register again, choosing to replace .env.",
                 409,
             )
-        log.info("GitHub App registered", extra={"app_id": app.id, "slug": app.slug})
+        state.registered = app
+        state.pending.clear()
+        log.info(
+            "GitHub App registered: .env written",
+            extra={"app_id": app.id, "slug": app.slug, "next": _plain(state.options.next_step)},
+        )
         install = f"{app.html_url.rstrip('/')}/installations/new"
-        return _message(
+        return message(
             "GitHub App registered",
             f"<p id='registered'>The App <b>{html.escape(app.name)}</b> (id "
             f"<code>{app.id}</code>) is registered, and <code>{html.escape(str(env))}</code> "
             "holds its id, private key, webhook secret and OAuth client (mode 0600).</p>"
             "<ol><li><a id='install' href='"
             f"{html.escape(install)}'>Install it on a repository</a> (a throwaway one to try "
-            "it).</li><li>Start Triad: <code>triad serve</code> reads <code>.env</code>"
+            f"it).</li><li id='next-step'>Then {state.options.next_step}: it reads "
+            "<code>.env</code>"
             + (" and relays the webhook channel" if pending.webhook_proxy_url else "")
-            + ". Restart it if it is running.</li></ol>",
+            + ".</li></ol>",
         )
 
     @router.get("/installed", response_class=HTMLResponse)
     async def installed(request: Request) -> HTMLResponse:
         number = request.query_params.get("installation_id", "")
-        return _message(
+        return message(
             "Installed",
             f"<p id='installed'>The App is installed (installation "
             f"<code>{html.escape(number)}</code>). Label an issue <code>triad:design</code> "
@@ -204,6 +264,21 @@ def create_setup_router(options: SetupOptions) -> APIRouter:
 def create_setup_app(options: SetupOptions) -> FastAPI:
     app = FastAPI(title="Triad setup", openapi_url=None, docs_url=None, redoc_url=None)
     app.include_router(create_setup_router(options))
+    hosts = options.hosts
+
+    @app.middleware("http")
+    async def expected_host_only(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """A name that merely resolves to this address (DNS rebinding) gets nothing."""
+        known = host_is_expected(request, hosts) if hosts else _is_loopback_host(request)
+        if not known:
+            return message(
+                "Unexpected host",
+                "<p>This page answers only to the address it was started on.</p>",
+                421,
+            )
+        return await call_next(request)
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
@@ -217,6 +292,8 @@ async def run_setup(options: SetupOptions, host: str, port: int) -> None:
     import uvicorn
 
     read_app_yml(options.manifest_file)  # fail at start, not on the first click
+    if not options.hosts:
+        options.hosts = expected_hosts(host, port)
     config = uvicorn.Config(
         create_setup_app(options), host=host, port=port, log_config=None, access_log=False
     )
@@ -228,22 +305,46 @@ def _page_url(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/setup"
 
 
+def _is_loopback_host(request: Request) -> bool:
+    name = urlsplit(f"//{request.headers.get('host', '')}").hostname or ""
+    return is_loopback(name)
+
+
+def _set_cookie(response: Response, cookie: str) -> None:
+    response.set_cookie(_CSRF_COOKIE, cookie, httponly=True, samesite="strict", path="/setup")
+
+
+def _url(form: dict[str, str], name: str, default: str | None, what: str) -> str | None:
+    """An http(s) URL from the form (or `default`), without a trailing slash."""
+    url = (form.get(name) or "").strip().rstrip("/") or default
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in {"https", "http"}
+        or not parts.netloc
+        or has_control_characters(url)
+        or any(ch in url for ch in " \"'<>`")
+    ):
+        raise ConfigError(f"The {what} must be an http(s) URL")
+    return url
+
+
 def _register(state: _SetupState, form: dict[str, str], page_url: str) -> HTMLResponse:
     options = state.options
-    github_url = (form.get("github_url") or options.github_url).strip().rstrip("/")
-    if not github_url.startswith(("https://", "http://")):
-        raise ConfigError("The GitHub URL must start with https://")
-    api_url = (form.get("api_url") or "").strip().rstrip("/") or options.api_url
-    api_url = api_url or api_url_for(github_url)
-    webhook_url = (form.get("webhook_url") or "").strip()
-    if not webhook_url.startswith(("https://", "http://")):
+    github_url = _url(form, "github_url", options.github_url, "GitHub URL")
+    assert github_url is not None
+    api_url = _url(form, "api_url", options.api_url, "API URL") or api_url_for(github_url)
+    webhook_url = _url(form, "webhook_url", None, "webhook URL")
+    if webhook_url is None:
         raise ConfigError("The webhook URL must be an http(s) URL GitHub can reach")
-    proxy = webhook_url if webhook_url == options.webhook_proxy_url else None
+    relayed = webhook_url == options.webhook_proxy_url or is_channel_url(webhook_url)
+    proxy = webhook_url if relayed else None
     overwrite = options.overwrite or form.get("overwrite") == "yes"
     if options.env_file.exists() and not overwrite:
         raise ConfigError(
-            f"{options.env_file} already exists: tick “Replace the existing .env” (or run "
-            "`triad setup --force`) to overwrite it"
+            f"{options.env_file} already exists: tick “Replace the App settings” (or run "
+            "`triad setup --force`) to replace them"
         )
     if form.get("owner") == "organization":
         organization = (form.get("organization") or "").strip()
@@ -259,7 +360,7 @@ def _register(state: _SetupState, form: dict[str, str], page_url: str) -> HTMLRe
     state.pending[token] = _Pending(github_url, api_url, proxy, overwrite, now + _PENDING_LIFETIME)
     action = f"{target}?{urlencode({'state': token})}"
     return HTMLResponse(
-        _document(
+        document(
             "Registering the App on GitHub",
             "<p>Sending app.yml to GitHub…</p>"
             f"<form id='manifest-form' method='post' action='{html.escape(action)}'>"
@@ -270,57 +371,26 @@ def _register(state: _SetupState, form: dict[str, str], page_url: str) -> HTMLRe
     )
 
 
-def _form_page(
-    options: SetupOptions, page_url: str, *, error: str | None = None, status: int = 200
-) -> HTMLResponse:
+def _form(state: _SetupState, page_url: str, csrf: str, error: str | None = None) -> Response:
+    options = state.options
     base = page_url.removesuffix("/setup")
-    webhook = options.webhook_proxy_url or f"{base}/api/github/webhooks"
-    exists = options.env_file.exists()
-    replace = (
-        "<p class='warn'><label><input type='checkbox' name='overwrite' value='yes' "
-        f"id='overwrite'> Replace the existing <code>{html.escape(str(options.env_file))}</code>"
-        "</label></p>"
-        if exists and not options.overwrite
-        else ""
+    return form_page(
+        env_file=str(options.env_file),
+        webhook_url=options.webhook_proxy_url or f"{base}/api/github/webhooks",
+        github_url=options.github_url,
+        api_url=options.api_url or "",
+        csrf=csrf,
+        offer_replace=options.env_file.exists() and not options.overwrite,
+        error=error,
+        status=400 if error else 200,
     )
-    problem = f"<p class='error' id='error'>{html.escape(error)}</p>" if error else ""
-    body = (
-        "<h1>Register Triad as a GitHub App</h1>"
-        "<p>GitHub creates the App from <code>app.yml</code> (its events and permissions), "
-        f"then sends you back here; Triad writes <code>{html.escape(str(options.env_file))}"
-        "</code> with its credentials.</p>"
-        f"{problem}<form method='post' action='/setup/register'>"
-        "<fieldset><legend>Owner</legend>"
-        "<label><input type='radio' name='owner' value='personal' checked> My personal "
-        "account</label><br><label><input type='radio' name='owner' value='organization'> "
-        "An organization: <input type='text' name='organization' placeholder='acme'></label>"
-        "</fieldset>"
-        "<p><label>Webhook URL<br><input type='text' name='webhook_url' size='60' "
-        f"value='{html.escape(webhook)}'></label><br><small>Where GitHub sends events: your "
-        "server's <code>/api/github/webhooks</code>, or a smee.io channel that "
-        "<code>triad serve --webhook-proxy</code> relays.</small></p>"
-        "<p><label>GitHub URL<br><input type='text' name='github_url' size='60' "
-        f"value='{html.escape(options.github_url)}'></label><br><small>GitHub Enterprise "
-        "Server: its address.</small></p>"
-        "<p><label>API URL (leave empty to derive it)<br><input type='text' name='api_url' "
-        f"size='60' value='{html.escape(options.api_url or '')}'></label></p>"
-        f"{replace}<button type='submit' id='register'>Register GitHub App</button></form>"
-    )
-    return HTMLResponse(_document("Triad setup", body), status_code=status)
 
 
-def _message(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(_document(title, f"<h1>{html.escape(title)}</h1>{body}"), status)
+def _configured(state: _SetupState, status: int = 200) -> Response:
+    assert state.registered is not None
+    options = state.options
+    return configured_page(state.registered, str(options.env_file), options.next_step, status)
 
 
-def _document(title: str, body: str) -> str:
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>"
-        "body{font:15px system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;"
-        "color:#1f2328}h1{font-size:1.6rem}fieldset{border:1px solid #d0d7de;border-radius:6px}"
-        "input[type=text]{font-size:.95rem;padding:.3rem}button{background:#1f883d;color:#fff;"
-        "border:0;border-radius:6px;padding:.6rem 1.2rem;font-size:1rem;cursor:pointer}"
-        ".error{color:#cf222e;font-weight:600}.warn{color:#9a6700}small{color:#656d76}"
-        f"</style></head><body>{body}</body></html>"
-    )
+def _plain(text: str) -> str:
+    return re.sub(r"<[^>]+>", "", text)

@@ -1,6 +1,7 @@
 """The playground in a real browser: a person drives a whole workflow by clicks and typing —
 label, answer the architect's question, approve, CI red then green, the reviewers disagree,
-decide, pass QA — and sees it live, with Markdown escaped and comments beside diff lines."""
+decide, pass QA — and sees it live, with Markdown escaped and comments beside diff lines; a
+read-only person's label is refused, and a label goes by its ×."""
 
 from __future__ import annotations
 
@@ -85,12 +86,25 @@ async def _play(page: Any, url: str, tmp_path: Path) -> None:
     assert await page.locator("#live img").count() == 0
     assert await page.locator("#live script").count() == 0
     assert "<img src=x onerror=alert(1)>" in await body.inner_text()
+    # an outsider may not label, as on GitHub
+    await _label(page, "triad:design")
+    await page.locator("#error", has_text="(403)").wait_for()
+    assert await page.locator("#labels .label").count() == 0
+    # back to the list, and into the demo issue, by clicks
+    await page.click("header a:has-text('Triad playground')")
+    await page.click("a[href='/issues/1']")
+    await page.locator("#title", has_text="Issue #1").wait_for()
     # a contributor comments on the demo issue; the maintainer starts the architect
-    await page.goto(f"{url}/issues/1")
     await _act_as(page, "carol")
     await _comment(page, "I would use this daily.")
     await page.locator(".comment[data-author='carol']", has_text="daily").wait_for()
     await _act_as(page, "alice")
+    # a label added by mistake goes by its ×
+    await _label(page, "wontfix")
+    mistake = page.locator("#labels .label[data-label='wontfix']")
+    await mistake.wait_for()
+    await mistake.locator("button").click()
+    await mistake.wait_for(state="detached")
     await _label(page, "triad:design")
     await _stage(page, "design-proposed")
     await page.get_by_text(QUESTION).first.wait_for()

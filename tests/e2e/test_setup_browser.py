@@ -146,6 +146,33 @@ async def test_serve_without_an_app_offers_the_setup_page(tmp_path: Path) -> Non
         _wait_for(f"http://127.0.0.1:{port}/setup", serve)
         page = httpx.get(f"http://127.0.0.1:{port}/", follow_redirects=True).text
         assert "Register GitHub App" in page
+        # only to the address it listens on: a rebound name gets nothing
+        rebound = httpx.get(f"http://127.0.0.1:{port}/setup", headers={"host": "evil.test"})
+        assert rebound.status_code == 421
     finally:
         errors = _stop(serve)
     assert f"open http://127.0.0.1:{port}/setup" in errors
+
+
+def _error_line(process: subprocess.Popen[str]) -> str:
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+def test_serve_on_a_network_address_without_an_app_names_the_missing_settings(
+    tmp_path: Path,
+) -> None:
+    # as in the container: listening on every address, app.yml or not
+    (tmp_path / "app.yml").write_text((ROOT / "app.yml").read_text())
+    line = _error_line(_triad(tmp_path, "serve", "--host", "0.0.0.0", "--port", str(_free_port())))
+    assert line.startswith("triad: error: TRIAD_APP_ID is not set")
+    assert "TRIAD_WEBHOOK_SECRET is not set" in line and "setup" not in line
+
+
+def test_serve_without_an_app_or_app_yml_names_the_missing_settings(tmp_path: Path) -> None:
+    # as in the image, which holds no app.yml: one line, not a setup page that cannot start
+    line = _error_line(_triad(tmp_path, "serve", "--port", str(_free_port())))
+    assert line.startswith("triad: error: TRIAD_APP_ID is not set")

@@ -8,11 +8,12 @@ from bot.errors import ConfigError, ModelError
 from bot.llm.choice import DEFAULT_CHOICES, ModelChoice, resolve_choice
 from bot.llm.errors import InvalidModelChoice, ModelUnavailable
 from bot.llm.models import build_models
+from bot.llm.retry import RetryPolicy
 from bot.llm.usage import UsageScope
 from bot.roles.architect.schema import FileSelection
 from bot.settings import Settings
 from tests.llm.helpers import models_for
-from triad_lab.simulator.model_server import FakeModelServer
+from triad_lab.simulator.model_server import FakeModelServer, Fault
 
 GOOD = {"paths": ["README.md"], "reason": "It explains the project."}
 LOCAL = "http://ollama.internal:11434/v1"
@@ -138,4 +139,46 @@ async def test_a_missing_key_tells_the_operator_to_set_it_not_to_pick_another_mo
     message = str(raised.value)
     assert "operator of this Triad installation must set `ANTHROPIC_API_KEY`" in message
     assert "another model" not in message
+    await models.aclose()
+
+
+async def test_a_repository_that_chose_a_provider_without_a_key_is_told_it_can_choose() -> None:
+    models = build_models(Settings(anthropic_api_key=None, openai_api_key=None), None, environ={})
+    chosen = {"architect": {"provider": "openai", "model": "gpt-5.2"}}
+    scope = UsageScope(1, "o/r", None, "architect", model_overrides=chosen)
+    with pytest.raises(ModelUnavailable) as raised:
+        await models.ask("architect", "Design.", [], FileSelection, scope)
+    message = str(raised.value)
+    assert "`.github/triad.yml` chooses openai/gpt-5.2 here" in message
+    assert "ask its operator to set `OPENAI_API_KEY`" in message
+    assert "cannot fix" not in message
+    await models.aclose()
+
+
+async def test_a_fallback_that_was_called_and_failed_is_not_a_missing_key(
+    server: FakeModelServer,
+) -> None:
+    # the main choice lacks its key; the fallback is called, and its provider's error happens
+    # to read like a missing setting: the operator's keys are not the whole story
+    choices = {
+        "architect": ModelChoice(
+            provider="openai",
+            model="gpt-5.2",
+            fallback=ModelChoice(provider="anthropic", model="claude-fallback"),
+        )
+    }
+    models = build_models(
+        Settings(anthropic_api_key=None, openai_api_key=None),
+        None,
+        anthropic_base_url=server.anthropic_url,
+        choices=choices,
+        retry=RetryPolicy(attempts=1),
+        environ={},
+    )
+    server.script("claude-fallback", [Fault(400, "invalid_request_error", "system is not set")])
+    with pytest.raises(ModelUnavailable) as raised:
+        await models.ask("architect", "Design.", [], FileSelection, UsageScope(1, "o/r", None, "d"))
+    message = str(raised.value)
+    assert "OPENAI_API_KEY is not set" in message and "system is not set" in message
+    assert "must set" not in message and "Retry later" in message
     await models.aclose()

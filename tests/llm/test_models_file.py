@@ -21,7 +21,7 @@ from bot.llm.prices import Price, PriceTable
 from bot.llm.usage import UsageScope
 from bot.roles.architect.schema import FileSelection
 from bot.runtime import build_services
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from bot.store import Store
 from triad_lab.simulator.model_server import FakeModelServer
 
@@ -150,6 +150,43 @@ prices:
     }
     scope = UsageScope(1, "o/r", None, "implement", model_overrides=pick)
     assert models.choice("developer", scope).api_key_env == "LOCAL_KEY"
+
+
+async def test_a_key_the_models_file_names_is_read_from_env_too(
+    tmp_path: Path, server: FakeModelServer
+) -> None:
+    key = "local-key-from-dotenv-0123456789"
+    env = tmp_path / ".env"
+    env.write_text(
+        f"# beside the App's settings, as an operator writes it\nLOCAL_MODELS_KEY={key}\n"
+    )
+    config = parse_models_config(
+        {
+            "roles": {
+                "reviewer_b": {
+                    "provider": "openai-compatible",
+                    "model": "local-b",
+                    "base_url": server.openai_url,
+                }
+            },
+            "endpoints": [
+                {
+                    "provider": "openai-compatible",
+                    "base_url": server.openai_url,
+                    "api_key_env": "LOCAL_MODELS_KEY",
+                }
+            ],
+        }
+    )
+    settings = load_settings(_env_file=env, anthropic_api_key=None, openai_api_key=None)
+    models = build_models(settings, None, choices=config.choices, trusted=config.endpoints)
+    server.script("*", [GOOD])
+    await models.ask("reviewer_b", f"Review. The key is {key}.", [], FileSelection, SCOPE)
+    await models.aclose()
+
+    (sent,) = server.requests
+    assert sent.headers["authorization"] == f"Bearer {key}"
+    assert key not in str(sent.body)  # the key is a secret the prompts are scrubbed of
 
 
 async def test_build_services_uses_the_models_file(tmp_path: Path, store: Store) -> None:

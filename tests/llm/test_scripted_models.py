@@ -11,8 +11,15 @@ from bot.llm.context import ContextPart
 from bot.llm.usage import UsageScope
 from bot.roles.architect.schema import DesignOption, DesignProposal, FileSelection, PlanStep
 from tests.llm.helpers import models_for
-from triad_lab.simulator.model_server import FakeModelServer
-from triad_lab.simulator.models_script import ScriptedModels, example
+from triad_lab.demo.models import OBJECTION_LINE, DemoModels
+from triad_lab.playground.models import PlaygroundModels
+from triad_lab.simulator.model_server import FakeModelServer, ModelRequest
+from triad_lab.simulator.models_script import (
+    REVIEWER_B_API,
+    ScriptedModels,
+    example,
+    reviewer_b_first_round,
+)
 
 
 class Finding(BaseModel):
@@ -85,3 +92,28 @@ async def test_a_hook_adjusts_one_schema(server: FakeModelServer) -> None:
     review = await models.ask("reviewer_a", "Review.", [], Review, scope)
     await models.aclose()
     assert review.verdict == "request_changes"
+
+
+def _review_request(api: str, *labels: str) -> ModelRequest:
+    parts = "\n".join(
+        f'<untrusted-data label="{label}">\n--- a/t.py\n+++ b/t.py\n    3 +z\n</untrusted-data>'
+        for label in labels
+    )
+    return ModelRequest(api, "m", {"messages": [{"role": "user", "content": parts}]}, {})  # type: ignore[arg-type]
+
+
+def test_the_demo_and_the_playground_object_alike_once_through_reviewer_b() -> None:
+    approved = {"verdict": "approve", "summary": "ok", "findings": [], "criteria": []}
+    first = _review_request(REVIEWER_B_API, "diff t.py")
+    again = _review_request(REVIEWER_B_API, "diff t.py", "changes since your last review")
+    other = _review_request("anthropic" if REVIEWER_B_API != "anthropic" else "openai", "diff")
+    assert reviewer_b_first_round(first)
+    assert not reviewer_b_first_round(again) and not reviewer_b_first_round(other)
+    demo = DemoModels(reviewer_b_objects=True)._review(first, approved)
+    playground = PlaygroundModels()._review(first, approved)
+    for answer, path, line in ((demo, "widgets/core.py", OBJECTION_LINE), (playground, "t.py", 3)):
+        assert answer["verdict"] == "request_changes"
+        (finding,) = answer["findings"]
+        assert (finding["path"], finding["line"], finding["severity"]) == (path, line, "high")
+    assert DemoModels(reviewer_b_objects=True)._review(again, approved)["verdict"] == "approve"
+    assert PlaygroundModels()._review(again, approved)["verdict"] == "approve"

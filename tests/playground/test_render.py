@@ -24,6 +24,13 @@ def test_only_triads_own_attribute_free_tags_come_back() -> None:
     assert "<details onclick" not in markdown("<details onclick=x()>")
 
 
+def test_tags_written_in_code_stay_code() -> None:
+    rendered = markdown("Use `<details>` and `</sub>`:\n\n```html\n<summary>x</summary>\n```")
+    assert "<code>&lt;details&gt;</code>" in rendered and "<code>&lt;/sub&gt;</code>" in rendered
+    assert "&lt;summary&gt;x&lt;/summary&gt;" in rendered
+    assert "<details>" not in rendered and "<summary>" not in rendered
+
+
 def test_inline_comments_sit_under_the_line_they_name() -> None:
     patch = "@@ -1,2 +1,3 @@\n a\n-b\n+c\n+d"
     comments = [{"path": "f.py", "line": 3, "author": "triad[bot]", "body": "why <b>d</b>?"}]

@@ -52,3 +52,16 @@ def test_bad_input_gets_a_clear_answer(github: Simulator) -> None:
     assert untitled.status_code == 422 and "title" in untitled.json()["message"]
     ci = httpx.post(f"{base}/repos/{REPO}/pulls/1/ci", json={"conclusion": "maybe"})
     assert ci.status_code == 422 and "success or failure" in ci.json()["message"]
+
+
+def test_labels_need_triage_access_as_on_github(github: Simulator) -> None:
+    base = f"{github.url}/_simulator/people"
+    number = github.open_issue(REPO, "mallory", "Spin faster").number
+    as_mallory = f"{base}/mallory/repos/{REPO}/issues/{number}"
+    refused = httpx.post(f"{as_mallory}/labels", json={"name": "triad:design"})
+    assert refused.status_code == 403 and "triage" in refused.json()["message"]
+    github.add_label(REPO, number, "alice", "bug")
+    assert httpx.delete(f"{as_mallory}/labels/bug").status_code == 403
+    assert github.world.issue(REPO, number).labels == ["bug"]
+    # the outsider still opens issues and comments, as on a public repository
+    assert httpx.post(f"{as_mallory}/comments", json={"body": "please"}).status_code == 201

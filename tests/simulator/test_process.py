@@ -1,4 +1,5 @@
-"""`triad simulator` runs as its own process and serves the real client."""
+"""`triad simulator` runs as its own process, serves the real client, and prints the exact
+commands that point Triad at it."""
 
 from __future__ import annotations
 
@@ -27,8 +28,10 @@ async def test_the_simulator_process_serves_the_demo_repository(tmp_path: Path) 
     )
     try:
         assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first.startswith(f"GitHub simulator at http://127.0.0.1:{port}")
+        printed = [process.stdout.readline() for _ in range(6)]
+        assert printed[0].startswith(f"GitHub simulator at http://127.0.0.1:{port}")
+        url = f"http://127.0.0.1:{port}"
+        assert printed[5].strip() == f"triad setup --github-url {url}/web --api-url {url}"
         app = GitHubApp(1, key.read_text(), f"http://127.0.0.1:{port}")
         found = await app.as_app().rest.apps.async_get_repo_installation("acme", "widgets")
         repo = await app.installation(found.parsed_data.id).rest.repos.async_get("acme", "widgets")

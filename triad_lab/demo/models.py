@@ -4,17 +4,21 @@ They answer through the fake model server, so the demo exercises the real SDK cl
 architect asks one clarifying question until it is answered; the developer's first round has
 a bug that CI catches; reviewer B can be told to object, so the reviewers disagree.
 
-The two reviewers ask for the same schema; what tells reviewer B apart in a request is its
-provider (the default choices put the two reviewers on different providers).
+What tells reviewer B apart in a request, and its objection, come from `models_script`,
+shared with the playground's models.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.llm.choice import DEFAULT_CHOICES
 from triad_lab.simulator.model_server import ModelRequest
-from triad_lab.simulator.models_script import ScriptedModels, fenced_parts
+from triad_lab.simulator.models_script import (
+    ScriptedModels,
+    fenced_parts,
+    objection,
+    reviewer_b_first_round,
+)
 
 QUESTION = "Should negative turns raise an error, or spin backwards too?"
 
@@ -97,8 +101,6 @@ def test_negative_turns_are_refused():
 README_LINE = "spin(3, reverse=True)  # -4\n"
 #: the line of widgets/core.py reviewer B objects to (the reverse return)
 OBJECTION_LINE = 9
-#: the API reviewer B's requests come on
-REVIEWER_B_API = DEFAULT_CHOICES["reviewer_b"].provider
 
 
 class DemoModels(ScriptedModels):
@@ -145,34 +147,26 @@ class DemoModels(ScriptedModels):
         }
 
     def _review(self, request: ModelRequest, _data: dict[str, Any]) -> dict[str, Any]:
-        parts = fenced_parts(request)
         criteria = [
             {"criterion": c, "met": True, "note": "Tested in tests/test_core.py."}
             for c in DESIGN["acceptance_criteria"]
         ]
-        first_round = not any("since your last review" in label for label in parts)
-        if request.api == REVIEWER_B_API and self.reviewer_b_objects and first_round:
-            finding = {
-                "path": "widgets/core.py",
-                "line": OBJECTION_LINE,
-                "severity": "high",
-                "category": "unclear",
-                "message": "spin(0, reverse=True) returns -1: the design does not say what "
-                "zero turns backwards means.",
-                "suggestion": None,
-            }
-            return {
-                "verdict": "request_changes",
-                "summary": "Implements the design, but zero turns backwards is undefined.",
-                "findings": [finding],
-                "criteria": criteria,
-            }
-        return {
+        approved = {
             "verdict": "approve",
             "summary": "The change implements the approved design and meets every criterion.",
             "findings": [],
             "criteria": criteria,
         }
+        if self.reviewer_b_objects and reviewer_b_first_round(request):
+            return objection(
+                approved,
+                "widgets/core.py",
+                OBJECTION_LINE,
+                "spin(0, reverse=True) returns -1: the design does not say what zero turns "
+                "backwards means.",
+                "Implements the design, but zero turns backwards is undefined.",
+            )
+        return approved
 
 
 def _whole(path: str, step: int, content: str) -> dict[str, Any]:

@@ -49,7 +49,7 @@ async def play(
         )
         assert stack.store is not None
         page = create_playground_app(
-            Playground(stack.github.url, repo, stack.store, demo_repo.MAINTAINER)
+            Playground(stack.github.url, repo, stack.store, demo_repo.MAINTAINER, host=host)
         )
         config = uvicorn.Config(page, host=host, port=port, log_config=None, access_log=False)
         server = uvicorn.Server(config)

@@ -4,15 +4,18 @@ Every action goes to the GitHub simulator's scripting API over HTTP as the chose
 (`/_simulator/people/{login}/...`), so Triad sees the same signed webhooks a real repository
 would send. The thread's live part (labels, stage, comments, the PR's diff and reviews) is
 fetched again every second by a few lines of JavaScript.
+
+Like any local page that acts, it refuses what another site makes a browser send: a post must
+come from this origin, and a request must name this server as its `Host`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 from fastapi import FastAPI, Request
@@ -21,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bot.store import Store
 from bot.store.usage import UsageStore
 from bot.store.workflows import WorkflowStore
+from bot.web.same_origin import cross_site_refusal, is_loopback
 from triad_lab.playground import render
 from triad_lab.playground.render import E
 
@@ -43,10 +47,14 @@ class Playground:
     repo: str
     store: Store
     default_person: str
+    #: the address the page listens on: requests must name it (or a loopback name) as `Host`
+    host: str = "127.0.0.1"
 
 
 class _Refused(Exception):
-    pass
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def create_playground_app(playground: Playground) -> FastAPI:
@@ -66,6 +74,18 @@ def create_playground_app(playground: Playground) -> FastAPI:
     )
     repo = playground.repo
 
+    @app.middleware("http")
+    async def this_origin_only(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        name = urlsplit(f"//{request.headers.get('host', '')}").hostname or ""
+        if not (is_loopback(name) or name == playground.host.strip("[]")):
+            return HTMLResponse("<p>Unexpected Host.</p>", status_code=421)
+        refused = cross_site_refusal(request) if request.method == "POST" else None
+        if refused is not None:
+            return HTMLResponse(f"<p class='error'>{E(refused)}.</p>", status_code=403)
+        return await call_next(request)
+
     async def call(method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
         answer = await http.request(method, path, json=payload)
         if answer.status_code >= 400:
@@ -73,7 +93,9 @@ def create_playground_app(playground: Playground) -> FastAPI:
                 message = answer.json().get("message", answer.text)
             except ValueError:
                 message = answer.text
-            raise _Refused(f"GitHub refused it ({answer.status_code}): {message}")
+            raise _Refused(
+                f"GitHub refused it ({answer.status_code}): {message}", answer.status_code
+            )
         return answer.json()
 
     async def form(request: Request) -> dict[str, str]:
@@ -84,7 +106,7 @@ def create_playground_app(playground: Playground) -> FastAPI:
         return request.cookies.get(COOKIE) or playground.default_person
 
     def acting(request: Request) -> str:
-        return f"/_simulator/people/{quote(person_of(request))}/repos/{repo}"
+        return f"/_simulator/people/{quote(person_of(request), safe='')}/repos/{repo}"
 
     async def page(request: Request, title: str, body: str) -> HTMLResponse:
         people = (await call("GET", f"/_simulator/repos/{repo}/people"))["people"]
@@ -126,9 +148,9 @@ def create_playground_app(playground: Playground) -> FastAPI:
     @app.post("/person")
     async def choose_person(request: Request) -> Response:
         chosen = (await form(request)).get("person", "")
-        target = request.headers.get("referer") or "/"
-        response = RedirectResponse(target, status_code=303)
-        if chosen:
+        people = (await call("GET", f"/_simulator/repos/{repo}/people"))["people"]
+        response = RedirectResponse(_back_here(request), status_code=303)
+        if chosen in {person["login"] for person in people}:
             response.set_cookie(COOKIE, chosen, httponly=True, samesite="strict")
         return response
 
@@ -169,14 +191,15 @@ def create_playground_app(playground: Playground) -> FastAPI:
             return back("/", str(exc))
         return back(f"/issues/{made['number']}")
 
-    async def live(number: int) -> str:
+    async def live(number: int) -> tuple[dict[str, Any], str]:
+        """The issue or PR as the simulator has it, and its live part as HTML."""
         item = await call("GET", f"/_simulator/repos/{repo}/issues/{number}")
         flow = await workflow(number, item["is_pull"])
         kind = "Pull request" if item["is_pull"] else "Issue"
         parts = [
             f"<h2 id='title'>{E(item['title'])} <small>{kind} #{number} · {E(item['state'])}"
             "</small></h2>",
-            f"<p id='labels'>Labels: {render.labels(item['labels'], number) or 'none'}</p>",
+            f"<div id='labels'>Labels: {render.labels(item['labels'], number) or 'none'}</div>",
             render.workflow_panel(flow),
             render.comment_box(item["author"], item["created_at"], item["body"]),
         ]
@@ -205,22 +228,27 @@ def create_playground_app(playground: Playground) -> FastAPI:
                 for r in pull["reviews"]
             ] or ["<p>No reviews yet.</p>"]
             parts.append("<h3>Files changed</h3>")
-            parts.append(render.diff(pull["files"], pull["review_comments"]))
-        return "".join(parts)
+            # a review comment of an earlier round names a line of an earlier commit
+            current = [c for c in pull["review_comments"] if c["commit_id"] == pull["head_sha"]]
+            parts.append(render.diff(pull["files"], current))
+        return item, "".join(parts)
 
     @app.get("/issues/{number:int}/live", response_class=HTMLResponse)
     async def live_part(number: int) -> HTMLResponse:
-        return HTMLResponse(await live(number))
+        try:
+            return HTMLResponse((await live(number))[1])
+        except _Refused as exc:
+            return _missing(exc)
 
     @app.get("/issues/{number:int}", response_class=HTMLResponse)
     async def thread(request: Request, number: int) -> HTMLResponse:
         try:
-            content = await live(number)
-        except _Refused:
-            return HTMLResponse("<p>No such issue.</p>", status_code=404)
+            item, content = await live(number)
+        except _Refused as exc:
+            return _missing(exc)
         known = (await call("GET", f"/_simulator/repos/{repo}/issues"))["labels"]
         names = "".join(f"<option value='{E(n)}'>" for n in dict.fromkeys([*TRIAD_LABELS, *known]))
-        is_pull = "Pull request" in content.split("</h2>", 1)[0]
+        is_pull = bool(item["is_pull"])
         ci = (
             f"<form method='post' action='/issues/{number}/ci' class='box'><div class='text'>"
             "<p><b>CI</b> (GitHub Actions) on the PR's head commit</p>"
@@ -284,6 +312,21 @@ def create_playground_app(playground: Playground) -> FastAPI:
         return back(f"/issues/{number}")
 
     return app
+
+
+def _missing(refused: _Refused) -> HTMLResponse:
+    if refused.status == 404:
+        return HTMLResponse("<p>No such issue.</p>", status_code=404)
+    return HTMLResponse(f"<p class='error'>{E(str(refused))}</p>", status_code=502)
+
+
+def _back_here(request: Request) -> str:
+    """Where the page that posted was (its path on this site), never another site."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.headers.get("host") or not referer.path.startswith("/"):
+        return "/"
+    path = "/" + referer.path.lstrip("/")  # `//elsewhere` would leave this site
+    return f"{path}?{referer.query}" if referer.query else path
 
 
 def _tone(conclusion: str | None) -> str:

@@ -10,9 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from triad_lab.demo.models import REVIEWER_B_API
 from triad_lab.simulator.model_server import ModelRequest
-from triad_lab.simulator.models_script import DEFAULT_HOOKS, ScriptedModels, fenced_parts
+from triad_lab.simulator.models_script import (
+    DEFAULT_HOOKS,
+    ScriptedModels,
+    fenced_parts,
+    objection,
+    reviewer_b_first_round,
+)
 
 QUESTION = "Should this change be on by default, or opt-in behind a setting?"
 _NEW_FILE = re.compile(r"^\+\+\+ (?:b/)?(.+)$")
@@ -30,27 +35,20 @@ class PlaygroundModels(ScriptedModels):
 
     def _review(self, request: ModelRequest, data: dict[str, Any]) -> dict[str, Any]:
         approved = DEFAULT_HOOKS["ReviewAnswer"](request, data)
+        if not reviewer_b_first_round(request):
+            return approved
         parts = fenced_parts(request)
-        first_round = not any("since your last review" in label for label in parts)
         diff = next((text for label, text in parts.items() if label.startswith("diff")), "")
         spot = first_added_line(diff)
-        if request.api != REVIEWER_B_API or not first_round or spot is None:
+        if spot is None:
             return approved
-        path, line = spot
-        finding = {
-            "path": path,
-            "line": line,
-            "severity": "high",
-            "category": "unclear",
-            "message": "This line changes behaviour the design does not describe: what should "
-            "happen for existing users?",
-            "suggestion": None,
-        }
-        return approved | {
-            "verdict": "request_changes",
-            "summary": "Implements the plan, but one behaviour is left undecided.",
-            "findings": [finding],
-        }
+        return objection(
+            approved,
+            *spot,
+            "This line changes behaviour the design does not describe: what should happen for "
+            "existing users?",
+            "Implements the plan, but one behaviour is left undecided.",
+        )
 
 
 def first_added_line(diff: str) -> tuple[str, int] | None:

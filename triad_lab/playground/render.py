@@ -13,6 +13,8 @@ _MARKDOWN = MarkdownIt("js-default", {"html": False, "linkify": False, "breaks":
 _MARKER = re.compile(r"<!--.*?-->", re.DOTALL)
 #: the only tags Triad's own comments use, put back after escaping (no attributes possible)
 _SAFE_TAGS = re.compile(r"&lt;(/?(?:details|summary|sub)|details open)&gt;")
+#: code as markdown-it renders it: what is written there is shown, never turned into tags
+_CODE = re.compile(r"(<pre[ >].*?</pre>|<code[ >].*?</code>)", re.DOTALL)
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 E = html.escape
 
@@ -39,6 +41,7 @@ input[type=text]{padding:.3rem;width:22rem}button{cursor:pointer}
 .error{background:#ffebe9;border:1px solid #ff8182;padding:.5rem;border-radius:6px}
 .ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}
 nav.actions form{display:inline-block;margin:.3rem .5rem .3rem 0}
+#labels{margin:.8rem 0}
 """
 
 LIVE_SCRIPT = """
@@ -60,7 +63,10 @@ live.dataset.last = live.innerHTML; setTimeout(refresh, 1000);
 def markdown(text: str) -> str:
     """Markdown as HTML; raw HTML in the text is shown escaped, never run."""
     rendered = _MARKDOWN.render(_MARKER.sub("", text or ""))
-    return _SAFE_TAGS.sub(r"<\1>", rendered)
+    pieces = _CODE.split(rendered)  # odd pieces are code
+    return "".join(
+        piece if index % 2 else _SAFE_TAGS.sub(r"<\1>", piece) for index, piece in enumerate(pieces)
+    )
 
 
 def document(title: str, body: str, *, repo: str, person: str, people: list[dict[str, str]]) -> str:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bot.llm.choice import DEFAULT_CHOICES
 from triad_lab.simulator.model_server import ModelRequest, Reply
 
 Hook = Callable[[ModelRequest, dict[str, Any]], dict[str, Any]]
@@ -171,6 +172,32 @@ def _review(request: ModelRequest, _data: dict[str, Any]) -> dict[str, Any]:
         "findings": [],
         "criteria": criteria,
     }
+
+
+#: the API reviewer B's requests come on: the two reviewers ask for the same schema, and the
+#: default choices put them on different providers
+REVIEWER_B_API = DEFAULT_CHOICES["reviewer_b"].provider
+
+
+def reviewer_b_first_round(request: ModelRequest) -> bool:
+    """True for reviewer B's first review of a PR (a re-review is told what changed since)."""
+    first = not any("since your last review" in label for label in fenced_parts(request))
+    return request.api == REVIEWER_B_API and first
+
+
+def objection(
+    answer: dict[str, Any], path: str, line: int, message: str, summary: str
+) -> dict[str, Any]:
+    """`answer` turned into a request for changes with one high-severity finding on a line."""
+    finding = {
+        "path": path,
+        "line": line,
+        "severity": "high",
+        "category": "unclear",
+        "message": message,
+        "suggestion": None,
+    }
+    return answer | {"verdict": "request_changes", "summary": summary, "findings": [finding]}
 
 
 DEFAULT_HOOKS: dict[str, Hook] = {

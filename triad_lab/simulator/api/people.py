@@ -20,6 +20,8 @@ from triad_lab.simulator.state import ApiError
 router = APIRouter(prefix="/_simulator")
 ANYONE = as_anyone()
 PERSON = "/people/{login}/repos/{owner}/{name}"
+#: who may add and remove labels on GitHub: triage access or more
+_LABELLERS = frozenset({"triage", "write", "maintain", "admin"})
 
 
 def _text(payload: JSON, key: str, *, required: bool = True) -> str:
@@ -29,11 +31,17 @@ def _text(payload: JSON, key: str, *, required: bool = True) -> str:
     return value
 
 
-def _person(call: Call, owner: str, name: str, login: str) -> str:
+def _person(call: Call, owner: str, name: str, login: str, *, labels: bool = False) -> str:
+    """`login` when that person may act here (`labels`: label issues, as GitHub checks)."""
     with call.lock:
-        call.world.repo(f"{owner}/{name}")
+        repo = call.world.repo(f"{owner}/{name}")
         if login not in call.world.users or call.world.users[login].is_bot:
             raise ApiError(404, f"No person {login!r} in the simulator")
+        role = call.world.role_of(repo, login)
+    if labels and role not in _LABELLERS:
+        raise ApiError(
+            403, f"{login} has {role} access to {owner}/{name}: labels need triage access"
+        )
     return login
 
 
@@ -61,7 +69,7 @@ def comment(
 def add_label(
     login: str, owner: str, name: str, number: int, payload: JSON = AnyBody, call: Call = ANYONE
 ) -> JSON:
-    actor = _person(call, owner, name, login)
+    actor = _person(call, owner, name, login, labels=True)
     call.sim.add_label(f"{owner}/{name}", number, actor, _text(payload, "name").strip())
     return {"labels": call.sim.labels_on(f"{owner}/{name}", number)}
 
@@ -70,7 +78,7 @@ def add_label(
 def remove_label(
     login: str, owner: str, name: str, number: int, label: str, call: Call = ANYONE
 ) -> JSON:
-    actor = _person(call, owner, name, login)
+    actor = _person(call, owner, name, login, labels=True)
     call.sim.remove_label(f"{owner}/{name}", number, actor, label)
     return {"labels": call.sim.labels_on(f"{owner}/{name}", number)}
 
