@@ -14,6 +14,7 @@ from bot.workflow.actions import (
     PostComment,
     RemoveLabel,
     RunStage,
+    SetCheckRun,
     UpdateProgress,
 )
 from bot.workflow.commands import Command
@@ -136,7 +137,11 @@ def test_review_outcomes() -> None:
     reviewing = at(Stage.REVIEWING, review_round=1)
     approve = decide(reviewing, ReviewsFinished(SHA, ReviewVerdict.APPROVE), TARGET, CONFIG)
     assert approve.workflow is not None and approve.workflow.stage is Stage.READY_FOR_QA
-    assert approve.actions == (AddLabel("triad:ready-for-qa", PULL), UpdateProgress())
+    assert approve.actions == (
+        AddLabel("triad:ready-for-qa", PULL),
+        SetCheckRun(SHA, "Both reviewers approve", "", "success"),
+        UpdateProgress(),
+    )
     changes = decide(
         reviewing, ReviewsFinished(SHA, ReviewVerdict.CHANGES, "fix x"), TARGET, CONFIG
     )
