@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.github import pulls
+from bot.github import checkruns, pulls
 from bot.github.repo import LabelSpec, Repo
 from bot.repo_config import Labels, RepoConfig
 from bot.stages.progress import update_progress
@@ -23,6 +23,7 @@ from bot.workflow.actions import (
     RemoveLabel,
     ReportStatus,
     RunStage,
+    SetCheckRun,
     UpdateProgress,
 )
 
@@ -90,6 +91,18 @@ async def carry_out(
                 log.info(
                     "stage queued" if job_id else "stage already queued",
                     extra={"kind": kind, "key": key},
+                )
+            case SetCheckRun():
+                await checkruns.set_check_run(
+                    repo,
+                    action.head_sha,
+                    str(issue_number),  # the workflow a button or a re-run is for
+                    title=action.title,
+                    summary=action.summary,
+                    conclusion=action.conclusion,
+                    text=action.text,
+                    buttons=action.buttons,
+                    keep_summary=action.keep_summary,
                 )
             case ReportStatus(key=key):
                 await repo.comment_once(issue_number, key, await status_report())

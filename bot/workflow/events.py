@@ -137,6 +137,8 @@ class ReviewsFinished:
     #: the review round it finished (a late finish of an earlier round is stale)
     round: int | None = None
     report: str = ""
+    #: the change walked through for human reviewers (on the first review of a PR)
+    walkthrough: str = ""
 
 
 class RequestVia(StrEnum):

@@ -100,6 +100,7 @@ def review_answer(verdict: str, *findings: dict[str, object]) -> dict[str, objec
     return {
         "verdict": verdict,
         "summary": f"Scripted review: {verdict}.",
+        "walkthrough": [],
         "findings": full,
         "criteria": [],
     }

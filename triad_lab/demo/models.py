@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.llm.choice import DEFAULT_CHOICES
 from triad_lab.simulator.model_server import ModelRequest
-from triad_lab.simulator.models_script import ScriptedModels, fenced_parts
+from triad_lab.simulator.models_script import ScriptedModels, fenced_parts, walkthrough_of
 
 QUESTION = "Should negative turns raise an error, or spin backwards too?"
 
@@ -151,25 +151,29 @@ class DemoModels(ScriptedModels):
             for c in DESIGN["acceptance_criteria"]
         ]
         first_round = not any("since your last review" in label for label in parts)
+        spec = "design" if any("design" in label for label in parts) else "pull request"
+        walk = walkthrough_of(parts)
         if request.api == REVIEWER_B_API and self.reviewer_b_objects and first_round:
             finding = {
                 "path": "widgets/core.py",
                 "line": OBJECTION_LINE,
                 "severity": "high",
                 "category": "unclear",
-                "message": "spin(0, reverse=True) returns -1: the design does not say what "
+                "message": f"spin(0, reverse=True) returns -1: the {spec} does not say what "
                 "zero turns backwards means.",
                 "suggestion": None,
             }
             return {
                 "verdict": "request_changes",
-                "summary": "Implements the design, but zero turns backwards is undefined.",
+                "summary": f"Implements the {spec}, but zero turns backwards is undefined.",
+                "walkthrough": walk,
                 "findings": [finding],
                 "criteria": criteria,
             }
         return {
             "verdict": "approve",
-            "summary": "The change implements the approved design and meets every criterion.",
+            "summary": f"The change implements the {spec} and meets every criterion.",
+            "walkthrough": walk,
             "findings": [],
             "criteria": criteria,
         }

@@ -160,11 +160,25 @@ def _review(request: ModelRequest, data: dict[str, Any]) -> dict[str, Any]:
         for text in _CRITERION.findall(design)
     ]
     return {
+        **data,
         "verdict": "approve",
         "summary": "The change implements the approved design.",
+        "walkthrough": walkthrough_of(parts),
         "findings": [],
         "criteria": criteria,
     }
+
+
+_DIFF_FILE = re.compile(r"^\+\+\+ b/(.+)$", re.M)
+
+
+def walkthrough_of(parts: dict[str, str]) -> list[dict[str, Any]]:
+    """One group naming the files the fenced diff changes."""
+    diff = "\n".join(text for label, text in parts.items() if "diff" in label)
+    files = list(dict.fromkeys(_DIFF_FILE.findall(diff)))
+    if not files:
+        return []
+    return [{"purpose": "The change", "files": files, "summary": "Scripted walkthrough."}]
 
 
 DEFAULT_HOOKS: dict[str, Hook] = {
