@@ -63,10 +63,12 @@ async def handle_review(run: StageRun[ReviewTask]) -> None:
     workflow = run.workflow
     if workflow.kind is WorkflowKind.ISSUE and workflow.approved_design is None:
         raise PermanentJobError(f"{run.task.issue} has no approved design")
-    await run.finish(await _review(run))
+    outcome = await _review(run)
+    if outcome is not None:
+        await run.finish(outcome)
 
 
-async def _review(run: StageRun[ReviewTask]) -> Event:
+async def _review(run: StageRun[ReviewTask]) -> Event | None:
     task, workflow, repo, config, services = (
         run.task,
         run.workflow,
@@ -126,6 +128,10 @@ async def _review(run: StageRun[ReviewTask]) -> Event:
         ),
         return_exceptions=True,
     )
+    if not await run.is_current(_stale):
+        # stopped, closed or moved on while the reviewers read: nothing is posted
+        log.info("the workflow moved on while the reviewers worked", extra={"pr": task.pr_number})
+        return None
     already = await pulls.review_comment_keys(repo, task.pr_number, me)
     commentable = {f.path: f.commentable for f in files}
     results: list[ReviewerResult] = []

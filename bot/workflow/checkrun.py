@@ -106,15 +106,19 @@ def _finished(after: Workflow, event: ReviewsFinished, config: RepoConfig) -> Se
             if event.verdict is ReviewVerdict.DISAGREE
             else "The reviewers still ask for changes: a human decides"
         )
-        return SetCheckRun(event.head_sha, title, report, ACTION_REQUIRED, buttons=buttons(after))
+        return SetCheckRun(
+            event.head_sha,
+            title,
+            report,
+            ACTION_REQUIRED,
+            event.walkthrough,
+            buttons=buttons(after),
+        )
     if event.verdict is ReviewVerdict.APPROVE:
-        return SetCheckRun(event.head_sha, "Both reviewers approve", report, SUCCESS)
-    return SetCheckRun(
-        event.head_sha,
-        "Both reviewers ask for changes",
-        report,
-        config.review.check_on_changes,
-    )
+        title, conclusion = "Both reviewers approve", SUCCESS
+    else:
+        title, conclusion = "Both reviewers ask for changes", config.review.check_on_changes
+    return SetCheckRun(event.head_sha, title, report, conclusion, event.walkthrough)
 
 
 def _failed(sha: str, reason: str) -> SetCheckRun:
