@@ -946,7 +946,12 @@ class World:
         requested: str | None = None,
     ) -> None:
         pulls = self.pulls_for_sha(repo, run.head_sha)
-        shape = render.check_run(self.urls, repo, run, pulls, self.app_shape(run.app))
+        app = self.app_shape(run.app)
+        shape = render.check_run(self.urls, repo, run, pulls, app)
+        suite = repo.check_suites[run.suite_id]
+        commit = self.objects.read_commit(run.head_sha)
+        # a delivery carries the run's whole suite (the REST API only its id)
+        shape["check_suite"] = render.check_suite(self.urls, repo, suite, commit, pulls, app)
         payload = self._base_payload(repo, sender) | {"action": action, "check_run": shape}
         if requested is not None:
             payload["requested_action"] = {"identifier": requested}
