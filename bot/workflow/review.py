@@ -49,10 +49,9 @@ def label_added(workflow: Workflow | None, event: LabelAdded, config: RepoConfig
         return Decision(workflow, actions, reason=f"refused: {event.actor.login} cannot write")
     if workflow is None:
         return Decision(None, reason="ignored: no workflow")
-    if event.label == labels.review:
-        if workflow.stage is not Stage.AWAITING_REVIEW:
-            return Decision(workflow, reason=f"ignored: review label while {workflow.stage}")
-        return start_review(workflow, f"review label added by {event.actor.login}", labels)
+    if event.label == labels.review:  # gate B, or a review again once reviewed
+        request = ReviewRequested(event.actor, event.source, RequestVia.LABEL)
+        return review_requested(workflow, request, config)
     if workflow.stage is not Stage.READY_FOR_QA:
         return Decision(workflow, reason=f"ignored: {event.label} while {workflow.stage}")
     if event.label == labels.qa_passed:

@@ -248,3 +248,34 @@ def test_triads_own_events_pass_the_door_until_it_knows_its_login() -> None:
     )
     admitted = ROUTER.admit("issues", "labeled", {"action": "labeled", **payload}, DoorFacts())
     assert isinstance(admitted, Admitted)
+
+
+#: the actions GitHub sends for each event the App subscribes to (its webhook docs)
+ACTIONS = {
+    "issues": (
+        "opened edited deleted pinned unpinned closed reopened assigned unassigned labeled "
+        "unlabeled locked unlocked transferred milestoned demilestoned typed untyped"
+    ),
+    "issue_comment": "created edited deleted",
+    "pull_request": (
+        "assigned auto_merge_disabled auto_merge_enabled closed converted_to_draft demilestoned "
+        "dequeued edited enqueued labeled locked milestoned opened ready_for_review reopened "
+        "review_request_removed review_requested synchronize unassigned unlabeled unlocked"
+    ),
+    "check_suite": "completed requested rerequested",
+    "check_run": "created completed rerequested requested_action",
+    "workflow_run": "requested in_progress completed",
+}
+
+
+@pytest.mark.parametrize(
+    ("event", "action"),
+    [(event, action) for event, actions in ACTIONS.items() for action in actions.split()],
+)
+def test_every_subscribed_pair_is_acted_on_or_dropped_at_the_door(event: str, action: str) -> None:
+    """Nothing is stored, queued and then found to have no route: a pair without one is
+    dropped at once, before its payload is even read."""
+    assert event in yaml.safe_load(APP_YML.read_text())["default_events"]
+    if ROUTER.route(event, action) is None:
+        dropped = ROUTER.admit(event, action, {}, OWN)
+        assert isinstance(dropped, Ignored) and dropped.code == "no_route"
