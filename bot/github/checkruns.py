@@ -9,12 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal
 
 from bot.github.repo import Repo
 
 if TYPE_CHECKING:
     from githubkit_schemas.latest.models import CheckRun
+    from githubkit_schemas.latest.types import (
+        ReposOwnerRepoCheckRunsCheckRunIdPatchBodyPropActionsItemsType as UpdatedButton,
+    )
+    from githubkit_schemas.latest.types import (
+        ReposOwnerRepoCheckRunsCheckRunIdPatchBodyPropOutputType as UpdatedOutput,
+    )
+    from githubkit_schemas.latest.types import (
+        ReposOwnerRepoCheckRunsPostBodyPropActionsItemsType as Button,
+    )
+    from githubkit_schemas.latest.types import (
+        ReposOwnerRepoCheckRunsPostBodyPropOutputType as Output,
+    )
+
+Conclusion = Literal["action_required", "cancelled", "failure", "neutral", "success"]
+CONCLUSIONS: dict[str, Conclusion] = {
+    "action_required": "action_required",
+    "cancelled": "cancelled",
+    "failure": "failure",
+    "neutral": "neutral",
+    "success": "success",
+}
 
 #: the check's name: what a branch protection rule requires ("Triad")
 CHECK_NAME = "Triad"
@@ -93,39 +114,68 @@ async def set_check_run(
     existing = await latest(repo, head_sha)
     if keep_summary and existing is not None and existing.summary:
         summary = _above(summary, existing.summary)
-    output: dict[str, Any] = {"title": title[:255], "summary": _clip(summary)}
+    output: Output = {"title": title[:255], "summary": _clip(summary)}
     if text:
         output["text"] = _clip(text)
-    actions = [
+    actions: list[Button] = [
         {"label": BUTTONS[b][0], "description": BUTTONS[b][1], "identifier": b}
         for b in buttons
         if b in BUTTONS
     ]
-    state: dict[str, Any] = (
-        {"status": "in_progress"} if conclusion is None else {"conclusion": conclusion}
-    )
     checks = repo.github.rest.checks
-    starting_over = conclusion is None and (existing is None or existing.status == "completed")
-    if existing is None or starting_over:
-        created = await checks.async_create(
-            repo.owner,
-            repo.name,
-            data={
-                "name": CHECK_NAME,
-                "head_sha": head_sha,
-                "external_id": external_id,
-                "output": output,
-                "actions": actions,
-                **state,
-            },
-        )
+    owner, name = repo.owner, repo.name
+    if existing is None or (conclusion is None and existing.status == "completed"):
+        if conclusion is None:
+            created = await checks.async_create(
+                owner,
+                name,
+                name=CHECK_NAME,
+                head_sha=head_sha,
+                external_id=external_id,
+                status="in_progress",
+                output=output,
+                actions=actions,
+            )
+        else:
+            created = await checks.async_create(
+                owner,
+                name,
+                name=CHECK_NAME,
+                head_sha=head_sha,
+                external_id=external_id,
+                conclusion=CONCLUSIONS[conclusion],
+                output=output,
+                actions=actions,
+            )
         return created.parsed_data.id
-    await checks.async_update(
-        repo.owner,
-        repo.name,
-        existing.id,
-        data={"external_id": external_id, "output": output, "actions": actions, **state},
-    )
+    # the same output and buttons, in the shapes the update endpoint's types name
+    updated: UpdatedOutput = {"title": output["title"], "summary": output["summary"]}
+    if text:
+        updated["text"] = output.get("text", "")
+    kept: list[UpdatedButton] = [
+        {"label": b["label"], "description": b["description"], "identifier": b["identifier"]}
+        for b in actions
+    ]
+    if conclusion is None:
+        await checks.async_update(
+            owner,
+            name,
+            existing.id,
+            external_id=external_id,
+            status="in_progress",
+            output=updated,
+            actions=kept,
+        )
+    else:
+        await checks.async_update(
+            owner,
+            name,
+            existing.id,
+            external_id=external_id,
+            conclusion=CONCLUSIONS[conclusion],
+            output=updated,
+            actions=kept,
+        )
     return existing.id
 
 

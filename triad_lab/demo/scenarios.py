@@ -245,7 +245,7 @@ async def review_human_pr(driver: DemoDriver) -> bool:
             "action_required"
         )(driver)
 
-    change = {
+    change: dict[str, str | None] = {
         "widgets/core.py": CORE.format(body=FIXED),
         "tests/test_core.py": TESTS,
     }
