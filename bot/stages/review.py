@@ -89,7 +89,7 @@ async def _review(run: StageRun[ReviewTask]) -> Event | None:
             f"the pull request's diff could not be read ({exc})",
             head_sha=task.head_sha,
         )
-    what = await (_pull_spec(repo, task.pr_number) if of_person else _design_spec(workflow))
+    what = await _pull_spec(repo, task.pr_number) if of_person else _design_spec(workflow)
     spec_tokens = sum(estimate_tokens(part.text) for part in what)
     room = max(config.budget.context_tokens - spec_tokens - 500, 1000)
     previous = task.previous_sha if task.previous_sha != task.head_sha else None
@@ -184,7 +184,7 @@ async def _finished(run: StageRun[ReviewTask], a: ReviewerResult, b: ReviewerRes
     )
 
 
-async def _design_spec(workflow: Workflow) -> tuple[ContextPart, ...]:
+def _design_spec(workflow: Workflow) -> tuple[ContextPart, ...]:
     design = DesignProposal.model_validate(workflow.approved_design)
     version = workflow.approved_version or 0
     text = render_version(version, design)

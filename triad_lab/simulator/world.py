@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from triad_lab.simulator import render, trees
+from triad_lab.simulator.check_rules import SEVERITY, apply_check_body, check_state
 from triad_lab.simulator.git import (
     BLOB_MODE,
     FileChange,
@@ -829,7 +830,7 @@ class World:
             raise invalid("CheckRun", "name", "missing_field")
         if not isinstance(sha, str) or self.objects.kind(sha) != "commit":
             raise ApiError(422, f"No commit found for SHA: {sha}")
-        status, conclusion = _check_state(body, None)
+        status, conclusion = check_state(body, None)
         suite = self._app_suite(repo, sha)
         now = self.now()
         run = CheckRun(
@@ -843,7 +844,7 @@ class World:
             now if status == "completed" else None,
             app=self.app.slug,
         )
-        _apply_check_body(run, body)
+        apply_check_body(run, body)
         repo.check_runs[run.id] = run
         suite.run_ids.append(run.id)
         self._announce_check_run(repo, run, "created", self.app.bot)
@@ -860,9 +861,9 @@ class World:
             raise ApiError(
                 403, "Invalid app_id: a check run can only be modified by the App that made it"
             )
-        run.status, run.conclusion = _check_state(body, run)
+        run.status, run.conclusion = check_state(body, run)
         run.completed_at = (run.completed_at or self.now()) if run.status == "completed" else None
-        _apply_check_body(run, body)
+        apply_check_body(run, body)
         self._check_changed(repo, run, repo.check_suites[run.suite_id])
         return run
 
@@ -929,7 +930,7 @@ class World:
         if all(r.status == "completed" for r in runs):
             suite.status = "completed"
             found = {r.conclusion for r in runs}
-            suite.conclusion = next((c for c in _SEVERITY if c in found), "success")
+            suite.conclusion = next((c for c in SEVERITY if c in found), "success")
         else:
             suite.status, suite.conclusion = "in_progress", None
         suite.updated_at = self.now()
@@ -1128,60 +1129,3 @@ class World:
         if changes is not None:
             payload["changes"] = changes
         self.emit("issue_comment", payload)
-
-
-#: a suite's conclusion is its most severe run's
-_SEVERITY = ("action_required", "cancelled", "timed_out", "failure", "neutral", "skipped")
-_CONCLUSIONS = frozenset({*_SEVERITY, "success"})
-_STATUSES = frozenset({"queued", "in_progress", "completed", "waiting", "requested", "pending"})
-#: GitHub's limits on a check run's output and buttons
-MAX_OUTPUT = 65_535
-BUTTON_LIMITS = {"label": 20, "description": 40, "identifier": 20}
-
-
-def _check_state(body: JSON, run: CheckRun | None) -> tuple[str, str | None]:
-    """The status and conclusion a create or update leaves, refused (422) as GitHub does."""
-    status = body.get("status")
-    conclusion = body.get("conclusion")
-    if conclusion is not None:
-        if conclusion == "stale":
-            raise ApiError(422, "Only GitHub can set a check run's conclusion to stale")
-        if conclusion not in _CONCLUSIONS:
-            raise invalid("CheckRun", "conclusion", "invalid")
-        status = "completed"
-    if status is None:
-        status = run.status if run else "queued"
-    if status not in _STATUSES:
-        raise invalid("CheckRun", "status", "invalid")
-    if status != "completed":
-        return status, None
-    if conclusion is None:
-        if run is None or run.conclusion is None:
-            raise ApiError(422, "Conclusion is required when the status is completed")
-        conclusion = run.conclusion
-    return status, conclusion
-
-
-def _apply_check_body(run: CheckRun, body: JSON) -> None:
-    if "external_id" in body:
-        run.external_id = body["external_id"]
-    output = body.get("output")
-    if output is not None:
-        if not isinstance(output.get("title"), str) or not isinstance(output.get("summary"), str):
-            raise invalid("CheckRun", "output", "missing_field")
-        for field in ("summary", "text"):
-            if len(output.get(field) or "") > MAX_OUTPUT:
-                raise ApiError(422, f"output.{field}: only {MAX_OUTPUT} characters are allowed")
-        run.title, run.summary, run.text = output["title"], output["summary"], output.get("text")
-    if "actions" in body:
-        actions = list(body["actions"] or [])
-        if len(actions) > 3:
-            raise ApiError(422, "Only 3 actions are allowed")
-        for item in actions:
-            for field, limit in BUTTON_LIMITS.items():
-                value = item.get(field)
-                if not isinstance(value, str) or not value or len(value) > limit:
-                    raise ApiError(
-                        422, f"actions.{field} must be 1 to {limit} characters: {value!r}"
-                    )
-        run.actions = actions
