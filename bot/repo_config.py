@@ -50,6 +50,8 @@ class Limits(_Section):
     design_revisions: int = Field(default=10, ge=1, le=50)
     #: how long the PR head may wait for CI to report before a human is asked
     ci_timeout_minutes: int = Field(default=60, ge=1, le=1440)
+    #: review rounds on one person's pull request (each request, re-run or push re-review)
+    reviews_per_pr: int = Field(default=10, ge=1, le=100)
 
 
 class Budget(_Section):
@@ -60,10 +62,33 @@ class Budget(_Section):
     context_tokens: int = Field(default=60_000, ge=1_000, le=1_000_000)
 
 
+class PathInstruction(_Section):
+    """What reviewers must look for in the files a glob matches (CodeRabbit's shape)."""
+
+    path: str = Field(min_length=1)
+    instructions: str = Field(min_length=1)
+
+
+class Review(_Section):
+    """Reviewing pull requests, Triad's own and people's."""
+
+    #: review every non-draft pull request when opened or marked ready (never a fork's)
+    auto: bool = False
+    #: review a reviewed person's pull request again on each push (else only on request)
+    on_push: bool = False
+    #: what the repository asks every review to check, in the reviewers' instructions
+    instructions: str = ""
+    #: glob → instructions for the changed files it matches
+    path_instructions: list[PathInstruction] = Field(default_factory=list)
+    #: Triad's check run when both reviewers ask a person's PR for changes
+    check_on_changes: Literal["failure", "neutral"] = "failure"
+
+
 class RepoConfig(_Section):
     labels: Labels = Labels()
     gates: Gates = Gates()
     limits: Limits = Limits()
+    review: Review = Review()
     budget: Budget = Budget()
     #: model per role ("architect", "developer", "reviewer_a", "reviewer_b"), read by bot.llm
     models: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.errors import GitHubError
+from bot.github.checkruns import own_slug
 from bot.github.ci import LOG_TAIL_CHARS, CiReports, CiVerdict, CommitStatus, Run, Suite, ci_verdict
 from bot.github.repo import Repo
 
@@ -26,7 +27,8 @@ async def verdict(repo: Repo, sha: str) -> CiVerdict:
 
 async def ci_reports(repo: Repo, sha: str) -> CiReports:
     """Every check suite and commit status on `sha`, and what each failed run said; while a
-    suite still runs, its suites only (nothing more can change the verdict)."""
+    suite still runs, its suites only (nothing more can change the verdict). Triad's own
+    check run is not CI: it is left out."""
     reports = CiReports(await _suites(repo, sha))
     if reports.suites_running:
         return reports
@@ -36,6 +38,8 @@ async def ci_reports(repo: Repo, sha: str) -> CiReports:
     ).parsed_data.check_runs
     runs = []
     for data in listed:
+        if data.app is not None and data.app.slug == own_slug(repo):
+            continue
         run = Run(
             id=data.id,
             name=data.name,
@@ -79,8 +83,11 @@ async def _suites(repo: Repo, sha: str) -> tuple[Suite, ...]:
             repo.owner, repo.name, sha, per_page=100
         )
     ).parsed_data.check_suites
+    mine = own_slug(repo)
     return tuple(
-        Suite(s.status or "", s.conclusion or "", s.latest_check_runs_count) for s in found
+        Suite(s.status or "", s.conclusion or "", s.latest_check_runs_count)
+        for s in found
+        if s.app is None or s.app.slug != mine
     )
 
 

@@ -94,6 +94,17 @@ class PullRequestRef(_Lenient):
     base: GitRef
 
 
+class AppRef(_Lenient):
+    """The GitHub App a check suite or run belongs to."""
+
+    id: int | None = None
+    slug: str | None = None
+
+    def is_me(self, own_login: str | None) -> bool:
+        """Whether this App is the one whose bot user is `own_login` (e.g. "triad[bot]")."""
+        return bool(self.slug and own_login and f"{self.slug}[bot]" == own_login)
+
+
 class CheckSuite(_Lenient):
     id: int
     head_sha: str
@@ -101,6 +112,25 @@ class CheckSuite(_Lenient):
     status: str | None = None
     conclusion: str | None = None
     pull_requests: list[PullRequestRef] = Field(default_factory=list)
+    app: AppRef | None = None
+
+
+class CheckRun(_Lenient):
+    """A check run; Triad's own carry the number of the workflow they report on as
+    `external_id` (a fork's PR is not in `pull_requests`)."""
+
+    id: int
+    name: str = ""
+    head_sha: str
+    external_id: str | None = None
+    status: str | None = None
+    conclusion: str | None = None
+    app: AppRef | None = None
+    pull_requests: list[PullRequestRef] = Field(default_factory=list)
+
+
+class RequestedAction(_Lenient):
+    identifier: str
 
 
 class WorkflowRun(_Lenient):
@@ -139,6 +169,13 @@ class PullRequestEvent(WebhookEvent):
 
 class CheckSuiteEvent(WebhookEvent):
     check_suite: CheckSuite
+
+
+class CheckRunEvent(WebhookEvent):
+    """`check_run`: a button of Triad's check run clicked, or a re-run asked for."""
+
+    check_run: CheckRun
+    requested_action: RequestedAction | None = None
 
 
 class WorkflowRunEvent(WebhookEvent):

@@ -33,6 +33,10 @@ class PullInfo:
     html_url: str
     #: the repository the head branch is in (another one for a PR from a fork)
     head_repo: str | None = None
+    title: str = ""
+    author: str = ""
+    state: str = "open"
+    merged: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,10 @@ def _info(data: PullRequest | PullRequestSimple) -> PullInfo:
         draft=bool(data.draft),
         html_url=data.html_url,
         head_repo=data.head.repo.full_name if data.head.repo else None,
+        title=data.title,
+        author=data.user.login if data.user else "ghost",
+        state=data.state,
+        merged=data.merged_at is not None,
     )
 
 
@@ -108,6 +116,18 @@ async def diff(repo: Repo, number: int) -> str:
     response = await repo.github.rest.pulls.async_get(
         repo.owner, repo.name, number, headers={"Accept": DIFF_MEDIA_TYPE}
     )
+    return response.text
+
+
+async def diff_between(repo: Repo, base_sha: str, head_sha: str) -> str | None:
+    """The diff from `base_sha` to `head_sha` (what a re-review reads), or None when GitHub
+    cannot compare them (a force-push left the older commit behind)."""
+    try:
+        response = await repo.github.rest.repos.async_compare_commits(
+            repo.owner, repo.name, f"{base_sha}...{head_sha}", headers={"Accept": DIFF_MEDIA_TYPE}
+        )
+    except (GitHubNotFound, GitHubRefused):
+        return None
     return response.text
 
 

@@ -3,9 +3,17 @@ delivery job's interpretation (`bot.routing.router`), composed from one router p
 
 from __future__ import annotations
 
-from bot.routing import ci, commands, labels, pulls
+from bot.routing import checkruns, ci, commands, labels, lifecycle, pulls, reviews
 from bot.routing.router import Admitted, DoorFacts, Ignored, Routed, Router
 
-ROUTER = Router(labels.router, commands.router, pulls.router, ci.router)
+ROUTER = Router(
+    labels.router,
+    commands.router,
+    pulls.router,
+    ci.router,
+    reviews.router,
+    lifecycle.router,
+    checkruns.router,
+)
 
 __all__ = ["ROUTER", "Admitted", "DoorFacts", "Ignored", "Routed", "Router"]

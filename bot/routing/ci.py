@@ -11,7 +11,10 @@ from bot.routing.router import NO_ACTION, DoorFacts, Ignored, Routed, Router
 router = Router()
 
 
-def _suite_door(event: CheckSuiteEvent, _facts: DoorFacts) -> Ignored | None:
+def _suite_door(event: CheckSuiteEvent, facts: DoorFacts) -> Ignored | None:
+    app = event.check_suite.app
+    if app is not None and app.is_me(facts.own_login):
+        return Ignored("Triad's own check suite is not CI", "own_check")
     return not_triads_branch(event.check_suite.head_branch)
 
 

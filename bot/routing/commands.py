@@ -1,13 +1,15 @@
-"""`/triad …` commands in comments on an issue or on Triad's PR."""
+"""`/triad …` commands in comments on an issue, on Triad's PR, or on a person's PR."""
 
 from __future__ import annotations
 
 from bot.github import pulls
 from bot.github.events import IssueCommentEvent
-from bot.routing.intake import Intake, issue_of_branch
+from bot.routing import reviews
+from bot.routing.branches import is_triads
+from bot.routing.intake import Intake
 from bot.routing.router import DoorFacts, Ignored, Routed, Router
 from bot.workflow.commands import parse_command
-from bot.workflow.events import CommandIssued
+from bot.workflow.events import CommandIssued, RequestVia
 
 router = Router()
 
@@ -20,15 +22,20 @@ def _no_command(event: IssueCommentEvent, _facts: DoorFacts) -> Ignored | None:
 
 @router.register("issue_comment", "created", IssueCommentEvent, door=_no_command)
 async def comment_created(event: IssueCommentEvent, intake: Intake) -> Routed | Ignored:
-    """A command for the issue's workflow (on a PR: the workflow of the issue it implements)."""
+    """A command for the issue's workflow; on Triad's PR, for the issue it implements; on a
+    person's PR, for that PR's review (`/triad review` starts one)."""
     command = parse_command(event.comment.body)
     if command is None:
         return Ignored("the comment holds no /triad command", "no_command")
-    issue: int | None = event.issue.number
-    if event.issue.is_pull_request:
-        pull = await pulls.get_pull(intake.repo, event.issue.number)
-        mine = pull is not None and pull.head_repo == intake.repository
-        issue = issue_of_branch(pull.head_ref) if pull is not None and mine else None
-    if issue is None:
-        return Ignored("a comment on a pull request that is not Triad's", "not_triads_branch")
-    return Routed(issue, CommandIssued(await intake.actor(event.sender), intake.source, command))
+    number = event.issue.number
+    info = await pulls.get_pull(intake.repo, number) if event.issue.is_pull_request else None
+    if event.issue.is_pull_request and info is None:
+        return Ignored("the pull request is gone")
+    if command.name == "review":
+        return await reviews.request(number, info, RequestVia.COMMAND, intake, event.sender)
+    if info is not None:
+        issue = is_triads(info, intake.repository)
+        if issue is None and await intake.workflow(number) is None:
+            return Ignored("a command on a pull request Triad has not reviewed")
+        number = issue if issue is not None else number
+    return Routed(number, CommandIssued(await intake.actor(event.sender), intake.source, command))

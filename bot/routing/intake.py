@@ -80,6 +80,16 @@ class Intake:
             bot_allowed=actor.bot_allowed,
         )
 
+    async def closer(self, sender: Sender) -> Actor:
+        """Who closed or reopened something: anyone who could (another bot too) ends a
+        workflow, so no permission is asked; Triad itself never triggers."""
+        return Actor(
+            login=sender.login,
+            is_self=sender.login == await self.services.own_login(),
+            is_bot=sender.is_bot,
+            bot_allowed=True,
+        )
+
     async def design_hash(self, issue_number: int) -> str | None:
         """The design comment's hash as it is now (None when there is none)."""
         workflow = await self.workflow(issue_number)

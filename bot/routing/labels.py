@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.github.events import IssuesEvent, PullRequestEvent
-from bot.routing.branches import not_triads_pull
-from bot.routing.intake import Intake, issue_of_branch
+from bot.routing import reviews
+from bot.routing.branches import triads_issue
+from bot.routing.intake import Intake
 from bot.routing.router import DoorFacts, Ignored, Routed, Router
 from bot.workflow.events import ApprovalRequested, DesignRequested, Event, LabelAdded
 
@@ -15,8 +16,11 @@ def _no_label(event: IssuesEvent | PullRequestEvent, _facts: DoorFacts) -> Ignor
     return Ignored("the delivery names no label", "no_label") if event.label is None else None
 
 
-def _not_triads_labelled_pull(event: PullRequestEvent, facts: DoorFacts) -> Ignored | None:
-    return _no_label(event, facts) or not_triads_pull(event, facts)
+def _not_open(event: PullRequestEvent, facts: DoorFacts) -> Ignored | None:
+    """A label on any open pull request may be the review label (its name is per repository)."""
+    if event.pull_request.state != "open":
+        return Ignored("the pull request is not open", "closed")
+    return _no_label(event, facts)
 
 
 @router.register("issues", "labeled", IssuesEvent, door=_no_label)
@@ -39,12 +43,15 @@ async def issue_labeled(event: IssuesEvent, intake: Intake) -> Routed | Ignored:
     return Routed(number, found) if found else Ignored(f"label {name!r} means nothing to Triad")
 
 
-@router.register("pull_request", "labeled", PullRequestEvent, door=_not_triads_labelled_pull)
+@router.register("pull_request", "labeled", PullRequestEvent, door=_not_open)
 async def pull_labeled(event: PullRequestEvent, intake: Intake) -> Routed | Ignored:
-    """The review label (gate B) and the QA labels (gate C) on Triad's PR."""
-    issue = issue_of_branch(event.pull_request.head.ref)
-    if event.label is None or issue is None:
-        return _not_triads_labelled_pull(event, DoorFacts()) or Ignored("no label", "no_label")
+    """The review label (gate B) and the QA labels (gate C) on Triad's PR; on a person's PR,
+    the review label asks the two reviewers for a review."""
+    if event.label is None:
+        return Ignored("the delivery names no label", "no_label")
+    issue = triads_issue(event)
+    if issue is None:
+        return await reviews.label_on_persons_pull(event, intake)
     found = await _gate_label(event.label.name, event.pull_request.number, issue, event, intake)
     if found is None:
         return Ignored(f"label {event.label.name!r} means nothing to Triad")

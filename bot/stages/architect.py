@@ -24,6 +24,7 @@ from bot.roles.architect.render import (
 )
 from bot.roles.architect.writer import write_design
 from bot.stages.skeleton import StageRun, stage
+from bot.store.workflows import WorkflowStore
 from bot.workflow.events import DesignPublished, Event, StageFailed, StageName
 from bot.workflow.jobs import ArchitectTask
 from bot.workflow.model import Stage, Workflow
@@ -55,12 +56,26 @@ async def handle_architect(run: StageRun[ArchitectTask]) -> None:
     await repo.upsert_comment(
         task.issue_number, DESIGN_KEY, render_placeholder(task.version, earlier)
     )
-    await run.finish(await _design(run, comments, earlier))
+    designed = await _design(run, comments, earlier)
+    if designed is not None:
+        await run.finish(designed)
+
+
+async def _stopped_meanwhile(run: StageRun[ArchitectTask], earlier: dict[int, str]) -> None:
+    """The workflow moved on while the architect wrote: nothing is proposed. Stopped (or its
+    issue closed) at this version, the design comment says so instead of "designing…"."""
+    task = run.task
+    log.info("the workflow moved on while the architect worked", extra={"issue": task.issue})
+    now = await WorkflowStore(run.services.store).get(task.repository, task.issue_number)
+    if now is not None and now.stage is Stage.STOPPED and now.design_version == task.version:
+        note = f"Design v{task.version} was not written: the workflow was stopped meanwhile."
+        body = render_comment(task.version, note, earlier, "")
+        await run.repo.upsert_comment(task.issue_number, DESIGN_KEY, body)
 
 
 async def _design(
     run: StageRun[ArchitectTask], comments: list[IssueComment], earlier: dict[int, str]
-) -> Event:
+) -> Event | None:
     task, repo, config = run.task, run.repo, run.config
     issue_number = task.issue_number
     try:
@@ -80,6 +95,9 @@ async def _design(
         await repo.upsert_comment(issue_number, DESIGN_KEY, failed)
         log.warning("architect failed", extra={"issue": issue_number, "error": str(exc)})
         return StageFailed(StageName.ARCHITECT, str(exc))
+    if not await run.is_current(_stale):
+        await _stopped_meanwhile(run, earlier)
+        return None
     body = render_comment(
         task.version,
         render_version(task.version, design),

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.errors import GitHubForbidden, GitHubNotFound, GitHubRefused
-from bot.github import pulls
+from bot.github import checkruns, pulls
 from bot.github.repo import LabelSpec, Repo
 from bot.repo_config import Labels, RepoConfig
 from bot.stages.progress import update_progress
@@ -24,6 +24,7 @@ from bot.workflow.actions import (
     RemoveLabel,
     ReportStatus,
     RunStage,
+    SetCheckRun,
     UpdateProgress,
 )
 
@@ -110,6 +111,18 @@ async def _carry_out_one(
             log.info(
                 "stage queued" if job_id else "stage already queued",
                 extra={"kind": kind, "key": key},
+            )
+        case SetCheckRun():
+            await checkruns.set_check_run(
+                repo,
+                action.head_sha,
+                str(issue_number),  # the workflow a button or a re-run is for
+                title=action.title,
+                summary=action.summary,
+                conclusion=action.conclusion,
+                text=action.text,
+                buttons=action.buttons,
+                keep_summary=action.keep_summary,
             )
         case ReportStatus(key=key):
             await repo.comment_once(issue_number, key, await status_report())

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from bot.store import Store
 from bot.store.usage import UsageStore
 from bot.store.workflows import WorkflowStore
-from bot.workflow.model import Target
+from bot.workflow.model import Target, WorkflowKind
 
 
 async def status_report(store: Store, target: Target) -> str:
@@ -15,11 +15,12 @@ async def status_report(store: Store, target: Target) -> str:
     workflow = await workflows.get(target.repository, target.issue_number)
     if workflow is None:
         return "Triad has no workflow on this issue yet."
-    lines = [
-        f"**Triad status** for #{target.issue_number}: `{workflow.stage}`",
-        "",
-        f"- design version: v{workflow.design_version}",
-    ]
+    lines = [f"**Triad status** for #{target.issue_number}: `{workflow.stage}`", ""]
+    if workflow.kind is WorkflowKind.PULL:
+        reviewed = f" (last reviewed {workflow.reviewed_sha[:7]})" if workflow.reviewed_sha else ""
+        lines.append(f"- review rounds: {workflow.review_round}{reviewed}")
+    else:
+        lines.append(f"- design version: v{workflow.design_version}")
     if workflow.approved_version:
         lines.append(f"- approved: v{workflow.approved_version}")
     if workflow.pr_number:

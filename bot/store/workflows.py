@@ -14,7 +14,7 @@ from typing import Any
 from bot.errors import StoreError
 from bot.store.base import Row, Store, Transaction
 from bot.workflow.actions import Action, action_from_dict, action_to_dict
-from bot.workflow.model import Stage, Workflow
+from bot.workflow.model import Stage, Workflow, WorkflowKind
 
 _COLUMNS = {"id", "revision", "repository", "issue_number", "installation_id", "stage"}
 
@@ -228,6 +228,8 @@ def _workflow(row: Row) -> Workflow:
     data: dict[str, Any] = {k: v for k, v in json.loads(row["data"]).items() if k in known}
     if data.get("escalated_from"):
         data["escalated_from"] = Stage(data["escalated_from"])
+    if data.get("kind"):
+        data["kind"] = WorkflowKind(data["kind"])
     return Workflow(
         id=int(row["id"]),
         revision=int(row["revision"]),

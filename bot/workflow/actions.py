@@ -65,6 +65,24 @@ class UpdateProgress:
 
 
 @dataclass(frozen=True)
+class SetCheckRun:
+    """Create or update Triad's check run on `head_sha` (found again by its name and App).
+
+    `conclusion` None leaves it in progress; `keep_summary` puts `summary` above what the run
+    already shows (the reviewers' report stays under a human's decision); `buttons` are the
+    requested actions (CheckAction identifiers) offered at needs-human.
+    """
+
+    head_sha: str
+    title: str
+    summary: str
+    conclusion: str | None = None
+    text: str = ""
+    buttons: tuple[str, ...] = ()
+    keep_summary: bool = False
+
+
+@dataclass(frozen=True)
 class ReportStatus:
     """Answer `/triad status` with where the workflow stands and what it has cost."""
 
@@ -81,6 +99,7 @@ Action = (
     | MarkReady
     | MergePull
     | UpdateProgress
+    | SetCheckRun
 )
 
 
@@ -96,6 +115,7 @@ _ACTION_TYPES: dict[str, type[Action]] = {
         MarkReady,
         MergePull,
         UpdateProgress,
+        SetCheckRun,
     )
 }
 
@@ -111,4 +131,7 @@ _ACTION_TYPES["Comment"] = PostComment
 
 def action_from_dict(data: dict[str, Any]) -> Action:
     fields = dict(data)
-    return _ACTION_TYPES[fields.pop("type")](**fields)
+    kind = _ACTION_TYPES[fields.pop("type")]
+    if kind is SetCheckRun:
+        fields["buttons"] = tuple(fields.get("buttons", ()))  # JSON gives a list back
+    return kind(**fields)

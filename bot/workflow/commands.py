@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-KNOWN_COMMANDS = ("status", "revise", "stop", "fix", "redesign", "resume")
+KNOWN_COMMANDS = ("status", "revise", "stop", "fix", "redesign", "resume", "review")
 _COMMAND_LINE = re.compile(r"^[ \t]*/triad(?=\s|$)(?:[ \t]+(\S+))?[ \t]*(.*)$", re.MULTILINE)
 
 

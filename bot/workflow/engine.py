@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import assert_never
 
 from bot.repo_config import RepoConfig
-from bot.workflow import messages
+from bot.workflow import lifecycle, messages, pull_review
 from bot.workflow.actions import (
     PULL,
     Action,
@@ -24,8 +24,10 @@ from bot.workflow.actions import (
     RunStage,
     UpdateProgress,
 )
+from bot.workflow.checkrun import check_actions
 from bot.workflow.events import (
     ApprovalRequested,
+    CheckActionRequested,
     ChecksCompleted,
     CommandIssued,
     DesignIsWrong,
@@ -34,7 +36,11 @@ from bot.workflow.events import (
     Event,
     HeadMoved,
     ImplementationPushed,
+    IssueClosed,
     LabelAdded,
+    PullClosed,
+    Reopened,
+    ReviewRequested,
     ReviewsFinished,
     StageFailed,
     StageName,
@@ -52,7 +58,7 @@ from bot.workflow.implementation import (
 from bot.workflow.jobs import RoundReason, architect_job, ci_watch_job
 from bot.workflow.model import Actor, Stage, Target, Workflow, moved_on
 from bot.workflow.outcome import Decision
-from bot.workflow.review import label_added, reviews_finished
+from bot.workflow.review import check_action, label_added, review_requested, reviews_finished
 
 __all__ = ["decide"]
 
@@ -76,9 +82,9 @@ def decide(
     before: tuple[Action, ...] = ()
     if isinstance(actor, Actor) and config_problems:
         before = (_config_problems(config_problems),)
-    after: tuple[Action, ...] = ()
+    after: tuple[Action, ...] = check_actions(workflow, decision, event, config)
     if decision.workflow is not None and decision.workflow.approved_version:
-        after = (UpdateProgress(),) if decision.changed(workflow) else ()
+        after += (UpdateProgress(),) if decision.changed(workflow) else ()
     if before or after:
         decision = replace(decision, actions=before + decision.actions + after)
     return decision
@@ -93,6 +99,12 @@ def _config_problems(problems: Sequence[str]) -> PostComment:
 def _decide(
     workflow: Workflow | None, event: Event, target: Target, config: RepoConfig
 ) -> Decision:
+    if pull_review.is_pull_review(workflow, event, target):
+        decided = pull_review.decide_pull(workflow, event, target, config)
+        if decided is not None:
+            return decided
+        if not isinstance(event, CommandIssued | StageFailed):
+            return Decision(workflow, reason="ignored: not for the review of a pull request")
     match event:
         case DesignRequested():
             return _design_requested(workflow, event, target, config)
@@ -116,6 +128,16 @@ def _decide(
             return reviews_finished(workflow, event, config)
         case HeadMoved():
             return head_moved(workflow, event, config)
+        case ReviewRequested():
+            return review_requested(workflow, event, config)
+        case CheckActionRequested():
+            return check_action(workflow, event, config)
+        case IssueClosed():
+            return lifecycle.issue_closed(workflow, event, config)
+        case PullClosed():
+            return lifecycle.pull_closed(workflow, event, config)
+        case Reopened():
+            return lifecycle.reopened(workflow, event, config)
         case _:
             assert_never(event)
 
@@ -336,18 +358,8 @@ def _revise(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
 def _stop(workflow: Workflow, login: str, config: RepoConfig) -> Decision:
     if workflow.stage is Stage.STOPPED:
         return Decision(workflow, reason="ignored: already stopped")
-    labels = config.labels
-    removals = tuple(
-        RemoveLabel(name)
-        for name in (labels.design, labels.design_proposed, labels.approved, labels.needs_human)
-    ) + tuple(
-        RemoveLabel(name, PULL)
-        for name in (labels.needs_human, labels.ready_for_qa, labels.review)
-        if workflow.pr_number
-    )
-    stopped = replace(workflow, stage=Stage.STOPPED)
     comment = PostComment(f"stopped:{workflow.design_version}", messages.stopped(login))
-    return Decision(stopped, (*removals, comment), reason=f"stopped by {login}")
+    return lifecycle.stop(workflow, config, comment, f"stopped by {login}")
 
 
 def _design_published(

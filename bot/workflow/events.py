@@ -128,11 +128,94 @@ class HeadMoved:
 
 @dataclass(frozen=True)
 class ReviewsFinished:
-    """Both reviewers posted on `head_sha`."""
+    """Both reviewers posted on `head_sha`: `summary` is what Triad says on the PR, `report`
+    what its check run shows (verdicts, matched findings, criteria, cost)."""
 
     head_sha: str
     verdict: ReviewVerdict
     summary: str = ""
+    #: the review round it finished (a late finish of an earlier round is stale)
+    round: int | None = None
+    report: str = ""
+    #: the change walked through for human reviewers (on the first review of a PR)
+    walkthrough: str = ""
+
+
+class RequestVia(StrEnum):
+    """How a review was asked for."""
+
+    LABEL = "label"
+    COMMAND = "command"
+    #: "Re-run" in GitHub's checks UI (check_run / check_suite rerequested)
+    RERUN = "rerun"
+    #: `review.auto`: a pull request opened or marked ready
+    AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class PullFacts:
+    """A pull request as the delivery (or GitHub) showed it when a review was asked for."""
+
+    number: int
+    head_sha: str
+    head_ref: str = ""
+    from_fork: bool = False
+    open: bool = True
+    draft: bool = False
+
+
+@dataclass(frozen=True)
+class ReviewRequested:
+    """Someone (or `review.auto`) asked the two reviewers to review a pull request."""
+
+    actor: Actor
+    source: str
+    via: RequestVia
+    pull: PullFacts | None = None
+
+
+class CheckAction(StrEnum):
+    """The buttons on Triad's check run at needs-human (their GitHub identifiers)."""
+
+    ACCEPT = "accept"
+    SEND_BACK = "send-back"
+
+
+@dataclass(frozen=True)
+class CheckActionRequested:
+    """Someone clicked a button of Triad's check run on `head_sha`; `action` is the identifier
+    GitHub sent (an unknown one does nothing)."""
+
+    actor: Actor
+    source: str
+    action: str
+    head_sha: str
+
+
+@dataclass(frozen=True)
+class IssueClosed:
+    """The workflow's issue was closed (not by merging its PR)."""
+
+    actor: Actor
+    source: str
+
+
+@dataclass(frozen=True)
+class PullClosed:
+    """The workflow's pull request was closed, merged or not."""
+
+    actor: Actor
+    source: str
+    merged: bool
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """The workflow's issue (or its pull request, `pull`) was reopened."""
+
+    actor: Actor
+    source: str
+    pull: bool = False
 
 
 Event = (
@@ -147,4 +230,9 @@ Event = (
     | LabelAdded
     | ReviewsFinished
     | HeadMoved
+    | ReviewRequested
+    | CheckActionRequested
+    | IssueClosed
+    | PullClosed
+    | Reopened
 )

@@ -93,6 +93,8 @@ class ReviewTask(StageTask):
     head_sha: str
     round: int = 1
     previous_sha: str | None = None
+    #: the head was reviewed before: ask the reviewers again instead of reusing their reviews
+    fresh: bool = False
 
 
 class CiWatchTask(StageTask):
@@ -146,6 +148,8 @@ def review_job(workflow: Workflow) -> RunStage:
             "head_sha": workflow.head_sha,
             "round": workflow.review_round,
             "previous_sha": workflow.reviewed_sha,
+            "fresh": workflow.reviewed_sha is not None
+            and workflow.reviewed_sha == workflow.head_sha,
         }
     )
     key = f"{task.kind}:{_issue(workflow)}:{workflow.head_sha}:r{workflow.review_round}"

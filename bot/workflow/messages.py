@@ -37,7 +37,8 @@ def unknown_command(name: str) -> str:
         f"Triad does not know `/triad {name}`. Commands: `/triad status`; `/triad revise` "
         "(a new design version that takes your comments into account); `/triad fix` (the "
         "developer addresses the review comments); `/triad redesign` (back to the architect); "
-        "`/triad resume [decision]` (go on after `needs-human`); `/triad stop`."
+        "`/triad resume [decision]` (go on after `needs-human`); `/triad review` (the two "
+        "reviewers review the pull request, any pull request); `/triad stop`."
     )
 
 
@@ -142,4 +143,69 @@ def config_problems(problems: Sequence[str]) -> str:
     listed = "\n".join(f"- {problem}" for problem in problems)
     return (
         f"`{CONFIG_PATH}` has problems; Triad uses the defaults for these and goes on:\n\n{listed}"
+    )
+
+
+def issue_closed(login: str, labels: Labels) -> str:
+    return (
+        f"@{login} closed this issue, so Triad stopped its workflow: nothing more runs and "
+        f"Triad's labels are removed. To start again, reopen it and add `{labels.design}`."
+    )
+
+
+def reopened_stays_stopped(labels: Labels) -> str:
+    return (
+        "Reopened: Triad's workflow stays stopped. A writer adds "
+        f"`{labels.design}` to the issue to start it again (a new design version)."
+    )
+
+
+def pull_closed(login: str, number: int, labels: Labels) -> str:
+    return (
+        f"@{login} closed pull request #{number} without merging it, so Triad stopped this "
+        f"workflow. A writer adds `{labels.design}` to start again (a new design version)."
+    )
+
+
+def review_closed(login: str) -> str:
+    return (
+        f"@{login} closed this pull request without merging it: Triad stopped reviewing it. "
+        "After reopening it, a writer asks for a review with `/triad review`."
+    )
+
+
+def review_reopened(labels: Labels) -> str:
+    return (
+        f"Reopened: Triad does not review it again by itself. A writer adds `{labels.review}` "
+        "or comments `/triad review`."
+    )
+
+
+def review_limit(limit: int) -> str:
+    return (
+        f"This pull request reached its limit of {limit} review rounds "
+        "(`limits.reviews_per_pr` in `.github/triad.yml`), so the reviewers did not run again."
+    )
+
+
+def not_open(what: str) -> str:
+    return f"This pull request is not open, so Triad cannot {what}."
+
+
+def accepted(login: str) -> str:
+    return f"@{login} accepted the change as it is: Triad's check passes."
+
+
+def nothing_to_review(stage: str) -> str:
+    return (
+        f"`/triad review` has nothing to review while the workflow is `{stage}`: the reviewers "
+        "run on the pull request once the developer has pushed and CI has run."
+    )
+
+
+def pull_has_no_developer(command: str) -> str:
+    return (
+        f"`/triad {command}` works on Triad's own pull requests; on this one the reviewers "
+        "only review: its author makes the changes, and a writer asks for another review with "
+        "`/triad review`."
     )

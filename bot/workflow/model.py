@@ -1,6 +1,6 @@
 """The workflow's state: one issue, its design versions and (later) its pull request.
 
-Changes to the stages should be reflected in the README's workflow graph.
+Changes to the stages should be reflected in docs/architecture.md's state diagrams.
 """
 
 from __future__ import annotations
@@ -27,6 +27,18 @@ class Stage(StrEnum):
     DONE = "done"
     NEEDS_HUMAN = "needs-human"
     STOPPED = "stopped"
+    #: a person's pull request: the reviewers agree it is right, or a writer accepted it
+    REVIEWED = "reviewed"
+    #: a person's pull request: both reviewers ask its author for changes
+    CHANGES_REQUESTED = "changes-requested"
+
+
+class WorkflowKind(StrEnum):
+    """What a workflow runs on: an issue (design, code, review, QA) or a person's pull request
+    (the two reviewers only)."""
+
+    ISSUE = "issue"
+    PULL = "pull"
 
 
 class Permission(StrEnum):
@@ -74,12 +86,14 @@ class Target:
 
 @dataclass(frozen=True)
 class Workflow:
-    """One issue's run through the stages; `revision` guards concurrent updates."""
+    """One issue's run through the stages, or the review of a person's pull request (keyed by
+    its number, which never collides with an issue's); `revision` guards concurrent updates."""
 
     repository: str
     installation_id: int
     issue_number: int
     stage: Stage
+    kind: WorkflowKind = WorkflowKind.ISSUE
     design_version: int = 0
     design_comment_id: int | None = None
     proposed_hash: str | None = None
@@ -107,6 +121,8 @@ class Workflow:
     #: review rounds so far, and the head they last reviewed
     review_round: int = 0
     reviewed_sha: str | None = None
+    #: a person's pull request from a fork: reviewed from its diff alone, only on request
+    from_fork: bool = False
     id: int | None = None
     revision: int = 0
 

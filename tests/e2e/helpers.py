@@ -6,10 +6,11 @@ from bot.github.repo import marker
 from bot.llm.choice import DEFAULT_CHOICES
 from bot.store.workflows import WorkflowStore
 from bot.workflow.model import Workflow
-from tests.e2e.conftest import MAINTAINER, REPO, open_issue
+from tests.e2e.conftest import CONTRIBUTOR, MAINTAINER, REPO, open_issue
 from triad_lab.simulator.model_server import ModelRequest, Responder, ScriptItem
 from triad_lab.simulator.models_script import ScriptedModels
 from triad_lab.simulator.stack import TriadStack
+from triad_lab.simulator.state import CheckRun
 
 
 async def workflow_of(stack: TriadStack, number: int) -> Workflow:
@@ -100,6 +101,7 @@ def review_answer(verdict: str, *findings: dict[str, object]) -> dict[str, objec
     return {
         "verdict": verdict,
         "summary": f"Scripted review: {verdict}.",
+        "walkthrough": [],
         "findings": full,
         "criteria": [],
     }
@@ -112,3 +114,51 @@ async def green_pr(stack: TriadStack) -> tuple[int, int]:
     stack.github.complete_checks(REPO, workflow.head_sha or "", "success")
     await stack.settle()
     return number, workflow.pr_number or 0
+
+
+#: a contributor's change for a person's pull request (it closes the demo issue when opened)
+SPIN_BACK = (
+    '"""Spinning."""\n\n\ndef spin(turns: int, reverse: bool = False) -> int:\n'
+    '    """One more turn than asked for; negated when reversed."""\n'
+    "    result = turns + 1\n"
+    "    return -result if reverse else result\n"
+)
+
+
+def persons_pull(
+    stack: TriadStack,
+    *,
+    author: str = CONTRIBUTOR,
+    branch: str = "spin-back",
+    files: dict[str, str | None] | None = None,
+    body: str = "Spins widgets backwards.",
+    draft: bool = False,
+    repo: str = REPO,
+) -> tuple[int, str]:
+    """A person pushes a branch (to `repo`, a fork when it is not REPO) and opens a PR on
+    REPO from it; (PR number, head SHA)."""
+    sha = stack.github.push(repo, branch, author, files or {"widgets/core.py": SPIN_BACK}, "Back")
+    head = branch if repo == REPO else f"{repo.split('/')[0]}:{branch}"
+    pr = stack.github.open_pull(
+        REPO, author, title="Spin widgets backwards", head=head, base="main", body=body, draft=draft
+    )
+    return pr.number, sha
+
+
+def triad_runs(stack: TriadStack, sha: str | None = None) -> list[CheckRun]:
+    """Triad's own check runs (on `sha`), oldest first."""
+    return [run for run in stack.github.check_runs(REPO, sha) if run.app == "triad"]
+
+
+def system_of(request: ModelRequest) -> str:
+    """A model request's system prompt (the instructions, never the fenced data)."""
+    system = request.body.get("system")
+    if system is None:  # OpenAI: the first message
+        system = request.body["messages"][0]["content"]
+    if isinstance(system, list):
+        return "\n".join(part.get("text", "") for part in system)
+    return str(system)
+
+
+def reviewer_requests(stack: TriadStack) -> list[ModelRequest]:
+    return [r for r in stack.model_server.requests if r.schema_name == "ReviewAnswer"]

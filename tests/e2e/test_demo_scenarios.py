@@ -109,3 +109,23 @@ async def test_model_outage(tmp_path: Path) -> None:
     [design] = by_triad(issue, "design")
     assert "Design v2" in design
     assert issue["labels"] == ["triad:design", "triad:design-proposed"]
+
+
+async def test_review_human_pr(tmp_path: Path) -> None:
+    report, github = await run("review-human-pr", tmp_path)
+    pr = next(i for i in github["issues"] if i["is_pull_request"])
+    [pull] = github["pull_requests"]
+    assert pull["head"] == "spin-backwards" and len(github["reviews"]) == 2
+    assert len(by_triad(pr, "disagreement")) == 1 and len(by_triad(pr, "accepted")) == 1
+    assert triad_comments(pr) == 2 and pr["labels"] == []
+    assert len(github["review_comments"]) == 1
+    [check] = [c for c in report["check_runs"] if c["app"] == "triad"]
+    assert (check["name"], check["status"], check["conclusion"]) == (
+        "Triad",
+        "completed",
+        "success",
+    )
+    assert check["head_sha"] == report["check_runs"][0]["head_sha"]
+    assert [s["stage"] for s in report["stages"]] == ["reviewing", "needs-human", "reviewed"]
+    assert set(report["usage_by_role"]) == {"reviewer_a", "reviewer_b"}
+    assert report["webhooks"]["check_run.requested_action"] == 1

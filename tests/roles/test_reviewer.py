@@ -37,7 +37,9 @@ def finding(**fields: object) -> Finding:
 
 
 def result(role: str, verdict: Verdict, *findings: Finding) -> ReviewerResult:
-    answer = ReviewAnswer(verdict=verdict, summary="s", findings=list(findings), criteria=[])
+    answer = ReviewAnswer(
+        verdict=verdict, summary="s", walkthrough=[], findings=list(findings), criteria=[]
+    )
     return ReviewerResult(role, role.upper(), "model-" + role, "provider", answer)
 
 

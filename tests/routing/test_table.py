@@ -35,10 +35,19 @@ def _issue(**fields: Any) -> dict[str, Any]:
     return {"number": 12, "title": "t", "user": {"login": "alice", "id": 7}, **fields}
 
 
-def _pull(branch: str, repo: str = "octo/repo") -> dict[str, Any]:
+def _pull(branch: str, repo: str = "octo/repo", **fields: Any) -> dict[str, Any]:
     ref = {"ref": branch, "sha": "a" * 40, "repo": {"full_name": repo}}
     base = {"ref": "main", "sha": "b" * 40, "repo": {"full_name": "octo/repo"}}
-    return {"number": 40, "user": {"login": "alice", "id": 7}, "head": ref, "base": base}
+    pull = {"number": 40, "user": {"login": "alice", "id": 7}, "head": ref, "base": base}
+    return pull | fields
+
+
+def _run(app: str) -> dict[str, Any]:
+    return {"id": 9, "name": "Triad", "head_sha": "a" * 40, "app": {"id": 1, "slug": app}}
+
+
+def _suite(app: str, branch: str) -> dict[str, Any]:
+    return {"id": 8, "head_sha": "a" * 40, "head_branch": branch, "app": {"slug": app}}
 
 
 def test_every_event_the_app_subscribes_to_has_a_route_and_every_route_is_subscribed() -> None:
@@ -61,7 +70,18 @@ def test_a_pair_is_routed_once() -> None:
 @pytest.mark.parametrize(
     ("event", "action", "payload", "reason"),
     [
-        ("issues", "closed", _delivery(issue=_issue()), "Triad does not act on issues.closed"),
+        (
+            "issues",
+            "unlabeled",
+            _delivery(issue=_issue()),
+            "Triad does not act on issues.unlabeled",
+        ),
+        (
+            "pull_request",
+            "unlabeled",
+            _delivery(pull_request=_pull("feature/x"), label={"name": "triad:review"}),
+            "Triad does not act on pull_request.unlabeled",
+        ),
         (
             "pull_request_review",
             "submitted",
@@ -89,14 +109,56 @@ def test_a_pair_is_routed_once() -> None:
         (
             "pull_request",
             "labeled",
-            _delivery(pull_request=_pull("feature/x"), label={"name": "triad:review"}),
-            "branch 'feature/x' is not a Triad branch",
+            _delivery(pull_request=_pull("feature/x", state="closed"), label={"name": "x"}),
+            "the pull request is not open",
         ),
         (
             "pull_request",
             "synchronize",
             _delivery(pull_request=_pull("triad/issue-12", repo="mallory/fork")),
-            "a pull request from a fork is not Triad's",
+            "a fork's pushes are reviewed only on a writer's request",
+        ),
+        (
+            "pull_request",
+            "opened",
+            _delivery(pull_request=_pull("feature/x", repo="mallory/fork")),
+            "a fork's pull request is reviewed only on a writer's request",
+        ),
+        (
+            "pull_request",
+            "opened",
+            _delivery(pull_request=_pull("feature/x", draft=True)),
+            "a draft pull request is not reviewed by itself",
+        ),
+        (
+            "pull_request",
+            "ready_for_review",
+            _delivery(pull_request=_pull("triad/issue-12")),
+            "Triad's own pull request is reviewed by its workflow",
+        ),
+        (
+            "check_run",
+            "completed",
+            _delivery(check_run=_run("github-actions")),
+            "Triad does not act on check_run.completed",
+        ),
+        (
+            "check_run",
+            "requested_action",
+            _delivery(check_run=_run("github-actions"), requested_action={"identifier": "x"}),
+            "a check run that is not Triad's",
+        ),
+        (
+            "check_suite",
+            "completed",
+            _delivery(check_suite=_suite("triad", "triad/issue-12")),
+            "Triad's own check suite is not CI",
+        ),
+        (
+            "check_suite",
+            "rerequested",
+            _delivery(check_suite=_suite("github-actions", "feature/x")),
+            "a check suite that is not Triad's",
         ),
         (
             "check_suite",
@@ -148,6 +210,20 @@ def test_what_cannot_concern_triad_is_dropped_at_the_door(
             "synchronize",
             _delivery(pull_request=_pull("triad/issue-12")),
         ),
+        # a person's PR: the label may be the review label, the push may be re-reviewed
+        ("pull_request", "labeled", _delivery(pull_request=_pull("x"), label={"name": "y"})),
+        ("pull_request", "synchronize", _delivery(pull_request=_pull("feature/x"))),
+        ("pull_request", "opened", _delivery(pull_request=_pull("feature/x"))),
+        # a fork's PR is closed, a button of Triad's check run is clicked
+        ("pull_request", "closed", _delivery(pull_request=_pull("x", repo="mallory/fork"))),
+        ("issues", "closed", _delivery(issue=_issue())),
+        (
+            "check_run",
+            "requested_action",
+            _delivery(check_run=_run("triad"), requested_action={"identifier": "accept"}),
+        ),
+        ("check_run", "rerequested", _delivery(check_run=_run("triad"))),
+        ("check_suite", "rerequested", _delivery(check_suite=_suite("triad", "feature/x"))),
         # CI's events name whoever pushed, Triad included: they are never dropped as its own
         (
             "workflow_run",
@@ -172,3 +248,34 @@ def test_triads_own_events_pass_the_door_until_it_knows_its_login() -> None:
     )
     admitted = ROUTER.admit("issues", "labeled", {"action": "labeled", **payload}, DoorFacts())
     assert isinstance(admitted, Admitted)
+
+
+#: the actions GitHub sends for each event the App subscribes to (its webhook docs)
+ACTIONS = {
+    "issues": (
+        "opened edited deleted pinned unpinned closed reopened assigned unassigned labeled "
+        "unlabeled locked unlocked transferred milestoned demilestoned typed untyped"
+    ),
+    "issue_comment": "created edited deleted",
+    "pull_request": (
+        "assigned auto_merge_disabled auto_merge_enabled closed converted_to_draft demilestoned "
+        "dequeued edited enqueued labeled locked milestoned opened ready_for_review reopened "
+        "review_request_removed review_requested synchronize unassigned unlabeled unlocked"
+    ),
+    "check_suite": "completed requested rerequested",
+    "check_run": "created completed rerequested requested_action",
+    "workflow_run": "requested in_progress completed",
+}
+
+
+@pytest.mark.parametrize(
+    ("event", "action"),
+    [(event, action) for event, actions in ACTIONS.items() for action in actions.split()],
+)
+def test_every_subscribed_pair_is_acted_on_or_dropped_at_the_door(event: str, action: str) -> None:
+    """Nothing is stored, queued and then found to have no route: a pair without one is
+    dropped at once, before its payload is even read."""
+    assert event in yaml.safe_load(APP_YML.read_text())["default_events"]
+    if ROUTER.route(event, action) is None:
+        dropped = ROUTER.admit(event, action, {}, OWN)
+        assert isinstance(dropped, Ignored) and dropped.code == "no_route"

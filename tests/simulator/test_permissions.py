@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
+import yaml
 
 from tests.simulator.conftest import REPO, app_jwt, as_installation, installation_of, token_for
 from triad_lab.simulator.server import Simulator
 
-APP_YML = {
-    "contents": "write",
-    "issues": "write",
-    "pull_requests": "write",
-    "checks": "read",
-    "statuses": "read",
-    "actions": "read",
-    "metadata": "read",
-}
+APP_YML = yaml.safe_load((Path(__file__).resolve().parents[2] / "app.yml").read_text())[
+    "default_permissions"
+]
 
 
 def test_tokens_carry_the_permissions_of_triads_app_yml(sim: Simulator) -> None:

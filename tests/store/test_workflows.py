@@ -8,8 +8,8 @@ import pytest
 
 from bot.store import Store
 from bot.store.workflows import ConcurrentUpdate, WorkflowStore
-from bot.workflow.actions import AddLabel, EnsureLabels, PostComment, RunStage
-from bot.workflow.model import Stage, Workflow
+from bot.workflow.actions import AddLabel, EnsureLabels, PostComment, RunStage, SetCheckRun
+from bot.workflow.model import Stage, Workflow, WorkflowKind
 
 NEW = Workflow(
     repository="octo/repo",
@@ -104,3 +104,26 @@ async def test_a_decision_without_a_workflow_still_records_its_actions(store: St
     assert transition.actions == refusal
     history = await workflows.history("octo/repo", 3)
     assert [t.reason for t in history] == ["refused"]
+
+
+async def test_a_pull_review_and_a_check_run_action_round_trip(store: Store) -> None:
+    workflows = WorkflowStore(store)
+    review = Workflow(
+        "octo/repo",
+        5,
+        41,
+        Stage.REVIEWING,
+        kind=WorkflowKind.PULL,
+        pr_number=41,
+        head_sha="a" * 40,
+        from_fork=True,
+        review_round=1,
+    )
+    check = SetCheckRun("a" * 40, "t", "s", "action_required", buttons=("accept",))
+    saved, _transition = await workflows.apply(
+        "octo/repo", 41, None, review, (check,), source="d", cause="c", actor=None, reason="r"
+    )
+    found = await workflows.get("octo/repo", 41)
+    assert found == saved and found is not None and found.kind is WorkflowKind.PULL
+    assert found.from_fork
+    assert (await workflows.pending("octo/repo", 41))[0].actions == (check,)

@@ -1,5 +1,6 @@
 """Walk the engine over every stage and a sample of every kind of event, to learn which stage
-changes it makes (the workflow graph the README and docs draw)."""
+changes it makes (the workflow graphs docs/architecture.md draws: an issue's workflow, and the
+review of a person's pull request)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from bot.workflow.commands import KNOWN_COMMANDS, Command
 from bot.workflow.engine import decide
 from bot.workflow.events import (
     ApprovalRequested,
+    CheckAction,
+    CheckActionRequested,
     ChecksCompleted,
     CommandIssued,
     DesignIsWrong,
@@ -20,21 +23,42 @@ from bot.workflow.events import (
     Event,
     HeadMoved,
     ImplementationPushed,
+    IssueClosed,
     LabelAdded,
+    PullClosed,
+    PullFacts,
+    Reopened,
+    RequestVia,
+    ReviewRequested,
     ReviewsFinished,
     ReviewVerdict,
     StageFailed,
     StageName,
 )
-from bot.workflow.model import Actor, Permission, Stage, Target, Workflow
+from bot.workflow.model import Actor, Permission, Stage, Target, Workflow, WorkflowKind
 
 TARGET = Target("octo/repo", 5, 12)
+#: a person's pull request, reviewed in a workflow of its own
+PULL_TARGET = Target("octo/repo", 5, 41)
+#: stages only the review of a person's pull request reaches
+PULL_ONLY = {Stage.REVIEWED, Stage.CHANGES_REQUESTED}
+PULL_STAGES = (
+    Stage.REVIEWING,
+    Stage.REVIEWED,
+    Stage.CHANGES_REQUESTED,
+    Stage.NEEDS_HUMAN,
+    Stage.STOPPED,
+    Stage.DONE,
+)
 WRITER = Actor("wes", Permission.WRITE)
 SHA, NEW = "b" * 40, "c" * 40
 CONFIGS = (
     RepoConfig(),
     parse_repo_config("gates:\n  review: label\n  auto_merge: true\n").config,
     parse_repo_config("limits:\n  ci_fix_attempts: 0\n  review_fix_rounds: 0\n").config,
+    parse_repo_config(
+        "review:\n  auto: true\n  on_push: true\nlimits:\n  reviews_per_pr: 1\n"
+    ).config,
 )
 
 
@@ -50,6 +74,8 @@ BEFORE_THE_PR = {
 def workflows() -> Iterator[Workflow | None]:
     yield None
     for stage in Stage:
+        if stage in PULL_ONLY:
+            continue
         base = Workflow(
             "octo/repo",
             5,
@@ -101,14 +127,63 @@ def events() -> Iterator[Event]:
     for verdict in ReviewVerdict:
         yield ReviewsFinished(SHA, verdict, "summary")
     yield HeadMoved(Actor("pat", Permission.WRITE), "s", NEW)
+    yield from lifecycle_events()
+    for number in (40, PULL_TARGET.issue_number):
+        for via in RequestVia:
+            for sha in (SHA, NEW):
+                yield ReviewRequested(WRITER, "s", via, PullFacts(number, sha, "feature"))
+        yield ReviewRequested(WRITER, "s", RequestVia.COMMAND, PullFacts(number, NEW, open=False))
+    for action in CheckAction:
+        yield CheckActionRequested(WRITER, "s", action, SHA)
+
+
+def lifecycle_events() -> Iterator[Event]:
+    yield IssueClosed(WRITER, "s")
+    for merged in (False, True):
+        yield PullClosed(WRITER, "s", merged)
+    for pull in (False, True):
+        yield Reopened(WRITER, "s", pull)
+
+
+def pull_workflows() -> Iterator[Workflow | None]:
+    yield None
+    for stage in PULL_STAGES:
+        base = Workflow(
+            "octo/repo",
+            5,
+            PULL_TARGET.issue_number,
+            stage,
+            kind=WorkflowKind.PULL,
+            pr_number=PULL_TARGET.issue_number,
+            branch="feature",
+            head_sha=SHA,
+            review_round=1,
+            id=4,
+        )
+        yield base
+        if stage is Stage.NEEDS_HUMAN:
+            for failed in (False, True):
+                yield replace(base, escalated_from=Stage.REVIEWING, escalated_failed=failed)
 
 
 def observed_transitions() -> set[tuple[str, str]]:
-    """Every (from, to) stage change the engine makes; "start" is no workflow yet."""
+    """Every (from, to) stage change the engine makes to an issue's workflow; "start" is no
+    workflow yet."""
+    return _observed(workflows(), TARGET, WorkflowKind.ISSUE)
+
+
+def observed_pull_transitions() -> set[tuple[str, str]]:
+    """The same for the review of a person's pull request."""
+    return _observed(pull_workflows(), PULL_TARGET, WorkflowKind.PULL)
+
+
+def _observed(
+    found: Iterator[Workflow | None], target: Target, kind: WorkflowKind
+) -> set[tuple[str, str]]:
     seen: set[tuple[str, str]] = set()
-    for workflow, event, config in product(list(workflows()), list(events()), CONFIGS):
-        after = decide(workflow, event, TARGET, config).workflow
+    for workflow, event, config in product(list(found), list(events()), CONFIGS):
+        after = decide(workflow, event, target, config).workflow
         before_stage = workflow.stage.value if workflow else "start"
-        if after is not None and after.stage.value != before_stage:
+        if after is not None and after.stage.value != before_stage and after.kind is kind:
             seen.add((before_stage, after.stage.value))
     return seen

@@ -15,6 +15,7 @@ from bot.workflow.actions import (
     PostComment,
     RemoveLabel,
     RunStage,
+    SetCheckRun,
     UpdateProgress,
 )
 from bot.workflow.commands import Command
@@ -137,7 +138,11 @@ def test_review_outcomes() -> None:
     reviewing = at(Stage.REVIEWING, review_round=1)
     approve = decide(reviewing, ReviewsFinished(SHA, ReviewVerdict.APPROVE), TARGET, CONFIG)
     assert approve.workflow is not None and approve.workflow.stage is Stage.READY_FOR_QA
-    assert approve.actions == (AddLabel("triad:ready-for-qa", PULL), UpdateProgress())
+    assert approve.actions == (
+        AddLabel("triad:ready-for-qa", PULL),
+        SetCheckRun(SHA, "Both reviewers approve", "", "success"),
+        UpdateProgress(),
+    )
     changes = decide(
         reviewing, ReviewsFinished(SHA, ReviewVerdict.CHANGES, "fix x"), TARGET, CONFIG
     )

@@ -114,6 +114,9 @@ async def _play(scenario: Scenario, state_dir: Path, *, as_json: bool, real: boo
             f"{'draft' if pr['draft'] else 'ready for review'}"
         )
     say(f"  {len(state['reviews'])} review(s), {len(state['review_comments'])} inline comment(s)")
+    for run in state["check_runs"]:
+        if run["app"] != "github-actions":
+            say(f"  check run {run['name']!r} on {run['head_sha'][:7]}: {run['conclusion']}")
     for role, figures in report["usage_by_role"].items():
         say(
             f"  {role:<12} {figures['calls']:>3} call(s) {figures['tokens']:>8,} tokens  "

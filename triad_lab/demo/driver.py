@@ -54,6 +54,30 @@ class DemoDriver:
 
         return act
 
+    def persons_pull(
+        self, who: str, branch: str, files: dict[str, str | None], title: str, body: str
+    ) -> Callable[[], Awaitable[None]]:
+        """A person pushes a branch and opens a pull request from it; from then on the story
+        follows that pull request's review (its workflow is keyed by the PR's number)."""
+
+        async def act() -> None:
+            github = self.stack.github
+            github.push(REPO, branch, who, files, title)
+            pull = github.open_pull(REPO, who, title=title, head=branch, base="main", body=body)
+            self.issue = pull.number
+
+        return act
+
+    def check_button(self, who: str, identifier: str) -> Callable[[], Awaitable[None]]:
+        """A person clicks a button of Triad's check run on the head under review."""
+
+        async def act() -> None:
+            head = (await self.workflow()).head_sha
+            runs = [r for r in self.stack.github.check_runs(REPO, head) if r.app == "triad"]
+            self.stack.github.click_check_action(REPO, runs[-1].id, who, identifier)
+
+        return act
+
     def ci(self, conclusion: str, log: str = "") -> Callable[[], Awaitable[None]]:
         """CI finishes on the PR's head, as GitHub Actions reports it."""
 

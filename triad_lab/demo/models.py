@@ -18,6 +18,7 @@ from triad_lab.simulator.models_script import (
     fenced_parts,
     objection,
     reviewer_b_first_round,
+    walkthrough_of,
 )
 
 QUESTION = "Should negative turns raise an error, or spin backwards too?"
@@ -147,13 +148,16 @@ class DemoModels(ScriptedModels):
         }
 
     def _review(self, request: ModelRequest, _data: dict[str, Any]) -> dict[str, Any]:
+        parts = fenced_parts(request)
         criteria = [
             {"criterion": c, "met": True, "note": "Tested in tests/test_core.py."}
             for c in DESIGN["acceptance_criteria"]
         ]
+        spec = "design" if any("design" in label for label in parts) else "pull request"
         approved = {
             "verdict": "approve",
-            "summary": "The change implements the approved design and meets every criterion.",
+            "summary": f"The change implements the {spec} and meets every criterion.",
+            "walkthrough": walkthrough_of(parts),
             "findings": [],
             "criteria": criteria,
         }
@@ -162,9 +166,9 @@ class DemoModels(ScriptedModels):
                 approved,
                 "widgets/core.py",
                 OBJECTION_LINE,
-                "spin(0, reverse=True) returns -1: the design does not say what zero turns "
+                f"spin(0, reverse=True) returns -1: the {spec} does not say what zero turns "
                 "backwards means.",
-                "Implements the design, but zero turns backwards is undefined.",
+                f"Implements the {spec}, but zero turns backwards is undefined.",
             )
         return approved
 

@@ -30,12 +30,15 @@ def gates_honoured(history: list[Transition]) -> dict[str, bool]:
             t.cause == "ApprovalRequested" for t in approved
         )
         and not any(t.from_stage in (Stage.DESIGNING, None) for t in into[Stage.IMPLEMENTING]),
-        "review only after CI passed or a writer's review label": all(
-            t.cause in ("ChecksCompleted", "LabelAdded") for t in into[Stage.REVIEWING]
+        "review only after CI passed or a writer asked for it": all(
+            t.cause in ("ChecksCompleted", "LabelAdded", "ReviewRequested")
+            for t in into[Stage.REVIEWING]
         ),
-        "done only by a writer's QA label": all(t.cause == "LabelAdded" for t in into[Stage.DONE]),
+        "done only by a writer's QA label or a person's merge": all(
+            t.cause in ("LabelAdded", "PullClosed") for t in into[Stage.DONE]
+        ),
         "a human decides after needs-human": all(
-            t.cause in ("CommandIssued", "LabelAdded", "DesignRequested")
+            t.cause in ("CommandIssued", "LabelAdded", "DesignRequested", "CheckActionRequested")
             for t in moves
             if t.from_stage == Stage.NEEDS_HUMAN
         ),
@@ -101,7 +104,23 @@ def github_state(github: Simulator) -> dict[str, Any]:
             {"pull": c.pull_number, "path": c.path, "line": c.line, "body": c.body}
             for c in repo.review_comments.values()
         ],
+        "check_runs": check_runs(github),
     }
+
+
+def check_runs(github: Simulator) -> list[dict[str, Any]]:
+    """Every check run on the demo repository, CI's and Triad's, with its conclusion."""
+    return [
+        {
+            "name": run.name,
+            "app": run.app or "github-actions",
+            "head_sha": run.head_sha,
+            "status": run.status,
+            "conclusion": run.conclusion,
+            "title": run.title,
+        }
+        for run in github.check_runs(REPO)
+    ]
 
 
 def stages(history: list[Transition], started_at: float) -> list[dict[str, Any]]:
@@ -158,6 +177,7 @@ async def summary(
         ],
         "github_requests": dict(sorted(github.requests_by_kind(caller="installation").items())),
         "webhooks": dict(Counter(f"{d.event}.{d.action}" for d in github.deliveries)),
+        "check_runs": check_runs(github),
         "usage_by_role": await usage_by_role(driver),
         "labels": {
             "issue": list(repo.issues[driver.issue].labels) if driver.issue else [],

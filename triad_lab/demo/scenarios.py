@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from bot.github.repo import marker
 from bot.workflow.model import Stage
 from triad_lab.demo.driver import REPO, DemoDriver
-from triad_lab.demo.models import DemoModels
+from triad_lab.demo.models import CORE, FIXED, TESTS, DemoModels
 from triad_lab.simulator import demo_repo
 from triad_lab.simulator.model_server import FakeModelServer, overloaded
 
 MAINTAINER, OUTSIDER = demo_repo.MAINTAINER, demo_repo.OUTSIDER
+CONTRIBUTOR = demo_repo.CONTRIBUTOR
 CI_FAILURE = (
     "============================= test session starts ==============================\n"
     "tests/test_core.py .F.\n"
@@ -224,6 +225,58 @@ async def model_outage(driver: DemoDriver) -> bool:
     ) and await driver.step("the outage ends; maintainer resumes", recovered, Stage.DESIGN_PROPOSED)
 
 
+def _triads_check(conclusion: str) -> Callable[[DemoDriver], Awaitable[str | None]]:
+    async def check(driver: DemoDriver) -> str | None:
+        head = (await driver.workflow()).head_sha
+        runs = [r for r in driver.stack.github.check_runs(REPO, head) if r.app == "triad"]
+        found = runs[-1].conclusion if runs else None
+        return None if found == conclusion else f"Triad's check is {found}, not {conclusion}"
+
+    return check
+
+
+async def review_human_pr(driver: DemoDriver) -> bool:
+    async def nothing_yet(driver: DemoDriver) -> str | None:
+        asked = len(driver.stack.model_server.requests)
+        return f"{asked} model call(s) before anyone asked" if asked else None
+
+    async def disagreement(driver: DemoDriver) -> str | None:
+        return await _has_bot_comment("disagreement:{sha}:r1")(driver) or await _triads_check(
+            "action_required"
+        )(driver)
+
+    change: dict[str, str | None] = {
+        "widgets/core.py": CORE.format(body=FIXED),
+        "tests/test_core.py": TESTS,
+    }
+    return (
+        await driver.step(
+            "a contributor opens a pull request (Closes #1)",
+            driver.persons_pull(
+                CONTRIBUTOR,
+                "spin-backwards",
+                change,
+                "Spin widgets backwards",
+                f"spin() takes reverse=True.\n\nCloses #{driver.issue}",
+            ),
+            None,
+            nothing_yet,
+        )
+        and await driver.step(
+            "maintainer asks for a review; the reviewers disagree",
+            driver.comment(MAINTAINER, "/triad review"),
+            Stage.NEEDS_HUMAN,
+            disagreement,
+        )
+        and await driver.step(
+            'maintainer clicks "Accept as is" on Triad\'s check run',
+            driver.check_button(MAINTAINER, "accept"),
+            Stage.REVIEWED,
+            _triads_check("success"),
+        )
+    )
+
+
 SCENARIOS = {
     s.name: s
     for s in (
@@ -256,6 +309,13 @@ SCENARIOS = {
         ),
         Scenario(
             "model-outage", "the model provider is down: a clear comment, then resume", model_outage
+        ),
+        Scenario(
+            "review-human-pr",
+            "a contributor's pull request: a maintainer asks for a review, the reviewers "
+            "disagree on one point, the maintainer accepts it with the check run's button",
+            review_human_pr,
+            reviewer_b_objects=True,
         ),
     )
 }

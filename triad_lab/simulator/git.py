@@ -208,6 +208,24 @@ class ObjectStore:
             pending.extend(self.read_commit(sha).parents)
         return False
 
+    def merge_base(self, one: str, other: str) -> str | None:
+        """The nearest commit both reach (breadth first from `other`), or None."""
+        reachable, pending = set(), [one]
+        while pending:
+            sha = pending.pop()
+            if sha not in reachable:
+                reachable.add(sha)
+                pending.extend(self.read_commit(sha).parents)
+        queue, seen = [other], set()
+        while queue:
+            sha = queue.pop(0)
+            if sha in reachable:
+                return sha
+            if sha not in seen:
+                seen.add(sha)
+                queue.extend(self.read_commit(sha).parents)
+        return None
+
     def history(self, head: str, stop: str | None = None) -> list[CommitObject]:
         """Commits reachable from `head` and not from `stop`, oldest first (first parents)."""
         excluded = set()

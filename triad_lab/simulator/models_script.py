@@ -158,7 +158,7 @@ def _implementation(request: ModelRequest, data: dict[str, Any]) -> dict[str, An
 _CRITERION = re.compile(r"^- \[ \] (.+)$", re.M)
 
 
-def _review(request: ModelRequest, _data: dict[str, Any]) -> dict[str, Any]:
+def _review(request: ModelRequest, data: dict[str, Any]) -> dict[str, Any]:
     """Approve, checking every acceptance criterion of the fenced design as met."""
     parts = fenced_parts(request)
     design = next((text for label, text in parts.items() if "design" in label), "")
@@ -167,8 +167,10 @@ def _review(request: ModelRequest, _data: dict[str, Any]) -> dict[str, Any]:
         for text in _CRITERION.findall(design)
     ]
     return {
+        **data,
         "verdict": "approve",
         "summary": "The change implements the approved design.",
+        "walkthrough": walkthrough_of(parts),
         "findings": [],
         "criteria": criteria,
     }
@@ -198,6 +200,18 @@ def objection(
         "suggestion": None,
     }
     return answer | {"verdict": "request_changes", "summary": summary, "findings": [finding]}
+
+
+_DIFF_FILE = re.compile(r"^\+\+\+ b/(.+)$", re.M)
+
+
+def walkthrough_of(parts: dict[str, str]) -> list[dict[str, Any]]:
+    """One group naming the files the fenced diff changes."""
+    diff = "\n".join(text for label, text in parts.items() if "diff" in label)
+    files = list(dict.fromkeys(_DIFF_FILE.findall(diff)))
+    if not files:
+        return []
+    return [{"purpose": "The change", "files": files, "summary": "Scripted walkthrough."}]
 
 
 DEFAULT_HOOKS: dict[str, Hook] = {

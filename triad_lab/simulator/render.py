@@ -103,7 +103,7 @@ def repository(urls: Urls, repo: Repository, *, full: bool = False) -> JSON:
         "owner": user(urls, repo.owner),
         "html_url": web,
         "description": None,
-        "fork": False,
+        "fork": repo.fork_of is not None,
         "url": api,
         "archive_url": f"{api}/{{archive_format}}{{/ref}}",
         "assignees_url": f"{api}/assignees{{/user}}",
@@ -279,20 +279,26 @@ def _association(repo: Repository, person: User) -> str:
 
 
 def pull(
-    urls: Urls, repo: Repository, item: Issue, pr: Pull, changes: list[FileChange], commits: int
+    urls: Urls,
+    repo: Repository,
+    item: Issue,
+    pr: Pull,
+    changes: list[FileChange],
+    commits: int,
+    head_repo: Repository | None = None,
 ) -> JSON:
+    """`head_repo`: the fork the head branch is in, for a PR from a fork."""
     api = f"{urls.repo(repo)}/pulls/{pr.number}"
     issue_api = f"{urls.repo(repo)}/issues/{pr.number}"
     web = f"{urls.repo_web(repo)}/pull/{pr.number}"
-    repo_shape = repository(urls, repo)
 
-    def end(ref: str, sha: str) -> JSON:
+    def end(ref: str, sha: str, where: Repository) -> JSON:
         return {
-            "label": f"{repo.owner.login}:{ref}",
+            "label": f"{where.owner.login}:{ref}",
             "ref": ref,
             "sha": sha,
-            "user": user(urls, repo.owner),
-            "repo": repo_shape,
+            "user": user(urls, where.owner),
+            "repo": repository(urls, where),
         }
 
     links = {
@@ -336,8 +342,8 @@ def pull(
         "assignees": [],
         "requested_reviewers": [],
         "requested_teams": [],
-        "head": end(pr.head_ref, pr.head_sha),
-        "base": end(pr.base_ref, pr.base_sha),
+        "head": end(pr.head_ref, pr.head_sha, head_repo or repo),
+        "base": end(pr.base_ref, pr.base_sha, repo),
         "_links": {name: {"href": href} for name, href in links.items()},
         "author_association": _association(repo, item.user),
         "auto_merge": None,
@@ -643,10 +649,12 @@ def check_run(
         "id": run.id,
         "head_sha": run.head_sha,
         "node_id": node_id("CR", run.id),
-        "external_id": str(run.id),
+        "external_id": (run.external_id or "") if run.app else str(run.id),
         "url": api,
         "html_url": f"{urls.repo_web(repo)}/runs/{run.id}",
-        "details_url": f"{urls.repo_web(repo)}/actions/runs/{run.suite_id}/job/{run.id}",
+        "details_url": f"{urls.web}/apps/{run.app}"
+        if run.app
+        else f"{urls.repo_web(repo)}/actions/runs/{run.suite_id}/job/{run.id}",
         "status": run.status,
         "conclusion": run.conclusion,
         "started_at": run.started_at,

@@ -30,7 +30,15 @@ from triad_lab.simulator.api import create_api
 from triad_lab.simulator.api.common import Caller
 from triad_lab.simulator.deliveries import Delivery, WebhookSender
 from triad_lab.simulator.faults import Fault, Faults
-from triad_lab.simulator.state import CheckSuite, Comment, Issue, Pull, Repository, Review
+from triad_lab.simulator.state import (
+    CheckRun,
+    CheckSuite,
+    Comment,
+    Issue,
+    Pull,
+    Repository,
+    Review,
+)
 from triad_lab.simulator.world import World
 
 __all__ = ["ALWAYS_SENT", "Fault", "RequestRecord", "Simulator"]
@@ -320,6 +328,26 @@ class Simulator:
         with self.lock:
             return self.world.open_pull(full_name, actor, **fields)
 
+    def fork(self, full_name: str, owner: str) -> Repository:
+        """`owner`'s fork of the repository (push to it, then `open_pull(head="owner:branch")`)."""
+        with self.lock:
+            return self.world.fork(full_name, owner)
+
+    def close_issue(self, full_name: str, number: int, actor: str) -> Issue:
+        """`issues.closed` (or `pull_request.closed`, unmerged, for a PR)."""
+        with self.lock:
+            return self.world.edit_issue(full_name, number, actor, state="closed")
+
+    def reopen_issue(self, full_name: str, number: int, actor: str) -> Issue:
+        """`issues.reopened` (or `pull_request.reopened` for a PR)."""
+        with self.lock:
+            return self.world.edit_issue(full_name, number, actor, state="open")
+
+    def merge_pull(self, full_name: str, number: int, actor: str) -> str:
+        """A person merges the PR with the merge button (`pull_request.closed`, merged)."""
+        with self.lock:
+            return self.world.merge_pull(full_name, number, actor)
+
     def mark_ready(self, full_name: str, number: int, actor: str) -> Pull:
         """A draft PR marked ready for review (`pull_request.ready_for_review`)."""
         with self.lock:
@@ -333,6 +361,21 @@ class Simulator:
             return self.world.submit_review(
                 full_name, number, actor, event=event, body=body, **extra
             )
+
+    def click_check_action(self, full_name: str, run_id: int, actor: str, identifier: str) -> None:
+        """A person clicks a button of the App's check run (`check_run.requested_action`)."""
+        with self.lock:
+            self.world.request_check_action(full_name, run_id, actor, identifier)
+
+    def rerun_check(self, full_name: str, run_id: int, actor: str) -> None:
+        """ "Re-run" on the App's check run (`check_run.rerequested`)."""
+        with self.lock:
+            self.world.rerequest_check_run(full_name, run_id, actor)
+
+    def rerun_check_suite(self, full_name: str, suite_id: int, actor: str) -> None:
+        """ "Re-run all checks" of the App's suite (`check_suite.rerequested`)."""
+        with self.lock:
+            self.world.rerequest_check_suite(full_name, suite_id, actor)
 
     # -- scripting: CI ---------------------------------------------------------------------
 
@@ -386,6 +429,11 @@ class Simulator:
     def comments_on(self, full_name: str, number: int) -> list[Comment]:
         with self.lock:
             return self.world.comments_on(full_name, number)
+
+    def check_runs(self, full_name: str, sha: str | None = None) -> list[CheckRun]:
+        """Check runs on `sha` (all when None), oldest first; the App's have `app` set."""
+        with self.lock:
+            return self.world.check_runs_on(full_name, sha)
 
     def file_at(self, full_name: str, ref: str, path: str) -> str | None:
         with self.lock:

@@ -97,6 +97,8 @@ class Pull:
     draft: bool
     merged: bool = False
     merged_at: str | None = None
+    #: the fork the head branch is in (None: the repository itself)
+    head_repo: str | None = None
 
 
 @dataclass
@@ -145,6 +147,11 @@ class CheckRun:
     summary: str | None = None
     text: str | None = None
     annotations: list[dict[str, Any]] = field(default_factory=list)
+    #: the App that made it: None for GitHub Actions (the simulator's CI), else the App's slug
+    app: str | None = None
+    external_id: str | None = None
+    #: its requested-action buttons ({label, description, identifier})
+    actions: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -158,6 +165,8 @@ class CheckSuite:
     updated_at: str
     workflow_name: str
     run_ids: list[int] = field(default_factory=list)
+    #: the App it belongs to: None for GitHub Actions, else the App's slug
+    app: str | None = None
 
 
 @dataclass
@@ -194,6 +203,8 @@ class Repository:
     #: who moved each ref to each SHA: (ref, sha) -> login; CI's deliveries name the pusher
     pushers: dict[tuple[str, str], str] = field(default_factory=dict)
     next_number: int = 1
+    #: the repository this one is a fork of
+    fork_of: str | None = None
 
     @property
     def full_name(self) -> str:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from triad_lab.simulator import render, trees
+from triad_lab.simulator.check_rules import SEVERITY, apply_check_body, check_state
 from triad_lab.simulator.git import (
     BLOB_MODE,
     FileChange,
@@ -56,6 +57,7 @@ DEFAULT_EVENTS = (
     "pull_request",
     "pull_request_review",
     "check_suite",
+    "check_run",
     "workflow_run",
 )
 #: what Triad's app.yml grants
@@ -63,7 +65,7 @@ DEFAULT_PERMISSIONS = {
     "contents": "write",
     "issues": "write",
     "pull_requests": "write",
-    "checks": "read",
+    "checks": "write",
     "statuses": "read",
     "actions": "read",
     "metadata": "read",
@@ -159,6 +161,24 @@ class World:
         tree = self._tree_from_files(files)
         sha = self.objects.commit(tree, [], "Initial commit", self._signature(owner))
         self._move_ref(repo, f"refs/heads/{default_branch}", sha, owner.login)
+        return repo
+
+    def fork(self, full_name: str, owner_login: str) -> Repository:
+        """`owner_login`'s fork of a repository: its branches as they are now, nothing else
+        (the App is not installed on it)."""
+        parent, owner = self.repo(full_name), self.user(owner_login)
+        name = f"{owner.login}/{parent.name}"
+        if name.lower() in self.repos:
+            raise ApiError(422, "Validation Failed", [{"message": "the fork exists"}])
+        repo = Repository(
+            self.new_id(), owner, parent.name, parent.default_branch, self.now(), private=False
+        )
+        repo.fork_of = parent.full_name
+        repo.collaborators[owner.login] = "admin"
+        for ref, sha in parent.refs.items():
+            if ref.startswith("refs/heads/"):
+                self._move_ref(repo, ref, sha, owner.login)
+        self.repos[name.lower()] = repo
         return repo
 
     def set_permission(self, full_name: str, login: str, role: str) -> None:
@@ -492,13 +512,19 @@ class World:
         draft: bool = False,
     ) -> Pull:
         repo, person = self.repo(full_name), self.user(actor)
-        head_ref = head.split(":", 1)[-1]
-        if f"refs/heads/{head_ref}" not in repo.refs:
+        head_owner, _, head_ref = head.rpartition(":")
+        source = self._head_repo(repo, head_owner)
+        if f"refs/heads/{head_ref}" not in source.refs:
             raise invalid("PullRequest", "head", "invalid")
         if f"refs/heads/{base}" not in repo.refs:
             raise invalid("PullRequest", "base", "invalid")
+        head_repo = source.full_name if source is not repo else None
         for pr in repo.pulls.values():
-            if pr.head_ref == head_ref and repo.issues[pr.number].state == "open":
+            if (
+                pr.head_ref == head_ref
+                and pr.head_repo == head_repo
+                and repo.issues[pr.number].state == "open"
+            ):
                 raise ApiError(
                     422,
                     "Validation Failed",
@@ -511,7 +537,7 @@ class World:
                         }
                     ],
                 )
-        head_sha = repo.refs[f"refs/heads/{head_ref}"]
+        head_sha = source.refs[f"refs/heads/{head_ref}"]
         base_sha = repo.refs[f"refs/heads/{base}"]
         if self.objects.is_ancestor(head_sha, base_sha):
             raise ApiError(
@@ -530,9 +556,19 @@ class World:
         repo.next_number += 1
         repo.issues[item.number] = item
         pr = Pull(self.new_id(), item.number, head_ref, base, head_sha, base_sha, draft)
+        pr.head_repo = head_repo
         repo.pulls[pr.number] = pr
         self._announce_pull(repo, pr, "opened", person)
         return pr
+
+    def _head_repo(self, repo: Repository, owner: str) -> Repository:
+        """The repository a PR's head is in: `repo` itself, or `owner`'s fork of it."""
+        if not owner or owner.lower() == repo.owner.login.lower():
+            return repo
+        fork = self.repos.get(f"{owner}/{repo.name}".lower())
+        if fork is None or fork.fork_of != repo.full_name:
+            raise invalid("PullRequest", "head", "invalid")
+        return fork
 
     def pull(self, full_name: str, number: int) -> Pull:
         pr = self.repo(full_name).pulls.get(number)
@@ -574,7 +610,8 @@ class World:
         if not self.objects.is_ancestor(base_head, pr.head_sha):
             raise ApiError(405, "Pull Request is not mergeable")
         tree = self.objects.read_commit(pr.head_sha).tree
-        message = f"Merge pull request #{number} from {repo.owner.login}/{pr.head_ref}"
+        source = pr.head_repo.split("/")[0] if pr.head_repo else repo.owner.login
+        message = f"Merge pull request #{number} from {source}/{pr.head_ref}"
         merged = self.objects.commit(
             tree, [base_head, pr.head_sha], message, self._signature(person)
         )
@@ -613,14 +650,23 @@ class World:
         return pr.base_sha
 
     def _branch_moved(
-        self, repo: Repository, branch: str, before: str, after: str, actor: str
+        self, moved: Repository, branch: str, before: str, after: str, actor: str
     ) -> None:
+        """Every open PR whose head is the branch (in this repository, or a fork's PRs in its
+        parent) gets the new head and a `synchronize` in the PR's repository."""
         person = self.user(actor)
-        for pr in repo.pulls.values():
-            if pr.head_ref == branch and repo.issues[pr.number].state == "open":
-                pr.head_sha = after
-                repo.issues[pr.number].updated_at = self.now()
-                self._announce_pull(repo, pr, "synchronize", person, before=before, after=after)
+        in_parent = [self.repo(moved.fork_of)] if moved.fork_of else []
+        for repo in [moved, *in_parent]:
+            for pr in repo.pulls.values():
+                where = pr.head_repo or repo.full_name
+                if (
+                    pr.head_ref == branch
+                    and where == moved.full_name
+                    and repo.issues[pr.number].state == "open"
+                ):
+                    pr.head_sha = after
+                    repo.issues[pr.number].updated_at = self.now()
+                    self._announce_pull(repo, pr, "synchronize", person, before=before, after=after)
 
     # -- reviews ---------------------------------------------------------------------------
 
@@ -767,11 +813,167 @@ class World:
         )
         return suite
 
+    # -- check runs made by the App ---------------------------------------------------------
+
+    def app_shape(self, app: str | None) -> JSON:
+        """The App a check suite or run belongs to: GitHub Actions (None), or this App."""
+        if app is None:
+            return render.check_app(self.urls, self.app.owner, self.created_at)
+        return render.app(self.urls, self.app, self.created_at)
+
+    def create_check_run(self, full_name: str, body: JSON) -> CheckRun:
+        """The App's check run on a commit, in the App's own check suite there (made on
+        first use); GitHub announces it with `check_run.created`."""
+        repo = self.repo(full_name)
+        name, sha = body.get("name"), body.get("head_sha")
+        if not isinstance(name, str) or not name.strip():
+            raise invalid("CheckRun", "name", "missing_field")
+        if not isinstance(sha, str) or self.objects.kind(sha) != "commit":
+            raise ApiError(422, f"No commit found for SHA: {sha}")
+        status, conclusion = check_state(body, None)
+        suite = self._app_suite(repo, sha)
+        now = self.now()
+        run = CheckRun(
+            self.new_id(),
+            suite.id,
+            name,
+            sha,
+            status,
+            conclusion,
+            now,
+            now if status == "completed" else None,
+            app=self.app.slug,
+        )
+        apply_check_body(run, body)
+        repo.check_runs[run.id] = run
+        suite.run_ids.append(run.id)
+        self._announce_check_run(repo, run, "created", self.app.bot)
+        self._check_changed(repo, run, suite)
+        return run
+
+    def update_check_run(self, full_name: str, run_id: int, body: JSON) -> CheckRun:
+        """Only the App that made a check run may change it (GitHub answers 403)."""
+        repo = self.repo(full_name)
+        run = repo.check_runs.get(run_id)
+        if run is None:
+            raise ApiError(404, "Not Found")
+        if run.app != self.app.slug:
+            raise ApiError(
+                403, "Invalid app_id: a check run can only be modified by the App that made it"
+            )
+        run.status, run.conclusion = check_state(body, run)
+        run.completed_at = (run.completed_at or self.now()) if run.status == "completed" else None
+        apply_check_body(run, body)
+        self._check_changed(repo, run, repo.check_suites[run.suite_id])
+        return run
+
+    def check_runs_on(self, full_name: str, sha: str | None = None) -> list[CheckRun]:
+        repo = self.repo(full_name)
+        return [run for run in repo.check_runs.values() if sha is None or run.head_sha == sha]
+
+    def request_check_action(
+        self, full_name: str, run_id: int, actor: str, identifier: str
+    ) -> None:
+        """A person clicks one of the App's buttons on its check run: `requested_action`,
+        sent to the App that made the run (GitHub checks nobody's permission for it)."""
+        repo, run = self.repo(full_name), self._app_run(full_name, run_id)
+        if identifier not in {action.get("identifier") for action in run.actions}:
+            raise ApiError(422, f"the check run has no button {identifier!r}")
+        self._announce_check_run(
+            repo, run, "requested_action", self.user(actor), requested=identifier
+        )
+
+    def rerequest_check_run(self, full_name: str, run_id: int, actor: str) -> None:
+        """ "Re-run" on the App's check run: `check_run.rerequested` to the App."""
+        repo, run = self.repo(full_name), self._app_run(full_name, run_id)
+        self._announce_check_run(repo, run, "rerequested", self.user(actor))
+
+    def rerequest_check_suite(self, full_name: str, suite_id: int, actor: str) -> None:
+        """ "Re-run all checks" of the App's suite: `check_suite.rerequested` to the App."""
+        repo = self.repo(full_name)
+        suite = repo.check_suites.get(suite_id)
+        if suite is None or suite.app != self.app.slug:
+            raise ApiError(404, "Not Found")
+        self._announce_suite(repo, suite, "rerequested", self.user(actor))
+
+    def _app_run(self, full_name: str, run_id: int) -> CheckRun:
+        run = self.repo(full_name).check_runs.get(run_id)
+        if run is None or run.app != self.app.slug:
+            raise ApiError(404, "Not Found")
+        return run
+
+    def _app_suite(self, repo: Repository, sha: str) -> CheckSuite:
+        for suite in repo.check_suites.values():
+            if suite.head_sha == sha and suite.app == self.app.slug:
+                return suite
+        now = self.now()
+        branch = next(
+            (
+                ref.removeprefix("refs/heads/")
+                for ref, at in repo.refs.items()
+                if at == sha and ref.startswith("refs/heads/")
+            ),
+            None,
+        )
+        suite = CheckSuite(
+            self.new_id(), sha, branch, "queued", None, now, now, self.app.name, app=self.app.slug
+        )
+        repo.check_suites[suite.id] = suite
+        return suite
+
+    def _check_changed(self, repo: Repository, run: CheckRun, suite: CheckSuite) -> None:
+        """A completed run is announced; its suite completes when all its runs have."""
+        if run.status == "completed":
+            self._announce_check_run(repo, run, "completed", self.app.bot)
+        runs = [repo.check_runs[i] for i in suite.run_ids]
+        was = suite.status
+        if all(r.status == "completed" for r in runs):
+            suite.status = "completed"
+            found = {r.conclusion for r in runs}
+            suite.conclusion = next((c for c in SEVERITY if c in found), "success")
+        else:
+            suite.status, suite.conclusion = "in_progress", None
+        suite.updated_at = self.now()
+        if suite.status == "completed" and was != "completed":
+            self._announce_suite(repo, suite, "completed", self.app.bot)
+
+    def _announce_check_run(
+        self,
+        repo: Repository,
+        run: CheckRun,
+        action: str,
+        sender: User,
+        *,
+        requested: str | None = None,
+    ) -> None:
+        pulls = self.pulls_for_sha(repo, run.head_sha)
+        app = self.app_shape(run.app)
+        shape = render.check_run(self.urls, repo, run, pulls, app)
+        suite = repo.check_suites[run.suite_id]
+        commit = self.objects.read_commit(run.head_sha)
+        # a delivery carries the run's whole suite (the REST API only its id)
+        shape["check_suite"] = render.check_suite(self.urls, repo, suite, commit, pulls, app)
+        payload = self._base_payload(repo, sender) | {"action": action, "check_run": shape}
+        if requested is not None:
+            payload["requested_action"] = {"identifier": requested}
+        self.emit("check_run", payload)
+
+    def _announce_suite(
+        self, repo: Repository, suite: CheckSuite, action: str, sender: User
+    ) -> None:
+        commit = self.objects.read_commit(suite.head_sha)
+        pulls = self.pulls_for_sha(repo, suite.head_sha)
+        shape = render.check_suite(self.urls, repo, suite, commit, pulls, self.app_shape(suite.app))
+        payload = self._base_payload(repo, sender) | {"action": action, "check_suite": shape}
+        self.emit("check_suite", payload)
+
     def pulls_for_sha(self, repo: Repository, sha: str) -> list[Pull]:
+        """The open PRs at `sha`, as checks name them: a fork's PRs are left out (GitHub's
+        checks only see pushes to the repository itself)."""
         return [
             pr
             for pr in repo.pulls.values()
-            if pr.head_sha == sha and repo.issues[pr.number].state == "open"
+            if pr.head_sha == sha and repo.issues[pr.number].state == "open" and not pr.head_repo
         ]
 
     def create_status(
@@ -857,6 +1059,7 @@ class World:
             pr,
             self.pull_changes(repo, pr),
             len(self.pull_commits(pr)),
+            self.repo(pr.head_repo) if pr.head_repo else None,
         )
 
     def _announce_issue(

@@ -93,26 +93,29 @@ def agree(a: ReviewerResult, b: ReviewerResult) -> Agreement:
     return Agreement(ReviewVerdict.CHANGES, pairs, only_a, only_b)
 
 
-def _where(finding: Finding) -> str:
+def where(finding: Finding) -> str:
     return f"`{finding.path}:{finding.line}`" if finding.line else f"`{finding.path}`"
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").strip()
 
 
 def _says(finding: Finding | None) -> str:
     if finding is None:
         return "— not raised —"
-    return _cell(f"**{finding.severity}** {finding.category}: {finding.message}")
+    return cell(f"**{finding.severity}** {finding.category}: {finding.message}")
 
 
-def _verdict(result: ReviewerResult) -> str:
+def verdict_of(result: ReviewerResult) -> str:
     return "approves" if result.answer.verdict == "approve" else "requests changes"
 
 
-def side_by_side(a: ReviewerResult, b: ReviewerResult, agreement: Agreement) -> str:
-    """The one comment that lays the two positions out, point by point, with the question."""
+def side_by_side(
+    a: ReviewerResult, b: ReviewerResult, agreement: Agreement, how: str | None = None
+) -> str:
+    """The one comment that lays the two positions out, point by point, with the question;
+    `how` says what a human may answer (Triad's own PR: `/triad resume` and the rest)."""
     rows = []
     # each point: where it is (the finding that names it), then what A and B say
     points: list[tuple[Finding, Finding | None, Finding | None]] = (
@@ -121,19 +124,18 @@ def side_by_side(a: ReviewerResult, b: ReviewerResult, agreement: Agreement) -> 
         + [(f, None, f) for f in agreement.only_b]
     )
     for number, (named, fa, fb) in enumerate(points, 1):
-        where = _where(named)
-        rows.append(f"| {number} | {where} | {_says(fa)} | {_says(fb)} |")
+        rows.append(f"| {number} | {where(named)} | {_says(fa)} | {_says(fb)} |")
     lines = [
         "## The reviewers disagree: a human decides",
         "",
-        f"- **{a.label}** ({a.model}) {_verdict(a)}: {_cell(a.answer.summary)}",
-        f"- **{b.label}** ({b.model}) {_verdict(b)}: {_cell(b.answer.summary)}",
+        f"- **{a.label}** ({a.model}) {verdict_of(a)}: {cell(a.answer.summary)}",
+        f"- **{b.label}** ({b.model}) {verdict_of(b)}: {cell(b.answer.summary)}",
         "",
     ]
     if rows:
         lines += ["| # | where | " + a.label + " | " + b.label + " |", "|---|---|---|---|", *rows]
         lines.append("")
-    lines += ["**The question:** " + _question(a, b, agreement), "", _HOW]
+    lines += ["**The question:** " + _question(a, b, agreement), "", how or _HOW]
     return "\n".join(lines)
 
 
@@ -154,8 +156,8 @@ def _question(a: ReviewerResult, b: ReviewerResult, agreement: Agreement) -> str
         )
     if len(high) == 1:
         finding = high[0]
-        return f"is this a real problem that must be fixed: {_where(finding)} {finding.message}"
-    listed = "; ".join(f"{_where(f)} {f.message}" for f in high)
+        return f"is this a real problem that must be fixed: {where(finding)} {finding.message}"
+    listed = "; ".join(f"{where(f)} {f.message}" for f in high)
     return f"which of these, raised by one reviewer only, must be fixed: {listed}"
 
 
@@ -165,11 +167,11 @@ def fix_request(a: ReviewerResult, b: ReviewerResult, agreement: Agreement) -> s
     if agreement.matched:
         lines.append("Raised by both:")
         for fa, fb in agreement.matched:
-            lines.append(f"- {_where(fa)} ({fa.category}): {fa.message} / {fb.message}")
+            lines.append(f"- {where(fa)} ({fa.category}): {fa.message} / {fb.message}")
             if fa.suggestion or fb.suggestion:
                 lines.append(f"  suggested: {fa.suggestion or fb.suggestion}")
     for result, only in ((a, agreement.only_a), (b, agreement.only_b)):
         if only:
             lines.append(f"Raised by {result.label} only (not high severity):")
-            lines += [f"- {_where(f)} ({f.category}): {f.message}" for f in only]
+            lines += [f"- {where(f)} ({f.category}): {f.message}" for f in only]
     return "\n".join(lines)

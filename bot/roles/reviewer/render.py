@@ -1,7 +1,8 @@
 """A reviewer's PR review: header naming its model, criteria, findings, inline comments.
 
-Triad opens the PR as its App, and GitHub refuses an approval or a change request on one's own
-PR, so each review is posted as a comment review and states its verdict in the header.
+Triad opens its PRs as its App, and GitHub refuses an approval or a change request on one's own
+PR, so each review is posted as a comment review and states its verdict in the header; on a
+person's PR too, where Triad's verdict on the whole is its check run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ _DATA = re.compile(r"<!-- triad:review-data:([A-Za-z0-9+/=]+) -->")
 
 def review_key(role: str, sha: str) -> str:
     return f"review:{role}:{sha}"
+
+
+def round_key(role: str, sha: str, round_: int) -> str:
+    """Which review round a posted review belongs to (a head may be reviewed again)."""
+    return f"review-round:{role}:{sha}:{round_}"
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,8 @@ def review_body(
     in_body: list[Finding],
     repeats: int,
     since: str,
+    *,
+    own_pull: bool = True,
 ) -> str:
     answer = result.answer
     verdict = "✅ approves" if answer.verdict == "approve" else "❌ requests changes"
@@ -102,10 +110,17 @@ def review_body(
     if result.left_out:
         lines += ["", "#### Not reviewed"]
         lines += [f"- `{path}`: {why}" for path, why in result.left_out.items()]
+    footer = (
+        "Posted as a comment review: GitHub does not let an App approve its own pull "
+        "request, so the verdict is stated above."
+        if own_pull
+        else "Posted as a comment review by one of two independent reviewers; Triad's verdict "
+        "on the pull request is its check run."
+    )
     lines += [
         "",
-        "<sub>Posted as a comment review: GitHub does not let an App approve its own pull "
-        "request, so the verdict is stated above.</sub>",
+        f"<sub>{footer}</sub>",
+        f"<!-- triad:{round_key(result.role, sha, round_)} -->",
         f"<!-- triad:review-data:{_encode(result)} -->",
     ]
     return "\n".join(lines)
@@ -127,11 +142,12 @@ def decode(body: str, role: str, label: str) -> ReviewerResult | None:
     if not found:
         return None
     data = json.loads(base64.b64decode(found.group(1)))
+    answer = {"walkthrough": []} | data["answer"]  # reviews posted before walkthroughs
     return ReviewerResult(
         role,
         label,
         data["model"],
         data["provider"],
-        ReviewAnswer.model_validate(data["answer"]),
+        ReviewAnswer.model_validate(answer),
         data.get("left_out", {}),
     )

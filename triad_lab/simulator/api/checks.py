@@ -1,4 +1,5 @@
-"""CI results: check suites and runs (with annotations and log text), and commit statuses."""
+"""CI results: check suites and runs (with annotations and log text), commit statuses, and the
+App's own check runs (created and updated with `checks: write`)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,26 @@ from triad_lab.simulator.state import ApiError
 
 router = APIRouter()
 CHECKS = needs("checks", level="read")
+CHECKS_WRITE = needs("checks", level="write")
 STATUSES = needs("statuses", level="read")
 STATUSES_WRITE = needs("statuses", level="write")
 
 
-def _actions_app(call: Call) -> JSON:
-    return render.check_app(call.world.urls, call.world.app.owner, call.world.created_at)
+def _app(call: Call, app: str | None) -> JSON:
+    return call.world.app_shape(app)
+
+
+def _wanted(call: Call, run: Any) -> bool:
+    """The list endpoints' filters: check_name, status, app_id (GitHub's query parameters)."""
+    query = call.request.query_params
+    if query.get("check_name") not in (None, run.name):
+        return False
+    if query.get("status") not in (None, run.status):
+        return False
+    app_id = query.get("app_id")
+    if app_id is not None:
+        return str(_app(call, run.app)["id"]) == app_id
+    return True
 
 
 @router.get("/repos/{owner}/{name}/commits/{ref}/check-suites")
@@ -29,7 +44,7 @@ def check_suites(owner: str, name: str, ref: str, call: Call = CHECKS) -> JSON:
         commit = world.objects.read_commit(sha)
         pulls = world.pulls_for_sha(repo, sha)
         suites = [
-            render.check_suite(world.urls, repo, s, commit, pulls, _actions_app(call))
+            render.check_suite(world.urls, repo, s, commit, pulls, _app(call, s.app))
             for s in repo.check_suites.values()
             if s.head_sha == sha
         ]
@@ -43,9 +58,9 @@ def check_runs(owner: str, name: str, ref: str, call: Call = CHECKS) -> JSON:
         sha = world.resolve(repo, ref)
         pulls = world.pulls_for_sha(repo, sha)
         runs = [
-            render.check_run(world.urls, repo, r, pulls, _actions_app(call))
+            render.check_run(world.urls, repo, r, pulls, _app(call, r.app))
             for r in repo.check_runs.values()
-            if r.head_sha == sha
+            if r.head_sha == sha and _wanted(call, r)
         ]
         return {"total_count": len(runs), "check_runs": runs}
 
@@ -59,8 +74,9 @@ def suite_runs(owner: str, name: str, suite_id: int, call: Call = CHECKS) -> JSO
             raise ApiError(404, "Not Found")
         pulls = world.pulls_for_sha(repo, suite.head_sha)
         runs = [
-            render.check_run(world.urls, repo, repo.check_runs[i], pulls, _actions_app(call))
+            render.check_run(world.urls, repo, repo.check_runs[i], pulls, _app(call, suite.app))
             for i in suite.run_ids
+            if _wanted(call, repo.check_runs[i])
         ]
         return {"total_count": len(runs), "check_runs": runs}
 
@@ -73,7 +89,29 @@ def get_check_run(owner: str, name: str, run_id: int, call: Call = CHECKS) -> JS
         if run is None:
             raise ApiError(404, "Not Found")
         pulls = world.pulls_for_sha(repo, run.head_sha)
-        return render.check_run(world.urls, repo, run, pulls, _actions_app(call))
+        return render.check_run(world.urls, repo, run, pulls, _app(call, run.app))
+
+
+@router.post("/repos/{owner}/{name}/check-runs", status_code=201)
+def create_check_run(
+    owner: str, name: str, payload: JSON = AnyBody, call: Call = CHECKS_WRITE
+) -> JSON:
+    with call.lock:
+        world, repo = call.world, call.repo(owner, name)
+        run = world.create_check_run(repo.full_name, payload)
+        pulls = world.pulls_for_sha(repo, run.head_sha)
+        return render.check_run(world.urls, repo, run, pulls, _app(call, run.app))
+
+
+@router.patch("/repos/{owner}/{name}/check-runs/{run_id:int}")
+def update_check_run(
+    owner: str, name: str, run_id: int, payload: JSON = AnyBody, call: Call = CHECKS_WRITE
+) -> JSON:
+    with call.lock:
+        world, repo = call.world, call.repo(owner, name)
+        run = world.update_check_run(repo.full_name, run_id, payload)
+        pulls = world.pulls_for_sha(repo, run.head_sha)
+        return render.check_run(world.urls, repo, run, pulls, _app(call, run.app))
 
 
 @router.get("/repos/{owner}/{name}/check-runs/{run_id:int}/annotations")

@@ -14,6 +14,7 @@ from triad_lab.simulator.state import ApiError
 
 router = APIRouter()
 READ = needs("pull_requests", level="read")
+CONTENTS = needs("contents", level="read")
 WRITE = needs("pull_requests", level="write")
 #: merging writes the base branch: GitHub asks for contents write
 MERGE = needs("contents", level="write")
@@ -31,7 +32,9 @@ def list_pulls(
             item = repo.issues[pr.number]
             if state != "all" and item.state != state:
                 continue
-            if head and head.split(":", 1)[-1] != pr.head_ref:
+            owner_part, _, branch = head.rpartition(":")
+            head_owner = (pr.head_repo or repo.full_name).split("/")[0]
+            if head and (branch != pr.head_ref or owner_part not in ("", head_owner)):
                 continue
             found.append(call.world.pull_shape(repo, pr))
         return call.paged(found)
@@ -99,6 +102,39 @@ def merge_pull(
         repo = call.repo(owner, name)
         sha = call.world.merge_pull(repo.full_name, number, call.actor, sha=payload.get("sha"))
         return {"sha": sha, "merged": True, "message": "Pull Request successfully merged"}
+
+
+@router.get("/repos/{owner}/{name}/compare/{basehead}")
+def compare(owner: str, name: str, basehead: str, call: Call = CONTENTS) -> Any:
+    """Two commits compared from their merge base (`base...head`): the diff, or its files."""
+    with call.lock:
+        world, repo = call.world, call.repo(owner, name)
+        base, separator, head = basehead.partition("...")
+        if not separator:
+            raise ApiError(404, "Not Found")
+        base_sha, head_sha = world.resolve(repo, base), world.resolve(repo, head)
+        merge_base = world.objects.merge_base(base_sha, head_sha)
+        if merge_base is None:
+            raise ApiError(404, f"No common ancestor between {base} and {head}.")
+        changes = world.objects.diff(
+            world.objects.read_commit(merge_base).tree, world.objects.read_commit(head_sha).tree
+        )
+        if DIFF_MEDIA_TYPE in call.request.headers.get("accept", ""):
+            return PlainTextResponse(
+                full_diff(changes),
+                media_type="text/plain",
+                headers={"content-type": f"{DIFF_MEDIA_TYPE}; charset=utf-8"},
+            )
+        ahead = len(world.objects.history(head_sha, merge_base))
+        behind = len(world.objects.history(base_sha, merge_base))
+        status = "identical" if base_sha == head_sha else "ahead" if not behind else "diverged"
+        return {
+            "status": status,
+            "ahead_by": ahead,
+            "behind_by": behind,
+            "total_commits": ahead,
+            "files": [render.diff_entry(world.urls, repo, c, head_sha) for c in changes],
+        }
 
 
 @router.get("/repos/{owner}/{name}/pulls/{number:int}/files")
