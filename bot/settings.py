@@ -9,9 +9,13 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.redaction import url_secrets
 
 DEFAULT_DATABASE_URL = "sqlite:///triad.db"
 MAX_WEBHOOK_BYTES = 25 * 1024 * 1024
+#: a webhook secret shorter than this is refused at start: the signature is all that
+#: stands between the internet and Triad's queue
+MIN_WEBHOOK_SECRET = 16
 
 
 class Settings(BaseSettings):
@@ -53,6 +57,20 @@ class Settings(BaseSettings):
     #: delivery bodies are emptied this many days after they arrived (the records stay)
     delivery_retention_days: float = Field(default=14.0, gt=0)
 
+    # -- the trust boundary (see SECURITY.md) ----------------------------------------------
+    #: the webhook door: the whole request within this many seconds (GitHub waits 10)
+    webhook_read_seconds: float = Field(default=10.0, gt=0, le=300)
+    #: open connections on the webhook port; more are answered 503 with Retry-After
+    webhook_max_connections: int = Field(default=128, ge=1, le=100_000)
+    #: bytes all bodies not yet verified may hold together; more: 503 with Retry-After
+    webhook_max_unverified_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    #: the largest budget a repository's `.github/triad.yml` may give one workflow
+    max_workflow_tokens: int = Field(default=10_000_000, ge=1_000)
+    max_workflow_dollars: float = Field(default=100.0, gt=0)
+    #: model spend per UTC day, per installation and in all (0: no cap)
+    installation_daily_dollars: float = Field(default=200.0, ge=0)
+    global_daily_dollars: float = Field(default=1000.0, ge=0)
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, url: str) -> str:
@@ -82,7 +100,8 @@ class Settings(BaseSettings):
         return self
 
     def secret_values(self) -> list[str]:
-        """Every configured secret, so logs and model prompts can redact them."""
+        """Every configured secret (the database password too), so the redactor knows them;
+        the models file's key variables are added by `bot.llm.config.process_redactor`."""
         secrets = [
             self.private_key,
             self.webhook_secret,
@@ -90,7 +109,8 @@ class Settings(BaseSettings):
             self.openai_api_key,
             self.admin_token,
         ]
-        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+        found = [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+        return [*found, *url_secrets(self.database_url)]
 
     def require_github_app(self) -> None:
         """Fail with one line naming every missing setting a production server needs."""
@@ -107,6 +127,13 @@ class Settings(BaseSettings):
         if self.webhook_secret is None:
             missing.append(
                 "TRIAD_WEBHOOK_SECRET is not set: the secret configured on the App's webhook"
+            )
+        elif len(self.webhook_secret.get_secret_value().strip()) < MIN_WEBHOOK_SECRET:
+            length = len(self.webhook_secret.get_secret_value().strip())
+            missing.append(
+                f"TRIAD_WEBHOOK_SECRET is too weak ({length} characters, at least "
+                f"{MIN_WEBHOOK_SECRET} needed): generate one with `python3 -c 'import secrets; "
+                "print(secrets.token_hex(32))'` and set it on the App's webhook and here"
             )
         if missing:
             raise ConfigError("; ".join(missing))

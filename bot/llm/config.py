@@ -41,6 +41,7 @@ a ConfigError naming the file and the key.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,8 @@ from bot.llm.choice import (
     trusted_endpoints,
 )
 from bot.llm.prices import Price
+from bot.redaction import Redactor
+from bot.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,35 @@ class ModelsConfig:
     #: (provider, base_url) -> the environment variable with its key (None: no key)
     endpoints: dict[Endpoint, str | None] = field(default_factory=dict)
     prices: dict[str, Price] = field(default_factory=dict)
+
+    def key_variables(self) -> set[str]:
+        """Every environment variable the file names as holding a model key."""
+        return key_variables(self.choices, self.endpoints)
+
+
+def key_variables(
+    choices: Mapping[str, ModelChoice], endpoints: Mapping[Endpoint, str | None]
+) -> set[str]:
+    """Every environment variable named as holding a model key."""
+    named = {env for env in endpoints.values() if env}
+    for choice in choices.values():
+        for each in (choice, choice.fallback):
+            if each is not None and each.api_key_env:
+                named.add(each.api_key_env)
+    return named
+
+
+def process_redactor(settings: Settings, environ: Mapping[str, str] | None = None) -> Redactor:
+    """The process's one redactor (prompts, GitHub comments, logs): every configured secret,
+    the database password, and the value of every key variable the models file names."""
+    environ = os.environ if environ is None else environ
+    named = load_models_file(settings.models_file).key_variables()
+    return Redactor(
+        [
+            *settings.secret_values(),
+            *(environ.get(env, "") for env in sorted(named)),
+        ]
+    )
 
 
 class _Endpoint(BaseModel):

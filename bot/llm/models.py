@@ -24,13 +24,14 @@ from bot.llm.choice import (
     resolve_choice,
     trusted_endpoints,
 )
+from bot.llm.config import key_variables
 from bot.llm.context import ContextPart
 from bot.llm.errors import BudgetExceeded, InvalidModelChoice, sanitise
 from bot.llm.pool import Endpoints, ProviderPool
 from bot.llm.prices import PriceTable
-from bot.llm.redaction import Redactor, url_secrets
 from bot.llm.retry import RetryPolicy
 from bot.llm.usage import Usage, UsageScope
+from bot.redaction import Redactor
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.usage import UsageRecord, UsageStore
@@ -221,6 +222,7 @@ def build_models(
     retry: RetryPolicy | None = None,
     environ: Mapping[str, str] | None = None,
     observe: CallObserver | None = None,
+    redactor: Redactor | None = None,
 ) -> Models:
     """The model layer a runtime uses.
 
@@ -237,31 +239,21 @@ def build_models(
     pool = ProviderPool(
         Endpoints(anthropic_key, openai_key, anthropic_base_url, openai_base_url), environ
     )
-    named_keys = [environ.get(env, "") for env in _key_variables(choices, trusted)]
     for provider, key, url in (
         ("anthropic", anthropic_key, anthropic_base_url),
         ("openai", openai_key, openai_base_url),
     ):
         if not key and not url and any(c.provider == provider for c in choices.values()):
             log.warning("no API key for a model provider", extra={"provider": provider})
-    secrets = [*settings.secret_values(), *named_keys, *url_secrets(settings.database_url)]
-    caller = ModelCaller(pool, prices=prices, retry=retry, redactor=Redactor(secrets))
+    if redactor is None:
+        named_keys = [environ.get(env, "") for env in key_variables(choices, trusted)]
+        secrets = [*settings.secret_values(), *named_keys]
+        redactor = Redactor(secrets)
+    caller = ModelCaller(pool, prices=prices, retry=retry, redactor=redactor)
     usage = UsageStore(store) if store is not None else None
     return Models(
         caller, usage, defaults=choices, trusted=trusted, on_close=pool.aclose, observe=observe
     )
-
-
-def _key_variables(
-    choices: Mapping[str, ModelChoice], trusted: Mapping[Endpoint, str | None]
-) -> set[str]:
-    """Every environment variable named as holding a model key."""
-    named = {env for env in trusted.values() if env}
-    for choice in choices.values():
-        for each in (choice, choice.fallback):
-            if each is not None and each.api_key_env:
-                named.add(each.api_key_env)
-    return named
 
 
 def _secret(value: object) -> str | None:

@@ -87,7 +87,7 @@ async def _design(
         next_step(config.labels, bool(design.clarifying_questions)),
     )
     comment_id = await repo.upsert_comment(issue_number, DESIGN_KEY, body)
-    posted = f"{marker(DESIGN_KEY)}\n{body}"
+    posted = repo.redacted(f"{marker(DESIGN_KEY)}\n{body}")
     return DesignPublished(
         task.version,
         comment_id,

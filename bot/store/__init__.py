@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import time
 
-from bot.store.base import DEFAULT_MAX_ATTEMPTS, Clock, SchemaTooNew, Store, Transaction
+from bot.store.base import (
+    DEFAULT_MAX_ATTEMPTS,
+    Admission,
+    Clock,
+    SchemaTooNew,
+    Store,
+    Transaction,
+)
 from bot.store.models import Delivery, DeliveryOutcome, Job, JobState, NewJob
 
 __all__ = [
+    "Admission",
     "Delivery",
     "DeliveryOutcome",
     "Job",

@@ -8,7 +8,7 @@ import pytest
 
 from bot.llm.caller import ModelCaller
 from bot.llm.pool import Endpoints, ProviderPool
-from bot.llm.redaction import Redactor
+from bot.redaction import Redactor
 from bot.llm.retry import RetryPolicy
 from triad_lab.simulator.model_server import FakeModelServer
 
