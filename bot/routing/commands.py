@@ -1,4 +1,5 @@
-"""`/triad …` commands in comments on an issue or on Triad's PR."""
+"""`/triad …` commands in comments on an issue or on Triad's PR: acted on once per comment, and
+only while the comment still exists as written."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ async def comment_created(event: IssueCommentEvent, intake: Intake) -> Routed | 
     """A command for the issue's workflow (on a PR: the workflow of the issue it implements)."""
     command = parse_command(event.comment.body)
     assert command is not None  # the door let only commands in
+    if not await intake.comment_still_says(event.comment.id, event.comment.body):
+        return Ignored("the comment was deleted or edited since it was written")
     issue: int | None = event.issue.number
     if event.issue.is_pull_request:
         pull = await pulls.get_pull(intake.repo, event.issue.number)
@@ -32,4 +35,7 @@ async def comment_created(event: IssueCommentEvent, intake: Intake) -> Routed | 
         if issue is None:
             return Ignored("a comment on a pull request that is not Triad's")
     assert issue is not None
-    return Routed(issue, CommandIssued(await intake.actor(event.sender), intake.source, command))
+    # one command per comment, whatever delivery carries it
+    source = f"comment:{event.comment.id}"
+    actor = await intake.actor(event.sender)
+    return Routed(issue, CommandIssued(actor, source, command), source=source)

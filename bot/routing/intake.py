@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.github import checks
 from bot.github.events import Sender
-from bot.github.repo import Repo
+from bot.github.repo import IssueText, Repo
 from bot.repo_config import LoadedConfig
 from bot.roles.architect.render import content_hash
 from bot.stages.services import Services
@@ -37,6 +37,7 @@ class Intake:
     repo: Repo
     services: Services
     _config: LoadedConfig | None = field(default=None, init=False)
+    _issues: dict[int, IssueText] = field(default_factory=dict, init=False)
 
     @property
     def repository(self) -> str:
@@ -46,6 +47,22 @@ class Intake:
         if self._config is None:
             self._config = await self.services.repo_config(self.repo)
         return self._config
+
+    async def issue(self, number: int) -> IssueText:
+        """The issue (or PR) as it is now on GitHub."""
+        if number not in self._issues:
+            self._issues[number] = await self.repo.issue(number)
+        return self._issues[number]
+
+    async def label_still_on(self, number: int, name: str) -> bool:
+        """Whether `name` is on the issue or PR now: a labeled event acts only while its label
+        is there, so an old or replayed delivery cannot act again once it was taken off."""
+        return name in (await self.issue(number)).labels
+
+    async def comment_still_says(self, comment_id: int, body: str | None) -> bool:
+        """Whether the comment still exists with `body`: a deleted or edited comment's old
+        delivery does not act."""
+        return await self.repo.comment_body(comment_id) == (body or "")
 
     async def workflow(self, issue_number: int) -> Workflow | None:
         return await WorkflowStore(self.services.store).get(self.repository, issue_number)

@@ -1,8 +1,10 @@
-"""Labels people add: the design label, approval, and the review and QA gates."""
+"""Labels people add: the design label, approval, and the review and QA gates; each acts only
+while the label is still on the issue or PR (so an old or replayed delivery cannot act again)."""
 
 from __future__ import annotations
 
 from bot.github.events import IssuesEvent, PullRequestEvent
+from bot.repo_config import Labels
 from bot.routing.branches import not_triads_pull
 from bot.routing.intake import Intake, issue_of_branch
 from bot.routing.router import DoorFacts, Ignored, Routed, Router
@@ -27,6 +29,10 @@ async def issue_labeled(event: IssuesEvent, intake: Intake) -> Routed | Ignored:
     number = event.issue.number
     labels = (await intake.config()).config.labels
     name = event.label.name
+    if name not in _meaningful(labels):
+        return Ignored(f"label {name!r} means nothing to Triad")
+    if not await intake.label_still_on(number, name):
+        return Ignored(f"label {name!r} is no longer on the issue")
     found: Event | None = None
     if name == labels.design:
         found = DesignRequested(await intake.actor(event.sender), intake.source)
@@ -44,10 +50,18 @@ async def pull_labeled(event: PullRequestEvent, intake: Intake) -> Routed | Igno
     assert event.label is not None
     issue = issue_of_branch(event.pull_request.head.ref)
     assert issue is not None  # the door let only Triad's branches in
-    found = await _gate_label(event.label.name, event.pull_request.number, issue, event, intake)
+    name, number = event.label.name, event.pull_request.number
+    labels = (await intake.config()).config.labels
+    if name in _meaningful(labels) and not await intake.label_still_on(number, name):
+        return Ignored(f"label {name!r} is no longer on the pull request")
+    found = await _gate_label(name, number, issue, event, intake)
     if found is None:
         return Ignored(f"label {event.label.name!r} means nothing to Triad")
     return Routed(issue, found)
+
+
+def _meaningful(labels: Labels) -> tuple[str, ...]:
+    return (labels.design, labels.approved, labels.review, labels.qa_passed, labels.qa_failed)
 
 
 async def _gate_label(

@@ -19,6 +19,7 @@ from bot.workflow.actions import (
     AddLabel,
     EnsureLabels,
     PostComment,
+    Refuse,
     RemoveLabel,
     ReportStatus,
     RunStage,
@@ -128,9 +129,10 @@ def _design_requested(
         return Decision(
             workflow,
             (
-                PostComment(
-                    f"refused:{event.source}",
+                Refuse(
+                    event.actor.login,
                     messages.not_allowed(event.actor.login, "start a design"),
+                    event.source,
                 ),
                 RemoveLabel(labels.design),
             ),
@@ -202,7 +204,10 @@ def _refuse_approval(
     config: RepoConfig,
     reason: str,
 ) -> Decision:
-    actions = (PostComment(f"refused:{event.source}", refusal), RemoveLabel(config.labels.approved))
+    said: Action = PostComment(f"refused:{event.source}", refusal)
+    if not event.actor.permission.can_write:  # a non-writer is told once a day
+        said = Refuse(event.actor.login, refusal, event.source)
+    actions = (said, RemoveLabel(config.labels.approved))
     return Decision(workflow, actions, reason=f"approval refused: {reason}")
 
 
@@ -210,7 +215,7 @@ def _command(workflow: Workflow | None, event: CommandIssued, config: RepoConfig
     command, login = event.command, event.actor.login
     if not event.actor.permission.can_write:
         refusal = messages.not_allowed(login, f"use `/triad {command.name}`")
-        return Decision(workflow, (PostComment(f"refused:{event.source}", refusal),), "refused")
+        return Decision(workflow, (Refuse(login, refusal, event.source),), "refused")
     if not command.known:
         reply = PostComment(f"unknown:{event.source}", messages.unknown_command(command.name))
         return Decision(workflow, (reply,), reason=f"unknown command {command.name}")

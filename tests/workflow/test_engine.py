@@ -11,6 +11,7 @@ from bot.workflow.actions import (
     AddLabel,
     EnsureLabels,
     PostComment,
+    Refuse,
     RemoveLabel,
     ReportStatus,
     RunStage,
@@ -86,9 +87,9 @@ def test_a_writer_labelling_starts_the_architect(actor: Actor) -> None:
 def test_anyone_else_gets_one_short_comment_and_nothing_runs(permission: Permission) -> None:
     decision = decide(None, DesignRequested(Actor("tim", permission), "d-1"), TARGET, CONFIG)
     assert decision.workflow is None
-    assert _kinds(decision) == [PostComment, RemoveLabel]
+    assert _kinds(decision) == [Refuse, RemoveLabel]
     comment = decision.actions[0]
-    assert isinstance(comment, PostComment) and comment.key == "refused:d-1"
+    assert isinstance(comment, Refuse) and (comment.login, comment.source) == ("tim", "d-1")
     assert comment.body.startswith("@tim only people with write, maintain or admin access")
     assert decision.actions[1] == RemoveLabel("triad:design")
 
@@ -259,7 +260,7 @@ def test_commands_are_for_writers_only(name: str) -> None:
     event = CommandIssued(Actor("tim", Permission.READ), "c-1", Command(name))
     decision = decide(workflow, event, TARGET, CONFIG)
     assert decision.workflow == workflow
-    assert _kinds(decision) == [PostComment]
+    assert _kinds(decision) == [Refuse]
     assert f"use `/triad {name}`" in decision.actions[0].body  # type: ignore[union-attr]
 
 

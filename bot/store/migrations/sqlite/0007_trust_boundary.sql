@@ -23,6 +23,7 @@ CREATE TABLE refusals (
     login        TEXT NOT NULL,
     day          INTEGER NOT NULL,
     attempts     INTEGER NOT NULL,
+    first_source TEXT NOT NULL,
     PRIMARY KEY (repository, issue_number, login, day)
 );
 
