@@ -3,9 +3,9 @@ delivery job's interpretation (`bot.routing.router`), composed from one router p
 
 from __future__ import annotations
 
-from bot.routing import ci, commands, labels, pulls
+from bot.routing import ci, commands, edits, labels, pulls
 from bot.routing.router import Admitted, DoorFacts, Ignored, Routed, Router
 
-ROUTER = Router(labels.router, commands.router, pulls.router, ci.router)
+ROUTER = Router(labels.router, edits.router, commands.router, pulls.router, ci.router)
 
 __all__ = ["ROUTER", "Admitted", "DoorFacts", "Ignored", "Routed", "Router"]

@@ -9,6 +9,7 @@ from bot.routing.branches import not_triads_pull
 from bot.routing.intake import Intake, issue_of_branch
 from bot.routing.router import DoorFacts, Ignored, Routed, Router
 from bot.workflow.events import ApprovalRequested, DesignRequested, Event, LabelAdded
+from bot.workflow.frozen import issue_text_hash
 
 router = Router()
 
@@ -38,7 +39,13 @@ async def issue_labeled(event: IssuesEvent, intake: Intake) -> Routed | Ignored:
         found = DesignRequested(await intake.actor(event.sender), intake.source)
     elif name == labels.approved:
         actor = await intake.actor(event.sender)
-        found = ApprovalRequested(actor, intake.source, await intake.design_hash(number))
+        issue = await intake.issue(number)
+        found = ApprovalRequested(
+            actor,
+            intake.source,
+            await intake.design_hash(number),
+            issue_text_hash(issue.title, issue.body),
+        )
     else:
         found = await _gate_label(name, number, number, event, intake)
     return Routed(number, found) if found else Ignored(f"label {name!r} means nothing to Triad")

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from bot.errors import ModelError
 from bot.github.repo import IssueComment, marker, marker_keys
-from bot.roles.architect.context import gather_brief
+from bot.roles.architect.context import ArchitectBrief, gather_brief
 from bot.roles.architect.render import (
     DESIGN_KEY,
     content_hash,
@@ -25,6 +25,7 @@ from bot.roles.architect.render import (
 from bot.roles.architect.writer import write_design
 from bot.stages.skeleton import StageRun, stage
 from bot.workflow.events import DesignPublished, Event, StageFailed, StageName
+from bot.workflow.frozen import FrozenComment, FrozenIssue, freeze
 from bot.workflow.jobs import ArchitectTask
 from bot.workflow.model import Stage, Workflow
 
@@ -94,4 +95,12 @@ async def _design(
         content_hash(posted),
         bool(design.clarifying_questions),
         design.model_dump(mode="json"),
+        _frozen(brief).to_dict(),
     )
+
+
+def _frozen(brief: ArchitectBrief) -> FrozenIssue:
+    """The issue exactly as the architect read it: what the later stages will read."""
+    issue = brief.issue
+    used = [FrozenComment(c.id, c.author, c.body) for c in brief.discussion]
+    return freeze(issue.number, issue.title, issue.body, issue.author, used)

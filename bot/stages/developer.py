@@ -18,7 +18,7 @@ from bot.errors import (
 )
 from bot.github import checks, gitdata, pulls
 from bot.github.checks import has_ci
-from bot.github.repo import Repo
+from bot.github.repo import IssueText, Repo
 from bot.roles.architect.schema import DesignProposal
 from bot.roles.developer.context import DeveloperBrief, paths_named_in, plan_paths
 from bot.roles.developer.edits import EditPolicy
@@ -35,6 +35,7 @@ from bot.workflow.events import (
     StageFailed,
     StageName,
 )
+from bot.workflow.frozen import FrozenIssue
 from bot.workflow.jobs import DeveloperTask, RoundReason
 from bot.workflow.model import Stage, Workflow
 
@@ -104,7 +105,7 @@ async def _round(run: StageRun[DeveloperTask], design: DesignProposal) -> Event 
     tree = await gitdata.paths_at(repo, start.sha)
     wanted = plan_paths(design) + paths_named_in(task.feedback, set(tree))
     files = await read_paths(repo, list(dict.fromkeys(wanted)), start.sha)
-    issue = await repo.issue(task.issue_number)
+    issue = _approved_issue(run.workflow, design)
     brief = DeveloperBrief(
         issue, design, run.workflow.approved_version or 0, task.reason, task.feedback, files
     )
@@ -163,6 +164,16 @@ async def _round(run: StageRun[DeveloperTask], design: DesignProposal) -> Event 
         # started from tells whether the new commit has CI
         paths=tree,
     )
+
+
+def _approved_issue(workflow: Workflow, design: DesignProposal) -> IssueText:
+    """The issue as approved with the design: never the live issue, which anyone who can open
+    an issue may edit after the approval."""
+    if workflow.approved_issue is None:  # approved before Triad froze the issue's text
+        note = "(The issue's text was not frozen with this design: follow the design.)"
+        return IssueText(workflow.issue_number, design.title, note, "unknown", ())
+    frozen = FrozenIssue.from_dict(workflow.approved_issue)
+    return IssueText(frozen.number, frozen.title, frozen.body, frozen.author, ())
 
 
 async def _open_or_update_pull(

@@ -35,6 +35,7 @@ from bot.workflow.events import (
     Event,
     HeadMoved,
     ImplementationPushed,
+    IssueEdited,
     LabelAdded,
     ReviewsFinished,
     StageFailed,
@@ -99,6 +100,8 @@ def _decide(
             return _design_requested(workflow, event, target, config)
         case ApprovalRequested():
             return _approval_requested(workflow, event, config)
+        case IssueEdited():
+            return _issue_edited(workflow, event, config)
         case CommandIssued():
             return _command(workflow, event, config)
         case DesignPublished():
@@ -183,11 +186,17 @@ def _approval_requested(
     if event.current_hash != workflow.proposed_hash:
         refusal = messages.approval_refused_edited(login, labels)
         return _refuse_approval(workflow, event, refusal, config, "design edited since proposed")
+    frozen = workflow.proposed_issue
+    if frozen is not None and event.issue_hash != frozen.get("text_hash"):
+        refusal = messages.approval_refused_issue_edited(login, labels)
+        return _refuse_approval(workflow, event, refusal, config, "issue edited since proposed")
     approved = replace(
         workflow,
         approved_version=workflow.design_version,
         approved_hash=workflow.proposed_hash,
         approved_design=workflow.proposed_design,
+        approved_issue=workflow.proposed_issue,
+        human_rounds=0,
     )
     implementing, job = start_implementation(approved)
     return Decision(
@@ -195,6 +204,30 @@ def _approval_requested(
         (RemoveLabel(labels.design_proposed), job),
         reason=f"design v{workflow.design_version} approved by {login}",
     )
+
+
+#: stages where nothing a model reads comes from the live issue any more
+_FROZEN = (
+    Stage.IMPLEMENTING,
+    Stage.TESTING,
+    Stage.AWAITING_REVIEW,
+    Stage.REVIEWING,
+    Stage.READY_FOR_QA,
+    Stage.NEEDS_HUMAN,
+)
+
+
+def _issue_edited(workflow: Workflow | None, event: IssueEdited, config: RepoConfig) -> Decision:
+    """After approval an edit changes nothing a model reads: say so, once per approval."""
+    if workflow is None or workflow.approved_version is None or workflow.stage not in _FROZEN:
+        return Decision(workflow, reason="ignored: the issue is not frozen (no approved design)")
+    if workflow.stage is Stage.NEEDS_HUMAN and workflow.escalated_from is Stage.DESIGNING:
+        return Decision(workflow, reason="ignored: the architect reads the issue again next")
+    note = PostComment(
+        f"edited-after-approval:v{workflow.approved_version}",
+        messages.issue_edited_after_approval(workflow.approved_version),
+    )
+    return Decision(workflow, (note,), reason=f"issue edited by {event.actor.login} after approval")
 
 
 def _refuse_approval(
@@ -368,6 +401,7 @@ def _design_published(
         design_comment_id=event.comment_id,
         proposed_hash=event.content_hash,
         proposed_design=event.design,
+        proposed_issue=event.issue,
     )
     return Decision(
         proposed,

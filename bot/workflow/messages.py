@@ -21,6 +21,24 @@ def approval_refused_edited(login: str, labels: Labels) -> str:
     )
 
 
+def approval_refused_issue_edited(login: str, labels: Labels) -> str:
+    return (
+        f"@{login} the issue's title or description was edited after the design was proposed, "
+        f"so the approval was refused and `{labels.approved}` removed: the design was written "
+        "from the issue as it was, and you approve what the models will read. Ask for a new "
+        "version with `/triad revise` (it reads the issue as it is now), then approve that one."
+    )
+
+
+def issue_edited_after_approval(version: int) -> str:
+    return (
+        f"This issue was edited after design v{version} was approved. The edit changes nothing "
+        "that Triad's models read: the developer and the reviewers work from the issue as it "
+        "was approved, with the design. To take the edit into account, a writer comments "
+        "`/triad redesign` (a new design version, to approve again)."
+    )
+
+
 def approval_refused_no_design(login: str, labels: Labels) -> str:
     return (
         f"@{login} there is no proposed design to approve yet, so `{labels.approved}` was "

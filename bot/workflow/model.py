@@ -94,6 +94,10 @@ class Workflow:
     #: stages follow, frozen at approval
     proposed_design: dict[str, Any] | None = field(default=None, compare=False)
     approved_design: dict[str, Any] | None = field(default=None, compare=False)
+    #: the issue as the architect read it for the proposed design, and as approved with it
+    #: (FrozenIssue as a dict): what the developer reads, never the live issue
+    proposed_issue: dict[str, Any] | None = field(default=None, compare=False)
+    approved_issue: dict[str, Any] | None = field(default=None, compare=False)
     #: the developer's PR, its branch and the head commit Triad last pushed
     pr_number: int | None = None
     branch: str | None = None
@@ -104,6 +108,9 @@ class Workflow:
     round: int = 0
     ci_fixes: int = 0
     review_fixes: int = 0
+    #: rounds people asked for with `/triad fix` and `/triad resume` since the approval
+    #: (bounded by `limits.human_rounds`)
+    human_rounds: int = 0
     #: review rounds so far, and the head they last reviewed
     review_round: int = 0
     reviewed_sha: str | None = None
