@@ -15,6 +15,29 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 CONFIG_PATH = ".github/triad.yml"
 
+#: test configuration, build files and scripts that CI runs
+DEFAULT_SENSITIVE_PATHS = (
+    "conftest.py",
+    "pytest.ini",
+    "tox.ini",
+    "noxfile.py",
+    "setup.py",
+    "setup.cfg",
+    "pyproject.toml",
+    "Makefile",
+    "GNUmakefile",
+    "*.mk",
+    "Dockerfile",
+    "*.dockerfile",
+    "docker-compose.yml",
+    "package.json",
+    "*.sh",
+    ".pre-commit-config.yaml",
+    ".gitlab-ci.yml",
+    ".circleci/",
+    "Jenkinsfile",
+)
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -50,6 +73,8 @@ class Limits(_Section):
     design_revisions: int = Field(default=10, ge=1, le=50)
     #: how long the PR head may wait for CI to report before a human is asked
     ci_timeout_minutes: int = Field(default=60, ge=1, le=1440)
+    #: developer rounds people may ask for with `/triad fix` and `/triad resume` per approval
+    human_rounds: int = Field(default=5, ge=0, le=50)
 
 
 class Budget(_Section):
@@ -70,6 +95,10 @@ class RepoConfig(_Section):
     #: paths (folders or globs) the developer must never touch, besides .github/workflows/
     #: which is always protected
     protected_paths: list[str] = Field(default_factory=lambda: [".github/workflows/"])
+    #: paths CI or tooling executes (besides all of .github/, always sensitive): the developer
+    #: changes them only when the approved plan names them, and the design comment shows them
+    #: under a warning. A rule without a slash matches that name at any depth.
+    sensitive_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_SENSITIVE_PATHS))
     #: other bots whose events may trigger Triad (its own never do)
     allowed_bots: list[str] = Field(default_factory=list)
 

@@ -20,9 +20,11 @@ from bot.roles.architect.render import (
     render_comment,
     render_placeholder,
     render_version,
+    sensitive_warning,
     versions_in,
 )
 from bot.roles.architect.writer import write_design
+from bot.roles.paths import is_protected, is_sensitive
 from bot.stages.skeleton import StageRun, stage
 from bot.workflow.events import DesignPublished, Event, StageFailed, StageName
 from bot.workflow.frozen import FrozenComment, FrozenIssue, freeze
@@ -81,9 +83,15 @@ async def _design(
         await repo.upsert_comment(issue_number, DESIGN_KEY, failed)
         log.warning("architect failed", extra={"issue": issue_number, "error": str(exc)})
         return StageFailed(StageName.ARCHITECT, str(exc))
+    sensitive = [
+        step.path
+        for step in design.plan
+        if is_sensitive(step.path, tuple(config.sensitive_paths))
+        or is_protected(step.path, tuple(config.protected_paths))
+    ]
     body = render_comment(
         task.version,
-        render_version(task.version, design),
+        render_version(task.version, design) + sensitive_warning(list(dict.fromkeys(sensitive))),
         earlier,
         next_step(config.labels, bool(design.clarifying_questions)),
     )

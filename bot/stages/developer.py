@@ -30,6 +30,7 @@ from bot.stages.skeleton import StageRun, stage
 from bot.workflow.events import (
     ChecksCompleted,
     DesignIsWrong,
+    EditsHeld,
     Event,
     ImplementationPushed,
     StageFailed,
@@ -110,7 +111,12 @@ async def _round(run: StageRun[DeveloperTask], design: DesignProposal) -> Event 
         issue, design, run.workflow.approved_version or 0, task.reason, task.feedback, files
     )
     protected = (ALWAYS_PROTECTED, *config.protected_paths)
-    policy = EditPolicy(frozenset(plan_paths(design)), protected)
+    policy = EditPolicy(
+        frozenset(plan_paths(design)),
+        protected,
+        sensitive=tuple(config.sensitive_paths),
+        allowed=frozenset(run.workflow.allowed_paths),
+    )
     try:
         change = await write_change(
             run.services.models,
@@ -126,6 +132,11 @@ async def _round(run: StageRun[DeveloperTask], design: DesignProposal) -> Event 
         return StageFailed(StageName.DEVELOPER, str(exc), round=task.round)
     if change.answer.design_problem.strip():
         return DesignIsWrong(task.round, change.answer.design_problem.strip())
+    if change.result.outside_plan:
+        held = tuple((e.path, e.reason, e.sensitive) for e in change.result.outside_plan)
+        log.info("developer edits outside the plan: held", extra={"paths": [h[0] for h in held]})
+        refused = tuple(p for p in change.result.problems if p.startswith("refused:"))
+        return EditsHeld(task.round, held, task.reason.value, run.task.feedback, refused)
     if not await run.is_current(_stale):
         log.info("the workflow moved on while the developer worked: nothing is pushed")
         return None

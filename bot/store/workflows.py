@@ -228,6 +228,8 @@ def _workflow(row: Row) -> Workflow:
     data: dict[str, Any] = {k: v for k, v in json.loads(row["data"]).items() if k in known}
     if data.get("escalated_from"):
         data["escalated_from"] = Stage(data["escalated_from"])
+    if "allowed_paths" in data:
+        data["allowed_paths"] = tuple(data["allowed_paths"])
     return Workflow(
         id=int(row["id"]),
         revision=int(row["revision"]),

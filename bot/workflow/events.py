@@ -102,6 +102,20 @@ class ImplementationPushed:
 
 
 @dataclass(frozen=True)
+class EditsHeld:
+    """The developer's round `round` wanted to change paths outside the approved plan: nothing
+    was pushed. `paths` holds (path, the model's reason, whether CI or tooling runs it)."""
+
+    round: int
+    paths: tuple[tuple[str, str, bool], ...]
+    #: the round's reason (RoundReason) and feedback, to run it again if a writer allows
+    reason: str
+    feedback: str = ""
+    #: edits refused outright in the same answer (protected paths, paths that are no paths)
+    refused: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DesignIsWrong:
     """The developer found that the approved design cannot work as written."""
 
@@ -155,6 +169,7 @@ Event = (
     | DesignPublished
     | StageFailed
     | ImplementationPushed
+    | EditsHeld
     | DesignIsWrong
     | ChecksCompleted
     | LabelAdded

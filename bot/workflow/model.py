@@ -111,6 +111,11 @@ class Workflow:
     #: rounds people asked for with `/triad fix` and `/triad resume` since the approval
     #: (bounded by `limits.human_rounds`)
     human_rounds: int = 0
+    #: paths outside the plan a writer allowed (`/triad resume allow`), until a new approval
+    allowed_paths: tuple[str, ...] = ()
+    #: the edits of a round stopped for touching paths outside the plan, and that round's
+    #: reason and feedback (what `/triad resume allow` runs again)
+    held_edits: dict[str, Any] | None = field(default=None, compare=False)
     #: review rounds so far, and the head they last reviewed
     review_round: int = 0
     reviewed_sha: str | None = None
@@ -120,6 +125,10 @@ class Workflow:
 
 def moved_on(workflow: Workflow, **changes: Any) -> Workflow:
     """`workflow` with `changes`, no longer waiting for a human (any escalation cleared)."""
-    return replace(
-        workflow, escalation=None, escalated_from=None, escalated_failed=False, **changes
-    )
+    cleared: dict[str, Any] = {
+        "escalation": None,
+        "escalated_from": None,
+        "escalated_failed": False,
+        "held_edits": None,
+    }
+    return replace(workflow, **(cleared | changes))
