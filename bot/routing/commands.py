@@ -32,7 +32,7 @@ async def comment_created(event: IssueCommentEvent, intake: Intake) -> Routed | 
         if pull is None or pull.head_repo != intake.repository:
             return Ignored("a comment on a pull request that is not Triad's")
         issue = issue_of_branch(pull.head_ref)
-        if issue is None:
+        if issue is None or not await intake.is_workflows_pull(issue, event.issue.number):
             return Ignored("a comment on a pull request that is not Triad's")
     assert issue is not None
     # one command per comment, whatever delivery carries it

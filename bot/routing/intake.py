@@ -20,11 +20,13 @@ from bot.workflow.model import Actor, Stage, Workflow
 
 log = logging.getLogger(__name__)
 
-_BRANCH = re.compile(r"triad/issue-(\d+)")
+_BRANCH = re.compile(r"triad/issue-(\d+)(?:-\d+)?")
 
 
 def issue_of_branch(branch: str) -> int | None:
-    """`triad/issue-12` → 12: Triad's branches name the issue they implement."""
+    """`triad/issue-12` (or `triad/issue-12-2`, used when someone else created the first) → 12:
+    Triad's branches name the issue they implement. The name alone proves nothing: a pull
+    request acts on a workflow only when it is that workflow's (`Intake.is_workflows_pull`)."""
     match = _BRANCH.fullmatch(branch)
     return int(match.group(1)) if match else None
 
@@ -84,6 +86,12 @@ class Intake:
             is_bot=actor.is_bot,
             bot_allowed=actor.bot_allowed,
         )
+
+    async def is_workflows_pull(self, issue_number: int, pull_number: int) -> bool:
+        """Whether the pull request is the one Triad opened for the issue's workflow (anyone
+        may open a PR from a branch named like Triad's)."""
+        workflow = await self.workflow(issue_number)
+        return workflow is not None and workflow.pr_number == pull_number
 
     async def design_hash(self, issue_number: int) -> str | None:
         """The design comment's hash as it is now (None when there is none)."""

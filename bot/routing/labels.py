@@ -58,6 +58,8 @@ async def pull_labeled(event: PullRequestEvent, intake: Intake) -> Routed | Igno
     issue = issue_of_branch(event.pull_request.head.ref)
     assert issue is not None  # the door let only Triad's branches in
     name, number = event.label.name, event.pull_request.number
+    if not await intake.is_workflows_pull(issue, number):
+        return Ignored("a label on a pull request that is not the workflow's")
     labels = (await intake.config()).config.labels
     if name in _meaningful(labels) and not await intake.label_still_on(number, name):
         return Ignored(f"label {name!r} is no longer on the pull request")

@@ -16,5 +16,7 @@ async def pull_pushed(event: PullRequestEvent, intake: Intake) -> Routed | Ignor
     """The PR's head moved (Triad's own pushes are dropped at the door)."""
     issue = issue_of_branch(event.pull_request.head.ref)
     assert issue is not None  # the door let only Triad's branches in
+    if not await intake.is_workflows_pull(issue, event.pull_request.number):
+        return Ignored("a push to a pull request that is not the workflow's")
     actor = await intake.actor(event.sender)
     return Routed(issue, HeadMoved(actor, intake.source, event.pull_request.head.sha))
