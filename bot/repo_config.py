@@ -140,6 +140,39 @@ def parse_repo_config(text: str | None) -> LoadedConfig:
     return LoadedConfig(RepoConfig(), problems)
 
 
+@dataclass(frozen=True)
+class BudgetCap:
+    """The largest budget the operator lets a repository give one workflow."""
+
+    tokens: int
+    dollars: float
+
+
+def capped(loaded: LoadedConfig, cap: BudgetCap | None) -> LoadedConfig:
+    """`loaded` with a budget over the operator's cap lowered to it, saying so (the problems
+    are told on the issue, naming the cap)."""
+    if cap is None:
+        return loaded
+    budget, problems = loaded.config.budget, list(loaded.problems)
+    tokens, dollars = min(budget.tokens, cap.tokens), min(budget.dollars, cap.dollars)
+    if budget.tokens > cap.tokens:
+        problems.append(
+            f"`budget.tokens` {budget.tokens:,} is over this Triad's cap for one workflow "
+            f"({cap.tokens:,} tokens, set by the operator in TRIAD_MAX_WORKFLOW_TOKENS): "
+            f"{cap.tokens:,} is used"
+        )
+    if budget.dollars > cap.dollars:
+        problems.append(
+            f"`budget.dollars` {budget.dollars:,g} is over this Triad's cap for one workflow "
+            f"(${cap.dollars:,g}, set by the operator in TRIAD_MAX_WORKFLOW_DOLLARS): "
+            f"${cap.dollars:,g} is used"
+        )
+    if (tokens, dollars) == (budget.tokens, budget.dollars):
+        return loaded
+    lowered = budget.model_copy(update={"tokens": tokens, "dollars": dollars})
+    return LoadedConfig(loaded.config.model_copy(update={"budget": lowered}), problems)
+
+
 def _drop(data: dict[str, Any], loc: tuple[int | str, ...]) -> None:
     """Remove the offending key (at most two levels deep) so its default is used instead."""
     if not loc:

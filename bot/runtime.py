@@ -20,6 +20,7 @@ from bot.llm.models import build_models
 from bot.llm.prices import PriceTable
 from bot.metrics import Metrics
 from bot.ops.reports import github_web_url
+from bot.repo_config import BudgetCap
 from bot.retention import prune_periodically
 from bot.settings import Settings
 from bot.stages.services import Services
@@ -58,8 +59,15 @@ def build_services(settings: Settings, store: Store, metrics: Metrics | None = N
         prices=PriceTable(config.prices),
         observe=metrics.model_call if metrics else None,
         redactor=redactor,
+        allowed=config.allowed,
     )
-    return Services(store=store, github=github, models=models, bot_login=settings.bot_login or "")
+    return Services(
+        store=store,
+        github=github,
+        models=models,
+        bot_login=settings.bot_login or "",
+        budget_cap=BudgetCap(settings.max_workflow_tokens, settings.max_workflow_dollars),
+    )
 
 
 def build_pool(
