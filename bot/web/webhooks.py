@@ -101,24 +101,12 @@ def _classify(
     payload alone. A signed payload the route's model cannot read is kept (outcome
     `unreadable`, with the reason) so an operator can inspect it, never refused."""
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
-    outcome, ignored, reason = DeliveryOutcome.QUEUED, None, None
-    if event == "ping":
-        outcome = DeliveryOutcome.PING
-    else:
-        try:
-            door = ROUTER.admit(event, action, payload, DoorFacts(context.own_login))
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            where = ".".join(str(part) for part in error["loc"])
-            outcome, reason = DeliveryOutcome.UNREADABLE, f"{where}: {error['msg']}"[:500]
-            log.warning(
-                "signed delivery Triad cannot read: kept as unreadable",
-                extra={"delivery": delivery_id, "event": event, "reason": reason},
-            )
-        else:
-            if isinstance(door, Ignored):
-                outcome, ignored, reason = DeliveryOutcome.IGNORED, door, door.reason
-
+    outcome, ignored, reason = _route(event, action, payload, context.own_login)
+    if outcome is DeliveryOutcome.UNREADABLE:
+        log.warning(
+            "signed delivery Triad cannot read: kept as unreadable",
+            extra={"delivery": delivery_id, "event": event, "reason": reason},
+        )
     delivery = Delivery(
         id=delivery_id,
         event=event,
@@ -131,15 +119,44 @@ def _classify(
         body_hash=hashlib.sha256(body).hexdigest(),
         reason=reason,
     )
-    job = None
-    if outcome is DeliveryOutcome.QUEUED:
-        task = DeliveryTask(delivery_id=delivery_id)
-        job = NewJob(
-            kind=task.kind,
-            idempotency_key=f"delivery:{delivery_id}",
-            payload=task.model_dump(mode="json"),
-        )
-    return delivery, job, ignored
+    return delivery, _job(delivery_id, outcome), ignored
+
+
+def classify_stored(delivery: Delivery) -> tuple[DeliveryOutcome, str | None, NewJob | None]:
+    """A stored delivery read again by this Triad's routing table (`triad deliveries replay`)."""
+    try:
+        payload = json.loads(delivery.body)
+    except ValueError:
+        return DeliveryOutcome.UNREADABLE, "the body is not JSON (or was pruned)", None
+    outcome, _, reason = _route(delivery.event, delivery.action, payload, None)
+    return outcome, reason, _job(delivery.id, outcome)
+
+
+def _route(
+    event: str, action: str | None, payload: dict[str, Any], own_login: str | None
+) -> tuple[DeliveryOutcome, Ignored | None, str | None]:
+    if event == "ping":
+        return DeliveryOutcome.PING, None, None
+    try:
+        door = ROUTER.admit(event, action, payload, DoorFacts(own_login))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        return DeliveryOutcome.UNREADABLE, None, f"{where}: {error['msg']}"[:500]
+    if isinstance(door, Ignored):
+        return DeliveryOutcome.IGNORED, door, door.reason
+    return DeliveryOutcome.QUEUED, None, None
+
+
+def _job(delivery_id: str, outcome: DeliveryOutcome) -> NewJob | None:
+    if outcome is not DeliveryOutcome.QUEUED:
+        return None
+    task = DeliveryTask(delivery_id=delivery_id)
+    return NewJob(
+        kind=task.kind,
+        idempotency_key=f"delivery:{delivery_id}",
+        payload=task.model_dump(mode="json"),
+    )
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
