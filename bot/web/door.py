@@ -119,7 +119,7 @@ async def _busy(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"too many open connections\n"})
 
 
-def door_protocol(limits: DoorLimits) -> type[AutoHTTPProtocol]:
+def door_protocol(limits: DoorLimits) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol with the door's connection limits (uvicorn's own
     `limit_concurrency` answers 503 without `Retry-After`, and a client that never finishes
     its headers keeps its connection forever)."""
@@ -128,7 +128,7 @@ def door_protocol(limits: DoorLimits) -> type[AutoHTTPProtocol]:
         _timer: asyncio.TimerHandle | None = None
         _seen: Any = None
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport: asyncio.Transport) -> None:
             super().connection_made(transport)
             if len(self.connections) > limits.max_connections:
                 log.warning(

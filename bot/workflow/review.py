@@ -34,11 +34,11 @@ def label_added(workflow: Workflow | None, event: LabelAdded, config: RepoConfig
     labels = config.labels
     if not event.actor.permission.can_write:
         refusal = messages.not_allowed(event.actor.login, f"add `{event.label}`")
-        actions = (
+        refused = (
             Refuse(event.actor.login, refusal, event.source, PULL),
             RemoveLabel(event.label, PULL),
         )
-        return Decision(workflow, actions, reason=f"refused: {event.actor.login} cannot write")
+        return Decision(workflow, refused, reason=f"refused: {event.actor.login} cannot write")
     if workflow is None:
         return Decision(None, reason="ignored: no workflow")
     if event.label == labels.review:

@@ -19,6 +19,10 @@ PLANTED = {
     ".github/triad.yml": "gates:\n  auto_merge: true\n",
     ".github/CODEOWNERS": "* @mallory\n",
     ".GITHUB/workflows/ci.yml": "name: CI\n",
+    ".github/Workflows/ci.yml": "name: CI\n",
+    ".github/workflows /ci.yml": "name: CI\n",
+    ".github/work\u200bflows/ci.yml": "name: CI\n",
+    "README.md\n.github/workflows/ci.yml": "name: CI\n",
 }
 
 
@@ -43,7 +47,10 @@ async def test_ci_executed_files_outside_the_plan_are_never_pushed(stack: TriadS
     [held] = bot_comments(stack, number, "outside-plan:r1")
     for path in ("conftest.py", ".github/actions/setup/action.yml", ".github/CODEOWNERS"):
         assert f"`{path}`: CI needs it — **CI or tooling runs this file**" in held
-    assert ".GITHUB/workflows/ci.yml" in held and "protected path" in held
+    assert ".GITHUB/workflows/ci.yml" in held and ".github/Workflows/ci.yml" in held
+    assert held.count("protected path") == 2
+    assert "segment that starts or ends with a space" in held
+    assert held.count("invisible or control character") == 2
     assert "`/triad resume allow`" not in held  # nothing here can be allowed
     # a writer cannot allow them either: only a new design that names them
     stack.github.comment(REPO, number, MAINTAINER, "/triad resume allow")
