@@ -105,6 +105,15 @@ async def _round(run: StageRun[DeveloperTask], design: DesignProposal) -> Event 
         return await _open_or_update_pull(
             run, design, branch, base, head.sha, "", steps, summary=summary
         )
+    if head is not None and head.sha != run.workflow.head_sha:
+        if await commits.round_of(repo.full_name, task.issue_number, head.sha) is None:
+            # neither Triad's commit nor a push the workflow saw (and sent through CI): never
+            # built on
+            reason = (
+                f"the branch `{branch}` points at {head.sha[:7]}, a commit Triad did not make "
+                "and has not seen pushed; check the branch, then `/triad resume`"
+            )
+            return StageFailed(StageName.DEVELOPER, reason, round=task.round)
     start = head or await gitdata.branch_head(repo, base)
     if start is None:
         raise PermanentJobError(f"{repo.full_name} has no branch {base}")

@@ -4,8 +4,8 @@ commit that claims to be Triad's round, is never built on, reviewed or ticked of
 from __future__ import annotations
 
 from bot.workflow.model import Stage
-from tests.e2e.conftest import CONTRIBUTOR, REPO
-from tests.e2e.helpers import approved_issue, branch_commits, workflow_of
+from tests.e2e.conftest import CONTRIBUTOR, MAINTAINER, REPO
+from tests.e2e.helpers import approved_issue, bot_comments, branch_commits, workflow_of
 from tests.e2e.test_developer_stage import LABEL_GATE, configure
 from triad_lab.simulator.stack import TriadStack
 
@@ -40,3 +40,21 @@ async def test_a_branch_someone_else_created_gets_a_fresh_name(stack: TriadStack
     stack.github.push(REPO, "triad/issue-2", CONTRIBUTOR, {"x.py": "1\n"}, "more")
     await stack.settle()
     assert (await workflow_of(stack, number)).head_sha == workflow.head_sha
+
+
+async def test_a_commit_triad_never_saw_on_its_branch_is_not_built_on(stack: TriadStack) -> None:
+    configure(stack, LABEL_GATE)
+    number = await approved_issue(stack)
+    workflow = await workflow_of(stack, number)
+    # someone pushes to Triad's branch and GitHub's webhook about it is lost
+    stack.github.drop_deliveries(1)
+    unseen = stack.github.push(
+        REPO, workflow.branch or "", CONTRIBUTOR, {"conftest.py": "import os\n"}, FORGED
+    )
+    stack.github.comment(REPO, workflow.pr_number or 0, MAINTAINER, "/triad fix")
+    await stack.settle()
+    stuck = await workflow_of(stack, number)
+    assert stuck.stage is Stage.NEEDS_HUMAN and stuck.round == 2
+    assert stack.github.repo(REPO).refs[f"refs/heads/{workflow.branch}"] == unseen
+    said = "\n".join(bot_comments(stack, workflow.pr_number or 0))
+    assert f"{unseen[:7]}, a commit Triad did not make" in said
