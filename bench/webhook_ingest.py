@@ -31,7 +31,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.github.signature import sign
 
-SECRET = "bench-secret"
+SECRET = "bench-secret-of-32-characters-ok"
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -51,13 +51,14 @@ class Figures:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def payload(size: int = 15_000) -> bytes:
-    """An issues.labeled delivery padded to about `size` bytes, as real ones are."""
+def payload(number: int, size: int = 15_000) -> bytes:
+    """An issues.labeled delivery padded to about `size` bytes, as real ones are; each `number`
+    makes another body (the same body twice would be a replay, answered 200 `duplicate`)."""
     user = {"login": "octocat", "id": 1, "type": "User", "site_admin": False}
     body: dict[str, Any] = {
         "action": "labeled",
         "issue": {
-            "number": 1347,
+            "number": number,
             "title": "Found a bug",
             "body": "",
             "user": user,
@@ -98,17 +99,19 @@ async def wait_ready(url: str) -> None:
 
 
 async def send_all(
-    url: str, body: bytes, count: int, concurrency: int, rate: float | None
+    url: str, first: int, count: int, concurrency: int, rate: float | None
 ) -> Figures:
-    """Send `count` deliveries; with `rate`, start them on a fixed schedule (open loop)."""
+    """Send `count` deliveries (numbered from `first`); with `rate`, start them on a fixed
+    schedule (open loop)."""
     latencies: list[float] = []
     errors = 0
-    signature = sign(body, SECRET)
+    bodies = [payload(n) for n in range(first, first + count)]
+    signatures = [sign(body, SECRET) for body in bodies]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
 
-        async def one(due: float) -> None:
+        async def one(n: int, due: float) -> None:
             nonlocal errors
             if rate:
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
@@ -116,11 +119,11 @@ async def send_all(
                 started = time.perf_counter()
                 answer = await client.post(
                     "/api/github/webhooks",
-                    content=body,
+                    content=bodies[n],
                     headers={
                         "X-GitHub-Event": "issues",
                         "X-GitHub-Delivery": str(uuid.uuid4()),
-                        "X-Hub-Signature-256": signature,
+                        "X-Hub-Signature-256": signatures[n],
                         "Content-Type": "application/json",
                     },
                 )
@@ -129,7 +132,7 @@ async def send_all(
                     errors += 1
 
         began = time.perf_counter()
-        await asyncio.gather(*(one(began + n / rate if rate else 0) for n in range(count)))
+        await asyncio.gather(*(one(n, began + n / rate if rate else 0) for n in range(count)))
         seconds = time.perf_counter() - began
     return Figures(count - errors, errors, seconds, latencies)
 
@@ -145,10 +148,9 @@ def report(name: str, latency: Figures, throughput: Figures) -> None:
 
 async def measure(url: str, args: argparse.Namespace) -> tuple[Figures, Figures]:
     await wait_ready(url)
-    body = payload()
-    await send_all(url, body, 100, args.concurrency, None)  # warm-up
-    latency = await send_all(url, body, args.deliveries, args.concurrency, args.rate)
-    throughput = await send_all(url, body, args.deliveries, args.concurrency, None)
+    await send_all(url, 0, 100, args.concurrency, None)  # warm-up
+    latency = await send_all(url, 100, args.deliveries, args.concurrency, args.rate)
+    throughput = await send_all(url, 100 + args.deliveries, args.deliveries, args.concurrency, None)
     return latency, throughput
 
 

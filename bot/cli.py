@@ -257,7 +257,10 @@ def _lab_commands() -> ModuleType | None:
 
 
 def _configure(settings: Settings) -> None:
-    configure_logging(settings.log_level, settings.log_format, settings.secret_values())
+    """Logs through the process's one redactor (imported here: `triad --help` stays light)."""
+    from bot.llm.config import process_redactor
+
+    configure_logging(settings.log_level, settings.log_format, process_redactor(settings))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Structured logs: JSON lines in production, readable lines in a terminal, secrets redacted."""
+"""Structured logs: JSON lines in production, readable lines in a terminal, secrets redacted
+by the process's one redactor (`bot.redaction`), in messages, fields and tracebacks alike."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from bot.redaction import REDACTED, Redactor
+
 # Attributes every LogRecord has; anything else was passed with `extra=` and is a field.
 # uvicorn's `color_message` repeats the message with ANSI colour codes: never a field.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {
@@ -15,28 +18,33 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {
     "asctime",
     "color_message",
 }
-REDACTED = "[redacted]"
+__all__ = ["REDACTED", "JsonFormatter", "RedactingFilter", "TextFormatter", "configure_logging"]
+
+_TRACEBACKS = logging.Formatter()
 
 
 class RedactingFilter(logging.Filter):
-    """Replace every configured secret in a record's message and fields."""
+    """Blank every secret out of a record: its message, its fields, and its exception and stack,
+    which are formatted here (and then only the redacted text travels on)."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, secrets: Iterable[str] | Redactor = ()) -> None:
         super().__init__()
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
-
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        self._redactor = secrets if isinstance(secrets, Redactor) else Redactor(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._secrets:
-            record.msg = self._redact(record.getMessage())
-            record.args = None
-            for key, value in _fields(record).items():
-                if isinstance(value, str):
-                    setattr(record, key, self._redact(value))
+        redact = self._redactor.text
+        record.msg = redact(record.getMessage())
+        record.args = None
+        for key, value in _fields(record).items():
+            if isinstance(value, str | list | tuple | dict):
+                setattr(record, key, self._redactor.scrub(value))
+        if record.exc_info:
+            record.exc_text = redact(_TRACEBACKS.formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
@@ -49,8 +57,11 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             **_fields(record),
         }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+        exception = _exception(self, record)
+        if exception:
+            entry["exception"] = exception
+        if record.stack_info:
+            entry["stack"] = record.stack_info
         return json.dumps(entry, default=str)
 
 
@@ -60,16 +71,26 @@ class TextFormatter(logging.Formatter):
         line = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname:<7} {record.getMessage()}"
         if fields:
             line += f"  {fields}"
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+        exception = _exception(self, record)
+        if exception:
+            line += "\n" + exception
+        if record.stack_info:
+            line += "\n" + record.stack_info
         return line
+
+
+def _exception(formatter: logging.Formatter, record: logging.LogRecord) -> str | None:
+    """The record's traceback: as the redacting filter left it, or formatted now."""
+    if record.exc_text:
+        return record.exc_text
+    return formatter.formatException(record.exc_info) if record.exc_info else None
 
 
 def _fields(record: logging.LogRecord) -> dict[str, object]:
     return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES}
 
 
-def configure_logging(level: str, log_format: str, secrets: Iterable[str] = ()) -> None:
+def configure_logging(level: str, log_format: str, secrets: Iterable[str] | Redactor = ()) -> None:
     """Route every logger (Triad's, uvicorn's, libraries') through one redacting handler."""
     use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)

@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 
 from bot.store import JobState, Store
 from bot.store.queue_admin import QueueAdmin
+from bot.store.refusals import RefusalLog
 from bot.store.usage import UsageStore
 from bot.store.workflows import WorkflowStore
 from bot.workflow.model import Stage
@@ -111,6 +112,13 @@ class Metrics:
             ["installation"],
             registry=self.registry,
         )
+        self.refusals = Gauge(
+            "triad_refusals",
+            "Refusals of people without write access (all processes, from the store): said in a"
+            " comment (the first per person, issue and day), or only counted.",
+            ["outcome"],
+            registry=self.registry,
+        )
         self._spend = _Spend()
         self.registry.register(self._spend)
         self._dead_kinds: set[str] = set()
@@ -139,6 +147,9 @@ class Metrics:
         stages = await WorkflowStore(store).stage_counts()
         for stage in Stage:
             self.workflows.labels(stage=stage.value).set(stages[stage])
+        said, counted = await RefusalLog(store).totals()
+        self.refusals.labels(outcome="commented").set(said)
+        self.refusals.labels(outcome="suppressed").set(counted)
         spend = await UsageStore(store).grouped(("role", "provider"))
         self._spend.rows = [
             (str(role), str(provider), t.cost, t.input_tokens, t.output_tokens)

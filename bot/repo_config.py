@@ -15,6 +15,29 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 CONFIG_PATH = ".github/triad.yml"
 
+#: test configuration, build files and scripts that CI runs
+DEFAULT_SENSITIVE_PATHS = (
+    "conftest.py",
+    "pytest.ini",
+    "tox.ini",
+    "noxfile.py",
+    "setup.py",
+    "setup.cfg",
+    "pyproject.toml",
+    "Makefile",
+    "GNUmakefile",
+    "*.mk",
+    "Dockerfile",
+    "*.dockerfile",
+    "docker-compose.yml",
+    "package.json",
+    "*.sh",
+    ".pre-commit-config.yaml",
+    ".gitlab-ci.yml",
+    ".circleci/",
+    "Jenkinsfile",
+)
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -52,6 +75,8 @@ class Limits(_Section):
     ci_timeout_minutes: int = Field(default=60, ge=1, le=1440)
     #: review rounds on one person's pull request (each request, re-run or push re-review)
     reviews_per_pr: int = Field(default=10, ge=1, le=100)
+    #: developer rounds people may ask for with `/triad fix` and `/triad resume` per approval
+    human_rounds: int = Field(default=5, ge=0, le=50)
 
 
 class Budget(_Section):
@@ -95,6 +120,10 @@ class RepoConfig(_Section):
     #: paths (folders or globs) the developer must never touch, besides .github/workflows/
     #: which is always protected
     protected_paths: list[str] = Field(default_factory=lambda: [".github/workflows/"])
+    #: paths CI or tooling executes (besides all of .github/, always sensitive): the developer
+    #: changes them only when the approved plan names them, and the design comment shows them
+    #: under a warning. A rule without a slash matches that name at any depth.
+    sensitive_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_SENSITIVE_PATHS))
     #: other bots whose events may trigger Triad (its own never do)
     allowed_bots: list[str] = Field(default_factory=list)
 
@@ -134,6 +163,39 @@ def parse_repo_config(text: str | None) -> LoadedConfig:
                 break  # nothing more can be dropped: give up on the whole file
     problems.append(f"{CONFIG_PATH} could not be read; all defaults are used")
     return LoadedConfig(RepoConfig(), problems)
+
+
+@dataclass(frozen=True)
+class BudgetCap:
+    """The largest budget the operator lets a repository give one workflow."""
+
+    tokens: int
+    dollars: float
+
+
+def capped(loaded: LoadedConfig, cap: BudgetCap | None) -> LoadedConfig:
+    """`loaded` with a budget over the operator's cap lowered to it, saying so (the problems
+    are told on the issue, naming the cap)."""
+    if cap is None:
+        return loaded
+    budget, problems = loaded.config.budget, list(loaded.problems)
+    tokens, dollars = min(budget.tokens, cap.tokens), min(budget.dollars, cap.dollars)
+    if budget.tokens > cap.tokens:
+        problems.append(
+            f"`budget.tokens` {budget.tokens:,} is over this Triad's cap for one workflow "
+            f"({cap.tokens:,} tokens, set by the operator in TRIAD_MAX_WORKFLOW_TOKENS): "
+            f"{cap.tokens:,} is used"
+        )
+    if budget.dollars > cap.dollars:
+        problems.append(
+            f"`budget.dollars` {budget.dollars:,g} is over this Triad's cap for one workflow "
+            f"(${cap.dollars:,g}, set by the operator in TRIAD_MAX_WORKFLOW_DOLLARS): "
+            f"${cap.dollars:,g} is used"
+        )
+    if (tokens, dollars) == (budget.tokens, budget.dollars):
+        return loaded
+    lowered = budget.model_copy(update={"tokens": tokens, "dollars": dollars})
+    return LoadedConfig(loaded.config.model_copy(update={"budget": lowered}), problems)
 
 
 def _drop(data: dict[Any, Any], loc: tuple[int | str, ...]) -> None:

@@ -16,12 +16,13 @@ from fastapi import FastAPI
 from bot.errors import ConfigError
 from bot.github.client import GitHubApp
 from bot.jobs import stage_handlers
-from bot.llm.config import load_models_file
+from bot.llm.config import load_models_file, process_redactor
 from bot.llm.models import build_models
 from bot.llm.prices import PriceTable
 from bot.metrics import Metrics
 from bot.ops.reports import github_web_url
 from bot.relay import RelayTask, WebhookRelay, relay_target
+from bot.repo_config import BudgetCap
 from bot.retention import prune_periodically
 from bot.settings import Settings
 from bot.stages.services import Services
@@ -29,6 +30,7 @@ from bot.store import Store
 from bot.store.configured import configured_store
 from bot.web.app import create_admin_app, create_app
 from bot.web.context import AppContext
+from bot.web.door import DoorLimits, door_protocol
 from bot.worker import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -37,15 +39,18 @@ _BACKLOG = 2048
 
 
 def build_services(settings: Settings, store: Store, metrics: Metrics | None = None) -> Services:
-    """The stages' parts from the settings: the App's GitHub clients and the models."""
+    """The stages' parts from the settings: the App's GitHub clients and the models, both
+    writing through the process's one redactor."""
     assert settings.app_id is not None and settings.private_key is not None
     per_minute = settings.github_writes_per_minute
+    redactor = process_redactor(settings)
     github = GitHubApp(
         settings.app_id,
         settings.private_key.get_secret_value(),
         settings.github_api_url,
         write_interval=60 / per_minute if per_minute else 0,
         on_rate_limit=metrics.github_rate_limit if metrics else None,
+        redact=redactor.text,
     )
     config = load_models_file(settings.models_file)
     models = build_models(
@@ -57,8 +62,16 @@ def build_services(settings: Settings, store: Store, metrics: Metrics | None = N
         trusted=config.endpoints,
         prices=PriceTable(config.prices),
         observe=metrics.model_call if metrics else None,
+        redactor=redactor,
+        allowed=config.allowed,
     )
-    return Services(store=store, github=github, models=models, bot_login=settings.bot_login or "")
+    return Services(
+        store=store,
+        github=github,
+        models=models,
+        bot_login=settings.bot_login or "",
+        budget_cap=BudgetCap(settings.max_workflow_tokens, settings.max_workflow_dollars),
+    )
 
 
 def build_pool(
@@ -106,7 +119,9 @@ async def serve(
         pool = build_pool(settings, store, metrics, concurrency)
         context = _context(settings, store, metrics, pool)
         learning = asyncio.create_task(_learn_own_login(context, pool.context))
-        servers = [_Server(_config(create_app(context), settings))]
+        webhook_config = _config(create_app(context), settings)
+        webhook_config.http = door_protocol(context.door)
+        servers = [_Server(webhook_config)]
         if admin_port is not None:
             servers.append(_Server(_config(_admin_app(context, settings), settings)))
         stop = stop or asyncio.Event()
@@ -202,6 +217,11 @@ def _context(
         admin_token=settings.admin_token.get_secret_value() if settings.admin_token else None,
         github_web_url=github_web_url(settings.github_api_url),
         own_login=settings.bot_login,
+        door=DoorLimits(
+            read_seconds=settings.webhook_read_seconds,
+            max_unverified_bytes=settings.webhook_max_unverified_bytes,
+            max_connections=settings.webhook_max_connections,
+        ),
     )
 
 

@@ -24,11 +24,15 @@ from pydantic_settings.sources import ENV_FILE_SENTINEL
 
 from bot.errors import ConfigError
 from bot.private_key import normalize_private_key
+from bot.redaction import url_secrets
 
 DEFAULT_DATABASE_URL = "sqlite:///triad.db"
 MAX_WEBHOOK_BYTES = 25 * 1024 * 1024
 #: the Host headers the admin port answers unless TRIAD_ADMIN_ALLOWED_HOSTS says otherwise
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+#: a webhook secret shorter than this is refused at start: the signature is all that
+#: stands between the internet and Triad's queue
+MIN_WEBHOOK_SECRET = 16
 
 #: what to give for each setting a process cannot run without
 _MISSING = {
@@ -100,6 +104,20 @@ class Settings(BaseSettings):
     #: delivery bodies are emptied this many days after they arrived (the records stay)
     delivery_retention_days: float = Field(default=14.0, gt=0)
 
+    # -- the trust boundary (see SECURITY.md) ----------------------------------------------
+    #: the webhook door: the whole request within this many seconds (GitHub waits 10)
+    webhook_read_seconds: float = Field(default=10.0, gt=0, le=300)
+    #: open connections on the webhook port; more are answered 503 with Retry-After
+    webhook_max_connections: int = Field(default=128, ge=1, le=100_000)
+    #: bytes all bodies not yet verified may hold together; more: 503 with Retry-After
+    webhook_max_unverified_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    #: the largest budget a repository's `.github/triad.yml` may give one workflow
+    max_workflow_tokens: int = Field(default=10_000_000, ge=1_000)
+    max_workflow_dollars: float = Field(default=100.0, gt=0)
+    #: model spend per UTC day, per installation and in all (0: no cap)
+    installation_daily_dollars: float = Field(default=200.0, ge=0)
+    global_daily_dollars: float = Field(default=1000.0, ge=0)
+
     #: every variable of the `.env` file read: the models file names key variables of its own
     _dotenv: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -164,8 +182,18 @@ class Settings(BaseSettings):
     @field_validator("app_id", "webhook_secret")
     @classmethod
     def _present(cls, value: object, info: ValidationInfo) -> object:
-        if value is None and info.field_name in cls.required:
+        if info.field_name not in cls.required:
+            return value
+        if value is None:
             raise PydanticCustomError("missing_setting", _MISSING[str(info.field_name)])
+        if isinstance(value, SecretStr) and info.field_name == "webhook_secret":
+            length = len(value.get_secret_value().strip())
+            if length < MIN_WEBHOOK_SECRET:
+                raise ValueError(
+                    f"too weak ({length} characters, at least {MIN_WEBHOOK_SECRET} needed): "
+                    "generate one with `python3 -c 'import secrets; "
+                    "print(secrets.token_hex(32))'` and set it on the App's webhook and here"
+                )
         return value
 
     @field_validator("private_key")
@@ -191,7 +219,8 @@ class Settings(BaseSettings):
             raise ValueError(f"TRIAD_PRIVATE_KEY_PATH: {path} {exc}") from None
 
     def secret_values(self) -> list[str]:
-        """Every configured secret, so logs and model prompts can redact them."""
+        """Every configured secret (the database password too), so the redactor knows them;
+        the models file's key variables are added by `bot.llm.config.process_redactor`."""
         secrets = [
             self.private_key,
             self.webhook_secret,
@@ -200,7 +229,8 @@ class Settings(BaseSettings):
             self.openai_api_key,
             self.admin_token,
         ]
-        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+        found = [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+        return [*found, *url_secrets(self.database_url)]
 
 
 class WorkerSettings(Settings):

@@ -5,11 +5,17 @@ from __future__ import annotations
 import io
 import json
 import logging
+from pathlib import Path
 
+from bot.llm.config import process_redactor
 from bot.logs import REDACTED, JsonFormatter, RedactingFilter, TextFormatter
+from bot.redaction import Redactor
+from bot.settings import Settings
 
 
-def _logger(formatter: logging.Formatter, secrets: list[str]) -> tuple[logging.Logger, io.StringIO]:
+def _logger(
+    formatter: logging.Formatter, secrets: list[str] | Redactor
+) -> tuple[logging.Logger, io.StringIO]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
@@ -68,3 +74,41 @@ def test_the_http_clients_do_not_log_each_request_at_info() -> None:
             assert logging.getLogger(name).isEnabledFor(logging.WARNING), name
     finally:
         root.handlers[:], root.level = handlers, level
+
+
+def test_a_formatted_exception_is_redacted_too() -> None:
+    for formatter in (JsonFormatter(), TextFormatter()):
+        logger, stream = _logger(formatter, ["whsec-0123456789"])
+        try:
+            raise RuntimeError(
+                "GitHub said no to ghs_abcdefghijklmnopqrstuvwxyz012345 whsec-0123456789"
+            )
+        except RuntimeError:
+            logger.exception("job failed")
+        written = stream.getvalue()
+        assert "Traceback" in written and "RuntimeError" in written
+        assert "ghs_abcdefghij" not in written and "whsec-0123456789" not in written
+        assert REDACTED in written
+
+
+def test_the_process_redactor_knows_the_models_files_keys_and_the_database_password(
+    tmp_path: Path,
+) -> None:
+    models = tmp_path / "models.yml"
+    models.write_text(
+        "endpoints:\n  - provider: openai-compatible\n    base_url: https://llm.example/v1\n"
+        "    api_key_env: ROUTER_KEY\n"
+    )
+    settings = Settings(
+        models_file=models,
+        database_url="postgresql://triad:pg-password-1@db/triad",
+        admin_token="admin-token-123",
+    )
+    redactor = process_redactor(settings, {"ROUTER_KEY": "router-key-value"})
+    logger, stream = _logger(TextFormatter(), redactor)
+    logger.warning(
+        "oops", extra={"said": ["router-key-value", {"k": "pg-password-1 admin-token-123"}]}
+    )
+    written = stream.getvalue()
+    for secret in ("router-key-value", "pg-password-1", "admin-token-123"):
+        assert secret not in written

@@ -154,6 +154,17 @@ def test_a_missing_setting_stops_serve_with_one_line(
     assert stderr.startswith(line)
 
 
+@pytest.mark.parametrize("secret", ["", "short"])
+def test_a_weak_webhook_secret_stops_serve_with_one_line(tmp_path: Path, secret: str) -> None:
+    environment = _environment(tmp_path) | {"TRIAD_WEBHOOK_SECRET": secret}
+    process = _triad("serve", env=environment)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert len(stderr.strip().splitlines()) == 1
+    assert stderr.startswith("triad: error: TRIAD_WEBHOOK_SECRET is too weak")
+    assert "secrets.token_hex(32)" in stderr
+
+
 def test_help_describes_every_command(tmp_path: Path) -> None:
     process = _triad("--help", env=_environment(tmp_path))
     stdout, _ = process.communicate(timeout=30)

@@ -57,12 +57,18 @@ def test_a_complete_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None
     pem = _pem()
     monkeypatch.setenv("TRIAD_APP_ID", "1234")
     monkeypatch.setenv("TRIAD_PRIVATE_KEY", pem)
-    monkeypatch.setenv("TRIAD_WEBHOOK_SECRET", "hunter2-secret")
-    monkeypatch.setenv("TRIAD_DATABASE_URL", "postgresql://triad@db/triad")
+    monkeypatch.setenv("TRIAD_WEBHOOK_SECRET", "hunter2-secret-long")
+    monkeypatch.setenv("TRIAD_DATABASE_URL", "postgresql://triad:db%2Fpass@db/triad")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
     settings = load_settings(ServerSettings)
     assert settings.app_id == 1234 and settings.database_url.startswith("postgresql://")
-    assert set(settings.secret_values()) == {pem, "hunter2-secret", "sk-ant-test"}
+    assert set(settings.secret_values()) == {
+        pem,
+        "hunter2-secret-long",
+        "sk-ant-test",
+        "db%2Fpass",  # the database password, as written and decoded
+        "db/pass",
+    }
     assert "hunter2" not in repr(settings) and "sk-ant" not in repr(settings)
 
 
@@ -162,3 +168,18 @@ def test_admin_allowed_hosts_are_a_comma_separated_list(monkeypatch: pytest.Monk
 def test_a_blank_admin_token_is_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRIAD_ADMIN_TOKEN", " ")
     assert load_settings().admin_token is None
+
+
+@pytest.mark.parametrize("secret", ["", "   ", "abc", "fifteen-chars!!"])
+def test_an_empty_or_short_webhook_secret_stops_the_server_saying_how_to_make_one(
+    monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    monkeypatch.setenv("TRIAD_APP_ID", "1")
+    monkeypatch.setenv("TRIAD_PRIVATE_KEY", _pem())
+    monkeypatch.setenv("TRIAD_WEBHOOK_SECRET", secret)
+    with pytest.raises(ConfigError, match=r"^TRIAD_WEBHOOK_SECRET is invalid: too weak") as raised:
+        load_settings(ServerSettings)
+    assert "secrets.token_hex(32)" in str(raised.value) and "\n" not in str(raised.value)
+    load_settings(WorkerSettings)  # a worker verifies no webhook
+    monkeypatch.setenv("TRIAD_WEBHOOK_SECRET", "sixteen-chars-ok")
+    load_settings(ServerSettings)

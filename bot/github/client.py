@@ -107,7 +107,7 @@ class Client(GitHub[A]):
 class GitHubApp:
     """The App's identity and one paced client per installation (tokens refresh themselves)."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the App's identity, then keyword-only tuning
         self,
         app_id: int,
         private_key: str,
@@ -118,8 +118,11 @@ class GitHubApp:
         rate_limit_retries: int = 3,
         timeout: float = 30.0,
         on_rate_limit: Callable[[int, int], None] | None = None,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self.app_id = app_id
+        #: what every text Triad writes on GitHub goes through (the process's one redactor)
+        self._redact = redact
         #: told (installation id, requests left) whenever GitHub's answer says
         self._on_rate_limit = on_rate_limit
         self._private_key = private_key
@@ -182,7 +185,7 @@ class GitHubApp:
 
     def repo(self, installation_id: int, full_name: str, me: str | None = None) -> Repo:
         """`full_name` as the installation sees it; `me` is Triad's bot login."""
-        return Repo(self.installation(installation_id), full_name, me=me)
+        return Repo(self.installation(installation_id), full_name, me=me, redact=self._redact)
 
     async def own_login(self) -> str:
         """The App's bot user, e.g. "triad[bot]", asked of GitHub once per process."""

@@ -95,6 +95,7 @@ async def open_pull(
     """Open the PR; where drafts are not supported (private repositories on some plans),
     open it ready for review instead: the labels and gates still hold it back."""
     pulls = repo.github.rest.pulls
+    title, body = repo.redacted(title), repo.redacted(body)
     try:
         response = await pulls.async_create(
             repo.owner, repo.name, title=title, head=branch, base=base, body=body, draft=draft
@@ -109,7 +110,9 @@ async def open_pull(
 
 
 async def update_body(repo: Repo, number: int, body: str) -> None:
-    await repo.github.rest.pulls.async_update(repo.owner, repo.name, number, body=body)
+    await repo.github.rest.pulls.async_update(
+        repo.owner, repo.name, number, body=repo.redacted(body)
+    )
 
 
 async def diff(repo: Repo, number: int) -> str:
@@ -204,10 +207,11 @@ async def post_review(
         repo.name,
         number,
         commit_id=sha,
-        body=body,
+        body=repo.redacted(body),
         event="COMMENT",
         comments=[
-            {"path": c.path, "line": c.line, "side": "RIGHT", "body": c.body} for c in comments
+            {"path": c.path, "line": c.line, "side": "RIGHT", "body": repo.redacted(c.body)}
+            for c in comments
         ],
     )
     return response.parsed_data.id

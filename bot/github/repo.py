@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -63,12 +64,24 @@ class LabelSpec:
 class Repo:
     """One repository, seen through an installation's client."""
 
-    def __init__(self, github: GitHub[Any], full_name: str, me: str | None = None) -> None:
-        """`me` is Triad's bot login: only its comments are searched for markers."""
+    def __init__(
+        self,
+        github: GitHub[Any],
+        full_name: str,
+        me: str | None = None,
+        redact: Callable[[str], str] | None = None,
+    ) -> None:
+        """`me` is Triad's bot login: only its comments are searched for markers. `redact`
+        blanks configured secrets out of everything Triad writes (comments, PRs, reviews)."""
         self.github = github
         self.full_name = full_name
         self.owner, self.name = full_name.split("/", 1)
         self.me = me
+        self._redact = redact
+
+    def redacted(self, text: str) -> str:
+        """`text` as Triad may write it on GitHub: with every known secret blanked out."""
+        return self._redact(text) if self._redact is not None else text
 
     # -- people ----------------------------------------------------------------------------
 
@@ -148,13 +161,13 @@ class Repo:
 
     async def create_comment(self, number: int, body: str) -> int:
         response = await self.github.rest.issues.async_create_comment(
-            self.owner, self.name, number, body=body
+            self.owner, self.name, number, body=self.redacted(body)
         )
         return response.parsed_data.id
 
     async def update_comment(self, comment_id: int, body: str) -> None:
         await self.github.rest.issues.async_update_comment(
-            self.owner, self.name, comment_id, body=body
+            self.owner, self.name, comment_id, body=self.redacted(body)
         )
 
     async def comment_once(self, number: int, key: str, body: str) -> int:
@@ -166,7 +179,7 @@ class Repo:
 
     async def upsert_comment(self, number: int, key: str, body: str) -> int:
         """Create or update the one comment carrying `key`'s marker; returns its id."""
-        text = f"{marker(key)}\n{body}"
+        text = self.redacted(f"{marker(key)}\n{body}")
         existing = await self.find_comment(number, key)
         if existing is None:
             return await self.create_comment(number, text)

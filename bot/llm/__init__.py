@@ -13,9 +13,9 @@ from bot.llm.context import ContextPart, estimate_tokens
 from bot.llm.errors import BudgetExceeded, InvalidModelChoice, ModelUnavailable, OutputInvalid
 from bot.llm.models import Models, build_models
 from bot.llm.prices import DEFAULT_PRICES, Price, PriceTable
-from bot.llm.redaction import Redactor
 from bot.llm.retry import RetryPolicy
 from bot.llm.usage import Usage, UsageScope
+from bot.redaction import Redactor
 
 __all__ = [
     "DEFAULT_CHOICES",

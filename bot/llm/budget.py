@@ -1,8 +1,40 @@
-"""The workflow budget rule: a call that could take spending past the limit is not made."""
+"""The budget rules: a call that could take spending past a limit is not made — the workflow's
+budget, and the operator's daily caps per installation and in all."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.llm.errors import BudgetExceeded
+
+
+@dataclass(frozen=True)
+class DailyCaps:
+    """Dollars model calls may cost per UTC day: per installation and in all (None: no cap)."""
+
+    installation: float | None = None
+    everyone: float | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.installation is not None or self.everyone is not None
+
+
+def check_daily(
+    *, installation_today: float, everyone_today: float, next_dollars: float, caps: DailyCaps
+) -> None:
+    """Raise `BudgetExceeded` when the next call might pass a daily cap (what calls in flight
+    hold is counted in the spend)."""
+    for spent, cap, whose, setting in (
+        (installation_today, caps.installation, "this installation's", "INSTALLATION"),
+        (everyone_today, caps.everyone, "this Triad's", "GLOBAL"),
+    ):
+        if cap is not None and spent + next_dollars > cap:
+            raise BudgetExceeded(
+                f"{whose} daily model spend cap is reached: ${spent:.2f} of ${cap:.2f} spent or"
+                f" held today (UTC), and the next call could cost up to ${next_dollars:.2f}. It"
+                f" resets at midnight UTC; the operator sets it in TRIAD_{setting}_DAILY_DOLLARS."
+            )
 
 
 def check_budget(  # noqa: PLR0913 (keyword-only: spent, next, limit and held, each in tokens and dollars)

@@ -20,10 +20,10 @@ from bot.llm.errors import ModelUnavailable, OutputInvalid, clip, sanitise
 from bot.llm.fencing import system_prompt, user_message
 from bot.llm.prices import PriceTable
 from bot.llm.providers.base import Provider, ProviderFailure, RawReply, StructuredRequest
-from bot.llm.redaction import Redactor
 from bot.llm.retry import Exhausted, RetryPolicy, retrying
 from bot.llm.schema import InvalidAnswer, description, json_schema, parse_answer, schema_name
 from bot.llm.usage import Usage, total
+from bot.redaction import Redactor
 
 T = TypeVar("T", bound=BaseModel)
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -104,6 +104,7 @@ def resolve_choice(
     overrides: Mapping[str, object],
     defaults: Mapping[str, ModelChoice] = DEFAULT_CHOICES,
     trusted: Mapping[Endpoint, str | None] | None = None,
+    allowed: Mapping[str, Sequence[str]] | None = None,
 ) -> ModelChoice:
     """The choice for `role`: the repository's override when it gives one, else the default.
 
@@ -112,6 +113,8 @@ def resolve_choice(
     defaults' own), nor name an environment variable: otherwise a `.github/triad.yml` could
     send the operator's key or code elsewhere. Nor may it raise the output limit or timeout
     above the operator's for that role: those bound what one call can cost and hold a worker.
+    Where the operator lists the models a role may use (`allowed`), an override picks among
+    them (or the operator's own choice for the role).
     """
     if role not in defaults:
         raise InvalidModelChoice(f"no model is configured for role {role!r}")
@@ -132,6 +135,17 @@ def resolve_choice(
         _endpoint(choice.fallback, endpoints, where), default, f"{where[:-1]}.fallback`"
     )
     choice = _capped(_endpoint(choice, endpoints, where), default, where)
+    permitted = (allowed or {}).get(role)
+    if permitted is not None:
+        # the operator's own choice for the role is allowed too (its fallback only as one)
+        main = {*permitted, default.model}
+        spare = main | ({default.fallback.model} if default.fallback else set())
+        for each, may in ((choice, main), (choice.fallback, spare)):
+            if each is not None and each.model not in may:
+                raise InvalidModelChoice(
+                    f"{where}: {clip(each.model)} is not among the models the operator allows"
+                    f" for {role}: {', '.join(sorted(may))}"
+                )
     return choice.model_copy(update={"fallback": fallback})
 
 

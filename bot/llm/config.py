@@ -28,6 +28,10 @@ endpoints:                # endpoints roles (and repositories' overrides) may us
 
 prices:                   # dollars per million tokens; adds to or replaces the list prices
   meta-llama/llama-3.3-70b-instruct: {input: 0.13, output: 0.40}
+
+allowed:                  # optional: the models a repository's .github/triad.yml may pick,
+  developer: [claude-sonnet-4-6]      # per role (the role's own choice is always allowed);
+  reviewer_b: [gpt-5.2, gpt-5-mini]   # a role left out: any model on a listed endpoint
 ```
 
 Roles the file leaves out keep their defaults. A role's own `base_url` is trusted like a listed
@@ -41,6 +45,7 @@ a ConfigError naming the file and the key.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +64,8 @@ from bot.llm.choice import (
     trusted_endpoints,
 )
 from bot.llm.prices import Price
+from bot.redaction import Redactor
+from bot.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,37 @@ class ModelsConfig:
     #: (provider, base_url) -> the environment variable with its key (None: no key)
     endpoints: dict[Endpoint, str | None] = field(default_factory=dict)
     prices: dict[str, Price] = field(default_factory=dict)
+    #: per role, the models a repository may choose from (absent: any)
+    allowed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def key_variables(self) -> set[str]:
+        """Every environment variable the file names as holding a model key."""
+        return key_variables(self.choices, self.endpoints)
+
+
+def key_variables(
+    choices: Mapping[str, ModelChoice], endpoints: Mapping[Endpoint, str | None]
+) -> set[str]:
+    """Every environment variable named as holding a model key."""
+    named = {env for env in endpoints.values() if env}
+    for choice in choices.values():
+        for each in (choice, choice.fallback):
+            if each is not None and each.api_key_env:
+                named.add(each.api_key_env)
+    return named
+
+
+def process_redactor(settings: Settings, environ: Mapping[str, str] | None = None) -> Redactor:
+    """The process's one redactor (prompts, GitHub comments, logs): every configured secret,
+    the database password, and the value of every key variable the models file names."""
+    environ = os.environ if environ is None else environ
+    named = load_models_file(settings.models_file).key_variables()
+    return Redactor(
+        [
+            *settings.secret_values(),
+            *(environ.get(env, "") for env in sorted(named)),
+        ]
+    )
 
 
 class _Endpoint(BaseModel):
@@ -99,10 +137,11 @@ class _File(BaseModel):
     roles: dict[str, ModelChoice] = Field(default_factory=dict)
     endpoints: list[_Endpoint] = Field(default_factory=list)
     prices: dict[str, _Price] = Field(default_factory=dict)
+    allowed: dict[str, list[str]] = Field(default_factory=dict)
 
-    @field_validator("roles")
+    @field_validator("roles", "allowed")
     @classmethod
-    def _known_roles(cls, roles: dict[str, ModelChoice]) -> dict[str, ModelChoice]:
+    def _known_roles(cls, roles: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(roles) - set(ROLES))
         if unknown:
             raise ValueError(f"unknown role {unknown[0]!r}; the roles are {', '.join(ROLES)}")
@@ -145,7 +184,8 @@ def parse_models_config(data: Any, source: str = "the models file") -> ModelsCon
     for endpoint, key_env in trusted_endpoints(choices).items():
         endpoints.setdefault(endpoint, key_env)
     prices = {name: Price(p.input, p.output) for name, p in parsed.prices.items()}
-    return ModelsConfig(choices, endpoints, prices)
+    allowed = {role: tuple(models) for role, models in parsed.allowed.items()}
+    return ModelsConfig(choices, endpoints, prices, allowed)
 
 
 def _keyed(choice: ModelChoice, endpoints: Mapping[Endpoint, str | None]) -> ModelChoice:

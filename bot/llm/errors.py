@@ -7,7 +7,7 @@ layer goes through `publishable`: secrets redacted, echoed values and the whole 
 from __future__ import annotations
 
 from bot.errors import ConfigError, ModelError
-from bot.llm.redaction import Redactor
+from bot.redaction import Redactor
 
 #: the most of one value echoed from a model's output or a provider's error
 ECHO_LIMIT = 200

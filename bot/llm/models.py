@@ -9,12 +9,12 @@ Anthropic or OpenAI; give `build_models` the base URL of the fake model server
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 from pydantic import BaseModel
 
-from bot.llm.budget import check_budget
+from bot.llm.budget import DailyCaps, check_budget, check_daily
 from bot.llm.caller import Answer, Estimate, ModelCaller, Outcome
 from bot.llm.choice import (
     DEFAULT_CHOICES,
@@ -23,16 +23,17 @@ from bot.llm.choice import (
     resolve_choice,
     trusted_endpoints,
 )
+from bot.llm.config import key_variables
 from bot.llm.context import ContextPart
 from bot.llm.errors import BudgetExceeded, InvalidModelChoice, sanitise
 from bot.llm.pool import Endpoints, ProviderPool
 from bot.llm.prices import PriceTable
-from bot.llm.redaction import Redactor, url_secrets
 from bot.llm.retry import RetryPolicy
 from bot.llm.usage import Usage, UsageScope
+from bot.redaction import Redactor
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.usage import UsageRecord, UsageStore
+from bot.store.usage import Committed, UsageRecord, UsageStore
 
 T = TypeVar("T", bound=BaseModel)
 log = logging.getLogger(__name__)
@@ -57,8 +58,10 @@ class ScopeLedger:
         scope: UsageScope,
         purpose: str,
         observe: CallObserver | None = None,
+        daily: DailyCaps | None = None,
     ) -> None:
         self._usage = usage
+        self._daily = daily or DailyCaps()
         self._observe = observe
         self._scope = scope
         self._purpose = purpose
@@ -69,8 +72,8 @@ class ScopeLedger:
         self._reservation: int | None = None
 
     async def reserve(self, estimate: Estimate) -> None:
-        scope = self._scope
-        if scope.budget_tokens is None and scope.budget_dollars is None:
+        scope, daily = self._scope, self._daily
+        if scope.budget_tokens is None and scope.budget_dollars is None and not daily.any:
             return
         what = f"the next {self._purpose} call ({estimate.provider}/{estimate.model})"
 
@@ -87,6 +90,16 @@ class ScopeLedger:
                 what=what,
             )
 
+        def check_all(at: Committed) -> None:
+            check(at.spent.tokens, at.spent.cost, at.held_tokens, at.held_cost)
+            if daily.any:
+                check_daily(
+                    installation_today=at.installation_today,
+                    everyone_today=at.everyone_today,
+                    next_dollars=estimate.cost,
+                    caps=daily,
+                )
+
         try:
             if self._usage is not None and scope.workflow_id is not None:
                 self._reservation = await self._usage.reserve(
@@ -95,7 +108,9 @@ class ScopeLedger:
                     estimate.tokens,
                     estimate.cost,
                     estimate.hold_seconds,
-                    lambda at: check(at.spent.tokens, at.spent.cost, at.held_tokens, at.held_cost),
+                    check_all,
+                    installation_id=scope.installation_id,
+                    daily=daily.any,
                 )
             else:
                 check(self._tokens, self._dollars, 0, 0.0)
@@ -164,8 +179,14 @@ class Models:
         trusted: Mapping[Endpoint, str | None] | None = None,
         on_close: Callable[[], Awaitable[None]] | None = None,
         observe: CallObserver | None = None,
+        daily: DailyCaps | None = None,
+        allowed: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self._caller = caller
+        #: the operator's daily spend caps, checked with every reservation
+        self._daily = daily or DailyCaps()
+        #: the models a repository may pick, per purpose (absent: any on a trusted endpoint)
+        self._allowed = dict(allowed or {})
         self._observe = observe
         self._usage = usage
         self._defaults = defaults
@@ -175,7 +196,9 @@ class Models:
     def choice(self, purpose: str, scope: UsageScope) -> ModelChoice:
         """The model `purpose` uses in `scope` (raises `InvalidModelChoice` for a bad override)."""
         try:
-            return resolve_choice(purpose, scope.model_overrides, self._defaults, self._trusted)
+            return resolve_choice(
+                purpose, scope.model_overrides, self._defaults, self._trusted, self._allowed
+            )
         except InvalidModelChoice as error:  # it echoes the repository's file: keep it short
             raise sanitise(error, self._caller.redactor) from None
 
@@ -200,7 +223,7 @@ class Models:
     ) -> Answer[T]:
         """Like `ask`, with the usage of the call."""
         choice = self.choice(purpose, scope)
-        ledger = ScopeLedger(self._usage, scope, purpose, self._observe)
+        ledger = ScopeLedger(self._usage, scope, purpose, self._observe, self._daily)
         return await self._caller.ask(
             choice,
             system,
@@ -227,6 +250,8 @@ def build_models(  # noqa: PLR0913 (the composition root: keyword-only parts, ea
     retry: RetryPolicy | None = None,
     environ: Mapping[str, str] | None = None,
     observe: CallObserver | None = None,
+    redactor: Redactor | None = None,
+    allowed: Mapping[str, Sequence[str]] | None = None,
 ) -> Models:
     """The model layer a runtime uses.
 
@@ -245,31 +270,31 @@ def build_models(  # noqa: PLR0913 (the composition root: keyword-only parts, ea
     pool = ProviderPool(
         Endpoints(anthropic_key, openai_key, anthropic_base_url, openai_base_url), environ
     )
-    named_keys = [environ.get(env, "") for env in _key_variables(choices, trusted)]
     for provider, key, url in (
         ("anthropic", anthropic_key, anthropic_base_url),
         ("openai", openai_key, openai_base_url),
     ):
         if not key and not url and any(c.provider == provider for c in choices.values()):
             log.warning("no API key for a model provider", extra={"provider": provider})
-    secrets = [*settings.secret_values(), *named_keys, *url_secrets(settings.database_url)]
-    caller = ModelCaller(pool, prices=prices, retry=retry, redactor=Redactor(secrets))
+    if redactor is None:
+        named_keys = [environ.get(env, "") for env in key_variables(choices, trusted)]
+        secrets = [*settings.secret_values(), *named_keys]
+        redactor = Redactor(secrets)
+    caller = ModelCaller(pool, prices=prices, retry=retry, redactor=redactor)
     usage = UsageStore(store) if store is not None else None
-    return Models(
-        caller, usage, defaults=choices, trusted=trusted, on_close=pool.aclose, observe=observe
+    daily = DailyCaps(
+        settings.installation_daily_dollars or None, settings.global_daily_dollars or None
     )
-
-
-def _key_variables(
-    choices: Mapping[str, ModelChoice], trusted: Mapping[Endpoint, str | None]
-) -> set[str]:
-    """Every environment variable named as holding a model key."""
-    named = {env for env in trusted.values() if env}
-    for choice in choices.values():
-        for each in (choice, choice.fallback):
-            if each is not None and each.api_key_env:
-                named.add(each.api_key_env)
-    return named
+    return Models(
+        caller,
+        usage,
+        defaults=choices,
+        trusted=trusted,
+        on_close=pool.aclose,
+        observe=observe,
+        daily=daily,
+        allowed=allowed,
+    )
 
 
 def _secret(value: object) -> str | None:

@@ -85,6 +85,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "prune", help="empty the bodies of deliveries older than DAYS (records stay)"
     )
     prune.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+    replay = delivery_actions.add_parser(
+        "replay",
+        help="read an unreadable delivery again (after an upgrade): queue it, or record why not",
+    )
+    replay.add_argument("delivery", metavar="ID")
 
     backup = commands.add_parser(
         "backup", help="an online backup of the SQLite store (PostgreSQL: use pg_dump)"
@@ -277,6 +282,8 @@ async def _deliveries(store: Store, args: argparse.Namespace, out: TextIO) -> in
         pruned = await log.prune_bodies(args.older_than)
         out.write(f"pruned the bodies of {pruned} deliveries older than {args.older_than:g} days\n")
         return 0
+    if args.deliveries_action == "replay":
+        return await _replay(store, args.delivery, out)
     outcome = DeliveryOutcome(args.outcome) if args.outcome else None
     rows: list[list[Cell]] = [
         [when(d.received_at), d.id, f"{d.event}.{d.action}" if d.action else d.event,
@@ -286,6 +293,21 @@ async def _deliveries(store: Store, args: argparse.Namespace, out: TextIO) -> in
     ]  # fmt: skip
     columns = ["received", "delivery", "event", "repository", "outcome", "job", "body"]
     emit(out, columns, rows, as_json=args.json, empty="no deliveries")
+    return 0
+
+
+async def _replay(store: Store, delivery_id: str, out: TextIO) -> int:
+    """An unreadable delivery through this Triad's routing table, as the webhook would."""
+    from bot.web.webhooks import classify_stored  # the routing table: not for `--help`
+
+    delivery = await store.get_delivery(delivery_id)
+    if delivery is None or delivery.outcome is not DeliveryOutcome.UNREADABLE:
+        raise TriadError(f"{delivery_id} is not an unreadable delivery in the store")
+    outcome, reason, job = classify_stored(delivery)
+    if outcome is DeliveryOutcome.UNREADABLE:
+        raise TriadError(f"{delivery_id} still cannot be read: {reason}")
+    await DeliveryLog(store).readmit(delivery_id, outcome, reason, job)
+    out.write(f"{delivery_id}: {outcome.value}" + (f" ({reason})" if reason else "") + "\n")
     return 0
 
 

@@ -3,11 +3,12 @@ delivery job's interpretation (`bot.routing.router`), composed from one router p
 
 from __future__ import annotations
 
-from bot.routing import checkruns, ci, commands, labels, lifecycle, pulls, reviews
+from bot.routing import checkruns, ci, commands, edits, labels, lifecycle, pulls, reviews
 from bot.routing.router import Admitted, DoorFacts, Ignored, Routed, Router
 
 ROUTER = Router(
     labels.router,
+    edits.router,
     commands.router,
     pulls.router,
     ci.router,

@@ -1,4 +1,5 @@
-"""`/triad …` commands in comments on an issue, on Triad's PR, or on a person's PR."""
+"""`/triad …` commands in comments on an issue, on Triad's PR, or on a person's PR: acted on
+once per comment, and only while the comment still exists as written."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ async def comment_created(event: IssueCommentEvent, intake: Intake) -> Routed | 
     command = parse_command(event.comment.body)
     if command is None:
         return Ignored("the comment holds no /triad command", "no_command")
+    if not await intake.comment_still_says(event.comment.id, event.comment.body):
+        return Ignored("the comment was deleted or edited since it was written")
     number = event.issue.number
     info = await pulls.get_pull(intake.repo, number) if event.issue.is_pull_request else None
     if event.issue.is_pull_request and info is None:
@@ -35,7 +38,12 @@ async def comment_created(event: IssueCommentEvent, intake: Intake) -> Routed | 
         return await reviews.request(number, info, RequestVia.COMMAND, intake, event.sender)
     if info is not None:
         issue = is_triads(info, intake.repository)
+        if issue is not None and not await intake.is_workflows_pull(issue, number):
+            return Ignored("a comment on a pull request that is not the workflow's own")
         if issue is None and await intake.workflow(number) is None:
             return Ignored("a command on a pull request Triad has not reviewed")
         number = issue if issue is not None else number
-    return Routed(number, CommandIssued(await intake.actor(event.sender), intake.source, command))
+    # one command per comment, whatever delivery carries it
+    source = f"comment:{event.comment.id}"
+    actor = await intake.actor(event.sender)
+    return Routed(number, CommandIssued(actor, source, command), source=source)

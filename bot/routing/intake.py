@@ -11,7 +11,7 @@ from typing import Protocol
 
 from bot.github import checks
 from bot.github.events import Sender
-from bot.github.repo import Repo
+from bot.github.repo import IssueText, Repo
 from bot.repo_config import LoadedConfig
 from bot.roles.architect.render import content_hash
 from bot.store import Store
@@ -21,11 +21,13 @@ from bot.workflow.model import Actor, Stage, Workflow
 
 log = logging.getLogger(__name__)
 
-_BRANCH = re.compile(r"triad/issue-(\d+)")
+_BRANCH = re.compile(r"triad/issue-(\d+)(?:-\d+)?")
 
 
 def issue_of_branch(branch: str) -> int | None:
-    """`triad/issue-12` → 12: Triad's branches name the issue they implement."""
+    """`triad/issue-12` (or `triad/issue-12-2`, used when someone else created the first) → 12:
+    Triad's branches name the issue they implement. The name alone proves nothing: a pull
+    request acts on a workflow only when it is that workflow's (`Intake.is_workflows_pull`)."""
     match = _BRANCH.fullmatch(branch)
     return int(match.group(1)) if match else None
 
@@ -49,6 +51,7 @@ class Intake:
     repo: Repo
     services: IntakeServices
     _config: LoadedConfig | None = field(default=None, init=False)
+    _issues: dict[int, IssueText] = field(default_factory=dict, init=False)
 
     @property
     def repository(self) -> str:
@@ -58,6 +61,22 @@ class Intake:
         if self._config is None:
             self._config = await self.services.repo_config(self.repo)
         return self._config
+
+    async def issue(self, number: int) -> IssueText:
+        """The issue (or PR) as it is now on GitHub."""
+        if number not in self._issues:
+            self._issues[number] = await self.repo.issue(number)
+        return self._issues[number]
+
+    async def label_still_on(self, number: int, name: str) -> bool:
+        """Whether `name` is on the issue or PR now: a labeled event acts only while its label
+        is there, so an old or replayed delivery cannot act again once it was taken off."""
+        return name in (await self.issue(number)).labels
+
+    async def comment_still_says(self, comment_id: int, body: str | None) -> bool:
+        """Whether the comment still exists with `body`: a deleted or edited comment's old
+        delivery does not act."""
+        return await self.repo.comment_body(comment_id) == (body or "")
 
     async def workflow(self, issue_number: int) -> Workflow | None:
         return await WorkflowStore(self.services.store).get(self.repository, issue_number)
@@ -89,6 +108,12 @@ class Intake:
             is_bot=sender.is_bot,
             bot_allowed=True,
         )
+
+    async def is_workflows_pull(self, issue_number: int, pull_number: int) -> bool:
+        """Whether the pull request is the one Triad opened for the issue's workflow (anyone
+        may open a PR from a branch named like Triad's)."""
+        workflow = await self.workflow(issue_number)
+        return workflow is not None and workflow.pr_number == pull_number
 
     async def design_hash(self, issue_number: int) -> str | None:
         """The design comment's hash as it is now (None when there is none)."""

@@ -1,13 +1,16 @@
-"""Labels people add: the design label, approval, and the review and QA gates."""
+"""Labels people add: the design label, approval, and the review and QA gates; each acts only
+while the label is still on the issue or PR (so an old or replayed delivery cannot act again)."""
 
 from __future__ import annotations
 
 from bot.github.events import IssuesEvent, PullRequestEvent
+from bot.repo_config import Labels
 from bot.routing import reviews
 from bot.routing.branches import triads_issue
 from bot.routing.intake import Intake
 from bot.routing.router import DoorFacts, Ignored, Routed, Router
 from bot.workflow.events import ApprovalRequested, DesignRequested, Event, LabelAdded
+from bot.workflow.frozen import issue_text_hash
 
 router = Router()
 
@@ -32,12 +35,22 @@ async def issue_labeled(event: IssuesEvent, intake: Intake) -> Routed | Ignored:
     number = event.issue.number
     labels = (await intake.config()).config.labels
     name = event.label.name
+    if name not in _meaningful(labels):
+        return Ignored(f"label {name!r} means nothing to Triad")
+    if not await intake.label_still_on(number, name):
+        return Ignored(f"label {name!r} is no longer on the issue")
     found: Event | None = None
     if name == labels.design:
         found = DesignRequested(await intake.actor(event.sender), intake.source)
     elif name == labels.approved:
         actor = await intake.actor(event.sender)
-        found = ApprovalRequested(actor, intake.source, await intake.design_hash(number))
+        issue = await intake.issue(number)
+        found = ApprovalRequested(
+            actor,
+            intake.source,
+            await intake.design_hash(number),
+            issue_text_hash(issue.title, issue.body),
+        )
     else:
         found = await _gate_label(name, number, number, event, intake)
     return Routed(number, found) if found else Ignored(f"label {name!r} means nothing to Triad")
@@ -52,10 +65,20 @@ async def pull_labeled(event: PullRequestEvent, intake: Intake) -> Routed | Igno
     issue = triads_issue(event)
     if issue is None:
         return await reviews.label_on_persons_pull(event, intake)
-    found = await _gate_label(event.label.name, event.pull_request.number, issue, event, intake)
+    name, number = event.label.name, event.pull_request.number
+    if not await intake.is_workflows_pull(issue, number):
+        return Ignored("a label on a pull request that is not the workflow's")
+    labels = (await intake.config()).config.labels
+    if name in _meaningful(labels) and not await intake.label_still_on(number, name):
+        return Ignored(f"label {name!r} is no longer on the pull request")
+    found = await _gate_label(name, number, issue, event, intake)
     if found is None:
         return Ignored(f"label {event.label.name!r} means nothing to Triad")
     return Routed(issue, found)
+
+
+def _meaningful(labels: Labels) -> tuple[str, ...]:
+    return (labels.design, labels.approved, labels.review, labels.qa_passed, labels.qa_failed)
 
 
 async def _gate_label(

@@ -29,5 +29,7 @@ async def pull_pushed(event: PullRequestEvent, intake: Intake) -> Routed | Ignor
         if not (await intake.config()).config.review.on_push:
             return Ignored("pushes are reviewed on request (review.on_push is off)")
         issue = number
+    elif not await intake.is_workflows_pull(issue, event.pull_request.number):
+        return Ignored("a push to a pull request that is not the workflow's")
     actor = await intake.actor(event.sender)
     return Routed(issue, HeadMoved(actor, intake.source, event.pull_request.head.sha))

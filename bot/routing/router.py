@@ -37,10 +37,15 @@ class Ignored:
 
 @dataclass(frozen=True)
 class Routed:
-    """A delivery's meaning: `event` for the workflow of issue `issue_number`."""
+    """A delivery's meaning: `event` for the workflow of issue `issue_number`.
+
+    `source` is what the event is applied once per (default: the delivery's id); a command
+    is applied once per comment, whatever delivery carries it.
+    """
 
     issue_number: int
     event: Event
+    source: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from bot.errors import ModelError
 from bot.github.repo import IssueComment, marker, marker_keys
-from bot.roles.architect.context import gather_brief
+from bot.roles.architect.context import ArchitectBrief, gather_brief
 from bot.roles.architect.render import (
     DESIGN_KEY,
     content_hash,
@@ -20,12 +20,15 @@ from bot.roles.architect.render import (
     render_comment,
     render_placeholder,
     render_version,
+    sensitive_warning,
     versions_in,
 )
 from bot.roles.architect.writer import write_design
+from bot.roles.paths import is_protected, is_sensitive
 from bot.stages.skeleton import StageRun, stage
 from bot.store.workflows import WorkflowStore
 from bot.workflow.events import DesignPublished, Event, StageFailed, StageName
+from bot.workflow.frozen import FrozenComment, FrozenIssue, freeze
 from bot.workflow.jobs import ArchitectTask
 from bot.workflow.model import Stage, Workflow
 
@@ -98,18 +101,32 @@ async def _design(
     if not await run.is_current(_stale):
         await _stopped_meanwhile(run, earlier)
         return None
+    sensitive = [
+        step.path
+        for step in design.plan
+        if is_sensitive(step.path, tuple(config.sensitive_paths))
+        or is_protected(step.path, tuple(config.protected_paths))
+    ]
     body = render_comment(
         task.version,
-        render_version(task.version, design),
+        render_version(task.version, design) + sensitive_warning(list(dict.fromkeys(sensitive))),
         earlier,
         next_step(config.labels, bool(design.clarifying_questions)),
     )
     comment_id = await repo.upsert_comment(issue_number, DESIGN_KEY, body)
-    posted = f"{marker(DESIGN_KEY)}\n{body}"
+    posted = repo.redacted(f"{marker(DESIGN_KEY)}\n{body}")
     return DesignPublished(
         task.version,
         comment_id,
         content_hash(posted),
         bool(design.clarifying_questions),
         design.model_dump(mode="json"),
+        _frozen(brief).to_dict(),
     )
+
+
+def _frozen(brief: ArchitectBrief) -> FrozenIssue:
+    """The issue exactly as the architect read it: what the later stages will read."""
+    issue = brief.issue
+    used = [FrozenComment(c.id, c.author, c.body) for c in brief.discussion]
+    return freeze(issue.number, issue.title, issue.body, issue.author, used)

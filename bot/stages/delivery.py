@@ -58,7 +58,7 @@ async def handle_delivery(job: Job, services: Services) -> None:
         target,
         loaded.config,
         meaning.event,
-        source=delivery_id,
+        source=meaning.source or delivery_id,
         actor=event.sender.login,
         status_report=lambda: status_report(services.store, target),
         config_problems=loaded.problems,

@@ -1,8 +1,10 @@
 """The developer stage: the approved design becomes one commit on `triad/issue-N` and a PR.
 
-Idempotent by construction: each round's commit carries a `Triad-Round` trailer, so a job that
-died after pushing finds its commit and goes on to the PR; the PR is found by its branch
-before one is opened. A model failure becomes a StageFailed event, never a lost job.
+Idempotent by construction: each round's commit is recorded in the store before the branch
+moves to it, so a job that died after pushing finds its commit and goes on to the PR; the PR is
+found by its branch before one is opened. Only recorded commits count as Triad's: a branch
+someone else created under Triad's name is never built on. A model failure becomes a
+StageFailed event, never a lost job.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from bot.errors import (
 )
 from bot.github import checks, gitdata, pulls
 from bot.github.checks import has_ci
-from bot.github.repo import Repo
+from bot.github.repo import IssueText, Repo
 from bot.roles.architect.schema import DesignProposal
 from bot.roles.developer.context import DeveloperBrief, paths_named_in, plan_paths
 from bot.roles.developer.edits import EditPolicy
@@ -27,14 +29,17 @@ from bot.roles.developer.writer import write_change
 from bot.roles.files import read_paths
 from bot.stages.services import Services
 from bot.stages.skeleton import StageRun, stage
+from bot.store.commits import CommitLog
 from bot.workflow.events import (
     ChecksCompleted,
     DesignIsWrong,
+    EditsHeld,
     Event,
     ImplementationPushed,
     StageFailed,
     StageName,
 )
+from bot.workflow.frozen import FrozenIssue
 from bot.workflow.jobs import DeveloperTask, RoundReason
 from bot.workflow.model import Stage, Workflow
 
@@ -45,8 +50,13 @@ log = logging.getLogger(__name__)
 ALWAYS_PROTECTED = ".github/workflows/"
 
 
-def branch_for(issue_number: int) -> str:
-    return f"triad/issue-{issue_number}"
+#: how many `triad/issue-N-K` names are tried when planted branches are in the way
+MAX_BRANCH_ATTEMPTS = 20
+
+
+def branch_for(issue_number: int, attempt: int = 1) -> str:
+    """`triad/issue-N`, or `triad/issue-N-K` when earlier names are taken by someone else."""
+    return f"triad/issue-{issue_number}" + (f"-{attempt}" if attempt > 1 else "")
 
 
 def round_trailer(round_: int) -> str:
@@ -83,13 +93,29 @@ async def handle_developer(run: StageRun[DeveloperTask]) -> None:
 async def _round(run: StageRun[DeveloperTask], design: DesignProposal) -> Event | None:
     """This round's event, or None when the workflow moved on meanwhile (stopped, redesigned)."""
     task, repo, config = run.task, run.repo, run.config
-    branch = branch_for(task.issue_number)
+    commits = CommitLog(run.services.store)
+    branch, head = await _branch(run, commits)
     base = await repo.default_branch()
-    head = await gitdata.branch_head(repo, branch)
-    if head is not None and round_trailer(task.round) in head.message.splitlines():
+    if (
+        head is not None
+        and await commits.round_of(repo.full_name, task.issue_number, head.sha) == task.round
+    ):
         log.info("round already committed: going on to the PR", extra={"branch": branch})
         steps, summary = _recorded(head.message)
-        return await _open_or_update_pull(run, design, base, head.sha, "", steps, summary=summary)
+        return await _open_or_update_pull(
+            run, design, branch, base, head.sha, "", steps, summary=summary
+        )
+    # neither Triad's commit nor a push the workflow saw (and sent through CI): never built on
+    if (
+        head is not None
+        and head.sha != run.workflow.head_sha
+        and await commits.round_of(repo.full_name, task.issue_number, head.sha) is None
+    ):
+        reason = (
+            f"the branch `{branch}` points at {head.sha[:7]}, a commit Triad did not make "
+            "and has not seen pushed; check the branch, then `/triad resume`"
+        )
+        return StageFailed(StageName.DEVELOPER, reason, round=task.round)
     start = head or await gitdata.branch_head(repo, base)
     if start is None:
         raise PermanentJobError(f"{repo.full_name} has no branch {base}")
@@ -104,12 +130,17 @@ async def _round(run: StageRun[DeveloperTask], design: DesignProposal) -> Event 
     tree = await gitdata.paths_at(repo, start.sha)
     wanted = plan_paths(design) + paths_named_in(task.feedback, set(tree))
     files = await read_paths(repo, list(dict.fromkeys(wanted)), start.sha)
-    issue = await repo.issue(task.issue_number)
+    issue = _approved_issue(run.workflow, design)
     brief = DeveloperBrief(
         issue, design, run.workflow.approved_version or 0, task.reason, task.feedback, files
     )
     protected = (ALWAYS_PROTECTED, *config.protected_paths)
-    policy = EditPolicy(frozenset(plan_paths(design)), protected)
+    policy = EditPolicy(
+        frozenset(plan_paths(design)),
+        protected,
+        sensitive=tuple(config.sensitive_paths),
+        allowed=frozenset(run.workflow.allowed_paths),
+    )
     try:
         change = await write_change(
             run.services.models,
@@ -125,12 +156,19 @@ async def _round(run: StageRun[DeveloperTask], design: DesignProposal) -> Event 
         return StageFailed(StageName.DEVELOPER, str(exc), round=task.round)
     if change.answer.design_problem.strip():
         return DesignIsWrong(task.round, change.answer.design_problem.strip())
+    if change.result.outside_plan:
+        held = tuple((e.path, e.reason, e.sensitive) for e in change.result.outside_plan)
+        log.info("developer edits outside the plan: held", extra={"paths": [h[0] for h in held]})
+        refused = tuple(p for p in change.result.problems if p.startswith("refused:"))
+        return EditsHeld(task.round, held, task.reason.value, run.task.feedback, refused)
     if not await run.is_current(_stale):
         log.info("the workflow moved on while the developer worked: nothing is pushed")
         return None
     message = _commit_message(change.answer.commit_message, task, change.result.steps_done)
     try:
         sha = await gitdata.commit_files(repo, start, change.result.changes, message)
+        # recorded before the branch moves: only a recorded commit is Triad's work
+        await commits.record(repo.full_name, task.issue_number, task.round, sha, branch)
         await gitdata.publish(repo, branch, sha, existed=head is not None)
     except (GitHubUnavailable, GitHubRateLimited):
         raise  # GitHub is having trouble: the job retries
@@ -154,6 +192,7 @@ async def _round(run: StageRun[DeveloperTask], design: DesignProposal) -> Event 
     return await _open_or_update_pull(
         run,
         design,
+        branch,
         base,
         sha,
         note,
@@ -165,9 +204,58 @@ async def _round(run: StageRun[DeveloperTask], design: DesignProposal) -> Event 
     )
 
 
-async def _open_or_update_pull(
+def _approved_issue(workflow: Workflow, design: DesignProposal) -> IssueText:
+    """The issue as approved with the design: never the live issue, which anyone who can open
+    an issue may edit after the approval."""
+    if workflow.approved_issue is None:  # approved before Triad froze the issue's text
+        note = "(The issue's text was not frozen with this design: follow the design.)"
+        return IssueText(workflow.issue_number, design.title, note, "unknown", ())
+    frozen = FrozenIssue.from_dict(workflow.approved_issue)
+    return IssueText(frozen.number, frozen.title, frozen.body, frozen.author, ())
+
+
+async def _branch(
+    run: StageRun[DeveloperTask], commits: CommitLog
+) -> tuple[str, gitdata.HeadCommit | None]:
+    """The branch this round commits to, and its head.
+
+    Triad's branch once it has one; for the first round `triad/issue-N`, unless that branch
+    exists with a head Triad did not make (someone planted it): then the next free
+    `triad/issue-N-K` (Triad never builds on, or opens a PR for, someone else's commits).
+    """
+    repo, number = run.repo, run.task.issue_number
+    if run.workflow.branch:
+        return run.workflow.branch, await gitdata.branch_head(repo, run.workflow.branch)
+    for attempt in range(1, MAX_BRANCH_ATTEMPTS + 1):
+        name = branch_for(number, attempt)
+        head = await gitdata.branch_head(repo, name)
+        if head is None or await commits.round_of(repo.full_name, number, head.sha) is not None:
+            if attempt > 1:
+                log.warning(
+                    "a branch Triad did not create is in the way: using another",
+                    extra={"planted": branch_for(number), "branch": name},
+                )
+            return name, head
+    raise PermanentJobError(
+        f"{repo.full_name}: {MAX_BRANCH_ATTEMPTS} branches named {branch_for(number)}(-K) exist"
+        " that Triad did not create"
+    )
+
+
+def _branch_note(issue_number: int, branch: str) -> str:
+    usual = branch_for(issue_number)
+    if branch == usual:
+        return ""
+    return (
+        f"A branch `{usual}` that Triad did not create already existed, so Triad works on "
+        f"`{branch}` instead and never builds on, or reviews, commits it did not make."
+    )
+
+
+async def _open_or_update_pull(  # noqa: PLR0913 - the round's facts, each named
     run: StageRun[DeveloperTask],
     design: DesignProposal,
+    branch: str,
     base: str,
     sha: str,
     note: str,
@@ -176,7 +264,6 @@ async def _open_or_update_pull(
     paths: list[str] | None = None,
 ) -> Event | None:
     task, workflow, repo, config = run.task, run.workflow, run.repo, run.config
-    branch = branch_for(task.issue_number)
     ci = await _has_ci(
         repo, base, paths if paths is not None else await gitdata.paths_at(repo, sha)
     )
@@ -194,6 +281,7 @@ async def _open_or_update_pull(
         round_=Round(task.round, task.reason, sha, note),
         previous_body=existing.body if existing else "",
         has_ci=ci,
+        branch_note=_branch_note(task.issue_number, branch),
     )
     if existing is None:
         pull = await pulls.open_pull(

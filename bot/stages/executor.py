@@ -11,6 +11,7 @@ from bot.github.repo import LabelSpec, Repo
 from bot.repo_config import Labels, RepoConfig
 from bot.stages.progress import update_progress
 from bot.store import NewJob, Store
+from bot.store.refusals import RefusalLog
 from bot.store.workflows import WorkflowStore
 from bot.workflow import messages
 from bot.workflow.actions import (
@@ -21,6 +22,7 @@ from bot.workflow.actions import (
     MarkReady,
     MergePull,
     PostComment,
+    Refuse,
     RemoveLabel,
     ReportStatus,
     RunStage,
@@ -86,6 +88,15 @@ async def _carry_out_one(
     match action:
         case PostComment(key=key, body=body, on=on):
             await repo.comment_once(where(on), key, body)
+        case Refuse(login=login, body=body, source=source, on=on):
+            refusals = RefusalLog(store)
+            if await refusals.note(repo.full_name, issue_number, login, source):
+                await repo.comment_once(where(on), f"refused:{login}:{source}", body)
+            else:
+                log.info(
+                    "refusal not said again today",
+                    extra={"repository": repo.full_name, "issue": issue_number, "login": login},
+                )
         case AddLabel(name=name, on=on):
             await repo.add_label(where(on), name)
         case RemoveLabel(name=name, on=on):

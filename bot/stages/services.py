@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.github.client import GitHubApp
 from bot.github.repo import Repo
 from bot.llm.models import Models
-from bot.repo_config import CONFIG_PATH, LoadedConfig, parse_repo_config
+from bot.repo_config import CONFIG_PATH, BudgetCap, LoadedConfig, capped, parse_repo_config
 from bot.store import Store
 
 
@@ -19,6 +19,8 @@ class Services:
     models: Models
     #: Triad's bot user, e.g. "triad[bot]"; asked of GitHub on first use when not configured
     bot_login: str = ""
+    #: the largest budget a repository may give one workflow (None: as the repository says)
+    budget_cap: BudgetCap | None = None
 
     async def repo(self, installation_id: int, full_name: str) -> Repo:
         """The repository as the installation sees it; Triad's own comments are the ones its
@@ -26,8 +28,9 @@ class Services:
         return self.github.repo(installation_id, full_name, me=await self.own_login())
 
     async def repo_config(self, repo: Repo) -> LoadedConfig:
-        """The repository's `.github/triad.yml` on its default branch, with any problems."""
-        return parse_repo_config(await repo.read_file(CONFIG_PATH))
+        """The repository's `.github/triad.yml` on its default branch, with any problems; a
+        budget over the operator's cap is lowered to it."""
+        return capped(parse_repo_config(await repo.read_file(CONFIG_PATH)), self.budget_cap)
 
     async def own_login(self) -> str:
         """Triad's own bot login: its own events must never trigger anything."""

@@ -6,6 +6,7 @@ import time
 
 from bot.store.base import (
     DEFAULT_MAX_ATTEMPTS,
+    Admission,
     Clock,
     SchemaNotCurrent,
     SchemaTooNew,
@@ -15,6 +16,7 @@ from bot.store.base import (
 from bot.store.models import Delivery, DeliveryOutcome, Job, JobState, NewJob
 
 __all__ = [
+    "Admission",
     "Delivery",
     "DeliveryOutcome",
     "Job",

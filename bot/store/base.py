@@ -10,6 +10,7 @@ import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any, Protocol, TypeVar
 
@@ -21,6 +22,16 @@ Row = Mapping[str, Any]
 Clock = Callable[[], float]
 
 DEFAULT_MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What became of a delivery offered to the store."""
+
+    #: stored for the first time (with its job, if any)
+    new: bool
+    #: the delivery whose body this one repeats (recorded as a duplicate), if any
+    replay_of: str | None = None
 
 
 class SchemaTooNew(StoreError):
@@ -129,13 +140,59 @@ class Store(ABC):
 
     async def record_delivery(self, delivery: Delivery, job: NewJob | None = None) -> bool:
         """Store a delivery and its job atomically; False when this delivery id was seen before."""
+        return (await self.admit_delivery(delivery, job)).new
+
+    async def admit_delivery(self, delivery: Delivery, job: NewJob | None = None) -> Admission:
+        """Store a delivery and its job atomically, unless its id or its body was seen before.
+
+        A delivery whose `body_hash` matches an earlier delivery's is a replay: it is recorded
+        (outcome `duplicate`, without its body or job) and the earlier delivery is named.
+        """
         now = self.clock()
 
-        def operation(tx: Transaction) -> bool:
-            inserted = tx.execute(
+        def operation(tx: Transaction) -> Admission:
+            if tx.fetchone("SELECT 1 AS seen FROM deliveries WHERE id = ?", (delivery.id,)):
+                return Admission(new=False)
+            original = self._replayed(tx, delivery)
+            if original is None:
+                inserted = self._insert_delivery(tx, delivery, now)
+                if inserted and job is not None:
+                    self._insert_job(tx, job, now)
+                if inserted:
+                    return Admission(new=True)
+                # lost a race: the id or the body was recorded meanwhile
+                if tx.fetchone("SELECT 1 AS seen FROM deliveries WHERE id = ?", (delivery.id,)):
+                    return Admission(new=False)
+                original = self._replayed(tx, delivery)
+            replay = replace(
+                delivery,
+                outcome=DeliveryOutcome.DUPLICATE,
+                body=b"",
+                reason=f"the body of delivery {original} sent again under a new delivery id",
+            )
+            self._insert_delivery(tx, replay, now)
+            return Admission(new=False, replay_of=original)
+
+        return await self.run(operation)
+
+    def _replayed(self, tx: Transaction, delivery: Delivery) -> str | None:
+        """The earlier delivery with the same body, if any."""
+        if delivery.body_hash is None:
+            return None
+        row = tx.fetchone(
+            "SELECT id FROM deliveries WHERE body_hash = ? AND outcome <> ?",
+            (delivery.body_hash, DeliveryOutcome.DUPLICATE.value),
+        )
+        return str(row["id"]) if row else None
+
+    def _insert_delivery(self, tx: Transaction, delivery: Delivery, now: float) -> bool:
+        replay = delivery.outcome is DeliveryOutcome.DUPLICATE
+        body_hash = None if replay else delivery.body_hash
+        return bool(
+            tx.execute(
                 "INSERT INTO deliveries (id, event, action, installation_id, repository, sender,"
-                " outcome, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (id) DO NOTHING",
+                " outcome, body, received_at, body_hash, reason)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (
                     delivery.id,
                     delivery.event,
@@ -146,13 +203,11 @@ class Store(ABC):
                     delivery.outcome.value,
                     delivery.body,
                     now,
+                    body_hash,
+                    delivery.reason,
                 ),
             )
-            if inserted and job is not None:
-                self._insert_job(tx, job, now)
-            return bool(inserted)
-
-        return await self.run(operation)
+        )
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         row = await self.run(
@@ -171,6 +226,8 @@ class Store(ABC):
             body=bytes(row["body"]),
             received_at=row["received_at"],
             body_pruned_at=row["body_pruned_at"],
+            body_hash=row["body_hash"],
+            reason=row["reason"],
         )
 
     async def count_deliveries(self) -> int:

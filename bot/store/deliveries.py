@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.store.base import Store, Transaction
-from bot.store.models import DeliveryOutcome, JobState
+from bot.store.models import DeliveryOutcome, JobState, NewJob
 
 DAY = 86400.0
 
@@ -91,5 +91,23 @@ class DeliveryLog:
                 " AND jobs.state <> ?)",
                 (b"", now, cutoff, JobState.DONE.value),
             )
+
+        return await self.store.run(operation)
+
+    async def readmit(
+        self, delivery_id: str, outcome: DeliveryOutcome, reason: str | None, job: NewJob | None
+    ) -> bool:
+        """Give an unreadable delivery its new outcome (and job) once this Triad can read it;
+        False when it is not an unreadable delivery (any more)."""
+        now = self.store.clock()
+
+        def operation(tx: Transaction) -> bool:
+            changed = tx.execute(
+                "UPDATE deliveries SET outcome = ?, reason = ? WHERE id = ? AND outcome = ?",
+                (outcome.value, reason, delivery_id, DeliveryOutcome.UNREADABLE.value),
+            )
+            if changed and job is not None:
+                self.store._insert_job(tx, job, now)
+            return bool(changed)
 
         return await self.store.run(operation)

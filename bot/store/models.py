@@ -13,6 +13,10 @@ class DeliveryOutcome(StrEnum):
     QUEUED = "queued"
     IGNORED = "ignored"
     PING = "ping"
+    #: a byte-identical copy of an earlier delivery's body under a new delivery id (a replay)
+    DUPLICATE = "duplicate"
+    #: validly signed, but Triad's models of the event cannot read it (kept to replay later)
+    UNREADABLE = "unreadable"
 
 
 class JobState(StrEnum):
@@ -39,6 +43,10 @@ class Delivery:
     received_at: float = 0.0
     #: when the retention rule emptied `body` (the record itself is kept)
     body_pruned_at: float | None = None
+    #: sha256 of the body as received: the same body under a new delivery id is a replay
+    body_hash: str | None = None
+    #: why it was not acted on (ignored, unreadable, a replay)
+    reason: str | None = None
 
 
 @dataclass(frozen=True)

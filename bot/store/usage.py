@@ -48,11 +48,14 @@ class UsageTotals:
 
 @dataclass(frozen=True)
 class Committed:
-    """A workflow's budget position: what it spent, and what calls in flight hold."""
+    """A workflow's budget position: what it spent, and what calls in flight hold; with daily
+    caps, the dollars spent and held today (UTC) by its installation and by everyone."""
 
     spent: UsageTotals
     held_tokens: int = 0
     held_cost: float = 0.0
+    installation_today: float = 0.0
+    everyone_today: float = 0.0
 
 
 #: the columns usage may be grouped by
@@ -60,6 +63,9 @@ GROUPABLE = frozenset({"installation_id", "repository", "role", "provider", "mod
 
 #: the class half of PostgreSQL's two-key advisory lock that serialises one workflow's budget
 _BUDGET_LOCK_CLASS = 0x74726961  # "tria"
+#: with daily caps every reservation is serialised: this key (no workflow id is negative)
+_EVERYONE = -1
+_DAY = 86400.0
 
 _SUMS = (
     "COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS input_tokens,"
@@ -86,18 +92,23 @@ class UsageStore:
         cost: float,
         hold_seconds: float,
         check: Callable[[Committed], None],
+        *,
+        installation_id: int | None = None,
+        daily: bool = False,
     ) -> int:
         """Hold `tokens` and `cost` for a call of `workflow_id` unless `check` raises.
 
         `check` sees spent plus held, and raises to refuse (nothing is then held). Concurrent
         reservations of one workflow run one at a time: SQLite's write transactions already do,
-        PostgreSQL takes a transaction-scoped advisory lock. A reservation of a process that
-        died lapses after `hold_seconds`.
+        PostgreSQL takes a transaction-scoped advisory lock. With `daily`, today's spend of the
+        installation and of everyone is summed too, and every reservation takes one lock, so
+        concurrent calls across workflows cannot together pass a daily cap. A reservation of a
+        process that died lapses after `hold_seconds`.
         """
         now = self.store.clock()
 
         def operation(tx: Transaction) -> int:
-            self._lock(tx, workflow_id)
+            self._lock(tx, _EVERYONE if daily else workflow_id)
             tx.execute(
                 "DELETE FROM llm_reservations WHERE workflow_id = ? AND expires_at <= ?",
                 (workflow_id, now),
@@ -111,11 +122,22 @@ class UsageStore:
                 (workflow_id, workflow_id, workflow_id),
             )
             assert row is not None
-            check(Committed(_totals(row), int(row["held_tokens"]), float(row["held_cost"])))
+            installation_today = everyone_today = 0.0
+            if daily:
+                installation_today, everyone_today = _today(tx, installation_id, now)
+            check(
+                Committed(
+                    _totals(row),
+                    int(row["held_tokens"]),
+                    float(row["held_cost"]),
+                    installation_today,
+                    everyone_today,
+                )
+            )
             held = tx.fetchone(
                 "INSERT INTO llm_reservations (workflow_id, role, tokens, cost, created_at,"
-                " expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                (workflow_id, role, tokens, cost, now, now + hold_seconds),
+                " expires_at, installation_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (workflow_id, role, tokens, cost, now, now + hold_seconds, installation_id),
             )
             assert held is not None
             return int(held["id"])
@@ -263,6 +285,24 @@ class UsageStore:
             )
         )
         return [_record(row) for row in rows]
+
+
+def _today(tx: Transaction, installation_id: int | None, now: float) -> tuple[float, float]:
+    """Dollars spent and held (by live reservations) since midnight UTC: by the installation,
+    and by everyone."""
+    midnight = now - now % _DAY
+    row = tx.fetchone(
+        "SELECT (SELECT COALESCE(SUM(cost), 0) FROM llm_usage WHERE created_at >= ?"
+        " AND installation_id = ?) AS spent_here, (SELECT COALESCE(SUM(cost), 0) FROM"
+        " llm_usage WHERE created_at >= ?) AS spent_all, (SELECT COALESCE(SUM(cost), 0) FROM"
+        " llm_reservations WHERE expires_at > ? AND installation_id = ?) AS held_here,"
+        " (SELECT COALESCE(SUM(cost), 0) FROM llm_reservations WHERE expires_at > ?)"
+        " AS held_all",
+        (midnight, installation_id, midnight, now, installation_id, now),
+    )
+    assert row is not None
+    here = float(row["spent_here"]) + float(row["held_here"])
+    return here, float(row["spent_all"]) + float(row["held_all"])
 
 
 def _totals(row: Row | None) -> UsageTotals:

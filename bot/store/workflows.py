@@ -230,6 +230,8 @@ def _workflow(row: Row) -> Workflow:
         data["escalated_from"] = Stage(data["escalated_from"])
     if data.get("kind"):
         data["kind"] = WorkflowKind(data["kind"])
+    if "allowed_paths" in data:
+        data["allowed_paths"] = tuple(data["allowed_paths"])
     return Workflow(
         id=int(row["id"]),
         revision=int(row["revision"]),

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 
 from bot.metrics import Metrics
 from bot.store import Store
+from bot.web.door import DoorLimits
 
 
 @dataclass
@@ -28,6 +29,8 @@ class AppContext:
     github_web_url: str = "https://github.com"
     #: Triad's own bot login once known: its own events are dropped at the door
     own_login: str | None = None
+    #: what unverified requests may hold on the webhook port
+    door: DoorLimits = field(default_factory=DoorLimits)
 
 
 def _context(request: Request) -> AppContext:

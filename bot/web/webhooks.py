@@ -1,11 +1,14 @@
 """The webhook endpoint: verify the raw bytes, read what Triad needs, store durably, answer.
 
 It does no other work: a delivery is in the store (with its job, when Triad acts on it) before
-the 202, and a redelivery of the same X-GitHub-Delivery finds it there and queues nothing.
+the 202. A redelivery of the same X-GitHub-Delivery finds it there and queues nothing; the same
+body under a new delivery id (a replay of a captured delivery) is recorded as a duplicate and
+queues nothing either. Reading an unverified body is bounded by the door (`bot.web.door`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -20,6 +23,7 @@ from bot.routing import ROUTER, DoorFacts, Ignored
 from bot.settings import MAX_WEBHOOK_BYTES
 from bot.store import Delivery, DeliveryOutcome, NewJob
 from bot.web.context import AppContext, Context
+from bot.web.door import Refused
 from bot.workflow.jobs import DeliveryTask
 
 log = logging.getLogger(__name__)
@@ -28,41 +32,40 @@ router = APIRouter()
 _HEADER_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
-class _Rejected(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 @router.post("/api/github/webhooks", summary="Receive a GitHub webhook delivery")
 async def receive_webhook(request: Request, context: Context) -> JSONResponse:
     event = request.headers.get("x-github-event", "")
     try:
-        body = await _read_limited(request, MAX_WEBHOOK_BYTES)
-        if not is_valid_signature(
-            body, context.webhook_secret, request.headers.get("x-hub-signature-256")
-        ):
-            raise _Rejected(401, "X-Hub-Signature-256 is missing or does not match the secret")
+        async with context.door.unverified_body(request, MAX_WEBHOOK_BYTES) as body:
+            if not is_valid_signature(
+                body, context.webhook_secret, request.headers.get("x-hub-signature-256")
+            ):
+                raise Refused(401, "X-Hub-Signature-256 is missing or does not match the secret")
         delivery_id = request.headers.get("x-github-delivery", "")
         for name, value in (("X-GitHub-Event", event), ("X-GitHub-Delivery", delivery_id)):
             if not _HEADER_VALUE.match(value):
-                raise _Rejected(400, f"{name} header is missing or malformed")
+                raise Refused(400, f"{name} header is missing or malformed")
         payload = _json_object(body)
-        delivery, job, ignored = await _classify(event, delivery_id, payload, body, context)
-    except _Rejected as rejected:
-        outcome = "unauthorized" if rejected.status == 401 else "rejected"
+    except Refused as refused:
+        outcome = _REFUSALS.get(refused.status, "rejected")
         context.metrics.deliveries.labels(event=_metric_event(event), outcome=outcome).inc()
-        log.warning(
-            "webhook rejected", extra={"status": rejected.status, "reason": rejected.message}
+        log.warning("webhook rejected", extra={"status": refused.status, "reason": refused.message})
+        return JSONResponse(
+            {"message": refused.message}, status_code=refused.status, headers=refused.headers
         )
-        return JSONResponse({"message": rejected.message}, status_code=rejected.status)
+    delivery, job, ignored = _classify(event, delivery_id, payload, body, context)
 
-    stored = await context.store.record_delivery(delivery, job)
-    if not stored:
+    admitted = await context.store.admit_delivery(delivery, job)
+    if not admitted.new:
         context.metrics.deliveries.labels(event=event, outcome="duplicate").inc()
-        log.info("duplicate delivery", extra={"delivery": delivery_id, "event": event})
-        return JSONResponse({"status": "duplicate", "delivery": delivery_id}, status_code=200)
+        log.info(
+            "duplicate delivery",
+            extra={"delivery": delivery_id, "event": event, "replay_of": admitted.replay_of},
+        )
+        answer: dict[str, Any] = {"status": "duplicate", "delivery": delivery_id}
+        if admitted.replay_of:
+            answer["replay_of"] = admitted.replay_of
+        return JSONResponse(answer, status_code=200)
 
     context.metrics.deliveries.labels(event=event, outcome=delivery.outcome.value).inc()
     if ignored is not None:
@@ -81,30 +84,29 @@ async def receive_webhook(request: Request, context: Context) -> JSONResponse:
         context.job_queued()
     if delivery.outcome is DeliveryOutcome.PING:
         return JSONResponse({"status": "pong", "delivery": delivery_id}, status_code=200)
-    answer: dict[str, Any] = {"status": delivery.outcome.value, "delivery": delivery_id}
-    if ignored:
-        answer["reason"] = ignored.reason
+    answer = {"status": delivery.outcome.value, "delivery": delivery_id}
+    if delivery.reason:
+        answer["reason"] = delivery.reason
     return JSONResponse(answer, status_code=202)
 
 
-async def _classify(
+#: the metric outcome of each refusal
+_REFUSALS = {401: "unauthorized", 408: "too_slow", 503: "busy"}
+
+
+def _classify(
     event: str, delivery_id: str, payload: dict[str, Any], body: bytes, context: AppContext
 ) -> tuple[Delivery, NewJob | None, Ignored | None]:
-    """Ping, drop at the door, or queue: decided by the routing table from the payload alone."""
+    """Ping, drop at the door, keep unread, or queue: decided by the routing table from the
+    payload alone. A signed payload the route's model cannot read is kept (outcome
+    `unreadable`, with the reason) so an operator can inspect it, never refused."""
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
-    outcome, ignored = DeliveryOutcome.QUEUED, None
-    if event == "ping":
-        outcome = DeliveryOutcome.PING
-    else:
-        try:
-            door = ROUTER.admit(event, action, payload, DoorFacts(context.own_login))
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            where = ".".join(str(part) for part in error["loc"])
-            raise _Rejected(400, f"{event}.{action} payload: {where}: {error['msg']}") from None
-        if isinstance(door, Ignored):
-            outcome, ignored = DeliveryOutcome.IGNORED, door
-
+    outcome, ignored, reason = _route(event, action, payload, context.own_login)
+    if outcome is DeliveryOutcome.UNREADABLE:
+        log.warning(
+            "signed delivery Triad cannot read: kept as unreadable",
+            extra={"delivery": delivery_id, "event": event, "reason": reason},
+        )
     delivery = Delivery(
         id=delivery_id,
         event=event,
@@ -114,40 +116,56 @@ async def _classify(
         sender=_sender_login(payload),
         outcome=outcome,
         body=body,
+        body_hash=hashlib.sha256(body).hexdigest(),
+        reason=reason,
     )
-    job = None
-    if outcome is DeliveryOutcome.QUEUED:
-        task = DeliveryTask(delivery_id=delivery_id)
-        job = NewJob(
-            kind=task.kind,
-            idempotency_key=f"delivery:{delivery_id}",
-            payload=task.model_dump(mode="json"),
-        )
-    return delivery, job, ignored
+    return delivery, _job(delivery_id, outcome), ignored
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
-    """The whole body, refusing (413) as soon as it is known to exceed `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _Rejected(413, f"payload exceeds {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _Rejected(413, f"payload exceeds {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+def classify_stored(delivery: Delivery) -> tuple[DeliveryOutcome, str | None, NewJob | None]:
+    """A stored delivery read again by this Triad's routing table (`triad deliveries replay`)."""
+    try:
+        payload = json.loads(delivery.body)
+    except ValueError:
+        return DeliveryOutcome.UNREADABLE, "the body is not JSON (or was pruned)", None
+    outcome, _, reason = _route(delivery.event, delivery.action, payload, None)
+    return outcome, reason, _job(delivery.id, outcome)
+
+
+def _route(
+    event: str, action: str | None, payload: dict[str, Any], own_login: str | None
+) -> tuple[DeliveryOutcome, Ignored | None, str | None]:
+    if event == "ping":
+        return DeliveryOutcome.PING, None, None
+    try:
+        door = ROUTER.admit(event, action, payload, DoorFacts(own_login))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        return DeliveryOutcome.UNREADABLE, None, f"{where}: {error['msg']}"[:500]
+    if isinstance(door, Ignored):
+        return DeliveryOutcome.IGNORED, door, door.reason
+    return DeliveryOutcome.QUEUED, None, None
+
+
+def _job(delivery_id: str, outcome: DeliveryOutcome) -> NewJob | None:
+    if outcome is not DeliveryOutcome.QUEUED:
+        return None
+    task = DeliveryTask(delivery_id=delivery_id)
+    return NewJob(
+        kind=task.kind,
+        idempotency_key=f"delivery:{delivery_id}",
+        payload=task.model_dump(mode="json"),
+    )
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):
-        raise _Rejected(400, "body is not valid JSON") from None
+        raise Refused(400, "body is not valid JSON") from None
     if not isinstance(payload, dict):
-        raise _Rejected(400, "body is not a JSON object")
+        raise Refused(400, "body is not a JSON object")
     return payload
 
 

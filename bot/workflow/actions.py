@@ -20,6 +20,18 @@ class PostComment:
 
 
 @dataclass(frozen=True)
+class Refuse:
+    """Tell `login` they may not do what they tried: one comment per person, issue and day
+    (later refusals are only logged and counted, so refusals cannot be used to spam or to
+    spend the installation's write allowance). `source` is the event refused."""
+
+    login: str
+    body: str
+    source: str
+    on: str = ISSUE
+
+
+@dataclass(frozen=True)
 class AddLabel:
     name: str
     on: str = ISSUE
@@ -91,6 +103,7 @@ class ReportStatus:
 
 Action = (
     PostComment
+    | Refuse
     | AddLabel
     | RemoveLabel
     | EnsureLabels
@@ -107,6 +120,7 @@ _ACTION_TYPES: dict[str, type[Action]] = {
     cls.__name__: cls
     for cls in (
         PostComment,
+        Refuse,
         AddLabel,
         RemoveLabel,
         EnsureLabels,

@@ -19,6 +19,7 @@ from bot.workflow.actions import (
     AddLabel,
     EnsureLabels,
     PostComment,
+    Refuse,
     RemoveLabel,
     ReportStatus,
     RunStage,
@@ -33,10 +34,12 @@ from bot.workflow.events import (
     DesignIsWrong,
     DesignPublished,
     DesignRequested,
+    EditsHeld,
     Event,
     HeadMoved,
     ImplementationPushed,
     IssueClosed,
+    IssueEdited,
     LabelAdded,
     PullClosed,
     Reopened,
@@ -48,6 +51,7 @@ from bot.workflow.events import (
 from bot.workflow.implementation import (
     checks_completed,
     design_is_wrong,
+    edits_held,
     escalate,
     head_moved,
     implementation_pushed,
@@ -110,6 +114,8 @@ def _decide(
             return _design_requested(workflow, event, target, config)
         case ApprovalRequested():
             return _approval_requested(workflow, event, config)
+        case IssueEdited():
+            return _issue_edited(workflow, event)
         case CommandIssued():
             return _command(workflow, event, config)
         case DesignPublished():
@@ -120,6 +126,8 @@ def _decide(
             return implementation_pushed(workflow, event, config)
         case DesignIsWrong():
             return design_is_wrong(workflow, event, config)
+        case EditsHeld():
+            return edits_held(workflow, event, config)
         case ChecksCompleted():
             return checks_completed(workflow, event, config)
         case LabelAdded():
@@ -150,9 +158,10 @@ def _design_requested(
         return Decision(
             workflow,
             (
-                PostComment(
-                    f"refused:{event.source}",
+                Refuse(
+                    event.actor.login,
                     messages.not_allowed(event.actor.login, "start a design"),
+                    event.source,
                 ),
                 RemoveLabel(labels.design),
             ),
@@ -169,6 +178,13 @@ def _design_requested(
             design_version=1,
         )
     else:
+        limit = config.limits.design_revisions
+        if workflow.design_version >= limit:
+            # a restart after /triad stop is a new version too: it counts against the limit
+            reply = PostComment(f"limit:{event.source}", messages.revisions_exhausted(limit))
+            return Decision(
+                workflow, (reply, RemoveLabel(labels.design)), reason="design revision limit"
+            )
         # started again after /triad stop: the branch, PR and round count carry on, so the
         # next developer round builds on what is there and its job key is new
         started = moved_on(
@@ -203,11 +219,18 @@ def _approval_requested(
     if event.current_hash != workflow.proposed_hash:
         refusal = messages.approval_refused_edited(login, labels)
         return _refuse_approval(workflow, event, refusal, config, "design edited since proposed")
+    frozen = workflow.proposed_issue
+    if frozen is not None and event.issue_hash != frozen.get("text_hash"):
+        refusal = messages.approval_refused_issue_edited(login, labels)
+        return _refuse_approval(workflow, event, refusal, config, "issue edited since proposed")
     approved = replace(
         workflow,
         approved_version=workflow.design_version,
         approved_hash=workflow.proposed_hash,
         approved_design=workflow.proposed_design,
+        approved_issue=workflow.proposed_issue,
+        human_rounds=0,
+        allowed_paths=(),
     )
     implementing, job = start_implementation(approved)
     return Decision(
@@ -217,6 +240,30 @@ def _approval_requested(
     )
 
 
+#: stages where nothing a model reads comes from the live issue any more
+_FROZEN = (
+    Stage.IMPLEMENTING,
+    Stage.TESTING,
+    Stage.AWAITING_REVIEW,
+    Stage.REVIEWING,
+    Stage.READY_FOR_QA,
+    Stage.NEEDS_HUMAN,
+)
+
+
+def _issue_edited(workflow: Workflow | None, event: IssueEdited) -> Decision:
+    """After approval an edit changes nothing a model reads: say so, once per approval."""
+    if workflow is None or workflow.approved_version is None or workflow.stage not in _FROZEN:
+        return Decision(workflow, reason="ignored: the issue is not frozen (no approved design)")
+    if workflow.stage is Stage.NEEDS_HUMAN and workflow.escalated_from is Stage.DESIGNING:
+        return Decision(workflow, reason="ignored: the architect reads the issue again next")
+    note = PostComment(
+        f"edited-after-approval:v{workflow.approved_version}",
+        messages.issue_edited_after_approval(workflow.approved_version),
+    )
+    return Decision(workflow, (note,), reason=f"issue edited by {event.actor.login} after approval")
+
+
 def _refuse_approval(
     workflow: Workflow | None,
     event: ApprovalRequested,
@@ -224,7 +271,10 @@ def _refuse_approval(
     config: RepoConfig,
     reason: str,
 ) -> Decision:
-    actions = (PostComment(f"refused:{event.source}", refusal), RemoveLabel(config.labels.approved))
+    said: Action = PostComment(f"refused:{event.source}", refusal)
+    if not event.actor.permission.can_write:  # a non-writer is told once a day
+        said = Refuse(event.actor.login, refusal, event.source)
+    actions = (said, RemoveLabel(config.labels.approved))
     return Decision(workflow, actions, reason=f"approval refused: {reason}")
 
 
@@ -232,7 +282,7 @@ def _command(workflow: Workflow | None, event: CommandIssued, config: RepoConfig
     command, login = event.command, event.actor.login
     if not event.actor.permission.can_write:
         refusal = messages.not_allowed(login, f"use `/triad {command.name}`")
-        return Decision(workflow, (PostComment(f"refused:{event.source}", refusal),), "refused")
+        return Decision(workflow, (Refuse(login, refusal, event.source),), "refused")
     if not command.known:
         reply = PostComment(f"unknown:{event.source}", messages.unknown_command(command.name))
         return Decision(workflow, (reply,), reason=f"unknown command {command.name}")
@@ -266,10 +316,31 @@ def _fix(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Decisi
         RemoveLabel(config.labels.needs_human, PULL),
         RemoveLabel(config.labels.ready_for_qa, PULL),
     )
+    exhausted = _human_rounds_exhausted(workflow, event, config)
+    if exhausted is not None:
+        return exhausted
     if workflow.stage is Stage.NEEDS_HUMAN:
         workflow = replace(workflow, ci_fixes=0, review_fixes=0)  # a human chose to go on
-    fixing, job = start_implementation(workflow, RoundReason.HUMAN, event.command.argument)
+    fixing, job = start_implementation(
+        _counted(workflow), RoundReason.HUMAN, event.command.argument
+    )
     return Decision(fixing, (*cleanup, job), reason=f"/triad fix by {event.actor.login}")
+
+
+def _human_rounds_exhausted(
+    workflow: Workflow, event: CommandIssued, config: RepoConfig
+) -> Decision | None:
+    """`/triad fix` and `/triad resume` rounds are bounded per approval (each costs a model
+    round, and nothing else bounds them)."""
+    limit = config.limits.human_rounds
+    if workflow.human_rounds < limit:
+        return None
+    reply = PostComment(f"limit:{event.source}", messages.human_rounds_exhausted(limit), PULL)
+    return Decision(workflow, (reply,), reason=f"human round limit ({limit}) reached")
+
+
+def _counted(workflow: Workflow) -> Workflow:
+    return replace(workflow, human_rounds=workflow.human_rounds + 1)
 
 
 def _redesign(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Decision:
@@ -295,16 +366,31 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
     decision, labels = event.command.argument, config.labels
     cleanup = (RemoveLabel(labels.needs_human, PULL), RemoveLabel(labels.needs_human))
     came_from = workflow.escalated_from
+    if decision.strip().lower() == "allow":
+        return _allow(workflow, event, config, cleanup)
+
+    def developer_round(from_: Workflow, reason: RoundReason, feedback: str = "") -> Decision:
+        """A developer round a person asked for: bounded by `limits.human_rounds`."""
+        exhausted = _human_rounds_exhausted(workflow, event, config)
+        if exhausted is not None:
+            return exhausted
+        retrying, job = start_implementation(_counted(from_), reason, feedback)
+        return Decision(retrying, (*cleanup, job), reason=f"resumed by {event.actor.login}")
+
     if workflow.escalated_failed and came_from is Stage.REVIEWING:
         # the reviewers failed to run: run them again, never skip review
         retried = start_review(workflow, f"resumed by {event.actor.login}", config.labels)
         return replace(retried, actions=cleanup + retried.actions)
     fresh = replace(workflow, ci_fixes=0, review_fixes=0)
+    if workflow.held_edits is not None:
+        # the round stopped on paths outside the plan: run it again, within the plan
+        held = workflow.held_edits
+        feedback = "\n\n".join(part for part in (str(held.get("feedback", "")), decision) if part)
+        return developer_round(fresh, RoundReason(held.get("reason", "human")), feedback)
     if workflow.escalated_failed and came_from is Stage.IMPLEMENTING:
         # the developer failed to run (model down, edits never applied): run it again
         reason = RoundReason.IMPLEMENT if workflow.pr_number is None else RoundReason.HUMAN
-        retrying, job = start_implementation(fresh, reason, decision)
-        return Decision(retrying, (*cleanup, job), reason=f"resumed by {event.actor.login}")
+        return developer_round(fresh, reason, decision)
     if workflow.escalated_failed and came_from is Stage.TESTING:
         # CI never reported: wait for it again, with a fresh deadline
         waiting = moved_on(
@@ -316,8 +402,7 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
     if came_from is Stage.TESTING and not decision:
         # CI attempts ran out: one more round (its failure escalates again); the developer
         # reads the failing checks again
-        retrying, job = start_implementation(workflow, RoundReason.CI)
-        return Decision(retrying, (*cleanup, job), reason=f"resumed by {event.actor.login}")
+        return developer_round(workflow, RoundReason.CI)
     if came_from in (Stage.DESIGNING, None) or (workflow.pr_number is None and not decision):
         revised = moved_on(
             workflow,
@@ -330,8 +415,32 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
         ready = replace(workflow, stage=Stage.READY_FOR_QA, escalation=None, escalated_from=None)
         actions = (*cleanup, AddLabel(labels.ready_for_qa, PULL))
         return Decision(ready, actions, reason=f"resumed by {event.actor.login}: accepted as is")
-    fixing, job = start_implementation(fresh, RoundReason.HUMAN, decision)
-    return Decision(fixing, (*cleanup, job), reason=f"resumed by {event.actor.login}")
+    return developer_round(fresh, RoundReason.HUMAN, decision)
+
+
+def _allow(
+    workflow: Workflow,
+    event: CommandIssued,
+    config: RepoConfig,
+    cleanup: tuple[Action, ...],
+) -> Decision:
+    """`/triad resume allow`: the held round runs again, allowed the paths it asked for (never
+    one CI or tooling runs: only an approved plan may name those)."""
+    held = workflow.held_edits
+    paths = [(str(p), bool(sensitive)) for p, _, sensitive in (held or {}).get("paths", [])]
+    allowable = [path for path, sensitive in paths if not sensitive]
+    if held is None or not allowable:
+        reply = PostComment(f"nothing:{event.source}", messages.nothing_to_allow(bool(paths)), PULL)
+        return Decision(workflow, (reply,), reason="nothing to allow")
+    exhausted = _human_rounds_exhausted(workflow, event, config)
+    if exhausted is not None:
+        return exhausted
+    allowed = tuple(sorted({*workflow.allowed_paths, *allowable}))
+    fresh = replace(_counted(workflow), allowed_paths=allowed, ci_fixes=0, review_fixes=0)
+    reason = RoundReason(held.get("reason", RoundReason.HUMAN))
+    retrying, job = start_implementation(fresh, reason, str(held.get("feedback", "")))
+    why = f"{event.actor.login} allowed {', '.join(allowable)}"
+    return Decision(retrying, (*cleanup, job), reason=why[:300])
 
 
 def _revise(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Decision:
@@ -375,6 +484,7 @@ def _design_published(
         design_comment_id=event.comment_id,
         proposed_hash=event.content_hash,
         proposed_design=event.design,
+        proposed_issue=event.issue,
     )
     return Decision(
         proposed,

@@ -24,11 +24,21 @@ class DesignRequested:
 
 @dataclass(frozen=True)
 class ApprovalRequested:
-    """The approval label was added; `current_hash` is the design comment's hash now."""
+    """The approval label was added; `current_hash` is the design comment's hash now, and
+    `issue_hash` the hash of the issue's title and body now."""
 
     actor: Actor
     source: str
     current_hash: str | None
+    issue_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueEdited:
+    """Someone edited the issue's title or body."""
+
+    actor: Actor
+    source: str
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,8 @@ class DesignPublished:
     has_questions: bool
     #: the design itself (DesignProposal as a dict), frozen into the workflow at approval
     design: dict[str, Any] | None = field(default=None, compare=False)
+    #: the issue as the architect read it (FrozenIssue as a dict), frozen with the design
+    issue: dict[str, Any] | None = field(default=None, compare=False)
 
 
 class StageName(StrEnum):
@@ -87,6 +99,20 @@ class ImplementationPushed:
     branch: str
     head_sha: str
     has_ci: bool
+
+
+@dataclass(frozen=True)
+class EditsHeld:
+    """The developer's round `round` wanted to change paths outside the approved plan: nothing
+    was pushed. `paths` holds (path, the model's reason, whether CI or tooling runs it)."""
+
+    round: int
+    paths: tuple[tuple[str, str, bool], ...]
+    #: the round's reason (RoundReason) and feedback, to run it again if a writer allows
+    reason: str
+    feedback: str = ""
+    #: edits refused outright in the same answer (protected paths, paths that are no paths)
+    refused: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -221,10 +247,12 @@ class Reopened:
 Event = (
     DesignRequested
     | ApprovalRequested
+    | IssueEdited
     | CommandIssued
     | DesignPublished
     | StageFailed
     | ImplementationPushed
+    | EditsHeld
     | DesignIsWrong
     | ChecksCompleted
     | LabelAdded

@@ -7,7 +7,13 @@ from dataclasses import replace
 from bot.repo_config import Labels, RepoConfig
 from bot.workflow import messages
 from bot.workflow.actions import ISSUE, PULL, Action, AddLabel, PostComment, RemoveLabel, RunStage
-from bot.workflow.events import ChecksCompleted, DesignIsWrong, HeadMoved, ImplementationPushed
+from bot.workflow.events import (
+    ChecksCompleted,
+    DesignIsWrong,
+    EditsHeld,
+    HeadMoved,
+    ImplementationPushed,
+)
 from bot.workflow.jobs import (
     RoundReason,
     architect_job,
@@ -116,6 +122,27 @@ def start_review(workflow: Workflow, why: str, labels: Labels) -> Decision:
     # the label is taken off, so a writer can add it again for a later round
     actions = (RemoveLabel(labels.review, PULL), review_job(reviewing))
     return Decision(reviewing, actions, reason=f"{why}: review starts")
+
+
+def edits_held(workflow: Workflow | None, event: EditsHeld, config: RepoConfig) -> Decision:
+    """The round touched paths outside the plan: nothing is pushed, a writer decides."""
+    if workflow is None or workflow.stage is not Stage.IMPLEMENTING:
+        return Decision(workflow, reason="ignored: no developer round was running")
+    if event.round != workflow.round:
+        return Decision(workflow, reason=f"ignored: round {event.round} is not the current one")
+    held = {
+        "paths": [list(entry) for entry in event.paths],
+        "reason": event.reason,
+        "feedback": event.feedback,
+    }
+    comment = PostComment(
+        f"outside-plan:r{event.round}",
+        messages.edits_outside_plan(event.round, event.paths, event.refused),
+        PULL,
+    )
+    names = ", ".join(path for path, _, _ in event.paths)
+    why = f"round {event.round} wanted paths outside the plan: {names}"[:300]
+    return escalate(replace(workflow, held_edits=held), why, config, comment)
 
 
 def design_is_wrong(

@@ -21,6 +21,24 @@ def approval_refused_edited(login: str, labels: Labels) -> str:
     )
 
 
+def approval_refused_issue_edited(login: str, labels: Labels) -> str:
+    return (
+        f"@{login} the issue's title or description was edited after the design was proposed, "
+        f"so the approval was refused and `{labels.approved}` removed: the design was written "
+        "from the issue as it was, and you approve what the models will read. Ask for a new "
+        "version with `/triad revise` (it reads the issue as it is now), then approve that one."
+    )
+
+
+def issue_edited_after_approval(version: int) -> str:
+    return (
+        f"This issue was edited after design v{version} was approved. The edit changes nothing "
+        "that Triad's models read: the developer and the reviewers work from the issue as it "
+        "was approved, with the design. To take the edit into account, a writer comments "
+        "`/triad redesign` (a new design version, to approve again)."
+    )
+
+
 def approval_refused_no_design(login: str, labels: Labels) -> str:
     return (
         f"@{login} there is no proposed design to approve yet, so `{labels.approved}` was "
@@ -92,6 +110,56 @@ def review_rounds_exhausted(rounds: int, summary: str) -> str:
         "(`limits.review_fix_rounds`), so Triad stopped and added `needs-human`.\n\n"
         f"{summary}\n\n`/triad resume <decision>` sends the developer back with your decision; "
         "`/triad resume` alone accepts the change as it is."
+    )
+
+
+def edits_outside_plan(
+    round_: int, paths: Sequence[tuple[str, str, bool]], refused: Sequence[str] = ()
+) -> str:
+    lines = []
+    for path, reason, sensitive in paths:
+        said = reason.replace("\n", " ")[:300] or "no reason given"
+        shown = path.replace("`", "'")
+        line = f"- `{shown}`: {said}"
+        if sensitive:
+            line += (
+                " — **CI or tooling runs this file**: only a new design that names it, approved "
+                "again, can change it"
+            )
+        lines.append(line)
+    lines += [f"- {problem[:300]}" for problem in refused]
+    allowable = [path for path, _, sensitive in paths if not sensitive]
+    allow = (
+        "`/triad resume allow` lets the developer change "
+        + ", ".join(f"`{path}`" for path in allowable)
+        + " (those paths only) and runs the round again; "
+        if allowable
+        else ""
+    )
+    return (
+        f"The developer's round {round_} wanted to change files outside the approved plan, so "
+        "nothing was pushed and Triad added `needs-human`:\n\n" + "\n".join(lines) + "\n\n"
+        f"A writer decides: {allow}`/triad resume <guidance>` runs it again within the plan; "
+        "`/triad redesign` asks the architect for a plan that includes them (approved again)."
+    )
+
+
+def nothing_to_allow(sensitive_only: bool) -> str:
+    if sensitive_only:
+        return (
+            "The paths the developer asked for are run by CI or tooling: `/triad resume allow` "
+            "cannot allow them. `/triad redesign` asks for a plan that names them, which a "
+            "writer then approves with that warning in view."
+        )
+    return "No edits outside the plan are waiting: there is nothing to allow."
+
+
+def human_rounds_exhausted(limit: int) -> str:
+    return (
+        f"This workflow reached its limit of {limit} rounds asked for with `/triad fix` and "
+        "`/triad resume` (`limits.human_rounds` in `.github/triad.yml`), so Triad did not start "
+        "another. `/triad redesign` asks for a new design (the count starts again when it is "
+        "approved); or fix it by hand and push."
     )
 
 

@@ -108,6 +108,10 @@ class Workflow:
     #: stages follow, frozen at approval
     proposed_design: dict[str, Any] | None = field(default=None, compare=False)
     approved_design: dict[str, Any] | None = field(default=None, compare=False)
+    #: the issue as the architect read it for the proposed design, and as approved with it
+    #: (FrozenIssue as a dict): what the developer reads, never the live issue
+    proposed_issue: dict[str, Any] | None = field(default=None, compare=False)
+    approved_issue: dict[str, Any] | None = field(default=None, compare=False)
     #: the developer's PR, its branch and the head commit Triad last pushed
     pr_number: int | None = None
     branch: str | None = None
@@ -118,6 +122,14 @@ class Workflow:
     round: int = 0
     ci_fixes: int = 0
     review_fixes: int = 0
+    #: rounds people asked for with `/triad fix` and `/triad resume` since the approval
+    #: (bounded by `limits.human_rounds`)
+    human_rounds: int = 0
+    #: paths outside the plan a writer allowed (`/triad resume allow`), until a new approval
+    allowed_paths: tuple[str, ...] = ()
+    #: the edits of a round stopped for touching paths outside the plan, and that round's
+    #: reason and feedback (what `/triad resume allow` runs again)
+    held_edits: dict[str, Any] | None = field(default=None, compare=False)
     #: review rounds so far, and the head they last reviewed
     review_round: int = 0
     reviewed_sha: str | None = None
@@ -129,6 +141,10 @@ class Workflow:
 
 def moved_on(workflow: Workflow, **changes: Any) -> Workflow:
     """`workflow` with `changes`, no longer waiting for a human (any escalation cleared)."""
-    return replace(
-        workflow, escalation=None, escalated_from=None, escalated_failed=False, **changes
-    )
+    cleared: dict[str, Any] = {
+        "escalation": None,
+        "escalated_from": None,
+        "escalated_failed": False,
+        "held_edits": None,
+    }
+    return replace(workflow, **(cleared | changes))

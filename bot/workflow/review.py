@@ -15,6 +15,7 @@ from bot.workflow.actions import (
     MarkReady,
     MergePull,
     PostComment,
+    Refuse,
     RemoveLabel,
 )
 from bot.workflow.events import (
@@ -43,7 +44,7 @@ def label_added(workflow: Workflow | None, event: LabelAdded, config: RepoConfig
     if not event.actor.permission.can_write:
         refusal = messages.not_allowed(event.actor.login, f"add `{event.label}`")
         actions: tuple[Action, ...] = (
-            PostComment(f"refused:{event.source}", refusal, PULL),
+            Refuse(event.actor.login, refusal, event.source, PULL),
             RemoveLabel(event.label, PULL),
         )
         return Decision(workflow, actions, reason=f"refused: {event.actor.login} cannot write")

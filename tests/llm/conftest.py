@@ -8,8 +8,8 @@ import pytest
 
 from bot.llm.caller import ModelCaller
 from bot.llm.pool import Endpoints, ProviderPool
-from bot.llm.redaction import Redactor
 from bot.llm.retry import RetryPolicy
+from bot.redaction import Redactor
 from triad_lab.simulator.model_server import FakeModelServer
 
 

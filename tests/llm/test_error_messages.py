@@ -8,8 +8,8 @@ from bot.errors import ModelError
 from bot.llm.caller import ModelCaller
 from bot.llm.choice import ModelChoice
 from bot.llm.errors import MESSAGE_LIMIT, InvalidModelChoice, ModelUnavailable, OutputInvalid
-from bot.llm.redaction import REDACTED
 from bot.llm.usage import UsageScope
+from bot.redaction import REDACTED
 from bot.roles.architect.schema import FileSelection
 from tests.llm.helpers import models_for
 from triad_lab.simulator.model_server import FakeModelServer, Fault

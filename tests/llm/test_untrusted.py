@@ -12,8 +12,8 @@ from pydantic import SecretStr
 from bot.llm.context import ContextPart
 from bot.llm.fencing import UNTRUSTED_NOTICE, fence
 from bot.llm.models import build_models
-from bot.llm.redaction import REDACTED, Redactor
 from bot.llm.usage import UsageScope
+from bot.redaction import REDACTED, Redactor
 from bot.roles.architect.schema import FileSelection
 from bot.settings import Settings
 from triad_lab.simulator.model_server import FakeModelServer, text

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from bot.store import JobState, NewJob, Store
+from bot.store import Delivery, DeliveryOutcome, JobState, NewJob, Store
 from tests.ops.conftest import Triad
 from tests.ops.seed import Seeded
 
@@ -202,3 +203,34 @@ async def test_stored_strings_reach_the_terminal_escaped(seeded: Operated, triad
             assert "boom\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil" in out, command
     status, out, _ = await asyncio.to_thread(triad, "jobs", "show", str(job))
     assert "key: review:octo/repo#12:9\\x1b[31m" in out and "  k\\x1b = 1" in out
+
+
+async def test_an_unreadable_delivery_is_replayed_once_triad_reads_it(
+    seeded: Operated, triad: Triad
+) -> None:
+    store, _ = seeded
+    user = {"login": "maya", "id": 1, "type": "User"}
+    readable = {
+        "action": "labeled",
+        "issue": {"number": 7, "title": "t", "user": user, "labels": [{"name": "triad:design"}]},
+        "label": {"name": "triad:design"},
+        "repository": {"id": 9, "name": "repo", "full_name": "octo/repo", "owner": user},
+        "sender": user,
+        "installation": {"id": 42},
+    }
+    for delivery_id, payload in (("u-1", readable), ("u-2", {"action": "labeled"})):
+        await store.record_delivery(
+            Delivery(
+                delivery_id, "issues", "labeled", 42, "octo/repo", "maya",
+                DeliveryOutcome.UNREADABLE, json.dumps(payload).encode(), reason="an older Triad",
+            )
+        )  # fmt: skip
+    status, out, _ = await asyncio.to_thread(triad, "deliveries", "replay", "u-1")
+    assert (status, out) == (0, "u-1: queued\n")
+    replayed = await store.get_delivery("u-1")
+    assert replayed is not None and replayed.outcome is DeliveryOutcome.QUEUED
+    assert any(job.idempotency_key == "delivery:u-1" for job in await store.list_jobs())
+    status, _, err = await asyncio.to_thread(triad, "deliveries", "replay", "u-2")
+    assert status == 2 and err.startswith("triad: error: u-2 still cannot be read: sender")
+    status, _, err = await asyncio.to_thread(triad, "deliveries", "replay", "u-1")
+    assert status == 2 and "not an unreadable delivery" in err

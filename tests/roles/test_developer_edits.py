@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bot.roles.developer.edits import EditPolicy, apply_edits, is_protected, path_problem
+import pytest
+
+from bot.roles.developer.edits import (
+    EditPolicy,
+    HeldEdit,
+    apply_edits,
+    is_protected,
+    is_sensitive,
+    path_problem,
+)
 from bot.roles.developer.schema import FileEdit
 
 POLICY = EditPolicy(frozenset({"src/app.py", "README.md"}), (".github/workflows/", "secrets"))
@@ -85,15 +94,72 @@ def test_paths_outside_the_repository_protected_or_unplanned_are_refused() -> No
     assert is_protected("deploy/prod.env", ("./deploy/",))
     assert not is_protected("secretsauce.py", POLICY.protected)
     unplanned = apply_edits(
-        {"other.py": "x"}, [edit(path="other.py", action="modify", content="y")], POLICY
-    )
-    assert "not in the plan" in unplanned.problems[0]
-    explained = apply_edits(
-        {"other.py": "x"},
-        [edit(path="other.py", action="modify", content="y", reason="the import moved")],
+        {"other.py": "x", "src/app.py": "a"},
+        [
+            edit(path="other.py", action="modify", content="y", reason="the import moved"),
+            edit(path="src/app.py", action="modify", content="b"),
+        ],
         POLICY,
     )
-    assert explained.changes == {"other.py": "y"}
+    # outside the plan: never applied, even with a reason; held for a human with the reason
+    assert unplanned.changes == {"src/app.py": "b"}
+    assert unplanned.outside_plan == (HeldEdit("other.py", "the import moved", False),)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".GITHUB/workflows/ci.yml",
+        ".github/Workflows/ci.yml",
+        ".github/workflows /ci.yml",
+        ".github/work\u200bflows/ci.yml",
+        ".github/workflows/ci.yml\nREADME.md",
+        "README\u202e.md",
+        " README.md",
+        "src/app.py\t",
+        "\x00",
+    ],
+)
+def test_protected_paths_cannot_be_reached_by_case_spaces_or_invisible_characters(
+    path: str,
+) -> None:
+    result = apply_edits({path: "x"}, [edit(path=path, action="modify", content="y")], POLICY)
+    assert result.changes == {} and result.problems and result.problems[0].startswith("refused")
+
+
+def test_sensitive_paths_need_the_plan_even_when_allowed() -> None:
+    policy = EditPolicy(
+        frozenset({"README.md", "tox.ini"}),
+        (".github/workflows/",),
+        sensitive=("conftest.py", "Makefile", "*.sh", "tox.ini"),
+        allowed=frozenset({"docs/x.md", "tests/conftest.py", ".github/CODEOWNERS"}),
+    )
+    files = dict.fromkeys(
+        (
+            "docs/x.md",
+            "tests/conftest.py",
+            ".github/CODEOWNERS",
+            ".github/actions/setup/action.yml",
+            ".github/triad.yml",
+            "MAKEFILE",
+            "scripts/run.SH",
+            "tox.ini",
+        ),
+        "old",
+    )
+    edits = [edit(path=path, action="modify", content="new", reason="r") for path in files]
+    result = apply_edits(files, edits, policy)
+    # allowed by a writer and run by nothing: applied; named in the plan: applied
+    assert set(result.changes) == {"docs/x.md", "tox.ini"}
+    assert {held.path for held in result.outside_plan if held.sensitive} == {
+        "tests/conftest.py",
+        ".github/CODEOWNERS",
+        ".github/actions/setup/action.yml",
+        ".github/triad.yml",
+        "MAKEFILE",
+        "scripts/run.SH",
+    }
+    assert is_sensitive(".GitHub/x", ()) and not is_sensitive("docs/github.md", ())
 
 
 def test_a_file_the_developer_was_not_shown_is_not_rewritten() -> None:

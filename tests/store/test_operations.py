@@ -155,6 +155,8 @@ async def test_recent_deliveries_show_their_outcome_and_job(store: Store) -> Non
         DeliveryOutcome.QUEUED: 1,
         DeliveryOutcome.IGNORED: 1,
         DeliveryOutcome.PING: 1,
+        DeliveryOutcome.DUPLICATE: 0,
+        DeliveryOutcome.UNREADABLE: 0,
     }
     assert [d.id for d in await log.recent(outcome=DeliveryOutcome.PING)] == ["d-3"]
 

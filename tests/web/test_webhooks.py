@@ -93,15 +93,35 @@ async def test_a_body_that_is_not_a_json_object_is_400(
     assert await store.count_deliveries() == 0
 
 
-async def test_a_handled_event_missing_a_needed_field_is_400_naming_it(
+async def test_a_signed_event_triads_models_cannot_read_is_kept_as_unreadable(
     webhooks: WebhookClient, store: Store
 ) -> None:
     payload = labeled_issue()
     del payload["issue"]["number"]
-    answer = await webhooks.send("issues", payload)
-    assert answer.status_code == 400
-    assert "issue.number" in answer.json()["message"]
-    assert await store.count_deliveries() == 0
+    answer = await webhooks.send("issues", payload, delivery="d-odd")
+    assert answer.status_code == 202
+    assert answer.json()["status"] == "unreadable" and "issue.number" in answer.json()["reason"]
+    kept = await store.get_delivery("d-odd")
+    assert kept is not None and kept.outcome is DeliveryOutcome.UNREADABLE
+    assert kept.reason is not None and "issue.number" in kept.reason
+    assert json.loads(kept.body) == payload  # kept whole, to replay after an upgrade
+    assert await store.list_jobs() == [] and webhooks.wakeups == 0
+
+
+async def test_the_same_body_under_a_new_delivery_id_is_a_recorded_duplicate(
+    webhooks: WebhookClient, store: Store
+) -> None:
+    first = await webhooks.send("issues", labeled_issue(), delivery="d-1")
+    replay = await webhooks.send("issues", labeled_issue(), delivery="d-2")
+    assert (first.status_code, replay.status_code) == (202, 200)
+    assert replay.json() == {"status": "duplicate", "delivery": "d-2", "replay_of": "d-1"}
+    recorded = await store.get_delivery("d-2")
+    assert recorded is not None and recorded.outcome is DeliveryOutcome.DUPLICATE
+    assert recorded.body == b"" and "d-1" in (recorded.reason or "")
+    assert len(await store.list_jobs()) == 1
+    # the replay sent again under yet another id is a duplicate of the original still
+    again = await webhooks.send("issues", labeled_issue(), delivery="d-3")
+    assert again.json()["replay_of"] == "d-1"
 
 
 async def test_a_declared_oversize_body_is_413_before_reading_it(

@@ -13,6 +13,7 @@ from bot.workflow.actions import (
     AddLabel,
     EnsureLabels,
     PostComment,
+    Refuse,
     RemoveLabel,
     ReportStatus,
     RunStage,
@@ -58,8 +59,8 @@ def _kinds(decision: Decision) -> list[type]:
 
 
 def _said(action: Action) -> str:
-    """The text of an action that must be a comment."""
-    assert isinstance(action, PostComment), action
+    """The text of an action that must be a comment (a refusal is one too)."""
+    assert isinstance(action, PostComment | Refuse), action
     return action.body
 
 
@@ -94,9 +95,9 @@ def test_a_writer_labelling_starts_the_architect(actor: Actor) -> None:
 def test_anyone_else_gets_one_short_comment_and_nothing_runs(permission: Permission) -> None:
     decision = decide(None, DesignRequested(Actor("tim", permission), "d-1"), TARGET, CONFIG)
     assert decision.workflow is None
-    assert _kinds(decision) == [PostComment, RemoveLabel]
+    assert _kinds(decision) == [Refuse, RemoveLabel]
     comment = decision.actions[0]
-    assert isinstance(comment, PostComment) and comment.key == "refused:d-1"
+    assert isinstance(comment, Refuse) and (comment.login, comment.source) == ("tim", "d-1")
     assert comment.body.startswith("@tim only people with write, maintain or admin access")
     assert decision.actions[1] == RemoveLabel("triad:design")
 
@@ -267,7 +268,7 @@ def test_commands_are_for_writers_only(name: str) -> None:
     event = CommandIssued(Actor("tim", Permission.READ), "c-1", Command(name))
     decision = decide(workflow, event, TARGET, CONFIG)
     assert decision.workflow == workflow
-    assert _kinds(decision) == [PostComment]
+    assert _kinds(decision) == [Refuse]
     assert f"use `/triad {name}`" in _said(decision.actions[0])
 
 

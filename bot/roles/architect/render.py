@@ -40,6 +40,18 @@ def render_version(version: int, design: DesignProposal) -> str:
     return "\n".join(lines)
 
 
+def sensitive_warning(paths: list[str]) -> str:
+    """The warning above the approval: the plan changes files CI or tooling runs."""
+    if not paths:
+        return ""
+    listed = "\n".join(f"> - `{path}`" for path in paths)
+    return (
+        "\n\n> [!WARNING]\n> **This plan changes files that CI or tooling runs.** Approving it "
+        "lets the developer change them, and the repository's CI runs the result (often with "
+        "its secrets) before anyone reviews the code:\n" + listed
+    )
+
+
 def render_comment(version: int, current: str, earlier: dict[int, str], next_step: str) -> str:
     """The whole comment: the current version, what to do next, then earlier versions."""
     parts = [_block(version, current), "", f"> {next_step}"]

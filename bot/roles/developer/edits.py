@@ -1,26 +1,60 @@
 """Apply the developer's edits to the files they touch, or say exactly why they do not apply.
 
-Pure: the caller reads the current files and commits the result. Paths outside the
-repository, protected paths and paths outside the plan without a reason are refused.
+Pure: the caller reads the current files and commits the result. The approved plan is the
+developer's allow-list: an edit to any other path is never applied; it is held for a human
+(`EditResult.outside_plan`), who may allow it (`/triad resume allow`) unless the path is one CI
+or tooling executes (`sensitive`), which only an approved plan may name. Paths outside the
+repository, with invisible or control characters, and protected paths are refused.
+
+Rules are matched on a normalised path (`bot.roles.paths`); the plan itself is matched exactly.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.roles.developer.schema import FileEdit
+from bot.roles.paths import ALWAYS_SENSITIVE, is_protected, is_sensitive, path_problem
+
+__all__ = [
+    "EditPolicy",
+    "EditResult",
+    "HeldEdit",
+    "apply_edits",
+    "is_protected",
+    "is_sensitive",
+    "path_problem",
+]
 
 
 @dataclass(frozen=True)
 class EditPolicy:
     plan_paths: frozenset[str]
     protected: tuple[str, ...]
+    #: paths CI or tooling executes: changed only when the approved plan names them
+    sensitive: tuple[str, ...] = (ALWAYS_SENSITIVE,)
+    #: paths outside the plan a writer allowed (`/triad resume allow`)
+    allowed: frozenset[str] = frozenset()
     #: files that exist but whose content the developer was not shown (too large, binary,
     #: over budget): it may not rewrite or delete what it has not read
     unseen: frozenset[str] = frozenset()
+
+    def may_edit(self, path: str) -> bool:
+        """The plan names it, or a writer allowed it and CI does not execute it."""
+        if path in self.plan_paths:
+            return True
+        return path in self.allowed and not is_sensitive(path, self.sensitive)
+
+
+@dataclass(frozen=True)
+class HeldEdit:
+    """An edit outside the plan, not applied: its path, the model's reason, and whether CI or
+    tooling executes the path (then only a new, approved plan can name it)."""
+
+    path: str
+    reason: str
+    sensitive: bool
 
 
 @dataclass(frozen=True)
@@ -30,30 +64,8 @@ class EditResult:
     problems: list[str] = field(default_factory=list)
     #: plan steps (1-based) some edit carried out
     steps_done: frozenset[int] = frozenset()
-
-
-def path_problem(path: str) -> str | None:
-    """Why `path` is not a plain path inside the repository, or None."""
-    if not path or path.startswith("/") or "\\" in path or "\x00" in path:
-        return f"`{path}` is not a repository-relative path"
-    if posixpath.normpath(path) != path or path.split("/")[0] in {"..", "."}:
-        return f"`{path}` is not a normalised path inside the repository"
-    if any(part.lower() == ".git" for part in path.split("/")):
-        return f"`{path}` is inside a .git directory"
-    return None
-
-
-def is_protected(path: str, protected: tuple[str, ...]) -> bool:
-    """A rule protects the path itself, everything under it (with or without a trailing
-    slash), or what its glob matches; `./` and `/` at its start are ignored."""
-    for raw in protected:
-        rule = raw.strip().removeprefix("./").lstrip("/")
-        if not rule:
-            continue
-        folder = rule.rstrip("/")
-        if path == folder or path.startswith(folder + "/") or fnmatch.fnmatchcase(path, rule):
-            return True
-    return False
+    #: edits to paths outside the plan: none is applied, the round stops for a human
+    outside_plan: tuple[HeldEdit, ...] = ()
 
 
 def apply_edits(
@@ -64,15 +76,21 @@ def apply_edits(
     changes: dict[str, str | None] = {}
     problems: list[str] = []
     steps: set[int] = set()
+    held: dict[str, HeldEdit] = {}
     for edit in edits:
-        problem = _refusal(edit, policy) or _apply(edit, files)
+        problem = _refusal(edit, policy)
+        if problem is None and not policy.may_edit(edit.path):
+            sensitive = is_sensitive(edit.path, policy.sensitive)
+            held.setdefault(edit.path, HeldEdit(edit.path, edit.reason.strip(), sensitive))
+            continue
+        problem = problem or _apply(edit, files)
         if problem:
             problems.append(problem)
             continue
         changes[edit.path] = files[edit.path]
         if edit.plan_step:
             steps.add(edit.plan_step)
-    return EditResult(changes, problems, frozenset(steps))
+    return EditResult(changes, problems, frozenset(steps), tuple(held.values()))
 
 
 def _refusal(edit: FileEdit, policy: EditPolicy) -> str | None:
@@ -81,8 +99,6 @@ def _refusal(edit: FileEdit, policy: EditPolicy) -> str | None:
         return f"refused: {problem}"
     if is_protected(edit.path, policy.protected):
         return f"refused: `{edit.path}` is a protected path (`protected_paths` in the config)"
-    if edit.path not in policy.plan_paths and not edit.reason.strip():
-        return f"refused: `{edit.path}` is not in the plan and the edit gives no reason"
     if edit.path in policy.unseen and edit.action != "create":
         return f"refused: `{edit.path}` was not shown to you; ask for it in read_first"
     return None

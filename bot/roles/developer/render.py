@@ -52,6 +52,7 @@ def pr_body(  # noqa: PLR0913 (keyword-only: each is one part of the body)
     round_: Round,
     previous_body: str,
     has_ci: bool,
+    branch_note: str = "",
 ) -> str:
     """The PR body for this round; rows and done steps of earlier rounds are kept."""
     done = steps_done | steps_done_in(previous_body)
@@ -73,6 +74,7 @@ def pr_body(  # noqa: PLR0913 (keyword-only: each is one part of the body)
             f"Closes #{issue_number}",
             "",
             f"Implements [design v{version}]({design_url}) of #{issue_number}, as approved.",
+            *([f"> [!NOTE]\n> {branch_note}"] if branch_note else []),
             "",
             "### Summary",
             summary.strip(),

@@ -43,7 +43,8 @@ async def write_change(
     budget_tokens: int,
     scope: UsageScope,
 ) -> Change:
-    """The developer's change at `ref`; `answer.design_problem` set means none was made."""
+    """The developer's change at `ref`; `answer.design_problem` set, or edits held outside the
+    plan (`result.outside_plan`), mean none is to be pushed."""
     system = resources.files("bot.roles.developer").joinpath("system.md").read_text()
     not_shown: set[str] = set()
 
@@ -77,6 +78,8 @@ async def write_change(
         return replace(policy, unseen=policy.unseen | frozenset(not_shown | empty))
 
     brief, result = await _apply(repo, ref, brief, answer, policy_now)
+    if result.outside_plan:
+        return Change(answer, result)  # nothing is pushed: a human decides on those paths
     if result.problems or not result.changes:
         problems = result.problems or ["the answer made no change to any file"]
         log.info("developer edits do not apply: one repair round", extra={"problems": problems})
@@ -93,6 +96,8 @@ async def write_change(
         if answer.design_problem.strip():
             return Change(answer, EditResult())
         brief, result = await _apply(repo, ref, brief, answer, policy_now)
+        if result.outside_plan:
+            return Change(answer, result)
         if result.problems or not result.changes:
             problems = result.problems or ["the answer made no change to any file"]
             raise EditsDoNotApply(

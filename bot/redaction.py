@@ -1,4 +1,12 @@
-"""Secrets never reach a model: known values and token-shaped strings are blanked out."""
+"""The one redactor: configured secrets and token-shaped strings are blanked out of everything
+Triad sends a model, writes on GitHub or logs (formatted exceptions included).
+
+Built once per process from the settings and the models file (`bot.llm.config.
+process_redactor`): the providers' keys, the App's private key, the webhook secret, the admin
+token, the database password and every key variable the models file names; GitHub's token
+formats (`ghs_`, `ghp_`, `github_pat_`), other well-known key shapes and PEM keys are matched
+by pattern whatever their value.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,161 @@
+"""The webhook port's limits: what an unauthenticated client may hold before it is verified.
+
+Nothing is known about a request until its whole body is read and its signature checked, so
+the door bounds what reading costs: a deadline for the whole request (GitHub itself gives up
+after 10 s), a cap on open connections, and a cap on bytes buffered for bodies not yet
+verified. Over a cap the answer is an immediate 503 with `Retry-After`, so a signed delivery
+is refused quickly rather than stalled behind slow strangers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+log = logging.getLogger(__name__)
+
+#: seconds a refused client is asked to wait before trying again
+RETRY_AFTER = 5
+
+
+class Refused(Exception):
+    """The request is answered with `status` and nothing is stored."""
+
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+
+
+@dataclass
+class DoorLimits:
+    """The budget shared by every request on the webhook port of one process."""
+
+    #: the whole body must arrive within this many seconds
+    read_seconds: float = 10.0
+    #: bytes all not-yet-verified bodies may hold together
+    max_unverified_bytes: int = 64 * 1024 * 1024
+    #: open connections on the webhook port (enforced by `DoorProtocol`)
+    max_connections: int = 128
+    _held: int = field(default=0, init=False)
+
+    @property
+    def held(self) -> int:
+        """Bytes held right now by bodies being read or verified."""
+        return self._held
+
+    @contextlib.asynccontextmanager
+    async def unverified_body(self, request: Request, limit: int) -> AsyncIterator[bytes]:
+        """The whole body, held against the budget until the block (its verification) ends.
+
+        413 past `limit`; 408 when it does not arrive within `read_seconds`; 503 with
+        `Retry-After` when the bodies being read would pass `max_unverified_bytes`.
+        """
+        declared = request.headers.get("content-length", "")
+        expected = int(declared) if declared.isdigit() else 0
+        if expected > limit:
+            raise Refused(413, f"payload exceeds {limit} bytes")
+        held = 0
+        try:
+            held = self._take(expected, held)
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                async with asyncio.timeout(self.read_seconds):
+                    async for chunk in request.stream():
+                        size += len(chunk)
+                        if size > limit:
+                            raise Refused(413, f"payload exceeds {limit} bytes")
+                        held = self._take(size, held)
+                        chunks.append(chunk)
+            except TimeoutError:
+                raise Refused(
+                    408, f"the body did not arrive within {self.read_seconds:g} s"
+                ) from None
+            yield b"".join(chunks)
+        finally:
+            self._held -= held
+
+    def _take(self, wanted: int, held: int) -> int:
+        """Hold `wanted` bytes in all (`held` already held); 503 when the budget is spent."""
+        more = wanted - held
+        if more <= 0:
+            return held
+        if self._held + more > self.max_unverified_bytes:
+            log.warning(
+                "webhook refused: unverified bodies hold too much",
+                extra={"held": self._held, "wanted": more, "cap": self.max_unverified_bytes},
+            )
+            raise Refused(503, "too many unverified bytes in flight", RETRY_AFTER)
+        self._held += more
+        return wanted
+
+
+async def _busy(_scope: Any, _receive: Any, send: Any) -> None:
+    """The answer on a connection over the cap: 503 at once, the body left unread."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"retry-after", str(RETRY_AFTER).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"too many open connections\n"})
+
+
+def door_protocol(limits: DoorLimits) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol with the door's connection limits (uvicorn's own
+    `limit_concurrency` answers 503 without `Retry-After`, and a client that never finishes
+    its headers keeps its connection forever)."""
+
+    class DoorProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
+        _timer: asyncio.TimerHandle | None = None
+        _seen: Any = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:
+            super().connection_made(transport)
+            if len(self.connections) > limits.max_connections:
+                log.warning(
+                    "webhook refused: too many open connections",
+                    extra={"cap": limits.max_connections},
+                )
+                self.app = _busy  # its request is answered 503 as soon as its headers are in
+            self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._timer is not None:
+                self._timer.cancel()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._seen = self.cycle
+            self._timer = self.loop.call_later(limits.read_seconds, self._check)
+
+        def _check(self) -> None:
+            """Close a connection that sent no complete request since the last check: a
+            request under way is bounded by the body deadline in the endpoint instead."""
+            cycle = self.cycle
+            working = cycle is not None and not cycle.response_complete
+            if not working and cycle is self._seen and not self.transport.is_closing():
+                log.info("webhook connection closed: no complete request in time")
+                self.transport.close()
+                return
+            self._arm()
+
+    return DoorProtocol

@@ -1,0 +1,63 @@
+"""Commands are lines a person typed, acted on once; people without write access are told once."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from bot.metrics import Metrics
+from bot.workflow.model import Stage
+from tests.e2e.conftest import MAINTAINER, OUTSIDER, REPO, open_issue
+from tests.e2e.helpers import bot_comments, workflow_of
+from triad_lab.simulator.stack import TriadStack
+
+
+async def test_a_stop_quoted_in_a_code_block_stops_nothing(stack: TriadStack) -> None:
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    example = (
+        "To stop Triad, write:\n\n```\n/triad stop\n```\n\n> /triad stop\n<!-- /triad stop -->"
+    )
+    stack.github.comment(REPO, number, MAINTAINER, example)
+    await stack.settle()
+    assert (await workflow_of(stack, number)).stage is Stage.DESIGN_PROPOSED
+    assert "triad:design-proposed" in stack.github.labels_on(REPO, number)
+
+
+async def test_fifteen_commands_from_a_reader_get_one_refusal(stack: TriadStack) -> None:
+    number = open_issue(stack)
+    await stack.settle()
+    before = stack.github.request_count()
+    for _ in range(15):
+        stack.github.comment(REPO, number, OUTSIDER, "/triad status")
+    await stack.settle()
+    [refusal] = bot_comments(stack, number)
+    assert "@mallory only people with write" in refusal
+    # each later attempt costs the permission check, the config and the comment's check: no
+    # listing of comments, no comment posted
+    made = stack.github.requests[before:]
+    assert [r.kind for r in made if r.method != "GET" and "/repos/" in r.route] == [
+        "POST /repos/{owner}/{name}/issues/{number}/comments"
+    ]
+    assert len(made) <= 15 * 3 + 4, Counter(r.kind for r in made)
+    metrics = await _metrics(stack)
+    assert 'triad_refusals{outcome="commented"} 1.0' in metrics
+    assert 'triad_refusals{outcome="suppressed"} 14.0' in metrics
+
+
+async def test_a_command_whose_comment_was_deleted_does_nothing(stack: TriadStack) -> None:
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    stack.github.drop_deliveries(1)
+    stop = stack.github.comment(REPO, number, MAINTAINER, "/triad stop")
+    stack.github.edit_comment(REPO, stop.id, MAINTAINER, "never mind")
+    stack.github.redeliver(stack.github.dropped_deliveries[-1].id)
+    await stack.settle()
+    assert (await workflow_of(stack, number)).stage is Stage.DESIGN_PROPOSED
+
+
+async def _metrics(stack: TriadStack) -> str:
+    """The metrics the admin port would show, rendered from the stack's store."""
+    assert stack.store is not None
+    return (await Metrics().render(stack.store)).decode()
