@@ -46,9 +46,10 @@ def sensitive_warning(paths: list[str]) -> str:
         return ""
     listed = "\n".join(f"> - `{path}`" for path in paths)
     return (
-        "\n\n> [!WARNING]\n> **This plan changes files that CI or tooling runs.** Approving it "
-        "lets the developer change them, and the repository's CI runs the result (often with "
-        "its secrets) before anyone reviews the code:\n" + listed
+        "\n\n> [!WARNING]\n> **This plan names files that CI or tooling runs.** Approving it "
+        "lets the developer change those that are not protected (protected paths are refused "
+        "whatever the plan says), and the repository's CI runs the result (often with its "
+        "secrets) before anyone reviews the code:\n" + listed
     )
 
 
