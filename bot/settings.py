@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     #: open connections on the webhook port; more are answered 503 with Retry-After
     webhook_max_connections: int = Field(default=128, ge=1, le=100_000)
     #: bytes all bodies not yet verified may hold together; more: 503 with Retry-After
-    webhook_max_unverified_bytes: int = Field(default=64 * 1024 * 1024, ge=MAX_WEBHOOK_BYTES)
+    webhook_max_unverified_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
     #: the largest budget a repository's `.github/triad.yml` may give one workflow
     max_workflow_tokens: int = Field(default=10_000_000, ge=1_000)
     max_workflow_dollars: float = Field(default=100.0, gt=0)
