@@ -115,6 +115,7 @@ async def _review(run: StageRun[ReviewTask]) -> Event | None:
         code,
         config.budget.context_tokens,
         spec.review_instructions(config.review, [f.path for f in files]),
+        spec.matched_paths(config.review, [f.path for f in files]),
         of_person=of_person,
         incremental=incremental,
     )

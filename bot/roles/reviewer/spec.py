@@ -52,14 +52,29 @@ def pull_spec(
 
 
 def review_instructions(review: Review, paths: Iterable[str]) -> str:
-    """`review.instructions`, then each path instruction whose glob matches a changed file."""
+    """`review.instructions`, then each path instruction whose glob matches a changed file:
+    the maintainers' globs and words only. The changed paths are the PR author's (a file may
+    be named anything), so they never reach the system prompt: see `matched_paths`."""
     changed = list(paths)
     lines = [review.instructions.strip()] if review.instructions.strip() else []
     for rule in review.path_instructions:
+        if any(matches(rule.path, path) for path in changed):
+            lines.append(f"For files matching `{rule.path}`: {rule.instructions.strip()}")
+    return "\n\n".join(lines)
+
+
+def matched_paths(review: Review, paths: Iterable[str]) -> ContextPart | None:
+    """Which changed files each path instruction's glob matches, fenced as data (the names
+    are the PR author's words)."""
+    changed = list(paths)
+    lines = []
+    for rule in review.path_instructions:
         hits = [path for path in changed if matches(rule.path, path)]
         if hits:
-            lines.append(f"For `{rule.path}` ({', '.join(hits[:5])}): {rule.instructions.strip()}")
-    return "\n\n".join(lines)
+            lines.append(f"{rule.path}: " + ", ".join(hits[:5]))
+    if not lines:
+        return None
+    return ContextPart("changed files each path instruction's glob matches", "\n".join(lines))
 
 
 def matches(glob: str, path: str) -> bool:
