@@ -127,7 +127,7 @@ def _review_again(
         stage=Stage.REVIEWING,
         head_sha=pull.head_sha,
         branch=pull.head_ref or workflow.branch,
-        from_fork=pull.from_fork,
+        from_fork=workflow.from_fork or pull.from_fork,  # a fork's PR stays a fork's
         review_round=workflow.review_round + 1,
     )
     actions = (*cleanup, RemoveLabel(config.labels.needs_human, PULL), review_job(again))
@@ -235,7 +235,12 @@ def command(workflow: Workflow | None, event: CommandIssued, config: RepoConfig)
         )
         return Decision(workflow, (reply,), reason=f"ignored: resume while {workflow.stage}")
     if workflow.escalated_failed:  # the reviewers failed to run: run them again
-        pull = PullFacts(workflow.pr_number or 0, workflow.head_sha or "", workflow.branch or "")
+        pull = PullFacts(
+            workflow.pr_number or 0,
+            workflow.head_sha or "",
+            workflow.branch or "",
+            from_fork=workflow.from_fork,
+        )
         return _review_again(workflow, pull, f"resumed by {login}", config)
     return _accept(workflow, login, config, "/triad resume")
 
@@ -248,7 +253,9 @@ def head_moved(workflow: Workflow | None, event: HeadMoved, config: RepoConfig) 
         return Decision(workflow, reason=f"ignored: a push while {workflow.stage}")
     if not config.review.on_push or workflow.from_fork:
         return Decision(workflow, reason="ignored: pushes are reviewed on request")
-    pull = PullFacts(workflow.pr_number or 0, event.head_sha, workflow.branch or "")
+    pull = PullFacts(
+        workflow.pr_number or 0, event.head_sha, workflow.branch or "", from_fork=workflow.from_fork
+    )
     return _review_again(workflow, pull, f"pushed by {event.actor.login}", config)
 
 

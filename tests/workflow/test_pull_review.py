@@ -190,6 +190,22 @@ def test_resume_accepts_or_runs_failed_reviewers_again() -> None:
     assert again.workflow.review_round == 2
 
 
+def test_a_forks_pr_stays_a_forks_after_resume_and_pushes() -> None:
+    resume = CommandIssued(WRITER, "c", Command("resume"))
+    on_push = parse_repo_config("review:\n  on_push: true\n").config
+    failed = at(
+        Stage.NEEDS_HUMAN, escalated_from=Stage.REVIEWING, escalated_failed=True, from_fork=True
+    )
+    again = decide(failed, resume, TARGET, on_push)
+    assert again.workflow is not None and again.workflow.from_fork
+    assert job(again.actions).payload["head_sha"] == SHA
+    reviewed = replace(again.workflow, stage=Stage.REVIEWED, reviewed_sha=SHA)
+    pushed = decide(reviewed, HeadMoved(AUTHOR, "p", NEW), TARGET, on_push)
+    assert pushed.workflow == reviewed and not any(isinstance(a, RunStage) for a in pushed.actions)
+    asked = decide(reviewed, request(pull=replace(PULL_41, head_sha=NEW)), TARGET, on_push)
+    assert asked.workflow is not None and asked.workflow.from_fork
+
+
 def test_a_reviewer_failing_asks_a_human() -> None:
     event = StageFailed(StageName.REVIEW, "model down", head_sha=SHA)
     decision = decide(at(Stage.REVIEWING), event, TARGET, CONFIG)
