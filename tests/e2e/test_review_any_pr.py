@@ -21,6 +21,7 @@ from tests.e2e.helpers import (
     triad_runs,
     workflow_of,
 )
+from triad_lab.simulator.model_server import Fault
 from triad_lab.simulator.stack import TriadStack
 
 POINT = {
@@ -246,6 +247,33 @@ async def test_a_forks_pr_is_reviewed_from_its_diff_alone_on_a_writers_request(
     [run] = triad_runs(stack, sha)
     assert run.conclusion == "success" and run.external_id == str(pr)
     assert stack.github.repo(REPO).pulls[pr].head_repo == fork
+
+
+async def test_a_forks_pr_stays_a_forks_after_resuming_failed_reviewers(
+    stack: TriadStack,
+) -> None:
+    configure(stack, "review:\n  on_push: true\n")
+    fork = stack.github.fork(REPO, OUTSIDER).full_name
+    pr, sha = persons_pull(stack, author=OUTSIDER, repo=fork)
+    refused = [Fault(400, "invalid_request_error", "scripted refusal")] * 6
+    reviewers_answer(stack, refused, [])
+    stack.github.comment(REPO, pr, MAINTAINER, "/triad review")
+    await stack.settle()
+    failed = await workflow_of(stack, pr)
+    assert failed.stage is Stage.NEEDS_HUMAN and failed.escalated_failed and failed.from_fork
+    reads = len(stack.github.requests)
+    stack.github.comment(REPO, pr, MAINTAINER, "/triad resume")
+    await stack.settle()
+    resumed = await workflow_of(stack, pr)
+    assert resumed.from_fork and resumed.stage is not Stage.REVIEWING
+    contents = [
+        r.path for r in stack.github.requests[reads:] if "/contents/" in r.path and sha in r.path
+    ]
+    assert contents == []  # the fork's files are still not read
+    asked = len(reviewer_requests(stack))
+    stack.github.push(fork, "spin-back", OUTSIDER, {"NOTES.md": "x\n"}, "more")
+    await stack.settle()
+    assert len(reviewer_requests(stack)) == asked  # review.on_push never takes a fork's push
 
 
 async def test_a_button_on_a_forks_pr_finds_its_review_by_the_runs_external_id(
