@@ -108,7 +108,18 @@ def review_requested(
         return Decision(workflow, cleanup, reason="ignored: the reviewers are already at work")
     if workflow.stage is Stage.DONE:
         return Decision(workflow, cleanup, reason="ignored: the pull request is merged")
+    if event.via is RequestVia.AUTO and not _auto_may_review(workflow, pull):
+        return Decision(workflow, reason="ignored: review.auto only starts reviews")
     return _review_again(workflow, pull, str(event.via), config, cleanup)
+
+
+def _auto_may_review(workflow: Workflow, pull: PullFacts) -> bool:
+    """`review.auto` (a draft marked ready, say) reviews only a head never reviewed, and never
+    undoes a writer's stop or a decision a human owes: a writer asks for anything more."""
+    return workflow.stage not in (Stage.STOPPED, Stage.NEEDS_HUMAN) and pull.head_sha not in (
+        workflow.head_sha,
+        workflow.reviewed_sha,
+    )
 
 
 def _review_again(

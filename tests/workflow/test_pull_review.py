@@ -107,6 +107,23 @@ def test_review_auto_takes_non_draft_prs_from_the_repository_only() -> None:
         assert skipped.workflow is None and skipped.actions == ()
 
 
+@pytest.mark.parametrize(
+    "stage", [Stage.REVIEWED, Stage.CHANGES_REQUESTED, Stage.STOPPED, Stage.NEEDS_HUMAN]
+)
+def test_review_auto_never_undoes_a_stop_or_a_decision_or_pays_again(stage: Stage) -> None:
+    auto = parse_repo_config("review:\n  auto: true\n").config
+    reviewed = at(stage, reviewed_sha=SHA, escalated_from=Stage.REVIEWING)
+    toggled = decide(reviewed, request(RequestVia.AUTO, AUTHOR), TARGET, auto)  # ready again
+    assert toggled.workflow == reviewed and toggled.actions == ()
+    newer = request(RequestVia.AUTO, AUTHOR, replace(PULL_41, head_sha=NEW))
+    moved = decide(reviewed, newer, TARGET, auto)
+    if stage in (Stage.STOPPED, Stage.NEEDS_HUMAN):
+        assert moved.workflow == reviewed and moved.actions == ()
+    else:  # a head never reviewed, while not stopped
+        assert moved.workflow is not None and moved.workflow.stage is Stage.REVIEWING
+        assert moved.workflow.head_sha == NEW
+
+
 def test_a_forks_pr_is_reviewed_on_a_writers_request() -> None:
     fork = replace(PULL_41, from_fork=True)
     decision = decide(None, request(RequestVia.COMMAND, WRITER, fork), TARGET, CONFIG)
