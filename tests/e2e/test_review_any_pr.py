@@ -364,6 +364,16 @@ async def test_the_repositorys_review_instructions_reach_both_reviewers(
         assert "pre-approved" in json.dumps(request.body)  # the matched paths, as data
 
 
+async def test_a_very_long_description_leaves_the_diff_its_room(stack: TriadStack) -> None:
+    module = "".join(f"def spin_{i}(x: int) -> int:\n    return -x * {i}\n\n" for i in range(300))
+    pr, _ = persons_pull(stack, files={"widgets/many.py": module}, body="Spin them all. " * 20_000)
+    stack.github.add_label(REPO, pr, MAINTAINER, "triad:review")
+    await stack.settle()
+    requests = reviewer_requests(stack)
+    assert len(requests) == 2  # the whole diff in one part for each reviewer
+    assert all("spin_299" in r.text and "spin_0" in r.text for r in requests)
+
+
 async def test_closing_merging_and_reopening_a_reviewed_pr(stack: TriadStack) -> None:
     pr, _ = persons_pull(stack)
     stack.github.add_label(REPO, pr, MAINTAINER, "triad:review")

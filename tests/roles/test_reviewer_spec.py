@@ -9,6 +9,7 @@ import json
 import pytest
 
 from bot.github.repo import IssueText
+from bot.llm.context import estimate_tokens
 from bot.repo_config import parse_repo_config
 from bot.roles.reviewer import report
 from bot.roles.reviewer.agreement import ReviewerResult, agree
@@ -21,6 +22,7 @@ from bot.roles.reviewer.schema import (
     Verdict,
 )
 from bot.roles.reviewer.spec import (
+    capped,
     closing_issues,
     matched_paths,
     matches,
@@ -145,3 +147,13 @@ def test_a_review_names_its_round_and_one_posted_before_walkthroughs_reads_back(
     legacy = f"<!-- triad:review-data:{base64.b64encode(json.dumps(data).encode()).decode()} -->"
     found = decode(legacy, "reviewer_a", "A")
     assert found is not None and found.answer.walkthrough == []
+
+
+def test_a_long_spec_is_cut_to_its_share_of_the_context() -> None:
+    issue = IssueText(1, "Spin", "y" * 400_000, "carol", ())
+    parts = capped(pull_spec(2, "Spin", "x" * 400_000, [issue]), 60_000)
+    assert parts[0].label.startswith("pull request #2")
+    assert all(estimate_tokens(p.text) <= 60_000 // 4 // 2 for p in parts)
+    assert all(p.text.endswith("too long to review with the diff]") for p in parts)
+    short = pull_spec(2, "Spin", "Spins backwards.", [])
+    assert capped(short, 60_000) == short

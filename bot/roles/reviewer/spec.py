@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from bot.github.repo import IssueText
-from bot.llm.context import ContextPart
+from bot.llm.context import CHARS_PER_TOKEN, ContextPart, estimate_tokens
 from bot.repo_config import Review
 
 #: GitHub's closing keywords, then `#N` or `owner/repo#N`
@@ -21,6 +21,8 @@ _CLOSES = re.compile(
 )
 #: issues read for one pull request, at most
 MAX_LINKED = 5
+#: the share of a call's context the spec may take (the rest is the diff and its code)
+SPEC_SHARE = 4
 
 
 def closing_issues(body: str, repository: str) -> list[int]:
@@ -49,6 +51,21 @@ def pull_spec(
         for issue in issues
     ]
     return tuple(parts)
+
+
+def capped(parts: tuple[ContextPart, ...], context_tokens: int) -> tuple[ContextPart, ...]:
+    """Each part that may be cut, cut to an equal share of a quarter of `context_tokens`:
+    however long a PR's body or its issues, the diff keeps its room."""
+    if not parts:
+        return parts
+    share = max(context_tokens // SPEC_SHARE // len(parts), 100)
+    cut = "\n[… cut: the rest is too long to review with the diff]"
+    return tuple(
+        ContextPart(p.label, p.text[: share * CHARS_PER_TOKEN - len(cut)] + cut, p.truncatable)
+        if p.truncatable and estimate_tokens(p.text) > share
+        else p
+        for p in parts
+    )
 
 
 def review_instructions(review: Review, paths: Iterable[str]) -> str:
