@@ -292,5 +292,7 @@ def closed(workflow: Workflow | None, event: PullClosed, config: RepoConfig) -> 
 def reopened(workflow: Workflow | None, event: Reopened, config: RepoConfig) -> Decision:
     if workflow is None or workflow.stage is not Stage.STOPPED:
         return Decision(workflow, reason="ignored: nothing stopped to say about")
-    comment = PostComment(f"reopened:{event.source}", messages.review_reopened(config.labels), PULL)
+    # once per stop: the stopped workflow's revision holds until a writer asks again
+    said = messages.review_reopened(config.labels)
+    comment = PostComment(f"reopened:r{workflow.revision}", said, PULL)
     return Decision(workflow, (comment,), reason=f"reopened by {event.actor.login}")

@@ -287,6 +287,8 @@ def test_closing_stops_and_merging_finishes() -> None:
     reopened = decide(closed.workflow, Reopened(AUTHOR, "r", pull=True), TARGET, CONFIG)
     assert reopened.workflow == closed.workflow
     assert any("/triad review" in a.body for a in reopened.actions if isinstance(a, PostComment))
+    twice = decide(closed.workflow, Reopened(AUTHOR, "r2", pull=True), TARGET, CONFIG)
+    assert twice.actions == reopened.actions  # once per stop, whatever delivery says it
 
 
 def test_the_developers_commands_have_nothing_to_do_on_a_persons_pr() -> None:
