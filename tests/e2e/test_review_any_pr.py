@@ -21,7 +21,7 @@ from tests.e2e.helpers import (
     triad_runs,
     workflow_of,
 )
-from triad_lab.simulator.model_server import Fault
+from triad_lab.simulator.model_server import Fault, ScriptItem
 from triad_lab.simulator.stack import TriadStack
 
 POINT = {
@@ -255,7 +255,7 @@ async def test_a_forks_pr_stays_a_forks_after_resuming_failed_reviewers(
     configure(stack, "review:\n  on_push: true\n")
     fork = stack.github.fork(REPO, OUTSIDER).full_name
     pr, sha = persons_pull(stack, author=OUTSIDER, repo=fork)
-    refused = [Fault(400, "invalid_request_error", "scripted refusal")] * 6
+    refused: list[ScriptItem] = [Fault(400, "invalid_request_error", "scripted refusal")] * 6
     reviewers_answer(stack, refused, [])
     stack.github.comment(REPO, pr, MAINTAINER, "/triad review")
     await stack.settle()
