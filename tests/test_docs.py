@@ -47,3 +47,11 @@ def test_the_readme_names_every_ignore_reason_code() -> None:
 def test_the_makefile_names_test_files_that_exist() -> None:
     named = re.findall(r"tests/[\w/]+\.py", (ROOT / "Makefile").read_text())
     assert named and [name for name in named if not (ROOT / name).is_file()] == []
+
+
+def test_the_readme_says_how_to_require_triads_check_safely() -> None:
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "with Triad's App as its source" in readme.replace("**", "")
+    assert "issues of this repository it closes" in readme
+    assert "the new head has no Triad check until a writer asks" in readme
+    assert "never posts an inline comment it already posted" not in readme

@@ -39,7 +39,7 @@ CONCLUSIONS: dict[str, Conclusion] = {
 
 #: the check's name: what a branch protection rule requires ("Triad")
 CHECK_NAME = "Triad"
-#: GitHub's limits on a check run's output and its buttons
+#: GitHub's limit on a check run's summary and text, in UTF-8 bytes ("maximum bytesize")
 MAX_OUTPUT = 65_535
 #: identifier → (label, description) of each button; GitHub allows 20 and 40 characters
 BUTTONS = {
@@ -187,7 +187,10 @@ def _above(summary: str, earlier: str) -> str:
 
 
 def _clip(text: str) -> str:
-    if len(text) <= MAX_OUTPUT:
+    """`text` within GitHub's limit, counted in UTF-8 bytes (a character may take four)."""
+    data = text.encode()
+    if len(data) <= MAX_OUTPUT:
         return text
     cut = "\n\n… (cut to GitHub's limit)"
-    return text[: MAX_OUTPUT - len(cut)] + cut
+    room = MAX_OUTPUT - len(cut.encode())
+    return data[:room].decode(errors="ignore") + cut  # a character cut in two is dropped

@@ -90,6 +90,7 @@ async def _review(run: StageRun[ReviewTask]) -> Event | None:
             head_sha=task.head_sha,
         )
     what = await _pull_spec(repo, task.pr_number) if of_person else _design_spec(workflow)
+    what = spec.capped(what, config.budget.context_tokens)
     spec_tokens = sum(estimate_tokens(part.text) for part in what)
     room = max(config.budget.context_tokens - spec_tokens - 500, 1000)
     previous = task.previous_sha if task.previous_sha != task.head_sha else None
@@ -115,6 +116,7 @@ async def _review(run: StageRun[ReviewTask]) -> Event | None:
         code,
         config.budget.context_tokens,
         spec.review_instructions(config.review, [f.path for f in files]),
+        spec.matched_paths(config.review, [f.path for f in files]),
         of_person=of_person,
         incremental=incremental,
     )

@@ -70,7 +70,8 @@ def reopened(workflow: Workflow | None, event: Reopened, config: RepoConfig) -> 
     if workflow is None or workflow.stage is not Stage.STOPPED:
         return Decision(workflow, reason="ignored: nothing stopped to say about")
     where = PULL if event.pull else "issue"
+    # once per stop: the stopped workflow's revision holds until something starts it again
     comment = PostComment(
-        f"reopened:{event.source}", messages.reopened_stays_stopped(config.labels), where
+        f"reopened:r{workflow.revision}", messages.reopened_stays_stopped(config.labels), where
     )
     return Decision(workflow, (comment,), reason=f"reopened by {event.actor.login}: stays stopped")

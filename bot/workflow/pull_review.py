@@ -108,7 +108,18 @@ def review_requested(
         return Decision(workflow, cleanup, reason="ignored: the reviewers are already at work")
     if workflow.stage is Stage.DONE:
         return Decision(workflow, cleanup, reason="ignored: the pull request is merged")
+    if event.via is RequestVia.AUTO and not _auto_may_review(workflow, pull):
+        return Decision(workflow, reason="ignored: review.auto only starts reviews")
     return _review_again(workflow, pull, str(event.via), config, cleanup)
+
+
+def _auto_may_review(workflow: Workflow, pull: PullFacts) -> bool:
+    """`review.auto` (a draft marked ready, say) reviews only a head never reviewed, and never
+    undoes a writer's stop or a decision a human owes: a writer asks for anything more."""
+    return workflow.stage not in (Stage.STOPPED, Stage.NEEDS_HUMAN) and pull.head_sha not in (
+        workflow.head_sha,
+        workflow.reviewed_sha,
+    )
 
 
 def _review_again(
@@ -127,7 +138,7 @@ def _review_again(
         stage=Stage.REVIEWING,
         head_sha=pull.head_sha,
         branch=pull.head_ref or workflow.branch,
-        from_fork=pull.from_fork,
+        from_fork=workflow.from_fork or pull.from_fork,  # a fork's PR stays a fork's
         review_round=workflow.review_round + 1,
     )
     actions = (*cleanup, RemoveLabel(config.labels.needs_human, PULL), review_job(again))
@@ -235,7 +246,12 @@ def command(workflow: Workflow | None, event: CommandIssued, config: RepoConfig)
         )
         return Decision(workflow, (reply,), reason=f"ignored: resume while {workflow.stage}")
     if workflow.escalated_failed:  # the reviewers failed to run: run them again
-        pull = PullFacts(workflow.pr_number or 0, workflow.head_sha or "", workflow.branch or "")
+        pull = PullFacts(
+            workflow.pr_number or 0,
+            workflow.head_sha or "",
+            workflow.branch or "",
+            from_fork=workflow.from_fork,
+        )
         return _review_again(workflow, pull, f"resumed by {login}", config)
     return _accept(workflow, login, config, "/triad resume")
 
@@ -248,7 +264,9 @@ def head_moved(workflow: Workflow | None, event: HeadMoved, config: RepoConfig) 
         return Decision(workflow, reason=f"ignored: a push while {workflow.stage}")
     if not config.review.on_push or workflow.from_fork:
         return Decision(workflow, reason="ignored: pushes are reviewed on request")
-    pull = PullFacts(workflow.pr_number or 0, event.head_sha, workflow.branch or "")
+    pull = PullFacts(
+        workflow.pr_number or 0, event.head_sha, workflow.branch or "", from_fork=workflow.from_fork
+    )
     return _review_again(workflow, pull, f"pushed by {event.actor.login}", config)
 
 
@@ -274,5 +292,7 @@ def closed(workflow: Workflow | None, event: PullClosed, config: RepoConfig) -> 
 def reopened(workflow: Workflow | None, event: Reopened, config: RepoConfig) -> Decision:
     if workflow is None or workflow.stage is not Stage.STOPPED:
         return Decision(workflow, reason="ignored: nothing stopped to say about")
-    comment = PostComment(f"reopened:{event.source}", messages.review_reopened(config.labels), PULL)
+    # once per stop: the stopped workflow's revision holds until a writer asks again
+    said = messages.review_reopened(config.labels)
+    comment = PostComment(f"reopened:r{workflow.revision}", said, PULL)
     return Decision(workflow, (comment,), reason=f"reopened by {event.actor.login}")

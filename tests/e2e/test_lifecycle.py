@@ -84,6 +84,9 @@ async def test_a_reopened_issue_stays_stopped_until_a_writer_starts_it_again(
     stack.github.reopen_issue(REPO, number, MAINTAINER)
     await stack.settle()
     assert (await workflow_of(stack, number)).stage is Stage.STOPPED
+    stack.github.close_issue(REPO, number, OUTSIDER)
+    stack.github.reopen_issue(REPO, number, OUTSIDER)  # the same stop: nothing new to say
+    await stack.settle()
     [reopened] = said(stack, number, "reopened:")
     assert "stays stopped" in reopened and "`triad:design`" in reopened
     stack.github.add_label(REPO, number, MAINTAINER, "triad:design")

@@ -79,3 +79,15 @@ async def test_triads_run_is_not_ci(sim: Simulator, repo: Repo) -> None:
     sim.complete_checks(REPO, sha, "success")
     verdict = await checks.verdict(repo, sha)
     assert verdict.finished and verdict.passed  # Triad's run in progress holds nothing back
+
+
+async def test_output_is_clipped_to_githubs_limit_in_bytes(sim: Simulator, repo: Repo) -> None:
+    sha = sim.push(REPO, "x", "alice", {"x.txt": "x\n"}, "x")
+    wide = "é" * 40_000 + "🙂" * 10_000  # far fewer characters than bytes
+    await checkruns.set_check_run(
+        repo, sha, "7", title="t", summary=wide, text=wide, conclusion="neutral"
+    )
+    [run] = sim.check_runs(REPO, sha)
+    for shown in (run.summary or "", run.text or ""):
+        assert len(shown.encode()) <= checkruns.MAX_OUTPUT
+        assert shown.startswith("é" * 1000) and shown.endswith("(cut to GitHub's limit)")

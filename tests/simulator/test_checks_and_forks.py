@@ -144,6 +144,14 @@ def test_the_apps_check_run_and_its_suite_and_deliveries(
             },
             "label must be 1 to 20 characters",
         ),
+        (  # 40,000 characters, 80,000 bytes: GitHub counts bytes
+            {
+                "name": "Triad",
+                "conclusion": "success",
+                "output": {"title": "t", "summary": "é" * 40_000},
+            },
+            "summary exceeds a maximum bytesize of 65535",
+        ),
     ],
 )
 def test_github_refuses_what_it_refuses(

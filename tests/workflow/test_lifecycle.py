@@ -83,6 +83,20 @@ def test_reopening_leaves_it_stopped_and_says_how_to_start_again() -> None:
     assert decide(at(Stage.DONE), Reopened(WRITER, "d"), TARGET, CONFIG).actions == ()
 
 
+def test_reopening_again_says_nothing_new_until_the_next_stop() -> None:
+    stopped = replace(at(Stage.STOPPED), revision=4)
+    keys = {
+        a.key
+        for source in ("d-1", "d-2")
+        for a in decide(stopped, Reopened(WRITER, source), TARGET, CONFIG).actions
+        if isinstance(a, PostComment)
+    }
+    assert len(keys) == 1  # a second reopen of the same stop finds the comment already made
+    later = replace(stopped, revision=9)  # started again, then stopped again
+    [again] = decide(later, Reopened(WRITER, "d-3"), TARGET, CONFIG).actions
+    assert isinstance(again, PostComment) and again.key not in keys
+
+
 def test_the_pr_closed_unmerged_stops_with_a_comment_and_merged_is_done() -> None:
     closed = decide(at(Stage.READY_FOR_QA), PullClosed(WRITER, "d", False), TARGET, CONFIG)
     assert closed.workflow is not None and closed.workflow.stage is Stage.STOPPED

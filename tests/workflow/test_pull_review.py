@@ -107,6 +107,23 @@ def test_review_auto_takes_non_draft_prs_from_the_repository_only() -> None:
         assert skipped.workflow is None and skipped.actions == ()
 
 
+@pytest.mark.parametrize(
+    "stage", [Stage.REVIEWED, Stage.CHANGES_REQUESTED, Stage.STOPPED, Stage.NEEDS_HUMAN]
+)
+def test_review_auto_never_undoes_a_stop_or_a_decision_or_pays_again(stage: Stage) -> None:
+    auto = parse_repo_config("review:\n  auto: true\n").config
+    reviewed = at(stage, reviewed_sha=SHA, escalated_from=Stage.REVIEWING)
+    toggled = decide(reviewed, request(RequestVia.AUTO, AUTHOR), TARGET, auto)  # ready again
+    assert toggled.workflow == reviewed and toggled.actions == ()
+    newer = request(RequestVia.AUTO, AUTHOR, replace(PULL_41, head_sha=NEW))
+    moved = decide(reviewed, newer, TARGET, auto)
+    if stage in (Stage.STOPPED, Stage.NEEDS_HUMAN):
+        assert moved.workflow == reviewed and moved.actions == ()
+    else:  # a head never reviewed, while not stopped
+        assert moved.workflow is not None and moved.workflow.stage is Stage.REVIEWING
+        assert moved.workflow.head_sha == NEW
+
+
 def test_a_forks_pr_is_reviewed_on_a_writers_request() -> None:
     fork = replace(PULL_41, from_fork=True)
     decision = decide(None, request(RequestVia.COMMAND, WRITER, fork), TARGET, CONFIG)
@@ -190,6 +207,22 @@ def test_resume_accepts_or_runs_failed_reviewers_again() -> None:
     assert again.workflow.review_round == 2
 
 
+def test_a_forks_pr_stays_a_forks_after_resume_and_pushes() -> None:
+    resume = CommandIssued(WRITER, "c", Command("resume"))
+    on_push = parse_repo_config("review:\n  on_push: true\n").config
+    failed = at(
+        Stage.NEEDS_HUMAN, escalated_from=Stage.REVIEWING, escalated_failed=True, from_fork=True
+    )
+    again = decide(failed, resume, TARGET, on_push)
+    assert again.workflow is not None and again.workflow.from_fork
+    assert job(again.actions).payload["head_sha"] == SHA
+    reviewed = replace(again.workflow, stage=Stage.REVIEWED, reviewed_sha=SHA)
+    pushed = decide(reviewed, HeadMoved(AUTHOR, "p", NEW), TARGET, on_push)
+    assert pushed.workflow == reviewed and not any(isinstance(a, RunStage) for a in pushed.actions)
+    asked = decide(reviewed, request(pull=replace(PULL_41, head_sha=NEW)), TARGET, on_push)
+    assert asked.workflow is not None and asked.workflow.from_fork
+
+
 def test_a_reviewer_failing_asks_a_human() -> None:
     event = StageFailed(StageName.REVIEW, "model down", head_sha=SHA)
     decision = decide(at(Stage.REVIEWING), event, TARGET, CONFIG)
@@ -254,6 +287,8 @@ def test_closing_stops_and_merging_finishes() -> None:
     reopened = decide(closed.workflow, Reopened(AUTHOR, "r", pull=True), TARGET, CONFIG)
     assert reopened.workflow == closed.workflow
     assert any("/triad review" in a.body for a in reopened.actions if isinstance(a, PostComment))
+    twice = decide(closed.workflow, Reopened(AUTHOR, "r2", pull=True), TARGET, CONFIG)
+    assert twice.actions == reopened.actions  # once per stop, whatever delivery says it
 
 
 def test_the_developers_commands_have_nothing_to_do_on_a_persons_pr() -> None:

@@ -12,7 +12,7 @@ JSON = dict[str, Any]
 SEVERITY = ("action_required", "cancelled", "timed_out", "failure", "neutral", "skipped")
 _CONCLUSIONS = frozenset({*SEVERITY, "success"})
 _STATUSES = frozenset({"queued", "in_progress", "completed", "waiting", "requested", "pending"})
-#: GitHub's limits on a check run's output and buttons
+#: GitHub's limits on a check run's output (UTF-8 bytes) and buttons (characters)
 MAX_OUTPUT = 65_535
 BUTTON_LIMITS = {"label": 20, "description": 40, "identifier": 20}
 
@@ -48,8 +48,10 @@ def apply_check_body(run: CheckRun, body: JSON) -> None:
         if not isinstance(output.get("title"), str) or not isinstance(output.get("summary"), str):
             raise invalid("CheckRun", "output", "missing_field")
         for field in ("summary", "text"):
-            if len(output.get(field) or "") > MAX_OUTPUT:
-                raise ApiError(422, f"output.{field}: only {MAX_OUTPUT} characters are allowed")
+            if len((output.get(field) or "").encode()) > MAX_OUTPUT:
+                raise ApiError(
+                    422, f"Invalid request.\n\n{field} exceeds a maximum bytesize of {MAX_OUTPUT}"
+                )
         run.title, run.summary, run.text = output["title"], output["summary"], output.get("text")
     if "actions" in body:
         actions = list(body["actions"] or [])

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from bot.github.repo import IssueText
-from bot.llm.context import ContextPart
+from bot.llm.context import CHARS_PER_TOKEN, ContextPart, estimate_tokens
 from bot.repo_config import Review
 
 #: GitHub's closing keywords, then `#N` or `owner/repo#N`
@@ -21,6 +21,8 @@ _CLOSES = re.compile(
 )
 #: issues read for one pull request, at most
 MAX_LINKED = 5
+#: the share of a call's context the spec may take (the rest is the diff and its code)
+SPEC_SHARE = 4
 
 
 def closing_issues(body: str, repository: str) -> list[int]:
@@ -51,15 +53,45 @@ def pull_spec(
     return tuple(parts)
 
 
+def capped(parts: tuple[ContextPart, ...], context_tokens: int) -> tuple[ContextPart, ...]:
+    """Each part that may be cut, cut to an equal share of a quarter of `context_tokens`:
+    however long a PR's body or its issues, the diff keeps its room."""
+    if not parts:
+        return parts
+    share = max(context_tokens // SPEC_SHARE // len(parts), 100)
+    cut = "\n[… cut: the rest is too long to review with the diff]"
+    return tuple(
+        ContextPart(p.label, p.text[: share * CHARS_PER_TOKEN - len(cut)] + cut, p.truncatable)
+        if p.truncatable and estimate_tokens(p.text) > share
+        else p
+        for p in parts
+    )
+
+
 def review_instructions(review: Review, paths: Iterable[str]) -> str:
-    """`review.instructions`, then each path instruction whose glob matches a changed file."""
+    """`review.instructions`, then each path instruction whose glob matches a changed file:
+    the maintainers' globs and words only. The changed paths are the PR author's (a file may
+    be named anything), so they never reach the system prompt: see `matched_paths`."""
     changed = list(paths)
     lines = [review.instructions.strip()] if review.instructions.strip() else []
     for rule in review.path_instructions:
+        if any(matches(rule.path, path) for path in changed):
+            lines.append(f"For files matching `{rule.path}`: {rule.instructions.strip()}")
+    return "\n\n".join(lines)
+
+
+def matched_paths(review: Review, paths: Iterable[str]) -> ContextPart | None:
+    """Which changed files each path instruction's glob matches, fenced as data (the names
+    are the PR author's words)."""
+    changed = list(paths)
+    lines = []
+    for rule in review.path_instructions:
         hits = [path for path in changed if matches(rule.path, path)]
         if hits:
-            lines.append(f"For `{rule.path}` ({', '.join(hits[:5])}): {rule.instructions.strip()}")
-    return "\n\n".join(lines)
+            lines.append(f"{rule.path}: " + ", ".join(hits[:5]))
+    if not lines:
+        return None
+    return ContextPart("changed files each path instruction's glob matches", "\n".join(lines))
 
 
 def matches(glob: str, path: str) -> bool:

@@ -30,6 +30,8 @@ class ReviewBrief:
     budget_tokens: int
     #: the repository's review instructions (`review.instructions`, `review.path_instructions`)
     instructions: str = ""
+    #: which changed files the path instructions' globs match (data: the names are the author's)
+    matched: ContextPart | None = None
     #: a person's pull request (no approved design, no developer)
     of_person: bool = False
     #: `split` is the diff since the last reviewed head, not the whole pull request's
@@ -56,6 +58,7 @@ def _parts(brief: ReviewBrief, chunk_index: int, open_points: str) -> list[Conte
     what = "diff since your last review" if brief.incremental else "diff"
     parts = [
         *brief.spec,
+        *([brief.matched] if brief.matched else []),
         ContextPart(
             f"{what} part {chunk_index + 1} of {total} (new-file line numbers on the left)",
             "\n\n".join(with_line_numbers(f) for f in chunk.files),
