@@ -161,7 +161,7 @@ def test_a_weak_webhook_secret_stops_serve_with_one_line(tmp_path: Path, secret:
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 2
     assert len(stderr.strip().splitlines()) == 1
-    assert stderr.startswith("triad: error: TRIAD_WEBHOOK_SECRET is too weak")
+    assert stderr.startswith("triad: error: TRIAD_WEBHOOK_SECRET is invalid: too weak")
     assert "secrets.token_hex(32)" in stderr
 
 
