@@ -144,6 +144,32 @@ def test_backup_of_sqlite_and_the_answer_for_postgresql(
     assert status == 2 and "exists: give a new file name" in err
 
 
+def test_a_backup_folder_that_cannot_be_created_is_one_line_naming_it(
+    seeded: Operated, triad: Triad, store_url: str, tmp_path: Path
+) -> None:
+    if store_url.startswith("postgresql"):
+        pytest.skip("SQLite's backup")
+    (tmp_path / "taken").write_text("a file, not a folder")
+    target = tmp_path / "taken" / "backups" / "triad.db"
+    status, out, err = triad("backup", str(target))
+    assert (status, out) == (2, "")
+    assert err == (
+        f"triad: error: cannot create the backup's folder {target.parent}: Not a directory\n"
+    )
+
+
+def test_a_backup_file_that_cannot_be_created_is_one_line_naming_it(
+    seeded: Operated, triad: Triad, store_url: str, tmp_path: Path
+) -> None:
+    if store_url.startswith("postgresql"):
+        pytest.skip("SQLite's backup")
+    target = tmp_path / ("x" * 300 + ".db")  # refused even to root
+    status, out, err = triad("backup", str(target))
+    assert (status, out) == (2, "")
+    assert err == f"triad: error: cannot create the backup {target}: File name too long\n"
+    assert "triad.db" not in err  # the source is not blamed
+
+
 @pytest.mark.parametrize("command", ["jobs", "workflows", "workflow", "usage", "backup"])
 def test_every_command_has_help(command: str, triad: Triad) -> None:
     with pytest.raises(SystemExit) as exited:
