@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -168,6 +171,25 @@ def test_a_backup_file_that_cannot_be_created_is_one_line_naming_it(
     assert (status, out) == (2, "")
     assert err == f"triad: error: cannot create the backup {target}: File name too long\n"
     assert "triad.db" not in err  # the source is not blamed
+
+
+def test_output_into_a_closed_pipe_ends_quietly(seeded: Operated, store_url: str) -> None:
+    """`triad workflow X | head`: the reader goes away; no traceback, a shell's SIGPIPE status."""
+    if store_url.startswith("postgresql"):
+        pytest.skip("one backend shows it")
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "workflow", "octo/repo#12"],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert (done.returncode, done.stderr) == (141, b"")
 
 
 @pytest.mark.parametrize("command", ["jobs", "workflows", "workflow", "usage", "backup"])
