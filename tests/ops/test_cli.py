@@ -28,9 +28,10 @@ def test_jobs_lists_dead_letters_of_a_kind(seeded: Operated, triad: Triad) -> No
     assert [line.split()[1] for line in lines[1:]] == ["review", "architect"]
     assert "ModelUnavailable: anthropic is down" in out
     rows = triad.json("jobs", "--state", "dead", "--kind", "architect")
-    assert [(r["id"], r["kind"], r["state"], r["attempts"]) for r in rows] == [
-        (ids.dead_job, "architect", "dead", "1/5")
+    assert [(r["id"], r["kind"], r["state"], r["attempts"], r["max_attempts"]) for r in rows] == [
+        (ids.dead_job, "architect", "dead", 1, 5)
     ]
+    assert rows[0]["due"] == "2023-11-14T22:13:20Z"  # the seed's clock, ISO 8601 in UTC
 
 
 def test_jobs_show_gives_payload_attempts_and_last_error(seeded: Operated, triad: Triad) -> None:
@@ -40,7 +41,10 @@ def test_jobs_show_gives_payload_attempts_and_last_error(seeded: Operated, triad
     assert "kind: architect" in out and "attempts: 1/5" in out and "state: dead" in out
     assert "  v = 1" in out and "last_error: ModelUnavailable: anthropic is down" in out
     shown = triad.json("jobs", "show", str(ids.dead_job))
-    assert shown["payload"] == {"v": "1"} and shown["key"] == "architect:octo/repo#12:v1"
+    assert shown["payload"] == {"v": 1} and shown["key"] == "architect:octo/repo#12:v1"
+    assert (shown["attempts"], shown["max_attempts"]) == (1, 5)
+    assert shown["created"] == shown["finished"] == "2023-11-14T22:13:20Z"
+    assert "delivery" not in shown
     status, _, err = triad("jobs", "show", "999")
     assert status == 2 and err == "triad: error: no job 999\n"
 
@@ -57,6 +61,42 @@ async def test_jobs_retry_queues_a_dead_letter_again(seeded: Operated, triad: Tr
     ]
     job = await store.get_job(ids.dead_job)
     assert job is not None and job.state is JobState.QUEUED and job.attempts == 0
+
+
+def test_jobs_show_of_a_delivery_job_says_what_was_delivered(
+    seeded: Operated, triad: Triad
+) -> None:
+    _, ids = seeded
+    status, out, _ = triad("jobs", "show", str(ids.done_job))
+    assert status == 0
+    assert out.endswith(
+        "delivery:\n  event = issues\n  action = labeled\n  repository = octo/repo\n"
+        "  sender = maya\n  outcome = queued\n  received = 2023-11-14 22:13\n"
+    )
+    shown = triad.json("jobs", "show", str(ids.done_job))
+    assert shown["payload"] == {"delivery_id": "d-1"}
+    assert shown["delivery"] == {
+        "event": "issues",
+        "action": "labeled",
+        "repository": "octo/repo",
+        "sender": "maya",
+        "outcome": "queued",
+        "received": "2023-11-14T22:13:20Z",
+    }
+
+
+async def test_jobs_retry_as_json(seeded: Operated, triad: Triad) -> None:
+    _, ids = seeded
+    status, out, _ = await asyncio.to_thread(
+        triad, "jobs", "retry", "--json", str(ids.dead_job), str(ids.queued_job)
+    )
+    assert status == 1
+    assert json.loads(out) == {
+        "retried": [ids.dead_job],
+        "not_retried": [{"id": ids.queued_job, "reason": "it is queued, not dead"}],
+    }
+    status, out, _ = await asyncio.to_thread(triad, "jobs", "--json", "retry", "--dead")
+    assert status == 0 and json.loads(out) == {"retried": [ids.dead_review_job], "not_retried": []}
 
 
 async def test_jobs_retry_dead_of_a_kind(seeded: Operated, triad: Triad) -> None:
@@ -99,6 +139,8 @@ def test_workflow_shows_the_timeline_jobs_and_cost_by_role(seeded: Operated, tri
     ]
     assert sorted(j["kind"] for j in document["jobs"]) == ["architect", "ci_watch", "delivery"]
     assert document["transitions"][2]["actions"] == "pending"
+    assert document["transitions"][0]["at"] == "2023-11-14T22:13:20Z"
+    assert {(j["attempts"], j["max_attempts"]) for j in document["jobs"]} >= {(1, 5)}
     status, _, err = triad("workflow", "octo/repo")
     assert status == 2 and "write OWNER/REPO#NUMBER" in err
     status, _, err = triad("workflow", "octo/repo#99")
@@ -126,6 +168,7 @@ async def test_deliveries_listed_and_pruned(seeded: Operated, triad: Triad, cloc
         ("d-2", "ignored", "", "kept"),
         ("d-3", "ping", "", "kept"),
     }
+    assert {r["received"] for r in rows} == {"2023-11-14T22:13:20Z"}
     status, out, _ = await asyncio.to_thread(triad, "deliveries", "prune", "--older-than", "0")
     assert status == 0 and out == "pruned the bodies of 3 deliveries older than 0 days\n"
     delivery = await store.get_delivery("d-1")
