@@ -84,6 +84,7 @@ def build_pool(
         concurrency=concurrency,
         lease_seconds=settings.job_lease_seconds,
         drain_seconds=settings.drain_seconds,
+        outage_seconds=settings.job_outage_retry_seconds,
         context=build_services(settings, store, metrics),
     )
 
