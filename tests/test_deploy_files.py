@@ -75,3 +75,15 @@ def test_fly_admin_port_listens_on_ipv6() -> None:
     IPv4 health check still answers), never "0.0.0.0"."""
     fly = tomllib.loads((ROOT / "fly.toml").read_text())
     assert fly["env"]["TRIAD_ADMIN_HOST"] == "::"
+
+
+def test_the_image_checks_serves_port_and_the_readme_gives_the_worker_its_own_check() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    check = re.search(r"HEALTHCHECK .*?127\.0\.0\.1:(\d+)/healthz", dockerfile, re.DOTALL)
+    served = re.search(r'CMD \["triad", "serve", .*"--port", "(\d+)"\]', dockerfile)
+    assert check is not None and served is not None and check[1] == served[1]
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    admin_port = re.search(r"TRIAD_ADMIN_PORT=(\d+)", dockerfile)
+    assert admin_port is not None
+    assert f"127.0.0.1:{admin_port[1]}/healthz" in readme
+    assert f"triad worker --metrics-port {admin_port[1]}" in readme
