@@ -31,6 +31,8 @@ ENV PYTHONUNBUFFERED=1 TRIAD_LOG_FORMAT=json TRIAD_DATABASE_URL=sqlite:////home/
 # it on a private address (-p 127.0.0.1:9090:9090), and name any other host it is opened by in
 # TRIAD_ADMIN_ALLOWED_HOSTS.
 EXPOSE 3000 9090
+# The check probes serve's port: a `triad worker` container needs its own (--health-cmd on
+# its --metrics-port 9090, see the README's Deploy).
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=2).status != 200)"
 # SIGTERM drains running jobs for TRIAD_DRAIN_SECONDS (30 s): Docker's default stop timeout is

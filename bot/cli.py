@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -132,7 +133,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: a shell's status for a process ended by SIGPIPE (128 + 13)
+_BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """`triad ...`; output piped into a reader that stopped early (`| head`) ends quietly."""
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # inside the guard: a closed pipe fails here, not at exit
+    except BrokenPipeError:
+        # Python would flush stdout again at exit and fail again: point it at /dev/null
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return _BROKEN_PIPE
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "simulator":
         from triad_lab.simulator import cli as simulator

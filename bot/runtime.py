@@ -84,6 +84,7 @@ def build_pool(
         concurrency=concurrency,
         lease_seconds=settings.job_lease_seconds,
         drain_seconds=settings.drain_seconds,
+        outage_seconds=settings.job_outage_retry_seconds,
         context=build_services(settings, store, metrics),
     )
 
@@ -165,10 +166,15 @@ async def _learn_own_login(context: AppContext, services: Services) -> None:
 def listen(host: str, port: int, what: str) -> socket.socket:
     """A socket listening on `host:port`, or a ConfigError naming the option and the cause (a
     port in use, also by this process's other port, is reported before anything else starts:
-    SO_REUSEADDR lets two sockets bind one port, only `listen` refuses the second)."""
+    SO_REUSEADDR lets two sockets bind one port, only `listen` refuses the second).
+
+    An IPv6 address listens dual-stack: "::" also accepts IPv4 (fly's private network is IPv6
+    only, a local `curl 127.0.0.1` is IPv4), whatever the system's `bindv6only` default."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     try:
         sock.bind((host, port))
         sock.listen(_BACKLOG)

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=4, ge=0, le=256)
     job_lease_seconds: float = Field(default=300.0, gt=0)
     job_max_attempts: int = Field(default=5, ge=1, le=100)
+    #: a job's first retry after GitHub was unavailable or unreachable, doubling to 10 minutes
+    job_outage_retry_seconds: float = Field(default=60.0, gt=0)
     drain_seconds: float = Field(default=30.0, ge=0)
 
     #: the admin page and /metrics (`triad serve --admin-port`); unset: not served

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Generic, TypeVar
 
-from bot.errors import GitHubRateLimited, PermanentJobError
+from bot.errors import GitHubRateLimited, GitHubUnavailable, PermanentJobError
 from bot.jobs import Handler
 from bot.metrics import Metrics
 from bot.store import Job, JobState, Store
@@ -36,7 +36,7 @@ class WorkerPool(Generic[ContextT]):
     (another worker took the job after this one stalled), the handler is cancelled.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 (the store, handlers and metrics, then keyword-only tuning)
         self,
         store: Store,
         handlers: Mapping[str, Handler[ContextT]],
@@ -46,6 +46,7 @@ class WorkerPool(Generic[ContextT]):
         lease_seconds: float = 300.0,
         poll_seconds: float = 1.0,
         drain_seconds: float = 30.0,
+        outage_seconds: float = 60.0,
         context: ContextT,
     ) -> None:
         self.store = store
@@ -56,6 +57,8 @@ class WorkerPool(Generic[ContextT]):
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.drain_seconds = drain_seconds
+        #: the first retry after an outage (GitHub unavailable, a failed connection)
+        self.outage_seconds = outage_seconds
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -148,6 +151,10 @@ class WorkerPool(Generic[ContextT]):
             delay = retry_delay(job.attempts)
             if isinstance(exc, GitHubRateLimited):
                 delay = max(delay, exc.retry_after)
+            elif isinstance(exc, GitHubUnavailable | ConnectionError):
+                # an outage lasts minutes: 1 minute doubling to 10 spreads the attempts over
+                # ~15 (at least 4), where 2 s doubling dead-letters within a minute
+                delay = retry_delay(job.attempts, base=self.outage_seconds)
             state = await self.store.fail(job.id, worker_id, error, delay)
             outcome = "dead" if state is JobState.DEAD else "retry"
             log.exception("job failed", extra={**_job_fields(job), "next": outcome})

@@ -1,5 +1,6 @@
 """The deploy files agree with the code: the lock covers pyproject's dependencies, the image
-owns its data directory, stop grace periods cover the drain, fly checks the worker group."""
+owns its data directory, stop grace periods cover the drain, fly checks the worker group and
+reaches the admin port over its IPv6-only private network."""
 
 from __future__ import annotations
 
@@ -67,3 +68,22 @@ def test_fly_checks_the_worker_group_on_its_metrics_port() -> None:
     port = int(found.group(1))
     checks = [c for c in fly["checks"].values() if c.get("processes") == ["worker"]]
     assert [(c["port"], c["path"]) for c in checks] == [(port, "/healthz")]
+
+
+def test_fly_admin_port_listens_on_ipv6() -> None:
+    """`fly proxy` and `*.internal` reach a machine over IPv6 only: "::" (dual-stack, so the
+    IPv4 health check still answers), never "0.0.0.0"."""
+    fly = tomllib.loads((ROOT / "fly.toml").read_text())
+    assert fly["env"]["TRIAD_ADMIN_HOST"] == "::"
+
+
+def test_the_image_checks_serves_port_and_the_readme_gives_the_worker_its_own_check() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    check = re.search(r"HEALTHCHECK .*?127\.0\.0\.1:(\d+)/healthz", dockerfile, re.DOTALL)
+    served = re.search(r'CMD \["triad", "serve", .*"--port", "(\d+)"\]', dockerfile)
+    assert check is not None and served is not None and check[1] == served[1]
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    admin_port = re.search(r"TRIAD_ADMIN_PORT=(\d+)", dockerfile)
+    assert admin_port is not None
+    assert f"127.0.0.1:{admin_port[1]}/healthz" in readme
+    assert f"triad worker --metrics-port {admin_port[1]}" in readme

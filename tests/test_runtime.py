@@ -3,6 +3,8 @@ port that never listens beyond loopback unguarded."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from pydantic import SecretStr
 
@@ -23,6 +25,23 @@ def test_a_port_this_process_already_listens_on_is_refused() -> None:
         f"--admin-port (TRIAD_ADMIN_PORT) {port}: cannot listen on 127.0.0.1:{port}: "
         "Address already in use"
     )
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine")
+@pytest.mark.parametrize("client", ["127.0.0.1", "::1"])
+def test_listening_on_every_ipv6_address_also_accepts_ipv4(client: str) -> None:
+    """fly's private network and `fly proxy` are IPv6 only; a local probe is often IPv4: "::"
+    serves both, whatever the system's default for IPv6 sockets."""
+    server = listen("::", 0, "--admin-port (TRIAD_ADMIN_PORT)")
+    try:
+        port = server.getsockname()[1]
+        with socket.create_connection((client, port), timeout=5) as caller:
+            accepted, _ = server.accept()
+            with accepted:
+                caller.sendall(b"ping")
+                assert accepted.recv(4) == b"ping"
+    finally:
+        server.close()
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "10.1.2.3", "admin.example.com"])

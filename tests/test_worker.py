@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.errors import GitHubRateLimited, PermanentJobError
+from bot.errors import GitHubRateLimited, GitHubUnavailable, PermanentJobError
 from bot.github.client import GitHubApp
 from bot.jobs import stage_handlers
 from bot.llm.models import build_models
@@ -269,3 +269,25 @@ async def test_a_rate_limited_job_comes_back_when_github_said(live_store: Store)
         job = await _wait_for(live_store, job_id or 0, JobState.QUEUED)
     await pool.stop()
     assert job.run_at >= live_store.clock() + 1700, "not before GitHub's reset"
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [GitHubUnavailable("GitHub answered 503"), ConnectionRefusedError("connection refused")],
+)
+async def test_an_outage_is_retried_after_a_minute_not_seconds(
+    live_store: Store, outage: Exception
+) -> None:
+    """A GitHub outage outlasts the ordinary backoff: five attempts must span it."""
+
+    async def down(job: Job, context: object) -> None:
+        raise outage
+
+    pool = _pool(live_store, {"k": down})
+    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    pool.start()
+    job = await _wait_for(live_store, job_id or 0, JobState.QUEUED)
+    while job.attempts == 0:
+        job = await _wait_for(live_store, job_id or 0, JobState.QUEUED)
+    await pool.stop()
+    assert job.run_at >= live_store.clock() + 50, "not within the outage's first minute"

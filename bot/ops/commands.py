@@ -17,9 +17,9 @@ from typing import Any, TextIO
 from bot.errors import TriadError
 from bot.ops.arguments import job_id, limit
 from bot.ops.reports import parse_issue_ref, workflow_report
-from bot.ops.tables import Cell, dollars, emit, printable, when
+from bot.ops.tables import Cell, cell_text, dollars, emit, iso, moment, printable, when, write_json
 from bot.settings import Settings
-from bot.store import DeliveryOutcome, JobState, Store
+from bot.store import DeliveryOutcome, Job, JobState, Store
 from bot.store.backup import backup_sqlite
 from bot.store.configured import configured_store
 from bot.store.deliveries import DeliveryLog
@@ -55,6 +55,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     show.add_argument("id", type=job_id)
     show.add_argument("--json", dest="show_json", action="store_true", help="print JSON")
     retry = actions.add_parser("retry", help="queue dead jobs again, due now")
+    retry.add_argument("--json", dest="retry_json", action="store_true", help="print JSON")
     retry.add_argument("ids", type=job_id, nargs="*", metavar="ID")
     retry.add_argument("--dead", action="store_true", help="every dead job (of --kind)")
     # the same option as `jobs --kind`, accepted on either side of `retry`
@@ -124,9 +125,12 @@ async def _jobs(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     if args.jobs_action == "show":
         return await _show_job(store, args.id, out, args.json or args.show_json)
     if args.jobs_action == "retry":
-        return await _retry(queue, args, out)
+        return await _retry(queue, args, out, args.json or args.retry_json)
     state = JobState(args.state) if args.state else None
     jobs = await queue.jobs(state, args.kind, args.limit)
+    if args.json:
+        write_json(out, [_job_json(j) for j in jobs])
+        return 0
     rows: list[list[Cell]] = [
         [j.id, j.kind, j.state.value, f"{j.attempts}/{j.max_attempts}", when(j.run_at),
          _short(j.last_error or "", 60)]
@@ -141,6 +145,21 @@ async def _show_job(store: Store, job_id: int, out: TextIO, as_json: bool) -> in
     job = await store.get_job(job_id)
     if job is None:
         raise TriadError(f"no job {job_id}")
+    delivery = await _delivery_of(store, job)
+    if as_json:
+        document: dict[str, Any] = {
+            **_job_json(job),
+            "key": job.idempotency_key,
+            "created": iso(job.created_at),
+            "finished": iso(job.finished_at),
+            "lease_owner": job.lease_owner,
+            "lease_expires": iso(job.lease_expires_at) if job.lease_owner else None,
+            "payload": job.payload,
+        }
+        if delivery is not None:
+            document["delivery"] = delivery
+        write_json(out, document)
+        return 0
     fields: dict[str, Any] = {
         "id": job.id,
         "kind": job.kind,
@@ -154,9 +173,6 @@ async def _show_job(store: Store, job_id: int, out: TextIO, as_json: bool) -> in
         "payload": {key: _short(json.dumps(value), 80) for key, value in job.payload.items()},
         "last_error": job.last_error or "",
     }
-    if as_json:
-        out.write(json.dumps(fields, indent=2) + "\n")
-        return 0
     for key, value in fields.items():
         if key == "payload":
             out.write("payload:\n")
@@ -165,10 +181,43 @@ async def _show_job(store: Store, job_id: int, out: TextIO, as_json: bool) -> in
             )
         else:
             out.write(f"{key}: {printable(str(value))}\n")
+    if delivery is not None:
+        out.write("delivery:\n")
+        out.writelines(f"  {key} = {cell_text(value)}\n" for key, value in delivery.items())
     return 0
 
 
-async def _retry(queue: QueueAdmin, args: argparse.Namespace, out: TextIO) -> int:
+async def _delivery_of(store: Store, job: Job) -> dict[str, Cell] | None:
+    """What a delivery job is about, from its delivery's row (its id alone says nothing)."""
+    delivery_id = job.payload.get("delivery_id") if job.kind == "delivery" else None
+    if not isinstance(delivery_id, str):
+        return None
+    delivery = await store.get_delivery(delivery_id)
+    if delivery is None:
+        return None
+    return {
+        "event": delivery.event,
+        "action": delivery.action,
+        "repository": delivery.repository,
+        "sender": delivery.sender,
+        "outcome": delivery.outcome.value,
+        "received": moment(delivery.received_at),
+    }
+
+
+def _job_json(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "state": job.state.value,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "due": iso(job.run_at),
+        "last_error": job.last_error,
+    }
+
+
+async def _retry(queue: QueueAdmin, args: argparse.Namespace, out: TextIO, as_json: bool) -> int:
     if args.dead == bool(args.ids):
         raise TriadError("give job ids to retry, or --dead (optionally with --kind)")
     kinds = {kind for kind in (args.kind, args.retry_kind) if kind is not None}
@@ -178,15 +227,27 @@ async def _retry(queue: QueueAdmin, args: argparse.Namespace, out: TextIO) -> in
         raise TriadError("--kind goes with --dead: job ids name their jobs already")
     if args.dead:
         retried = await queue.retry_dead(kinds.pop() if kinds else None)
-        out.write(f"queued again: {', '.join(map(str, retried)) or 'none (no dead jobs)'}\n")
-        return 0
-    failed = 0
-    for result in await queue.retry(args.ids):
-        if result.retried:
-            out.write(f"job {result.job_id}: queued again\n")
+        if as_json:
+            write_json(out, {"retried": retried, "not_retried": []})
         else:
-            failed += 1
-            out.write(f"job {result.job_id}: not retried: {result.reason}\n")
+            out.write(f"queued again: {', '.join(map(str, retried)) or 'none (no dead jobs)'}\n")
+        return 0
+    results = await queue.retry(args.ids)
+    failed = [result for result in results if not result.retried]
+    if as_json:
+        write_json(
+            out,
+            {
+                "retried": [result.job_id for result in results if result.retried],
+                "not_retried": [{"id": r.job_id, "reason": r.reason} for r in failed],
+            },
+        )
+    else:
+        for result in results:
+            if result.retried:
+                out.write(f"job {result.job_id}: queued again\n")
+            else:
+                out.write(f"job {result.job_id}: not retried: {result.reason}\n")
     return 1 if failed else 0
 
 
@@ -213,7 +274,7 @@ async def _workflow(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         raise TriadError(f"Triad has no workflow for {repository}#{number}")
     w = report.workflow
     transitions: list[list[Cell]] = [
-        [when(t.at), t.from_stage or "(start)", t.to_stage or "(none)", t.cause, t.actor,
+        [moment(t.at), t.from_stage or "(start)", t.to_stage or "(none)", t.cause, t.actor,
          t.reason, "done" if t.actions_done else "pending"]
         for t in report.transitions
     ]  # fmt: skip
@@ -233,11 +294,11 @@ async def _workflow(store: Store, args: argparse.Namespace, out: TextIO) -> int:
             "transitions": _objects(
                 ["at", "from", "to", "cause", "actor", "reason", "actions"], transitions
             ),
-            "jobs": _objects(["id", "kind", "state", "attempts", "last_error"], jobs),
+            "jobs": [_job_json(j) for j in report.jobs],
             "cost_by_role": _objects(["role", "calls", "tokens", "dollars"], cost),
             "total_dollars": round(report.total.cost, 4),
         }
-        out.write(json.dumps(document, indent=2) + "\n")
+        write_json(out, document)
         return 0
     pr = f", PR #{w.pr_number}" if w.pr_number else ""
     out.write(printable(f"{w.repository}#{w.issue_number}: {w.stage.value}{pr}") + "\n")
@@ -286,7 +347,7 @@ async def _deliveries(store: Store, args: argparse.Namespace, out: TextIO) -> in
         return await _replay(store, args.delivery, out)
     outcome = DeliveryOutcome(args.outcome) if args.outcome else None
     rows: list[list[Cell]] = [
-        [when(d.received_at), d.id, f"{d.event}.{d.action}" if d.action else d.event,
+        [moment(d.received_at), d.id, f"{d.event}.{d.action}" if d.action else d.event,
          d.repository, d.outcome.value, d.job_state.value if d.job_state else "",
          "pruned" if d.body_pruned else "kept"]
         for d in await log.recent(args.limit, outcome)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,9 +28,10 @@ def test_jobs_lists_dead_letters_of_a_kind(seeded: Operated, triad: Triad) -> No
     assert [line.split()[1] for line in lines[1:]] == ["review", "architect"]
     assert "ModelUnavailable: anthropic is down" in out
     rows = triad.json("jobs", "--state", "dead", "--kind", "architect")
-    assert [(r["id"], r["kind"], r["state"], r["attempts"]) for r in rows] == [
-        (ids.dead_job, "architect", "dead", "1/5")
+    assert [(r["id"], r["kind"], r["state"], r["attempts"], r["max_attempts"]) for r in rows] == [
+        (ids.dead_job, "architect", "dead", 1, 5)
     ]
+    assert rows[0]["due"] == "2023-11-14T22:13:20Z"  # the seed's clock, ISO 8601 in UTC
 
 
 def test_jobs_show_gives_payload_attempts_and_last_error(seeded: Operated, triad: Triad) -> None:
@@ -37,7 +41,10 @@ def test_jobs_show_gives_payload_attempts_and_last_error(seeded: Operated, triad
     assert "kind: architect" in out and "attempts: 1/5" in out and "state: dead" in out
     assert "  v = 1" in out and "last_error: ModelUnavailable: anthropic is down" in out
     shown = triad.json("jobs", "show", str(ids.dead_job))
-    assert shown["payload"] == {"v": "1"} and shown["key"] == "architect:octo/repo#12:v1"
+    assert shown["payload"] == {"v": 1} and shown["key"] == "architect:octo/repo#12:v1"
+    assert (shown["attempts"], shown["max_attempts"]) == (1, 5)
+    assert shown["created"] == shown["finished"] == "2023-11-14T22:13:20Z"
+    assert "delivery" not in shown
     status, _, err = triad("jobs", "show", "999")
     assert status == 2 and err == "triad: error: no job 999\n"
 
@@ -54,6 +61,42 @@ async def test_jobs_retry_queues_a_dead_letter_again(seeded: Operated, triad: Tr
     ]
     job = await store.get_job(ids.dead_job)
     assert job is not None and job.state is JobState.QUEUED and job.attempts == 0
+
+
+def test_jobs_show_of_a_delivery_job_says_what_was_delivered(
+    seeded: Operated, triad: Triad
+) -> None:
+    _, ids = seeded
+    status, out, _ = triad("jobs", "show", str(ids.done_job))
+    assert status == 0
+    assert out.endswith(
+        "delivery:\n  event = issues\n  action = labeled\n  repository = octo/repo\n"
+        "  sender = maya\n  outcome = queued\n  received = 2023-11-14 22:13\n"
+    )
+    shown = triad.json("jobs", "show", str(ids.done_job))
+    assert shown["payload"] == {"delivery_id": "d-1"}
+    assert shown["delivery"] == {
+        "event": "issues",
+        "action": "labeled",
+        "repository": "octo/repo",
+        "sender": "maya",
+        "outcome": "queued",
+        "received": "2023-11-14T22:13:20Z",
+    }
+
+
+async def test_jobs_retry_as_json(seeded: Operated, triad: Triad) -> None:
+    _, ids = seeded
+    status, out, _ = await asyncio.to_thread(
+        triad, "jobs", "retry", "--json", str(ids.dead_job), str(ids.queued_job)
+    )
+    assert status == 1
+    assert json.loads(out) == {
+        "retried": [ids.dead_job],
+        "not_retried": [{"id": ids.queued_job, "reason": "it is queued, not dead"}],
+    }
+    status, out, _ = await asyncio.to_thread(triad, "jobs", "--json", "retry", "--dead")
+    assert status == 0 and json.loads(out) == {"retried": [ids.dead_review_job], "not_retried": []}
 
 
 async def test_jobs_retry_dead_of_a_kind(seeded: Operated, triad: Triad) -> None:
@@ -96,6 +139,8 @@ def test_workflow_shows_the_timeline_jobs_and_cost_by_role(seeded: Operated, tri
     ]
     assert sorted(j["kind"] for j in document["jobs"]) == ["architect", "ci_watch", "delivery"]
     assert document["transitions"][2]["actions"] == "pending"
+    assert document["transitions"][0]["at"] == "2023-11-14T22:13:20Z"
+    assert {(j["attempts"], j["max_attempts"]) for j in document["jobs"]} >= {(1, 5)}
     status, _, err = triad("workflow", "octo/repo")
     assert status == 2 and "write OWNER/REPO#NUMBER" in err
     status, _, err = triad("workflow", "octo/repo#99")
@@ -123,6 +168,7 @@ async def test_deliveries_listed_and_pruned(seeded: Operated, triad: Triad, cloc
         ("d-2", "ignored", "", "kept"),
         ("d-3", "ping", "", "kept"),
     }
+    assert {r["received"] for r in rows} == {"2023-11-14T22:13:20Z"}
     status, out, _ = await asyncio.to_thread(triad, "deliveries", "prune", "--older-than", "0")
     assert status == 0 and out == "pruned the bodies of 3 deliveries older than 0 days\n"
     delivery = await store.get_delivery("d-1")
@@ -142,6 +188,51 @@ def test_backup_of_sqlite_and_the_answer_for_postgresql(
         assert copy.execute("SELECT COUNT(*) FROM workflows").fetchone() == (2,)
     status, _, err = triad("backup", str(target))
     assert status == 2 and "exists: give a new file name" in err
+
+
+def test_a_backup_folder_that_cannot_be_created_is_one_line_naming_it(
+    seeded: Operated, triad: Triad, store_url: str, tmp_path: Path
+) -> None:
+    if store_url.startswith("postgresql"):
+        pytest.skip("SQLite's backup")
+    (tmp_path / "taken").write_text("a file, not a folder")
+    target = tmp_path / "taken" / "backups" / "triad.db"
+    status, out, err = triad("backup", str(target))
+    assert (status, out) == (2, "")
+    assert err == (
+        f"triad: error: cannot create the backup's folder {target.parent}: Not a directory\n"
+    )
+
+
+def test_a_backup_file_that_cannot_be_created_is_one_line_naming_it(
+    seeded: Operated, triad: Triad, store_url: str, tmp_path: Path
+) -> None:
+    if store_url.startswith("postgresql"):
+        pytest.skip("SQLite's backup")
+    target = tmp_path / ("x" * 300 + ".db")  # refused even to root
+    status, out, err = triad("backup", str(target))
+    assert (status, out) == (2, "")
+    assert err == f"triad: error: cannot create the backup {target}: File name too long\n"
+    assert "triad.db" not in err  # the source is not blamed
+
+
+def test_output_into_a_closed_pipe_ends_quietly(seeded: Operated, store_url: str) -> None:
+    """`triad workflow X | head`: the reader goes away; no traceback, a shell's SIGPIPE status."""
+    if store_url.startswith("postgresql"):
+        pytest.skip("one backend shows it")
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "workflow", "octo/repo#12"],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert (done.returncode, done.stderr) == (141, b"")
 
 
 @pytest.mark.parametrize("command", ["jobs", "workflows", "workflow", "usage", "backup"])

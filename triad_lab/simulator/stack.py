@@ -75,6 +75,7 @@ class TriadStack:
             openai_base_url=None if self._real_models else self.model_server.openai_url,
             github_writes_per_minute=0,
             drain_seconds=5,
+            job_outage_retry_seconds=2,  # the lab's injected outages end at once
             **self._overrides,
         )
         self._server = asyncio.create_task(
