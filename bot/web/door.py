@@ -64,12 +64,12 @@ class DoorLimits:
         `Retry-After` when the bodies being read would pass `max_unverified_bytes`.
         """
         declared = request.headers.get("content-length", "")
-        expected = int(declared) if declared.isdigit() else 0
-        if expected > limit:
+        if declared.isdigit() and int(declared) > limit:
             raise Refused(413, f"payload exceeds {limit} bytes")
+        # bytes count as they arrive, never as declared: a body declared but not sent holds
+        # only its connection, until the read deadline closes it
         held = 0
         try:
-            held = self._take(expected, held)
             chunks: list[bytes] = []
             size = 0
             try:

@@ -125,7 +125,8 @@ async def test_big_unsigned_bodies_held_open_cannot_crowd_out_a_signed_delivery(
         assert stack.store is not None
         body = a_labeled_issue(stack)
         await stack.settle()
-        held = await raw_request(stack, post_head(900_000), b"{" * 1000)
+        # bytes actually sent count: 900 kB of a body, then the client holds still
+        held = await raw_request(stack, post_head(1_000_000), b"{" * 900_000)
         await asyncio.sleep(0.3)
         async with httpx.AsyncClient(base_url=stack.url, timeout=5) as http:
             big = await http.post(
@@ -136,6 +137,21 @@ async def test_big_unsigned_bodies_held_open_cannot_crowd_out_a_signed_delivery(
             answer = await http.post(WEBHOOKS, content=body, headers=signed_headers(stack, body))
             assert answer.status_code == 202, answer.text
         held.writer.close()  # type: ignore[attr-defined]
+
+
+async def test_bodies_declared_but_never_sent_hold_no_bytes(tmp_path: Path) -> None:
+    cap = 1024 * 1024
+    async with guarded(tmp_path, webhook_max_unverified_bytes=cap) as stack:
+        body = a_labeled_issue(stack)
+        await stack.settle()
+        # three connections declare half the cap each (under the size limit) and send nothing
+        idle = [await raw_request(stack, post_head(cap // 2)) for _ in range(3)]
+        await asyncio.sleep(0.3)
+        async with httpx.AsyncClient(base_url=stack.url, timeout=5) as http:
+            answer = await http.post(WEBHOOKS, content=body, headers=signed_headers(stack, body))
+            assert answer.status_code == 202, answer.text
+        for reader in idle:
+            reader.writer.close()  # type: ignore[attr-defined]
 
 
 async def test_a_replayed_revise_command_makes_no_more_design_versions(stack: TriadStack) -> None:
