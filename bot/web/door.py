@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,9 @@ class DoorLimits:
                 raise Refused(
                     408, f"the body did not arrive within {self.read_seconds:g} s"
                 ) from None
+            except ClientDisconnect:
+                # anyone may start an upload and drop it: one line, never an error
+                raise Refused(400, "the client went away before its body arrived") from None
             yield b"".join(chunks)
         finally:
             self._held -= held

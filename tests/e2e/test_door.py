@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from bot.github.signature import sign
 from bot.store import DeliveryOutcome
@@ -198,3 +200,17 @@ async def test_a_signed_payload_triad_cannot_read_is_kept_not_refused(stack: Tri
 async def test_metrics_are_not_on_the_webhook_port(stack: TriadStack) -> None:
     async with httpx.AsyncClient(base_url=stack.url, timeout=5) as http:
         assert (await http.get("/metrics")).status_code == 404
+
+
+async def test_a_client_that_drops_its_upload_is_one_line_not_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    async with guarded(tmp_path) as stack:
+        with caplog.at_level(logging.INFO):
+            reader = await raw_request(stack, post_head(1000), b"{" * 10)
+            await asyncio.sleep(0.3)
+            reader.writer.close()  # type: ignore[attr-defined]
+            await asyncio.sleep(0.5)
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+        assert "Traceback" not in capfd.readouterr().err  # nor from uvicorn's own logger
+        assert any("went away" in str(getattr(r, "reason", "")) for r in caplog.records)
