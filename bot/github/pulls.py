@@ -37,6 +37,7 @@ class PullInfo:
     author: str = ""
     state: str = "open"
     merged: bool = False
+    base_ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,20 +66,18 @@ def _info(data: PullRequest | PullRequestSimple) -> PullInfo:
         author=data.user.login if data.user else "ghost",
         state=data.state,
         merged=data.merged_at is not None,
+        base_ref=data.base.ref,
     )
 
 
-async def find_open_pull(repo: Repo, branch: str) -> PullInfo | None:
-    """The open PR from `branch`, if one exists (so a retried job never opens a second)."""
+async def open_pulls_from(repo: Repo, branch: str) -> list[PullInfo]:
+    """The open PRs from `branch` of the repository itself, whoever opened them."""
     response = await repo.github.rest.pulls.async_list(
         repo.owner, repo.name, state="open", head=f"{repo.owner}:{branch}", per_page=10
     )
     # (typed here: githubkit's `list` method shadows the builtin in its annotations, #184)
     found: list[PullRequestSimple] = response.parsed_data
-    for data in found:
-        if data.head.ref == branch:
-            return _info(data)
-    return None
+    return [_info(data) for data in found if data.head.ref == branch]
 
 
 async def get_pull(repo: Repo, number: int) -> PullInfo | None:

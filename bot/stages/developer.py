@@ -267,7 +267,16 @@ async def _open_or_update_pull(  # noqa: PLR0913 - the round's facts, each named
     ci = await _has_ci(
         repo, base, paths if paths is not None else await gitdata.paths_at(repo, sha)
     )
-    existing = await pulls.find_open_pull(repo, branch)
+    found = await pulls.open_pulls_from(repo, branch)
+    existing = _own_pull(found, await run.services.own_login(), base, workflow.pr_number)
+    if existing is None and found:
+        # GitHub allows one open PR per branch: someone else's is in the way, never adopted
+        others = ", ".join(f"#{p.number} by @{p.author}" for p in found)
+        reason = (
+            f"pull request {others} from `{branch}` was not opened by Triad; close it, "
+            "then `/triad resume`"
+        )
+        return StageFailed(StageName.DEVELOPER, reason, round=task.round)
     if existing is None and not await run.is_current(_stale):
         log.info("the workflow moved on: no pull request is opened")
         return None
@@ -297,6 +306,15 @@ async def _open_or_update_pull(  # noqa: PLR0913 - the round's facts, each named
         if existing.body != body:
             await pulls.update_body(repo, existing.number, body)
     return ImplementationPushed(task.round, pull.number, branch, sha, ci)
+
+
+def _own_pull(
+    found: list[pulls.PullInfo], me: str, base: str, recorded: int | None
+) -> pulls.PullInfo | None:
+    """Triad's own PR among the open ones from its branch: opened by Triad onto the default
+    branch, the one the workflow recorded first (a PR anyone else opened is never adopted)."""
+    mine = [p for p in found if p.author == me and p.base_ref == base]
+    return next((p for p in mine if p.number == recorded), mine[0] if mine else None)
 
 
 async def _people_said(

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 log = logging.getLogger(__name__)
@@ -64,12 +64,12 @@ class DoorLimits:
         `Retry-After` when the bodies being read would pass `max_unverified_bytes`.
         """
         declared = request.headers.get("content-length", "")
-        expected = int(declared) if declared.isdigit() else 0
-        if expected > limit:
+        if declared.isdigit() and int(declared) > limit:
             raise Refused(413, f"payload exceeds {limit} bytes")
+        # bytes count as they arrive, never as declared: a body declared but not sent holds
+        # only its connection, until the read deadline closes it
         held = 0
         try:
-            held = self._take(expected, held)
             chunks: list[bytes] = []
             size = 0
             try:
@@ -84,6 +84,9 @@ class DoorLimits:
                 raise Refused(
                     408, f"the body did not arrive within {self.read_seconds:g} s"
                 ) from None
+            except ClientDisconnect:
+                # anyone may start an upload and drop it: one line, never an error
+                raise Refused(400, "the client went away before its body arrived") from None
             yield b"".join(chunks)
         finally:
             self._held -= held

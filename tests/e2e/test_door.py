@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from bot.github.signature import sign
 from bot.store import DeliveryOutcome
@@ -125,7 +127,8 @@ async def test_big_unsigned_bodies_held_open_cannot_crowd_out_a_signed_delivery(
         assert stack.store is not None
         body = a_labeled_issue(stack)
         await stack.settle()
-        held = await raw_request(stack, post_head(900_000), b"{" * 1000)
+        # bytes actually sent count: 900 kB of a body, then the client holds still
+        held = await raw_request(stack, post_head(1_000_000), b"{" * 900_000)
         await asyncio.sleep(0.3)
         async with httpx.AsyncClient(base_url=stack.url, timeout=5) as http:
             big = await http.post(
@@ -136,6 +139,21 @@ async def test_big_unsigned_bodies_held_open_cannot_crowd_out_a_signed_delivery(
             answer = await http.post(WEBHOOKS, content=body, headers=signed_headers(stack, body))
             assert answer.status_code == 202, answer.text
         held.writer.close()  # type: ignore[attr-defined]
+
+
+async def test_bodies_declared_but_never_sent_hold_no_bytes(tmp_path: Path) -> None:
+    cap = 1024 * 1024
+    async with guarded(tmp_path, webhook_max_unverified_bytes=cap) as stack:
+        body = a_labeled_issue(stack)
+        await stack.settle()
+        # three connections declare half the cap each (under the size limit) and send nothing
+        idle = [await raw_request(stack, post_head(cap // 2)) for _ in range(3)]
+        await asyncio.sleep(0.3)
+        async with httpx.AsyncClient(base_url=stack.url, timeout=5) as http:
+            answer = await http.post(WEBHOOKS, content=body, headers=signed_headers(stack, body))
+            assert answer.status_code == 202, answer.text
+        for reader in idle:
+            reader.writer.close()  # type: ignore[attr-defined]
 
 
 async def test_a_replayed_revise_command_makes_no_more_design_versions(stack: TriadStack) -> None:
@@ -182,3 +200,17 @@ async def test_a_signed_payload_triad_cannot_read_is_kept_not_refused(stack: Tri
 async def test_metrics_are_not_on_the_webhook_port(stack: TriadStack) -> None:
     async with httpx.AsyncClient(base_url=stack.url, timeout=5) as http:
         assert (await http.get("/metrics")).status_code == 404
+
+
+async def test_a_client_that_drops_its_upload_is_one_line_not_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    async with guarded(tmp_path) as stack:
+        with caplog.at_level(logging.INFO):
+            reader = await raw_request(stack, post_head(1000), b"{" * 10)
+            await asyncio.sleep(0.3)
+            reader.writer.close()  # type: ignore[attr-defined]
+            await asyncio.sleep(0.5)
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+        assert "Traceback" not in capfd.readouterr().err  # nor from uvicorn's own logger
+        assert any("went away" in str(getattr(r, "reason", "")) for r in caplog.records)

@@ -3,8 +3,10 @@ commit that claims to be Triad's round, is never built on, reviewed or ticked of
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.workflow.model import Stage
-from tests.e2e.conftest import CONTRIBUTOR, MAINTAINER, REPO
+from tests.e2e.conftest import CONTRIBUTOR, MAINTAINER, OUTSIDER, REPO, open_issue
 from tests.e2e.helpers import approved_issue, bot_comments, branch_commits, workflow_of
 from tests.e2e.test_developer_stage import LABEL_GATE, configure
 from triad_lab.simulator.stack import TriadStack
@@ -58,3 +60,34 @@ async def test_a_commit_triad_never_saw_on_its_branch_is_not_built_on(stack: Tri
     assert stack.github.repo(REPO).refs[f"refs/heads/{workflow.branch}"] == unseen
     said = "\n".join(bot_comments(stack, workflow.pr_number or 0))
     assert f"{unseen[:7]}, a commit Triad did not make" in said
+
+
+async def test_a_pull_request_someone_else_opened_from_triads_branch_is_not_adopted(
+    stack: TriadStack,
+) -> None:
+    configure(stack, LABEL_GATE)
+    # GitHub fails Triad's PR creation long enough for a reader to open one from its branch
+    stack.github.fail("POST", rf"^/repos/{REPO}/pulls$", 502, times=4)
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:approved")
+    while not any(r.method == "POST" and r.path.endswith("/pulls") for r in stack.github.requests):
+        await asyncio.sleep(0.05)
+    trap = stack.github.open_pull(
+        REPO, OUTSIDER, title="Mine", head=f"triad/issue-{number}", base="main", body="mine"
+    )
+    await stack.settle()
+    workflow = await workflow_of(stack, number)
+    assert workflow.pr_number != trap.number
+    assert workflow.stage is Stage.NEEDS_HUMAN
+    said = "\n".join(bot_comments(stack, number))
+    assert f"#{trap.number}" in said and "not opened by Triad" in said
+    # once the reader's PR is closed, `/triad resume` opens Triad's own
+    stack.github.close_issue(REPO, trap.number, MAINTAINER)
+    stack.github.comment(REPO, number, MAINTAINER, "/triad resume")
+    await stack.settle()
+    resumed = await workflow_of(stack, number)
+    assert resumed.pr_number not in (None, trap.number)
+    pr = stack.github.repo(REPO).pulls[resumed.pr_number or 0]
+    assert pr.head_ref == f"triad/issue-{number}"
