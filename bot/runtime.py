@@ -1,4 +1,8 @@
-"""Run Triad's processes: the web app with in-process workers (`serve`) and workers alone."""
+"""Run Triad's processes: the web app with in-process workers (`serve`) and workers alone.
+
+Each process imports what it runs: a web-only `serve` no model layer or stage, a `worker`
+without a metrics port no web framework, and no process a model SDK before its first call.
+"""
 
 from __future__ import annotations
 
@@ -7,42 +11,44 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Iterator
-
-import uvicorn
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
 from bot.errors import ConfigError
 from bot.github.client import GitHubApp
-from bot.jobs import stage_handlers
-from bot.llm.config import load_models_file
-from bot.llm.models import build_models
-from bot.llm.prices import PriceTable
 from bot.metrics import Metrics
-from bot.ops.reports import github_web_url
 from bot.retention import prune_periodically
 from bot.settings import Settings
 from bot.stages.services import Services
 from bot.store import Store
 from bot.store.configured import configured_store
-from bot.web.app import create_admin_app, create_app
-from bot.web.context import AppContext
 from bot.worker import WorkerPool
+
+if TYPE_CHECKING:
+    from bot.web.server import AppContext, WebServer
 
 log = logging.getLogger(__name__)
 
 
-def build_services(settings: Settings, store: Store, metrics: Metrics | None = None) -> Services:
-    """The stages' parts from the settings: the App's GitHub clients and the models."""
+def build_github(settings: Settings, metrics: Metrics | None = None) -> GitHubApp:
+    """The App's GitHub clients, paced as the settings say."""
     assert settings.app_id is not None and settings.private_key is not None
     per_minute = settings.github_writes_per_minute
-    github = GitHubApp(
+    return GitHubApp(
         settings.app_id,
         settings.private_key.get_secret_value(),
         settings.github_api_url,
         write_interval=60 / per_minute if per_minute else 0,
         on_rate_limit=metrics.github_rate_limit if metrics else None,
     )
+
+
+def build_services(settings: Settings, store: Store, metrics: Metrics | None = None) -> Services:
+    """The stages' parts from the settings: the App's GitHub clients and the models."""
+    from bot.llm.config import load_models_file
+    from bot.llm.models import build_models
+    from bot.llm.prices import PriceTable
+
+    github = build_github(settings, metrics)
     config = load_models_file(settings.models_file)
     models = build_models(
         settings,
@@ -57,9 +63,20 @@ def build_services(settings: Settings, store: Store, metrics: Metrics | None = N
     return Services(store=store, github=github, models=models, bot_login=settings.bot_login or "")
 
 
+def sweep_seconds(settings: Settings) -> float:
+    """How often a process that runs jobs sweeps for work no live job is doing: a few times
+    per lease, so a dead worker's undone actions are finished about one lease after it died."""
+    return min(max(settings.job_lease_seconds / 3, 1.0), 30.0)
+
+
 def build_pool(
     settings: Settings, store: Store, metrics: Metrics, concurrency: int
 ) -> WorkerPool[Services]:
+    from bot.jobs import stage_handlers
+    from bot.llm.pool import load_sdks
+    from bot.workflow.jobs import MODEL_KINDS
+
+    services = build_services(settings, store, metrics)
     return WorkerPool(
         store,
         stage_handlers(),
@@ -67,7 +84,11 @@ def build_pool(
         concurrency=concurrency,
         lease_seconds=settings.job_lease_seconds,
         drain_seconds=settings.drain_seconds,
-        context=build_services(settings, store, metrics),
+        context=services,
+        # the SDKs load beside the first jobs: a worker claims work at once, and a model
+        # job is claimed once they are there
+        warm_up=lambda: load_sdks(services.models.providers()),
+        cold_kinds=MODEL_KINDS,
     )
 
 
@@ -95,23 +116,27 @@ async def serve(
             "`triad worker` on the same SQLite file, or share PostgreSQL (TRIAD_DATABASE_URL)",
             extra={"database": "sqlite"},
         )
+    from bot.web.server import create_admin_app, create_app, web_server
+
     async with configured_store(settings) as store:
         metrics = Metrics()
-        pool = build_pool(settings, store, metrics, concurrency)
+        pool = build_pool(settings, store, metrics, concurrency) if concurrency else None
         context = _context(settings, store, metrics, pool)
-        learning = asyncio.create_task(_learn_own_login(context, pool.context))
-        servers = [_Server(_config(create_app(context), settings))]
+        github = pool.context.github if pool else build_github(settings, metrics)
+        learning = asyncio.create_task(_learn_own_login(context, github, settings))
+        servers = [web_server(create_app(context), settings)]
         if admin_port is not None:
-            servers.append(_Server(_config(create_admin_app(context), settings)))
+            servers.append(web_server(create_admin_app(context), settings))
         stop = stop or asyncio.Event()
         if handle_signals:
             _stop_on_signals(stop)
-        if concurrency:
-            pool.start()
         background = [
             asyncio.create_task(_exit_when_set(servers, stop)),
             asyncio.create_task(prune_periodically(store, settings.delivery_retention_days)),
         ]
+        if pool is not None:
+            pool.start()
+            background.append(asyncio.create_task(_sweep(store, settings)))
         try:
             await asyncio.gather(
                 *(
@@ -123,18 +148,30 @@ async def serve(
             for task in background:
                 task.cancel()
             learning.cancel()
-            log.info("stopping: draining running jobs", extra={"seconds": settings.drain_seconds})
-            await pool.stop()
-            await _close(pool)
+            if pool is not None:
+                log.info(
+                    "stopping: draining running jobs", extra={"seconds": settings.drain_seconds}
+                )
+                await pool.stop()
+                await _close(pool)
 
 
-async def _learn_own_login(context: AppContext, services: Services) -> None:
+async def _sweep(store: Store, settings: Settings) -> None:
+    from bot.stages.recovery import sweep_periodically
+
+    await sweep_periodically(store, sweep_seconds(settings))
+
+
+async def _learn_own_login(context: AppContext, github: GitHubApp, settings: Settings) -> None:
     """Ask GitHub who Triad is, in the background (the door never waits on GitHub), retrying
     while GitHub cannot say; until then the delivery jobs drop Triad's own events instead."""
     delay = 1.0
     while context.own_login is None:
+        if settings.bot_login:
+            context.own_login = settings.bot_login
+            return
         try:
-            context.own_login = await services.own_login()
+            context.own_login = await github.own_login()
         except Exception as exc:  # any failure: the door works without it meanwhile
             log.warning("cannot learn Triad's own login yet", extra={"error": str(exc)})
             await asyncio.sleep(delay)
@@ -158,27 +195,21 @@ def listen(host: str, port: int, what: str) -> socket.socket:
 
 
 def _context(
-    settings: Settings, store: Store, metrics: Metrics, pool: WorkerPool[Services]
+    settings: Settings, store: Store, metrics: Metrics, pool: WorkerPool[Services] | None
 ) -> AppContext:
+    from bot.ops.reports import github_web_url
+    from bot.web.server import AppContext
+
     return AppContext(
         store=store,
         metrics=metrics,
         webhook_secret=settings.webhook_secret.get_secret_value()
         if settings.webhook_secret
         else "",
-        job_queued=pool.notify,
+        job_queued=pool.notify if pool else lambda: None,
         admin_token=settings.admin_token.get_secret_value() if settings.admin_token else None,
         github_web_url=github_web_url(settings.github_api_url),
         own_login=settings.bot_login,
-    )
-
-
-def _config(app: FastAPI, settings: Settings) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.drain_seconds),
     )
 
 
@@ -188,15 +219,6 @@ async def _close(pool: WorkerPool[Services]) -> None:
         await models.aclose()
 
 
-class _Server(uvicorn.Server):
-    """uvicorn re-raises SIGTERM after its own shutdown, which would kill the process before
-    the workers drain; Triad handles the signals itself instead."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -204,7 +226,7 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-async def _exit_when_set(servers: list[_Server], stop: asyncio.Event) -> None:
+async def _exit_when_set(servers: list[WebServer], stop: asyncio.Event) -> None:
     await stop.wait()
     for server in servers:
         server.should_exit = True
@@ -221,24 +243,27 @@ async def work(settings: Settings, concurrency: int, metrics_port: int | None) -
     async with configured_store(settings) as store:
         metrics = Metrics()
         pool = build_pool(settings, store, metrics, concurrency)
-        servers = []
+        servers: list[WebServer] = []
         if sockets:
+            from bot.web.server import create_admin_app, web_server
+
             app = create_admin_app(_context(settings, store, metrics, pool))
-            servers.append(_Server(_config(app, settings)))
+            servers.append(web_server(app, settings))
         stop = asyncio.Event()
         _stop_on_signals(stop)
         pool.start()
         background = [
             asyncio.create_task(_exit_when_set(servers, stop)),
             asyncio.create_task(prune_periodically(store, settings.delivery_retention_days)),
-            *(asyncio.create_task(server.serve(sockets=sockets)) for server in servers),
+            asyncio.create_task(_sweep(store, settings)),
         ]
+        serving = [asyncio.create_task(server.serve(sockets=sockets)) for server in servers]
         try:
             await stop.wait()
         finally:
             log.info("stopping: draining running jobs", extra={"seconds": settings.drain_seconds})
             await pool.stop()
             await _close(pool)
-            await asyncio.gather(*background[2:], return_exceptions=True)
-            for task in background[:2]:
+            await asyncio.gather(*serving, return_exceptions=True)
+            for task in background:
                 task.cancel()

@@ -90,6 +90,8 @@ class Workflow:
     escalated_from: Stage | None = None
     #: the escalation was a stage failing (model down, budget spent), not a decision to make
     escalated_failed: bool = False
+    #: the stage's job that died and caused the escalation (the operator may run it again)
+    escalated_job: int | None = None
     #: the design as proposed and as approved (DesignProposal as a dict): what the later
     #: stages follow, frozen at approval
     proposed_design: dict[str, Any] | None = field(default=None, compare=False)
@@ -114,5 +116,10 @@ class Workflow:
 def moved_on(workflow: Workflow, **changes: Any) -> Workflow:
     """`workflow` with `changes`, no longer waiting for a human (any escalation cleared)."""
     return replace(
-        workflow, escalation=None, escalated_from=None, escalated_failed=False, **changes
+        workflow,
+        escalation=None,
+        escalated_from=None,
+        escalated_failed=False,
+        escalated_job=None,
+        **changes,
     )
