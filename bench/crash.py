@@ -64,6 +64,9 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=120.0, help="seconds to finish after")
     parser.add_argument("--workdir", type=Path, default=None, help="logs (default: a temp dir)")
     parser.add_argument("--log-level", default="WARNING", help="Triad's TRIAD_LOG_LEVEL")
+    parser.add_argument(
+        "--max-attempts", type=int, default=None, help="TRIAD_JOB_MAX_ATTEMPTS (default 5)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     kill_every = None
@@ -91,6 +94,7 @@ def main() -> int:
             lease_seconds=args.lease,
             model_latency=args.model_latency,
             log_level=args.log_level,
+            max_attempts=args.max_attempts,
         )
         report = asyncio.run(run.play())
     if args.json:

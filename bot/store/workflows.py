@@ -165,12 +165,14 @@ class WorkflowStore:
 
     async def claim(self, transition_id: int, holder: Holder | None = None) -> bool:
         """Take over a transition whose actions are unfinished and that no live job holds (the
-        job that decided it died, failed or gave it up): one job at a time carries them out."""
+        job that decided it died, failed or gave it up), or that `holder` holds already: one job
+        at a time carries them out."""
         now = self.store.clock()
         row = await self.store.run(
             lambda tx: tx.fetchone(
                 "UPDATE transitions SET claimed_until = ?, claim_job = ?, claim_owner = ?"
-                f" WHERE id = ? AND {FREE_CLAIM} RETURNING id",
+                f" WHERE id = ? AND ({FREE_CLAIM} OR (actions_done = 0 AND claim_job = ?"
+                " AND claim_owner = ?)) RETURNING id",
                 (
                     0.0 if holder else now + CLAIM_SECONDS,
                     holder.job_id if holder else None,
@@ -178,6 +180,8 @@ class WorkflowStore:
                     transition_id,
                     now,
                     now,
+                    holder.job_id if holder else None,
+                    holder.owner if holder else None,
                 ),
             )
         )

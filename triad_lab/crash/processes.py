@@ -86,6 +86,8 @@ class Fleet:
     lease_seconds: float = 3.0
     model_latency: float = 0.0
     log_level: str = "WARNING"
+    #: more settings for Triad's processes (e.g. TRIAD_JOB_MAX_ATTEMPTS)
+    settings: dict[str, str] = field(default_factory=dict)
     sim_port: int = field(default_factory=free_port)
     model_port: int = field(default_factory=free_port)
     web_port: int = field(default_factory=free_port)
@@ -226,6 +228,7 @@ class Fleet:
                 "TRIAD_BOT_LOGIN": "triad[bot]",
                 "TRIAD_LOG_FORMAT": "json",
                 "TRIAD_LOG_LEVEL": self.log_level,
+                **self.settings,
             }
         )
         return env

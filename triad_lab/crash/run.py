@@ -68,6 +68,7 @@ class Report:
     workflows: int
     seed: int
     backend: str
+    max_attempts: int | None = None
     kills: int = 0
     boundary_kills: int = 0
     redelivered: int = 0
@@ -103,7 +104,8 @@ class Report:
 
     def lines(self) -> list[str]:
         out = [
-            f"{self.backend}: {self.done}/{self.workflows} workflows done "
+            f"{self.backend}, {self.max_attempts or 'default'} attempts a job: "
+            f"{self.done}/{self.workflows} workflows done "
             f"({self.done_when_killing_stopped} when the killing stopped), "
             f"{self.duplicates} duplicates, {self.lost} lost",
             f"  {self.kills} random kills, {self.boundary_kills} kills at stage boundaries, "
@@ -135,7 +137,11 @@ class CrashRun:
         lease_seconds: float = 3.0,
         model_latency: float = 0.2,
         log_level: str = "WARNING",
+        max_attempts: int | None = None,
     ) -> None:
+        """`max_attempts`: TRIAD_JOB_MAX_ATTEMPTS (None: Triad's default); a crash counts as an
+        attempt, so under heavy killing a stage job may run out of them and ask a human."""
+        settings = {"TRIAD_JOB_MAX_ATTEMPTS": str(max_attempts)} if max_attempts else {}
         self.fleet = Fleet(
             workdir,
             database_url,
@@ -144,6 +150,7 @@ class CrashRun:
             lease_seconds=lease_seconds,
             model_latency=model_latency,
             log_level=log_level,
+            settings=settings,
         )
         self.database_url = database_url
         self.workflows = workflows
@@ -152,7 +159,7 @@ class CrashRun:
         self.max_chaos_seconds = max_chaos_seconds
         self.settle_seconds = settle_seconds
         backend = "postgresql" if database_url.startswith("postgres") else "sqlite"
-        self.report = Report(workflows, seed, backend)
+        self.report = Report(workflows, seed, backend, max_attempts)
         self._chaos_on = True
 
     async def play(self) -> Report:
@@ -208,7 +215,7 @@ class CrashRun:
             await people.act(await github.state(REPO))
             if await _done(store, people.issues) == len(people.issues):
                 return
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(0.5)
 
     async def _until_quiet(self, store: Store, seconds: float = 30.0) -> None:
         """Until nothing is left to do: no undone actions, no job running or due soon."""
