@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.store.base import Store, job_from_row
 from bot.store.models import Job, JobState
-from bot.store.workflows import FREE_CLAIM
+from bot.store.workflows import free_claim
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Recovery:
                 " AND w.issue_number = t.issue_number) AS workflow_installation,"
                 " (SELECT d.installation_id FROM deliveries d WHERE d.id = t.source)"
                 " AS delivery_installation,"
-                f" CASE WHEN {FREE_CLAIM.replace('transitions.', 't.')} THEN 1 ELSE 0 END"
+                f" CASE WHEN {free_claim('t')} THEN 1 ELSE 0 END"
                 " AS free FROM transitions t WHERE t.actions_done = 0 ORDER BY t.id",
                 (now, now),
             )
@@ -60,6 +60,13 @@ class Recovery:
             free = bool(row["free"])
             oldest[issue] = Stalled(*issue, installation) if free else None
         return [stalled for stalled in oldest.values() if stalled is not None]
+
+    async def undone(self) -> int:
+        """How many transitions have actions not carried out yet."""
+        row = await self.store.run(
+            lambda tx: tx.fetchone("SELECT COUNT(*) AS n FROM transitions WHERE actions_done = 0")
+        )
+        return int(row["n"]) if row else 0
 
     async def unreported_dead(self, kinds: Sequence[str]) -> list[Job]:
         """Dead jobs of `kinds` whose death the workflow has not been told of yet."""

@@ -63,14 +63,18 @@ class Holder:
 #: how long a claim lasts when no job holds it (code outside the job queue, e.g. a test)
 CLAIM_SECONDS = 120.0
 
-#: a transition no live job holds: claimed by no job and past its time, or by a job whose lease
-#: is gone (finished, dead, released, expired, or taken by another worker since)
-FREE_CLAIM = (
-    "actions_done = 0 AND ((claim_job IS NULL AND claimed_until <= ?)"
-    " OR (claim_job IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs"
-    " WHERE jobs.id = transitions.claim_job AND jobs.state = '" + JobState.RUNNING.value + "'"
-    " AND jobs.lease_owner = transitions.claim_owner AND jobs.lease_expires_at > ?)))"
-)
+
+def free_claim(table: str = "transitions") -> str:
+    """SQL true for a transition (of `table`, or its alias) with undone actions that no live job
+    holds: claimed by no job and past its time, or by a job whose lease is gone (finished,
+    dead, released, expired, or taken by another worker since). Takes `now` twice."""
+    return (
+        f"{table}.actions_done = 0 AND (({table}.claim_job IS NULL"
+        f" AND {table}.claimed_until <= ?) OR ({table}.claim_job IS NOT NULL AND NOT EXISTS"
+        f" (SELECT 1 FROM jobs WHERE jobs.id = {table}.claim_job"
+        f" AND jobs.state = '{JobState.RUNNING.value}'"
+        f" AND jobs.lease_owner = {table}.claim_owner AND jobs.lease_expires_at > ?)))"
+    )
 
 
 class WorkflowStore:
@@ -171,7 +175,7 @@ class WorkflowStore:
         row = await self.store.run(
             lambda tx: tx.fetchone(
                 "UPDATE transitions SET claimed_until = ?, claim_job = ?, claim_owner = ?"
-                f" WHERE id = ? AND ({FREE_CLAIM} OR (actions_done = 0 AND claim_job = ?"
+                f" WHERE id = ? AND ({free_claim()} OR (actions_done = 0 AND claim_job = ?"
                 " AND claim_owner = ?)) RETURNING id",
                 (
                     0.0 if holder else now + CLAIM_SECONDS,

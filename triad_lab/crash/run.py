@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.store import JobState, Store, open_store
+from bot.store.recovery import Recovery
 from bot.store.workflows import WorkflowStore
 from bot.workflow.model import Stage
 from triad_lab.crash.people import REPO, People
@@ -310,10 +311,7 @@ async def _done(store: Store, issues: list[int]) -> int:
 
 
 async def _undone(store: Store) -> int:
-    row = await store.run(
-        lambda tx: tx.fetchone("SELECT COUNT(*) AS n FROM transitions WHERE actions_done = 0")
-    )
-    return int(row["n"]) if row else 0
+    return await Recovery(store).undone()
 
 
 async def _due_soon(store: Store, horizon: float = 60.0) -> int:
