@@ -23,6 +23,7 @@ def stage_handlers() -> dict[str, Handler[Services]]:
     from bot.stages.ci_watch import handle_ci_watch
     from bot.stages.delivery import handle_delivery
     from bot.stages.developer import handle_developer
+    from bot.stages.recovery import handle_finish
     from bot.stages.review import handle_review
     from bot.workflow.jobs import JobKind
 
@@ -32,4 +33,5 @@ def stage_handlers() -> dict[str, Handler[Services]]:
         JobKind.DEVELOPER: handle_developer,
         JobKind.REVIEW: handle_review,
         JobKind.CI_WATCH: handle_ci_watch,
+        JobKind.FINISH: handle_finish,
     }

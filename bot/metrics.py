@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 
 from bot.store import JobState, Store
 from bot.store.queue_admin import QueueAdmin
+from bot.store.recovery import Recovery
 from bot.store.refusals import RefusalLog
 from bot.store.usage import UsageStore
 from bot.store.workflows import WorkflowStore
@@ -74,6 +75,12 @@ class Metrics:
             "triad_dead_letters",
             "Dead jobs waiting for an operator (`triad jobs retry`), by kind.",
             ["kind"],
+            registry=self.registry,
+        )
+        self.undone = Gauge(
+            "triad_transitions_undone",
+            "Transitions whose actions are not all carried out yet (those no live job holds "
+            "are finished by the workers' sweep).",
             registry=self.registry,
         )
         self.queue_depth = Gauge(
@@ -144,6 +151,7 @@ class Metrics:
         for kind in self._dead_kinds | set(dead):
             self.dead_letters.labels(kind=kind).set(dead.get(kind, 0))
         self._dead_kinds |= set(dead)
+        self.undone.set(await Recovery(store).undone())
         stages = await WorkflowStore(store).stage_counts()
         for stage in Stage:
             self.workflows.labels(stage=stage.value).set(stages[stage])

@@ -1,4 +1,8 @@
-"""Run Triad's processes: the web app with in-process workers (`serve`) and workers alone."""
+"""Run Triad's processes: the web app with in-process workers (`serve`) and workers alone.
+
+Each process imports what it runs: a `worker` without a metrics port no web framework, and no
+process a model SDK before its first call (issue 18: workers start fast).
+"""
 
 from __future__ import annotations
 
@@ -8,30 +12,25 @@ import ipaddress
 import logging
 import signal
 import socket
-from collections.abc import Iterator
-
-import uvicorn
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
 from bot.errors import ConfigError
 from bot.github.client import GitHubApp
-from bot.jobs import stage_handlers
-from bot.llm.config import load_models_file, process_redactor
-from bot.llm.models import build_models
-from bot.llm.prices import PriceTable
 from bot.metrics import Metrics
-from bot.ops.reports import github_web_url
-from bot.relay import RelayTask, WebhookRelay, relay_target
 from bot.repo_config import BudgetCap
 from bot.retention import prune_periodically
 from bot.settings import Settings
 from bot.stages.services import Services
 from bot.store import Store
 from bot.store.configured import configured_store
-from bot.web.app import create_admin_app, create_app
-from bot.web.context import AppContext
-from bot.web.door import DoorLimits, door_protocol
 from bot.worker import WorkerPool
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from bot.relay import RelayTask
+    from bot.web.context import AppContext
+    from bot.web.server import WebServer
 
 log = logging.getLogger(__name__)
 #: uvicorn's own default
@@ -41,6 +40,10 @@ _BACKLOG = 2048
 def build_services(settings: Settings, store: Store, metrics: Metrics | None = None) -> Services:
     """The stages' parts from the settings: the App's GitHub clients and the models, both
     writing through the process's one redactor."""
+    from bot.llm.config import load_models_file, process_redactor
+    from bot.llm.models import build_models
+    from bot.llm.prices import PriceTable
+
     assert settings.app_id is not None and settings.private_key is not None
     per_minute = settings.github_writes_per_minute
     redactor = process_redactor(settings)
@@ -74,9 +77,20 @@ def build_services(settings: Settings, store: Store, metrics: Metrics | None = N
     )
 
 
+def sweep_seconds(settings: Settings) -> float:
+    """How often a process that runs jobs sweeps for work no live job is doing: a few times
+    per lease, so a dead worker's undone actions are finished about one lease after it died."""
+    return min(max(settings.job_lease_seconds / 3, 1.0), 30.0)
+
+
 def build_pool(
     settings: Settings, store: Store, metrics: Metrics, concurrency: int
 ) -> WorkerPool[Services]:
+    from bot.jobs import stage_handlers
+    from bot.llm.pool import load_sdks
+    from bot.workflow.jobs import MODEL_KINDS
+
+    services = build_services(settings, store, metrics)
     return WorkerPool(
         store,
         stage_handlers(),
@@ -85,8 +99,18 @@ def build_pool(
         lease_seconds=settings.job_lease_seconds,
         drain_seconds=settings.drain_seconds,
         outage_seconds=settings.job_outage_retry_seconds,
-        context=build_services(settings, store, metrics),
+        context=services,
+        # the SDKs load beside the first jobs: a worker claims work at once, and a model
+        # job is claimed once they are there
+        warm_up=lambda: load_sdks(services.models.providers()),
+        cold_kinds=MODEL_KINDS,
     )
+
+
+async def _sweep(store: Store, settings: Settings) -> None:
+    from bot.stages.recovery import sweep_periodically
+
+    await sweep_periodically(store, sweep_seconds(settings))
 
 
 async def serve(
@@ -120,16 +144,22 @@ async def serve(
         pool = build_pool(settings, store, metrics, concurrency)
         context = _context(settings, store, metrics, pool)
         learning = asyncio.create_task(_learn_own_login(context, pool.context))
-        webhook_config = _config(create_app(context), settings)
+        from bot.web.app import create_app
+        from bot.web.door import door_protocol
+        from bot.web.server import WebServer, web_config
+
+        webhook_config = web_config(create_app(context), settings)
         webhook_config.http = door_protocol(context.door)
-        servers = [_Server(webhook_config)]
+        servers = [WebServer(webhook_config)]
         if admin_port is not None:
-            servers.append(_Server(_config(_admin_app(context, settings), settings)))
+            servers.append(WebServer(web_config(_admin_app(context, settings), settings)))
         stop = stop or asyncio.Event()
         if handle_signals:
             _stop_on_signals(stop)
+        sweeping = None
         if concurrency:
             pool.start()
+            sweeping = asyncio.create_task(_sweep(store, settings))
         stopping = asyncio.create_task(_stop_when_set(stop, servers, pool))
         pruning = asyncio.create_task(prune_periodically(store, settings.delivery_retention_days))
         relay = _start_relay(settings, host, port, stop)
@@ -147,6 +177,8 @@ async def serve(
             learning.cancel()
             if relay is not None:
                 relay.cancel()
+            if sweeping is not None:
+                sweeping.cancel()
             await _close(pool)
 
 
@@ -207,12 +239,18 @@ def _is_loopback(host: str) -> bool:
 
 
 def _admin_app(context: AppContext, settings: Settings) -> FastAPI:
+    from bot.web.app import create_admin_app
+
     return create_admin_app(context, allowed_hosts=settings.admin_allowed_hosts)
 
 
 def _context(
     settings: Settings, store: Store, metrics: Metrics, pool: WorkerPool[Services]
 ) -> AppContext:
+    from bot.ops.reports import github_web_url
+    from bot.web.context import AppContext
+    from bot.web.door import DoorLimits
+
     return AppContext(
         store=store,
         metrics=metrics,
@@ -231,19 +269,12 @@ def _context(
     )
 
 
-def _config(app: FastAPI, settings: Settings) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.drain_seconds),
-    )
-
-
 def _start_relay(settings: Settings, host: str, port: int, stop: asyncio.Event) -> RelayTask | None:
     """With TRIAD_WEBHOOK_PROXY_URL, feed the channel's deliveries to this server's endpoint."""
     if not settings.webhook_proxy_url:
         return None
+    from bot.relay import RelayTask, WebhookRelay, relay_target
+
     target = relay_target(host, port)
     log.info("relaying webhooks from the proxy channel", extra={"target": target})
     return RelayTask(WebhookRelay(settings.webhook_proxy_url, target), stop)
@@ -255,15 +286,6 @@ async def _close(pool: WorkerPool[Services]) -> None:
         await models.aclose()
 
 
-class _Server(uvicorn.Server):
-    """uvicorn re-raises SIGTERM after its own shutdown, which would kill the process before
-    the workers drain; Triad handles the signals itself instead."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -271,14 +293,14 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-async def _exit_when_set(servers: list[_Server], stop: asyncio.Event) -> None:
+async def _exit_when_set(servers: list[WebServer], stop: asyncio.Event) -> None:
     await stop.wait()
     for server in servers:
         server.should_exit = True
 
 
 async def _stop_when_set(
-    stop: asyncio.Event, servers: list[_Server], pool: WorkerPool[Services]
+    stop: asyncio.Event, servers: list[WebServer], pool: WorkerPool[Services]
 ) -> None:
     """On the stop signal the servers finish their requests while the workers stop claiming
     and drain, both at once: stopping takes the drain time once, not twice."""
@@ -301,16 +323,19 @@ async def work(settings: Settings, concurrency: int, metrics_port: int | None) -
     async with configured_store(settings) as store:
         metrics = Metrics()
         pool = build_pool(settings, store, metrics, concurrency)
-        servers = []
+        servers: list[WebServer] = []
         if sockets:
+            from bot.web.server import WebServer, web_config
+
             app = _admin_app(_context(settings, store, metrics, pool), settings)
-            servers.append(_Server(_config(app, settings)))
+            servers.append(WebServer(web_config(app, settings)))
         stop = asyncio.Event()
         _stop_on_signals(stop)
         pool.start()
         background = [
             asyncio.create_task(_exit_when_set(servers, stop)),
             asyncio.create_task(prune_periodically(store, settings.delivery_retention_days)),
+            asyncio.create_task(_sweep(store, settings)),
             *(asyncio.create_task(server.serve(sockets=sockets)) for server in servers),
         ]
         try:

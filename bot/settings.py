@@ -86,7 +86,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     worker_concurrency: int = Field(default=4, ge=0, le=256)
-    job_lease_seconds: float = Field(default=300.0, gt=0)
+    #: a running job keeps its lease while its worker lives (a heartbeat every third of it); a
+    #: worker that dies loses its jobs, and the transition claims they hold, within one lease
+    job_lease_seconds: float = Field(default=60.0, gt=0)
     job_max_attempts: int = Field(default=5, ge=1, le=100)
     #: a job's first retry after GitHub was unavailable or unreachable, doubling to 10 minutes
     job_outage_retry_seconds: float = Field(default=60.0, gt=0)

@@ -1,4 +1,5 @@
-"""The worker pool: claims jobs, keeps their leases alive, retries with backoff, drains on stop."""
+"""The worker pool: claims jobs, keeps their leases alive with a heartbeat, retries with
+backoff, drains on stop."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Generic, TypeVar
 
 from bot.errors import GitHubRateLimited, GitHubUnavailable, PermanentJobError
@@ -32,8 +33,10 @@ def retry_delay(attempt: int, base: float = 2.0, cap: float = 600.0) -> float:
 class WorkerPool(Generic[ContextT]):
     """`concurrency` loops in one process, each running one job at a time.
 
-    A job's lease is renewed every third of its length while it runs; if the renewal fails
-    (another worker took the job after this one stalled), the handler is cancelled.
+    One heartbeat per process renews the lease of every job it runs every third of a lease, so
+    a long model call keeps its job (and the transition claims the job holds) for as long as the
+    process lives, and a process that dies loses them within one lease. A job whose lease
+    another worker took (this process stalled past its lease) is cancelled.
     """
 
     def __init__(  # noqa: PLR0913 (the store, handlers and metrics, then keyword-only tuning)
@@ -43,12 +46,17 @@ class WorkerPool(Generic[ContextT]):
         metrics: Metrics,
         *,
         concurrency: int = 4,
-        lease_seconds: float = 300.0,
+        lease_seconds: float = 60.0,
         poll_seconds: float = 1.0,
         drain_seconds: float = 30.0,
         outage_seconds: float = 60.0,
         context: ContextT,
+        warm_up: Callable[[], None] | None = None,
+        cold_kinds: Collection[str] = (),
     ) -> None:
+        """`warm_up` runs in a thread at start (e.g. importing the model SDKs); until it is
+        done, jobs of `cold_kinds` are left to other workers, so a job never spends its lease
+        (and a crash its attempt) waiting on it."""
         self.store = store
         self.context = context
         self.handlers = dict(handlers)
@@ -63,7 +71,12 @@ class WorkerPool(Generic[ContextT]):
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
-        self._running: dict[int, asyncio.Task[None]] = {}
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._warm_up = warm_up
+        self._cold_kinds = frozenset(cold_kinds)
+        self._warm: asyncio.Task[None] | None = None
+        #: job id -> (its lease owner, its handler) for every job this process runs
+        self._running: dict[int, tuple[str, asyncio.Task[None]]] = {}
 
     def notify(self) -> None:
         """A job was queued: wake an idle loop now rather than at its next poll."""
@@ -74,6 +87,9 @@ class WorkerPool(Generic[ContextT]):
             asyncio.create_task(self._loop(n), name=f"triad-worker-{n}")
             for n in range(self.concurrency)
         ]
+        self._heartbeat = asyncio.create_task(self._beat(), name="triad-heartbeat")
+        if self._warm_up is not None:
+            self._warm = asyncio.create_task(asyncio.to_thread(self._warm_up), name="triad-warm")
         log.info(
             "worker pool started",
             extra={"worker": self.worker_id, "concurrency": self.concurrency},
@@ -90,6 +106,10 @@ class WorkerPool(Generic[ContextT]):
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops = []
+        if self._heartbeat is not None:  # beats until the last job is finished or released
+            self._heartbeat.cancel()
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
+            self._heartbeat = None
         log.info("worker pool stopped", extra={"worker": self.worker_id})
 
     async def run_until_idle(self, timeout: float = 30.0) -> None:
@@ -106,7 +126,7 @@ class WorkerPool(Generic[ContextT]):
         worker_id = f"{self.worker_id}/{index}"
         while not self._stopping.is_set():
             try:
-                job = await self.store.claim(worker_id, self.lease_seconds, list(self.handlers))
+                job = await self.store.claim(worker_id, self.lease_seconds, self._claimable())
             except Exception:
                 log.exception("claiming a job failed; retrying", extra={"worker": worker_id})
                 job = None
@@ -115,7 +135,16 @@ class WorkerPool(Generic[ContextT]):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
                 continue
-            await self._run(job, worker_id)
+            try:
+                await self._run(job, worker_id)
+            except Exception:  # the store failed to record the outcome: the lease decides
+                log.exception("recording a job's outcome failed", extra=_job_fields(job))
+                await asyncio.sleep(self.poll_seconds)
+
+    def _claimable(self) -> list[str]:
+        if self._warm is None or self._warm.done():
+            return list(self.handlers)
+        return [kind for kind in self.handlers if kind not in self._cold_kinds]
 
     async def _run(self, job: Job, worker_id: str) -> None:
         self.metrics.job_wait.labels(kind=job.kind).observe(
@@ -123,7 +152,7 @@ class WorkerPool(Generic[ContextT]):
         )
         started = time.monotonic()
         handler_task = asyncio.create_task(self.handlers[job.kind](job, self.context))
-        keeper = asyncio.create_task(self._keep_lease(job, worker_id, handler_task))
+        self._running[job.id] = (worker_id, handler_task)
         outcome = "done"
         try:
             await asyncio.shield(handler_task)
@@ -159,17 +188,37 @@ class WorkerPool(Generic[ContextT]):
             outcome = "dead" if state is JobState.DEAD else "retry"
             log.exception("job failed", extra={**_job_fields(job), "next": outcome})
         finally:
-            keeper.cancel()
-            self.metrics.job_duration.labels(kind=job.kind, outcome=outcome).observe(
-                time.monotonic() - started
+            self._running.pop(job.id, None)
+            seconds = time.monotonic() - started
+            self.metrics.job_duration.labels(kind=job.kind, outcome=outcome).observe(seconds)
+            log.info(
+                "job ended",
+                extra={**_job_fields(job), "outcome": outcome, "seconds": round(seconds, 3)},
             )
 
-    async def _keep_lease(self, job: Job, worker_id: str, handler: asyncio.Task[None]) -> None:
+    async def _beat(self) -> None:
+        """Renew the leases of the jobs this process runs, every third of a lease, for as long
+        as it lives; cancel those whose lease is no longer theirs, and all of them when the
+        store could not be reached for a whole lease (another worker may run them by now)."""
+        renewed_at = time.monotonic()
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
-            if not await self.store.extend_lease(job.id, worker_id, self.lease_seconds):
-                handler.cancel()
-                return
+            running = dict(self._running)
+            try:
+                held = [(job_id, owner) for job_id, (owner, _) in running.items()]
+                renewed = await self.store.renew_leases(held, self.lease_seconds)
+            except Exception:
+                log.exception("heartbeat failed; trying again", extra={"worker": self.worker_id})
+                if time.monotonic() - renewed_at > self.lease_seconds:
+                    lost = running
+                else:
+                    continue
+            else:
+                renewed_at = time.monotonic()
+                lost = {key: entry for key, entry in running.items() if key not in renewed}
+            for job_id, (_, handler) in lost.items():
+                if job_id in self._running and self._running[job_id][1] is handler:
+                    handler.cancel()  # `_run` records it as a lost lease
 
 
 def _job_fields(job: Job) -> dict[str, object]:

@@ -134,3 +134,28 @@ def test_help_imports_no_lab_code_and_no_model_sdk() -> None:
 def test_serving_imports_no_lab_code() -> None:
     loaded = _modules_after("import bot.runtime, bot.worker, bot.web.app")
     assert {m for m in loaded if m.startswith("triad_lab")} == set()
+
+
+def test_a_worker_starts_with_no_model_sdk_and_no_web_framework() -> None:
+    """`triad worker` loads what it runs: its handlers and services, but a provider's SDK only
+    at its first call, and FastAPI only with a metrics port (issue 18: workers start fast)."""
+    loaded = _modules_after(
+        "from bot.runtime import build_pool\n"
+        "from bot.metrics import Metrics\n"
+        "from bot.settings import Settings\n"
+        "from bot.store import open_store\n"
+        "key = '-----BEGIN RSA PRIVATE KEY-----\\nx\\n-----END RSA PRIVATE KEY-----'\n"
+        "settings = Settings(app_id=1, private_key=key, webhook_secret='s')\n"
+        "build_pool(settings, open_store('sqlite:///:memory:'), Metrics(), 2)"
+    )
+    heavy = {"anthropic", "openai", "fastapi", "uvicorn", "starlette", "triad_lab"}
+    assert heavy & {m.split(".")[0] for m in loaded} == set()
+    assert "bot.stages.developer" in loaded and "githubkit" in loaded
+
+
+def test_a_web_only_server_loads_no_stage_and_no_model_layer() -> None:
+    loaded = _modules_after("import bot.runtime, bot.web.server")
+    assert {m for m in loaded if m.startswith(("bot.llm", "bot.stages."))} == {
+        "bot.stages.services"
+    }
+    assert {"anthropic", "openai"} & {m.split(".")[0] for m in loaded} == set()

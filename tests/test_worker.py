@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -291,3 +292,53 @@ async def test_an_outage_is_retried_after_a_minute_not_seconds(
         job = await _wait_for(live_store, job_id or 0, JobState.QUEUED)
     await pool.stop()
     assert job.run_at >= live_store.clock() + 50, "not within the outage's first minute"
+
+
+async def test_a_long_job_keeps_its_lease_while_its_worker_lives(live_store: Store) -> None:
+    """The heartbeat: a job running four leases long (a slow model call) is never taken by
+    another worker polling for expired leases."""
+    started: list[int] = []
+
+    async def long(job: Job, context: object) -> None:
+        started.append(job.id)
+        await asyncio.sleep(1.2)
+
+    first = _pool(live_store, {"k": long}, lease_seconds=0.3, concurrency=1)
+    second = _pool(live_store, {"k": long}, lease_seconds=0.3, concurrency=1)
+    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    first.start()
+    async with asyncio.timeout(5):
+        while not started:
+            await asyncio.sleep(0.01)
+    second.start()
+    job = await _wait_for(live_store, job_id or 0, JobState.DONE)
+    await first.stop()
+    await second.stop()
+    assert started == [job_id] and job.attempts == 1
+
+
+async def test_jobs_that_need_the_warm_up_wait_for_it_and_others_do_not(
+    live_store: Store,
+) -> None:
+    warmed = threading.Event()
+    ran: list[str] = []
+
+    async def record(job: Job, context: object) -> None:
+        ran.append(job.kind)
+
+    pool = _pool(
+        live_store,
+        {"architect": record, "delivery": record},
+        warm_up=lambda: warmed.wait(10),
+        cold_kinds=["architect"],
+    )
+    model_job = await live_store.enqueue(NewJob(kind="architect", idempotency_key="a:1"))
+    delivery = await live_store.enqueue(NewJob(kind="delivery", idempotency_key="d:1"))
+    pool.start()
+    await _wait_for(live_store, delivery or 0, JobState.DONE)
+    waiting = await live_store.get_job(model_job or 0)
+    assert waiting is not None and waiting.state is JobState.QUEUED and waiting.attempts == 0
+    warmed.set()
+    await _wait_for(live_store, model_job or 0, JobState.DONE)
+    await pool.stop()
+    assert ran == ["delivery", "architect"]

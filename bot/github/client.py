@@ -28,6 +28,7 @@ from githubkit.typing import RetryOption, URLTypes
 from bot.errors import GitHubError
 from bot.github.failures import translate
 from bot.github.repo import Repo
+from bot.github.writes import repeatable
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 DEFAULT_WRITE_INTERVAL = 60 / 80
@@ -60,7 +61,9 @@ class WritePacer(BaseThrottler):
 
 
 class RetryServerErrors:
-    """Retry 5xx answers `max_retry` times, `base_delay * 2**n` seconds apart."""
+    """Retry 5xx answers `max_retry` times, `base_delay * 2**n` seconds apart, for requests
+    that are safe to send again; a write GitHub may have carried out despite its 5xx is left
+    to its caller, which looks whether it landed first (`bot.github.writes`)."""
 
     def __init__(self, max_retry: int = 3, base_delay: float = 1.0) -> None:
         self.max_retry = max_retry
@@ -71,6 +74,7 @@ class RetryServerErrors:
             retry_count < self.max_retry
             and isinstance(exc, RequestFailed)
             and exc.response.status_code >= 500
+            and repeatable(exc.request.method, exc.request.url.path)
         ):
             return RetryOption(True, timedelta(seconds=self.base_delay * 2**retry_count))
         return RetryOption(False)
@@ -132,6 +136,7 @@ class GitHubApp:
             RetryRateLimit(max_retry=rate_limit_retries),
             RetryServerErrors(base_delay=retry_base_delay),
         )
+        self._retry_delay = retry_base_delay
         self._timeout = timeout
         self._installations: dict[int, Client[AppInstallationAuthStrategy]] = {}
         self._app: Client[AppAuthStrategy] | None = None
@@ -185,7 +190,13 @@ class GitHubApp:
 
     def repo(self, installation_id: int, full_name: str, me: str | None = None) -> Repo:
         """`full_name` as the installation sees it; `me` is Triad's bot login."""
-        return Repo(self.installation(installation_id), full_name, me=me, redact=self._redact)
+        return Repo(
+            self.installation(installation_id),
+            full_name,
+            me=me,
+            redact=self._redact,
+            retry_delay=self._retry_delay,
+        )
 
     async def own_login(self) -> str:
         """The App's bot user, e.g. "triad[bot]", asked of GitHub once per process."""

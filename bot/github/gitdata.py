@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Final
 
 from bot.errors import GitHubNotFound, GitHubRefused
 from bot.github.repo import Repo
+from bot.github.writes import write_once
 
 if TYPE_CHECKING:
     from githubkit_schemas.latest.types import (
@@ -70,16 +71,28 @@ async def commit_files(
 
 
 async def publish(repo: Repo, branch: str, sha: str, existed: bool) -> None:
-    """Point `branch` at `sha`: create it, or fast-forward it (never forced)."""
+    """Point `branch` at `sha`: create it, or fast-forward it (never forced). After an answer
+    that leaves it unknown, the branch head tells whether it moved."""
     git = repo.github.rest.git
-    try:
+
+    async def write() -> bool:
         if existed:
             await git.async_update_ref(
                 repo.owner, repo.name, f"heads/{branch}", sha=sha, force=False
             )
         else:
             await git.async_create_ref(repo.owner, repo.name, ref=f"refs/heads/{branch}", sha=sha)
+        return True
+
+    async def landed() -> bool | None:
+        head = await branch_head(repo, branch)
+        return True if head is not None and head.sha == sha else None
+
+    try:
+        await write_once(write, landed, what=f"branch {branch}", delay=repo.retry_delay)
     except GitHubRefused as exc:  # not a fast forward, or created meanwhile
+        if await landed():  # an earlier try that failed to answer had moved it
+            return
         raise BranchMoved(f"{branch} changed while Triad was committing") from exc
 
 

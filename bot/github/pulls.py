@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.errors import GitHubConflict, GitHubNotFound, GitHubRefused
 from bot.github.repo import Repo
+from bot.github.writes import write_once
 
 if TYPE_CHECKING:
     from githubkit.rest import Paginator
@@ -92,20 +93,40 @@ async def open_pull(
     repo: Repo, *, branch: str, base: str, title: str, body: str, draft: bool
 ) -> PullInfo:
     """Open the PR; where drafts are not supported (private repositories on some plans),
-    open it ready for review instead: the labels and gates still hold it back."""
+    open it ready for review instead: the labels and gates still hold it back. After an answer
+    that leaves it unknown, the open PR from `branch` tells whether it was opened."""
     pulls = repo.github.rest.pulls
     title, body = repo.redacted(title), repo.redacted(body)
-    try:
+
+    async def create(as_draft: bool) -> PullInfo:
         response = await pulls.async_create(
-            repo.owner, repo.name, title=title, head=branch, base=base, body=body, draft=draft
+            repo.owner, repo.name, title=title, head=branch, base=base, body=body, draft=as_draft
         )
-    except GitHubRefused as exc:
-        if not (draft and "Draft" in exc.reason):
-            raise
-        response = await pulls.async_create(
-            repo.owner, repo.name, title=title, head=branch, base=base, body=body, draft=False
-        )
-    return _info(response.parsed_data)
+        return _info(response.parsed_data)
+
+    async def write() -> PullInfo:
+        try:
+            return await create(draft)
+        except GitHubRefused as exc:
+            if not (draft and "Draft" in exc.reason):
+                raise
+            return await create(False)
+
+    async def landed() -> PullInfo | None:
+        """Triad's own open PR from `branch` onto `base` (never one someone else opened)."""
+        mine = [
+            pull
+            for pull in await open_pulls_from(repo, branch)
+            if (repo.me is None or pull.author == repo.me) and pull.base_ref == base
+        ]
+        return mine[0] if mine else None
+
+    return await write_once(
+        write,
+        landed,
+        what=f"pull request from {branch}",
+        delay=repo.retry_delay,
+    )
 
 
 async def update_body(repo: Repo, number: int, body: str) -> None:
@@ -200,20 +221,30 @@ class LineComment(Protocol):
 async def post_review(
     repo: Repo, number: int, sha: str, body: str, comments: Sequence[LineComment]
 ) -> int:
-    """A comment review (an App may not approve its own PR) with inline comments."""
-    response = await repo.github.rest.pulls.async_create_review(
-        repo.owner,
-        repo.name,
-        number,
-        commit_id=sha,
-        body=repo.redacted(body),
-        event="COMMENT",
-        comments=[
-            {"path": c.path, "line": c.line, "side": "RIGHT", "body": repo.redacted(c.body)}
-            for c in comments
-        ],
-    )
-    return response.parsed_data.id
+    """A comment review (an App may not approve its own PR) with inline comments. After an
+    answer that leaves it unknown, Triad's review with this very body tells whether it was
+    posted (a review's body carries its reviewer's marker and the head commit)."""
+
+    async def write() -> int:
+        response = await repo.github.rest.pulls.async_create_review(
+            repo.owner,
+            repo.name,
+            number,
+            commit_id=sha,
+            body=repo.redacted(body),
+            event="COMMENT",
+            comments=[
+                {"path": c.path, "line": c.line, "side": "RIGHT", "body": repo.redacted(c.body)}
+                for c in comments
+            ],
+        )
+        return response.parsed_data.id
+
+    async def landed() -> int | None:
+        mine = [r for r in await reviews(repo, number) if r.body == repo.redacted(body)]
+        return next((r.id for r in mine if repo.me is None or r.author == repo.me), None)
+
+    return await write_once(write, landed, what=f"review on #{number}", delay=repo.retry_delay)
 
 
 async def changes_since(repo: Repo, number: int, since_sha: str) -> str:
@@ -235,12 +266,24 @@ async def changes_since(repo: Repo, number: int, since_sha: str) -> str:
 
 
 async def merge(repo: Repo, number: int, head_sha: str) -> str | None:
-    """Merge the PR at exactly `head_sha`; None when done, else GitHub's reason why not."""
-    try:
+    """Merge the PR at exactly `head_sha`; None when done, else GitHub's reason why not. A
+    merge whose answer was lost (or that an earlier attempt made) is found merged."""
+
+    async def landed() -> bool | None:
+        pull = await get_pull(repo, number)
+        return True if pull is not None and pull.merged else None
+
+    async def write() -> bool:
         await repo.github.rest.pulls.async_merge(
             repo.owner, repo.name, number, sha=head_sha, merge_method="merge"
         )
+        return True
+
+    try:
+        await write_once(write, landed, what=f"merge of #{number}", delay=repo.retry_delay)
     except (GitHubRefused, GitHubConflict) as exc:  # not mergeable, head moved, ...
+        if await landed():
+            return None
         return exc.message or str(exc.status)
     return None
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from githubkit import GitHub
 
 from bot.errors import GitHubNotFound, GitHubRefused
+from bot.github.writes import write_once
 from bot.workflow.model import Permission
 
 if TYPE_CHECKING:
@@ -70,14 +71,17 @@ class Repo:
         full_name: str,
         me: str | None = None,
         redact: Callable[[str], str] | None = None,
+        retry_delay: float = 1.0,
     ) -> None:
         """`me` is Triad's bot login: only its comments are searched for markers. `redact`
-        blanks configured secrets out of everything Triad writes (comments, PRs, reviews)."""
+        blanks configured secrets out of everything Triad writes (comments, PRs, reviews).
+        `retry_delay` paces a write sent again after it failed and did not land."""
         self.github = github
         self.full_name = full_name
         self.owner, self.name = full_name.split("/", 1)
         self.me = me
         self._redact = redact
+        self.retry_delay = retry_delay
 
     def redacted(self, text: str) -> str:
         """`text` as Triad may write it on GitHub: with every known secret blanked out."""
@@ -175,17 +179,32 @@ class Repo:
         existing = await self.find_comment(number, key)
         if existing is not None:
             return existing.id
-        return await self.create_comment(number, f"{marker(key)}\n{body}")
+        return await self._create_marked(number, key, f"{marker(key)}\n{body}")
 
     async def upsert_comment(self, number: int, key: str, body: str) -> int:
         """Create or update the one comment carrying `key`'s marker; returns its id."""
         text = self.redacted(f"{marker(key)}\n{body}")
         existing = await self.find_comment(number, key)
         if existing is None:
-            return await self.create_comment(number, text)
+            return await self._create_marked(number, key, text)
         if existing.body != text:
             await self.update_comment(existing.id, text)
         return existing.id
+
+    async def _create_marked(self, number: int, key: str, text: str) -> int:
+        """Create a comment carrying `key`'s marker, once: after an unclear failure the marker
+        tells whether it was posted."""
+
+        async def landed() -> int | None:
+            found = await self.find_comment(number, key)
+            return found.id if found else None
+
+        return await write_once(
+            lambda: self.create_comment(number, text),
+            landed,
+            what=f"comment {key} on #{number}",
+            delay=self.retry_delay,
+        )
 
     # -- labels ----------------------------------------------------------------------------
 

@@ -193,6 +193,15 @@ class Models:
         self._trusted = trusted or {}
         self._on_close = on_close
 
+    def providers(self) -> set[str]:
+        """The providers the operator's choices (and their fallbacks) call."""
+        return {
+            each.provider
+            for choice in self._defaults.values()
+            for each in (choice, choice.fallback)
+            if each is not None
+        }
+
     def choice(self, purpose: str, scope: UsageScope) -> ModelChoice:
         """The model `purpose` uses in `scope` (raises `InvalidModelChoice` for a bad override)."""
         try:

@@ -1,14 +1,16 @@
-"""Provider clients, built on first use per endpoint and key, with keys from the settings."""
+"""Provider clients, built on first use per endpoint and key, with keys from the settings.
+
+A provider's SDK is imported when its first client is built, not when Triad starts: a worker
+starts in a blink, and a process that never calls a provider never loads its SDK.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.llm.choice import ModelChoice
-from bot.llm.providers.anthropic_messages import AnthropicProvider
 from bot.llm.providers.base import Provider, ProviderFailure
-from bot.llm.providers.openai_chat import OpenAIProvider
 
 #: sent to endpoints that need no key (a local Ollama, the fake model server)
 NO_KEY = "no-key-needed"
@@ -98,9 +100,23 @@ class ProviderPool:
         return None
 
 
+def load_sdks(providers: Iterable[str]) -> None:
+    """Import the SDKs of `providers` now (a worker does it beside its first jobs, so that a
+    model call never waits on it)."""
+    for provider in set(providers):
+        if provider == "anthropic":
+            import bot.llm.providers.anthropic_messages
+        else:
+            import bot.llm.providers.openai_chat  # noqa: F401
+
+
 def _build(choice: ModelChoice, base_url: str | None, key: str) -> Provider:
     if choice.provider == "anthropic":
+        from bot.llm.providers.anthropic_messages import AnthropicProvider
+
         return AnthropicProvider(key, base_url)
+    from bot.llm.providers.openai_chat import OpenAIProvider
+
     if choice.provider == "openai":
         return OpenAIProvider(key, base_url)
     # Ollama and older vLLM builds know `max_tokens` but not `max_completion_tokens`

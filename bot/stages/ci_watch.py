@@ -23,12 +23,15 @@ def _stale(task: CiWatchTask, workflow: Workflow) -> str | None:
 
 @stage(CiWatchTask, stale=_stale)
 async def handle_ci_watch(run: StageRun[CiWatchTask]) -> None:
-    """The deadline passed with the head still testing: the verdict now, or a human."""
+    """The deadline passed with the head still testing: the verdict now, or a human. (Right
+    after the push, only the verdict if there is one.)"""
     sha, minutes = run.task.head_sha, run.task.minutes
     verdict = await checks.verdict(run.repo, sha)
     event: Event
     if verdict.finished:
         event = ChecksCompleted(sha, verdict.passed, verdict.report())
+    elif run.task.look_only:
+        return  # CI has not reported yet: its webhook will tell
     else:
         log.warning("no CI result before the deadline", extra={"sha": sha, "minutes": minutes})
         event = StageFailed(

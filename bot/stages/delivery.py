@@ -16,6 +16,7 @@ from bot.stages.services import Services
 from bot.stages.skeleton import read_task
 from bot.stages.status import status_report
 from bot.store import Job
+from bot.store.workflows import Holder
 from bot.workflow.jobs import DeliveryTask
 from bot.workflow.model import Target
 
@@ -62,4 +63,5 @@ async def handle_delivery(job: Job, services: Services) -> None:
         actor=event.sender.login,
         status_report=lambda: status_report(services.store, target),
         config_problems=loaded.problems,
+        holder=Holder.of(job),
     )

@@ -31,7 +31,6 @@ from bot.stages.services import Services
 from bot.stages.skeleton import StageRun, stage
 from bot.store.commits import CommitLog
 from bot.workflow.events import (
-    ChecksCompleted,
     DesignIsWrong,
     EditsHeld,
     Event,
@@ -80,14 +79,8 @@ async def handle_developer(run: StageRun[DeveloperTask]) -> None:
     if event is None:
         return
 
+    # CI that reported before the push was recorded is read by the look the push queues
     await run.finish(event)
-    if isinstance(event, ImplementationPushed) and event.has_ci:
-        # CI that finished while this round was being retried sent its webhook before the
-        # workflow knew the commit: read the verdict once now, so it is not lost
-        verdict = await checks.verdict(run.repo, event.head_sha)
-        if verdict.finished:
-            finished = ChecksCompleted(event.head_sha, verdict.passed, verdict.report())
-            await run.finish(finished, f"ci-after-push:{event.head_sha}")
 
 
 async def _round(run: StageRun[DeveloperTask], design: DesignProposal) -> Event | None:

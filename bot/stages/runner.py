@@ -1,12 +1,16 @@
 """Apply one event to an issue's workflow: decide once per source, store, then carry out.
 
-A retried job first finishes actions an earlier attempt decided but did not complete, and an
-event whose source was already applied is not decided again.
+An issue's actions are carried out in transition order, each transition by the one job holding
+its claim. A retried job first finishes what earlier attempts decided and left undone; an
+event whose source was already applied is not decided again; actions of a transition the
+workflow has since moved past are reconciled with where it stands now, never replayed blindly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,27 +18,67 @@ from bot.github.repo import Repo
 from bot.repo_config import RepoConfig
 from bot.stages.executor import StatusReport, carry_out
 from bot.store import Store
-from bot.store.workflows import ConcurrentUpdate, Transition, WorkflowStore
+from bot.store.workflows import ConcurrentUpdate, Holder, Transition, WorkflowStore
 from bot.workflow.engine import decide
 from bot.workflow.events import Event
 from bot.workflow.model import Target, Workflow
+from bot.workflow.reconcile import still_wanted
 
 log = logging.getLogger(__name__)
 
 DECIDE_ATTEMPTS = 3
+#: how long a job waits for an earlier transition another job holds before leaving its own to
+#: that job (which carries on in order) or to the workers' sweep; a dead holder's claim lapses
+#: with its lease, so a short wait usually suffices
+WAIT_FOR_EARLIER_SECONDS = 10.0
+_POLL_SECONDS = 0.2
 
 
 async def finish_pending(
-    store: Store, repo: Repo, target: Target, config: RepoConfig, status_report: StatusReport
-) -> None:
-    """Carry out the actions earlier attempts decided but did not finish (a job that died or
-    failed half way), oldest first, each by one job at a time."""
+    store: Store,
+    repo: Repo,
+    target: Target,
+    config: RepoConfig,
+    status_report: StatusReport,
+    holder: Holder | None = None,
+    *,
+    upto: int | None = None,
+    own: int | None = None,
+) -> bool:
+    """Carry out the issue's undone actions in transition order, claiming each transition
+    (`own` is one the caller holds already: the one it just decided).
+
+    A transition another live job holds stops the walk: its holder goes on in order after it.
+    Up to transition `upto` (the caller's), the walk waits a while for such a holder first,
+    since the caller's actions must not run before it; then it gives its own up to that holder
+    (or the workers' sweep). True when nothing up to `upto` is left undone.
+    """
     workflows = WorkflowStore(store)
-    for leftover in await workflows.pending(target.repository, target.issue_number):
-        if await workflows.claim(leftover.id):
-            log.info("finishing actions of an earlier attempt", extra={"source": leftover.source})
+    waiting_since: float | None = None
+    while True:
+        pending = await workflows.pending(target.repository, target.issue_number)
+        if not pending:
+            return True
+        first = pending[0]
+        if first.id == own or await workflows.claim(first.id, holder):
+            if first.id != upto:
+                log.info("finishing earlier actions", extra={"source": first.source})
             workflow = await workflows.get(target.repository, target.issue_number)
-            await _carry_out(workflows, leftover, workflow, repo, config, status_report)
+            await _carry_out(workflows, first, workflow, repo, config, status_report)
+            waiting_since = None
+            continue
+        if upto is None or first.id > upto:
+            return upto is not None
+        waiting_since = waiting_since or time.monotonic()
+        if time.monotonic() - waiting_since > WAIT_FOR_EARLIER_SECONDS:
+            log.warning(
+                "earlier actions are still held by another job: leaving the rest to it",
+                extra={"source": first.source, "issue": target.issue_number},
+            )
+            if own is not None:
+                await workflows.release(own)
+            return False
+        await asyncio.sleep(_POLL_SECONDS)
 
 
 async def _carry_out(
@@ -45,10 +89,19 @@ async def _carry_out(
     config: RepoConfig,
     status_report: StatusReport,
 ) -> None:
+    actions = transition.actions
+    if workflow is not None and workflow.revision > transition.revision:
+        # late: the workflow moved past this transition, so only what still fits it now
+        actions = still_wanted(actions, workflow, config.labels)
+        if actions != transition.actions:
+            log.info(
+                "late actions reconciled with the workflow as it stands",
+                extra={"source": transition.source, "stage": workflow.stage},
+            )
     pull = workflow.pr_number if workflow else None
     try:
         await carry_out(
-            transition.actions,
+            actions,
             repo,
             transition.issue_number,
             workflows.store,
@@ -81,18 +134,25 @@ async def apply_event(  # noqa: PLR0913 (what a transition needs; the cause keyw
     actor: str | None,
     status_report: StatusReport,
     config_problems: Sequence[str] = (),
+    holder: Holder | None = None,
 ) -> Applied:
-    """Decide `event` once per `source`, store the transition, and carry out its actions."""
+    """Decide `event` once per `source`, store the transition, and carry out its actions
+    (after any earlier ones of the issue); `holder` is the job doing it."""
     workflows = WorkflowStore(store)
     issue = target.issue_number
 
-    async def finish(transition: Transition, workflow: Workflow | None) -> None:
-        await _carry_out(workflows, transition, workflow, repo, config, status_report)
+    async def finish(upto: int | None, own: int | None = None) -> bool:
+        return await finish_pending(
+            store, repo, target, config, status_report, holder, upto=upto, own=own
+        )
 
-    await finish_pending(store, repo, target, config, status_report)
+    await finish(None)
 
     earlier = await workflows.transition_for(target.repository, issue, source)
     if earlier is not None:
+        if not earlier.actions_done:
+            # an earlier attempt decided and died (or failed) before its actions were done
+            await finish(earlier.id)
         return Applied(await workflows.get(target.repository, issue), earlier, new=False)
 
     for attempt in range(1, DECIDE_ATTEMPTS + 1):
@@ -109,6 +169,8 @@ async def apply_event(  # noqa: PLR0913 (what a transition needs; the cause keyw
                 cause=type(event).__name__,
                 actor=actor,
                 reason=decision.reason,
+                holder=holder,
+                installation_id=target.installation_id,
             )
             break
         except ConcurrentUpdate:
@@ -129,5 +191,5 @@ async def apply_event(  # noqa: PLR0913 (what a transition needs; the cause keyw
         },
     )
     if transition.actions:
-        await finish(transition, after)
+        await finish(transition.id, own=transition.id)
     return Applied(after, transition, new=True)

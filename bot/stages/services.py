@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.github.client import GitHubApp
 from bot.github.repo import Repo
-from bot.llm.models import Models
 from bot.repo_config import CONFIG_PATH, BudgetCap, LoadedConfig, capped, parse_repo_config
 from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.llm.models import Models
 
 
 @dataclass

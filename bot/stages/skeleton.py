@@ -2,6 +2,8 @@
 read the repository's config once, and hand the stage what it needs.
 
 A stage module then holds only what is particular to it: when its job is stale, and its work.
+A dead stage job that an operator queued again (`triad jobs retry`) first takes the workflow
+back from `needs-human` to its stage, then runs as before.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from bot.stages.finish import apply_stage_event, finish_leftovers
 from bot.stages.runner import Applied
 from bot.stages.services import Services
 from bot.store import Job
-from bot.store.workflows import WorkflowStore
-from bot.workflow.events import Event
-from bot.workflow.jobs import JobPayload, StageTask
-from bot.workflow.model import Workflow
+from bot.store.workflows import Holder, WorkflowStore
+from bot.workflow.events import Event, StageRetried
+from bot.workflow.jobs import STAGE_OF, JobPayload, StageTask
+from bot.workflow.model import Stage, Workflow
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ class StageRun(Generic[TaskT]):
     repo: Repo
     config: RepoConfig
     services: Services
+    #: the job running the stage, whose lease the transition claims it holds follow
+    holder: Holder | None = None
 
     def usage(self, role: str) -> UsageScope:
         """Where this stage's model calls are counted, and the budget they draw on."""
@@ -74,7 +78,13 @@ class StageRun(Generic[TaskT]):
     async def finish(self, event: Event, source: str | None = None) -> Applied:
         """Apply the stage's outcome to the workflow (once per `source`)."""
         return await apply_stage_event(
-            self.services, self.repo, self.task.target, self.config, event, source or self.source
+            self.services,
+            self.repo,
+            self.task.target,
+            self.config,
+            event,
+            source or self.source,
+            self.holder,
         )
 
     async def is_current(self, still: StaleCheck[TaskT]) -> bool:
@@ -93,9 +103,11 @@ def stage(
         @functools.wraps(work)
         async def handle(job: Job, services: Services) -> None:
             task = read_task(task_type, job)
-            target = task.target
+            target, holder = task.target, Holder.of(job)
             workflows = WorkflowStore(services.store)
             workflow = await workflows.get(target.repository, target.issue_number)
+            if workflow is not None and workflow.stage is Stage.NEEDS_HUMAN:
+                workflow = await _retried_by_operator(job, task, workflow, services, holder)
             why = "there is no workflow" if workflow is None else stale(task, workflow)
             if workflow is None or why is not None:
                 log.info(
@@ -103,12 +115,29 @@ def stage(
                     extra={"kind": task.kind, "key": job.idempotency_key, "why": why},
                 )
                 # what earlier attempts decided and left undone is still carried out
-                await finish_leftovers(services, target)
+                await finish_leftovers(services, target, holder)
                 return
             repo = await services.repo(target.installation_id, target.repository)
             loaded = await services.repo_config(repo)
-            await work(StageRun(task, job.idempotency_key, workflow, repo, loaded.config, services))
+            await work(
+                StageRun(task, job.idempotency_key, workflow, repo, loaded.config, services, holder)
+            )
 
         return handle
 
     return wrap
+
+
+async def _retried_by_operator(
+    job: Job, task: StageTask, workflow: Workflow, services: Services, holder: Holder | None
+) -> Workflow:
+    """The workflow as the job should see it: back in the job's stage when it waits on a human
+    because this very job died (only an operator's retry runs a dead job again)."""
+    if workflow.escalated_job != job.id:
+        return workflow
+    repo = await services.repo(task.installation_id, task.repository)
+    config = (await services.repo_config(repo)).config
+    event = StageRetried(STAGE_OF[task.kind], job.id)
+    source = f"operator-retry:{job.id}:{workflow.revision}"
+    applied = await apply_stage_event(services, repo, task.target, config, event, source, holder)
+    return applied.workflow or workflow

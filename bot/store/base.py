@@ -306,17 +306,28 @@ class Store(ABC):
 
         return await self.run(operation)
 
-    async def extend_lease(self, job_id: int, worker_id: str, lease_seconds: float) -> bool:
-        """Keep a long job's lease alive; False if the lease was lost (the job ran elsewhere)."""
+    async def renew_leases(self, held: Sequence[tuple[int, str]], lease_seconds: float) -> set[int]:
+        """A worker's heartbeat: extend the lease of each (job id, lease owner) still held, and
+        so the transition claims those jobs hold; returns the ids renewed. A job missing from
+        them was taken by another worker (its lease had lapsed) or has ended."""
+        if not held:
+            return set()
         now = self.clock()
-        changed = await self.run(
-            lambda tx: tx.execute(
-                "UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?"
-                " AND state = ?",
-                (now + lease_seconds, job_id, worker_id, JobState.RUNNING.value),
+        ids = ", ".join("?" for _ in held)
+        rows = await self.run(
+            lambda tx: tx.fetchall(
+                f"UPDATE jobs SET lease_expires_at = ? WHERE state = ? AND id IN ({ids})"
+                f" AND lease_owner IN ({ids}) RETURNING id, lease_owner",
+                (
+                    now + lease_seconds,
+                    JobState.RUNNING.value,
+                    *(job_id for job_id, _ in held),
+                    *(owner for _, owner in held),
+                ),
             )
         )
-        return bool(changed)
+        wanted = set(held)
+        return {int(row["id"]) for row in rows if (int(row["id"]), row["lease_owner"]) in wanted}
 
     async def complete(self, job_id: int, worker_id: str) -> bool:
         now = self.clock()

@@ -3,6 +3,10 @@
 An event is applied once per source (a delivery or a stage job): the transition row's unique
 key makes a retry find the earlier decision instead of deciding again, and its actions stay
 pending until carried out, so a worker that dies half way leaves nothing lost or doubled.
+
+One job at a time carries out a transition's actions: the one holding its claim. A claim held
+by a job lives exactly as long as that job's lease (renewed by its worker's heartbeat), so a
+worker that dies frees its claims when its leases lapse, and a live one never loses them.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 from bot.errors import StoreError
 from bot.store.base import Row, Store, Transaction
+from bot.store.models import Job, JobState
 from bot.workflow.actions import Action, action_from_dict, action_to_dict
 from bot.workflow.model import Stage, Workflow, WorkflowKind
 
@@ -37,11 +42,39 @@ class Transition:
     actions: tuple[Action, ...]
     actions_done: bool
     at: float
+    #: the workflow's revision right after this transition (0: no workflow)
+    revision: int = 0
+    installation_id: int | None = None
 
 
-#: how long the job that decided a transition has to carry out its actions before another
-#: job may take them over (shorter than a job's lease, so the retried job can)
+@dataclass(frozen=True)
+class Holder:
+    """Who carries out a transition's actions: a running job, whose lease its claim follows."""
+
+    job_id: int
+    #: the job's lease owner (a worker loop); the claim ends when that lease does
+    owner: str
+
+    @classmethod
+    def of(cls, job: Job) -> Holder | None:
+        return cls(job.id, job.lease_owner) if job.lease_owner else None
+
+
+#: how long a claim lasts when no job holds it (code outside the job queue, e.g. a test)
 CLAIM_SECONDS = 120.0
+
+
+def free_claim(table: str = "transitions") -> str:
+    """SQL true for a transition (of `table`, or its alias) with undone actions that no live job
+    holds: claimed by no job and past its time, or by a job whose lease is gone (finished,
+    dead, released, expired, or taken by another worker since). Takes `now` twice."""
+    return (
+        f"{table}.actions_done = 0 AND (({table}.claim_job IS NULL"
+        f" AND {table}.claimed_until <= ?) OR ({table}.claim_job IS NOT NULL AND NOT EXISTS"
+        f" (SELECT 1 FROM jobs WHERE jobs.id = {table}.claim_job"
+        f" AND jobs.state = '{JobState.RUNNING.value}'"
+        f" AND jobs.lease_owner = {table}.claim_owner AND jobs.lease_expires_at > ?)))"
+    )
 
 
 class WorkflowStore:
@@ -84,8 +117,11 @@ class WorkflowStore:
         cause: str,
         actor: str | None,
         reason: str,
+        holder: Holder | None = None,
+        installation_id: int | None = None,
     ) -> tuple[Workflow | None, Transition]:
-        """Save the new state and the transition with its pending actions, atomically.
+        """Save the new state and the transition with its pending actions, atomically; the
+        transition is claimed by `holder` (for CLAIM_SECONDS when None).
 
         Raises ConcurrentUpdate when the workflow changed since `before` was read.
         """
@@ -95,8 +131,9 @@ class WorkflowStore:
             saved = after if after is None or after == before else _save(tx, before, after, now)
             row = tx.fetchone(
                 "INSERT INTO transitions (repository, issue_number, source, cause, actor,"
-                " from_stage, to_stage, reason, actions, actions_done, at, claimed_until)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " from_stage, to_stage, reason, actions, actions_done, at, claimed_until,"
+                " claim_job, claim_owner, revision, installation_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     repository,
                     issue_number,
@@ -109,7 +146,11 @@ class WorkflowStore:
                     json.dumps([action_to_dict(action) for action in actions]),
                     0 if actions else 1,
                     now,
-                    now + CLAIM_SECONDS,
+                    0.0 if holder else now + CLAIM_SECONDS,
+                    holder.job_id if holder else None,
+                    holder.owner if holder else None,
+                    saved.revision if saved is not None else 0,
+                    installation_id,
                 ),
             )
             assert row is not None
@@ -120,19 +161,32 @@ class WorkflowStore:
     async def mark_done(self, transition_id: int) -> None:
         await self.store.run(
             lambda tx: tx.execute(
-                "UPDATE transitions SET actions_done = 1 WHERE id = ?", (transition_id,)
+                "UPDATE transitions SET actions_done = 1, claim_job = NULL, claim_owner = NULL"
+                " WHERE id = ?",
+                (transition_id,),
             )
         )
 
-    async def claim(self, transition_id: int, seconds: float = CLAIM_SECONDS) -> bool:
-        """Take over a transition whose actions are unfinished and whose claim ran out (the
-        job that decided it died): only one job carries out a transition's actions at once."""
+    async def claim(self, transition_id: int, holder: Holder | None = None) -> bool:
+        """Take over a transition whose actions are unfinished and that no live job holds (the
+        job that decided it died, failed or gave it up), or that `holder` holds already: one job
+        at a time carries them out."""
         now = self.store.clock()
         row = await self.store.run(
             lambda tx: tx.fetchone(
-                "UPDATE transitions SET claimed_until = ? WHERE id = ? AND actions_done = 0"
-                " AND claimed_until <= ? RETURNING id",
-                (now + seconds, transition_id, now),
+                "UPDATE transitions SET claimed_until = ?, claim_job = ?, claim_owner = ?"
+                f" WHERE id = ? AND ({free_claim()} OR (actions_done = 0 AND claim_job = ?"
+                " AND claim_owner = ?)) RETURNING id",
+                (
+                    0.0 if holder else now + CLAIM_SECONDS,
+                    holder.job_id if holder else None,
+                    holder.owner if holder else None,
+                    transition_id,
+                    now,
+                    now,
+                    holder.job_id if holder else None,
+                    holder.owner if holder else None,
+                ),
             )
         )
         return row is not None
@@ -141,7 +195,8 @@ class WorkflowStore:
         """Give up a claim at once (carrying out failed): the next attempt may take it."""
         await self.store.run(
             lambda tx: tx.execute(
-                "UPDATE transitions SET claimed_until = 0 WHERE id = ? AND actions_done = 0",
+                "UPDATE transitions SET claimed_until = 0, claim_job = NULL, claim_owner = NULL"
+                " WHERE id = ? AND actions_done = 0",
                 (transition_id,),
             )
         )
@@ -257,4 +312,6 @@ def _transition(row: Row) -> Transition:
         actions=tuple(action_from_dict(item) for item in json.loads(row["actions"])),
         actions_done=bool(row["actions_done"]),
         at=float(row["at"]),
+        revision=int(row["revision"]),
+        installation_id=row["installation_id"],
     )

@@ -47,6 +47,7 @@ from bot.workflow.events import (
     ReviewsFinished,
     StageFailed,
     StageName,
+    StageRetried,
 )
 from bot.workflow.implementation import (
     checks_completed,
@@ -59,7 +60,7 @@ from bot.workflow.implementation import (
     start_implementation,
     start_review,
 )
-from bot.workflow.jobs import RoundReason, architect_job, ci_watch_job
+from bot.workflow.jobs import RoundReason, architect_job, ci_look_job, ci_watch_job
 from bot.workflow.model import Actor, Stage, Target, Workflow, moved_on
 from bot.workflow.outcome import Decision
 from bot.workflow.review import check_action, label_added, review_requested, reviews_finished
@@ -122,6 +123,8 @@ def _decide(
             return _design_published(workflow, event, config)
         case StageFailed():
             return _stage_failed(workflow, event, config)
+        case StageRetried():
+            return _stage_retried(workflow, event, config)
         case ImplementationPushed():
             return implementation_pushed(workflow, event, config)
         case DesignIsWrong():
@@ -398,7 +401,8 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
             stage=Stage.TESTING,
         )
         watch = ci_watch_job(waiting, config.limits.ci_timeout_minutes, after=event.source)
-        return Decision(waiting, (*cleanup, watch), reason=f"resumed by {event.actor.login}")
+        look = ci_look_job(waiting, after=event.source)
+        return Decision(waiting, (*cleanup, watch, look), reason=f"resumed by {event.actor.login}")
     if came_from is Stage.TESTING and not decision:
         # CI attempts ran out: one more round (its failure escalates again); the developer
         # reads the failing checks again
@@ -509,6 +513,7 @@ def _stage_failed(workflow: Workflow | None, event: StageFailed, config: RepoCon
         (expected is not None and workflow.stage is not expected)
         or (event.round is not None and event.round != workflow.round)
         or (event.head_sha is not None and event.head_sha != workflow.head_sha)
+        or (event.version is not None and event.version != workflow.design_version)
     )
     if stale:
         return Decision(
@@ -516,11 +521,28 @@ def _stage_failed(workflow: Workflow | None, event: StageFailed, config: RepoCon
         )
     comment = PostComment(
         f"failed:{event.stage}:{workflow.design_version}:{workflow.round}:{workflow.review_round}",
-        messages.stage_failed(event.stage, event.reason),
+        messages.stage_failed(event.stage, event.reason, event.job_id),
         PULL,
     )
     reason = f"{event.stage} failed: {event.reason}"
-    return escalate(workflow, reason, config, comment, failed=True)
+    return escalate(workflow, reason, config, comment, failed=True, job_id=event.job_id)
+
+
+def _stage_retried(workflow: Workflow | None, event: StageRetried, config: RepoConfig) -> Decision:
+    """The operator ran the dead job that escalated the workflow again: back to its stage."""
+    stage = _FAILS_IN.get(event.stage)
+    if (
+        workflow is None
+        or stage is None
+        or workflow.stage is not Stage.NEEDS_HUMAN
+        or workflow.escalated_job != event.job_id
+        or workflow.escalated_from is not stage
+    ):
+        return Decision(workflow, reason=f"ignored: the {event.stage} job is not what waits")
+    labels = config.labels
+    back = moved_on(workflow, stage=stage)
+    cleanup = (RemoveLabel(labels.needs_human, PULL), RemoveLabel(labels.needs_human))
+    return Decision(back, cleanup, reason=f"the {event.stage} job was retried by an operator")
 
 
 def _architect(workflow: Workflow, feedback_from: str | None) -> RunStage:

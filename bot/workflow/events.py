@@ -81,13 +81,26 @@ class ReviewVerdict(StrEnum):
 
 @dataclass(frozen=True)
 class StageFailed:
-    """A stage could not finish (model unavailable, output never fit, budget spent)."""
+    """A stage could not finish (model unavailable, output never fit, budget spent), or its
+    job ran out of attempts (`job_id`: crashes, GitHub or the store down through every retry)."""
 
     stage: StageName
     reason: str
     #: what the failing job worked on: a failure reported after the workflow moved on is stale
     round: int | None = None
     head_sha: str | None = None
+    version: int | None = None
+    #: the dead job, which the operator's `triad jobs retry` runs again
+    job_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StageRetried:
+    """The operator queued stage job `job_id` again after it died (`triad jobs retry`): the
+    workflow goes back to that stage, as `/triad resume` would take it."""
+
+    stage: StageName
+    job_id: int
 
 
 @dataclass(frozen=True)
@@ -251,6 +264,7 @@ Event = (
     | CommandIssued
     | DesignPublished
     | StageFailed
+    | StageRetried
     | ImplementationPushed
     | EditsHeld
     | DesignIsWrong

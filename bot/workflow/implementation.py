@@ -17,6 +17,7 @@ from bot.workflow.events import (
 from bot.workflow.jobs import (
     RoundReason,
     architect_job,
+    ci_look_job,
     ci_watch_job,
     developer_job,
     review_job,
@@ -44,14 +45,17 @@ def escalate(
     comment: PostComment,
     *,
     failed: bool = False,
+    job_id: int | None = None,
 ) -> Decision:
-    """Stop and wait for a human: `needs-human` where people look, and why."""
+    """Stop and wait for a human: `needs-human` where people look, and why (`job_id`: the
+    stage's job that died)."""
     stuck = replace(
         workflow,
         stage=Stage.NEEDS_HUMAN,
         escalation=reason,
         escalated_from=workflow.stage,
         escalated_failed=failed,
+        escalated_job=job_id,
     )
     on = PULL if workflow.pr_number else ISSUE
     return Decision(stuck, (AddLabel(config.labels.needs_human, on), comment), reason=reason)
@@ -74,7 +78,11 @@ def implementation_pushed(
     if event.has_ci:
         testing = replace(pushed, stage=Stage.TESTING)
         watch = ci_watch_job(testing, config.limits.ci_timeout_minutes)
-        return Decision(testing, (watch,), reason=f"round {event.round} pushed: waiting for CI")
+        # CI may have reported while the push was not yet recorded (its webhook ignored then)
+        look = ci_look_job(testing)
+        return Decision(
+            testing, (watch, look), reason=f"round {event.round} pushed: waiting for CI"
+        )
     waiting = replace(pushed, stage=Stage.AWAITING_REVIEW)
     notice = PostComment(f"no-ci:{event.head_sha}", messages.no_ci(config.labels), PULL)
     return Decision(waiting, (notice,), reason=f"round {event.round} pushed: no CI to run")
@@ -217,5 +225,5 @@ def head_moved(workflow: Workflow | None, event: HeadMoved, config: RepoConfig) 
         ),
     )
     if workflow.has_ci:
-        actions += (ci_watch_job(moved, config.limits.ci_timeout_minutes),)
+        actions += (ci_watch_job(moved, config.limits.ci_timeout_minutes), ci_look_job(moved))
     return Decision(moved, actions, reason=f"new commits pushed by {event.actor.login}")

@@ -13,6 +13,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from bot.workflow.actions import RunStage
+from bot.workflow.events import StageName
 from bot.workflow.model import Target, Workflow
 
 
@@ -24,6 +25,21 @@ class JobKind(StrEnum):
     DEVELOPER = "developer"
     REVIEW = "review"
     CI_WATCH = "ci-watch"
+    #: finish an issue's undone actions and report its dead stage jobs (queued by the sweep)
+    FINISH = "finish"
+
+
+#: the kinds whose job asks models
+MODEL_KINDS = (JobKind.ARCHITECT, JobKind.DEVELOPER, JobKind.REVIEW)
+
+#: the kinds whose job runs a stage of a workflow (one that dies must reach a human), and the
+#: stage each runs
+STAGE_OF = {
+    JobKind.ARCHITECT: StageName.ARCHITECT,
+    JobKind.DEVELOPER: StageName.DEVELOPER,
+    JobKind.REVIEW: StageName.REVIEW,
+    JobKind.CI_WATCH: StageName.CI,
+}
 
 
 class RoundReason(StrEnum):
@@ -98,11 +114,23 @@ class ReviewTask(StageTask):
 
 
 class CiWatchTask(StageTask):
-    """A check, `minutes` after the push, that CI reported on the head (it may never run)."""
+    """A check, `minutes` after the push, that CI reported on the head (it may never run).
+
+    `look_only`: the look right after the push, for CI that reported before the workflow knew
+    the commit (its webhook was ignored then); no verdict yet is no failure.
+    """
 
     kind: ClassVar[JobKind] = JobKind.CI_WATCH
     head_sha: str
     minutes: int
+    look_only: bool = False
+
+
+class FinishTask(StageTask):
+    """What no live job is doing for one issue: undone actions whose holder is gone, and stage
+    jobs that died unreported (found by the workers' sweep, not by an event)."""
+
+    kind: ClassVar[JobKind] = JobKind.FINISH
 
 
 def queue(task: JobPayload, key: str, delay_seconds: float = 0.0) -> RunStage:
@@ -154,6 +182,15 @@ def review_job(workflow: Workflow) -> RunStage:
     )
     key = f"{task.kind}:{_issue(workflow)}:{workflow.head_sha}:r{workflow.review_round}"
     return queue(task, key)
+
+
+def ci_look_job(workflow: Workflow, after: str = "pushed") -> RunStage:
+    """The CI verdict on the head, read once now that the workflow waits for it (CI that
+    reported meanwhile had its webhook ignored)."""
+    task = CiWatchTask.model_validate(
+        _about(workflow) | {"head_sha": workflow.head_sha, "minutes": 0, "look_only": True}
+    )
+    return queue(task, f"{task.kind}:{_issue(workflow)}:{workflow.head_sha}:look:{after}")
 
 
 def ci_watch_job(workflow: Workflow, minutes: int, after: str = "") -> RunStage:

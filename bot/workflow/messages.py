@@ -67,10 +67,12 @@ def revisions_exhausted(limit: int) -> str:
     )
 
 
-def stage_failed(stage: str, reason: str) -> str:
+def stage_failed(stage: str, reason: str, job_id: int | None = None) -> str:
+    operator = f" (or an operator runs `triad jobs retry {job_id}`)" if job_id else ""
     return (
         f"The {stage} could not finish: {reason}\n\n"
-        "Triad added `needs-human`. Retry with `/triad resume` once the cause is fixed."
+        f"Triad added `needs-human`. Retry with `/triad resume`{operator} once the cause is "
+        "fixed."
     )
 
 

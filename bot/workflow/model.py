@@ -104,6 +104,8 @@ class Workflow:
     escalated_from: Stage | None = None
     #: the escalation was a stage failing (model down, budget spent), not a decision to make
     escalated_failed: bool = False
+    #: the stage's job that died and caused the escalation (the operator may run it again)
+    escalated_job: int | None = None
     #: the design as proposed and as approved (DesignProposal as a dict): what the later
     #: stages follow, frozen at approval
     proposed_design: dict[str, Any] | None = field(default=None, compare=False)
@@ -146,5 +148,6 @@ def moved_on(workflow: Workflow, **changes: Any) -> Workflow:
         "escalated_from": None,
         "escalated_failed": False,
         "held_edits": None,
+        "escalated_job": None,
     }
     return replace(workflow, **(cleared | changes))

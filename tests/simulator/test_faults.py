@@ -113,3 +113,53 @@ def test_requests_are_counted_by_route_and_caller(sim: Simulator, installation_i
     by_app = sim.requests_by_kind("app")
     assert by_app == {"POST /app/installations/{installation_id}/access_tokens": 1}
     assert sum(sim.requests_by_kind().values()) == len(sim.requests) == 4
+
+
+def test_a_write_can_be_carried_out_and_still_answered_5xx(
+    sim: Simulator, installation_id: int
+) -> None:
+    issue = sim.open_issue(REPO, "alice", "t")
+    sim.fail_after_write("POST", rf"/issues/{issue.number}/comments$", 502)
+    with as_installation(sim, token_for(sim, installation_id)) as http:
+        answer = http.post(f"/repos/{REPO}/issues/{issue.number}/comments", json={"body": "hi"})
+    assert answer.status_code == 502 and answer.json()["message"] == "Bad Gateway"
+    assert [c.body for c in sim.comments_on(REPO, issue.number)] == ["hi"], "it happened"
+    route = "POST /repos/{owner}/{name}/issues/{number}/comments"
+    assert [r.status for r in sim.requests if r.kind == route] == [502]
+
+
+def test_a_held_request_waits_for_its_release(sim: Simulator, installation_id: int) -> None:
+    import threading
+
+    issue = sim.open_issue(REPO, "alice", "t")
+    sim.hold("POST", r"/comments$", "before")
+    sim.hold("POST", r"/labels$", "after")
+    answers: dict[str, int] = {}
+    token = token_for(sim, installation_id)
+
+    def send(name: str, path: str, body: dict[str, object]) -> None:
+        with as_installation(sim, token) as http:
+            answers[name] = http.post(path, json=body).status_code
+
+    comment = threading.Thread(
+        target=send,
+        args=("comment", f"/repos/{REPO}/issues/{issue.number}/comments", {"body": "hi"}),
+    )
+    label = threading.Thread(
+        target=send,
+        args=("label", f"/repos/{REPO}/issues/{issue.number}/labels", {"labels": ["bug"]}),
+    )
+    comment.start()
+    label.start()
+    deadline = time.monotonic() + 10
+    while len(sim.held()) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert sorted(h["when"] for h in sim.held()) == ["after", "before"]
+    assert sim.labels_on(REPO, issue.number) == ["bug"], "held after it was carried out"
+    assert sim.comments_on(REPO, issue.number) == [], "held before it was carried out"
+    assert sim.release() == 2
+    comment.join(10)
+    label.join(10)
+    assert answers == {"comment": 502, "label": 200}
+    assert sim.comments_on(REPO, issue.number) == [], "a write held before is never done"

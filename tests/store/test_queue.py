@@ -86,8 +86,22 @@ async def test_an_expired_lease_lets_another_worker_run_the_job(
     # the worker that lost its lease can no longer finish or fail the job
     assert await store.complete(job_id, "dies") is False
     assert await store.fail(job_id, "dies", "late", retry_in=1) is None
-    assert await store.extend_lease(job_id, "dies", 10) is False
-    assert await store.extend_lease(job_id, "w2", 10) is True
+    assert await store.renew_leases([(job_id, "dies")], 10) == set()
+    assert await store.renew_leases([(job_id, "w2"), (99, "w3")], 10) == {job_id}
+
+
+async def test_a_heartbeat_keeps_a_long_job_from_every_other_worker(
+    store: Store, clock: FakeClock
+) -> None:
+    job_id = await store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    assert await store.claim("alive", lease_seconds=10) is not None
+    for _ in range(30):  # five minutes of a long model call, a beat every 10 s / 3
+        clock.advance(10 / 3)
+        assert await store.renew_leases([(job_id or 0, "alive")], 10) == {job_id}
+        assert await store.claim("other", lease_seconds=10) is None
+    clock.advance(11)  # the worker died: no beat for one lease period
+    taken = await store.claim("other", lease_seconds=10)
+    assert taken is not None and taken.id == job_id and taken.attempts == 2
 
 
 async def test_failure_retries_after_backoff_then_dead_letters(

@@ -34,6 +34,7 @@ from bot.workflow.events import (
     ReviewVerdict,
     StageFailed,
     StageName,
+    StageRetried,
 )
 from bot.workflow.model import Actor, Permission, Stage, Target, Workflow, WorkflowKind
 
@@ -102,6 +103,8 @@ def workflows() -> Iterator[Workflow | None]:
             for before in Stage:
                 for failed in (False, True):
                     yield replace(base, escalated_from=before, escalated_failed=failed)
+                # a stage job that died: the operator may run it again
+                yield replace(base, escalated_from=before, escalated_failed=True, escalated_job=7)
 
 
 def events() -> Iterator[Event]:
@@ -116,6 +119,8 @@ def events() -> Iterator[Event]:
         yield DesignPublished(2, 9, "h", questions, {"problem": "p"})
     for stage_name in StageName:
         yield StageFailed(stage_name, "down", round=1, head_sha=SHA)
+        yield StageFailed(stage_name, "out of attempts", round=1, head_sha=SHA, job_id=7)
+        yield StageRetried(stage_name, 7)
     for has_ci in (False, True):
         yield ImplementationPushed(1, 40, "triad/issue-12", NEW, has_ci)
     yield DesignIsWrong(1, "it cannot work")

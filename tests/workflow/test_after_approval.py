@@ -72,8 +72,10 @@ def test_a_push_with_ci_waits_for_it() -> None:
     decision = decide(working, pushed, TARGET, CONFIG)
     assert decision.workflow is not None and decision.workflow.stage is Stage.TESTING
     assert (decision.workflow.pr_number, decision.workflow.head_sha) == (40, SHA)
-    watch = job(decision.actions)  # the CI deadline
-    assert watch.kind == "ci-watch" and watch.delay_seconds == 3600
+    watch, look = [a for a in decision.actions if isinstance(a, RunStage)]
+    assert watch.kind == "ci-watch" and watch.delay_seconds == 3600  # the CI deadline
+    # and a look now, for CI that reported before the push was recorded
+    assert look.kind == "ci-watch" and look.delay_seconds == 0 and look.payload["look_only"]
 
 
 def test_a_push_without_ci_says_qa_has_not_run_and_waits_for_a_human() -> None:

@@ -1,8 +1,10 @@
-"""Injected faults: requests GitHub answers late, with a server error, or rate-limited.
+"""Injected faults: requests GitHub answers late, with a server error, or rate-limited; writes
+GitHub carries out and then answers with a server error; requests held until released.
 
-A test or the demo adds faults through `Simulator.fail`, `slow` and `rate_limit`; the REST API
-takes the first matching one for each request after routing and authentication, so a faulted
-call is still logged with its caller and route like any other.
+A test or the demo adds faults through `Simulator.fail`, `fail_after_write`, `slow`,
+`rate_limit` and `hold`; the REST API takes the first matching one for each request after
+routing and authentication, so a faulted call is still logged with its caller and route like
+any other.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ class Fault:
     latency: float = 0.0
     #: primary rate limit: seconds until x-ratelimit-reset, counted from when it is served
     reset_in: int | None = None
+    #: serve the request (the write happens), then answer `status` instead of its answer
+    after: bool = False
+    #: hold the request until released: "before" serving it (released, it is answered 502 and
+    #: never served) or "after" (served, then answered as usual on release)
+    hold: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
         return self.times > 0 and self.method in {method, "*"} and bool(self.path.search(path))
@@ -66,14 +73,50 @@ class FaultInjected(Exception):
         self.headers = headers
 
 
+@dataclass
+class Held:
+    """A request held by a `hold` fault until `release`."""
+
+    id: int
+    method: str
+    path: str
+    when: str
+    released: threading.Event
+    at: float = 0.0
+
+
 class Faults:
     """The pending faults; scripting adds them from the test's thread, requests take them."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: list[Fault] = []
+        self._held: dict[int, Held] = {}
+        self._held_ids = 0
 
-    def add(
+    def hold(self, method: str, path: str, when: str) -> Held:
+        """Record a request as held; its thread waits on `released`."""
+        with self._lock:
+            self._held_ids += 1
+            held = Held(self._held_ids, method, path, when, threading.Event(), time.time())
+            self._held[held.id] = held
+            return held
+
+    def held(self) -> list[Held]:
+        with self._lock:
+            return list(self._held.values())
+
+    def release(self, held_id: int | None = None) -> int:
+        """Let one held request (or all) go on; returns how many were released."""
+        with self._lock:
+            chosen = [h for i, h in self._held.items() if held_id in (None, i)]
+            for held in chosen:
+                del self._held[held.id]
+        for held in chosen:
+            held.released.set()
+        return len(chosen)
+
+    def add(  # noqa: PLR0913 - a fault's fields, keyword-only
         self,
         method: str,
         path: str,
@@ -84,6 +127,8 @@ class Faults:
         headers: dict[str, str] | None = None,
         latency: float = 0.0,
         reset_in: int | None = None,
+        after: bool = False,
+        hold: str | None = None,
     ) -> Fault:
         fault = Fault(
             method.upper(),
@@ -94,10 +139,17 @@ class Faults:
             times,
             latency,
             reset_in,
+            after,
+            hold,
         )
         with self._lock:
             self._pending.append(fault)
         return fault
+
+    def clear(self) -> None:
+        """Forget the faults not used up yet (held requests stay held until released)."""
+        with self._lock:
+            self._pending.clear()
 
     def take(self, method: str, path: str) -> Fault | None:
         """The first fault matching the request, used up by one (None: serve it normally)."""

@@ -14,7 +14,10 @@ cost are deterministic.
         client = anthropic.AsyncAnthropic(base_url=server.anthropic_url, api_key="x")
 
 Standalone, answering every request with `ScriptedModels`:
-`python -m triad_lab.simulator.model_server --port 8700`.
+`python -m triad_lab.simulator.model_server --port 8700 [--latency 0.2]`, scripted over HTTP
+by a harness in another process: `POST /_script/latency {"seconds": 0.5}` delays every answer,
+`POST /_script/faults {"pattern": "claude-*", "status": 529, "times": 3}` answers the next
+matching requests with an error (a provider's outage), `GET /_script/requests` counts them.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import fnmatch
 import itertools
 import json
 import logging
+import signal
 import socket
 import threading
 import time
@@ -268,6 +272,8 @@ class FakeModelServer:
         self._ids = itertools.count(1)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        #: seconds added to every answer (the models' latency, scripted)
+        self.latency = 0.0
         self.app = self._build_app()
 
     # -- scripting ---------------------------------------------------------------------------
@@ -409,6 +415,37 @@ class FakeModelServer:
         async def chat_completions(request: Request) -> Response:
             return await self._serve("openai", request)
 
+        @app.post("/_script/latency")
+        async def latency(body: dict[str, float]) -> dict[str, float]:
+            self.latency = float(body.get("seconds", 0.0))
+            return {"seconds": self.latency}
+
+        @app.post("/_script/faults")
+        async def faults(body: dict[str, Any]) -> dict[str, int]:
+            fault = Fault(
+                int(body.get("status", 529)),
+                str(body.get("error_type", "overloaded_error")),
+                str(body.get("message", "Overloaded (fake)")),
+            )
+            times = int(body.get("times", 1))
+            self.script(
+                str(body.get("pattern", "*")),
+                [fault] * times,
+                api=body.get("api"),
+                schema=body.get("schema"),
+            )
+            return {"scripted": times}
+
+        @app.get("/_script/requests")
+        async def requests() -> dict[str, Any]:
+            with self._lock:
+                seen = [(r.model, r.schema_name) for r in self.requests]
+                statuses = list(self.statuses)
+            by_schema: dict[str, int] = {}
+            for _, schema in seen:
+                by_schema[schema or ""] = by_schema.get(schema or "", 0) + 1
+            return {"count": len(seen), "by_schema": by_schema, "statuses": statuses}
+
         return app
 
     async def _serve(self, api: Api, request: Request) -> Response:
@@ -428,8 +465,8 @@ class FakeModelServer:
         # stalling the other requests in flight
         item, count = await asyncio.to_thread(self._next, seen)
         number = f"{count:06d}"
-        if item.delay:
-            await asyncio.sleep(item.delay)
+        if item.delay or self.latency:
+            await asyncio.sleep(item.delay + self.latency)
         if isinstance(item, Trickle):
             return _trickled(_response(api, seen, item.item, number), item)
         return _response(api, seen, item, number)
@@ -578,16 +615,22 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--port", type=int, default=8700)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    server = FakeModelServer(default=ScriptedModels()).start(args.port)
+    server = FakeModelServer(default=ScriptedModels())
+    server.latency = args.latency
+    server.start(args.port)
     log.info(
         "fake models: ANTHROPIC base URL %s, OPENAI base URL %s", server.url, server.openai_url
     )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        while True:
-            time.sleep(3600)
+        stop.wait()
     except KeyboardInterrupt:
+        pass
+    finally:
         server.stop()
 
 

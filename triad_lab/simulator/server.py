@@ -166,6 +166,7 @@ class Simulator:
 
     def stop(self) -> None:
         """Stop serving first (no request can then start a webhook), then stop sending."""
+        self.faults.release()
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(timeout=10)
@@ -223,6 +224,34 @@ class Simulator:
         self.faults.add(
             method, path, status, times=times, message=message, headers=headers, latency=latency
         )
+
+    def fail_after_write(
+        self, method: str, path: str, status: int = 502, *, times: int = 1
+    ) -> None:
+        """The next `times` matching requests are carried out (the write happens, webhooks go
+        out) and then answered `status`, as GitHub sometimes does: the client cannot tell
+        whether its write took effect."""
+        self.faults.add(method, path, status, times=times, after=True)
+
+    def hold(self, method: str, path: str, when: str = "before", *, times: int = 1) -> None:
+        """Hold the next `times` matching requests until `release`: "before" they are served
+        (then answered 502, never served) or "after" (served, then answered late). A crash
+        harness kills the caller meanwhile: a process dying just before, or just after, a
+        write."""
+        if when not in ("before", "after"):
+            raise ValueError("when is 'before' or 'after'")
+        self.faults.add(method, path, 0, times=times, hold=when)
+
+    def held(self) -> list[dict[str, Any]]:
+        """The requests held now: id, method, path, when."""
+        return [
+            {"id": h.id, "method": h.method, "path": h.path, "when": h.when, "at": h.at}
+            for h in self.faults.held()
+        ]
+
+    def release(self, held_id: int | None = None) -> int:
+        """Let a held request (None: every one) go on."""
+        return self.faults.release(held_id)
 
     def slow(self, method: str, path: str, seconds: float, *, times: int = 1) -> None:
         """Serve the next `times` matching requests `seconds` late."""
@@ -434,6 +463,56 @@ class Simulator:
         """Check runs on `sha` (all when None), oldest first; the App's have `app` set."""
         with self.lock:
             return self.world.check_runs_on(full_name, sha)
+
+    def state_of(self, full_name: str) -> dict[str, Any]:
+        """What people see on the repository, as plain data: issues and PRs with their labels
+        and comments, each PR's reviews and commits, the branches, CI's verdicts."""
+        with self.lock:
+            repo = self.world.repo(full_name)
+            comments: dict[int, list[dict[str, Any]]] = {}
+            for c in repo.comments.values():
+                comments.setdefault(c.issue_number, []).append(
+                    {"id": c.id, "author": c.user.login, "body": c.body}
+                )
+            issues = [
+                {
+                    "number": i.number,
+                    "title": i.title,
+                    "state": i.state,
+                    "is_pull": i.is_pull,
+                    "labels": list(i.labels),
+                    "comments": sorted(comments.get(i.number, []), key=lambda c: c["id"]),
+                }
+                for i in repo.issues.values()
+            ]
+            pulls = [
+                {
+                    "number": p.number,
+                    "head_ref": p.head_ref,
+                    "head_sha": p.head_sha,
+                    "draft": p.draft,
+                    "merged": p.merged,
+                    "reviews": [
+                        {"id": r.id, "author": r.user.login, "body": r.body, "commit": r.commit_id}
+                        for r in repo.reviews.values()
+                        if r.pull_number == p.number and not r.pending
+                    ],
+                    "commits": [
+                        {"sha": c.sha, "message": c.message} for c in self.world.pull_commits(p)
+                    ],
+                }
+                for p in repo.pulls.values()
+            ]
+            branches = {
+                ref.removeprefix("refs/heads/"): sha
+                for ref, sha in repo.refs.items()
+                if ref.startswith("refs/heads/")
+            }
+            suites = [
+                {"head_sha": s.head_sha, "conclusion": s.conclusion}
+                for s in repo.check_suites.values()
+            ]
+            return {"issues": issues, "pulls": pulls, "branches": branches, "checks": suites}
 
     def file_at(self, full_name: str, ref: str, path: str) -> str | None:
         with self.lock:

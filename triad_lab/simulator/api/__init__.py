@@ -10,6 +10,7 @@ in `Simulator.errors`, so a test notices either.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -32,10 +33,11 @@ from triad_lab.simulator.api import (
     manifest,
     people,
     pulls,
+    scripting,
 )
 from triad_lab.simulator.api.auth import authenticate
 from triad_lab.simulator.api.common import CALLER, DOCS, JSON
-from triad_lab.simulator.faults import RATE_LIMIT, FaultInjected
+from triad_lab.simulator.faults import RATE_LIMIT, Fault, FaultInjected
 from triad_lab.simulator.state import ApiError
 
 if TYPE_CHECKING:
@@ -43,10 +45,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ROUTERS = (app, contents, git, issues, pulls, checks, actions, graphql, manifest, people)
+ROUTERS = (app, contents, git, issues, pulls, checks, actions, graphql, manifest, people, scripting)
 #: served without credentials: signed blob URLs, the web pages, the manifest conversion and
 #: the scripting API (`/_simulator`)
 PUBLIC = ("/_simulator/", manifest.WEB + "/", "/app-manifests/")
+#: where the gate leaves a fault that acts once the request was served
+AFTER = "triad.fault_after"
+#: a held request goes on by itself after this long (a harness that forgot it)
+HOLD_LIMIT = 60.0
 
 
 def create_api(sim: Simulator) -> FastAPI:
@@ -56,12 +62,21 @@ def create_api(sim: Simulator) -> FastAPI:
         """Authenticate, then apply a fault: after routing, before the endpoint."""
         if request.url.path.startswith(PUBLIC):
             return
+        if request.url.path.startswith(scripting.PREFIX):  # the harness, not GitHub's API
+            return
         request.scope[CALLER] = authenticate(sim, request.headers.get("authorization", ""))
         fault = sim.faults.take(request.method, request.url.path)
         if fault is None:
             return
         if fault.latency:
             time.sleep(fault.latency)  # a sync dependency runs in a worker thread
+        if fault.hold == "before":
+            held = sim.faults.hold(request.method, request.url.path, "before")
+            held.released.wait(HOLD_LIMIT)
+            raise FaultInjected(502, "Bad Gateway", {})
+        if fault.after or fault.hold == "after":
+            request.scope[AFTER] = fault
+            return
         if fault.status:
             raise fault.served()
 
@@ -87,6 +102,9 @@ def create_api(sim: Simulator) -> FastAPI:
             sim.errors.append(f"{request.method} {request.url.path}: {exc!r}")
             body = {"message": "Server Error", "documentation_url": DOCS, "status": "500"}
             response = JSONResponse(body, status_code=500)
+        after: Fault | None = request.scope.get(AFTER)
+        if after is not None:
+            response = await _after_serving(sim, request, after, response)
         caller = request.scope.get(CALLER)
         used = sim.count_request(caller.installation_id if caller else None)
         limits = {
@@ -99,6 +117,8 @@ def create_api(sim: Simulator) -> FastAPI:
             "x-github-request-id": f"SIM:{sim.request_count():08X}",
         }
         response.headers.update({k: v for k, v in limits.items() if k not in response.headers})
+        if request.url.path.startswith(scripting.PREFIX):
+            return response  # the harness's calls are not GitHub's traffic
         route = request.scope.get("route")
         template = _template(route.path) if route is not None else request.url.path
         sim.record(request.method, request.url.path, response.status_code, caller, template)
@@ -137,6 +157,20 @@ def create_api(sim: Simulator) -> FastAPI:
         return JSONResponse({"message": message, "documentation_url": DOCS}, status_code=422)
 
     return api
+
+
+async def _after_serving(
+    sim: Simulator, request: Request, fault: Fault, response: Response
+) -> Response:
+    """A request that was served (its write happened): held, or answered with an error."""
+    if fault.hold == "after":
+        held = sim.faults.hold(request.method, request.url.path, "after")
+        await asyncio.to_thread(held.released.wait, HOLD_LIMIT)
+    if fault.after:
+        served = fault.served()
+        body = {"message": served.message, "documentation_url": DOCS, "status": str(served.status)}
+        return JSONResponse(body, status_code=served.status, headers=served.headers)
+    return response
 
 
 def _template(path: str) -> str:

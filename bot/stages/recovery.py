@@ -1,0 +1,169 @@
+"""Nothing waits for a person to be finished: the workers' sweep and the finish job.
+
+Every process that runs jobs sweeps the store every few seconds for work no live job is doing:
+an issue whose undone actions lost their holder (its worker died, and no event came since), or
+a stage job that died (out of attempts: crashes, GitHub or the store down through every retry)
+without the workflow being told. For each such issue it queues one `finish` job, which tells
+the workflow of its dead stage jobs (`needs-human`, with the stage, why, and how to run it
+again) and carries out the undone actions in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import replace
+
+from pydantic import ValidationError
+
+from bot.github.repo import Repo
+from bot.repo_config import RepoConfig
+from bot.stages.finish import apply_stage_event
+from bot.stages.runner import finish_pending
+from bot.stages.services import Services
+from bot.stages.skeleton import read_task
+from bot.stages.status import status_report
+from bot.store import Job, NewJob, Store
+from bot.store.recovery import Recovery
+from bot.store.workflows import Holder
+from bot.workflow.events import StageFailed
+from bot.workflow.jobs import (
+    STAGE_OF,
+    ArchitectTask,
+    CiWatchTask,
+    DeveloperTask,
+    FinishTask,
+    JobKind,
+    ReviewTask,
+    StageTask,
+)
+from bot.workflow.model import Target
+
+log = logging.getLogger(__name__)
+
+#: a finish job keeps trying through a long GitHub outage (its backoff grows to ten minutes);
+#: one that dies anyway is replaced by the next sweep, since its work is still there
+FINISH_ATTEMPTS = 20
+
+
+async def sweep(store: Store) -> list[int]:
+    """Queue a finish job for each issue with work no live job is doing (and none queued for
+    it yet); returns the jobs queued."""
+    recovery = Recovery(store)
+    found: dict[tuple[str, int], int | None] = {}
+    for stalled in await recovery.stalled():
+        found[(stalled.repository, stalled.issue_number)] = stalled.installation_id
+    for dead in await recovery.unreported_dead(list(STAGE_OF)):
+        task = _target_of(dead)
+        if task is not None:
+            found[(task.repository, task.issue_number)] = task.installation_id
+    busy = {
+        (str(payload.get("repository")), payload.get("issue_number"))
+        for payload in await recovery.queued_for(JobKind.FINISH)
+    }
+    queued = []
+    now = store.clock()
+    for (repository, number), installation in found.items():
+        if (repository, number) in busy:
+            continue
+        if installation is None:
+            log.error(
+                "undone actions of an issue whose installation is unknown",
+                extra={"repository": repository, "issue": number},
+            )
+            continue
+        finish = FinishTask(
+            repository=repository, installation_id=installation, issue_number=number
+        )
+        job_id = await store.enqueue(
+            NewJob(
+                kind=finish.kind,
+                idempotency_key=f"{finish.kind}:{finish.issue}:{now:.0f}",
+                payload=finish.model_dump(mode="json"),
+                max_attempts=FINISH_ATTEMPTS,
+            )
+        )
+        if job_id is not None:
+            log.info("work nobody is doing: finish job queued", extra={"issue": finish.issue})
+            queued.append(job_id)
+    return queued
+
+
+async def sweep_periodically(store: Store, seconds: float) -> None:
+    """The sweep every `seconds` (jittered, so processes started together spread out)."""
+    while True:
+        await asyncio.sleep(seconds * random.uniform(0.5, 1.0))
+        try:
+            await sweep(store)
+        except Exception:  # the store is down: the next sweep tries again
+            log.exception("the sweep failed; it runs again shortly")
+
+
+async def handle_finish(job: Job, services: Services) -> None:
+    """Tell the workflow of its dead stage jobs, then carry out its undone actions in order."""
+    task = read_task(FinishTask, job)
+    target, holder = task.target, Holder.of(job)
+    repo = await services.repo(target.installation_id, target.repository)
+    config = (await services.repo_config(repo)).config
+    await _report_dead(services, target, config, repo, holder)
+    await finish_pending(
+        services.store,
+        repo,
+        target,
+        config,
+        lambda: status_report(services.store, target),
+        holder,
+    )
+
+
+async def _report_dead(
+    services: Services, target: Target, config: RepoConfig, repo: Repo, holder: Holder | None
+) -> None:
+    recovery = Recovery(services.store)
+    for dead in await recovery.unreported_dead(list(STAGE_OF)):
+        if _target_of(dead) != target:
+            continue
+        event = dead_stage_failed(dead)
+        if event is not None:
+            source = f"dead:{dead.id}:{dead.finished_at or 0:.6f}"
+            told = await apply_stage_event(services, repo, target, config, event, source, holder)
+            if told.new:
+                log.warning(
+                    "a stage job died: the workflow is told",
+                    extra={"job": dead.id, "kind": dead.kind, "error": dead.last_error},
+                )
+        await recovery.mark_reported(dead)
+
+
+def dead_stage_failed(dead: Job) -> StageFailed | None:
+    """The failure of a stage whose job ran out of attempts, as the engine is told it: what the
+    job worked on (so a death after the workflow moved on changes nothing), and why. None for
+    a payload no stage could read (that job died of it at once, and nothing ran)."""
+    kind = JobKind(dead.kind)
+    error = (dead.last_error or "no error was recorded").strip().splitlines()[-1][:500]
+    reason = f"its job ran out of attempts ({dead.attempts}). The last one ended with: {error}"
+    failed = StageFailed(STAGE_OF[kind], reason, job_id=dead.id)
+    try:
+        match kind:
+            case JobKind.ARCHITECT:
+                version = ArchitectTask.model_validate(dead.payload).version
+                return replace(failed, version=version)
+            case JobKind.DEVELOPER:
+                return replace(failed, round=DeveloperTask.model_validate(dead.payload).round)
+            case JobKind.REVIEW:
+                head = ReviewTask.model_validate(dead.payload).head_sha
+                return replace(failed, head_sha=head)
+            case _:
+                watch = CiWatchTask.model_validate(dead.payload)
+                # the look right after a push leaves the deadline's job to ask a human
+                return None if watch.look_only else replace(failed, head_sha=watch.head_sha)
+    except ValidationError:
+        return None
+
+
+def _target_of(job: Job) -> Target | None:
+    try:
+        return StageTask.model_validate(job.payload).target
+    except ValidationError:
+        return None

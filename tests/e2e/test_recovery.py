@@ -1,0 +1,120 @@
+"""Nothing stalls silently (issue 18): a stage GitHub keeps failing ends in `needs-human` with
+the stage, why, and how to run it again; the operator's retry or `/triad resume` continues it
+once the outage ends; CI that reported before a push was recorded is not lost."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import JobState
+from bot.store.queue_admin import QueueAdmin
+from bot.store.workflows import WorkflowStore
+from bot.workflow.model import Stage
+from tests.e2e.conftest import MAINTAINER, REPO, open_issue
+from tests.e2e.helpers import bot_comments, branch_commits, workflow_of
+from triad_lab.simulator import demo_repo
+from triad_lab.simulator.models_script import ScriptedModels
+from triad_lab.simulator.stack import TriadStack
+
+#: a job gets two attempts, and leases are short, so the workers' sweep runs every second
+QUICK = {"job_max_attempts": 2, "job_lease_seconds": 3}
+
+
+@pytest.fixture
+async def quick(tmp_path: Path) -> AsyncIterator[TriadStack]:
+    async with TriadStack(tmp_path, models=ScriptedModels(), settings=QUICK) as running:
+        running.github.create_repository(
+            REPO, demo_repo.FILES, collaborators=demo_repo.COLLABORATORS
+        )
+        running.github.install(REPO.split("/")[0], [REPO])
+        await running.settle()
+        yield running
+
+
+async def _until(stack: TriadStack, number: int, stage: Stage, seconds: float = 60) -> None:
+    assert stack.store is not None
+    deadline = time.monotonic() + seconds
+    while True:
+        workflow = await WorkflowStore(stack.store).get(REPO, number)
+        if workflow is not None and workflow.stage is stage:
+            return
+        assert time.monotonic() < deadline, f"never {stage}: {workflow}"
+        await asyncio.sleep(0.2)
+
+
+async def test_a_github_outage_past_the_retries_asks_a_human_and_the_operator_retries(
+    quick: TriadStack,
+) -> None:
+    stack = quick
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    # GitHub answers the developer's first read 503, through every retry of both attempts
+    stack.github.fail("GET", rf"^/repos/{REPO}$", 503, times=1000)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:approved")
+    await _until(stack, number, Stage.NEEDS_HUMAN)
+    assert stack.store is not None
+    [dead] = await QueueAdmin(stack.store).jobs(state=JobState.DEAD)
+    assert dead.kind == "developer" and "503" in (dead.last_error or "")
+    await stack.settle()
+    [said] = bot_comments(stack, number, "failed:developer:1:1:0")
+    assert "The developer could not finish: its job ran out of attempts (2)" in said
+    assert "Service Unavailable" in said
+    assert f"`triad jobs retry {dead.id}`" in said and "`/triad resume`" in said
+    assert "needs-human" in stack.github.labels_on(REPO, number)
+    # the outage ends; the operator runs the dead job again
+    stack.github.faults.clear()
+    [retried] = await QueueAdmin(stack.store).retry([dead.id])
+    assert retried.retried
+    await _until(stack, number, Stage.TESTING)
+    await stack.settle()
+    assert "needs-human" not in stack.github.labels_on(REPO, number)
+    assert len(branch_commits(stack, f"triad/issue-{number}")) == 1
+    assert len(stack.github.repo(REPO).pulls) == 1
+
+
+async def test_after_an_outage_resume_runs_the_stage_again(quick: TriadStack) -> None:
+    stack = quick
+    number = open_issue(stack)
+    stack.github.fail("GET", r"/git/trees/", 503, times=1000)  # the architect reads the tree
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await _until(stack, number, Stage.NEEDS_HUMAN)
+    await stack.settle()
+    [said] = bot_comments(stack, number, "failed:architect:1:0:0")
+    assert "The architect could not finish" in said
+    stack.github.faults.clear()
+    stack.github.comment(REPO, number, MAINTAINER, "/triad resume")
+    await _until(stack, number, Stage.DESIGN_PROPOSED)
+    await stack.settle()
+    assert "needs-human" not in stack.github.labels_on(REPO, number)
+    assert "triad:design-proposed" in stack.github.labels_on(REPO, number)
+
+
+async def test_ci_that_reported_before_the_push_was_recorded_is_read(quick: TriadStack) -> None:
+    stack = quick
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    # the developer has pushed, and is held just before opening its PR: CI reports meanwhile,
+    # while the workflow does not know the commit yet (its webhook is ignored)
+    stack.github.hold("POST", r"/pulls$", "before")
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:approved")
+    deadline = time.monotonic() + 30
+    while not stack.github.held():
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    head = stack.github.repo(REPO).refs[f"refs/heads/triad/issue-{number}"]
+    stack.github.complete_checks(REPO, head, "success")
+    await asyncio.to_thread(stack.github.flush)
+    await asyncio.sleep(1)
+    assert (await workflow_of(stack, number)).stage is Stage.IMPLEMENTING
+    threading.Thread(target=stack.github.release).start()
+    await _until(stack, number, Stage.READY_FOR_QA)
+    await stack.settle()
+    assert len(stack.github.repo(REPO).pulls) == 1
