@@ -36,8 +36,7 @@ class RedactingFilter(logging.Filter):
         record.msg = redact(record.getMessage())
         record.args = None
         for key, value in _fields(record).items():
-            if isinstance(value, str | list | tuple | dict):
-                setattr(record, key, self._redactor.scrub(value))
+            setattr(record, key, self._redactor.scrub(_plain(value)))
         if record.exc_info:
             record.exc_text = redact(_TRACEBACKS.formatException(record.exc_info))
             record.exc_info = None
@@ -46,6 +45,20 @@ class RedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True
+
+
+def _plain(value: object) -> object:
+    """A field as it will be written, so the redactor sees that text: anything but JSON's own
+    types (an exception, bytes, a path) becomes the string it would be serialised as."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return str(value)
 
 
 class JsonFormatter(logging.Formatter):

@@ -2,14 +2,15 @@
 Triad sends a model, writes on GitHub or logs (formatted exceptions included).
 
 Built once per process from the settings and the models file (`bot.llm.config.
-process_redactor`): the providers' keys, the App's private key, the webhook secret, the admin
-token, the database password and every key variable the models file names; GitHub's token
-formats (`ghs_`, `ghp_`, `github_pat_`), other well-known key shapes and PEM keys are matched
-by pattern whatever their value.
+process_redactor`): the providers' keys, the App's private key (as base64 and each long PEM
+line too), the webhook secret, the admin token, the database password and every key variable
+the models file names; GitHub's token formats (`ghs_`, `ghp_`, `github_pat_`), other
+well-known key shapes and PEM keys are matched by pattern whatever their value.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -39,6 +40,21 @@ _PATTERNS = [
 ]
 #: the password in `scheme://user:password@host`
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]*:)([^\s/@]+)(@)")
+
+
+#: a PEM body line this long is key material, never an ordinary word
+MIN_KEY_LINE = 40
+
+
+def key_secrets(pem: str | None) -> list[str]:
+    """A PEM key's other forms to redact: base64 of the whole key (how operators often give
+    it) and each long body line (a key quoted in part, which the PEM pattern cannot see)."""
+    if not pem:
+        return []
+    whole = pem.strip()
+    encoded = [base64.b64encode(form.encode()).decode() for form in (whole, whole + "\n")]
+    lines = [line.strip() for line in whole.splitlines() if not line.startswith("-----")]
+    return [*encoded, *(line for line in lines if len(line) >= MIN_KEY_LINE)]
 
 
 def url_secrets(url: str | None) -> list[str]:

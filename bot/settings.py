@@ -24,7 +24,7 @@ from pydantic_settings.sources import ENV_FILE_SENTINEL
 
 from bot.errors import ConfigError
 from bot.private_key import normalize_private_key
-from bot.redaction import url_secrets
+from bot.redaction import key_secrets, url_secrets
 
 DEFAULT_DATABASE_URL = "sqlite:///triad.db"
 MAX_WEBHOOK_BYTES = 25 * 1024 * 1024
@@ -234,7 +234,8 @@ class Settings(BaseSettings):
             self.admin_token,
         ]
         found = [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
-        return [*found, *url_secrets(self.database_url)]
+        key = self.private_key.get_secret_value() if self.private_key else None
+        return [*found, *key_secrets(key), *url_secrets(self.database_url)]
 
 
 class WorkerSettings(Settings):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.llm.config import process_redactor
 from bot.logs import REDACTED, JsonFormatter, RedactingFilter, TextFormatter
@@ -112,3 +116,36 @@ def test_the_process_redactor_knows_the_models_files_keys_and_the_database_passw
     written = stream.getvalue()
     for secret in ("router-key-value", "pg-password-1", "admin-token-123"):
         assert secret not in written
+
+
+def test_fields_that_are_not_text_are_redacted_as_they_will_be_written() -> None:
+    for formatter in (JsonFormatter(), TextFormatter()):
+        logger, stream = _logger(formatter, ["whsec-0123456789"])
+        logger.warning(
+            "oops",
+            extra={
+                "error": RuntimeError("GitHub said whsec-0123456789"),
+                "body": b"secret=whsec-0123456789",
+                "nested": {"cause": ValueError("whsec-0123456789")},
+            },
+        )
+        written = stream.getvalue()
+        assert "whsec-0123456789" not in written and REDACTED in written
+        assert "GitHub said" in written
+
+
+def test_the_private_key_is_redacted_as_base64_and_line_by_line() -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    encoded = base64.b64encode(pem.encode()).decode()
+    settings = Settings(private_key=encoded)
+    logger, stream = _logger(TextFormatter(), process_redactor(settings, {}))
+    body_line = pem.splitlines()[5]
+    logger.warning("key %s and a line %s", encoded, body_line, extra={"key": [encoded]})
+    written = stream.getvalue()
+    assert encoded not in written and body_line not in written
+    assert written.count(REDACTED) == 3

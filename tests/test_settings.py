@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.errors import ConfigError
+from bot.redaction import key_secrets
 from bot.settings import DEFAULT_DATABASE_URL, ServerSettings, WorkerSettings, load_settings
 
 
@@ -68,6 +69,7 @@ def test_a_complete_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None
         "sk-ant-test",
         "db%2Fpass",  # the database password, as written and decoded
         "db/pass",
+        *key_secrets(pem),  # the key as base64 and its long lines
     }
     assert "hunter2" not in repr(settings) and "sk-ant" not in repr(settings)
 

@@ -408,6 +408,10 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
         # reads the failing checks again
         return developer_round(workflow, RoundReason.CI)
     if came_from in (Stage.DESIGNING, None) or (workflow.pr_number is None and not decision):
+        limit = config.limits.design_revisions
+        if workflow.design_version >= limit:  # a new version, bounded as `/triad revise` is
+            reply = PostComment(f"limit:{event.source}", messages.revisions_exhausted(limit))
+            return Decision(workflow, (reply,), reason="design revision limit reached")
         revised = moved_on(
             workflow,
             stage=Stage.DESIGNING,

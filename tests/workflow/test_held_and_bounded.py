@@ -74,3 +74,17 @@ def test_a_restart_after_stop_counts_against_the_design_revisions() -> None:
     assert removed == RemoveLabel("triad:design")
     under = decide(_workflow(Stage.STOPPED), DesignRequested(MAINTAINER, "d-9"), TARGET, config)
     assert under.workflow is not None and under.workflow.stage is Stage.DESIGNING
+
+
+def test_resume_after_the_architect_failed_counts_against_the_design_revisions() -> None:
+    config = parse_repo_config("limits:\n  design_revisions: 2\n").config
+    failed = _workflow(
+        Stage.NEEDS_HUMAN, design_version=2, escalated_from=Stage.DESIGNING, escalated_failed=True
+    )
+    decision = decide(failed, _command("resume"), TARGET, config)
+    assert decision.workflow == failed
+    [reply] = decision.actions
+    assert isinstance(reply, PostComment) and "limit of 2 design versions" in reply.body
+    under = decide(replace(failed, design_version=1), _command("resume"), TARGET, config)
+    assert under.workflow is not None and under.workflow.stage is Stage.DESIGNING
+    assert under.workflow.design_version == 2
