@@ -10,3 +10,6 @@ ALTER TABLE jobs ADD COLUMN reported_at DOUBLE PRECISION;
 
 CREATE INDEX transitions_undone ON transitions (repository, issue_number, id) WHERE actions_done = 0;
 CREATE INDEX jobs_dead ON jobs (state, kind) WHERE state = 'dead';
+
+-- A REAL (4 bytes) holds an epoch only to 128 s: claims must compare to the second.
+ALTER TABLE transitions ALTER COLUMN claimed_until TYPE DOUBLE PRECISION;
