@@ -369,8 +369,10 @@ def _resume(workflow: Workflow, event: CommandIssued, config: RepoConfig) -> Dec
     decision, labels = event.command.argument, config.labels
     cleanup = (RemoveLabel(labels.needs_human, PULL), RemoveLabel(labels.needs_human))
     came_from = workflow.escalated_from
-    if decision.strip().lower() == "allow":
-        return _allow(workflow, event, config, cleanup)
+    words = decision.split(maxsplit=1)
+    if words and words[0].lower().strip(".,;:!") == "allow":
+        # `/triad resume allow`, with any words after it passed on to the developer
+        return _allow(workflow, event, config, cleanup, words[1] if len(words) > 1 else "")
 
     def developer_round(from_: Workflow, reason: RoundReason, feedback: str = "") -> Decision:
         """A developer round a person asked for: bounded by `limits.human_rounds`."""
@@ -431,9 +433,11 @@ def _allow(
     event: CommandIssued,
     config: RepoConfig,
     cleanup: tuple[Action, ...],
+    note: str = "",
 ) -> Decision:
     """`/triad resume allow`: the held round runs again, allowed the paths it asked for (never
-    one CI or tooling runs: only an approved plan may name those)."""
+    one CI or tooling runs: only an approved plan may name those); the developer is told which
+    paths it may now change, and the maintainer's `note`."""
     held = workflow.held_edits
     paths = [(str(p), bool(sensitive)) for p, _, sensitive in (held or {}).get("paths", [])]
     allowable = [path for path, sensitive in paths if not sensitive]
@@ -446,7 +450,17 @@ def _allow(
     allowed = tuple(sorted({*workflow.allowed_paths, *allowable}))
     fresh = replace(_counted(workflow), allowed_paths=allowed, ci_fixes=0, review_fixes=0)
     reason = RoundReason(held.get("reason", RoundReason.HUMAN))
-    retrying, job = start_implementation(fresh, reason, str(held.get("feedback", "")))
+    told = "\n\n".join(
+        part
+        for part in (
+            str(held.get("feedback", "")),
+            "A maintainer allowed these paths outside the plan for this round: "
+            + ", ".join(allowable),
+            note.strip(),
+        )
+        if part
+    )
+    retrying, job = start_implementation(fresh, reason, told)
     why = f"{event.actor.login} allowed {', '.join(allowable)}"
     return Decision(retrying, (*cleanup, job), reason=why[:300])
 

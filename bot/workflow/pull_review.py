@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from bot.repo_config import RepoConfig
 from bot.workflow import messages
-from bot.workflow.actions import PULL, Action, EnsureLabels, PostComment, RemoveLabel
+from bot.workflow.actions import PULL, Action, EnsureLabels, PostComment, Refuse, RemoveLabel
 from bot.workflow.events import (
     CheckAction,
     CheckActionRequested,
@@ -151,9 +151,7 @@ def _refused(
     login = event.actor.login
     if event.via is RequestVia.RERUN:
         return Decision(workflow, reason=f"refused: {login} cannot write (re-run ignored)")
-    refusal = PostComment(
-        f"refused:{event.source}", messages.not_allowed(login, "ask for a review"), PULL
-    )
+    refusal = Refuse(login, messages.not_allowed(login, "ask for a review"), event.source, PULL)
     return Decision(workflow, (refusal, *cleanup), reason=f"refused: {login} cannot write")
 
 

@@ -128,9 +128,7 @@ def review_requested(
         if event.via is RequestVia.RERUN:
             return Decision(workflow, reason=f"refused: {login} cannot write (re-run ignored)")
         refusal = messages.not_allowed(login, "ask for a review")
-        return Decision(
-            workflow, (PostComment(f"refused:{event.source}", refusal, PULL),), "refused"
-        )
+        return Decision(workflow, (Refuse(login, refusal, event.source, PULL),), "refused")
     stage = workflow.stage if workflow else "none"
     if workflow is not None and workflow.stage is Stage.REVIEWING:
         return Decision(workflow, reason="ignored: the reviewers are already at work")

@@ -10,13 +10,13 @@ from bot.workflow.actions import AddLabel, PostComment, RemoveLabel, RunStage
 from bot.workflow.commands import Command
 from bot.workflow.engine import decide
 from bot.workflow.events import CommandIssued, DesignRequested, EditsHeld
-from bot.workflow.model import Stage
+from bot.workflow.model import Stage, Workflow
 from tests.workflow.test_engine import CONFIG, MAINTAINER, TARGET, _workflow
 
 HELD = (("docs/usage.md", "explain it", False), ("conftest.py", "fixtures", True))
 
 
-def _held() -> object:
+def _held() -> Workflow:
     working = _workflow(Stage.IMPLEMENTING, approved_version=1, round=2, pr_number=7)
     decision = decide(working, EditsHeld(2, HELD, "ci", "the log"), TARGET, CONFIG)
     stuck = decision.workflow
@@ -34,17 +34,29 @@ def _command(text: str, source: str = "comment:1") -> CommandIssued:
 
 
 def test_resume_allow_runs_the_round_again_with_the_allowable_paths_only() -> None:
-    decision = decide(_held(), _command("resume allow"), TARGET, CONFIG)  # type: ignore[arg-type]
+    decision = decide(_held(), _command("resume allow"), TARGET, CONFIG)
     working = decision.workflow
     assert working is not None and working.stage is Stage.IMPLEMENTING
     assert working.allowed_paths == ("docs/usage.md",) and working.held_edits is None
     assert working.round == 3 and working.human_rounds == 1
     [job] = [a for a in decision.actions if isinstance(a, RunStage)]
-    assert job.payload["reason"] == "ci" and job.payload["feedback"] == "the log"
+    assert job.payload["reason"] == "ci"
+    assert job.payload["feedback"] == (
+        "the log\n\nA maintainer allowed these paths outside the plan for this round: docs/usage.md"
+    )
+
+
+def test_allow_is_the_first_word_and_what_follows_goes_to_the_developer() -> None:
+    for said in ("resume Allow.", "resume allow, thanks", "resume allow docs/usage.md please"):
+        decision = decide(_held(), _command(said), TARGET, CONFIG)
+        working = decision.workflow
+        assert working is not None and working.allowed_paths == ("docs/usage.md",), said
+    [job] = [a for a in decision.actions if isinstance(a, RunStage)]
+    assert str(job.payload["feedback"]).endswith("docs/usage.md\n\ndocs/usage.md please")
 
 
 def test_resume_without_allow_runs_it_again_within_the_plan() -> None:
-    decision = decide(_held(), _command("resume keep to the plan"), TARGET, CONFIG)  # type: ignore[arg-type]
+    decision = decide(_held(), _command("resume keep to the plan"), TARGET, CONFIG)
     working = decision.workflow
     assert working is not None and working.allowed_paths == () and working.held_edits is None
     [job] = [a for a in decision.actions if isinstance(a, RunStage)]

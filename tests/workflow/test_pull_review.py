@@ -12,6 +12,7 @@ from bot.workflow.actions import (
     PULL,
     EnsureLabels,
     PostComment,
+    Refuse,
     RemoveLabel,
     RunStage,
     SetCheckRun,
@@ -92,7 +93,8 @@ def test_someone_who_cannot_write_starts_nothing() -> None:
     labelled = decide(None, request(RequestVia.LABEL, READER), TARGET, CONFIG)
     assert labelled.workflow is None
     assert RemoveLabel("triad:review", PULL) in labelled.actions
-    assert any(isinstance(a, PostComment) and "rita" in a.body for a in labelled.actions)
+    # a refusal: one comment per person, issue and day
+    assert any(isinstance(a, Refuse) and "rita" in a.body for a in labelled.actions)
     rerun = decide(None, request(RequestVia.RERUN, READER), TARGET, CONFIG)
     assert rerun.workflow is None and rerun.actions == ()
     assert rerun.reason.startswith("refused")
