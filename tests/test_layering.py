@@ -144,8 +144,11 @@ def test_a_worker_starts_with_no_model_sdk_and_no_web_framework() -> None:
         "from bot.metrics import Metrics\n"
         "from bot.settings import Settings\n"
         "from bot.store import open_store\n"
-        "key = '-----BEGIN RSA PRIVATE KEY-----\\nx\\n-----END RSA PRIVATE KEY-----'\n"
-        "settings = Settings(app_id=1, private_key=key, webhook_secret='s')\n"
+        "from cryptography.hazmat.primitives import serialization as s\n"
+        "from cryptography.hazmat.primitives.asymmetric import rsa\n"
+        "key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(\n"
+        "    s.Encoding.PEM, s.PrivateFormat.PKCS8, s.NoEncryption()).decode()\n"
+        "settings = Settings(app_id=1, private_key=key, webhook_secret='s' * 16)\n"
         "build_pool(settings, open_store('sqlite:///:memory:'), Metrics(), 2)"
     )
     heavy = {"anthropic", "openai", "fastapi", "uvicorn", "starlette", "triad_lab"}
