@@ -344,6 +344,7 @@ async def work(settings: Settings, concurrency: int, metrics_port: int | None) -
             log.info("stopping: draining running jobs", extra={"seconds": settings.drain_seconds})
             await pool.stop()
             await _close(pool)
-            await asyncio.gather(*background[2:], return_exceptions=True)
-            for task in background[:2]:
+            # the servers end on their own once told to; the periodic tasks are cancelled
+            await asyncio.gather(*background[3:], return_exceptions=True)
+            for task in background[:3]:
                 task.cancel()
