@@ -24,6 +24,22 @@ async def test_a_stop_quoted_in_a_code_block_stops_nothing(stack: TriadStack) ->
     assert "triad:design-proposed" in stack.github.labels_on(REPO, number)
 
 
+async def test_a_stop_in_a_list_fence_a_lazy_quote_or_pre_block_stops_nothing(
+    stack: TriadStack,
+) -> None:
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    example = (
+        "- to stop it:\n  ```\n  /triad stop\n  ```\n\n"
+        "> @mallory wrote:\n/triad stop\n\n"
+        "<pre>\n/triad stop\n</pre>\n\nok <!--\n/triad stop\n-->"
+    )
+    stack.github.comment(REPO, number, MAINTAINER, example)
+    await stack.settle()
+    assert (await workflow_of(stack, number)).stage is Stage.DESIGN_PROPOSED
+
+
 async def test_fifteen_commands_from_a_reader_get_one_refusal(stack: TriadStack) -> None:
     number = open_issue(stack)
     await stack.settle()

@@ -65,3 +65,71 @@ def test_commands_in_code_comments_quotes_or_indented_code_do_not_count(body: st
 )
 def test_commands_after_a_block_ends_count(body: str, expected: Command | None) -> None:
     assert parse_command(body) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # fences nested in list items, indented past three spaces
+        "1. Try this:\n\n    ```\n    /triad stop\n    ```",
+        "- step\n\n  ~~~\n  /triad stop\n  ~~~",
+        "- a\n  - b\n\n        ```\n        /triad stop\n        ```",
+        "- ```\n  /triad stop\n  ```",
+        "* ~~~\n  /triad stop\n  ~~~",
+        "1. ````\n   ```\n   /triad stop\n   ````",
+        # a longer fence is closed only by one at least as long
+        "`````\n````\n/triad stop\n`````",
+        "~~~~\n~~~\n/triad stop\n~~~~",
+        # a lazy continuation line is still part of the quote
+        "> quoted from @mallory\n/triad stop",
+        "- > quoted in a list\n  /triad stop",
+        # HTML blocks and elements that show code
+        "<pre>\n/triad stop\n</pre>",
+        "<code>\n/triad stop\n</code>",
+        "<details>\n/triad stop\n</details>",
+        "see <code>\n/triad stop</code>",
+        "x <pre>\n\n/triad stop\n\n</pre>",
+        "<blockquote>\n\n/triad stop\n\n</blockquote>",
+        # HTML comments over several lines, opened mid-paragraph
+        "ok <!--\nfirst\n/triad stop\n-->",
+        "<!--\n\n/triad stop\n\n-->",
+        # a code span over two lines
+        "run `\n/triad stop` to stop",
+        # a list item's own first line starts with its marker, not the command
+        "- /triad stop",
+        "1. /triad stop",
+        # escaped or entity-encoded: not what a person types as a command
+        "\\/triad stop",
+        "&#47;triad stop",
+        # a heading is not a line of text
+        "# /triad stop",
+        "/triad stop\n---",
+    ],
+)
+def test_commands_hidden_by_markdown_structure_do_not_count(body: str) -> None:
+    assert parse_command(body) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("- a list\n\n  /triad stop", Command("stop")),
+        ("- a list\n  /triad stop", Command("stop")),
+        ("> a quote\n\n/triad stop", Command("stop")),
+        ("<details>\n\n/triad stop\n\n</details>", Command("stop")),
+        ("<pre>\n/triad stop\n</pre>\n\n/triad status", Command("status")),
+        (
+            "text <!-- x -->\n/triad fix the *docs* & `tests`",
+            Command("fix", "the *docs* & `tests`"),
+        ),
+        (
+            "/triad revise see [the guide](https://x.test/g) \\& more",
+            Command("revise", "see [the guide](https://x.test/g) \\& more"),
+        ),
+        ("Thanks!\r\n\r\n/triad resume allow\r\n", Command("resume", "allow")),
+    ],
+)
+def test_commands_typed_as_text_count_wherever_markdown_keeps_them_text(
+    body: str, expected: Command
+) -> None:
+    assert parse_command(body) == expected
