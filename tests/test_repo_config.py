@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.repo_config import RepoConfig, parse_repo_config
+from bot.roles.paths import is_sensitive
 
 
 def test_no_file_means_the_defaults() -> None:
@@ -75,3 +76,108 @@ def test_keys_yaml_reads_as_booleans_or_numbers_never_hang_the_parser() -> None:
     for text in ("on: push\n", "1: x\n", "yes: 2\nlimits:\n  on: 3\n"):
         loaded = parse_repo_config(text)
         assert loaded.config == RepoConfig() and loaded.problems
+
+
+#: build and tooling files CI or a developer's tools execute, as repositories name them
+TOOLING = (
+    "requirements.txt",
+    "requirements-dev.txt",
+    "requirements/test.txt",
+    "constraints.txt",
+    "Pipfile",
+    "Pipfile.lock",
+    "poetry.lock",
+    "uv.lock",
+    "setup.cfg",
+    "sitecustomize.py",
+    "build.gradle",
+    "app/build.gradle.kts",
+    "settings.gradle",
+    "settings.gradle.kts",
+    "gradle.properties",
+    "gradlew",
+    "gradlew.bat",
+    "gradle/wrapper/gradle-wrapper.properties",
+    "buildSrc/src/main/kotlin/conventions.gradle.kts",
+    "pom.xml",
+    "mvnw",
+    ".mvn/wrapper/maven-wrapper.properties",
+    "Cargo.toml",
+    "Cargo.lock",
+    "crates/core/build.rs",
+    ".cargo/config.toml",
+    "go.mod",
+    "go.sum",
+    "Gemfile",
+    "Gemfile.lock",
+    "Rakefile",
+    "triad.gemspec",
+    "composer.json",
+    ".npmrc",
+    ".yarnrc",
+    ".yarnrc.yml",
+    ".yarn/releases/yarn-4.1.0.cjs",
+    ".pnpmfile.cjs",
+    "package-lock.json",
+    "web/yarn.lock",
+    "pnpm-lock.yaml",
+    "jest.config.js",
+    "vite.config.ts",
+    "Makefile",
+    "GNUmakefile",
+    "makefile",
+    "rules.mk",
+    "CMakeLists.txt",
+    "cmake/deps.cmake",
+    "meson.build",
+    "BUILD.bazel",
+    "justfile",
+    ".pre-commit-config.yaml",
+    "pytest.ini",
+    "tox.ini",
+    "noxfile.py",
+    ".envrc",
+    "Dockerfile",
+    "Dockerfile.dev",
+    "docker/api.Dockerfile",
+    "Containerfile",
+    "docker-compose.yml",
+    "docker-compose.override.yaml",
+    "compose.yaml",
+    "scripts/release.sh",
+    "scripts/env.bash",
+    "tools/setup.ps1",
+    "run.bat",
+    ".devcontainer/devcontainer.json",
+    ".devcontainer.json",
+    ".vscode/tasks.json",
+    ".husky/pre-commit",
+    ".gitmodules",
+    "Directory.Build.props",
+    "src/App/App.csproj",
+    "netlify.toml",
+    ".travis.yml",
+    "azure-pipelines.yml",
+)
+
+#: ordinary source, tests and docs: not sensitive by default
+PLAIN = (
+    "README.md",
+    "src/app.py",
+    "tests/test_core.py",
+    "docs/build.md",
+    "src/build/output.py",
+    "src/dockerfile_parser.py",
+    "src/compose.py",
+    "src/gradle_helper.py",
+    "lib/requirements.py",
+    "src/main.rs",
+    "main.go",
+    "web/src/App.tsx",
+)
+
+
+def test_default_sensitive_paths_cover_what_builds_and_tools_run() -> None:
+    sensitive = tuple(RepoConfig().sensitive_paths)
+    assert [path for path in TOOLING if not is_sensitive(path, sensitive)] == []
+    assert [path for path in PLAIN if is_sensitive(path, sensitive)] == []
