@@ -34,6 +34,25 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 #: stands between the internet and Triad's queue
 MIN_WEBHOOK_SECRET = 16
 
+#: the door's limits below which real deliveries would be refused: (floor, why)
+_DOOR_FLOORS = {
+    "webhook_max_unverified_bytes": (
+        MAX_WEBHOOK_BYTES,
+        f"a cap under {MAX_WEBHOOK_BYTES} (25 MiB, GitHub's largest delivery) would refuse real"
+        f" deliveries of that size, so it must be at least {MAX_WEBHOOK_BYTES}",
+    ),
+    "webhook_read_seconds": (
+        10,
+        "GitHub waits 10 s for a delivery, so a shorter deadline would cut off deliveries it is"
+        " still sending",
+    ),
+    "webhook_max_connections": (
+        16,
+        "GitHub sends several deliveries at once and never retries a 503, so fewer than 16"
+        " connections would lose real deliveries",
+    ),
+}
+
 #: what to give for each setting a process cannot run without
 _MISSING = {
     "app_id": "the GitHub App's numeric id (App settings page)",
@@ -109,12 +128,13 @@ class Settings(BaseSettings):
     delivery_retention_days: float = Field(default=14.0, gt=0)
 
     # -- the trust boundary (see SECURITY.md) ----------------------------------------------
-    #: the webhook door: the whole request within this many seconds (GitHub waits 10)
-    webhook_read_seconds: float = Field(default=10.0, gt=0, le=300)
+    #: the webhook door, per web process (floors in `_DOOR_FLOORS`): the whole request within
+    #: this many seconds (GitHub waits 10)
+    webhook_read_seconds: float = Field(default=10.0, le=300)
     #: open connections on the webhook port; more are answered 503 with Retry-After
-    webhook_max_connections: int = Field(default=128, ge=1, le=100_000)
+    webhook_max_connections: int = Field(default=128, le=100_000)
     #: bytes all bodies not yet verified may hold together; more: 503 with Retry-After
-    webhook_max_unverified_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    webhook_max_unverified_bytes: int = 64 * 1024 * 1024
     #: the largest budget a repository's `.github/triad.yml` may give one workflow
     max_workflow_tokens: int = Field(default=10_000_000, ge=1_000)
     max_workflow_dollars: float = Field(default=100.0, gt=0)
@@ -198,6 +218,14 @@ class Settings(BaseSettings):
                     "generate one with `python3 -c 'import secrets; "
                     "print(secrets.token_hex(32))'` and set it on the App's webhook and here"
                 )
+        return value
+
+    @field_validator(*_DOOR_FLOORS)
+    @classmethod
+    def _door_floor(cls, value: float, info: ValidationInfo) -> float:
+        floor, why = _DOOR_FLOORS[str(info.field_name)]
+        if value < floor:
+            raise ValueError(f"{value} is too small: {why}; leave it unset or raise it")
         return value
 
     @field_validator("private_key")

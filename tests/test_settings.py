@@ -185,3 +185,29 @@ def test_an_empty_or_short_webhook_secret_stops_the_server_saying_how_to_make_on
     load_settings(WorkerSettings)  # a worker verifies no webhook
     monkeypatch.setenv("TRIAD_WEBHOOK_SECRET", "sixteen-chars-ok")
     load_settings(ServerSettings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("TRIAD_WEBHOOK_MAX_UNVERIFIED_BYTES", "1048576", "25 MiB, GitHub's largest delivery"),
+        ("TRIAD_WEBHOOK_MAX_UNVERIFIED_BYTES", "26214399", "at least 26214400"),
+        ("TRIAD_WEBHOOK_READ_SECONDS", "2", "GitHub waits 10 s"),
+        ("TRIAD_WEBHOOK_MAX_CONNECTIONS", "2", "several deliveries at once"),
+    ],
+)
+def test_door_limits_that_would_refuse_real_deliveries_stop_the_start(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=rf"^{name} is invalid: ") as raised:
+        load_settings()
+    assert says in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_door_limits_at_their_floor_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIAD_WEBHOOK_MAX_UNVERIFIED_BYTES", str(25 * 1024 * 1024))
+    monkeypatch.setenv("TRIAD_WEBHOOK_READ_SECONDS", "10")
+    monkeypatch.setenv("TRIAD_WEBHOOK_MAX_CONNECTIONS", "16")
+    settings = load_settings()
+    assert settings.webhook_max_unverified_bytes == 25 * 1024 * 1024
