@@ -157,9 +157,21 @@ class IssuesEvent(WebhookEvent):
     label: Label | None = None
 
 
+class Before(_Lenient):
+    """A field's value before an edit (`changes.<field>.from`)."""
+
+    text: str | None = Field(default=None, alias="from")
+
+
+class CommentChanges(_Lenient):
+    body: Before | None = None
+
+
 class IssueCommentEvent(WebhookEvent):
     issue: Issue
     comment: WebhookComment
+    #: on `edited`: what the edit changed (absent or empty when the body stayed as it was)
+    changes: CommentChanges = Field(default_factory=CommentChanges)
 
 
 class PullRequestEvent(WebhookEvent):

@@ -1,5 +1,5 @@
-"""`/triad …` commands in comments on an issue, on Triad's PR, or on a person's PR: acted on
-once per comment, and only while the comment still exists as written."""
+"""`/triad …` commands in comments on an issue, on Triad's PR, or on a person's PR, written or
+edited in: acted on once per comment, and only while the comment still exists as written."""
 
 from __future__ import annotations
 
@@ -21,21 +21,48 @@ def _no_command(event: IssueCommentEvent, _facts: DoorFacts) -> Ignored | None:
     return Ignored("the comment holds no /triad command", "no_command")
 
 
+def _command_added(event: IssueCommentEvent, facts: DoorFacts) -> Ignored | None:
+    """An edit acts only when its author typed a command the comment did not hold before:
+    fixing a typo around a command, or a writer tidying someone else's comment, never does."""
+    no_command = _no_command(event, facts)
+    if no_command is not None:
+        return no_command
+    if event.comment.user.login != event.sender.login:
+        return Ignored("an edit of someone else's comment", "others_comment")
+    before = event.changes.body
+    if before is None or parse_command(before.text) == parse_command(event.comment.body):
+        return Ignored("the edit added no /triad command", "no_new_command")
+    return None
+
+
 @router.register("issue_comment", "created", IssueCommentEvent, door=_no_command)
 async def comment_created(event: IssueCommentEvent, intake: Intake) -> Routed | Ignored:
     """A command for the issue's workflow; on Triad's PR, for the issue it implements; on a
     person's PR, for that PR's review (`/triad review` starts one)."""
+    return await _command(event, intake)
+
+
+@router.register("issue_comment", "edited", IssueCommentEvent, door=_command_added)
+async def comment_edited(event: IssueCommentEvent, intake: Intake) -> Routed | Ignored:
+    """A command edited into a comment acts as if the comment had been written so; still once
+    per comment (an edit of a comment whose command acted already does nothing)."""
+    return await _command(event, intake)
+
+
+async def _command(event: IssueCommentEvent, intake: Intake) -> Routed | Ignored:
     command = parse_command(event.comment.body)
     if command is None:
         return Ignored("the comment holds no /triad command", "no_command")
     if not await intake.comment_still_says(event.comment.id, event.comment.body):
         return Ignored("the comment was deleted or edited since it was written")
+    # one command per comment, whatever delivery (its creation, an edit, a replay) carries it
+    source = f"comment:{event.comment.id}"
     number = event.issue.number
     info = await pulls.get_pull(intake.repo, number) if event.issue.is_pull_request else None
     if event.issue.is_pull_request and info is None:
         return Ignored("the pull request is gone")
     if command.name == "review":
-        return await reviews.request(number, info, RequestVia.COMMAND, intake, event.sender)
+        return await reviews.request(number, info, RequestVia.COMMAND, intake, event.sender, source)
     if info is not None:
         issue = is_triads(info, intake.repository)
         if issue is not None and not await intake.is_workflows_pull(issue, number):
@@ -43,7 +70,5 @@ async def comment_created(event: IssueCommentEvent, intake: Intake) -> Routed | 
         if issue is None and await intake.workflow(number) is None:
             return Ignored("a command on a pull request Triad has not reviewed")
         number = issue if issue is not None else number
-    # one command per comment, whatever delivery carries it
-    source = f"comment:{event.comment.id}"
     actor = await intake.actor(event.sender)
     return Routed(number, CommandIssued(actor, source, command), source=source)

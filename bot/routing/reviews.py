@@ -63,14 +63,17 @@ async def request(
     via: RequestVia,
     intake: Intake,
     sender: Sender,
+    source: str | None = None,
 ) -> Routed:
     """A review request for the workflow `number` names (`info` None: an issue's), or for the
-    pull request `info` shows: Triad's own goes to its issue's workflow."""
+    pull request `info` shows: Triad's own goes to its issue's workflow. `source` is what it
+    is applied once per (a command's comment; default: the delivery)."""
     actor = await intake.actor(sender)
+    cause = source or intake.source
     if info is None:
-        return Routed(number, ReviewRequested(actor, intake.source, via))
+        return Routed(number, ReviewRequested(actor, cause, via), source=source)
     pull = facts_from(info, intake.repository)
     issue = is_triads(info, intake.repository)
     if issue is not None:
-        return Routed(issue, ReviewRequested(actor, intake.source, via, pull))
-    return Routed(info.number, ReviewRequested(actor, intake.source, via, pull))
+        return Routed(issue, ReviewRequested(actor, cause, via, pull), source=source)
+    return Routed(info.number, ReviewRequested(actor, cause, via, pull), source=source)

@@ -73,6 +73,41 @@ async def test_a_command_whose_comment_was_deleted_does_nothing(stack: TriadStac
     assert (await workflow_of(stack, number)).stage is Stage.DESIGN_PROPOSED
 
 
+async def test_a_command_edited_into_a_comment_acts_once(stack: TriadStack) -> None:
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    note = stack.github.comment(REPO, number, MAINTAINER, "Looks fine, one thing:")
+    await stack.settle()
+    said = "Looks fine, one thing:\n/triad revise use a keyword"
+    stack.github.edit_comment(REPO, note.id, MAINTAINER, said)
+    await stack.settle()
+    assert (await workflow_of(stack, number)).design_version == 2
+    # another command edited into the same comment: never a second act for one comment
+    stack.github.edit_comment(REPO, note.id, MAINTAINER, "Looks fine:\n/triad revise use a flag")
+    await stack.settle()
+    assert (await workflow_of(stack, number)).design_version == 2
+
+
+async def test_an_edit_that_adds_no_command_acts_not_again(stack: TriadStack) -> None:
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    note = stack.github.comment(REPO, number, MAINTAINER, "/triad revise use a keyword")
+    plea = stack.github.comment(REPO, number, OUTSIDER, "Please stop this.")
+    await stack.settle()
+    assert (await workflow_of(stack, number)).design_version == 2
+    before = len(stack.github.requests)
+    stack.github.edit_comment(REPO, note.id, MAINTAINER, "/triad revise use a keyword\n\nThanks!")
+    # a writer tidying someone else's comment does not make it a command
+    stack.github.edit_comment(REPO, plea.id, MAINTAINER, "/triad stop")
+    await stack.settle()
+    assert (await workflow_of(stack, number)).stage is Stage.DESIGN_PROPOSED
+    assert (await workflow_of(stack, number)).design_version == 2
+    # dropped at the door: not one GitHub request
+    assert stack.github.requests[before:] == []
+
+
 async def _metrics(stack: TriadStack) -> str:
     """The metrics the admin port would show, rendered from the stack's store."""
     assert stack.store is not None

@@ -279,3 +279,42 @@ def test_every_subscribed_pair_is_acted_on_or_dropped_at_the_door(event: str, ac
     if ROUTER.route(event, action) is None:
         dropped = ROUTER.admit(event, action, {}, OWN)
         assert isinstance(dropped, Ignored) and dropped.code == "no_route"
+
+
+def _edit(body: str, before: str | None, author: str = "alice") -> dict[str, Any]:
+    """An `issue_comment.edited` delivery sent by alice; `before` None: no body change."""
+    comment = {"id": 5, "body": body, "user": {"login": author, "id": 8}}
+    changes = {} if before is None else {"body": {"from": before}}
+    return {"action": "edited", **_delivery(issue=_issue(), comment=comment, changes=changes)}
+
+
+@pytest.mark.parametrize(
+    ("body", "before"),
+    [
+        ("Looks good.\n/triad revise use a flag", "Looks good."),
+        ("/triad stop", "/triad status"),
+        ("/triad revise use a flag", "/triad revise use a keyword"),
+        ("/triad stop", "```\n/triad stop\n```"),
+        ("/triad stop", "/triad stopp"),
+    ],
+)
+def test_an_edit_that_adds_a_command_is_queued(body: str, before: str) -> None:
+    admitted = ROUTER.admit("issue_comment", "edited", _edit(body, before), OWN)
+    assert isinstance(admitted, Admitted)
+    assert admitted.route.action == "edited"
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (_edit("typo fixed", "typo fxied"), "no_command"),
+        (_edit("/triad revise use a flag\nand more", "/triad revise use a flag"), "no_new_command"),
+        (_edit("/triad stop", None), "no_new_command"),
+        (_edit("/triad stop", "please stop", author="mallory"), "others_comment"),
+    ],
+)
+def test_an_edit_that_adds_no_command_of_its_author_is_dropped(
+    payload: dict[str, Any], reason: str
+) -> None:
+    ignored = ROUTER.admit("issue_comment", "edited", payload, OWN)
+    assert isinstance(ignored, Ignored) and ignored.code == reason
