@@ -57,12 +57,22 @@ async def carry_out(
     config: RepoConfig,
     status_report: StatusReport,
     pull_number: int | None = None,
+    *,
+    installation_id: int | None = None,
 ) -> None:
-    """`pull_number` is the workflow's PR: actions `on` PULL go there (the issue if none)."""
+    """`pull_number` is the workflow's PR: actions `on` PULL go there (the issue if none).
+    `installation_id` is the installation a refusal counts against."""
     for action in actions:
         try:
             await _carry_out_one(
-                action, repo, issue_number, pull_number, store, config, status_report
+                action,
+                repo,
+                issue_number,
+                pull_number,
+                installation_id,
+                store,
+                config,
+                status_report,
             )
         except (GitHubNotFound, GitHubForbidden, GitHubRefused) as exc:
             # GitHub will never take it (a deleted or locked issue, a refused label): retrying
@@ -78,6 +88,7 @@ async def _carry_out_one(
     repo: Repo,
     issue_number: int,
     pull_number: int | None,
+    installation_id: int | None,
     store: Store,
     config: RepoConfig,
     status_report: StatusReport,
@@ -90,11 +101,14 @@ async def _carry_out_one(
             await repo.comment_once(where(on), key, body)
         case Refuse(login=login, body=body, source=source, on=on):
             refusals = RefusalLog(store)
-            if await refusals.note(repo.full_name, issue_number, login, source):
+            if await refusals.note(
+                repo.full_name, issue_number, login, source, installation_id=installation_id
+            ):
                 await repo.comment_once(where(on), f"refused:{login}:{source}", body)
             else:
                 log.info(
-                    "refusal not said again today",
+                    "refusal not said: said on this issue today, or the person's refusals"
+                    " for today are used up",
                     extra={"repository": repo.full_name, "issue": issue_number, "login": login},
                 )
         case AddLabel(name=name, on=on):

@@ -108,6 +108,7 @@ async def _carry_out(
             config,
             status_report,
             pull,
+            installation_id=transition.installation_id,
         )
     except BaseException:
         await workflows.release(transition.id)  # the job's retry takes them up again

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from bot.metrics import Metrics
+from bot.store.refusals import PER_PERSON_DAILY
 from bot.workflow.model import Stage
 from tests.e2e.conftest import MAINTAINER, OUTSIDER, REPO, open_issue
 from tests.e2e.helpers import bot_comments, workflow_of
@@ -59,6 +60,21 @@ async def test_fifteen_commands_from_a_reader_get_one_refusal(stack: TriadStack)
     metrics = await _metrics(stack)
     assert 'triad_refusals{outcome="commented"} 1.0' in metrics
     assert 'triad_refusals{outcome="suppressed"} 14.0' in metrics
+
+
+async def test_a_reader_commanding_on_many_issues_is_told_three_times_a_day(
+    stack: TriadStack,
+) -> None:
+    numbers = [open_issue(stack) for _ in range(5)]
+    await stack.settle()
+    for number in numbers:
+        stack.github.comment(REPO, number, OUTSIDER, "/triad status")
+        await stack.settle()  # one after the other: which three are told is then known
+    told = [number for number in numbers if bot_comments(stack, number)]
+    assert told == numbers[:PER_PERSON_DAILY] == numbers[:3]
+    metrics = await _metrics(stack)
+    assert 'triad_refusals{outcome="commented"} 3.0' in metrics
+    assert 'triad_refusals{outcome="suppressed"} 2.0' in metrics
 
 
 async def test_a_command_whose_comment_was_deleted_does_nothing(stack: TriadStack) -> None:
