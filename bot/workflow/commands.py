@@ -6,7 +6,8 @@ A command is a line of paragraph text that starts with `/triad`, as GitHub's Mar
 heading. A list item's text counts, but not its first line, which starts with the item's marker.
 So a command quoted from someone else, shown in an example or hidden in a comment never acts.
 Parsing is markdown-it-py's, which follows the CommonMark spec exactly: hand-written rules for
-fences, quotes and HTML each missed a case.
+fences, quotes and HTML each missed a case. It is bounded (the first `READ_LINES` lines and
+`READ_CHARS` characters), since anyone may post a 65 kB comment that costs seconds to parse.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
 
 KNOWN_COMMANDS = ("status", "revise", "stop", "fix", "redesign", "resume", "review")
 _COMMAND_LINE = re.compile(r"^/triad(?=[ \t]|$)(?:[ \t]+(\S+))?[ \t]*(.*)$")
+#: a comment without such a line holds no command (a command line follows no quote or list
+#: marker on its line): the parser is not needed
+_CANDIDATE = re.compile(r"^[ \t]*/triad(?=[ \t]|$)", re.MULTILINE)
+#: what of a comment is read for a command
+READ_LINES = 300
+READ_CHARS = 16_000
 #: stands for what a person did not type as plain text (the parser turns NUL in the input
 #: into U+FFFD, so no comment can hold it)
 _NOT_TEXT = "\x00"
@@ -31,7 +38,8 @@ _HIDING = frozenset(
     {"code", "pre", "kbd", "samp", "tt", "var", "xmp", "listing", "plaintext", "textarea",
      "script", "style", "blockquote", "q"}
 )  # fmt: skip
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
+#: an element's start or end (a self-closing `<code/>` counts as a start: it hides more)
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 
 
@@ -46,10 +54,17 @@ class Command:
 
 
 def parse_command(body: str | None) -> Command | None:
-    """The first `/triad` command line in a comment, or None."""
-    if not body or "/triad" not in body:  # most comments: no parse at all
+    """The first `/triad` command line in a comment's first `READ_LINES` lines (and
+    `READ_CHARS` characters), or None."""
+    if not body:
         return None
-    for line in typed_lines(body):
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    if _CANDIDATE.search(body) is None:  # most comments: no parse at all
+        return None
+    # the parser costs tens of microseconds a line: anyone may post 65 kB comments, so
+    # what is read is bounded (a cut leaves a fence or HTML block open, never closes one)
+    head = "\n".join(body.split("\n", READ_LINES)[:READ_LINES])[:READ_CHARS]
+    for line in typed_lines(head):
         match = _COMMAND_LINE.match(line)
         if match is not None:
             return Command(name=(match.group(1) or "help").lower(), argument=match.group(2).strip())
@@ -58,12 +73,17 @@ def parse_command(body: str | None) -> Command | None:
 
 @functools.cache
 def _markdown() -> MarkdownIt:
-    """GitHub renders tables and strikethrough too; escapes and entities stay apart from the
-    text (`text_join` off), so `\\/triad` or `&#47;triad` is never taken for a typed `/triad`.
-    Imported on first use: most processes start and most comments hold no `/triad`."""
+    """CommonMark with GitHub's tables, and only the inline rules that decide what starts a
+    line: code spans, raw HTML, escapes and line breaks (links and emphasis change no line's
+    start, and their rules cost the most on hostile input). Escapes stay apart from the text
+    (`text_join` off), so `\\/triad` is never taken for a typed `/triad`. Imported on first
+    use: most processes start and most comments hold no `/triad`."""
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).disable("text_join")
+    markdown = MarkdownIt("commonmark").enable("table").disable("text_join")
+    markdown.inline.ruler.enableOnly(["text", "newline", "escape", "backticks", "html_inline"])
+    markdown.inline.ruler2.enableOnly(["balance_pairs", "fragments_join"])
+    return markdown
 
 
 def typed_lines(body: str) -> Iterator[str]:
@@ -100,7 +120,6 @@ def _text_lines(children: Sequence[Token], hiding: int) -> tuple[list[str], int]
     """A paragraph's lines as typed, and the hiding elements still open after it."""
     lines: list[str] = []
     line: list[str] = []
-    links: list[Token] = []
     for child in children:
         if child.type in ("softbreak", "hardbreak"):
             lines.append("".join(line))
@@ -110,37 +129,24 @@ def _text_lines(children: Sequence[Token], hiding: int) -> tuple[list[str], int]
             line.append(_NOT_TEXT)
         if child.type == "html_inline":
             hiding = _still_hiding(child.content, hiding)
-        if child.type == "link_open":
-            links.append(child)
-        opened = links.pop() if child.type == "link_close" and links else None
-        line.append(_as_typed(child, opened))
+        line.append(_as_typed(child))
     lines.append("".join(line))
     return lines, hiding
 
 
-def _as_typed(token: Token, link: Token | None) -> str:
+def _as_typed(token: Token) -> str:
     """The Markdown a person typed for `token` (close enough for a command's argument)."""
-    match token.type:
-        case "text" | "html_inline":
-            return token.content
-        case "code_inline":
-            return token.markup + token.content + token.markup
-        case "image":
-            return f"![{token.content}]({token.attrs.get('src', '')})"
-        case "link_open":
-            return "<" if token.markup == "autolink" else "["
-        case "link_close":
-            if token.markup == "autolink":
-                return ">"
-            return f"]({link.attrs.get('href', '') if link else ''})"
-        case _:
-            return token.markup  # escapes and entities as typed, emphasis marks
+    if token.type == "code_inline":
+        return token.markup + token.content + token.markup
+    if token.type == "text_special":
+        return token.markup  # an escape, as typed
+    return token.content
 
 
 def _still_hiding(html: str, hiding: int) -> int:
     """`hiding` after the tags in `html` open or close code-like elements."""
-    for closing, name, self_closing in _TAG.findall(_HTML_COMMENT.sub("", html)):
-        if name.lower() not in _HIDING or self_closing:
+    for closing, name in _TAG.findall(_HTML_COMMENT.sub("", html)):
+        if name.lower() not in _HIDING:
             continue
         hiding = max(0, hiding - 1) if closing else hiding + 1
     return hiding

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from bot.workflow.commands import Command, parse_command
+from bot.workflow.commands import READ_CHARS, READ_LINES, Command, parse_command
 
 
 @pytest.mark.parametrize(
@@ -133,3 +135,37 @@ def test_commands_typed_as_text_count_wherever_markdown_keeps_them_text(
     body: str, expected: Command
 ) -> None:
     assert parse_command(body) == expected
+
+
+def test_a_command_line_on_a_tab_indented_list_line_or_after_a_lone_cr_counts() -> None:
+    assert parse_command("- an item\n\n\t/triad stop") == Command("stop")
+    assert parse_command("Thanks\r/triad stop") == Command("stop")
+
+
+def test_only_the_head_of_a_long_comment_is_read_and_hostile_markdown_parses_fast() -> None:
+    filler = "".join(f"line {n}\n" for n in range(READ_LINES))
+    assert parse_command(filler + "/triad stop") is None
+    assert parse_command("x" * READ_CHARS + "\n/triad stop") is None
+    # a cut inside a fence leaves the fence open: what follows stays code
+    assert parse_command("```\n" + filler + "```\n/triad stop") is None
+    hostile = [
+        "/triad x " + "[" * 65_000,
+        "/triad x " + "*a" * 32_000,
+        "/triad x " + "[a](" * 16_000,
+        "/triad x\n" + "- a\n" * 16_000,
+        "/triad x\n" + "a\n\n" * 21_000,
+        "/triad x " + "<a" * 32_000,
+    ]
+    started = time.process_time()
+    for body in hostile:
+        command = parse_command(body)
+        assert command is not None and command.name == "x"
+    # all of 65 kB took up to seconds each; the bounded head takes tens of milliseconds
+    assert time.process_time() - started < 1.0
+
+
+def test_hostile_html_parses_fast() -> None:
+    started = time.process_time()
+    assert parse_command("<div>\n" + "<code" * 3000 + "\n\n/triad stop") is None
+    assert parse_command("/triad x\n\n<div>\n" + "<a" * 7000) == Command("x")
+    assert time.process_time() - started < 0.5
