@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot.workflow.commands import READ_CHARS, READ_LINES, Command, parse_command
@@ -142,7 +140,7 @@ def test_a_command_line_on_a_tab_indented_list_line_or_after_a_lone_cr_counts() 
     assert parse_command("Thanks\r/triad stop") == Command("stop")
 
 
-def test_only_the_head_of_a_long_comment_is_read_and_hostile_markdown_parses_fast() -> None:
+def test_only_the_head_of_a_long_comment_is_read_and_hostile_markdown_is_read_to_the_end() -> None:
     filler = "".join(f"line {n}\n" for n in range(READ_LINES))
     assert parse_command(filler + "/triad stop") is None
     assert parse_command("x" * READ_CHARS + "\n/triad stop") is None
@@ -156,16 +154,11 @@ def test_only_the_head_of_a_long_comment_is_read_and_hostile_markdown_parses_fas
         "/triad x\n" + "a\n\n" * 21_000,
         "/triad x " + "<a" * 32_000,
     ]
-    started = time.process_time()
-    for body in hostile:
+    for body in hostile:  # what they cost: bench/command_parse.py
         command = parse_command(body)
         assert command is not None and command.name == "x"
-    # all of 65 kB took up to seconds each; the bounded head takes tens of milliseconds
-    assert time.process_time() - started < 1.0
 
 
-def test_hostile_html_parses_fast() -> None:
-    started = time.process_time()
+def test_hostile_html_is_read_as_html() -> None:
     assert parse_command("<div>\n" + "<code" * 3000 + "\n\n/triad stop") is None
     assert parse_command("/triad x\n\n<div>\n" + "<a" * 7000) == Command("x")
-    assert time.process_time() - started < 0.5
