@@ -35,10 +35,11 @@ async def test_a_comment_that_did_not_land_is_sent_again(sim: Simulator, repo: R
 
 
 async def test_a_comment_whose_answer_timed_out_is_found_once_it_lands(sim: Simulator) -> None:
-    app = app_for(sim, timeout=0.3, retry_base_delay=1.0)
+    # timeouts wide enough for a loaded machine: only the slowed POST may time out
+    app = app_for(sim, timeout=1.0, retry_base_delay=2.0)
     repo = await repo_for(sim, app)
     issue = sim.open_issue(REPO, "alice", "t")
-    sim.slow("POST", r"/comments$", 0.6)  # served after the client gave up on it
+    sim.slow("POST", r"/comments$", 1.5)  # served after the client gave up on it
     await repo.comment_once(issue.number, "status", "On it")
     assert len(sim.comments_on(REPO, issue.number)) == 1
 
