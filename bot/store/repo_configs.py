@@ -49,13 +49,11 @@ class ConfigCache:
         self.store = store
 
     async def get(self, repository: str) -> CachedConfig | None:
-        """The cached config when it is younger than `MAX_AGE`, else None."""
-        row = await self.store.run(
-            lambda tx: tx.fetchone(
-                "SELECT commit_sha, text, read_at FROM repo_configs WHERE repository = ?",
-                (repository,),
-            )
-        )
+        """The cached config when it is younger than `MAX_AGE` and no push of the repository
+        waits for its job (it may change the file: the caller reads it from GitHub), else None."""
+        row = await self.store.run(lambda tx: tx.fetchone(_CURRENT, _current(repository)))
+        if row is None or row["pushed"]:
+            return None
         return _young(repository, row, self.store.clock())
 
     async def put(self, cached: CachedConfig) -> bool:
@@ -91,6 +89,20 @@ _FACTS = (
     " WHERE j.state IN (?, ?) AND j.kind = ? AND d.repository = ?) AS pending"
     " FROM (SELECT 1 AS one) AS here LEFT JOIN repo_configs c ON c.repository = ?"
 )
+
+
+#: the cached row, unless a push delivery of the repository waits for its job
+_CURRENT = (
+    "SELECT c.commit_sha, c.text, c.read_at,"
+    " EXISTS (SELECT 1 FROM jobs j JOIN deliveries d ON d.id = substr(j.idempotency_key, 10)"
+    " WHERE j.state IN (?, ?) AND j.kind = ? AND d.repository = ? AND d.event = 'push')"
+    " AS pushed FROM repo_configs c WHERE c.repository = ?"
+)
+
+
+def _current(repository: str) -> tuple[str, ...]:
+    waiting = (JobState.QUEUED.value, JobState.RUNNING.value, JobKind.DELIVERY.value)
+    return (*waiting, repository, repository)
 
 
 async def door_facts(store: Store, repository: str, number: int | None) -> StoreFacts:

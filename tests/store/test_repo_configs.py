@@ -82,3 +82,18 @@ async def test_a_delivery_waiting_for_its_job_makes_the_repository_pending(
     assert (await door_facts(store, REPO, 40)).pending  # running
     await store.complete(claimed.id, "w")
     assert not (await door_facts(store, REPO, 40)).pending
+
+
+async def test_a_push_waiting_for_its_job_makes_the_cached_config_untrusted(
+    store: Store, clock: FakeClock
+) -> None:
+    """It may change the file: a job reads it from GitHub rather than act on the old one."""
+    cache = ConfigCache(store)
+    await cache.put(CachedConfig(REPO, "a" * 40, None, clock()))
+    delivery = Delivery("d-1", "push", None, 5, REPO, "maya", DeliveryOutcome.QUEUED, b"{}")
+    job = NewJob(kind="delivery", idempotency_key="delivery:d-1", payload={"delivery_id": "d-1"})
+    assert await store.record_delivery(delivery, job)
+    assert await cache.get(REPO) is None
+    claimed = await store.claim("w", 60)
+    assert claimed is not None and await store.complete(claimed.id, "w")
+    assert await cache.get(REPO) is not None

@@ -161,7 +161,8 @@ class World:
             self.set_permission(full_name, login, role)
         tree = self._tree_from_files(files)
         sha = self.objects.commit(tree, [], "Initial commit", self._signature(owner))
-        self._move_ref(repo, f"refs/heads/{default_branch}", sha, owner.login)
+        repo.refs[f"refs/heads/{default_branch}"] = sha  # created with it: no push
+        repo.pushers[(f"refs/heads/{default_branch}", sha)] = owner.login
         return repo
 
     def fork(self, full_name: str, owner_login: str) -> Repository:
