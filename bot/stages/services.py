@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from bot.github.client import GitHubApp
 from bot.github.repo import Repo
 from bot.repo_config import BudgetCap, LoadedConfig, cached_parse, capped
-from bot.stages import configs
+from bot import config_reader
 from bot.store import Store
 
 if TYPE_CHECKING:
@@ -34,12 +34,12 @@ class Services:
     async def repo_config(self, repo: Repo) -> LoadedConfig:
         """The repository's `.github/triad.yml` on its default branch (cached in the store by
         commit), with any problems; a budget over the operator's cap is lowered to it."""
-        text = await configs.config_text(self.store, repo)
+        text = await config_reader.config_text(self.store, repo)
         return capped(cached_parse(text), self.budget_cap)
 
     async def refresh_config(self, repo: Repo) -> str:
         """Read the config again at the default branch's head; the commit it was read at."""
-        return (await configs.refresh(self.store, repo)).commit
+        return (await config_reader.refresh(self.store, repo)).commit
 
     async def own_login(self) -> str:
         """Triad's own bot login: its own events must never trigger anything."""

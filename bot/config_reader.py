@@ -4,6 +4,7 @@ when a push changes it (`bot.routing.push`) or when the cached read is older tha
 
 from __future__ import annotations
 
+from bot.errors import GitHubConflict, GitHubNotFound
 from bot.github.repo import Repo
 from bot.repo_config import CONFIG_PATH
 from bot.store import Store
@@ -22,7 +23,10 @@ async def refresh(store: Store, repo: Repo) -> CachedConfig:
     """Read the file at the default branch's head and keep it (unless a read that began later
     was kept meanwhile): two requests."""
     began = store.clock()
-    commit = await repo.head_commit()
+    try:
+        commit = await repo.head_commit()
+    except (GitHubNotFound, GitHubConflict):  # an empty repository (409) has no commit
+        return CachedConfig(repo.full_name, "", None, began)
     cached = CachedConfig(repo.full_name, commit, await repo.read_file(CONFIG_PATH, commit), began)
     await ConfigCache(store).put(cached)
     return cached
