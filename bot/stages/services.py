@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot import config_reader
 from bot.github.client import GitHubApp
 from bot.github.repo import Repo
 from bot.repo_config import BudgetCap, LoadedConfig, cached_parse, capped
-from bot import config_reader
 from bot.store import Store
 
 if TYPE_CHECKING:
