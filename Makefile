@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/webhook_ingest.py
 	$(BIN)/python bench/review_concurrency.py
 	$(BIN)/python bench/worker_start.py
+	$(BIN)/python bench/door_traffic.py
 
 # requirements.lock pins every runtime dependency the Docker image installs; regenerate it
 # after changing pyproject.toml's dependencies (tests/test_deploy_files.py fails until you do)

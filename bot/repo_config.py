@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 import yaml
@@ -288,6 +289,13 @@ def parse_repo_config(text: str | None) -> LoadedConfig:
                 break  # nothing more can be dropped: give up on the whole file
     problems.append(f"{CONFIG_PATH} could not be read; all defaults are used")
     return LoadedConfig(RepoConfig(), problems)
+
+
+@lru_cache(maxsize=256)
+def cached_parse(text: str | None) -> LoadedConfig:
+    """`parse_repo_config`, remembered by the file's text: the door and every job read the
+    same cached file, and parsing YAML and validating it each time is most of their cost."""
+    return parse_repo_config(text)
 
 
 @dataclass(frozen=True)

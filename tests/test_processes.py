@@ -80,14 +80,18 @@ def test_serve_ingests_runs_the_job_and_drains_on_sigterm(tmp_path: Path) -> Non
     process = _triad("serve", "--port", str(port), env=_environment(tmp_path))
     try:
         _wait_healthy(url, process)
-        # CI reported on a Triad branch of an issue with no workflow: the job reads the store
-        # alone (no GitHub here) and ends done
+        # a button of Triad's check run that names no workflow: queued (the door cannot tell
+        # from the payload or the store), and the job ends done with no GitHub request
         body = json.dumps(
             {
-                "sha": "a" * 40,
-                "state": "success",
-                "context": "ci",
-                "branches": [{"name": "triad/issue-3"}],
+                "action": "requested_action",
+                "check_run": {
+                    "id": 9,
+                    "head_sha": "a" * 40,
+                    "external_id": "",
+                    "app": {"id": 99, "slug": "triad"},
+                },
+                "requested_action": {"identifier": "accept"},
                 "sender": {"login": "al", "id": 1},
                 "installation": {"id": 8},
                 "repository": {
@@ -102,7 +106,7 @@ def test_serve_ingests_runs_the_job_and_drains_on_sigterm(tmp_path: Path) -> Non
             f"{url}/api/github/webhooks",
             content=body,
             headers={
-                "X-GitHub-Event": "status",
+                "X-GitHub-Event": "check_run",
                 "X-GitHub-Delivery": str(uuid.uuid4()),
                 "X-Hub-Signature-256": sign(body, SECRET),
             },

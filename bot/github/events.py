@@ -205,3 +205,28 @@ class StatusEvent(WebhookEvent):
     state: str
     context: str = ""
     branches: list[Branch] = Field(default_factory=list)
+
+
+class PushedCommit(_Lenient):
+    """A commit of a push, with the paths it changed (GitHub lists at most 3000 per commit)."""
+
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    modified: list[str] = Field(default_factory=list)
+
+    def touches(self, path: str) -> bool:
+        return path in self.added or path in self.removed or path in self.modified
+
+
+class PushEvent(WebhookEvent):
+    """Commits pushed to a branch (or a branch created or deleted); no action."""
+
+    ref: str
+    before: str = ""
+    after: str = ""
+    created: bool = False
+    deleted: bool = False
+    forced: bool = False
+    #: at most 2048, oldest first (GitHub's cap); empty when the push added no new commit
+    commits: list[PushedCommit] = Field(default_factory=list)
+    head_commit: PushedCommit | None = None

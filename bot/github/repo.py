@@ -246,6 +246,11 @@ class Repo:
         response = await self.github.rest.repos.async_get(self.owner, self.name)
         return response.parsed_data.default_branch
 
+    async def head_commit(self) -> str:
+        """The SHA of the default branch's head commit (GitHub resolves `HEAD` to it)."""
+        response = await self.github.rest.repos.async_get_commit(self.owner, self.name, "HEAD")
+        return response.parsed_data.sha
+
     async def read_file(self, path: str, ref: str | None = None) -> str | None:
         """A text file's content at `ref` (default branch when None), or None if absent."""
         try:

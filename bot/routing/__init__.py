@@ -3,8 +3,8 @@ delivery job's interpretation (`bot.routing.router`), composed from one router p
 
 from __future__ import annotations
 
-from bot.routing import checkruns, ci, commands, edits, labels, lifecycle, pulls, reviews
-from bot.routing.router import Admitted, DoorFacts, Ignored, Routed, Router
+from bot.routing import checkruns, ci, commands, edits, labels, lifecycle, pulls, push, reviews
+from bot.routing.router import Admitted, Done, DoorFacts, Ignored, Routed, Router
 
 ROUTER = Router(
     labels.router,
@@ -15,6 +15,7 @@ ROUTER = Router(
     reviews.router,
     lifecycle.router,
     checkruns.router,
+    push.router,
 )
 
-__all__ = ["ROUTER", "Admitted", "DoorFacts", "Ignored", "Routed", "Router"]
+__all__ = ["ROUTER", "Admitted", "Done", "DoorFacts", "Ignored", "Routed", "Router"]

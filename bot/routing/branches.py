@@ -43,6 +43,13 @@ def triads_issue(event: PullRequestEvent) -> int | None:
     return issue_of_branch(event.pull_request.head.ref)
 
 
+def workflow_of(event: PullRequestEvent) -> int:
+    """The workflow a pull request belongs to: Triad's PR its issue's, a person's PR its own
+    review's (keyed by the PR's number)."""
+    issue = triads_issue(event)
+    return issue if issue is not None else event.pull_request.number
+
+
 def facts_of(pull: PullRequest, repository: str) -> PullFacts:
     """A pull request as its delivery shows it."""
     head = pull.head

@@ -13,7 +13,7 @@ from bot.github import checkruns, pulls
 from bot.github.events import CheckRunEvent, CheckSuiteEvent
 from bot.routing import reviews
 from bot.routing.intake import Intake
-from bot.routing.router import DoorFacts, Ignored, Routed, Router
+from bot.routing.router import DoorFacts, Ignored, Routed, Router, no_workflow
 from bot.workflow.events import CheckActionRequested, RequestVia
 from bot.workflow.model import Workflow
 
@@ -25,7 +25,13 @@ def _not_my_run(event: CheckRunEvent, facts: DoorFacts) -> Ignored | None:
     app = event.check_run.app
     if facts.own_login and (app is None or not app.is_me(facts.own_login)):
         return Ignored("a check run that is not Triad's", "not_triads_check")
-    return None
+    return no_workflow(facts, "the check run's workflow")
+
+
+def _run_workflow(event: CheckRunEvent) -> int | None:
+    """The workflow Triad's check run names (`external_id`)."""
+    external_id = event.check_run.external_id
+    return int(external_id) if external_id and external_id.isdigit() else None
 
 
 def _not_my_suite(event: CheckSuiteEvent, facts: DoorFacts) -> Ignored | None:
@@ -35,7 +41,9 @@ def _not_my_suite(event: CheckSuiteEvent, facts: DoorFacts) -> Ignored | None:
     return None
 
 
-@router.register("check_run", "requested_action", CheckRunEvent, door=_not_my_run)
+@router.register(
+    "check_run", "requested_action", CheckRunEvent, door=_not_my_run, asks=_run_workflow
+)
 async def button_clicked(event: CheckRunEvent, intake: Intake) -> Routed | Ignored:
     """ "Accept as is" or "Send back": for the workflow, if the clicker may write."""
     run, action = event.check_run, event.requested_action
@@ -54,7 +62,7 @@ async def button_clicked(event: CheckRunEvent, intake: Intake) -> Routed | Ignor
     return Routed(workflow.issue_number, clicked)
 
 
-@router.register("check_run", "rerequested", CheckRunEvent, door=_not_my_run)
+@router.register("check_run", "rerequested", CheckRunEvent, door=_not_my_run, asks=_run_workflow)
 async def run_rerequested(event: CheckRunEvent, intake: Intake) -> Routed | Ignored:
     """ "Re-run" on Triad's check run: the reviewers review the pull request again."""
     return await _review_again(event.check_run.external_id, event, intake)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.github.events import CheckSuiteEvent, StatusEvent, WorkflowRunEvent
 from bot.routing.branches import not_triads_branch
 from bot.routing.intake import Intake, issue_of_branch
-from bot.routing.router import NO_ACTION, DoorFacts, Ignored, Routed, Router
+from bot.routing.router import NO_ACTION, DoorFacts, Ignored, Routed, Router, no_workflow
 
 router = Router()
 
@@ -15,11 +15,23 @@ def _suite_door(event: CheckSuiteEvent, facts: DoorFacts) -> Ignored | None:
     app = event.check_suite.app
     if app is not None and app.is_me(facts.own_login):
         return Ignored("Triad's own check suite is not CI", "own_check")
-    return not_triads_branch(event.check_suite.head_branch)
+    return not_triads_branch(event.check_suite.head_branch) or _no_workflow(facts)
 
 
-def _run_door(event: WorkflowRunEvent, _facts: DoorFacts) -> Ignored | None:
-    return not_triads_branch(event.workflow_run.head_branch)
+def _run_door(event: WorkflowRunEvent, facts: DoorFacts) -> Ignored | None:
+    return not_triads_branch(event.workflow_run.head_branch) or _no_workflow(facts)
+
+
+def _no_workflow(facts: DoorFacts) -> Ignored | None:
+    return no_workflow(facts, "the issue this Triad branch names")
+
+
+def _suite_issue(event: CheckSuiteEvent) -> int | None:
+    return issue_of_branch(event.check_suite.head_branch or "")
+
+
+def _run_issue(event: WorkflowRunEvent) -> int | None:
+    return issue_of_branch(event.workflow_run.head_branch or "")
 
 
 def _status_issue(event: StatusEvent) -> int | None:
@@ -27,26 +39,37 @@ def _status_issue(event: StatusEvent) -> int | None:
     return next((number for number in found if number is not None), None)
 
 
-def _status_door(event: StatusEvent, _facts: DoorFacts) -> Ignored | None:
+def _status_door(event: StatusEvent, facts: DoorFacts) -> Ignored | None:
     if _status_issue(event) is not None:
-        return None
+        return _no_workflow(facts)
     return Ignored("the commit is on no Triad branch", "not_triads_branch")
 
 
 # CI's events are sent in the name of whoever pushed, Triad included: never dropped as its own
-@router.register("check_suite", "completed", CheckSuiteEvent, door=_suite_door, by_people=False)
+@router.register(
+    "check_suite",
+    "completed",
+    CheckSuiteEvent,
+    door=_suite_door,
+    by_people=False,
+    asks=_suite_issue,
+)
 async def suite_completed(event: CheckSuiteEvent, intake: Intake) -> Routed | Ignored:
     suite = event.check_suite
     return await _verdict(issue_of_branch(suite.head_branch or ""), suite.head_sha, intake)
 
 
-@router.register("workflow_run", "completed", WorkflowRunEvent, door=_run_door, by_people=False)
+@router.register(
+    "workflow_run", "completed", WorkflowRunEvent, door=_run_door, by_people=False, asks=_run_issue
+)
 async def run_completed(event: WorkflowRunEvent, intake: Intake) -> Routed | Ignored:
     run = event.workflow_run
     return await _verdict(issue_of_branch(run.head_branch or ""), run.head_sha, intake)
 
 
-@router.register("status", NO_ACTION, StatusEvent, door=_status_door, by_people=False)
+@router.register(
+    "status", NO_ACTION, StatusEvent, door=_status_door, by_people=False, asks=_status_issue
+)
 async def status_changed(event: StatusEvent, intake: Intake) -> Routed | Ignored:
     return await _verdict(_status_issue(event), event.sha, intake)
 

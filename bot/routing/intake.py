@@ -40,6 +40,8 @@ class IntakeServices(Protocol):
 
     async def repo_config(self, repo: Repo) -> LoadedConfig: ...
 
+    async def refresh_config(self, repo: Repo) -> str: ...
+
     async def own_login(self) -> str: ...
 
 
@@ -58,9 +60,15 @@ class Intake:
         return self.repo.full_name
 
     async def config(self) -> LoadedConfig:
+        """The repository's config, as cached in the store by the default branch's commit."""
         if self._config is None:
             self._config = await self.services.repo_config(self.repo)
         return self._config
+
+    async def refresh_config(self) -> str:
+        """Read the config again from GitHub (a push changed it); the commit it was read at."""
+        self._config = None
+        return await self.services.refresh_config(self.repo)
 
     async def issue(self, number: int) -> IssueText:
         """The issue (or PR) as it is now on GitHub."""

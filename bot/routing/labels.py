@@ -8,7 +8,7 @@ from bot.repo_config import Labels
 from bot.routing import reviews
 from bot.routing.branches import triads_issue
 from bot.routing.intake import Intake
-from bot.routing.router import DoorFacts, Ignored, Routed, Router
+from bot.routing.router import DoorFacts, Ignored, Routed, Router, config_only
 from bot.workflow.events import ApprovalRequested, DesignRequested, Event, LabelAdded
 from bot.workflow.frozen import issue_text_hash
 
@@ -19,14 +19,35 @@ def _no_label(event: IssuesEvent | PullRequestEvent, _facts: DoorFacts) -> Ignor
     return Ignored("the delivery names no label", "no_label") if event.label is None else None
 
 
-def _not_open(event: PullRequestEvent, facts: DoorFacts) -> Ignored | None:
-    """A label on any open pull request may be the review label (its name is per repository)."""
+def _unrelated(name: str, acting: tuple[str, ...] | None) -> Ignored | None:
+    """A label outside the names that act here (None: the config is not known: admitted)."""
+    if acting is None or name in acting:
+        return None
+    return Ignored(f"label {name!r} is not one of Triad's labels here", "unrelated_label")
+
+
+def _issue_door(event: IssuesEvent, facts: DoorFacts) -> Ignored | None:
+    if event.label is None:
+        return _no_label(event, facts)
+    acting = _meaningful(facts.config.labels) if facts.config else None
+    return _unrelated(event.label.name, acting)
+
+
+def _pull_door(event: PullRequestEvent, facts: DoorFacts) -> Ignored | None:
+    """A label on any open pull request may be the review label (its name is per repository):
+    on Triad's PR the review and QA labels act, on a person's PR the review label."""
     if event.pull_request.state != "open":
         return Ignored("the pull request is not open", "closed")
-    return _no_label(event, facts)
+    if event.label is None:
+        return _no_label(event, facts)
+    if facts.config is None:
+        return None
+    labels = facts.config.labels
+    acting = _gates(labels) if triads_issue(event) is not None else (labels.review,)
+    return _unrelated(event.label.name, acting)
 
 
-@router.register("issues", "labeled", IssuesEvent, door=_no_label)
+@router.register("issues", "labeled", IssuesEvent, door=_issue_door, asks=config_only)
 async def issue_labeled(event: IssuesEvent, intake: Intake) -> Routed | Ignored:
     """The design label starts the architect; the approval label is gate A; the review and QA
     labels are read on the issue as on its PR."""
@@ -56,7 +77,7 @@ async def issue_labeled(event: IssuesEvent, intake: Intake) -> Routed | Ignored:
     return Routed(number, found) if found else Ignored(f"label {name!r} means nothing to Triad")
 
 
-@router.register("pull_request", "labeled", PullRequestEvent, door=_not_open)
+@router.register("pull_request", "labeled", PullRequestEvent, door=_pull_door, asks=config_only)
 async def pull_labeled(event: PullRequestEvent, intake: Intake) -> Routed | Ignored:
     """The review label (gate B) and the QA labels (gate C) on Triad's PR; on a person's PR,
     the review label asks the two reviewers for a review."""
@@ -78,7 +99,12 @@ async def pull_labeled(event: PullRequestEvent, intake: Intake) -> Routed | Igno
 
 
 def _meaningful(labels: Labels) -> tuple[str, ...]:
-    return (labels.design, labels.approved, labels.review, labels.qa_passed, labels.qa_failed)
+    return (labels.design, labels.approved, *_gates(labels))
+
+
+def _gates(labels: Labels) -> tuple[str, ...]:
+    """The labels that act on Triad's pull request (gates B and C)."""
+    return (labels.review, labels.qa_passed, labels.qa_failed)
 
 
 async def _gate_label(
@@ -89,7 +115,7 @@ async def _gate_label(
     intake: Intake,
 ) -> LabelAdded | None:
     labels = (await intake.config()).config.labels
-    if name not in (labels.review, labels.qa_passed, labels.qa_failed):
+    if name not in _gates(labels):
         return None
     actor = await intake.actor(event.sender)
     note = ""

@@ -8,15 +8,27 @@ from __future__ import annotations
 
 from bot.github import pulls
 from bot.github.events import IssuesEvent, PullRequestEvent
-from bot.routing.branches import triads_issue
+from bot.routing.branches import workflow_of
 from bot.routing.intake import Intake
-from bot.routing.router import Ignored, Routed, Router
+from bot.routing.router import DoorFacts, Ignored, Routed, Router, no_workflow
 from bot.workflow.events import Event, IssueClosed, PullClosed, Reopened
 
 router = Router()
 
 
-@router.register("issues", "closed", IssuesEvent)
+def _issue_door(_event: IssuesEvent, facts: DoorFacts) -> Ignored | None:
+    return no_workflow(facts, "this issue")
+
+
+def _pull_door(_event: PullRequestEvent, facts: DoorFacts) -> Ignored | None:
+    return no_workflow(facts, "this pull request")
+
+
+def _issue_number(event: IssuesEvent) -> int:
+    return event.issue.number
+
+
+@router.register("issues", "closed", IssuesEvent, door=_issue_door, asks=_issue_number)
 async def issue_closed(event: IssuesEvent, intake: Intake) -> Routed | Ignored:
     """The issue's workflow stops; closed by merging Triad's PR ("Closes #N"), it is done."""
     number = event.issue.number
@@ -31,31 +43,25 @@ async def issue_closed(event: IssuesEvent, intake: Intake) -> Routed | Ignored:
     return Routed(number, IssueClosed(actor, intake.source))
 
 
-@router.register("issues", "reopened", IssuesEvent)
+@router.register("issues", "reopened", IssuesEvent, door=_issue_door, asks=_issue_number)
 async def issue_reopened(event: IssuesEvent, intake: Intake) -> Routed | Ignored:
     """The workflow stays stopped; Triad says how to start it again."""
     reopened = Reopened(await intake.closer(event.sender), intake.source)
     return await _routed(event.issue.number, intake, reopened)
 
 
-@router.register("pull_request", "closed", PullRequestEvent)
+@router.register("pull_request", "closed", PullRequestEvent, door=_pull_door, asks=workflow_of)
 async def pull_closed(event: PullRequestEvent, intake: Intake) -> Routed | Ignored:
     """Merged by a person: the workflow is done; closed unmerged: it stops, with a comment."""
     merged = bool(event.pull_request.merged)
     closed = PullClosed(await intake.closer(event.sender), intake.source, merged)
-    return await _routed(_workflow_of(event), intake, closed)
+    return await _routed(workflow_of(event), intake, closed)
 
 
-@router.register("pull_request", "reopened", PullRequestEvent)
+@router.register("pull_request", "reopened", PullRequestEvent, door=_pull_door, asks=workflow_of)
 async def pull_reopened(event: PullRequestEvent, intake: Intake) -> Routed | Ignored:
     reopened = Reopened(await intake.closer(event.sender), intake.source, pull=True)
-    return await _routed(_workflow_of(event), intake, reopened)
-
-
-def _workflow_of(event: PullRequestEvent) -> int:
-    """Triad's PR belongs to its issue's workflow; a person's PR to its own review."""
-    issue = triads_issue(event)
-    return issue if issue is not None else event.pull_request.number
+    return await _routed(workflow_of(event), intake, reopened)
 
 
 async def _routed(number: int, intake: Intake, event: Event) -> Routed | Ignored:

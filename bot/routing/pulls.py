@@ -4,21 +4,28 @@ again; a person's PR under review is reviewed again only with `review.on_push`."
 from __future__ import annotations
 
 from bot.github.events import PullRequestEvent
-from bot.routing.branches import from_fork, triads_issue
+from bot.routing.branches import from_fork, triads_issue, workflow_of
 from bot.routing.intake import Intake
-from bot.routing.router import DoorFacts, Ignored, Routed, Router
+from bot.routing.router import DoorFacts, Ignored, Routed, Router, no_workflow
 from bot.workflow.events import HeadMoved
 
 router = Router()
 
 
-def _fork(event: PullRequestEvent, _facts: DoorFacts) -> Ignored | None:
+def _door(event: PullRequestEvent, facts: DoorFacts) -> Ignored | None:
+    """A fork's push, a push to a PR Triad neither made nor reviews, or to a person's PR when
+    the repository reviews pushes only on request."""
     if from_fork(event):
         return Ignored("a fork's pushes are reviewed only on a writer's request", "fork")
+    dropped = no_workflow(facts, "this pull request")
+    if dropped or triads_issue(event) is not None:
+        return dropped
+    if facts.config is not None and not facts.config.review.on_push:
+        return Ignored("pushes are reviewed on request (review.on_push is off)", "on_push_off")
     return None
 
 
-@router.register("pull_request", "synchronize", PullRequestEvent, door=_fork)
+@router.register("pull_request", "synchronize", PullRequestEvent, door=_door, asks=workflow_of)
 async def pull_pushed(event: PullRequestEvent, intake: Intake) -> Routed | Ignored:
     """The PR's head moved (Triad's own pushes are dropped at the door)."""
     issue = triads_issue(event)

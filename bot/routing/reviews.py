@@ -10,30 +10,41 @@ from bot.github import pulls
 from bot.github.events import PullRequestEvent, Sender
 from bot.routing.branches import facts_from, facts_of, from_fork, is_triads, triads_issue
 from bot.routing.intake import Intake
-from bot.routing.router import DoorFacts, Ignored, Routed, Router
+from bot.routing.router import DoorFacts, Ignored, Routed, Router, config_only
 from bot.workflow.events import RequestVia, ReviewRequested
 
 router = Router()
 
 
-def _not_auto_reviewable(event: PullRequestEvent, _facts: DoorFacts) -> Ignored | None:
-    """`review.auto` never takes a draft, a fork's PR or Triad's own."""
+def _not_auto_reviewable(event: PullRequestEvent, facts: DoorFacts) -> Ignored | None:
+    """`review.auto` never takes a draft, a fork's PR or Triad's own; nothing is reviewed by
+    itself in a repository whose cached config leaves `review.auto` off."""
     if from_fork(event):
         return Ignored("a fork's pull request is reviewed only on a writer's request", "fork")
     if event.pull_request.draft:
         return Ignored("a draft pull request is not reviewed by itself", "draft")
     if triads_issue(event) is not None:
         return Ignored("Triad's own pull request is reviewed by its workflow", "triads_pull")
+    if facts.config is not None and not facts.config.review.auto:
+        return Ignored("review.auto is off", "review_auto_off")
     return None
 
 
-@router.register("pull_request", "opened", PullRequestEvent, door=_not_auto_reviewable)
+@router.register(
+    "pull_request", "opened", PullRequestEvent, door=_not_auto_reviewable, asks=config_only
+)
 async def pull_opened(event: PullRequestEvent, intake: Intake) -> Routed | Ignored:
     """A person opened a pull request: reviewed when the repository sets `review.auto`."""
     return await _auto(event, intake)
 
 
-@router.register("pull_request", "ready_for_review", PullRequestEvent, door=_not_auto_reviewable)
+@router.register(
+    "pull_request",
+    "ready_for_review",
+    PullRequestEvent,
+    door=_not_auto_reviewable,
+    asks=config_only,
+)
 async def pull_ready(event: PullRequestEvent, intake: Intake) -> Routed | Ignored:
     """A draft marked ready for review: reviewed when the repository sets `review.auto`."""
     return await _auto(event, intake)

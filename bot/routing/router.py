@@ -2,8 +2,11 @@
 and the interpreter that turns it into a domain event.
 
 The web layer asks `admit` whether to queue a delivery (from the payload alone, no GitHub
-request); the delivery job asks `interpret` what it means. Both read the same table, so a pair
-is either acted on or dropped at the door, never stored, queued and then ignored.
+request), then, for a route that `asks` the store, `recheck` with what one store read knows
+(`bot.routing.facts`); the delivery job asks `interpret` what it means. Both read the same
+table, so a pair is either acted on or dropped at the door, never stored, queued and then
+ignored. A door is a pure function of (delivery, facts) and admits whatever a fact it lacks
+could make act: it may only err towards admitting.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from bot.github.events import WebhookEvent
 from bot.workflow.events import Event
 
 if TYPE_CHECKING:
+    from bot.repo_config import RepoConfig
     from bot.routing.intake import Intake
 
 E = TypeVar("E", bound=WebhookEvent)
@@ -49,16 +53,32 @@ class Routed:
 
 
 @dataclass(frozen=True)
+class Done:
+    """A delivery acted on outside any workflow (the repository's config read again)."""
+
+    what: str
+
+
+@dataclass(frozen=True)
 class DoorFacts:
-    """What the web process knows without asking GitHub."""
+    """What the web process knows without asking GitHub; None is "not known", on which a
+    door admits."""
 
     #: Triad's own bot login, once known (e.g. "triad[bot]")
     own_login: str | None = None
+    #: the repository's `.github/triad.yml` as cached in the store (by the default branch's
+    #: commit), when it is cached and nothing queued may change it
+    config: RepoConfig | None = None
+    #: whether the store has the workflow the delivery would concern (its route's `asks`),
+    #: when nothing queued for the repository may be about to create it
+    workflow: bool | None = None
 
 
 #: pure: why a delivery cannot concern Triad, or None to queue it
 Door = Callable[[E, DoorFacts], "Ignored | None"]
-Interpreter = Callable[[E, "Intake"], Awaitable["Routed | Ignored"]]
+Interpreter = Callable[[E, "Intake"], Awaitable["Routed | Ignored | Done"]]
+#: the workflow number a door wants the store's word on (None: the repository's config only)
+Asks = Callable[[E], "int | None"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,8 @@ class Route(Generic[E]):
     interpret: Interpreter[E]
     #: people cause these (labels, comments, pushes): Triad's own are dropped at the door
     by_people: bool = True
+    #: set when the door can use what the store knows (`DoorFacts.config`, `.workflow`)
+    asks: Asks[E] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,13 @@ class Admitted:
 
     route: Route[Any]
     parsed: WebhookEvent
+
+    @property
+    def asks(self) -> tuple[bool, int | None]:
+        """(whether the door can use the store's facts, the workflow number it asks about)."""
+        if self.route.asks is None:
+            return False, None
+        return True, self.route.asks(self.parsed)
 
 
 class Router:
@@ -97,11 +126,13 @@ class Router:
         *,
         door: Door[E] | None = None,
         by_people: bool = True,
+        asks: Asks[E] | None = None,
     ) -> Callable[[Interpreter[E]], Interpreter[E]]:
-        """Register the decorated interpreter for (`event`, `action`)."""
+        """Register the decorated interpreter for (`event`, `action`); `asks` names the
+        workflow the door wants the store's word on (see `DoorFacts`)."""
 
         def add(interpret: Interpreter[E]) -> Interpreter[E]:
-            self._add(Route(event, action, model, door or _open, interpret, by_people))
+            self._add(Route(event, action, model, door or _open, interpret, by_people, asks))
             return interpret
 
         return add
@@ -139,8 +170,25 @@ class Router:
             return Ignored("Triad's own event", "own_event")
         return route.door(parsed, facts) or Admitted(route, parsed)
 
+    @staticmethod
+    def recheck(admitted: Admitted, facts: DoorFacts) -> Admitted | Ignored:
+        """The door of an admitted delivery again, with what the store knows."""
+        return admitted.route.door(admitted.parsed, facts) or admitted
+
 
 def _open(_event: WebhookEvent, _facts: DoorFacts) -> Ignored | None:
+    return None
+
+
+def config_only(_event: WebhookEvent) -> None:
+    """`asks` for a door that wants the repository's config and no workflow."""
+    return None
+
+
+def no_workflow(facts: DoorFacts, what: str) -> Ignored | None:
+    """Dropped when the store shows no workflow for `what` (unknown: admitted)."""
+    if facts.workflow is False:
+        return Ignored(f"Triad has no workflow for {what}", "no_workflow")
     return None
 
 

@@ -9,7 +9,7 @@ import logging
 from pydantic import ValidationError
 
 from bot.errors import PermanentJobError
-from bot.routing import ROUTER, DoorFacts, Ignored
+from bot.routing import ROUTER, Done, DoorFacts, Ignored
 from bot.routing.intake import Intake
 from bot.stages.runner import apply_event
 from bot.stages.services import Services
@@ -45,6 +45,9 @@ async def handle_delivery(job: Job, services: Services) -> None:
     repo = await services.repo(event.installation.id, event.repository.full_name)
     intake = Intake(delivery_id, repo, services)
     meaning = await door.route.interpret(event, intake)
+    if isinstance(meaning, Done):
+        log.info("delivery acted on", extra={"delivery": delivery_id, "done": meaning.what})
+        return
     if isinstance(meaning, Ignored):
         log.info(
             "delivery ignored",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot import config_reader
 from bot.github.client import GitHubApp
 from bot.github.repo import Repo
-from bot.repo_config import CONFIG_PATH, BudgetCap, LoadedConfig, capped, parse_repo_config
+from bot.repo_config import BudgetCap, LoadedConfig, cached_parse, capped
 from bot.store import Store
 
 if TYPE_CHECKING:
@@ -31,9 +32,14 @@ class Services:
         return self.github.repo(installation_id, full_name, me=await self.own_login())
 
     async def repo_config(self, repo: Repo) -> LoadedConfig:
-        """The repository's `.github/triad.yml` on its default branch, with any problems; a
-        budget over the operator's cap is lowered to it."""
-        return capped(parse_repo_config(await repo.read_file(CONFIG_PATH)), self.budget_cap)
+        """The repository's `.github/triad.yml` on its default branch (cached in the store by
+        commit), with any problems; a budget over the operator's cap is lowered to it."""
+        text = await config_reader.config_text(self.store, repo)
+        return capped(cached_parse(text), self.budget_cap)
+
+    async def refresh_config(self, repo: Repo) -> str:
+        """Read the config again at the default branch's head; the commit it was read at."""
+        return (await config_reader.refresh(self.store, repo)).commit
 
     async def own_login(self) -> str:
         """Triad's own bot login: its own events must never trigger anything."""

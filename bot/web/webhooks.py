@@ -19,7 +19,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from bot.github.signature import is_valid_signature
-from bot.routing import ROUTER, DoorFacts, Ignored
+from bot.routing import ROUTER, Admitted, DoorFacts, Ignored
+from bot.routing.facts import recheck_with_store
 from bot.settings import MAX_WEBHOOK_BYTES
 from bot.store import Delivery, DeliveryOutcome, NewJob
 from bot.web.context import AppContext, Context
@@ -53,7 +54,7 @@ async def receive_webhook(request: Request, context: Context) -> JSONResponse:
         return JSONResponse(
             {"message": refused.message}, status_code=refused.status, headers=refused.headers
         )
-    delivery, job, ignored = _classify(event, delivery_id, payload, body, context)
+    delivery, job, ignored = await _classify(event, delivery_id, payload, body, context)
 
     admitted = await context.store.admit_delivery(delivery, job)
     if not admitted.new:
@@ -94,14 +95,18 @@ async def receive_webhook(request: Request, context: Context) -> JSONResponse:
 _REFUSALS = {401: "unauthorized", 408: "too_slow", 503: "busy"}
 
 
-def _classify(
+async def _classify(
     event: str, delivery_id: str, payload: dict[str, Any], body: bytes, context: AppContext
 ) -> tuple[Delivery, NewJob | None, Ignored | None]:
     """Ping, drop at the door, keep unread, or queue: decided by the routing table from the
-    payload alone. A signed payload the route's model cannot read is kept (outcome
+    payload and, for a delivery that passes it, one read of what the store knows (never a
+    GitHub request). A signed payload the route's model cannot read is kept (outcome
     `unreadable`, with the reason) so an operator can inspect it, never refused."""
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
     outcome, ignored, reason = _route(event, action, payload, context.own_login)
+    if isinstance(outcome, Admitted):
+        door = await recheck_with_store(outcome, DoorFacts(context.own_login), context.store)
+        outcome, ignored, reason = _outcome(door)
     if outcome is DeliveryOutcome.UNREADABLE:
         log.warning(
             "signed delivery Triad cannot read: kept as unreadable",
@@ -128,13 +133,16 @@ def classify_stored(delivery: Delivery) -> tuple[DeliveryOutcome, str | None, Ne
         payload = json.loads(delivery.body)
     except ValueError:
         return DeliveryOutcome.UNREADABLE, "the body is not JSON (or was pruned)", None
-    outcome, _, reason = _route(delivery.event, delivery.action, payload, None)
+    found, _, reason = _route(delivery.event, delivery.action, payload, None)
+    outcome = DeliveryOutcome.QUEUED if isinstance(found, Admitted) else found
     return outcome, reason, _job(delivery.id, outcome)
 
 
 def _route(
     event: str, action: str | None, payload: dict[str, Any], own_login: str | None
-) -> tuple[DeliveryOutcome, Ignored | None, str | None]:
+) -> tuple[DeliveryOutcome | Admitted, Ignored | None, str | None]:
+    """The door from the payload alone: an outcome, or the admitted delivery (to queue once
+    what the store knows does not drop it)."""
     if event == "ping":
         return DeliveryOutcome.PING, None, None
     try:
@@ -143,6 +151,12 @@ def _route(
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
         return DeliveryOutcome.UNREADABLE, None, f"{where}: {error['msg']}"[:500]
+    if isinstance(door, Ignored):
+        return _outcome(door)
+    return door, None, None
+
+
+def _outcome(door: Admitted | Ignored) -> tuple[DeliveryOutcome, Ignored | None, str | None]:
     if isinstance(door, Ignored):
         return DeliveryOutcome.IGNORED, door, door.reason
     return DeliveryOutcome.QUEUED, None, None

@@ -48,8 +48,8 @@ async def test_a_commit_triad_never_saw_on_its_branch_is_not_built_on(stack: Tri
     configure(stack, LABEL_GATE)
     number = await approved_issue(stack)
     workflow = await workflow_of(stack, number)
-    # someone pushes to Triad's branch and GitHub's webhook about it is lost
-    stack.github.drop_deliveries(1)
+    # someone pushes to Triad's branch and GitHub's webhooks about it (push, synchronize) are lost
+    stack.github.drop_deliveries(2)
     unseen = stack.github.push(
         REPO, workflow.branch or "", CONTRIBUTOR, {"conftest.py": "import os\n"}, FORGED
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 import yaml
 
 from bot.github.events import IssueCommentEvent
+from bot.repo_config import RepoConfig
 from bot.routing import ROUTER, Admitted, DoorFacts, Ignored, Router
 
 APP_YML = Path(__file__).resolve().parents[2] / "app.yml"
@@ -265,12 +267,14 @@ ACTIONS = {
     "check_suite": "completed requested rerequested",
     "check_run": "created completed rerequested requested_action",
     "workflow_run": "requested in_progress completed",
+    "push": "",
+    "status": "",
 }
 
 
 @pytest.mark.parametrize(
     ("event", "action"),
-    [(event, action) for event, actions in ACTIONS.items() for action in actions.split()],
+    [(event, action) for event, actions in ACTIONS.items() for action in actions.split() or [""]],
 )
 def test_every_subscribed_pair_is_acted_on_or_dropped_at_the_door(event: str, action: str) -> None:
     """Nothing is stored, queued and then found to have no route: a pair without one is
@@ -318,3 +322,248 @@ def test_an_edit_that_adds_no_command_of_its_author_is_dropped(
 ) -> None:
     ignored = ROUTER.admit("issue_comment", "edited", payload, OWN)
     assert isinstance(ignored, Ignored) and ignored.code == reason
+
+
+def test_every_subscribed_event_is_listed_with_its_actions() -> None:
+    assert set(ACTIONS) == set(yaml.safe_load(APP_YML.read_text())["default_events"])
+
+
+# -- what the store knows (`DoorFacts.config`, `.workflow`): never a GitHub request ---------
+
+CUSTOM = RepoConfig.model_validate({"labels": {"design": "ai:design", "review": "ai:review"}})
+KNOWN = DoorFacts(own_login="triad[bot]", config=RepoConfig(), workflow=False)
+
+
+def _push(ref: str = "refs/heads/main", *paths: str, **fields: Any) -> dict[str, Any]:
+    commits = [{"id": "c" * 40, "added": [], "removed": [], "modified": [p]} for p in paths]
+    repository = REPOSITORY | {"default_branch": "main"}
+    return _delivery(ref=ref, before="b" * 40, after="a" * 40, commits=commits) | {
+        "repository": repository,
+        **fields,
+    }
+
+
+STORE_DROPS = [
+    (
+        "issues",
+        "labeled",
+        _delivery(issue=_issue(), label={"name": "bug"}),
+        KNOWN,
+        "unrelated_label",
+    ),
+    # the repository renamed its labels: the default name means nothing there
+    (
+        "issues",
+        "labeled",
+        _delivery(issue=_issue(), label={"name": "triad:design"}),
+        replace(KNOWN, config=CUSTOM),
+        "unrelated_label",
+    ),
+    # on a person's PR only the review label acts; on Triad's PR the QA labels too
+    (
+        "pull_request",
+        "labeled",
+        _delivery(pull_request=_pull("feature/x"), label={"name": "triad:qa-passed"}),
+        KNOWN,
+        "unrelated_label",
+    ),
+    (
+        "pull_request",
+        "labeled",
+        _delivery(pull_request=_pull("triad/issue-12"), label={"name": "enhancement"}),
+        KNOWN,
+        "unrelated_label",
+    ),
+    (
+        "pull_request",
+        "opened",
+        _delivery(pull_request=_pull("feature/x")),
+        KNOWN,
+        "review_auto_off",
+    ),
+    (
+        "pull_request",
+        "ready_for_review",
+        _delivery(pull_request=_pull("feature/x")),
+        KNOWN,
+        "review_auto_off",
+    ),
+    # a person's PR Triad was never asked to review; Triad's branch with no workflow
+    (
+        "pull_request",
+        "synchronize",
+        _delivery(pull_request=_pull("feature/x")),
+        KNOWN,
+        "no_workflow",
+    ),
+    (
+        "pull_request",
+        "synchronize",
+        _delivery(pull_request=_pull("triad/issue-12")),
+        KNOWN,
+        "no_workflow",
+    ),
+    (
+        "pull_request",
+        "synchronize",
+        _delivery(pull_request=_pull("feature/x")),
+        replace(KNOWN, workflow=True),
+        "on_push_off",
+    ),
+    ("pull_request", "closed", _delivery(pull_request=_pull("feature/x")), KNOWN, "no_workflow"),
+    ("pull_request", "reopened", _delivery(pull_request=_pull("feature/x")), KNOWN, "no_workflow"),
+    ("issues", "closed", _delivery(issue=_issue()), KNOWN, "no_workflow"),
+    ("issues", "reopened", _delivery(issue=_issue()), KNOWN, "no_workflow"),
+    (
+        "issues",
+        "edited",
+        _delivery(issue=_issue(labels=[{"name": "bug"}])),
+        KNOWN,
+        "no_workflow",
+    ),
+    (
+        "workflow_run",
+        "completed",
+        _delivery(workflow_run={"id": 1, "head_sha": "a" * 40, "head_branch": "triad/issue-12"}),
+        KNOWN,
+        "no_workflow",
+    ),
+    (
+        "status",
+        None,
+        _delivery(sha="a" * 40, state="success", branches=[{"name": "triad/issue-12"}]),
+        KNOWN,
+        "no_workflow",
+    ),
+    (
+        "check_run",
+        "rerequested",
+        _delivery(check_run=_run("triad") | {"external_id": "12"}),
+        KNOWN,
+        "no_workflow",
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "action", "payload", "facts", "code"), STORE_DROPS)
+def test_what_the_store_shows_cannot_concern_triad_is_dropped(
+    event: str, action: str | None, payload: dict[str, Any], facts: DoorFacts, code: str
+) -> None:
+    if action:
+        payload = {"action": action, **payload}
+    first = ROUTER.admit(event, action, payload, OWN)
+    assert isinstance(first, Admitted)  # the payload alone could not tell
+    assert first.asks[0]  # the route asks the store
+    dropped = ROUTER.recheck(first, facts)
+    assert isinstance(dropped, Ignored) and dropped.code == code, dropped
+
+
+@pytest.mark.parametrize(("event", "action", "payload", "facts", "code"), STORE_DROPS)
+def test_what_the_store_does_not_know_is_admitted(
+    event: str, action: str | None, payload: dict[str, Any], facts: DoorFacts, code: str
+) -> None:
+    """A door may only err towards admitting: no cached config, no word on the workflow."""
+    if action:
+        payload = {"action": action, **payload}
+    first = ROUTER.admit(event, action, payload, OWN)
+    assert isinstance(first, Admitted)
+    unknown = replace(facts, config=None, workflow=None)
+    assert ROUTER.recheck(first, unknown) is first
+
+
+@pytest.mark.parametrize(
+    ("event", "action", "payload", "facts"),
+    [
+        ("issues", "labeled", _delivery(issue=_issue(), label={"name": "triad:design"}), KNOWN),
+        (
+            "issues",
+            "labeled",
+            _delivery(issue=_issue(), label={"name": "ai:design"}),
+            replace(KNOWN, config=CUSTOM),
+        ),
+        (
+            "pull_request",
+            "labeled",
+            _delivery(pull_request=_pull("feature/x"), label={"name": "ai:review"}),
+            replace(KNOWN, config=CUSTOM),
+        ),
+        (
+            "pull_request",
+            "labeled",
+            _delivery(pull_request=_pull("triad/issue-12"), label={"name": "triad:qa-failed"}),
+            KNOWN,
+        ),
+        (
+            "pull_request",
+            "opened",
+            _delivery(pull_request=_pull("feature/x")),
+            replace(KNOWN, config=RepoConfig.model_validate({"review": {"auto": True}})),
+        ),
+        (
+            "pull_request",
+            "synchronize",
+            _delivery(pull_request=_pull("triad/issue-12")),
+            replace(KNOWN, workflow=True),
+        ),
+        (
+            "pull_request",
+            "synchronize",
+            _delivery(pull_request=_pull("feature/x")),
+            replace(
+                KNOWN,
+                workflow=True,
+                config=RepoConfig.model_validate({"review": {"on_push": True}}),
+            ),
+        ),
+        ("issues", "closed", _delivery(issue=_issue()), replace(KNOWN, workflow=True)),
+        # a command is read by its job (who may, which workflow): the door keeps no count
+        (
+            "issue_comment",
+            "created",
+            _delivery(
+                issue=_issue(),
+                comment={"id": 1, "body": "/triad review", "user": {"login": "a", "id": 1}},
+            ),
+            KNOWN,
+        ),
+    ],
+)
+def test_what_the_store_shows_may_concern_triad_is_queued(
+    event: str, action: str, payload: dict[str, Any], facts: DoorFacts
+) -> None:
+    first = ROUTER.admit(event, action, {"action": action, **payload}, OWN)
+    assert isinstance(first, Admitted)
+    assert ROUTER.recheck(first, facts) is first
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        (_push("refs/heads/feature/x", ".github/triad.yml"), "not_default_branch"),
+        (_push("refs/tags/v1", ".github/triad.yml"), "not_default_branch"),
+        (_push("refs/heads/main", "README.md", "src/app.py"), "config_unchanged"),
+        (_push("refs/heads/main", ".github/triad.yml", deleted=True), "not_default_branch"),
+    ],
+)
+def test_a_push_that_cannot_change_the_config_is_dropped(
+    payload: dict[str, Any], code: str
+) -> None:
+    dropped = ROUTER.admit("push", None, payload, OWN)
+    assert isinstance(dropped, Ignored) and dropped.code == code
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        _push("refs/heads/main", "README.md", ".github/triad.yml"),
+        # the list cannot tell: a forced push, a push of no new commit, a list cut short
+        _push("refs/heads/main", "README.md", forced=True),
+        _push("refs/heads/main"),
+        _push("refs/heads/main", *["README.md"] * 2048),
+        # Triad's own merge may change it too
+        _push("refs/heads/main", ".github/triad.yml", sender={"login": "triad[bot]", "id": 9}),
+    ],
+)
+def test_a_push_that_may_change_the_config_is_queued(payload: dict[str, Any]) -> None:
+    admitted = ROUTER.admit("push", None, payload, OWN)
+    assert isinstance(admitted, Admitted) and admitted.route.event == "push"

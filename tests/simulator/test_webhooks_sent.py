@@ -46,8 +46,10 @@ def test_every_change_sends_a_signed_delivery_triad_can_read(
         ("issue_comment", "created"),
         ("issue_comment", "edited"),
         ("issues", "unlabeled"),
+        ("push", None),
         ("pull_request", "opened"),
         ("pull_request", "labeled"),
+        ("push", None),
         ("pull_request", "synchronize"),
         ("pull_request", "ready_for_review"),
         ("pull_request_review", "submitted"),
@@ -167,3 +169,32 @@ def test_a_pending_review_sends_nothing(sim: Simulator, receiver: Receiver) -> N
     sim.flush()
     assert review.state == "PENDING" and review.submitted_at is None
     assert receiver.of("pull_request_review") == []
+
+
+def test_a_moved_branch_sends_a_push_with_the_paths_each_commit_changed(
+    sim: Simulator, receiver: Receiver
+) -> None:
+    """As GitHub does for every branch: created, moved, merged into, deleted."""
+    sim.push(REPO, "main", "alice", {".github/triad.yml": "labels: {}\n"}, "config")
+    sha = sim.push(REPO, "fast", "carol", {"README.md": "# Fast\n", "NEW.md": "new\n"}, "docs")
+    pr = sim.open_pull(REPO, "carol", title="Fast", head="fast", base="main")
+    merged = sim.merge_pull(REPO, pr.number, "alice")
+    sim.flush()
+    pushes = receiver.of("push", None)
+    assert [(p["ref"], p["created"]) for p in pushes] == [
+        ("refs/heads/main", False),
+        ("refs/heads/fast", True),
+        ("refs/heads/main", False),
+    ]
+    config, branch, merge = pushes
+    assert config["commits"][-1]["added"] == [".github/triad.yml"]
+    assert config["head_commit"] == config["commits"][-1]
+    assert config["repository"]["default_branch"] == "main"
+    assert branch["after"] == sha and branch["before"] == "0" * 40
+    assert branch["commits"][-1]["added"] == ["NEW.md"]
+    assert branch["commits"][-1]["modified"] == ["README.md"]
+    assert merge["after"] == merged and merge["pusher"]["name"] == "alice"
+    real = json.loads((FIXTURES / "push.with-installation.json").read_text())
+    assert set(real) - set(merge) - {"organization", "enterprise"} == set()
+    event = ROUTER.route("push", None)
+    assert event is not None and event.model.model_validate(merge).after == merged

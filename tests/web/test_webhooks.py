@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 import pytest
 
 from bot.settings import MAX_WEBHOOK_BYTES
 from bot.store import DeliveryOutcome, Store
+from bot.store.repo_configs import CachedConfig, ConfigCache
 from tests.conftest import FIXTURES
 from tests.web.conftest import WebhookClient, labeled_issue
 
@@ -264,3 +265,94 @@ async def test_triads_own_events_are_dropped_at_the_door(
         "reason": "Triad's own event",
     }
     assert await store.list_jobs() == [] and webhooks.wakeups == 0
+
+
+# -- what the store knows, at the door (issue 14): never a GitHub request ------------------
+
+
+def _cache_defaults(store: Store, *repositories: str) -> list[Awaitable[bool]]:
+    """Each repository's config cached as read (no `.github/triad.yml`: the defaults)."""
+    cache = ConfigCache(store)
+    return [cache.put(CachedConfig(name, "a" * 40, None, store.clock())) for name in repositories]
+
+
+def _persons_pull(action: str, **fields: object) -> dict[str, object]:
+    user = {"login": "alice", "id": 1, "type": "User"}
+    head = {"ref": "feature/x", "sha": "a" * 40, "repo": {"full_name": "octo/repo"}}
+    base = {"ref": "main", "sha": "b" * 40, "repo": {"full_name": "octo/repo"}}
+    return {
+        "action": action,
+        "number": 40,
+        "pull_request": {"number": 40, "user": user, "head": head, "base": base},
+        "repository": {"id": 9, "name": "repo", "full_name": "octo/repo", "owner": user},
+        "sender": user,
+        "installation": {"id": 42},
+        **fields,
+    }
+
+
+async def test_with_the_config_cached_no_real_delivery_that_cannot_concern_triad_is_queued(
+    webhooks: WebhookClient, store: Store
+) -> None:
+    """The same real deliveries as above, once their repositories' config is cached: the PR
+    labelled `bug`, opened with `review.auto` off and pushed to without a review are dropped."""
+    for cached in _cache_defaults(store, "Codertocat/Hello-World", "octo-org/octo-repo"):
+        await cached
+    reasons = {}
+    for n, path in enumerate(sorted(FIXTURES.glob("*.json"))):
+        event = path.name.split(".")[0]
+        answer = await webhooks.send(event, path.read_bytes(), delivery=f"fixture-{n}")
+        assert answer.status_code in (200, 202), f"{path.name}: {answer.text}"
+        reasons[path.name] = answer.json().get("reason", answer.json()["status"])
+    assert [name for name, reason in reasons.items() if reason == "queued"] == []
+    assert await store.list_jobs() == [] and webhooks.wakeups == 0
+    assert reasons["pull_request.labeled.json"].startswith("label 'bug' is not one of Triad's")
+    assert reasons["pull_request.opened.json"] == "review.auto is off"
+    assert reasons["pull_request.synchronize.json"] == (
+        "Triad has no workflow for this pull request"
+    )
+    assert reasons["push.with-installation.json"] == (
+        "a push to a branch other than the default branch"
+    )
+
+
+async def test_a_label_outside_the_repositorys_triad_labels_is_dropped_once_its_config_is_known(
+    webhooks: WebhookClient, store: Store
+) -> None:
+    answer = await webhooks.send("issues", labeled_issue("needs-triage"), delivery="d-1")
+    assert answer.json()["status"] == "queued"  # not cached yet: the door admits
+    job = await store.claim("worker", 60)  # its job ran (and read the config)
+    assert job is not None and await store.complete(job.id, "worker")
+    [cached] = _cache_defaults(store, "octo/repo")
+    await cached
+    answer = await webhooks.send("issues", labeled_issue("good first issue"), delivery="d-2")
+    assert answer.status_code == 202
+    assert answer.json() == {
+        "status": "ignored",
+        "delivery": "d-2",
+        "reason": "label 'good first issue' is not one of Triad's labels here",
+    }
+    sample = webhooks.context.metrics.registry.get_sample_value
+    labels = {"event": "issues", "reason": "unrelated_label"}
+    assert sample("triad_webhook_ignored_total", labels) == 1
+    assert [job.payload for job in await store.list_jobs()] == [{"delivery_id": "d-1"}]
+    answer = await webhooks.send("issues", labeled_issue("triad:design"), delivery="d-3")
+    assert answer.json()["status"] == "queued"
+
+
+async def test_a_push_to_a_pull_request_just_asked_for_review_is_not_dropped(
+    webhooks: WebhookClient, store: Store
+) -> None:
+    """The review request's job has not created the workflow yet: while a delivery of the
+    repository waits for its job, the door does not trust the store's "no workflow"."""
+    [cached] = _cache_defaults(store, "octo/repo")
+    await cached
+    pushed = _persons_pull("synchronize", before="b" * 40, after="c" * 40)
+    answer = await webhooks.send("pull_request", pushed, delivery="d-0")
+    assert answer.json()["status"] == "ignored"
+    label = {"name": "triad:review"}
+    answer = await webhooks.send("pull_request", _persons_pull("labeled", label=label))
+    assert answer.json()["status"] == "queued"
+    pushed = _persons_pull("synchronize", before="c" * 40, after="d" * 40)
+    answer = await webhooks.send("pull_request", pushed, delivery="d-2")
+    assert answer.json()["status"] == "queued"

@@ -11,7 +11,7 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from triad_lab.simulator.git import CommitObject, FileChange, ObjectStore
+from triad_lab.simulator.git import CommitObject, FileChange, ObjectStore, Signature
 from triad_lab.simulator.state import (
     LEGACY_PERMISSION,
     AppInfo,
@@ -783,3 +783,26 @@ def workflow_run(
         "badge_url": f"{urls.repo_web(repo)}/workflows/{suite.workflow_name}/badge.svg",
     }
     return workflow, run
+
+
+def pushed_commit(
+    urls: Urls, repo: Repository, item: CommitObject, changed: dict[str, list[str]]
+) -> JSON:
+    """A commit as a `push` delivery lists it, with the paths it added, removed and modified."""
+
+    def person(who: Signature) -> JSON:
+        return {"name": who.name, "email": who.email, "username": who.name}
+
+    return {
+        "id": item.sha,
+        "tree_id": item.tree,
+        "distinct": True,
+        "message": item.message,
+        "timestamp": datetime.fromtimestamp(item.committer.timestamp, UTC).isoformat(),
+        "url": f"{urls.web}/{repo.full_name}/commit/{item.sha}",
+        "author": person(item.author),
+        "committer": person(item.committer),
+        "added": changed.get("added", []),
+        "removed": changed.get("removed", []),
+        "modified": changed.get("modified", []),
+    }

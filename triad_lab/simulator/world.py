@@ -59,6 +59,7 @@ DEFAULT_EVENTS = (
     "check_suite",
     "check_run",
     "workflow_run",
+    "push",
 )
 #: what Triad's app.yml grants
 DEFAULT_PERMISSIONS = {
@@ -160,7 +161,8 @@ class World:
             self.set_permission(full_name, login, role)
         tree = self._tree_from_files(files)
         sha = self.objects.commit(tree, [], "Initial commit", self._signature(owner))
-        self._move_ref(repo, f"refs/heads/{default_branch}", sha, owner.login)
+        repo.refs[f"refs/heads/{default_branch}"] = sha  # created with it: no push
+        repo.pushers[(f"refs/heads/{default_branch}", sha)] = owner.login
         return repo
 
     def fork(self, full_name: str, owner_login: str) -> Repository:
@@ -412,7 +414,10 @@ class World:
             raise ApiError(422, f"Object does not exist: {exc.args[0]}") from None
 
     def resolve(self, repo: Repository, ref: str) -> str:
-        """A branch name, a full ref or a SHA → a commit SHA (404 if none)."""
+        """A branch name, a full ref, a SHA or `HEAD` (the default branch, as GitHub reads it)
+        → a commit SHA (404 if none)."""
+        if ref == "HEAD":
+            ref = f"refs/heads/{repo.default_branch}"
         for name in (ref, f"refs/heads/{ref}", f"refs/{ref}"):
             if name in repo.refs:
                 return repo.refs[name]
@@ -447,8 +452,10 @@ class World:
         self._branch_moved(repo, ref.removeprefix("refs/heads/"), old, sha, actor)
 
     def _move_ref(self, repo: Repository, ref: str, sha: str, actor: str) -> None:
+        before = repo.refs.get(ref)
         repo.refs[ref] = sha
         repo.pushers[(ref, sha)] = actor
+        self._announce_push(repo, ref, before, sha, actor)
 
     def pusher_of(self, repo: Repository, sha: str) -> User:
         """Who pushed `sha`: whoever moved a branch that is there now, else whoever moved any
@@ -461,10 +468,12 @@ class World:
         before = [login for (_, at), login in repo.pushers.items() if at == sha]
         return self.user((on_branch or before or [repo.owner.login])[-1])
 
-    def delete_ref(self, full_name: str, ref: str) -> None:
+    def delete_ref(self, full_name: str, ref: str, actor: str | None = None) -> None:
         repo = self.repo(full_name)
-        if repo.refs.pop(ref, None) is None:
+        before = repo.refs.pop(ref, None)
+        if before is None:
             raise ApiError(422, "Reference does not exist")
+        self._announce_push(repo, ref, before, None, actor or repo.owner.login)
 
     def push(
         self, full_name: str, branch: str, actor: str, files: Mapping[str, str | None], message: str
@@ -615,8 +624,7 @@ class World:
         merged = self.objects.commit(
             tree, [base_head, pr.head_sha], message, self._signature(person)
         )
-        repo.refs[base_ref] = merged
-        repo.pushers[(base_ref, merged)] = person.login
+        self._move_ref(repo, base_ref, merged, person.login)
         pr.merged, pr.merged_at = True, self.now()
         item.state, item.closed_at, item.updated_at = "closed", self.now(), self.now()
         self._announce_pull(repo, pr, "closed", person)
@@ -1034,6 +1042,54 @@ class World:
         self.emit("status", payload)
 
     # -- webhook payloads ------------------------------------------------------------------
+
+    def _announce_push(
+        self, repo: Repository, ref: str, before: str | None, after: str | None, actor: str
+    ) -> None:
+        """A `push` delivery for a branch moved, created (no `before`) or deleted (no `after`),
+        listing the new commits with the paths each changed against its first parent."""
+        if not ref.startswith("refs/heads/"):
+            return
+        zero = "0" * 40
+        default = repo.refs.get(f"refs/heads/{repo.default_branch}")
+        stop = before or (default if default != after else None)
+        new = self.objects.history(after, stop) if after else []
+        forced = bool(before and after and not self.objects.is_ancestor(before, after))
+        commits = [
+            render.pushed_commit(self.urls, repo, item, self._changed_paths(item))
+            for item in new[-2048:]
+        ]
+        person = self.user(actor)
+        payload = self._base_payload(repo, person) | {
+            "ref": ref,
+            "before": before or zero,
+            "after": after or zero,
+            "created": before is None,
+            "deleted": after is None,
+            "forced": forced,
+            "base_ref": None,
+            "compare": f"{self.urls.web}/{repo.full_name}/compare/{(before or zero)[:12]}"
+            f"...{(after or zero)[:12]}",
+            "commits": commits,
+            "head_commit": commits[-1] if commits else None,
+            "pusher": {"name": person.login, "email": None},
+        }
+        self.emit("push", payload)
+
+    def _changed_paths(self, item: Any) -> dict[str, list[str]]:
+        parent = self.objects.read_commit(item.parents[0]).tree if item.parents else None
+        before = self.objects.flatten(parent) if parent else {}
+        after = self.objects.flatten(item.tree)
+        changed: dict[str, list[str]] = {"added": [], "removed": [], "modified": []}
+        for path in sorted(before.keys() | after.keys()):
+            old, new = before.get(path), after.get(path)
+            if old is None:
+                changed["added"].append(path)
+            elif new is None:
+                changed["removed"].append(path)
+            elif old.sha != new.sha:
+                changed["modified"].append(path)
+        return changed
 
     def _base_payload(self, repo: Repository, sender: User) -> JSON:
         payload: JSON = {

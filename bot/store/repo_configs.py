@@ -1,0 +1,132 @@
+"""Each repository's `.github/triad.yml` as read at its default branch's commit, and what the
+webhook door may learn of a repository from the store in one indexed read.
+
+The cache spares jobs and the door a GitHub request per delivery; it is refreshed when a push
+to the default branch changes the file (`bot.routing.push`) and read again when older than
+`MAX_AGE` (a push Triad never received must not pin an old config for ever).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.store.base import Row, Store, Transaction
+from bot.store.models import JobState
+from bot.workflow.jobs import JobKind
+
+#: how long a cached config is trusted without a push saying it changed
+MAX_AGE = 3600.0
+
+
+@dataclass(frozen=True)
+class CachedConfig:
+    """`.github/triad.yml` at `commit` of the default branch (`text` None: no such file);
+    `read_at` is when the read began."""
+
+    repository: str
+    commit: str
+    text: str | None
+    read_at: float
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """What the store knows of a repository for the door, as of one read."""
+
+    #: the cached config, when there is one young enough to trust
+    config: CachedConfig | None
+    #: whether a workflow exists for the number asked about (None: not asked)
+    workflow: bool | None
+    #: a delivery of the repository still waits for its job: it may create a workflow or
+    #: change the config, so what the store says now may be about to change
+    pending: bool
+
+
+class ConfigCache:
+    """The `repo_configs` table on any `Store` backend."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def get(self, repository: str) -> CachedConfig | None:
+        """The cached config when it is younger than `MAX_AGE` and no push of the repository
+        waits for its job (it may change the file: the caller reads it from GitHub), else None."""
+        row = await self.store.run(lambda tx: tx.fetchone(_CURRENT, _current(repository)))
+        if row is None or row["pushed"]:
+            return None
+        return _young(repository, row, self.store.clock())
+
+    async def put(self, cached: CachedConfig) -> bool:
+        """Keep `cached` unless a read that began later is already stored; True if kept."""
+
+        def operation(tx: Transaction) -> bool:
+            return bool(
+                tx.execute(
+                    "INSERT INTO repo_configs (repository, commit_sha, text, read_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (repository) DO UPDATE SET"
+                    " commit_sha = excluded.commit_sha, text = excluded.text,"
+                    " read_at = excluded.read_at WHERE repo_configs.read_at < excluded.read_at",
+                    (cached.repository, cached.commit, cached.text, cached.read_at),
+                )
+            )
+
+        return await self.store.run(operation)
+
+    async def forget(self, repository: str) -> None:
+        await self.store.run(
+            lambda tx: tx.execute("DELETE FROM repo_configs WHERE repository = ?", (repository,))
+        )
+
+
+#: one statement: the config row by its key, a workflow by its unique key, and whether a
+#: delivery job of the repository is queued or running (pending jobs by state, then their
+#: delivery by its key: `delivery:<id>` is the delivery job's idempotency key)
+_FACTS = (
+    "SELECT c.commit_sha, c.text, c.read_at,"
+    " EXISTS (SELECT 1 FROM workflows w WHERE w.repository = ? AND w.issue_number = ?)"
+    " AS workflow,"
+    " EXISTS (SELECT 1 FROM jobs j JOIN deliveries d ON d.id = substr(j.idempotency_key, 10)"
+    " WHERE j.state IN (?, ?) AND j.kind = ? AND d.repository = ?) AS pending"
+    " FROM (SELECT 1 AS one) AS here LEFT JOIN repo_configs c ON c.repository = ?"
+)
+
+
+#: the cached row, unless a push delivery of the repository waits for its job
+_CURRENT = (
+    "SELECT c.commit_sha, c.text, c.read_at,"
+    " EXISTS (SELECT 1 FROM jobs j JOIN deliveries d ON d.id = substr(j.idempotency_key, 10)"
+    " WHERE j.state IN (?, ?) AND j.kind = ? AND d.repository = ? AND d.event = 'push')"
+    " AS pushed FROM repo_configs c WHERE c.repository = ?"
+)
+
+
+def _current(repository: str) -> tuple[str, ...]:
+    waiting = (JobState.QUEUED.value, JobState.RUNNING.value, JobKind.DELIVERY.value)
+    return (*waiting, repository, repository)
+
+
+async def door_facts(store: Store, repository: str, number: int | None) -> StoreFacts:
+    """What the store knows of `repository` (and of the workflow `number`), in one read."""
+    params = (
+        repository,
+        -1 if number is None else number,
+        JobState.QUEUED.value,
+        JobState.RUNNING.value,
+        JobKind.DELIVERY.value,
+        repository,
+        repository,
+    )
+    row = await store.run(lambda tx: tx.fetchone(_FACTS, params))
+    assert row is not None  # one row, whatever the tables hold
+    config = _young(repository, row if row["commit_sha"] is not None else None, store.clock())
+    return StoreFacts(
+        config=config,
+        workflow=None if number is None else bool(row["workflow"]),
+        pending=bool(row["pending"]),
+    )
+
+
+def _young(repository: str, row: Row | None, now: float) -> CachedConfig | None:
+    if row is None or now - float(row["read_at"]) >= MAX_AGE:
+        return None
+    return CachedConfig(repository, str(row["commit_sha"]), row["text"], float(row["read_at"]))

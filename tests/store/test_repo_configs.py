@@ -1,0 +1,99 @@
+"""The cached `.github/triad.yml` and the door's one read of the store, on both backends."""
+
+from __future__ import annotations
+
+from bot.store import Delivery, DeliveryOutcome, NewJob, Store
+from bot.store.repo_configs import MAX_AGE, CachedConfig, ConfigCache, door_facts
+from bot.store.workflows import WorkflowStore
+from bot.workflow.model import Stage, Workflow
+from tests.conftest import FakeClock
+
+REPO = "octo/repo"
+
+
+async def test_a_later_read_replaces_an_earlier_one_never_the_reverse(
+    store: Store, clock: FakeClock
+) -> None:
+    cache = ConfigCache(store)
+    now = clock()
+    assert await cache.get(REPO) is None
+    assert await cache.put(CachedConfig(REPO, "b" * 40, "labels: {}\n", now))
+    # a read that began earlier (its push came first) finishes last: it is not kept
+    assert not await cache.put(CachedConfig(REPO, "a" * 40, None, now - 5))
+    assert await cache.get(REPO) == CachedConfig(REPO, "b" * 40, "labels: {}\n", now)
+    assert await cache.put(CachedConfig(REPO, "c" * 40, None, now + 1))
+    found = await cache.get(REPO)
+    assert found is not None and (found.commit, found.text) == ("c" * 40, None)
+    assert await cache.get("octo/other") is None
+
+
+async def test_a_cached_config_older_than_its_max_age_is_not_trusted(
+    store: Store, clock: FakeClock
+) -> None:
+    cache = ConfigCache(store)
+    await cache.put(CachedConfig(REPO, "a" * 40, None, clock()))
+    clock.advance(MAX_AGE - 1)
+    assert await cache.get(REPO) is not None
+    assert (await door_facts(store, REPO, None)).config is not None
+    clock.advance(2)
+    assert await cache.get(REPO) is None
+    assert (await door_facts(store, REPO, None)).config is None
+
+
+async def test_the_door_learns_the_config_and_the_workflow_in_one_read(
+    store: Store, clock: FakeClock
+) -> None:
+    empty = await door_facts(store, REPO, 12)
+    assert (empty.config, empty.workflow, empty.pending) == (None, False, False)
+    assert (await door_facts(store, REPO, None)).workflow is None  # not asked
+    await ConfigCache(store).put(CachedConfig(REPO, "a" * 40, "x: 1\n", clock()))
+    await WorkflowStore(store).apply(
+        REPO,
+        12,
+        None,
+        Workflow(repository=REPO, installation_id=5, issue_number=12, stage=Stage.DESIGNING),
+        (),
+        source="d-0",
+        cause="DesignRequested",
+        actor="maya",
+        reason="design requested",
+    )
+    known = await door_facts(store, REPO, 12)
+    assert known.config is not None and known.config.text == "x: 1\n"
+    assert (known.workflow, known.pending) == (True, False)
+    assert (await door_facts(store, REPO, 13)).workflow is False
+    assert (await door_facts(store, "octo/other", 12)).workflow is False
+
+
+async def test_a_delivery_waiting_for_its_job_makes_the_repository_pending(
+    store: Store,
+) -> None:
+    """It may be the review request that creates the workflow, or the push that changes the
+    config: until its job has run, the door must not trust what the store says."""
+    delivery = Delivery(
+        "d-1", "pull_request", "labeled", 5, REPO, "maya", DeliveryOutcome.QUEUED, b"{}"
+    )
+    job = NewJob(kind="delivery", idempotency_key="delivery:d-1", payload={"delivery_id": "d-1"})
+    assert await store.record_delivery(delivery, job)
+    assert (await door_facts(store, REPO, 40)).pending
+    assert not (await door_facts(store, "octo/other", 40)).pending
+    claimed = await store.claim("w", 60)
+    assert claimed is not None
+    assert (await door_facts(store, REPO, 40)).pending  # running
+    await store.complete(claimed.id, "w")
+    assert not (await door_facts(store, REPO, 40)).pending
+
+
+async def test_a_push_waiting_for_its_job_makes_the_cached_config_untrusted(
+    store: Store, clock: FakeClock
+) -> None:
+    """It may change the file: a job reads it from GitHub rather than act on the old one."""
+    cache = ConfigCache(store)
+    await cache.put(CachedConfig(REPO, "a" * 40, None, clock()))
+    delivery = Delivery("d-1", "push", None, 5, REPO, "maya", DeliveryOutcome.QUEUED, b"{}")
+    job = NewJob(kind="delivery", idempotency_key="delivery:d-1", payload={"delivery_id": "d-1"})
+    assert await store.record_delivery(delivery, job)
+    assert await cache.get(REPO) is None
+    claimed = await store.claim("w", 60)
+    assert claimed is not None and await store.complete(claimed.id, "w")
+    assert await cache.get(REPO) is not None
