@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-
 from payloads import SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,17 +190,30 @@ def contenders(scratch: Path, postgres_url: str | None, probot: bool) -> list[Co
 
     def serve(concurrency: int) -> Callable[[int], list[str]]:
         return lambda port: [
-            python, "-m", "bot.cli", "serve", "--port", str(port),
-            "--job-concurrency", str(concurrency),
-        ]  # fmt: skip
+            python,
+            "-m",
+            "bot.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--job-concurrency",
+            str(concurrency),
+        ]
 
     found = [
         Contender(
             "bare",
             lambda port: [
-                python, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port),
-                "--log-level", "warning", "--no-access-log",
-            ],  # fmt: skip
+                python,
+                "-m",
+                "uvicorn",
+                "bench.bare_app:app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
             {"TRIAD_WEBHOOK_SECRET": SECRET},
             note="FastAPI, reads the body and checks the HMAC; stores nothing",
         ),
@@ -238,10 +250,17 @@ def contenders(scratch: Path, postgres_url: str | None, probot: bool) -> list[Co
             Contender(
                 "probot",
                 lambda port: [
-                    "node", str(PROBOT / "node_modules" / "probot" / "bin" / "probot.js"), "run",
-                    "--host", "127.0.0.1", "--port", str(port),
-                    "--webhook-path", "/api/github/webhooks", str(PROBOT / "index.js"),
-                ],  # fmt: skip
+                    "node",
+                    str(PROBOT / "node_modules" / "probot" / "bin" / "probot.js"),
+                    "run",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--webhook-path",
+                    "/api/github/webhooks",
+                    str(PROBOT / "index.js"),
+                ],
                 {
                     "APP_ID": "1",
                     "PRIVATE_KEY": KEY,

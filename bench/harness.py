@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from contenders import (  # noqa: E402 (the bench folder is a script dir)
+from contenders import (
     Contender,
     Running,
     contenders,
@@ -63,8 +63,15 @@ def free_port() -> int:
 
 def load(port: int, first: int, *options: str) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, str(HERE / "loadgen.py"), "--port", str(port), "--first", str(first),
-         *options],  # fmt: skip
+        [
+            sys.executable,
+            str(HERE / "loadgen.py"),
+            "--port",
+            str(port),
+            "--first",
+            str(first),
+            *options,
+        ],
         capture_output=True,
         check=True,
         text=True,
@@ -75,9 +82,7 @@ def load(port: int, first: int, *options: str) -> dict[str, Any]:
 
 def failures(figures: dict[str, Any]) -> int:
     return int(
-        sum(figures["non_success"].values())
-        + figures["timeouts"]
-        + figures["connection_errors"]
+        sum(figures["non_success"].values()) + figures["timeouts"] + figures["connection_errors"]
     )
 
 
@@ -101,7 +106,10 @@ def backlog(contender: Contender) -> int | None:
 
 
 def one_round(
-    found: list[Contender], args: argparse.Namespace, samples: dict[str, Samples], sequence: int,
+    found: list[Contender],
+    args: argparse.Namespace,
+    samples: dict[str, Samples],
+    sequence: int,
     logs: Path,
 ) -> int:
     for contender in found:
@@ -111,15 +119,27 @@ def one_round(
             sequence += 1_000_000
             time.sleep(0.5)
             top, cpu = phase(
-                running, sequence, "--mode", "max", "--seconds", str(args.seconds),
-                "--connections", str(args.connections),
-            )  # fmt: skip
+                running,
+                sequence,
+                "--mode",
+                "max",
+                "--seconds",
+                str(args.seconds),
+                "--connections",
+                str(args.connections),
+            )
             sequence += 1_000_000
             time.sleep(0.5)
             offered, rate_cpu = phase(
-                running, sequence, "--mode", "rate", "--seconds", str(args.seconds),
-                "--rate", str(args.rate),
-            )  # fmt: skip
+                running,
+                sequence,
+                "--mode",
+                "rate",
+                "--seconds",
+                str(args.seconds),
+                "--rate",
+                str(args.rate),
+            )
             sequence += 1_000_000
             waiting = backlog(contender) if contender.name == "triad-workers" else None
         finally:
@@ -190,7 +210,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="offered deliveries/s")
     parser.add_argument(
         "--postgres",
-        default=os.environ.get("TRIAD_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+        default=os.environ.get(
+            "TRIAD_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
         help="a PostgreSQL server to make a scratch database on ('' to leave PostgreSQL out)",
     )
     parser.add_argument("--only", default="", help="comma-separated contender names")
@@ -208,7 +230,7 @@ def main() -> None:
         sequence = 0
         try:
             for number in range(args.rounds):
-                order = found[number % len(found):] + found[: number % len(found)]
+                order = found[number % len(found) :] + found[: number % len(found)]
                 print(f"round {number + 1}/{args.rounds}", flush=True)
                 sequence = one_round(order, args, samples, sequence, scratch)
         finally:

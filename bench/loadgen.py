@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from payloads import Template, signature, templates  # noqa: E402 (the bench folder is a script dir)
+from payloads import Template, signature, templates
 
 PATH = "/api/github/webhooks"
 
@@ -105,7 +105,11 @@ class Connection:
 
 
 async def _one(
-    connection: Connection, template: Template, sequence: int, due: float, timeout: float,
+    connection: Connection,
+    template: Template,
+    sequence: int,
+    due: float,
+    timeout: float,
     tally: Tally,
 ) -> None:
     body = template.body(sequence)
@@ -136,8 +140,12 @@ async def saturate(args: argparse.Namespace, chosen: list[Template]) -> dict[str
         while time.perf_counter() < end:
             sequence += 1
             await _one(
-                connection, chosen[sequence % len(chosen)], sequence, time.perf_counter(),
-                args.timeout, tally,
+                connection,
+                chosen[sequence % len(chosen)],
+                sequence,
+                time.perf_counter(),
+                args.timeout,
+                tally,
             )
         connection.close()
 

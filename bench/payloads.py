@@ -36,7 +36,7 @@ def templates(folder: Path = FIXTURES) -> list[Template]:
         if event == "ping":
             continue
         payload = json.loads(path.read_bytes())
-        payload.setdefault("installation", {"id": 7, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNw=="})
+        payload.setdefault("installation", {"id": 7, "node_id": "MDIzOkludGVncmF0aW9uNw=="})
         found.append(Template(event, json.dumps(payload, separators=(",", ":")).encode()[1:]))
     return found
 

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any, Protocol, TypeVar
 
 from bot.errors import StoreError
+from bot.store.group_commit import GroupCommit
 from bot.store.models import Delivery, DeliveryOutcome, Job, JobState, NewJob
 
 T = TypeVar("T")
@@ -65,6 +66,7 @@ class Store(ABC):
         self.clock = clock
         #: attempts a job gets when it does not ask for its own number (TRIAD_JOB_MAX_ATTEMPTS)
         self.max_attempts = max_attempts
+        self._group: GroupCommit | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -79,6 +81,13 @@ class Store(ABC):
     @abstractmethod
     async def run(self, operation: Callable[[Transaction], T]) -> T:
         """Run `operation` in one transaction, off the event loop, and return its result."""
+
+    async def run_grouped(self, operation: Callable[[Transaction], T]) -> T:
+        """`run`, where concurrent calls share one transaction and one commit (group commit,
+        `bot.store.group_commit`); each returns once its own transaction is committed."""
+        if self._group is None:
+            self._group = GroupCommit(self.run)
+        return await self._group.run(operation)
 
     async def __aenter__(self) -> Store:
         await self.open()
@@ -173,7 +182,7 @@ class Store(ABC):
             self._insert_delivery(tx, replay, now)
             return Admission(new=False, replay_of=original)
 
-        return await self.run(operation)
+        return await self.run_grouped(operation)
 
     def _replayed(self, tx: Transaction, delivery: Delivery) -> str | None:
         """The earlier delivery with the same body, if any."""
