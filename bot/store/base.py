@@ -89,6 +89,11 @@ class Store(ABC):
             self._group = GroupCommit(self.run)
         return await self._group.run(operation)
 
+    @property
+    def grouped_commits(self) -> int:
+        """Transactions so far that committed more than one grouped operation."""
+        return self._group.batches if self._group is not None else 0
+
     async def __aenter__(self) -> Store:
         await self.open()
         return self

@@ -109,10 +109,13 @@ class SqliteStore(Store):
         connection.execute("BEGIN IMMEDIATE")
         try:
             result = operation(_SqliteTransaction(connection))
+            connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            # a COMMIT that fails (a deferred constraint, a full disk) leaves the transaction
+            # open, holding the write lock: roll it back, or every later one fails too
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
             raise
-        connection.execute("COMMIT")
         return result
 
     def _migrate(self) -> None:
