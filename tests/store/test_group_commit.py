@@ -13,6 +13,8 @@ import psycopg
 import pytest
 
 from bot.store import Delivery, DeliveryOutcome, NewJob, Store
+from bot.store.postgres import PostgresStore
+from bot.store.sqlite import SqliteStore
 
 pytestmark = pytest.mark.asyncio
 
@@ -39,10 +41,11 @@ def job(number: int | str) -> NewJob:
 def committed(store: Store, delivery_id: str) -> bool:
     """Whether another connection sees the delivery: it is committed, not merely written."""
     sql = "SELECT 1 FROM deliveries WHERE id = "
-    if store.dialect == "sqlite":
-        with sqlite3.connect(store.path) as other:  # type: ignore[attr-defined]
+    if isinstance(store, SqliteStore):
+        with sqlite3.connect(store.path) as other:
             return other.execute(sql + "?", (delivery_id,)).fetchone() is not None
-    with psycopg.connect(store.url) as other:  # type: ignore[attr-defined]
+    assert isinstance(store, PostgresStore)
+    with psycopg.connect(store.url) as other:
         return other.execute(sql + "%s", (delivery_id,)).fetchone() is not None
 
 
@@ -97,12 +100,13 @@ def _failing_commits(store: Store) -> Iterator[None]:
 
 
 def _ddl(store: Store, statements: list[str]) -> None:
-    if store.dialect == "sqlite":
-        with sqlite3.connect(store.path) as other:  # type: ignore[attr-defined]
+    if isinstance(store, SqliteStore):
+        with sqlite3.connect(store.path) as other:
             for statement in statements:
                 other.execute(statement)
         return
-    with psycopg.connect(store.url, autocommit=True) as other:  # type: ignore[attr-defined]
+    assert isinstance(store, PostgresStore)
+    with psycopg.connect(store.url, autocommit=True) as other:
         for statement in statements:
             other.execute(statement)
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.asyncio
 
 def issue(number: int) -> dict[str, object]:
     payload = labeled_issue()
-    payload["issue"] = {**payload["issue"], "number": number}  # type: ignore[dict-item]
+    payload["issue"] = {**payload["issue"], "number": number}
     return payload
 
 
