@@ -163,31 +163,37 @@ class Store(ABC):
         (outcome `duplicate`, without its body or job) and the earlier delivery is named.
         """
         now = self.clock()
+        return await self.run_grouped(lambda tx: self._admit(tx, delivery, job, now))
 
-        def operation(tx: Transaction) -> Admission:
-            if tx.fetchone("SELECT 1 AS seen FROM deliveries WHERE id = ?", (delivery.id,)):
-                return Admission(new=False)
-            original = self._replayed(tx, delivery)
-            if original is None:
-                inserted = self._insert_delivery(tx, delivery, now)
-                if inserted and job is not None:
-                    self._insert_job(tx, job, now)
-                if inserted:
-                    return Admission(new=True)
-                # lost a race: the id or the body was recorded meanwhile
-                if tx.fetchone("SELECT 1 AS seen FROM deliveries WHERE id = ?", (delivery.id,)):
-                    return Admission(new=False)
-                original = self._replayed(tx, delivery)
-            replay = replace(
-                delivery,
-                outcome=DeliveryOutcome.DUPLICATE,
-                body=b"",
-                reason=f"the body of delivery {original} sent again under a new delivery id",
-            )
-            self._insert_delivery(tx, replay, now)
-            return Admission(new=False, replay_of=original)
+    def _admit(
+        self, tx: Transaction, delivery: Delivery, job: NewJob | None, now: float
+    ) -> Admission:
+        """The common case, a new id and a new body, is decided by one insert: the unique
+        indexes on the id and on the body's hash refuse a copy, also from a concurrent writer;
+        only then is the copy looked up."""
+        if self._insert_new(tx, delivery, job, now):
+            return Admission(new=True)
+        if tx.fetchone("SELECT 1 AS seen FROM deliveries WHERE id = ?", (delivery.id,)):
+            return Admission(new=False)
+        original = self._replayed(tx, delivery)
+        replay = replace(
+            delivery,
+            outcome=DeliveryOutcome.DUPLICATE,
+            body=b"",
+            reason=f"the body of delivery {original} sent again under a new delivery id",
+        )
+        self._insert_delivery(tx, replay, now)
+        return Admission(new=False, replay_of=original)
 
-        return await self.run_grouped(operation)
+    def _insert_new(
+        self, tx: Transaction, delivery: Delivery, job: NewJob | None, now: float
+    ) -> bool:
+        """Store the delivery and its job; False (nothing stored) when its id or its body's
+        hash is stored already."""
+        inserted = self._insert_delivery(tx, delivery, now)
+        if inserted and job is not None:
+            self._insert_job(tx, job, now)
+        return inserted
 
     def _replayed(self, tx: Transaction, delivery: Delivery) -> str | None:
         """The earlier delivery with the same body, if any."""
