@@ -32,7 +32,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python bench/webhook_ingest.py
+	$(BIN)/python bench/harness.py
 	$(BIN)/python bench/review_concurrency.py
 	$(BIN)/python bench/worker_start.py
 

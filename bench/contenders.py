@@ -229,7 +229,7 @@ def contenders(scratch: Path, postgres_url: str | None, probot: bool) -> list[Co
             serve(4),
             {**_triad_env(sqlite_url), "TRIAD_WORKER_CONCURRENCY": "4"},
             _fresh_sqlite(scratch / "triad.db"),
-            note="`triad serve` with 4 in-process workers, SQLite",
+            note="`triad serve` with 4 in-process workers, SQLite (GitHub unreachable)",
         ),
     ]
     if postgres_url:

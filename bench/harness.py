@@ -51,8 +51,8 @@ class Samples:
     rate_cpu_ms: list[float] = field(default_factory=list)
     failures: int = 0
     rate_failures: int = 0
-    #: jobs still queued or running when the rate phase ended (in-process workers)
-    backlog: list[int] = field(default_factory=list)
+    #: jobs due or running, and jobs waiting to retry, when the rate phase ended
+    backlog: list[tuple[int, int]] = field(default_factory=list)
 
 
 def free_port() -> int:
@@ -75,6 +75,7 @@ def load(port: int, first: int, *options: str) -> dict[str, Any]:
         capture_output=True,
         check=True,
         text=True,
+        timeout=600,
     )
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
@@ -94,15 +95,20 @@ def phase(running: Running, first: int, *options: str) -> tuple[dict[str, Any], 
     return figures, 1000 * spent / max(figures["ok"], 1)
 
 
-def backlog(contender: Contender) -> int | None:
+def backlog(contender: Contender) -> tuple[int, int] | None:
+    """Jobs due or running (the workers' backlog), and jobs waiting for a retry, now."""
     url = contender.env.get("TRIAD_DATABASE_URL", "")
-    query = "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')"
-    if url.startswith("sqlite:///"):
-        import sqlite3
+    if not url.startswith("sqlite:///"):
+        return None
+    import sqlite3
 
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
-            return int(connection.execute(query).fetchone()[0])
-    return None
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        due, later = connection.execute(
+            "SELECT COALESCE(SUM(state = 'running' OR (state = 'queued' AND run_at <= ?)), 0),"
+            " COALESCE(SUM(state = 'queued' AND run_at > ?), 0) FROM jobs",
+            (time.time(), time.time()),
+        ).fetchone()
+    return int(due), int(later)
 
 
 def one_round(
@@ -158,7 +164,7 @@ def one_round(
             f"  {contender.name:<15} {top['per_second']:7.0f}/s  {cpu:6.2f} ms CPU"
             f"  | at {args.rate:g}/s p50 {offered['p50_ms'] or 0:6.1f} ms"
             f"  p99 {offered['p99_ms'] or 0:7.1f} ms  failures {failures(top)}+{failures(offered)}"
-            + (f"  backlog {waiting}" if waiting is not None else ""),
+            + (f"  jobs due {waiting[0]}, to retry {waiting[1]}" if waiting is not None else ""),
             flush=True,
         )
     return sequence
@@ -189,12 +195,15 @@ def tables(found: list[Contender], samples: dict[str, Samples], args: argparse.N
         f"At {args.rate:g} deliveries/s offered (open loop, latency from each delivery's due "
         "time):",
         "",
-        "| server | p50 ms | p99 ms | CPU ms/delivery | failures | jobs waiting at the end |",
+        "| server | p50 ms | p99 ms | CPU ms/delivery | failures | jobs due / retrying at end |",
         "|---|---|---|---|---|---|",
     ]
     for contender in found:
         mine = samples[contender.name]
-        waiting = f"{median(mine.backlog):.0f}" if mine.backlog else "-"
+        waiting = "-"
+        if mine.backlog:
+            due = median(b[0] for b in mine.backlog)
+            waiting = f"{due:.0f} / {median(b[1] for b in mine.backlog):.0f}"
         lines.append(
             f"| {contender.note} | {median(mine.rate_p50):.1f} | {median(mine.rate_p99):.1f} | "
             f"{median(mine.rate_cpu_ms):.2f} | {mine.rate_failures} | {waiting} |"

@@ -206,9 +206,10 @@ def _job(delivery_id: str, outcome: DeliveryOutcome) -> NewJob | None:
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
-    """The body parsed once, by pydantic's own JSON parser (about twice as fast as `json`)."""
+    """The body parsed once, by pydantic's own JSON parser (about twice as fast as `json`;
+    it caches the keys, which repeat, not the values, which mostly do not)."""
     try:
-        payload = from_json(body)
+        payload = from_json(body, cache_strings="keys")
     except (ValueError, RecursionError):
         raise Refused(400, "body is not valid JSON") from None
     if not isinstance(payload, dict):
