@@ -170,13 +170,19 @@ def one_round(
     return sequence
 
 
+def _ratio(mine: list[float], bare: list[float]) -> float:
+    """The median over rounds of this round's figure over the bare endpoint's in the same
+    round: the machine's load drifts between rounds, a round's contenders run minutes apart."""
+    return statistics.median(m / b for m, b in zip(mine, bare, strict=True))
+
+
 def tables(found: list[Contender], samples: dict[str, Samples], args: argparse.Namespace) -> str:
     median = statistics.median
     bare = samples["bare"]
     stores = {"bare": "no", "probot": "no"}
     lines = [
         f"Max throughput ({args.connections} connections, {args.seconds:g} s per round, "
-        f"median of {args.rounds} rounds):",
+        f"medians of {args.rounds} rounds; ratios are medians of each round's ratio):",
         "",
         "| server | deliveries/s | vs bare | CPU ms/delivery | CPU vs bare | failures | "
         "stored before ack |",
@@ -186,8 +192,8 @@ def tables(found: list[Contender], samples: dict[str, Samples], args: argparse.N
         mine = samples[contender.name]
         lines.append(
             f"| {contender.note} | {median(mine.per_second):.0f} | "
-            f"{median(mine.per_second) / median(bare.per_second):.2f} | "
-            f"{median(mine.cpu_ms):.2f} | {median(mine.cpu_ms) / median(bare.cpu_ms):.1f}× | "
+            f"{_ratio(mine.per_second, bare.per_second):.2f} | "
+            f"{median(mine.cpu_ms):.2f} | {_ratio(mine.cpu_ms, bare.cpu_ms):.1f}× | "
             f"{mine.failures} | {stores.get(contender.name, 'yes')} |"
         )
     lines += [
