@@ -6,6 +6,7 @@ run it off the event loop (SQLite: one dedicated thread; PostgreSQL: a connectio
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from abc import ABC, abstractmethod
@@ -86,8 +87,13 @@ class Store(ABC):
         """`run`, where concurrent calls share one transaction and one commit (group commit,
         `bot.store.group_commit`); each returns once its own transaction is committed."""
         if self._group is None:
-            self._group = GroupCommit(self.run)
+            self._group = GroupCommit(self.submit)
         return await self._group.run(operation)
+
+    def submit(self, operation: Callable[[Transaction], T]) -> asyncio.Future[T]:
+        """`run`, started now rather than when a task next gets the loop (group commit starts
+        a batch from a callback); backends start their thread's work at once."""
+        return asyncio.ensure_future(self.run(operation))
 
     @property
     def grouped_commits(self) -> int:

@@ -5,7 +5,9 @@ costs one sync (SQLite) or one commit round trip and WAL flush (PostgreSQL) per 
 on SQLite the commits queue behind each other on the store's one thread. Here an operation
 offered while a batch is being committed waits and goes with the next batch, so the syncs are
 shared. Each caller still waits for its own batch's commit: nothing is acknowledged before it
-is stored.
+is stored. A batch starts the moment the previous one ends (or at once when none is under
+way), from a callback rather than a task, so the database works while the event loop reads
+the next requests.
 
 A batch that fails (an operation raised, or the commit itself failed) is rolled back and its
 operations are run again one transaction each, so a bad operation fails only its own caller
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -26,26 +28,40 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-#: runs a function in one transaction of the store, off the event loop
-Runner = Callable[[Callable[["Transaction"], Any]], Awaitable[Any]]
+#: starts a function in one transaction of the store, off the event loop, now
+Submit = Callable[[Callable[["Transaction"], Any]], "asyncio.Future[Any]"]
 
 
 class _Waiting(Generic[T]):
-    __slots__ = ("future", "operation")
+    __slots__ = ("alone", "future", "operation")
 
-    def __init__(self, operation: Callable[[Transaction], T], future: asyncio.Future[T]) -> None:
+    def __init__(
+        self, operation: Callable[[Transaction], T], future: asyncio.Future[T], alone: bool
+    ) -> None:
         self.operation = operation
         self.future = future
+        #: retried after its batch failed: in a transaction of its own
+        self.alone = alone
+
+    def settle(self, result: Any = None, error: BaseException | None = None) -> None:
+        if self.future.done():  # its caller went away; the operation still ran
+            return
+        if error is None:
+            self.future.set_result(result)
+        elif isinstance(error, asyncio.CancelledError):
+            self.future.cancel()
+        else:
+            self.future.set_exception(error)
 
 
 class GroupCommit:
-    """Batches the operations given to `run` into shared transactions of `runner`."""
+    """Batches the operations given to `run` into shared transactions started by `submit`."""
 
-    def __init__(self, runner: Runner, max_batch: int = 256) -> None:
-        self._runner = runner
+    def __init__(self, submit: Submit, max_batch: int = 256) -> None:
+        self._submit = submit
         self.max_batch = max_batch
         self._waiting: list[_Waiting[Any]] = []
-        self._flushing: asyncio.Task[None] | None = None
+        self._busy = False
         #: transactions committed with more than one operation, and operations in all
         self.batches = 0
         self.operations = 0
@@ -53,50 +69,54 @@ class GroupCommit:
     async def run(self, operation: Callable[[Transaction], T]) -> T:
         """`operation`'s result once the transaction holding it is committed."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Waiting(operation, future))
-        if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.create_task(self._flush(), name="triad-group-commit")
+        self._waiting.append(_Waiting(operation, future, alone=False))
+        if not self._busy:
+            self._start()
         return await future
 
-    async def _flush(self) -> None:
-        while self._waiting:
-            batch = self._waiting[: self.max_batch]
-            del self._waiting[: self.max_batch]
-            try:
-                await self._commit(batch)
-            except BaseException as exc:  # cancelled at shutdown: nobody is left waiting
-                for waiting in [*batch, *self._waiting]:
-                    if waiting.future.done():
-                        continue
-                    if isinstance(exc, asyncio.CancelledError):
-                        waiting.future.cancel()
-                    else:
-                        waiting.future.set_exception(exc)
-                self._waiting.clear()
-                raise
+    def _start(self) -> None:
+        if self._waiting[0].alone:
+            batch = self._waiting[:1]
+        else:
+            batch = []
+            for waiting in self._waiting[: self.max_batch]:
+                if waiting.alone:
+                    break
+                batch.append(waiting)
+        del self._waiting[: len(batch)]
+        self._busy = True
+        try:
+            if len(batch) == 1:
+                started = self._submit(batch[0].operation)
+            else:
+                started = self._submit(lambda tx: [w.operation(tx) for w in batch])
+        except Exception as exc:  # the store is closed
+            self._busy = False
+            for waiting in batch:
+                waiting.settle(error=exc)
+            if self._waiting:
+                self._start()
+            return
+        started.add_done_callback(lambda done: self._ended(batch, done))
 
-    async def _commit(self, batch: list[_Waiting[Any]]) -> None:
+    def _ended(self, batch: list[_Waiting[Any]], done: asyncio.Future[Any]) -> None:
+        self._busy = False
         self.operations += len(batch)
-        if len(batch) > 1:
-            try:
-                results = await self._runner(lambda tx: [w.operation(tx) for w in batch])
-            except Exception as exc:
-                log.warning(
-                    "a grouped commit failed: its operations are retried one by one",
-                    extra={"operations": len(batch), "error": str(exc)[:300]},
-                )
-            else:
-                self.batches += 1
-                for waiting, result in zip(batch, results, strict=True):
-                    if not waiting.future.done():
-                        waiting.future.set_result(result)
-                return
-        for waiting in batch:
-            try:
-                result = await self._runner(waiting.operation)
-            except Exception as exc:
-                if not waiting.future.done():
-                    waiting.future.set_exception(exc)
-            else:
-                if not waiting.future.done():
-                    waiting.future.set_result(result)
+        error = done.exception() if not done.cancelled() else asyncio.CancelledError()
+        if error is None:
+            results = done.result() if len(batch) > 1 else [done.result()]
+            self.batches += len(batch) > 1
+            for waiting, result in zip(batch, results, strict=True):
+                waiting.settle(result)
+        elif len(batch) > 1 and isinstance(error, Exception):
+            log.warning(
+                "a grouped commit failed: its operations are retried one by one",
+                extra={"operations": len(batch), "error": str(error)[:300]},
+            )
+            self.operations -= len(batch)
+            self._waiting[:0] = [_Waiting(w.operation, w.future, alone=True) for w in batch]
+        else:
+            for waiting in batch:
+                waiting.settle(error=error)
+        if self._waiting:
+            self._start()

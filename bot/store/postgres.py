@@ -124,6 +124,9 @@ class PostgresStore(Store):
     async def run(self, operation: Callable[[Transaction], T]) -> T:
         return await asyncio.to_thread(self._in_transaction, operation)
 
+    def submit(self, operation: Callable[[Transaction], T]) -> asyncio.Future[T]:
+        return asyncio.get_running_loop().run_in_executor(None, self._in_transaction, operation)
+
     def _in_transaction(self, operation: Callable[[Transaction], T]) -> T:
         if self._pool is None:
             raise StoreError("the PostgreSQL store is not open")
