@@ -62,6 +62,8 @@ class Store(ABC):
     dialect: str
     #: appended to the claim's inner SELECT so concurrent workers skip each other's rows
     lock_clause: str = ""
+    #: group commit's batches under way at once
+    commits_under_way: int = 1
 
     def __init__(self, clock: Clock = time.time, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
         self.clock = clock
@@ -87,7 +89,7 @@ class Store(ABC):
         """`run`, where concurrent calls share one transaction and one commit (group commit,
         `bot.store.group_commit`); each returns once its own transaction is committed."""
         if self._group is None:
-            self._group = GroupCommit(self.submit)
+            self._group = GroupCommit(self.submit, parallel=self.commits_under_way)
         return await self._group.run(operation)
 
     def submit(self, operation: Callable[[Transaction], T]) -> asyncio.Future[T]:

@@ -57,11 +57,14 @@ class _Waiting(Generic[T]):
 class GroupCommit:
     """Batches the operations given to `run` into shared transactions started by `submit`."""
 
-    def __init__(self, submit: Submit, max_batch: int = 256) -> None:
+    def __init__(self, submit: Submit, max_batch: int = 256, parallel: int = 1) -> None:
+        """`parallel`: batches under way at once (SQLite writes from one thread: 1;
+        PostgreSQL commits concurrent transactions together itself)."""
         self._submit = submit
         self.max_batch = max_batch
+        self.parallel = parallel
         self._waiting: list[_Waiting[Any]] = []
-        self._busy = False
+        self._under_way = 0
         #: transactions committed with more than one operation, and operations in all
         self.batches = 0
         self.operations = 0
@@ -70,7 +73,7 @@ class GroupCommit:
         """`operation`'s result once the transaction holding it is committed."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(operation, future, alone=False))
-        if not self._busy:
+        if self._under_way < self.parallel:
             self._start()
         return await future
 
@@ -84,14 +87,14 @@ class GroupCommit:
                     break
                 batch.append(waiting)
         del self._waiting[: len(batch)]
-        self._busy = True
+        self._under_way += 1
         try:
             if len(batch) == 1:
                 started = self._submit(batch[0].operation)
             else:
                 started = self._submit(lambda tx: [w.operation(tx) for w in batch])
         except Exception as exc:  # the store is closed
-            self._busy = False
+            self._under_way -= 1
             for waiting in batch:
                 waiting.settle(error=exc)
             if self._waiting:
@@ -100,7 +103,7 @@ class GroupCommit:
         started.add_done_callback(lambda done: self._ended(batch, done))
 
     def _ended(self, batch: list[_Waiting[Any]], done: asyncio.Future[Any]) -> None:
-        self._busy = False
+        self._under_way -= 1
         self.operations += len(batch)
         error = done.exception() if not done.cancelled() else asyncio.CancelledError()
         if error is None:
@@ -118,5 +121,5 @@ class GroupCommit:
         else:
             for waiting in batch:
                 waiting.settle(error=error)
-        if self._waiting:
+        if self._waiting and self._under_way < self.parallel:
             self._start()

@@ -72,6 +72,9 @@ class PostgresStore(Store):
 
     dialect = "postgresql"
     lock_clause = " FOR UPDATE SKIP LOCKED"
+    #: two batches commit at once (PostgreSQL flushes concurrent commits' WAL together), so the
+    #: next batch's statements overlap the previous one's commit
+    commits_under_way = 2
 
     def __init__(
         self,
