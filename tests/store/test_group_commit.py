@@ -12,9 +12,11 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 
-from bot.store import Delivery, DeliveryOutcome, NewJob, Store
+from bot.errors import StoreError
+from bot.store import Delivery, DeliveryOutcome, NewJob, Store, open_store
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
+from tests.conftest import FakeClock
 
 pytestmark = pytest.mark.asyncio
 
@@ -154,3 +156,19 @@ async def test_a_failing_operation_fails_only_its_own_caller(store: Store) -> No
     assert failed == ["bad"]
     assert await store.count_deliveries() == 6
     assert len(await store.list_jobs()) == 6
+
+
+async def test_a_closed_store_fails_its_callers_rather_than_leaving_them_waiting(
+    store_url: str, clock: FakeClock
+) -> None:
+    store = open_store(store_url, clock=clock)
+    await store.open()
+    assert (await store.admit_delivery(delivery(1), job(1))).new
+    await store.close()
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(
+            *(store.admit_delivery(delivery(n), job(n)) for n in (2, 3)), return_exceptions=True
+        ),
+        timeout=10,
+    )
+    assert all(isinstance(outcome, StoreError) for outcome in outcomes), outcomes
