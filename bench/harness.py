@@ -55,6 +55,16 @@ class Samples:
     backlog: list[tuple[int, int]] = field(default_factory=list)
 
 
+def postgres_unreachable(url: str) -> str | None:
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        return " ".join(str(exc).split())
+    return None
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -238,6 +248,9 @@ def main() -> None:
         why_not = probot_ready(scratch / "npm.log")
         if why_not:
             print(f"Probot left out: {why_not}")
+        if args.postgres and (why := postgres_unreachable(args.postgres)):
+            print(f"PostgreSQL left out: {why}")
+            args.postgres = ""
         found = contenders(scratch, args.postgres or None, probot=why_not is None)
         if args.only:
             found = [c for c in found if c.name in args.only.split(",") or c.name == "bare"]
