@@ -32,10 +32,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python bench/webhook_ingest.py
+	$(BIN)/python bench/harness.py
 	$(BIN)/python bench/review_concurrency.py
 	$(BIN)/python bench/worker_start.py
 	$(BIN)/python bench/door_traffic.py
+	$(BIN)/python bench/command_parse.py
 
 # requirements.lock pins every runtime dependency the Docker image installs; regenerate it
 # after changing pyproject.toml's dependencies (tests/test_deploy_files.py fails until you do)

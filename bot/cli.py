@@ -184,7 +184,9 @@ def _run(argv: Sequence[str] | None) -> int:
             if concurrency is None:
                 concurrency = settings.worker_concurrency
             admin_port = settings.admin_port if args.admin_port is None else args.admin_port
-            asyncio.run(serve(settings, args.host, args.port, concurrency, admin_port=admin_port))
+            from bot.web.server import run
+
+            run(serve(settings, args.host, args.port, concurrency, admin_port=admin_port))
         elif args.command == "worker":
             from bot.runtime import work
 

@@ -6,6 +6,7 @@ run it off the event loop (SQLite: one dedicated thread; PostgreSQL: a connectio
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from abc import ABC, abstractmethod
@@ -15,6 +16,7 @@ from importlib import resources
 from typing import Any, Protocol, TypeVar
 
 from bot.errors import StoreError
+from bot.store.group_commit import GroupCommit
 from bot.store.models import Delivery, DeliveryOutcome, Job, JobState, NewJob
 
 T = TypeVar("T")
@@ -60,11 +62,14 @@ class Store(ABC):
     dialect: str
     #: appended to the claim's inner SELECT so concurrent workers skip each other's rows
     lock_clause: str = ""
+    #: group commit's batches under way at once
+    commits_under_way: int = 1
 
     def __init__(self, clock: Clock = time.time, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
         self.clock = clock
         #: attempts a job gets when it does not ask for its own number (TRIAD_JOB_MAX_ATTEMPTS)
         self.max_attempts = max_attempts
+        self._group: GroupCommit | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -79,6 +84,23 @@ class Store(ABC):
     @abstractmethod
     async def run(self, operation: Callable[[Transaction], T]) -> T:
         """Run `operation` in one transaction, off the event loop, and return its result."""
+
+    async def run_grouped(self, operation: Callable[[Transaction], T]) -> T:
+        """`run`, where concurrent calls share one transaction and one commit (group commit,
+        `bot.store.group_commit`); each returns once its own transaction is committed."""
+        if self._group is None:
+            self._group = GroupCommit(self.submit, parallel=self.commits_under_way)
+        return await self._group.run(operation)
+
+    def submit(self, operation: Callable[[Transaction], T]) -> asyncio.Future[T]:
+        """`run`, started now rather than when a task next gets the loop (group commit starts
+        a batch from a callback); backends start their thread's work at once."""
+        return asyncio.ensure_future(self.run(operation))
+
+    @property
+    def grouped_commits(self) -> int:
+        """Transactions so far that committed more than one grouped operation."""
+        return self._group.batches if self._group is not None else 0
 
     async def __aenter__(self) -> Store:
         await self.open()
@@ -149,31 +171,37 @@ class Store(ABC):
         (outcome `duplicate`, without its body or job) and the earlier delivery is named.
         """
         now = self.clock()
+        return await self.run_grouped(lambda tx: self._admit(tx, delivery, job, now))
 
-        def operation(tx: Transaction) -> Admission:
-            if tx.fetchone("SELECT 1 AS seen FROM deliveries WHERE id = ?", (delivery.id,)):
-                return Admission(new=False)
-            original = self._replayed(tx, delivery)
-            if original is None:
-                inserted = self._insert_delivery(tx, delivery, now)
-                if inserted and job is not None:
-                    self._insert_job(tx, job, now)
-                if inserted:
-                    return Admission(new=True)
-                # lost a race: the id or the body was recorded meanwhile
-                if tx.fetchone("SELECT 1 AS seen FROM deliveries WHERE id = ?", (delivery.id,)):
-                    return Admission(new=False)
-                original = self._replayed(tx, delivery)
-            replay = replace(
-                delivery,
-                outcome=DeliveryOutcome.DUPLICATE,
-                body=b"",
-                reason=f"the body of delivery {original} sent again under a new delivery id",
-            )
-            self._insert_delivery(tx, replay, now)
-            return Admission(new=False, replay_of=original)
+    def _admit(
+        self, tx: Transaction, delivery: Delivery, job: NewJob | None, now: float
+    ) -> Admission:
+        """The common case, a new id and a new body, is decided by one insert: the unique
+        indexes on the id and on the body's hash refuse a copy, also from a concurrent writer;
+        only then is the copy looked up."""
+        if self._insert_new(tx, delivery, job, now):
+            return Admission(new=True)
+        if tx.fetchone("SELECT 1 AS seen FROM deliveries WHERE id = ?", (delivery.id,)):
+            return Admission(new=False)
+        original = self._replayed(tx, delivery)
+        replay = replace(
+            delivery,
+            outcome=DeliveryOutcome.DUPLICATE,
+            body=b"",
+            reason=f"the body of delivery {original} sent again under a new delivery id",
+        )
+        self._insert_delivery(tx, replay, now)
+        return Admission(new=False, replay_of=original)
 
-        return await self.run(operation)
+    def _insert_new(
+        self, tx: Transaction, delivery: Delivery, job: NewJob | None, now: float
+    ) -> bool:
+        """Store the delivery and its job; False (nothing stored) when its id or its body's
+        hash is stored already."""
+        inserted = self._insert_delivery(tx, delivery, now)
+        if inserted and job is not None:
+            self._insert_job(tx, job, now)
+        return inserted
 
     def _replayed(self, tx: Transaction, delivery: Delivery) -> str | None:
         """The earlier delivery with the same body, if any."""

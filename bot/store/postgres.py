@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ from psycopg_pool import ConnectionPool
 
 from bot.errors import StoreError
 from bot.store.base import DEFAULT_MAX_ATTEMPTS, Clock, Row, Store, Transaction
+from bot.store.models import Delivery, DeliveryOutcome, JobState, NewJob
 
 T = TypeVar("T")
 
@@ -46,6 +48,20 @@ def _applied_versions(tx: Transaction) -> set[int]:
     return {int(row["version"]) for row in tx.fetchall("SELECT version FROM schema_migrations")}
 
 
+#: a delivery and (when the last parameter is true) its job, unless the delivery's id or body
+#: is stored already (the unique indexes decide); whether it was inserted
+_ADMIT = (
+    "WITH inserted AS (INSERT INTO deliveries (id, event, action, installation_id, repository,"
+    " sender, outcome, body, received_at, body_hash, reason)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id),"
+    " queued AS (INSERT INTO jobs (kind, idempotency_key, payload, state, attempts, max_attempts,"
+    " run_at, created_at) SELECT ?::text, ?::text, ?::text, ?::text, 0, ?::integer,"
+    " ?::double precision, ?::double precision FROM inserted WHERE ?::boolean"
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id)"
+    " SELECT EXISTS (SELECT 1 FROM inserted) AS inserted, (SELECT COUNT(*) FROM queued) AS jobs"
+)
+
+
 def _placeholders(sql: str) -> str:
     """The shared SQL uses sqlite's `?`; psycopg wants `%s`."""
     return sql.replace("?", "%s")
@@ -56,6 +72,9 @@ class PostgresStore(Store):
 
     dialect = "postgresql"
     lock_clause = " FOR UPDATE SKIP LOCKED"
+    #: two batches commit at once (PostgreSQL flushes concurrent commits' WAL together), so the
+    #: next batch's statements overlap the previous one's commit
+    commits_under_way = 2
 
     def __init__(
         self,
@@ -108,11 +127,45 @@ class PostgresStore(Store):
     async def run(self, operation: Callable[[Transaction], T]) -> T:
         return await asyncio.to_thread(self._in_transaction, operation)
 
+    def submit(self, operation: Callable[[Transaction], T]) -> asyncio.Future[T]:
+        return asyncio.get_running_loop().run_in_executor(None, self._in_transaction, operation)
+
     def _in_transaction(self, operation: Callable[[Transaction], T]) -> T:
         if self._pool is None:
             raise StoreError("the PostgreSQL store is not open")
         with self._pool.connection() as connection, connection.transaction():
             return operation(_PostgresTransaction(connection))
+
+    def _insert_new(
+        self, tx: Transaction, delivery: Delivery, job: NewJob | None, now: float
+    ) -> bool:
+        """The delivery and its job in one statement: one round trip per delivery."""
+        replay = delivery.outcome is DeliveryOutcome.DUPLICATE
+        row = tx.fetchone(
+            _ADMIT,
+            (
+                delivery.id,
+                delivery.event,
+                delivery.action,
+                delivery.installation_id,
+                delivery.repository,
+                delivery.sender,
+                delivery.outcome.value,
+                delivery.body,
+                now,
+                None if replay else delivery.body_hash,
+                delivery.reason,
+                job.kind if job else "",
+                job.idempotency_key if job else "",
+                json.dumps(job.payload) if job else "",
+                JobState.QUEUED.value,
+                (job.max_attempts or self.max_attempts) if job else 0,
+                now + job.delay_seconds if job else now,
+                now,
+                job is not None,
+            ),
+        )
+        return bool(row and row["inserted"])
 
     def _migrate(self, tx: Transaction) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK_ID,))

@@ -71,6 +71,12 @@ class SqliteStore(Store):
     async def run(self, operation: Callable[[Transaction], T]) -> T:
         return await self._submit(lambda: self._in_transaction(operation))
 
+    def submit(self, operation: Callable[[Transaction], T]) -> asyncio.Future[T]:
+        if self._executor is None:
+            raise StoreError("the SQLite store is not open")
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self._executor, self._in_transaction, operation)
+
     async def _submit(self, function: Callable[[], T]) -> T:
         if self._executor is None:
             raise StoreError("the SQLite store is not open")
@@ -109,10 +115,13 @@ class SqliteStore(Store):
         connection.execute("BEGIN IMMEDIATE")
         try:
             result = operation(_SqliteTransaction(connection))
+            connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            # a COMMIT that fails (a deferred constraint, a full disk) leaves the transaction
+            # open, holding the write lock: roll it back, or every later one fails too
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
             raise
-        connection.execute("COMMIT")
         return result
 
     def _migrate(self) -> None:

@@ -10,22 +10,37 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from bot.settings import LOOPBACK_HOSTS
-from bot.web import admin, admin_auth, health, metrics_route, webhooks
+from bot.web import admin, admin_auth, health, metrics_route
 from bot.web.context import AppContext
+from bot.web.webhooks import WEBHOOK_PATH, WebhookEndpoint
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
+class PublicApp(FastAPI):
+    """FastAPI, with the webhook path answered by its plain ASGI endpoint before FastAPI's
+    own layers (every delivery is on it; /healthz and the rest go through FastAPI)."""
+
+    webhook: WebhookEndpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == WEBHOOK_PATH:
+            await self.webhook(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(context: AppContext, lifespan: Lifespan | None = None) -> FastAPI:
-    app = FastAPI(
+    app = PublicApp(
         title="Triad",
         summary="Architect, developer and two reviewers, with humans at every gate.",
         lifespan=lifespan,
     )
     app.state.context = context
-    app.include_router(webhooks.router)
+    app.webhook = WebhookEndpoint(context)
     app.include_router(health.router)
     return app
 

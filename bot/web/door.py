@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,6 +123,16 @@ async def _busy(_scope: Any, _receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"too many open connections\n"})
 
 
+def _no_delay(transport: asyncio.Transport) -> None:
+    """TCP_NODELAY: uvicorn writes a response's head and body separately, and with Nagle on
+    the body waits for the client's delayed ACK of the head (~40 ms on Linux). asyncio sets it
+    only on sockets opened with proto IPPROTO_TCP, which the listening socket is not."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def door_protocol(limits: DoorLimits) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol with the door's connection limits (uvicorn's own
     `limit_concurrency` answers 503 without `Retry-After`, and a client that never finishes
@@ -132,6 +143,7 @@ def door_protocol(limits: DoorLimits) -> type[asyncio.Protocol]:
         _seen: Any = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:
+            _no_delay(transport)
             super().connection_made(transport)
             if len(self.connections) > limits.max_connections:
                 log.warning(

@@ -1,0 +1,275 @@
+"""The servers the ingest benchmark compares, each started as its own process with a fresh
+database, and the CPU its process tree spent (read from /proc)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from payloads import SECRET
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBOT = ROOT / "bench" / "probot"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Contender:
+    """How to start one server; `prepare` runs before each start (a fresh database)."""
+
+    name: str
+    argv: Callable[[int], list[str]]
+    env: dict[str, str] = field(default_factory=dict)
+    prepare: Callable[[], None] = lambda: None
+    cwd: Path = ROOT
+    #: what the table says about it
+    note: str = ""
+
+
+@dataclass
+class Running:
+    contender: Contender
+    port: int
+    process: subprocess.Popen[bytes]
+
+    def cpu(self) -> float:
+        """User + system CPU seconds of the process and every live descendant so far (and the
+        reaped children it waited for)."""
+        return sum(_cpu(pid, pid == self.process.pid) for pid in _tree(self.process.pid))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def start(contender: Contender, port: int, log: Path) -> Running:
+    contender.prepare()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAD_")}
+    env.update(contender.env)
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            contender.argv(port),
+            env=env,
+            cwd=contender.cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    running = Running(contender, port, process)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{contender.name} exited at start: see {log}")
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/api/github/webhooks", content=b"{}", timeout=1)
+            return running
+        except httpx.TransportError:
+            time.sleep(0.05)
+    running.stop()
+    raise RuntimeError(f"{contender.name} did not answer within 60 s: see {log}")
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _cpu(pid: int, with_reaped: bool) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if with_reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / TICKS
+
+
+def throwaway_key() -> str:
+    """A real RSA key nobody holds (both Triad and Probot parse theirs at start)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+KEY = throwaway_key()
+
+
+def _triad_env(database_url: str) -> dict[str, str]:
+    return {
+        "TRIAD_APP_ID": "1",
+        "TRIAD_PRIVATE_KEY": KEY,
+        "TRIAD_WEBHOOK_SECRET": SECRET,
+        "TRIAD_DATABASE_URL": database_url,
+        "TRIAD_LOG_LEVEL": "WARNING",
+        "TRIAD_BOT_LOGIN": "triad[bot]",
+        # nothing answers here: a job that reaches for GitHub fails at once and backs off
+        "TRIAD_GITHUB_API_URL": "http://127.0.0.1:9",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def _fresh_sqlite(path: Path) -> Callable[[], None]:
+    def prepare() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    return prepare
+
+
+def _fresh_postgres(admin_url: str, name: str) -> Callable[[], None]:
+    def prepare() -> None:
+        import psycopg
+
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            connection.execute(f"CREATE DATABASE {name}")
+
+    return prepare
+
+
+def drop_postgres(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def probot_ready(log: Path) -> str | None:
+    """Why Probot cannot run here, or None once its node_modules are installed."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return "Node.js (node and npm) is not installed"
+    if not (PROBOT / "node_modules" / "probot").is_dir():
+        with log.open("ab") as out:
+            done = subprocess.run(
+                ["npm", "install", "--no-audit", "--no-fund"],
+                cwd=PROBOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+        if done.returncode != 0:
+            return f"`npm install` in bench/probot failed: see {log}"
+    return None
+
+
+def contenders(scratch: Path, postgres_url: str | None, probot: bool) -> list[Contender]:
+    python = sys.executable
+    sqlite_url = f"sqlite:///{scratch / 'triad.db'}"
+
+    def serve(concurrency: int) -> Callable[[int], list[str]]:
+        return lambda port: [
+            python,
+            "-m",
+            "bot.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--job-concurrency",
+            str(concurrency),
+        ]
+
+    found = [
+        Contender(
+            "bare",
+            lambda port: [
+                python,
+                "-m",
+                "uvicorn",
+                "bench.bare_app:app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            {"TRIAD_WEBHOOK_SECRET": SECRET},
+            note="FastAPI, reads the body and checks the HMAC; stores nothing",
+        ),
+        Contender(
+            "triad-sqlite",
+            serve(0),
+            _triad_env(sqlite_url),
+            _fresh_sqlite(scratch / "triad.db"),
+            note="`triad serve --job-concurrency 0`, SQLite",
+        ),
+        Contender(
+            "triad-workers",
+            serve(4),
+            {**_triad_env(sqlite_url), "TRIAD_WORKER_CONCURRENCY": "4"},
+            _fresh_sqlite(scratch / "triad.db"),
+            note="`triad serve` with 4 in-process workers, SQLite (GitHub unreachable)",
+        ),
+    ]
+    if postgres_url:
+        admin_url, _, _ = postgres_url.rpartition("/")
+        name = f"triad_bench_{os.getpid()}"
+        found.insert(
+            2,
+            Contender(
+                "triad-postgres",
+                serve(0),
+                _triad_env(f"{admin_url}/{name}"),
+                _fresh_postgres(postgres_url, name),
+                note="`triad serve --job-concurrency 0`, PostgreSQL",
+            ),
+        )
+    if probot:
+        found.append(
+            Contender(
+                "probot",
+                lambda port: [
+                    "node",
+                    str(PROBOT / "node_modules" / "probot" / "bin" / "probot.js"),
+                    "run",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--webhook-path",
+                    "/api/github/webhooks",
+                    str(PROBOT / "index.js"),
+                ],
+                {
+                    "APP_ID": "1",
+                    "PRIVATE_KEY": KEY,
+                    "WEBHOOK_SECRET": SECRET,
+                    "LOG_LEVEL": "warn",
+                    "NODE_ENV": "production",
+                },
+                cwd=PROBOT,
+                note="Probot 14, an empty handler; stores nothing",
+            )
+        )
+    return found

@@ -1,0 +1,174 @@
+"""Group commit: concurrent deliveries share a transaction, and none is reported stored before
+its transaction is committed; a batch that cannot commit fails every caller in it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+
+from bot.errors import StoreError
+from bot.store import Delivery, DeliveryOutcome, NewJob, Store, open_store
+from bot.store.postgres import PostgresStore
+from bot.store.sqlite import SqliteStore
+from tests.conftest import FakeClock
+
+pytestmark = pytest.mark.asyncio
+
+
+def delivery(number: int | str) -> Delivery:
+    body = f'{{"action": "labeled", "n": "{number}"}}'.encode()
+    return Delivery(
+        id=f"d-{number}",
+        event="issues",
+        action="labeled",
+        installation_id=1,
+        repository="octo/repo",
+        sender="alice",
+        outcome=DeliveryOutcome.QUEUED,
+        body=body,
+        body_hash=hashlib.sha256(body).hexdigest(),
+    )
+
+
+def job(number: int | str) -> NewJob:
+    return NewJob(kind="delivery", idempotency_key=f"delivery:d-{number}", payload={})
+
+
+def committed(store: Store, delivery_id: str) -> bool:
+    """Whether another connection sees the delivery: it is committed, not merely written."""
+    sql = "SELECT 1 FROM deliveries WHERE id = "
+    if isinstance(store, SqliteStore):
+        with sqlite3.connect(store.path) as other:
+            return other.execute(sql + "?", (delivery_id,)).fetchone() is not None
+    assert isinstance(store, PostgresStore)
+    with psycopg.connect(store.url) as other:
+        return other.execute(sql + "%s", (delivery_id,)).fetchone() is not None
+
+
+async def test_concurrent_deliveries_share_commits_and_each_is_committed_before_it_returns(
+    store: Store,
+) -> None:
+    async def admit(number: int) -> bool:
+        admitted = await store.admit_delivery(delivery(number), job(number))
+        return admitted.new and committed(store, f"d-{number}")
+
+    assert all(await asyncio.gather(*(admit(n) for n in range(30))))
+    assert store.grouped_commits >= 1  # some deliveries shared a transaction
+    assert await store.count_deliveries() == 30
+    assert len(await store.list_jobs()) == 30
+
+
+async def test_copies_in_one_batch_are_still_one_delivery_and_one_job(store: Store) -> None:
+    copies = [delivery(1), delivery(1), delivery(2)]
+    admitted = await asyncio.gather(*(store.admit_delivery(d, job(d.id[2:])) for d in copies))
+    assert [a.new for a in admitted] == [True, False, True]
+    assert len(await store.list_jobs()) == 2
+
+
+@contextmanager
+def _failing_commits(store: Store) -> Iterator[None]:
+    """Every transaction that stores a delivery fails at COMMIT (a deferred foreign key)."""
+    setup = [
+        "CREATE TABLE poison_parent (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE poison_child (parent INTEGER REFERENCES poison_parent (id)"
+        " DEFERRABLE INITIALLY DEFERRED)",
+    ]
+    teardown = ["DROP TABLE poison_child", "DROP TABLE poison_parent"]
+    if store.dialect == "sqlite":
+        setup.append(
+            "CREATE TRIGGER poison AFTER INSERT ON deliveries"
+            " BEGIN INSERT INTO poison_child VALUES (1); END"
+        )
+        teardown.insert(0, "DROP TRIGGER poison")
+    else:
+        setup += [
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN INSERT INTO poison_child VALUES (1); RETURN NEW; END $$",
+            "CREATE TRIGGER poison AFTER INSERT ON deliveries"
+            " FOR EACH ROW EXECUTE FUNCTION poison()",
+        ]
+        teardown = ["DROP TRIGGER poison ON deliveries", "DROP FUNCTION poison()", *teardown]
+    _ddl(store, setup)
+    try:
+        yield
+    finally:
+        _ddl(store, teardown)
+
+
+def _ddl(store: Store, statements: list[str]) -> None:
+    if isinstance(store, SqliteStore):
+        with sqlite3.connect(store.path) as other:
+            for statement in statements:
+                other.execute(statement)
+        return
+    assert isinstance(store, PostgresStore)
+    with psycopg.connect(store.url, autocommit=True) as other:
+        for statement in statements:
+            other.execute(statement)
+
+
+async def test_a_batch_that_cannot_commit_fails_every_caller_and_stores_nothing(
+    store: Store,
+) -> None:
+    with _failing_commits(store):
+        outcomes = await asyncio.gather(
+            *(store.admit_delivery(delivery(n), job(n)) for n in range(10)),
+            return_exceptions=True,
+        )
+    assert all(isinstance(outcome, Exception) for outcome in outcomes), outcomes
+    assert await store.count_deliveries() == 0
+    assert await store.list_jobs() == []
+
+
+async def test_a_failing_operation_fails_only_its_own_caller(store: Store) -> None:
+    if store.dialect == "sqlite":
+        trigger = [
+            "CREATE TRIGGER poison BEFORE INSERT ON deliveries WHEN NEW.id = 'd-bad'"
+            " BEGIN SELECT RAISE(ABORT, 'poisoned'); END"
+        ]
+        drop = ["DROP TRIGGER poison"]
+    else:
+        trigger = [
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " IF NEW.id = 'd-bad' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER poison BEFORE INSERT ON deliveries"
+            " FOR EACH ROW EXECUTE FUNCTION poison()",
+        ]
+        drop = ["DROP TRIGGER poison ON deliveries", "DROP FUNCTION poison()"]
+    _ddl(store, trigger)
+    try:
+        numbers: list[int | str] = [0, 1, 2, "bad", 3, 4, 5]
+        outcomes = await asyncio.gather(
+            *(store.admit_delivery(delivery(n), job(n)) for n in numbers),
+            return_exceptions=True,
+        )
+    finally:
+        _ddl(store, drop)
+    failed = [
+        n for n, outcome in zip(numbers, outcomes, strict=True) if isinstance(outcome, Exception)
+    ]
+    assert failed == ["bad"]
+    assert await store.count_deliveries() == 6
+    assert len(await store.list_jobs()) == 6
+
+
+async def test_a_closed_store_fails_its_callers_rather_than_leaving_them_waiting(
+    store_url: str, clock: FakeClock
+) -> None:
+    store = open_store(store_url, clock=clock)
+    await store.open()
+    assert (await store.admit_delivery(delivery(1), job(1))).new
+    await store.close()
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(
+            *(store.admit_delivery(delivery(n), job(n)) for n in (2, 3)), return_exceptions=True
+        ),
+        timeout=10,
+    )
+    assert all(isinstance(outcome, StoreError) for outcome in outcomes), outcomes
