@@ -89,7 +89,7 @@ def _head(body: str) -> tuple[str, bool]:
     microseconds a line and anyone may post 65 kB comments, so what is read is bounded. A cut
     leaves a fence or HTML block open, never closes one; a line cut in two is dropped."""
     lines = body.split("\n", READ_LINES)
-    whole = len(lines) <= READ_LINES
+    whole = len(lines) <= READ_LINES or not lines[READ_LINES].strip(" \t\n")
     head = "\n".join(lines[:READ_LINES])
     if len(head) > READ_CHARS:
         whole = False

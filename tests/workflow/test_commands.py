@@ -199,6 +199,8 @@ def test_a_command_before_the_cut_still_counts() -> None:
     assert parse_command("/triad stop\n\n" + beyond) == Command("stop")
     assert parse_command(_BEFORE_CUT + "/triad stop\n\n" + beyond) == Command("stop")
     assert parse_command("/triad stop\n\n" + "x" * READ_CHARS) == Command("stop")
+    # only blank lines past the last line read: nothing was cut
+    assert parse_command(_BEFORE_CUT + "x\n/triad stop\n \n\n") == Command("stop")
 
 
 def test_unicode_space_before_a_command_is_not_typed_text() -> None:
