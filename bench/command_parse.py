@@ -38,7 +38,7 @@ HOSTILE = {
     "paragraphs": "/triad x\n" + "a\n\n" * 21_000,
     "html": "/triad x\n\n" + _lines("<a"),
     "html block": "/triad x\n\n<div>\n" + "<code" * 3000,
-    "html attributes": "/triad x\n\n<div>\n" + _lines("<code title='</code>'>"),
+    "html attrs": "/triad x\n\n<div>\n" + _lines("<code title='</code>'>"),
 }
 
 
