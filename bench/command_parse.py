@@ -20,14 +20,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.workflow.commands import parse_command
 
 TYPICAL = "Thanks, this looks right.\n\n> the plan\n\nOne question first.\n\n/triad revise\n"
+
+
+def _lines(unit: str) -> str:
+    """65 kB of `unit` in 100-character lines of one paragraph (a longer line is cut short
+    and not read at all, so what costs the most is many lines of hostile text)."""
+    line = unit * (100 // len(unit))
+    return "\n".join([line] * (65_000 // len(line)))
+
+
+#: each holds the command `/triad x`
 HOSTILE = {
-    "brackets": "/triad x " + "[" * 65_000,
-    "emphasis": "/triad x " + "*a" * 32_000,
-    "links": "/triad x " + "[a](" * 16_000,
+    "brackets": "/triad x\n\n" + _lines("["),
+    "emphasis": "/triad x\n\n" + _lines("*a"),
+    "links": "/triad x\n\n" + _lines("[a]("),
     "list items": "/triad x\n" + "- a\n" * 16_000,
     "paragraphs": "/triad x\n" + "a\n\n" * 21_000,
-    "html": "/triad x " + "<a" * 32_000,
-    "html block": "<div>\n" + "<code" * 3000 + "\n\n/triad stop",
+    "html": "/triad x\n\n" + _lines("<a"),
+    "html block": "/triad x\n\n<div>\n" + "<code" * 3000,
+    "html attrs": "/triad x\n\n<div>\n" + _lines("<code title='</code>'>"),
 }
 
 

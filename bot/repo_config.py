@@ -12,30 +12,39 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 CONFIG_PATH = ".github/triad.yml"
 
 #: what CI, a package manager or a developer's tools execute or fetch and run: test
 #: configuration, build files, lock files, package-manager settings, scripts, containers,
-#: editor tasks and other CI services. A rule without a slash matches at any depth.
+#: editor tasks and other CI services. A bare name (`Makefile`, `*.sh`) is a file of that name
+#: at any depth; a rule with a slash is anchored at the root (`gradle/`, `docs/conf.py`);
+#: `**/` lets a folder sit at any depth (see bot.roles.paths.matches).
 DEFAULT_SENSITIVE_PATHS = (
     # Python
     "conftest.py",
     "pytest.ini",
     "tox.ini",
     "noxfile.py",
+    "/tasks.py",
     "setup.py",
     "setup.cfg",
     "pyproject.toml",
+    "hatch_build.py",
     "requirements*.txt",
+    "requirements*.in",
     "requirements/",
+    "**/requirements/*.txt",
+    "**/requirements/*.in",
     "constraints*.txt",
     "Pipfile",
     "Pipfile.lock",
     "poetry.lock",
     "uv.lock",
     "pdm.lock",
+    "environment.yml",
+    "environment.yaml",
     "sitecustomize.py",
     "usercustomize.py",
     "*.pth",
@@ -46,6 +55,12 @@ DEFAULT_SENSITIVE_PATHS = (
     "pylintrc",
     ".pre-commit-config.yaml",
     ".pre-commit-hooks.yaml",
+    "docs/conf.py",
+    "docs/source/conf.py",
+    "doc/conf.py",
+    "doc/source/conf.py",
+    ".readthedocs.yaml",
+    ".readthedocs.yml",
     # JavaScript and TypeScript
     "package.json",
     "package-lock.json",
@@ -58,7 +73,7 @@ DEFAULT_SENSITIVE_PATHS = (
     ".npmrc",
     ".yarnrc",
     ".yarnrc.yml",
-    ".yarn/",
+    "**/.yarn/",
     ".pnpmfile.cjs",
     "*.config.js",
     "*.config.cjs",
@@ -66,9 +81,13 @@ DEFAULT_SENSITIVE_PATHS = (
     "*.config.ts",
     "*.config.mts",
     "*.config.cts",
+    "*.conf.js",
     ".eslintrc.js",
     ".eslintrc.cjs",
-    ".husky/",
+    "gulpfile.*",
+    "Gruntfile.*",
+    "**/.husky/",
+    "**/.storybook/",
     # JVM
     "build.gradle",
     "build.gradle.kts",
@@ -82,12 +101,17 @@ DEFAULT_SENSITIVE_PATHS = (
     "pom.xml",
     "mvnw",
     "mvnw.cmd",
-    ".mvn/",
-    # Rust, Go, Ruby, PHP, .NET
+    "**/.mvn/",
+    "build.xml",
+    "build.sbt",
+    "project/*.sbt",
+    "project/*.scala",
+    "project/build.properties",
+    # Rust, Go, Ruby, PHP, .NET, Elixir, Swift, Perl, Nix
     "Cargo.toml",
     "Cargo.lock",
     "build.rs",
-    ".cargo/",
+    "**/.cargo/",
     "rust-toolchain",
     "rust-toolchain.toml",
     "go.mod",
@@ -98,35 +122,64 @@ DEFAULT_SENSITIVE_PATHS = (
     "Rakefile",
     "*.rake",
     "*.gemspec",
-    ".bundle/",
+    "**/.bundle/",
     "composer.json",
     "composer.lock",
     "*.csproj",
     "*.fsproj",
     "*.vbproj",
+    "*.sln",
+    # MSBuild imports these by name from any project file: kept though other tools use the
+    # extensions (a React `Button.props` needs its plan to name it)
     "*.props",
     "*.targets",
     "NuGet.config",
-    "global.json",
+    "/global.json",
+    "mix.exs",
+    "mix.lock",
+    "Package.swift",
+    "Package.resolved",
+    "Makefile.PL",
+    "Build.PL",
+    "cpanfile",
+    "flake.nix",
+    "flake.lock",
+    "default.nix",
+    "shell.nix",
     # make and other build systems
     "Makefile",
-    "makefile",
     "GNUmakefile",
     "*.mk",
     "CMakeLists.txt",
     "*.cmake",
     "meson.build",
+    "configure",
+    "configure.ac",
+    "SConstruct",
+    "SConscript",
+    "BUILD",
     "BUILD.bazel",
     "WORKSPACE",
     "WORKSPACE.bazel",
     "MODULE.bazel",
     "*.bzl",
     ".bazelrc",
+    ".bazelversion",
     "justfile",
     "Taskfile.yml",
     "Taskfile.yaml",
     "Earthfile",
-    # scripts and environments
+    "mise.toml",
+    ".mise.toml",
+    ".tool-versions",
+    "lefthook.yml",
+    "lefthook.yaml",
+    ".lefthook.yml",
+    # scripts and environments (`script/`, `bin/`: scripts without an extension that
+    # workflows call)
+    "script/",
+    "scripts/",
+    "bin/",
     "*.sh",
     "*.bash",
     "*.zsh",
@@ -143,16 +196,21 @@ DEFAULT_SENSITIVE_PATHS = (
     "docker-compose*.yaml",
     "compose.yml",
     "compose.yaml",
-    ".devcontainer/",
+    "**/.devcontainer/",
     ".devcontainer.json",
-    ".vscode/",
+    "**/.vscode/",
+    "Vagrantfile",
+    ".gitpod.yml",
+    ".gitpod.Dockerfile",
     ".gitmodules",
     # other CI and deploy services
     ".gitlab-ci.yml",
+    ".gitlab/",
     ".circleci/",
     "Jenkinsfile",
     ".travis.yml",
     "azure-pipelines.yml",
+    ".azure-pipelines/",
     ".buildkite/",
     "bitbucket-pipelines.yml",
     ".drone.yml",
@@ -162,6 +220,10 @@ DEFAULT_SENSITIVE_PATHS = (
     "cloudbuild.yaml",
     "netlify.toml",
     "vercel.json",
+    "Procfile",
+    "/app.json",
+    "fly.toml",
+    "render.yaml",
 )
 
 
@@ -248,10 +310,19 @@ class RepoConfig(_Section):
     protected_paths: list[str] = Field(default_factory=lambda: [".github/workflows/"])
     #: paths CI or tooling executes (besides all of .github/, always sensitive): the developer
     #: changes them only when the approved plan names them, and the design comment shows them
-    #: under a warning. A rule without a slash matches that name at any depth.
+    #: under a warning. The repository's list adds to DEFAULT_SENSITIVE_PATHS, never replaces
+    #: it (see `_with_defaults`).
     sensitive_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_SENSITIVE_PATHS))
     #: other bots whose events may trigger Triad (its own never do)
     allowed_bots: list[str] = Field(default_factory=list)
+
+    @field_validator("sensitive_paths")
+    @classmethod
+    def _with_defaults(cls, paths: list[str]) -> list[str]:
+        """The defaults and the repository's own rules. The file is on a branch anyone with
+        write access may change, and a default dropped there would silently let CI-run files
+        through: a rule is never removed by the config."""
+        return list(dict.fromkeys((*DEFAULT_SENSITIVE_PATHS, *paths)))
 
 
 @dataclass(frozen=True)

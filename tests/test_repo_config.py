@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from bot.repo_config import RepoConfig, parse_repo_config
-from bot.roles.paths import is_sensitive
+import pytest
+
+from bot.repo_config import DEFAULT_SENSITIVE_PATHS, RepoConfig, parse_repo_config
+from bot.roles.paths import is_protected, is_sensitive
 
 
 def test_no_file_means_the_defaults() -> None:
@@ -158,6 +160,43 @@ TOOLING = (
     "netlify.toml",
     ".travis.yml",
     "azure-pipelines.yml",
+    "WORKSPACE",
+    "tools/Makefile",
+    "services/api/requirements/base.txt",
+    "web/.husky/pre-push",
+    # scripts without an extension, and what workflows and tools call by name
+    "script/bootstrap",
+    "script/test",
+    "bin/setup",
+    "configure",
+    "docs/conf.py",
+    "tasks.py",
+    "gulpfile.js",
+    "Gruntfile.js",
+    "karma.conf.js",
+    ".storybook/main.js",
+    "mix.exs",
+    "Package.swift",
+    "build.sbt",
+    "project/plugins.sbt",
+    "build.xml",
+    "SConstruct",
+    "Makefile.PL",
+    "cpanfile",
+    "flake.nix",
+    "BUILD",
+    "src/lib/BUILD.bazel",
+    ".gitlab/ci/test.yml",
+    ".readthedocs.yaml",
+    "mise.toml",
+    "lefthook.yml",
+    "Vagrantfile",
+    "hatch_build.py",
+    "environment.yml",
+    ".gitpod.yml",
+    "Procfile",
+    "app.json",
+    "global.json",
 )
 
 #: ordinary source, tests and docs: not sensitive by default
@@ -174,6 +213,16 @@ PLAIN = (
     "src/main.rs",
     "main.go",
     "web/src/App.tsx",
+    # a folder named like a build file, or a root build folder's name deeper down
+    "src/workspace/model.py",
+    "lib/makefile/x.c",
+    "src/gradle/Foo.java",
+    "src/requirements/parser.py",
+    "src/buildsrc/util.py",
+    "locales/global.json",
+    "src/bin/main.rs",
+    "docs/script/intro.md",
+    "src/build/rules.py",
 )
 
 
@@ -181,3 +230,30 @@ def test_default_sensitive_paths_cover_what_builds_and_tools_run() -> None:
     sensitive = tuple(RepoConfig().sensitive_paths)
     assert [path for path in TOOLING if not is_sensitive(path, sensitive)] == []
     assert [path for path in PLAIN if is_sensitive(path, sensitive)] == []
+
+
+def test_a_bare_name_is_a_file_anywhere_and_a_folder_rule_is_at_the_root() -> None:
+    assert not is_sensitive("src/workspace/model.py", DEFAULT_SENSITIVE_PATHS)
+    assert is_sensitive("WORKSPACE", DEFAULT_SENSITIVE_PATHS)
+    assert is_sensitive("tools/Makefile", DEFAULT_SENSITIVE_PATHS)
+    rules = ("secrets", "deploy/", "/only-root.txt", "**/cache/", "docs/*.py")
+    assert is_sensitive("secrets", rules) and is_sensitive("app/secrets", rules)
+    assert not is_sensitive("secrets/key.pem", rules)
+    assert is_sensitive("deploy/prod.env", rules) and not is_sensitive("app/deploy/x", rules)
+    assert is_sensitive("only-root.txt", rules) and not is_sensitive("a/only-root.txt", rules)
+    assert is_sensitive("cache/x", rules) and is_sensitive("a/b/cache/x", rules)
+    assert is_sensitive("docs/conf.py", rules) and not is_sensitive("src/docs/conf.py", rules)
+    # what the developer may never touch stays matched broadly: a bare name is a file or a
+    # folder at any depth (too much protected costs a plan, too little a leak)
+    assert is_protected("app/secrets/key.pem", rules) and is_protected("app/deploy/x", rules)
+    assert not is_protected("a/only-root.txt", rules)
+
+
+@pytest.mark.parametrize("text", ["sensitive_paths: [deploy/]\n", "sensitive_paths: []\n"])
+def test_a_repositorys_sensitive_paths_add_to_the_defaults(text: str) -> None:
+    """An untrusted config never drops a default silently: its list adds to them."""
+    loaded = parse_repo_config(text)
+    assert loaded.problems == []
+    sensitive = tuple(loaded.config.sensitive_paths)
+    assert is_sensitive("Makefile", sensitive) and is_sensitive("conftest.py", sensitive)
+    assert is_sensitive("deploy/run.py", sensitive) == ("deploy" in text)

@@ -48,30 +48,47 @@ def _invisible(char: str) -> bool:
     return unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
-def matches(path: str, rules: Iterable[str]) -> bool:
-    """A rule covers the path itself, everything under it (with or without a trailing slash),
-    or what its glob matches; a rule without a slash also matches a file or folder of that
-    name at any depth (`conftest.py`, `*.sh`). `./` and `/` at a rule's start are ignored.
-    Both sides are normalised (NFC, case-folded)."""
-    target = normalised(path)
-    parts = target.split("/")
-    for raw in rules:
-        rule = normalised(raw.strip().removeprefix("./").lstrip("/"))
-        if not rule:
-            continue
-        folder = rule.rstrip("/")
-        if target == folder or target.startswith(folder + "/"):
-            return True
-        if fnmatch.fnmatchcase(target, rule):
-            return True
-        if "/" not in folder and any(fnmatch.fnmatchcase(part, folder) for part in parts):
-            return True
-    return False
+def matches(path: str, rules: Iterable[str], *, names_anywhere: bool = False) -> bool:
+    """Whether a rule covers the path (both sides normalised: NFC, case-folded), much as in
+    a `.gitignore`: a rule with a slash (`gradle/`, `docs/conf.py`, `project/*.sbt`), or one
+    starting with `/` or `./`, is anchored at the root and covers the path itself and
+    everything under it, globs included; `**/` before a rule lets it start at any depth
+    (`**/.cargo/`); a bare name or glob (`conftest.py`, `*.sh`) covers a file of that name at
+    any depth, never a folder (`src/workspace/` is not `WORKSPACE`). With `names_anywhere` a
+    bare name, with or without a trailing slash, covers a file or folder of that name at any
+    depth."""
+    parts = normalised(path).split("/")
+    return any(_covers(parts, normalised(raw.strip()), names_anywhere) for raw in rules)
+
+
+def _covers(parts: list[str], rule: str, names_anywhere: bool) -> bool:
+    anchored = rule.startswith(("/", "./"))
+    rule = rule.removeprefix("./").lstrip("/")
+    if not rule.rstrip("/"):
+        return False
+    if rule.startswith("**/"):
+        return any(_under(parts[at:], rule[3:]) for at in range(len(parts)))
+    name = rule.rstrip("/")
+    if anchored or "/" in name:
+        return _under(parts, rule)
+    if names_anywhere:
+        return any(fnmatch.fnmatchcase(part, name) for part in parts)
+    if name != rule:  # `gradle/`: the folder at the root
+        return _under(parts, rule)
+    return fnmatch.fnmatchcase(parts[-1], name)  # `Makefile`, `*.sh`: the file, at any depth
+
+
+def _under(parts: list[str], rule: str) -> bool:
+    """`parts` is what `rule` names from the root, or is under it."""
+    folder = rule.rstrip("/")
+    return any(
+        fnmatch.fnmatchcase("/".join(parts[:count]), folder) for count in range(1, len(parts) + 1)
+    )
 
 
 def is_protected(path: str, protected: tuple[str, ...]) -> bool:
     """The developer may never touch it (`protected_paths`, `.github/workflows/`)."""
-    return matches(path, protected)
+    return matches(path, protected, names_anywhere=True)
 
 
 def is_sensitive(path: str, sensitive: tuple[str, ...]) -> bool:

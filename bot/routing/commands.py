@@ -1,7 +1,9 @@
 """`/triad …` commands in comments on an issue, on Triad's PR, or on a person's PR, written or
-edited in: acted on once per comment, and only while the comment still exists as written."""
+edited in: each command acted on once per comment, and only while the comment still holds it."""
 
 from __future__ import annotations
+
+import hashlib
 
 from bot.github import pulls
 from bot.github.events import IssueCommentEvent
@@ -9,7 +11,7 @@ from bot.routing import reviews
 from bot.routing.branches import is_triads
 from bot.routing.intake import Intake
 from bot.routing.router import DoorFacts, Ignored, Routed, Router
-from bot.workflow.commands import parse_command
+from bot.workflow.commands import Command, parse_command
 from bot.workflow.events import CommandIssued, RequestVia
 
 router = Router()
@@ -44,8 +46,8 @@ async def comment_created(event: IssueCommentEvent, intake: Intake) -> Routed | 
 
 @router.register("issue_comment", "edited", IssueCommentEvent, door=_command_added)
 async def comment_edited(event: IssueCommentEvent, intake: Intake) -> Routed | Ignored:
-    """A command edited into a comment acts as if the comment had been written so; still once
-    per comment (an edit of a comment whose command acted already does nothing)."""
+    """A command edited into a comment acts as if the comment had been written so: a corrected
+    command acts, but one command never twice for one comment (see `command_source`)."""
     return await _command(event, intake)
 
 
@@ -53,10 +55,9 @@ async def _command(event: IssueCommentEvent, intake: Intake) -> Routed | Ignored
     command = parse_command(event.comment.body)
     if command is None:
         return Ignored("the comment holds no /triad command", "no_command")
-    if not await intake.comment_still_says(event.comment.id, event.comment.body):
-        return Ignored("the comment was deleted or edited since it was written")
-    # one command per comment, whatever delivery (its creation, an edit, a replay) carries it
-    source = f"comment:{event.comment.id}"
+    if not await intake.comment_still_holds(event.comment.id, command):
+        return Ignored("the comment no longer holds this command (deleted or edited since)")
+    source = command_source(event.comment.id, command)
     number = event.issue.number
     info = await pulls.get_pull(intake.repo, number) if event.issue.is_pull_request else None
     if event.issue.is_pull_request and info is None:
@@ -72,3 +73,12 @@ async def _command(event: IssueCommentEvent, intake: Intake) -> Routed | Ignored
         number = issue if issue is not None else number
     actor = await intake.actor(event.sender)
     return Routed(number, CommandIssued(actor, source, command), source=source)
+
+
+def command_source(comment_id: int, command: Command) -> str:
+    """What a command is applied once per: the comment and the command it holds. Whatever
+    delivery carries it (the comment's creation, an edit, a replay), one command acts once
+    per comment; an edit to a different command (`/triad stpo` corrected to `/triad stop`,
+    after the first got its reply) acts once too, as if the comment had been written so."""
+    said = f"{command.name}\n{command.argument}".encode()
+    return f"comment:{comment_id}:{hashlib.sha256(said).hexdigest()[:16]}"

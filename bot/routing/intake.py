@@ -16,6 +16,7 @@ from bot.repo_config import LoadedConfig
 from bot.roles.architect.render import content_hash
 from bot.store import Store
 from bot.store.workflows import WorkflowStore
+from bot.workflow.commands import Command, parse_command
 from bot.workflow.events import ChecksCompleted
 from bot.workflow.model import Actor, Stage, Workflow
 
@@ -81,10 +82,11 @@ class Intake:
         is there, so an old or replayed delivery cannot act again once it was taken off."""
         return name in (await self.issue(number)).labels
 
-    async def comment_still_says(self, comment_id: int, body: str | None) -> bool:
-        """Whether the comment still exists with `body`: a deleted or edited comment's old
-        delivery does not act."""
-        return await self.repo.comment_body(comment_id) == (body or "")
+    async def comment_still_holds(self, comment_id: int, command: Command) -> bool:
+        """Whether the comment still exists and holds `command`: a deleted comment's, or a
+        changed command's, old delivery does not act; an edit around the command (a sentence
+        added before the job ran) leaves it acting."""
+        return parse_command(await self.repo.comment_body(comment_id)) == command
 
     async def workflow(self, issue_number: int) -> Workflow | None:
         return await WorkflowStore(self.services.store).get(self.repository, issue_number)

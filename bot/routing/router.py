@@ -44,7 +44,7 @@ class Routed:
     """A delivery's meaning: `event` for the workflow of issue `issue_number`.
 
     `source` is what the event is applied once per (default: the delivery's id); a command
-    is applied once per comment, whatever delivery carries it.
+    is applied once per comment and command, whatever delivery carries it.
     """
 
     issue_number: int

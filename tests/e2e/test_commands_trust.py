@@ -99,10 +99,40 @@ async def test_a_command_edited_into_a_comment_acts_once(stack: TriadStack) -> N
     stack.github.edit_comment(REPO, note.id, MAINTAINER, said)
     await stack.settle()
     assert (await workflow_of(stack, number)).design_version == 2
-    # another command edited into the same comment: never a second act for one comment
-    stack.github.edit_comment(REPO, note.id, MAINTAINER, "Looks fine:\n/triad revise use a flag")
+    # the same command edited back in, or around, never acts twice for one comment
+    stack.github.edit_comment(REPO, note.id, MAINTAINER, "never mind")
+    await stack.settle()
+    stack.github.edit_comment(REPO, note.id, MAINTAINER, "Fine:\n/triad revise use a keyword")
     await stack.settle()
     assert (await workflow_of(stack, number)).design_version == 2
+    # a different command edited in acts as if it had been written so, once
+    stack.github.edit_comment(REPO, note.id, MAINTAINER, "Looks fine:\n/triad revise use a flag")
+    await stack.settle()
+    assert (await workflow_of(stack, number)).design_version == 3
+
+
+async def test_a_corrected_command_acts(stack: TriadStack) -> None:
+    """`/triad stpo` got the unknown-command reply; the edit to `/triad stop` stops."""
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    typo = stack.github.comment(REPO, number, MAINTAINER, "/triad stpo")
+    await stack.settle()
+    assert (await workflow_of(stack, number)).stage is Stage.DESIGN_PROPOSED
+    stack.github.edit_comment(REPO, typo.id, MAINTAINER, "/triad stop")
+    await stack.settle()
+    assert (await workflow_of(stack, number)).stage is Stage.STOPPED
+
+
+async def test_a_command_tidied_before_its_job_ran_acts(stack: TriadStack) -> None:
+    """The job reads the comment after the edit: it still holds the same command."""
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    stop = stack.github.comment(REPO, number, MAINTAINER, "/triad stop")
+    stack.github.edit_comment(REPO, stop.id, MAINTAINER, "/triad stop\n\nSorry, wrong approach.")
+    await stack.settle()
+    assert (await workflow_of(stack, number)).stage is Stage.STOPPED
 
 
 async def test_an_edit_that_adds_no_command_acts_not_again(stack: TriadStack) -> None:
