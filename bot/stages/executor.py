@@ -57,9 +57,15 @@ async def carry_out(
     config: RepoConfig,
     status_report: StatusReport,
     pull_number: int | None = None,
-) -> None:
-    """`pull_number` is the workflow's PR: actions `on` PULL go there (the issue if none)."""
+    still_held: Callable[[], Awaitable[bool]] | None = None,
+) -> bool:
+    """`pull_number` is the workflow's PR: actions `on` PULL go there (the issue if none).
+
+    Before each action `still_held` is asked whether the caller may still act (it holds the
+    transition's claim); False when it stopped because it may not: the new holder acts."""
     for action in actions:
+        if still_held is not None and not await still_held():
+            return False
         try:
             await _carry_out_one(
                 action, repo, issue_number, pull_number, store, config, status_report
@@ -71,6 +77,7 @@ async def carry_out(
                 "GitHub refused an action: skipped",
                 extra={"action": type(action).__name__, "error": str(exc)},
             )
+    return True
 
 
 async def _carry_out_one(
