@@ -63,7 +63,7 @@ async def test_a_github_outage_past_the_retries_asks_a_human_and_the_operator_re
     [dead] = await QueueAdmin(stack.store).jobs(state=JobState.DEAD)
     assert dead.kind == "developer" and "503" in (dead.last_error or "")
     await stack.settle()
-    [said] = bot_comments(stack, number, "failed:developer:1:1:0")
+    [said] = bot_comments(stack, number, "failed:developer:1:1:0:1")
     assert "The developer could not finish: its job ran out of attempts (2)" in said
     assert "Service Unavailable" in said
     assert f"`triad jobs retry {dead.id}`" in said and "`/triad resume`" in said
@@ -86,7 +86,7 @@ async def test_after_an_outage_resume_runs_the_stage_again(quick: TriadStack) ->
     stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
     await _until(stack, number, Stage.NEEDS_HUMAN)
     await stack.settle()
-    [said] = bot_comments(stack, number, "failed:architect:1:0:0")
+    [said] = bot_comments(stack, number, "failed:architect:1:0:0:1")
     assert "The architect could not finish" in said
     stack.github.faults.clear()
     stack.github.comment(REPO, number, MAINTAINER, "/triad resume")
