@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from bot.github.repo import Repo
 from bot.repo_config import RepoConfig
+from bot.stages.dead import category, details
 from bot.stages.finish import apply_stage_event
 from bot.stages.runner import finish_pending
 from bot.stages.services import Services
@@ -141,8 +142,9 @@ def dead_stage_failed(dead: Job) -> StageFailed | None:
     job worked on (so a death after the workflow moved on changes nothing), and why. None for
     a payload no stage could read (that job died of it at once, and nothing ran)."""
     kind = JobKind(dead.kind)
-    error = (dead.last_error or "no error was recorded").strip().splitlines()[-1][:500]
-    reason = f"its job ran out of attempts ({dead.attempts}). The last one ended with: {error}"
+    # what GitHub readers see: the kind of failure; the error itself stays in the logs and CLI
+    why = category(dead.last_error)
+    reason = f"its job ran out of attempts ({dead.attempts}): {why}. {details(dead.id)}"
     failed = StageFailed(STAGE_OF[kind], reason, job_id=dead.id)
     try:
         match kind:

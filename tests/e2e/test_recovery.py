@@ -65,7 +65,8 @@ async def test_a_github_outage_past_the_retries_asks_a_human_and_the_operator_re
     await stack.settle()
     [said] = bot_comments(stack, number, "failed:developer:1:1:0:1")
     assert "The developer could not finish: its job ran out of attempts (2)" in said
-    assert "Service Unavailable" in said
+    assert "GitHub was unavailable" in said and f"`triad jobs show {dead.id}`" in said
+    assert "Service Unavailable" not in said and "503" not in said, "the error stays internal"
     assert f"`triad jobs retry {dead.id}`" in said and "`/triad resume`" in said
     assert "needs-human" in stack.github.labels_on(REPO, number)
     # the outage ends; the operator runs the dead job again
@@ -77,6 +78,27 @@ async def test_a_github_outage_past_the_retries_asks_a_human_and_the_operator_re
     assert "needs-human" not in stack.github.labels_on(REPO, number)
     assert len(branch_commits(stack, f"triad/issue-{number}")) == 1
     assert len(stack.github.repo(REPO).pulls) == 1
+
+
+async def test_a_stage_that_dies_again_after_the_operators_retry_is_said_again(
+    quick: TriadStack,
+) -> None:
+    stack = quick
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    stack.github.fail("GET", rf"^/repos/{REPO}$", 503, times=100000)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:approved")
+    await _until(stack, number, Stage.NEEDS_HUMAN)
+    assert stack.store is not None
+    [dead] = await QueueAdmin(stack.store).jobs(state=JobState.DEAD)
+    await stack.settle()
+    assert len(bot_comments(stack, number, "failed:developer:1:1:0:1")) == 1
+    await QueueAdmin(stack.store).retry([dead.id])
+    await _until(stack, number, Stage.IMPLEMENTING)
+    await _until(stack, number, Stage.NEEDS_HUMAN)
+    await stack.settle()
+    assert len(bot_comments(stack, number, "failed:developer:1:1:0:2")) == 1, "said again"
 
 
 async def test_after_an_outage_resume_runs_the_stage_again(quick: TriadStack) -> None:
