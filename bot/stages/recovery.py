@@ -25,9 +25,10 @@ from bot.stages.runner import finish_pending
 from bot.stages.services import Services
 from bot.stages.skeleton import read_task
 from bot.stages.status import status_report
+from bot.stages.undelivered import LostDelivery, lost_delivery, notice, notice_key
 from bot.store import Job, NewJob, Store
-from bot.store.recovery import Recovery
-from bot.store.workflows import Holder
+from bot.store.recovery import TOLD_COMMENT, TOLD_LOG, Recovery
+from bot.store.workflows import Holder, WorkflowStore
 from bot.workflow.events import StageFailed
 from bot.workflow.jobs import (
     STAGE_OF,
@@ -59,6 +60,16 @@ async def sweep(store: Store) -> list[int]:
         task = _target_of(dead)
         if task is not None:
             found[(task.repository, task.issue_number)] = task.installation_id
+    for dead in await recovery.unreported_dead([JobKind.DELIVERY]):
+        lost = await lost_delivery(store, dead)
+        if lost.repository and lost.number and lost.installation_id:
+            found[(lost.repository, lost.number)] = lost.installation_id
+            continue
+        log.warning(
+            "a delivery job died and no issue can be told",
+            extra={"job": dead.id, "delivery": lost.delivery_id, "error": dead.last_error},
+        )
+        await recovery.mark_reported(dead, TOLD_LOG)
     busy = {
         (str(payload.get("repository")), payload.get("issue_number"))
         for payload in await recovery.queued_for(JobKind.FINISH)
@@ -108,6 +119,7 @@ async def handle_finish(job: Job, services: Services) -> None:
     repo = await services.repo(target.installation_id, target.repository)
     config = (await services.repo_config(repo)).config
     await _report_dead(services, target, config, repo, holder)
+    await _report_lost(services, target, repo)
     await finish_pending(
         services.store,
         repo,
@@ -135,6 +147,37 @@ async def _report_dead(
                     extra={"job": dead.id, "kind": dead.kind, "error": dead.last_error},
                 )
         await recovery.mark_reported(dead)
+
+
+async def _report_lost(services: Services, target: Target, repo: Repo) -> None:
+    """Say on the issue which of its deliveries Triad never acted on (their jobs died)."""
+    store = services.store
+    recovery, workflows = Recovery(store), WorkflowStore(store)
+    untold: list[LostDelivery] = []
+    acted: list[LostDelivery] = []
+    for dead in await recovery.unreported_dead([JobKind.DELIVERY]):
+        lost = await lost_delivery(store, dead)
+        if (lost.repository, lost.number) != (target.repository, target.issue_number):
+            continue
+        decided = await workflows.transition_for(
+            target.repository, target.issue_number, lost.delivery_id
+        )
+        # decided before the job died: its actions are finished by this job, nothing was lost
+        (acted if decided is not None else untold).append(lost)
+    if untold:
+        await repo.comment_once(target.issue_number, notice_key(store.clock()), notice(untold))
+        log.warning(
+            "deliveries Triad never acted on: said on the issue",
+            extra={
+                "repository": target.repository,
+                "issue": target.issue_number,
+                "jobs": [lost.job.id for lost in untold],
+            },
+        )
+    for lost in untold:
+        await recovery.mark_reported(lost.job, TOLD_COMMENT)
+    for lost in acted:
+        await recovery.mark_reported(lost.job, TOLD_LOG)
 
 
 def dead_stage_failed(dead: Job) -> StageFailed | None:

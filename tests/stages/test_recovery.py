@@ -3,10 +3,14 @@ stage job becomes the failure its workflow is told of (store only, no GitHub).""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+
 import pytest
 
 from bot.stages.recovery import dead_stage_failed, sweep
-from bot.store import Job, JobState, NewJob, Store
+from bot.store import Delivery, DeliveryOutcome, Job, JobState, NewJob, Store
+from bot.store.recovery import Recovery
 from bot.store.workflows import WorkflowStore
 from bot.workflow.actions import AddLabel
 from bot.workflow.events import StageFailed, StageName
@@ -101,3 +105,49 @@ def test_a_dead_jobs_public_reason_is_a_category_never_its_error(
     assert said in failed.reason and "`triad jobs show 9`" in failed.reason
     for secret in ("db-7", "4242", "corp", "10.", "password", 'triad"', "'x'"):
         assert secret not in failed.reason, secret
+
+
+async def _dead_delivery(store: Store, body: Mapping[str, object], delivery_id: str = "d-1") -> int:
+    delivery = Delivery(
+        id=delivery_id,
+        event="check_suite",
+        action="completed",
+        installation_id=5,
+        repository="octo/repo",
+        sender="alice",
+        outcome=DeliveryOutcome.QUEUED,
+        body=json.dumps(body).encode(),
+    )
+    job = NewJob(
+        kind="delivery",
+        idempotency_key=f"delivery:{delivery_id}",
+        payload={"delivery_id": delivery_id},
+    )
+    assert await store.record_delivery(delivery, job)
+    [queued] = await store.list_jobs(JobState.QUEUED)
+    assert await store.claim("w", 10, ["delivery"]) is not None
+    assert await store.fail(queued.id, "w", "GitHubUnavailable: 503", retry_in=None)
+    return queued.id
+
+
+async def test_a_dead_delivery_about_no_issue_is_logged_and_marked_not_queued(
+    store: Store,
+) -> None:
+    body = {"action": "completed", "repository": {"full_name": "octo/repo"}}
+    await _dead_delivery(store, body)
+    assert await sweep(store) == [], "no issue to tell"
+    assert await Recovery(store).unreported_dead(["delivery"]) == []
+
+
+async def test_a_dead_delivery_about_an_issue_gets_a_finish_job_for_it(store: Store) -> None:
+    body = {
+        "action": "labeled",
+        "issue": {"number": 12},
+        "repository": {"full_name": "octo/repo"},
+        "installation": {"id": 5},
+        "sender": {"login": "alice"},
+    }
+    await _dead_delivery(store, body)
+    [queued] = await sweep(store)
+    finish = await store.get_job(queued)
+    assert finish is not None and finish.payload == ABOUT

@@ -165,6 +165,7 @@ async def test_metrics_cover_spend_tokens_workflows_dead_letters_and_more(admin:
         'triad_workflows{stage="reviewing"} 1.0',
         'triad_workflows{stage="done"} 0.0',
         'triad_dead_letters{kind="architect"} 1.0',
+        'triad_dead_letters_reported{how="no",kind="architect"} 1.0',
         'triad_jobs{state="dead"} 2.0',
         "triad_transitions_undone 1.0",  # the approval queued a review, not yet carried out
         'triad_model_call_seconds_count{outcome="ok",provider="anthropic",role="architect"} 1.0',
