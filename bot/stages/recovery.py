@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import weakref
 from dataclasses import replace
 
 from pydantic import ValidationError
 
+from bot.errors import GitHubForbidden, GitHubNotFound
 from bot.github.repo import Repo
 from bot.repo_config import RepoConfig
 from bot.stages.dead import category, details
@@ -47,6 +49,9 @@ log = logging.getLogger(__name__)
 #: a finish job keeps trying through a long GitHub outage (its backoff grows to ten minutes);
 #: one that dies anyway is replaced by the next sweep, since its work is still there
 FINISH_ATTEMPTS = 20
+
+#: issues with undone actions and no known installation, already logged (per store)
+_UNKNOWN_SAID: weakref.WeakKeyDictionary[Store, set[tuple[str, int]]] = weakref.WeakKeyDictionary()
 
 
 async def sweep(store: Store) -> list[int]:
@@ -80,10 +85,14 @@ async def sweep(store: Store) -> list[int]:
         if (repository, number) in busy:
             continue
         if installation is None:
-            log.error(
-                "undone actions of an issue whose installation is unknown",
-                extra={"repository": repository, "issue": number},
-            )
+            said = _UNKNOWN_SAID.setdefault(store, set())
+            if (repository, number) not in said:  # once a process: every sweep finds it
+                said.add((repository, number))
+                log.error(
+                    "undone actions of an issue whose installation is unknown: a later event"
+                    " on the issue finishes them",
+                    extra={"repository": repository, "issue": number},
+                )
             continue
         finish = FinishTask(
             repository=repository, installation_id=installation, issue_number=number
@@ -117,7 +126,13 @@ async def handle_finish(job: Job, services: Services) -> None:
     task = read_task(FinishTask, job)
     target, holder = task.target, Holder.of(job)
     repo = await services.repo(target.installation_id, target.repository)
-    config = (await services.repo_config(repo)).config
+    try:
+        await repo.default_branch()  # the repository, as its installation sees it
+        config = (await services.repo_config(repo)).config
+    except (GitHubNotFound, GitHubForbidden) as exc:
+        # deleted, or the installation lost it: nobody there can be told, nor anything done
+        await _gone(services.store, target, str(exc))
+        return
     await _report_dead(services, target, config, repo, holder)
     await _report_lost(services, target, repo)
     await finish_pending(
@@ -147,6 +162,28 @@ async def _report_dead(
                     extra={"job": dead.id, "kind": dead.kind, "error": dead.last_error},
                 )
         await recovery.mark_reported(dead)
+
+
+async def _gone(store: Store, target: Target, error: str) -> None:
+    """The issue's repository or installation is gone: its deaths are logged (and counted in
+    `triad_dead_letters_reported{how="log"}`), its undone actions dropped, once."""
+    recovery = Recovery(store)
+    told = []
+    for dead in await recovery.unreported_dead([*STAGE_OF, JobKind.DELIVERY]):
+        if await _issue_of(store, dead) == (target.repository, target.issue_number):
+            await recovery.mark_reported(dead, TOLD_LOG)
+            told.append(dead.id)
+    dropped = await WorkflowStore(store).abandon(target.repository, target.issue_number)
+    log.warning(
+        "the repository or its installation is gone: dead jobs logged, undone actions dropped",
+        extra={
+            "repository": target.repository,
+            "issue": target.issue_number,
+            "jobs": told,
+            "transitions": dropped,
+            "error": error,
+        },
+    )
 
 
 async def _report_lost(services: Services, target: Target, repo: Repo) -> None:
@@ -205,6 +242,15 @@ def dead_stage_failed(dead: Job) -> StageFailed | None:
                 return None if watch.look_only else replace(failed, head_sha=watch.head_sha)
     except ValidationError:
         return None
+
+
+async def _issue_of(store: Store, dead: Job) -> tuple[str | None, int | None]:
+    """The (repository, issue) a dead stage or delivery job was about, as far as known."""
+    if dead.kind == JobKind.DELIVERY:
+        lost = await lost_delivery(store, dead)
+        return lost.repository, lost.number
+    about = _target_of(dead)
+    return (about.repository, about.issue_number) if about else (None, None)
 
 
 def _target_of(job: Job) -> Target | None:

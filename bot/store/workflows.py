@@ -229,6 +229,18 @@ class WorkflowStore:
             )
         )
 
+    async def abandon(self, repository: str, issue_number: int) -> int:
+        """Drop the issue's undone actions no live job holds (its repository is gone: they
+        can never be carried out); returns how many transitions."""
+        now = self.store.clock()
+        return await self.store.run(
+            lambda tx: tx.execute(
+                "UPDATE transitions SET actions_done = 1, claim_job = NULL, claim_owner = NULL"
+                f" WHERE repository = ? AND issue_number = ? AND {free_claim()}",
+                (repository, issue_number, now, now),
+            )
+        )
+
     async def pending(self, repository: str, issue_number: int) -> list[Transition]:
         """Transitions whose actions were decided but not all carried out, oldest first."""
         rows = await self.store.run(

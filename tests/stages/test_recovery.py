@@ -151,3 +151,19 @@ async def test_a_dead_delivery_about_an_issue_gets_a_finish_job_for_it(store: St
     [queued] = await sweep(store)
     finish = await store.get_job(queued)
     assert finish is not None and finish.payload == ABOUT
+
+
+async def test_undone_actions_of_an_unknown_installation_are_logged_once(
+    store: Store, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A transition stored before Triad recorded installations, with nothing to ask for one:
+    no finish job can be queued for it, and saying so every sweep would flood the log."""
+    await WorkflowStore(store).apply(
+        "octo/old", 3, None, None, (AddLabel("x"),),
+        source="d-old", cause="c", actor=None, reason="r",
+    )  # fmt: skip
+    clock.advance(121)
+    for _ in range(3):
+        assert await sweep(store) == []
+    said = [r for r in caplog.records if "installation is unknown" in r.getMessage()]
+    assert len(said) == 1
