@@ -445,4 +445,6 @@ def job_from_row(row: Row) -> Job:
         last_error=row["last_error"],
         created_at=float(row["created_at"]),
         finished_at=row["finished_at"],
+        reported_at=row["reported_at"],
+        reported_how=row["reported_how"],
     )

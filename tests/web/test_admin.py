@@ -83,6 +83,7 @@ async def test_the_overview_shows_workflows_spend_queue_and_deliveries(admin: Ad
     assert 'data-name="dead">dead<b>2</b>' in page
     dead = page.split('id="dead-letters"')[1].split("</table>")[0]
     assert f'data-job="{seeded.dead_job}"' in dead and "ModelUnavailable" in dead
+    assert "<th>told</th>" in dead and "<td>no</td>" in dead, "nobody was told yet"
     assert 'data-name="ignored">ignored<b>1</b>' in page
 
 
