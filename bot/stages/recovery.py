@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from pydantic import ValidationError
 
-from bot.errors import GitHubForbidden, GitHubNotFound
+from bot.errors import GitHubForbidden, GitHubNotFound, GitHubUnavailable
 from bot.github.repo import Repo
 from bot.repo_config import RepoConfig
 from bot.stages.dead import category, details
@@ -128,11 +128,13 @@ async def handle_finish(job: Job, services: Services) -> None:
     repo = await services.repo(target.installation_id, target.repository)
     try:
         await repo.default_branch()  # the repository, as its installation sees it
-        config = (await services.repo_config(repo)).config
     except (GitHubNotFound, GitHubForbidden) as exc:
         # deleted, or the installation lost it: nobody there can be told, nor anything done
         await _gone(services.store, target, str(exc))
         return
+    except GitHubUnavailable:
+        pass  # an outage is not an answer: the work below says what it can
+    config = (await services.repo_config(repo)).config
     await _report_dead(services, target, config, repo, holder)
     await _report_lost(services, target, repo)
     await finish_pending(

@@ -22,14 +22,16 @@ from triad_lab.simulator.server import Simulator
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "status", "message"),
+    ("method", "path", "status", "message", "how"),
     [
-        ("*", rf"^/repos/{REPO}(/|$)", 404, None),  # the repository was deleted
-        ("*", rf"^/repos/{REPO}(/|$)", 403, "Resource not accessible by integration"),
-        ("POST", r"^/app/installations/\d+/access_tokens$", 404, None),  # uninstalled
+        ("*", rf"^/repos/{REPO}(/|$)", 404, None, "log"),  # the repository was deleted
+        ("*", rf"^/repos/{REPO}(/|$)", 403, "Resource not accessible by integration", "log"),
+        ("POST", r"^/app/installations/\d+/access_tokens$", 404, None, "log"),  # uninstalled
+        # an outage is not a repository gone: the workflow is told as usual
+        ("GET", rf"^/repos/{REPO}$", 503, None, "workflow"),
     ],
 )
-async def test_a_dead_stage_job_of_a_repository_that_is_gone_is_logged_once(
+async def test_a_dead_stage_job_of_a_repository_that_is_gone_is_reported_once(
     store: Store,
     clock: FakeClock,
     sim: Simulator,
@@ -37,6 +39,7 @@ async def test_a_dead_stage_job_of_a_repository_that_is_gone_is_logged_once(
     path: str,
     status: int,
     message: str | None,
+    how: str,
 ) -> None:
     installation = sim.installation_id(REPO)
     assert installation is not None
@@ -65,6 +68,6 @@ async def test_a_dead_stage_job_of_a_repository_that_is_gone_is_logged_once(
             await store.complete(job.id, "w")
         clock.advance(5)
     assert len(finish_jobs) == 1
-    assert await Recovery(store).reported() == {("developer", "log"): 1}
+    assert await Recovery(store).reported() == {("developer", how): 1}
     assert await Recovery(store).stalled() == []
     assert [j.kind for j in await store.list_jobs(JobState.DEAD)] == ["developer"]
