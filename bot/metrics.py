@@ -77,6 +77,14 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        self.dead_told = Gauge(
+            "triad_dead_letters_reported",
+            "Dead jobs by kind and how their death was reported: `workflow` (needs-human and a "
+            "comment), `comment` (a delivery's issue was told), `log` (nobody on GitHub to "
+            "tell: no issue, or the repository or installation is gone), `no` (not yet).",
+            ["kind", "how"],
+            registry=self.registry,
+        )
         self.undone = Gauge(
             "triad_transitions_undone",
             "Transitions whose actions are not all carried out yet (those no live job holds "
@@ -129,6 +137,7 @@ class Metrics:
         self._spend = _Spend()
         self.registry.register(self._spend)
         self._dead_kinds: set[str] = set()
+        self._told: set[tuple[str, str]] = set()
 
     def model_call(self, role: str, provider: str, outcome: str, latency_ms: int) -> None:
         """One model call ended (the model layer's observer)."""
@@ -151,6 +160,10 @@ class Metrics:
         for kind in self._dead_kinds | set(dead):
             self.dead_letters.labels(kind=kind).set(dead.get(kind, 0))
         self._dead_kinds |= set(dead)
+        told = await Recovery(store).reported()
+        for kind, how in self._told | set(told):
+            self.dead_told.labels(kind=kind, how=how).set(told.get((kind, how), 0))
+        self._told |= set(told)
         self.undone.set(await Recovery(store).undone())
         stages = await WorkflowStore(store).stage_counts()
         for stage in Stage:

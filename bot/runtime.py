@@ -79,7 +79,10 @@ def build_services(settings: Settings, store: Store, metrics: Metrics | None = N
 
 def sweep_seconds(settings: Settings) -> float:
     """How often a process that runs jobs sweeps for work no live job is doing: a few times
-    per lease, so a dead worker's undone actions are finished about one lease after it died."""
+    per lease, so a dead worker's undone actions are finished about one lease after it died
+    (TRIAD_SWEEP_SECONDS overrides it; 0: no sweep)."""
+    if settings.sweep_seconds is not None:
+        return settings.sweep_seconds
     return min(max(settings.job_lease_seconds / 3, 1.0), 30.0)
 
 
@@ -110,7 +113,11 @@ def build_pool(
 async def _sweep(store: Store, settings: Settings) -> None:
     from bot.stages.recovery import sweep_periodically
 
-    await sweep_periodically(store, sweep_seconds(settings))
+    seconds = sweep_seconds(settings)
+    if seconds == 0:
+        log.warning("the sweep is off (TRIAD_SWEEP_SECONDS=0): only events finish undone work")
+        return
+    await sweep_periodically(store, seconds)
 
 
 async def serve(

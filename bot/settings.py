@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     #: a job's first retry after GitHub was unavailable or unreachable, doubling to 10 minutes
     job_outage_retry_seconds: float = Field(default=60.0, gt=0)
     drain_seconds: float = Field(default=30.0, ge=0)
+    #: how often a process that runs jobs sweeps for work no live job is doing (None: a third
+    #: of a lease, between 1 and 30 s; 0: never, e.g. a test proving an event finishes it)
+    sweep_seconds: float | None = Field(default=None, ge=0)
 
     #: the admin page and /metrics (`triad serve --admin-port`); unset: not served
     admin_port: int | None = Field(default=None, ge=1, le=65535)

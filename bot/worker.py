@@ -75,8 +75,9 @@ class WorkerPool(Generic[ContextT]):
         self._warm_up = warm_up
         self._cold_kinds = frozenset(cold_kinds)
         self._warm: asyncio.Task[None] | None = None
-        #: job id -> (its lease owner, its handler) for every job this process runs
-        self._running: dict[int, tuple[str, asyncio.Task[None]]] = {}
+        #: (job id, lease owner) -> (its handler, when its lease was last renewed, monotonic)
+        #: for every attempt this process runs (a stale attempt and its successor may overlap)
+        self._running: dict[tuple[int, str], tuple[asyncio.Task[None], float]] = {}
 
     def notify(self) -> None:
         """A job was queued: wake an idle loop now rather than at its next poll."""
@@ -152,7 +153,8 @@ class WorkerPool(Generic[ContextT]):
         )
         started = time.monotonic()
         handler_task = asyncio.create_task(self.handlers[job.kind](job, self.context))
-        self._running[job.id] = (worker_id, handler_task)
+        attempt = (job.id, worker_id)
+        self._running[attempt] = (handler_task, time.monotonic())
         outcome = "done"
         try:
             await asyncio.shield(handler_task)
@@ -188,7 +190,7 @@ class WorkerPool(Generic[ContextT]):
             outcome = "dead" if state is JobState.DEAD else "retry"
             log.exception("job failed", extra={**_job_fields(job), "next": outcome})
         finally:
-            self._running.pop(job.id, None)
+            self._running.pop(attempt, None)
             seconds = time.monotonic() - started
             self.metrics.job_duration.labels(kind=job.kind, outcome=outcome).observe(seconds)
             log.info(
@@ -198,26 +200,35 @@ class WorkerPool(Generic[ContextT]):
 
     async def _beat(self) -> None:
         """Renew the leases of the jobs this process runs, every third of a lease, for as long
-        as it lives; cancel those whose lease is no longer theirs, and all of them when the
-        store could not be reached for a whole lease (another worker may run them by now)."""
-        renewed_at = time.monotonic()
+        as it lives; cancel those whose lease is no longer theirs, those not renewed for a
+        whole lease (this process stalled, or the store could not be reached: another worker
+        may run them by now, and hold their claims)."""
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
-            running = dict(self._running)
+            now = time.monotonic()
+            lapsed = {
+                attempt: handler
+                for attempt, (handler, renewed_at) in self._running.items()
+                if now - renewed_at >= self.lease_seconds
+            }
+            held = [attempt for attempt in self._running if attempt not in lapsed]
             try:
-                held = [(job_id, owner) for job_id, (owner, _) in running.items()]
                 renewed = await self.store.renew_leases(held, self.lease_seconds)
             except Exception:
                 log.exception("heartbeat failed; trying again", extra={"worker": self.worker_id})
-                if time.monotonic() - renewed_at > self.lease_seconds:
-                    lost = running
-                else:
+                renewed = set()
+                held = []  # not renewed, not known lost: cancelled once a lease went by
+            for attempt in held:
+                entry = self._running.get(attempt)
+                if entry is None:
                     continue
-            else:
-                renewed_at = time.monotonic()
-                lost = {key: entry for key, entry in running.items() if key not in renewed}
-            for job_id, (_, handler) in lost.items():
-                if job_id in self._running and self._running[job_id][1] is handler:
+                if attempt in renewed:
+                    self._running[attempt] = (entry[0], now)
+                else:
+                    lapsed[attempt] = entry[0]
+            for attempt, handler in lapsed.items():
+                entry = self._running.get(attempt)
+                if entry is not None and entry[0] is handler:
                     handler.cancel()  # `_run` records it as a lost lease
 
 

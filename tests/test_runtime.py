@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.errors import ConfigError
-from bot.runtime import listen, require_admin_guard
+from bot.runtime import listen, require_admin_guard, sweep_seconds
 from bot.settings import Settings
 
 
@@ -54,3 +54,11 @@ def test_an_admin_port_beyond_loopback_needs_the_token(host: str) -> None:
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
 def test_an_admin_port_on_loopback_may_go_without_the_token(host: str) -> None:
     require_admin_guard(Settings(admin_host=host))
+
+
+def test_the_sweep_runs_a_few_times_a_lease_unless_set() -> None:
+    assert sweep_seconds(Settings(job_lease_seconds=60)) == 20
+    assert sweep_seconds(Settings(job_lease_seconds=1)) == 1
+    assert sweep_seconds(Settings(job_lease_seconds=600)) == 30
+    assert sweep_seconds(Settings(sweep_seconds=5)) == 5
+    assert sweep_seconds(Settings(sweep_seconds=0)) == 0, "off"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -342,3 +343,62 @@ async def test_jobs_that_need_the_warm_up_wait_for_it_and_others_do_not(
     await _wait_for(live_store, model_job or 0, JobState.DONE)
     await pool.stop()
     assert ran == ["delivery", "architect"]
+
+
+async def test_a_job_whose_process_stalled_past_its_lease_is_abandoned_not_renewed(
+    live_store: Store,
+) -> None:
+    """The process froze for longer than a lease (a blocking call, a paused VM): another job
+    may have taken the job's claims meanwhile, so the heartbeat gives the job up."""
+    cancelled = asyncio.Event()
+
+    async def freezes(job: Job, context: object) -> None:
+        time.sleep(0.6)  # blocks the whole event loop, heartbeat included, for two leases
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    pool = _pool(live_store, {"k": freezes}, lease_seconds=0.3, concurrency=1)
+    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    pool.start()
+    async with asyncio.timeout(5):
+        await cancelled.wait()  # a renewed lease would have let it run on
+    await pool.stop()
+    assert job_id is not None
+
+
+async def test_a_stale_attempt_ending_leaves_the_new_attempt_renewed(live_store: Store) -> None:
+    """One loop's attempt stalled past its lease and another loop of the same process took the
+    job over; when the stale attempt ends, the new one's lease is still renewed."""
+    release_first = asyncio.Event()
+    calls: list[str] = []
+
+    async def handler(job: Job, context: object) -> None:
+        calls.append(job.lease_owner or "")
+        if len(calls) == 1:
+            await release_first.wait()
+        else:
+            await asyncio.sleep(1.5)
+
+    pool = _pool(live_store, {"k": handler}, lease_seconds=0.3, concurrency=0)
+    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    first = await live_store.claim("P/0", 0.05)
+    assert first is not None
+    stale = asyncio.create_task(pool._run(first, "P/0"))
+    await asyncio.sleep(0.1)  # P/0's lease lapsed before any heartbeat
+    second = await live_store.claim("P/1", 0.3)
+    assert second is not None and second.id == job_id
+    new = asyncio.create_task(pool._run(second, "P/1"))
+    await asyncio.sleep(0.05)
+    release_first.set()
+    await stale
+    pool.start()  # the heartbeat alone (no loops): the test ran the two attempts itself
+    await asyncio.sleep(0.9)  # three leases: only the heartbeat keeps P/1's
+    assert await live_store.claim("thief", 30) is None, "the new attempt's lease lapsed"
+    await new
+    job = await live_store.get_job(job_id or 0)
+    assert job is not None and job.state is JobState.DONE
+    if pool._heartbeat is not None:
+        pool._heartbeat.cancel()

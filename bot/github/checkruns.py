@@ -1,7 +1,8 @@
 """Triad's own check run on a commit, named so branch protection can require it.
 
 Found again by its name and Triad's App on the commit, so a retried job updates the run it
-created instead of adding a second one. A new review round on a commit whose run is finished
+created instead of adding a second one; a creation GitHub answered 5xx is looked for (name,
+commit, external id) before it is sent again. A new review round on a commit whose run is finished
 starts a new run (GitHub shows the latest run of a name).
 """
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from bot.github.repo import Repo
+from bot.github.writes import write_once
 
 if TYPE_CHECKING:
     from githubkit_schemas.latest.models import CheckRun
@@ -125,29 +127,42 @@ async def set_check_run(  # noqa: PLR0913 - the check run's fields, all keyword-
     checks = repo.github.rest.checks
     owner, name = repo.owner, repo.name
     if existing is None or (conclusion is None and existing.status == "completed"):
-        if conclusion is None:
-            created = await checks.async_create(
-                owner,
-                name,
-                name=CHECK_NAME,
-                head_sha=head_sha,
-                external_id=external_id,
-                status="in_progress",
-                output=output,
-                actions=actions,
-            )
-        else:
-            created = await checks.async_create(
-                owner,
-                name,
-                name=CHECK_NAME,
-                head_sha=head_sha,
-                external_id=external_id,
-                conclusion=CONCLUSIONS[conclusion],
-                output=output,
-                actions=actions,
-            )
-        return created.parsed_data.id
+
+        async def create() -> int:
+            if conclusion is None:
+                created = await checks.async_create(
+                    owner,
+                    name,
+                    name=CHECK_NAME,
+                    head_sha=head_sha,
+                    external_id=external_id,
+                    status="in_progress",
+                    output=output,
+                    actions=actions,
+                )
+            else:
+                created = await checks.async_create(
+                    owner,
+                    name,
+                    name=CHECK_NAME,
+                    head_sha=head_sha,
+                    external_id=external_id,
+                    conclusion=CONCLUSIONS[conclusion],
+                    output=output,
+                    actions=actions,
+                )
+            return created.parsed_data.id
+
+        async def landed() -> int | None:
+            # GitHub may have created it and answered 5xx: a newer run of ours, for the same
+            # workflow, on this commit is the one (never the finished run it replaces)
+            found = await latest(repo, head_sha)
+            newer = found is not None and (existing is None or found.id > existing.id)
+            return found.id if found and newer and found.external_id == external_id else None
+
+        return await write_once(
+            create, landed, what=f"check run on {head_sha[:7]}", delay=repo.retry_delay
+        )
     # the same output and buttons, in the shapes the update endpoint's types name
     updated: UpdatedOutput = {"title": output["title"], "summary": output["summary"]}
     if text:

@@ -133,10 +133,11 @@ async def _jobs(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         return 0
     rows: list[list[Cell]] = [
         [j.id, j.kind, j.state.value, f"{j.attempts}/{j.max_attempts}", when(j.run_at),
-         _short(j.last_error or "", 60)]
+         j.told or "", _short(j.last_error or "", 60)]
         for j in jobs
     ]  # fmt: skip
-    columns = ["id", "kind", "state", "attempts", "due", "last_error"]
+    # told: for a dead job, whether (and how) a human was told of its death
+    columns = ["id", "kind", "state", "attempts", "due", "told", "last_error"]
     emit(out, columns, rows, as_json=args.json, empty="no jobs")
     return 0
 
@@ -214,6 +215,7 @@ def _job_json(job: Job) -> dict[str, Any]:
         "max_attempts": job.max_attempts,
         "due": iso(job.run_at),
         "last_error": job.last_error,
+        "told": job.told,
     }
 
 

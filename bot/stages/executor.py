@@ -49,7 +49,7 @@ def label_specs(labels: Labels) -> list[LabelSpec]:
     ]
 
 
-async def carry_out(
+async def carry_out(  # noqa: PLR0913 - the transition's context, then keyword-only tuning
     actions: tuple[Action, ...],
     repo: Repo,
     issue_number: int,
@@ -58,11 +58,17 @@ async def carry_out(
     status_report: StatusReport,
     pull_number: int | None = None,
     *,
+    still_held: Callable[[], Awaitable[bool]] | None = None,
     installation_id: int | None = None,
-) -> None:
+) -> bool:
     """`pull_number` is the workflow's PR: actions `on` PULL go there (the issue if none).
-    `installation_id` is the installation a refusal counts against."""
+    `installation_id` is the installation a refusal counts against.
+
+    Before each action `still_held` is asked whether the caller may still act (it holds the
+    transition's claim); False when it stopped because it may not: the new holder acts."""
     for action in actions:
+        if still_held is not None and not await still_held():
+            return False
         try:
             await _carry_out_one(
                 action,
@@ -81,6 +87,7 @@ async def carry_out(
                 "GitHub refused an action: skipped",
                 extra={"action": type(action).__name__, "error": str(exc)},
             )
+    return True
 
 
 async def _carry_out_one(

@@ -13,20 +13,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import weakref
 from dataclasses import replace
 
 from pydantic import ValidationError
 
+from bot.errors import GitHubForbidden, GitHubNotFound, GitHubUnavailable
 from bot.github.repo import Repo
 from bot.repo_config import RepoConfig
+from bot.stages.dead import category, details
 from bot.stages.finish import apply_stage_event
 from bot.stages.runner import finish_pending
 from bot.stages.services import Services
 from bot.stages.skeleton import read_task
 from bot.stages.status import status_report
+from bot.stages.undelivered import LostDelivery, lost_delivery, notice, notice_key
 from bot.store import Job, NewJob, Store
-from bot.store.recovery import Recovery
-from bot.store.workflows import Holder
+from bot.store.recovery import TOLD_COMMENT, TOLD_LOG, Recovery
+from bot.store.workflows import Holder, WorkflowStore
 from bot.workflow.events import StageFailed
 from bot.workflow.jobs import (
     STAGE_OF,
@@ -46,6 +50,9 @@ log = logging.getLogger(__name__)
 #: one that dies anyway is replaced by the next sweep, since its work is still there
 FINISH_ATTEMPTS = 20
 
+#: issues with undone actions and no known installation, already logged (per store)
+_UNKNOWN_SAID: weakref.WeakKeyDictionary[Store, set[tuple[str, int]]] = weakref.WeakKeyDictionary()
+
 
 async def sweep(store: Store) -> list[int]:
     """Queue a finish job for each issue with work no live job is doing (and none queued for
@@ -58,6 +65,16 @@ async def sweep(store: Store) -> list[int]:
         task = _target_of(dead)
         if task is not None:
             found[(task.repository, task.issue_number)] = task.installation_id
+    for dead in await recovery.unreported_dead([JobKind.DELIVERY]):
+        lost = await lost_delivery(store, dead)
+        if lost.repository and lost.number and lost.installation_id:
+            found[(lost.repository, lost.number)] = lost.installation_id
+            continue
+        log.warning(
+            "a delivery job died and no issue can be told",
+            extra={"job": dead.id, "delivery": lost.delivery_id, "error": dead.last_error},
+        )
+        await recovery.mark_reported(dead, TOLD_LOG)
     busy = {
         (str(payload.get("repository")), payload.get("issue_number"))
         for payload in await recovery.queued_for(JobKind.FINISH)
@@ -68,10 +85,14 @@ async def sweep(store: Store) -> list[int]:
         if (repository, number) in busy:
             continue
         if installation is None:
-            log.error(
-                "undone actions of an issue whose installation is unknown",
-                extra={"repository": repository, "issue": number},
-            )
+            said = _UNKNOWN_SAID.setdefault(store, set())
+            if (repository, number) not in said:  # once a process: every sweep finds it
+                said.add((repository, number))
+                log.error(
+                    "undone actions of an issue whose installation is unknown: a later event"
+                    " on the issue finishes them",
+                    extra={"repository": repository, "issue": number},
+                )
             continue
         finish = FinishTask(
             repository=repository, installation_id=installation, issue_number=number
@@ -105,8 +126,17 @@ async def handle_finish(job: Job, services: Services) -> None:
     task = read_task(FinishTask, job)
     target, holder = task.target, Holder.of(job)
     repo = await services.repo(target.installation_id, target.repository)
+    try:
+        await repo.default_branch()  # the repository, as its installation sees it
+    except (GitHubNotFound, GitHubForbidden) as exc:
+        # deleted, or the installation lost it: nobody there can be told, nor anything done
+        await _gone(services.store, target, str(exc))
+        return
+    except GitHubUnavailable:
+        pass  # an outage is not an answer: the work below says what it can
     config = (await services.repo_config(repo)).config
     await _report_dead(services, target, config, repo, holder)
+    await _report_lost(services, target, repo)
     await finish_pending(
         services.store,
         repo,
@@ -136,13 +166,67 @@ async def _report_dead(
         await recovery.mark_reported(dead)
 
 
+async def _gone(store: Store, target: Target, error: str) -> None:
+    """The issue's repository or installation is gone: its deaths are logged (and counted in
+    `triad_dead_letters_reported{how="log"}`), its undone actions dropped, once."""
+    recovery = Recovery(store)
+    told = []
+    for dead in await recovery.unreported_dead([*STAGE_OF, JobKind.DELIVERY]):
+        if await _issue_of(store, dead) == (target.repository, target.issue_number):
+            await recovery.mark_reported(dead, TOLD_LOG)
+            told.append(dead.id)
+    dropped = await WorkflowStore(store).abandon(target.repository, target.issue_number)
+    log.warning(
+        "the repository or its installation is gone: dead jobs logged, undone actions dropped",
+        extra={
+            "repository": target.repository,
+            "issue": target.issue_number,
+            "jobs": told,
+            "transitions": dropped,
+            "error": error,
+        },
+    )
+
+
+async def _report_lost(services: Services, target: Target, repo: Repo) -> None:
+    """Say on the issue which of its deliveries Triad never acted on (their jobs died)."""
+    store = services.store
+    recovery, workflows = Recovery(store), WorkflowStore(store)
+    untold: list[LostDelivery] = []
+    acted: list[LostDelivery] = []
+    for dead in await recovery.unreported_dead([JobKind.DELIVERY]):
+        lost = await lost_delivery(store, dead)
+        if (lost.repository, lost.number) != (target.repository, target.issue_number):
+            continue
+        decided = await workflows.transition_for(
+            target.repository, target.issue_number, lost.delivery_id
+        )
+        # decided before the job died: its actions are finished by this job, nothing was lost
+        (acted if decided is not None else untold).append(lost)
+    if untold:
+        await repo.comment_once(target.issue_number, notice_key(store.clock()), notice(untold))
+        log.warning(
+            "deliveries Triad never acted on: said on the issue",
+            extra={
+                "repository": target.repository,
+                "issue": target.issue_number,
+                "jobs": [lost.job.id for lost in untold],
+            },
+        )
+    for lost in untold:
+        await recovery.mark_reported(lost.job, TOLD_COMMENT)
+    for lost in acted:
+        await recovery.mark_reported(lost.job, TOLD_LOG)
+
+
 def dead_stage_failed(dead: Job) -> StageFailed | None:
     """The failure of a stage whose job ran out of attempts, as the engine is told it: what the
     job worked on (so a death after the workflow moved on changes nothing), and why. None for
     a payload no stage could read (that job died of it at once, and nothing ran)."""
     kind = JobKind(dead.kind)
-    error = (dead.last_error or "no error was recorded").strip().splitlines()[-1][:500]
-    reason = f"its job ran out of attempts ({dead.attempts}). The last one ended with: {error}"
+    # what GitHub readers see: the kind of failure; the error itself stays in the logs and CLI
+    why = category(dead.last_error)
+    reason = f"its job ran out of attempts ({dead.attempts}): {why}. {details(dead.id)}"
     failed = StageFailed(STAGE_OF[kind], reason, job_id=dead.id)
     try:
         match kind:
@@ -160,6 +244,15 @@ def dead_stage_failed(dead: Job) -> StageFailed | None:
                 return None if watch.look_only else replace(failed, head_sha=watch.head_sha)
     except ValidationError:
         return None
+
+
+async def _issue_of(store: Store, dead: Job) -> tuple[str | None, int | None]:
+    """The (repository, issue) a dead stage or delivery job was about, as far as known."""
+    if dead.kind == JobKind.DELIVERY:
+        lost = await lost_delivery(store, dead)
+        return lost.repository, lost.number
+    about = _target_of(dead)
+    return (about.repository, about.issue_number) if about else (None, None)
 
 
 def _target_of(job: Job) -> Target | None:

@@ -64,7 +64,10 @@ async def finish_pending(
             if first.id != upto:
                 log.info("finishing earlier actions", extra={"source": first.source})
             workflow = await workflows.get(target.repository, target.issue_number)
-            await _carry_out(workflows, first, workflow, repo, config, status_report)
+            if not await _carry_out(
+                workflows, first, workflow, repo, config, status_report, holder
+            ):
+                return False  # its lease lapsed: the transition's new holder goes on in order
             waiting_since = None
             continue
         if upto is None or first.id > upto:
@@ -76,7 +79,7 @@ async def finish_pending(
                 extra={"source": first.source, "issue": target.issue_number},
             )
             if own is not None:
-                await workflows.release(own)
+                await workflows.release(own, holder)
             return False
         await asyncio.sleep(_POLL_SECONDS)
 
@@ -88,7 +91,10 @@ async def _carry_out(
     repo: Repo,
     config: RepoConfig,
     status_report: StatusReport,
-) -> None:
+    holder: Holder | None,
+) -> bool:
+    """Carry out one transition's actions under `holder`'s claim; False when the claim was lost
+    on the way (this job stalled past its lease), so its new holder does the rest."""
     actions = transition.actions
     if workflow is not None and workflow.revision > transition.revision:
         # late: the workflow moved past this transition, so only what still fits it now
@@ -100,7 +106,7 @@ async def _carry_out(
             )
     pull = workflow.pr_number if workflow else None
     try:
-        await carry_out(
+        held = await carry_out(
             actions,
             repo,
             transition.issue_number,
@@ -109,11 +115,19 @@ async def _carry_out(
             status_report,
             pull,
             installation_id=transition.installation_id,
+            still_held=lambda: workflows.holds(transition.id, holder),
         )
     except BaseException:
-        await workflows.release(transition.id)  # the job's retry takes them up again
+        # the job's retry takes them up again; a claim another job took since stays its own
+        await workflows.release(transition.id, holder)
         raise
-    await workflows.mark_done(transition.id)
+    if not held or not await workflows.mark_done(transition.id, holder):
+        log.warning(
+            "the transition's claim was lost (this job's lease lapsed): left to its new holder",
+            extra={"source": transition.source, "transition": transition.id},
+        )
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -334,28 +334,30 @@ class Store(ABC):
 
         return await self.run(operation)
 
-    async def renew_leases(self, held: Sequence[tuple[int, str]], lease_seconds: float) -> set[int]:
+    async def renew_leases(
+        self, held: Sequence[tuple[int, str]], lease_seconds: float
+    ) -> set[tuple[int, str]]:
         """A worker's heartbeat: extend the lease of each (job id, lease owner) still held, and
-        so the transition claims those jobs hold; returns the ids renewed. A job missing from
-        them was taken by another worker (its lease had lapsed) or has ended."""
+        so the transition claims those jobs hold; returns the pairs renewed. A job missing from
+        them was taken by another worker, has ended, or its lease lapsed: a lapsed lease is
+        never renewed, since its claims may have been taken by another job meanwhile."""
         if not held:
             return set()
         now = self.clock()
-        ids = ", ".join("?" for _ in held)
+        pairs = " OR ".join("(id = ? AND lease_owner = ?)" for _ in held)
         rows = await self.run(
             lambda tx: tx.fetchall(
-                f"UPDATE jobs SET lease_expires_at = ? WHERE state = ? AND id IN ({ids})"
-                f" AND lease_owner IN ({ids}) RETURNING id, lease_owner",
+                "UPDATE jobs SET lease_expires_at = ? WHERE state = ? AND lease_expires_at > ?"
+                f" AND ({pairs}) RETURNING id, lease_owner",
                 (
                     now + lease_seconds,
                     JobState.RUNNING.value,
-                    *(job_id for job_id, _ in held),
-                    *(owner for _, owner in held),
+                    now,
+                    *(value for pair in held for value in pair),
                 ),
             )
         )
-        wanted = set(held)
-        return {int(row["id"]) for row in rows if (int(row["id"]), row["lease_owner"]) in wanted}
+        return {(int(row["id"]), str(row["lease_owner"])) for row in rows}
 
     async def complete(self, job_id: int, worker_id: str) -> bool:
         now = self.clock()
@@ -388,18 +390,23 @@ class Store(ABC):
                 return None
             exhausted = retry_in is None or row["attempts"] >= row["max_attempts"]
             state = JobState.DEAD if exhausted else JobState.QUEUED
-            tx.execute(
+            # the owner again: on PostgreSQL another worker may claim the job between the two
+            # statements (this one then waits for its lock and finds the row no longer ours)
+            changed = tx.execute(
                 "UPDATE jobs SET state = ?, last_error = ?, run_at = ?, finished_at = ?,"
-                " lease_owner = NULL, lease_expires_at = NULL WHERE id = ?",
+                " lease_owner = NULL, lease_expires_at = NULL"
+                " WHERE id = ? AND lease_owner = ? AND state = ?",
                 (
                     state.value,
                     error[-4000:],
                     now + (retry_in or 0.0),
                     now if exhausted else None,
                     job_id,
+                    worker_id,
+                    JobState.RUNNING.value,
                 ),
             )
-            return state
+            return state if changed else None
 
         return await self.run(operation)
 
@@ -466,4 +473,6 @@ def job_from_row(row: Row) -> Job:
         last_error=row["last_error"],
         created_at=float(row["created_at"]),
         finished_at=row["finished_at"],
+        reported_at=row["reported_at"],
+        reported_how=row["reported_how"],
     )

@@ -77,3 +77,17 @@ class Job:
     last_error: str | None
     created_at: float
     finished_at: float | None
+    #: when and how its death was last reported (see `told`)
+    reported_at: float | None = None
+    reported_how: str | None = None
+
+    @property
+    def told(self) -> str | None:
+        """For a dead job, how a human was told of its death: `workflow` (needs-human and a
+        comment), `comment` (on its delivery's issue), `log` (nobody on GitHub to tell), or
+        `no` (not yet: the workers' sweep will); None for a job that is not dead."""
+        if self.state is not JobState.DEAD:
+            return None
+        if self.reported_at is None or self.reported_at < (self.finished_at or 0.0):
+            return "no"
+        return self.reported_how or "workflow"

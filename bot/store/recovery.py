@@ -14,6 +14,12 @@ from bot.store.base import Store, job_from_row
 from bot.store.models import Job, JobState
 from bot.store.workflows import free_claim
 
+#: how a dead job's death was reported (jobs.reported_how): its workflow was told (needs-human
+#: and a comment), a comment on its issue, or only the log and the metric (nobody to tell)
+TOLD_WORKFLOW = "workflow"
+TOLD_COMMENT = "comment"
+TOLD_LOG = "log"
+
 
 @dataclass(frozen=True)
 class Stalled:
@@ -80,14 +86,28 @@ class Recovery:
         )
         return [job_from_row(row) for row in rows]
 
-    async def mark_reported(self, job: Job) -> None:
-        """The workflow was told of this death (a later death of the job is reported anew)."""
+    async def mark_reported(self, job: Job, how: str = TOLD_WORKFLOW) -> None:
+        """This death was reported, `how` (a later death of the job is reported anew)."""
         finished = job.finished_at or 0.0
         await self.store.run(
             lambda tx: tx.execute(
-                "UPDATE jobs SET reported_at = ? WHERE id = ?", (finished, job.id)
+                "UPDATE jobs SET reported_at = ?, reported_how = ? WHERE id = ?",
+                (finished, how, job.id),
             )
         )
+
+    async def reported(self) -> dict[tuple[str, str], int]:
+        """Dead jobs by (kind, how their death was reported: workflow, comment, log, or
+        `no` while not yet)."""
+        rows = await self.store.run(
+            lambda tx: tx.fetchall(
+                "SELECT kind, CASE WHEN reported_at IS NULL OR reported_at < finished_at"
+                f" THEN 'no' ELSE COALESCE(reported_how, '{TOLD_WORKFLOW}') END AS how,"
+                " COUNT(*) AS n FROM jobs WHERE state = ? GROUP BY 1, 2",
+                (JobState.DEAD.value,),
+            )
+        )
+        return {(str(row["kind"]), str(row["how"])): int(row["n"]) for row in rows}
 
     async def queued_for(self, kind: str) -> list[dict[str, object]]:
         """The payloads of the queued or running jobs of `kind`."""

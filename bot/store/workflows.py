@@ -158,12 +158,17 @@ class WorkflowStore:
 
         return await self.store.run(operation)
 
-    async def mark_done(self, transition_id: int) -> None:
-        await self.store.run(
-            lambda tx: tx.execute(
-                "UPDATE transitions SET actions_done = 1, claim_job = NULL, claim_owner = NULL"
-                " WHERE id = ?",
-                (transition_id,),
+    async def mark_done(self, transition_id: int, holder: Holder | None) -> bool:
+        """Record the actions carried out, if `holder` still holds the claim; False when it lost
+        it (its lease lapsed and another job took the transition: that job carries them out)."""
+        held, params = _held_by(holder)
+        return bool(
+            await self.store.run(
+                lambda tx: tx.execute(
+                    "UPDATE transitions SET actions_done = 1, claim_job = NULL,"
+                    f" claim_owner = NULL WHERE id = ? AND actions_done = 0 AND {held}",
+                    (transition_id, *params),
+                )
             )
         )
 
@@ -191,13 +196,48 @@ class WorkflowStore:
         )
         return row is not None
 
-    async def release(self, transition_id: int) -> None:
-        """Give up a claim at once (carrying out failed): the next attempt may take it."""
+    async def holds(self, transition_id: int, holder: Holder | None) -> bool:
+        """Whether `holder` may still carry out the transition: its claim is `holder`'s and the
+        job's lease has not lapsed (else another job may take it over at any moment)."""
+        held, params = _held_by(holder)
+        live = ""
+        if holder is not None:
+            live = (
+                " AND EXISTS (SELECT 1 FROM jobs WHERE jobs.id = transitions.claim_job"
+                f" AND jobs.state = '{JobState.RUNNING.value}'"
+                " AND jobs.lease_owner = transitions.claim_owner AND jobs.lease_expires_at > ?)"
+            )
+            params = (*params, self.store.clock())
+        row = await self.store.run(
+            lambda tx: tx.fetchone(
+                f"SELECT 1 AS held FROM transitions WHERE id = ? AND actions_done = 0 AND {held}"
+                + live,
+                (transition_id, *params),
+            )
+        )
+        return row is not None
+
+    async def release(self, transition_id: int, holder: Holder | None) -> None:
+        """Give up `holder`'s claim at once (carrying out failed): the next attempt may take it.
+        A claim another job took since (this one's lease lapsed) stays that job's."""
+        held, params = _held_by(holder)
         await self.store.run(
             lambda tx: tx.execute(
                 "UPDATE transitions SET claimed_until = 0, claim_job = NULL, claim_owner = NULL"
-                " WHERE id = ? AND actions_done = 0",
-                (transition_id,),
+                f" WHERE id = ? AND actions_done = 0 AND {held}",
+                (transition_id, *params),
+            )
+        )
+
+    async def abandon(self, repository: str, issue_number: int) -> int:
+        """Drop the issue's undone actions no live job holds (its repository is gone: they
+        can never be carried out); returns how many transitions."""
+        now = self.store.clock()
+        return await self.store.run(
+            lambda tx: tx.execute(
+                "UPDATE transitions SET actions_done = 1, claim_job = NULL, claim_owner = NULL"
+                f" WHERE repository = ? AND issue_number = ? AND {free_claim()}",
+                (repository, issue_number, now, now),
             )
         )
 
@@ -248,6 +288,13 @@ class WorkflowStore:
             )
         )
         return [_transition(row) for row in rows]
+
+
+def _held_by(holder: Holder | None) -> tuple[str, tuple[object, ...]]:
+    """SQL true for a transition whose claim is `holder`'s (None: held by no job)."""
+    if holder is None:
+        return "claim_job IS NULL", ()
+    return "claim_job = ? AND claim_owner = ?", (holder.job_id, holder.owner)
 
 
 def _save(tx: Transaction, before: Workflow | None, after: Workflow, now: float) -> Workflow:

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bot.ops.arguments import MAX_ID
 from bot.ops.reports import MAX_ISSUE_NUMBER, issue_url, pull_url, workflow_report
 from bot.ops.tables import dollars, when
-from bot.store import JobState
+from bot.store import Job, JobState
 from bot.store.deliveries import DAY, DeliveryLog
 from bot.store.queue_admin import NO_SUCH_JOB, QueueAdmin
 from bot.store.usage import UsageStore
@@ -216,16 +216,15 @@ async def _queue(context: AppContext) -> str:
         else ""
     )
     columns = ["id", "kind", "state", "attempts", "last error", ""]
+    # told: whether (and how) a human was told of the death (see `Job.told`)
+    dead_columns = ["id", "kind", "state", "attempts", "told", "last error", ""]
     return (
         '<section id="queue"><h2>Queue</h2>'
         + counts([(s.value, job_counts[s]) for s in JobState], {"dead": "dead"})
         + "<h3>Dead letters</h3>"
         + table(
-            columns,
-            [
-                _job_row(context, j.id, j.kind, j.state, j.attempts, j.max_attempts, j.last_error)
-                for j in dead
-            ],
+            dead_columns,
+            [_dead_row(context, j) for j in dead],
             empty="No dead jobs.",
             id="dead-letters",
         )
@@ -265,6 +264,14 @@ async def _deliveries(context: AppContext) -> str:
         )
         + "</section>"
     )
+
+
+def _dead_row(context: AppContext, job: Job) -> list[str]:
+    """A dead letter's row, with whether a human was told of it."""
+    row = _job_row(
+        context, job.id, job.kind, job.state, job.attempts, job.max_attempts, job.last_error
+    )
+    return [*row[:4], escape(job.told or ""), *row[4:]]
 
 
 def _job_row(

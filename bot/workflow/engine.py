@@ -537,8 +537,11 @@ def _stage_failed(workflow: Workflow | None, event: StageFailed, config: RepoCon
         return Decision(
             workflow, reason=f"ignored: {event.stage} failed after the workflow moved on"
         )
+    # keyed on the escalation: the same stage may fail again in the same round after a resume
+    escalation = workflow.escalations + 1
     comment = PostComment(
-        f"failed:{event.stage}:{workflow.design_version}:{workflow.round}:{workflow.review_round}",
+        f"failed:{event.stage}:{workflow.design_version}:{workflow.round}:"
+        f"{workflow.review_round}:{escalation}",
         messages.stage_failed(event.stage, event.reason, event.job_id),
         PULL,
     )

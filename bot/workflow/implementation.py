@@ -56,6 +56,7 @@ def escalate(
         escalated_from=workflow.stage,
         escalated_failed=failed,
         escalated_job=job_id,
+        escalations=workflow.escalations + 1,
     )
     on = PULL if workflow.pr_number else ISSUE
     return Decision(stuck, (AddLabel(config.labels.needs_human, on), comment), reason=reason)

@@ -106,6 +106,9 @@ class Workflow:
     escalated_failed: bool = False
     #: the stage's job that died and caused the escalation (the operator may run it again)
     escalated_job: int | None = None
+    #: times it stopped for a human: each escalation's comment is its own (a stage that fails
+    #: again in the same round, after a resume or a retry, is said again)
+    escalations: int = 0
     #: the design as proposed and as approved (DesignProposal as a dict): what the later
     #: stages follow, frozen at approval
     proposed_design: dict[str, Any] | None = field(default=None, compare=False)

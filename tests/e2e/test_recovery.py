@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import JobState
+from bot.store import Job, JobState
 from bot.store.queue_admin import QueueAdmin
+from bot.store.recovery import Recovery
 from bot.store.workflows import WorkflowStore
 from bot.workflow.model import Stage
 from tests.e2e.conftest import MAINTAINER, REPO, open_issue
@@ -63,9 +64,10 @@ async def test_a_github_outage_past_the_retries_asks_a_human_and_the_operator_re
     [dead] = await QueueAdmin(stack.store).jobs(state=JobState.DEAD)
     assert dead.kind == "developer" and "503" in (dead.last_error or "")
     await stack.settle()
-    [said] = bot_comments(stack, number, "failed:developer:1:1:0")
+    [said] = bot_comments(stack, number, "failed:developer:1:1:0:1")
     assert "The developer could not finish: its job ran out of attempts (2)" in said
-    assert "Service Unavailable" in said
+    assert "GitHub was unavailable" in said and f"`triad jobs show {dead.id}`" in said
+    assert "Service Unavailable" not in said and "503" not in said, "the error stays internal"
     assert f"`triad jobs retry {dead.id}`" in said and "`/triad resume`" in said
     assert "needs-human" in stack.github.labels_on(REPO, number)
     # the outage ends; the operator runs the dead job again
@@ -79,6 +81,27 @@ async def test_a_github_outage_past_the_retries_asks_a_human_and_the_operator_re
     assert len(stack.github.repo(REPO).pulls) == 1
 
 
+async def test_a_stage_that_dies_again_after_the_operators_retry_is_said_again(
+    quick: TriadStack,
+) -> None:
+    stack = quick
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    stack.github.fail("GET", rf"^/repos/{REPO}$", 503, times=100000)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:approved")
+    await _until(stack, number, Stage.NEEDS_HUMAN)
+    assert stack.store is not None
+    [dead] = await QueueAdmin(stack.store).jobs(state=JobState.DEAD)
+    await stack.settle()
+    assert len(bot_comments(stack, number, "failed:developer:1:1:0:1")) == 1
+    await QueueAdmin(stack.store).retry([dead.id])
+    await _until(stack, number, Stage.IMPLEMENTING)
+    await _until(stack, number, Stage.NEEDS_HUMAN)
+    await stack.settle()
+    assert len(bot_comments(stack, number, "failed:developer:1:1:0:2")) == 1, "said again"
+
+
 async def test_after_an_outage_resume_runs_the_stage_again(quick: TriadStack) -> None:
     stack = quick
     number = open_issue(stack)
@@ -86,7 +109,7 @@ async def test_after_an_outage_resume_runs_the_stage_again(quick: TriadStack) ->
     stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
     await _until(stack, number, Stage.NEEDS_HUMAN)
     await stack.settle()
-    [said] = bot_comments(stack, number, "failed:architect:1:0:0")
+    [said] = bot_comments(stack, number, "failed:architect:1:0:0:1")
     assert "The architect could not finish" in said
     stack.github.faults.clear()
     stack.github.comment(REPO, number, MAINTAINER, "/triad resume")
@@ -118,3 +141,53 @@ async def test_ci_that_reported_before_the_push_was_recorded_is_read(quick: Tria
     await _until(stack, number, Stage.READY_FOR_QA)
     await stack.settle()
     assert len(stack.github.repo(REPO).pulls) == 1
+
+
+async def _dead_job(stack: TriadStack, kind: str, seconds: float = 60) -> Job:
+    assert stack.store is not None
+    deadline = time.monotonic() + seconds
+    while True:
+        dead = await QueueAdmin(stack.store).jobs(state=JobState.DEAD, kind=kind)
+        if dead:
+            return dead[0]
+        assert time.monotonic() < deadline, f"no {kind} job died"
+        await asyncio.sleep(0.2)
+
+
+def _lost_notices(stack: TriadStack, number: int) -> list[str]:
+    return [body for body in bot_comments(stack, number) if "<!-- triad:undelivered:" in body]
+
+
+async def test_a_maintainers_label_lost_to_an_outage_is_said_on_the_issue(
+    quick: TriadStack,
+) -> None:
+    """GitHub fails through every attempt of the delivery job: the maintainer's label would be
+    lost without a word. The workers say so on the issue, once, without internals."""
+    stack = quick
+    number = open_issue(stack)
+    stack.github.fail("GET", rf"^/repos/{REPO}/", 503, times=100000)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    dead = await _dead_job(stack, "delivery")
+    stack.github.faults.clear()
+    deadline = time.monotonic() + 30
+    while not _lost_notices(stack, number):
+        assert time.monotonic() < deadline, "nobody was told"
+        await asyncio.sleep(0.2)
+    await stack.settle()
+    [said] = _lost_notices(stack, number)
+    assert f"@{MAINTAINER}" in said and "`triad:design`" in said
+    assert "GitHub was unavailable" in said and f"`triad jobs retry {dead.id}`" in said
+    assert "503" not in said and "Service Unavailable" not in said
+    # another label lost the same day on the same issue: no second comment
+    assert stack.store is not None
+    stack.github.fail("GET", rf"^/repos/{REPO}/", 503, times=100000)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:approved")
+    deadline = time.monotonic() + 60
+    while len(await QueueAdmin(stack.store).jobs(state=JobState.DEAD, kind="delivery")) < 2:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.2)
+    stack.github.faults.clear()
+    await asyncio.sleep(3)  # a few sweeps
+    await stack.settle()
+    assert len(_lost_notices(stack, number)) == 1
+    assert await Recovery(stack.store).unreported_dead(["delivery"]) == []

@@ -91,3 +91,21 @@ async def test_output_is_clipped_to_githubs_limit_in_bytes(sim: Simulator, repo:
     for shown in (run.summary or "", run.text or ""):
         assert len(shown.encode()) <= checkruns.MAX_OUTPUT
         assert shown.startswith("é" * 1000) and shown.endswith("(cut to GitHub's limit)")
+
+
+async def test_a_run_that_landed_despite_a_5xx_is_not_created_again(
+    sim: Simulator, repo: Repo
+) -> None:
+    """GitHub created the run and answered 502: Triad looks for it (its name, commit and
+    external id) before creating another."""
+    sha = sim.push(REPO, "x", "alice", {"x.txt": "x\n"}, "x")
+    sim.fail_after_write("POST", r"/check-runs$", 502)
+    created = await checkruns.set_check_run(repo, sha, "7", title="Reviewing", summary="r1")
+    [run] = sim.check_runs(REPO, sha)
+    assert run.id == created
+    # a new round on a finished run: the run that landed is the new one, not the old
+    await checkruns.set_check_run(repo, sha, "7", title="t", summary="s", conclusion="success")
+    sim.fail_after_write("POST", r"/check-runs$", 502)
+    newer = await checkruns.set_check_run(repo, sha, "7", title="again", summary="round 2")
+    runs = sim.check_runs(REPO, sha)
+    assert [r.id for r in runs] == [created, newer]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import Delivery, DeliveryOutcome, JobState, NewJob, Store
+from bot.store.recovery import TOLD_LOG, Recovery
 from tests.ops.conftest import Triad
 from tests.ops.seed import Seeded
 
@@ -24,7 +25,7 @@ def test_jobs_lists_dead_letters_of_a_kind(seeded: Operated, triad: Triad) -> No
     status, out, _ = triad("jobs", "--state", "dead")
     assert status == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["ID", "KIND", "STATE", "ATTEMPTS", "DUE", "LAST_ERROR"]
+    assert lines[0].split() == ["ID", "KIND", "STATE", "ATTEMPTS", "DUE", "TOLD", "LAST_ERROR"]
     assert [line.split()[1] for line in lines[1:]] == ["review", "architect"]
     assert "ModelUnavailable: anthropic is down" in out
     rows = triad.json("jobs", "--state", "dead", "--kind", "architect")
@@ -32,6 +33,17 @@ def test_jobs_lists_dead_letters_of_a_kind(seeded: Operated, triad: Triad) -> No
         (ids.dead_job, "architect", "dead", 1, 5)
     ]
     assert rows[0]["due"] == "2023-11-14T22:13:20Z"  # the seed's clock, ISO 8601 in UTC
+
+
+async def test_dead_jobs_say_whether_a_human_was_told(seeded: Operated, triad: Triad) -> None:
+    """An operator sees which deaths nobody on GitHub heard of (`no`: the sweep has yet to
+    tell, `log`: there was nobody to tell) and which were said (`workflow`, `comment`)."""
+    store, ids = seeded
+    job = await store.get_job(ids.dead_job)
+    assert job is not None and job.told == "no"
+    await Recovery(store).mark_reported(job, TOLD_LOG)
+    rows = await asyncio.to_thread(triad.json, "jobs", "--state", "dead")
+    assert {r["kind"]: r["told"] for r in rows} == {"review": "no", "architect": "log"}
 
 
 def test_jobs_show_gives_payload_attempts_and_last_error(seeded: Operated, triad: Triad) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.simulator.conftest import as_installation, token_for
 from triad_lab.simulator import demo_repo
 from triad_lab.simulator.server import Simulator
 
@@ -65,3 +66,24 @@ def test_labels_need_triage_access_as_on_github(github: Simulator) -> None:
     assert github.world.issue(REPO, number).labels == ["bug"]
     # the outsider still opens issues and comments, as on a public repository
     assert httpx.post(f"{as_mallory}/comments", json={"body": "please"}).status_code == 201
+
+
+def test_a_harness_sees_which_faults_fired_and_removes_one_alone(github: Simulator) -> None:
+    """A crash harness must know that what it injected happened, and give up one fault it
+    armed without wiping the others."""
+    base = f"{github.url}/_simulator"
+    number = github.open_issue(REPO, "carol", "Spin faster").number
+    comments = {"method": "POST", "path": r"/issues/\d+/comments$"}
+    unclear = httpx.post(f"{base}/faults", json=comments | {"after": True, "status": 502})
+    labels = {"method": "POST", "path": r"/issues/\d+/labels$", "status": 503}
+    unused = httpx.post(f"{base}/faults", json=labels)
+    held = httpx.post(f"{base}/faults", json={"method": "POST", "path": ".", "hold": "before"})
+    assert {unclear.status_code, unused.status_code, held.status_code} == {201}
+    assert httpx.delete(f"{base}/faults/{held.json()['id']}").json() == {"removed": True}
+    installation = github.installation_id(REPO)
+    assert installation is not None
+    with as_installation(github, token_for(github, installation)) as http:
+        answer = http.post(f"/repos/{REPO}/issues/{number}/comments", json={"body": "hi"})
+    assert answer.status_code == 502 and len(github.comments_on(REPO, number)) == 1
+    fired = {f["id"]: f["used"] for f in httpx.get(f"{base}/health").json()["faults"]}
+    assert fired == {unclear.json()["id"]: 1, unused.json()["id"]: 0, held.json()["id"]: 0}

@@ -3,8 +3,14 @@ stage job becomes the failure its workflow is told of (store only, no GitHub).""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+
+import pytest
+
 from bot.stages.recovery import dead_stage_failed, sweep
-from bot.store import Job, JobState, NewJob, Store
+from bot.store import Delivery, DeliveryOutcome, Job, JobState, NewJob, Store
+from bot.store.recovery import Recovery
 from bot.store.workflows import WorkflowStore
 from bot.workflow.actions import AddLabel
 from bot.workflow.events import StageFailed, StageName
@@ -55,14 +61,109 @@ def test_a_dead_job_becomes_the_failure_of_what_it_worked_on() -> None:
     failed = dead_stage_failed(job("developer", {"round": 3}))
     assert failed == StageFailed(
         StageName.DEVELOPER,
-        "its job ran out of attempts (5). The last one ended with: "
-        "GitHubUnavailable: POST /git/trees 502",
+        "its job ran out of attempts (5): GitHub was unavailable or refused the request. "
+        "An operator sees the details with `triad jobs show 9`.",
         round=3,
         job_id=9,
     )
-    assert dead_stage_failed(job("architect", {"version": 2})).version == 2  # type: ignore[union-attr]
+    architect = dead_stage_failed(job("architect", {"version": 2}))
+    assert architect is not None and architect.version == 2
     review = dead_stage_failed(job("review", {"pr_number": 4, "head_sha": "a" * 40}))
     assert review is not None and review.head_sha == "a" * 40
     look = {"head_sha": "b" * 40, "minutes": 0, "look_only": True}
     assert dead_stage_failed(job("ci-watch", look)) is None, "the deadline's job asks a human"
     assert dead_stage_failed(job("developer", {})) is None, "unreadable: nothing ran"
+
+
+@pytest.mark.parametrize(
+    ("last_error", "said"),
+    [
+        ("lease expired on the last attempt; worker was db-7.internal:4242:ab12cd/0", "crashed"),
+        ("GitHubUnavailable: GET https://ghe.corp.example/api/v3/repos 503", "GitHub"),
+        ("GitHubRateLimited: secondary rate limit", "GitHub"),
+        ("ModelError: anthropic at 10.0.0.5 answered 529", "model"),
+        ("APIConnectionError: Connection error.", "model"),
+        (
+            'OperationalError: connection to server at "pg.corp" (10.1.2.3), port 5432 failed:'
+            ' FATAL: password authentication failed for user "triad"',
+            "store",
+        ),
+        ("KeyError: 'x'", "unexpected error"),
+    ],
+)
+def test_a_dead_jobs_public_reason_is_a_category_never_its_error(
+    last_error: str, said: str
+) -> None:
+    """What GitHub readers see: why, in a word, and where the operator finds the details;
+    never a host, a process, a user or an address from the error."""
+    job = Job(
+        9, "developer", "developer:x", ABOUT | {"round": 3}, JobState.DEAD, 5, 5, 0.0, None,
+        None, f"Traceback (most recent call last):\n  ...\n{last_error}", 0.0, 1.0,
+    )  # fmt: skip
+    failed = dead_stage_failed(job)
+    assert failed is not None
+    assert said in failed.reason and "`triad jobs show 9`" in failed.reason
+    for secret in ("db-7", "4242", "corp", "10.", "password", 'triad"', "'x'"):
+        assert secret not in failed.reason, secret
+
+
+async def _dead_delivery(store: Store, body: Mapping[str, object], delivery_id: str = "d-1") -> int:
+    delivery = Delivery(
+        id=delivery_id,
+        event="check_suite",
+        action="completed",
+        installation_id=5,
+        repository="octo/repo",
+        sender="alice",
+        outcome=DeliveryOutcome.QUEUED,
+        body=json.dumps(body).encode(),
+    )
+    job = NewJob(
+        kind="delivery",
+        idempotency_key=f"delivery:{delivery_id}",
+        payload={"delivery_id": delivery_id},
+    )
+    assert await store.record_delivery(delivery, job)
+    [queued] = await store.list_jobs(JobState.QUEUED)
+    assert await store.claim("w", 10, ["delivery"]) is not None
+    assert await store.fail(queued.id, "w", "GitHubUnavailable: 503", retry_in=None)
+    return queued.id
+
+
+async def test_a_dead_delivery_about_no_issue_is_logged_and_marked_not_queued(
+    store: Store,
+) -> None:
+    body = {"action": "completed", "repository": {"full_name": "octo/repo"}}
+    await _dead_delivery(store, body)
+    assert await sweep(store) == [], "no issue to tell"
+    assert await Recovery(store).unreported_dead(["delivery"]) == []
+
+
+async def test_a_dead_delivery_about_an_issue_gets_a_finish_job_for_it(store: Store) -> None:
+    body = {
+        "action": "labeled",
+        "issue": {"number": 12},
+        "repository": {"full_name": "octo/repo"},
+        "installation": {"id": 5},
+        "sender": {"login": "alice"},
+    }
+    await _dead_delivery(store, body)
+    [queued] = await sweep(store)
+    finish = await store.get_job(queued)
+    assert finish is not None and finish.payload == ABOUT
+
+
+async def test_undone_actions_of_an_unknown_installation_are_logged_once(
+    store: Store, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A transition stored before Triad recorded installations, with nothing to ask for one:
+    no finish job can be queued for it, and saying so every sweep would flood the log."""
+    await WorkflowStore(store).apply(
+        "octo/old", 3, None, None, (AddLabel("x"),),
+        source="d-old", cause="c", actor=None, reason="r",
+    )  # fmt: skip
+    clock.advance(121)
+    for _ in range(3):
+        assert await sweep(store) == []
+    said = [r for r in caplog.records if "installation is unknown" in r.getMessage()]
+    assert len(said) == 1

@@ -13,7 +13,7 @@ from bot.repo_config import RepoConfig
 from bot.stages.runner import apply_event, finish_pending
 from bot.store import NewJob, Store
 from bot.store.workflows import Holder, WorkflowStore
-from bot.workflow.actions import AddLabel, PostComment
+from bot.workflow.actions import Action, AddLabel, PostComment
 from bot.workflow.commands import Command
 from bot.workflow.events import CommandIssued
 from bot.workflow.model import Actor, Permission, Stage, Target, Workflow
@@ -36,7 +36,7 @@ async def _job(store: Store, owner: str) -> Holder:
 
 
 async def _decided(
-    store: Store, number: int, actions: tuple[object, ...], holder: Holder, stage: Stage
+    store: Store, number: int, actions: tuple[Action, ...], holder: Holder, stage: Stage
 ) -> int:
     """A transition decided by `holder`'s job, its actions not carried out yet."""
     workflows = WorkflowStore(store)
@@ -47,7 +47,7 @@ async def _decided(
         number,
         before,
         after,
-        actions,  # type: ignore[arg-type]
+        actions,
         source=f"decided-by-{holder.owner}",
         cause="c",
         actor=None,
@@ -130,3 +130,29 @@ async def test_late_actions_do_not_bring_back_a_label_the_workflow_left(
     assert sim.labels_on(REPO, number) == [], "not added back on a done workflow"
     assert [marker("proposed") in c.body for c in sim.comments_on(REPO, number)] == [True]
     assert await WorkflowStore(store).pending(REPO, number) == []
+
+
+async def test_a_holder_whose_lease_lapsed_writes_nothing_beside_the_new_holder(
+    store: Store, clock: FakeClock, sim: Simulator, repo: Repo
+) -> None:
+    """A worker stalled past its lease while its job was about to carry out its transition; the
+    sweep's finish job took the claim. The stalled job wakes: it writes nothing, and neither
+    releases nor completes the claim the finish job holds."""
+    number = sim.open_issue(REPO, "alice", "t").number
+    stalled = await _job(store, "stalled")
+    actions = (AddLabel("triad:design-proposed"), PostComment("proposed", "v1 is proposed"))
+    transition = await _decided(store, number, actions, stalled, Stage.DESIGN_PROPOSED)
+    clock.advance(LEASE + 1)
+    finisher = await _job(store, "finisher")
+    workflows = WorkflowStore(store)
+    assert await workflows.claim(transition, finisher) is True
+    target = Target(REPO, 5, number)
+    await finish_pending(
+        store, repo, target, CONFIG, _report, stalled, upto=transition, own=transition
+    )
+    assert sim.labels_on(REPO, number) == [], "the stalled job wrote beside the holder"
+    assert sim.comments_on(REPO, number) == []
+    assert await workflows.claim(transition, Holder(99, "third")) is False, "still held"
+    await finish_pending(store, repo, target, CONFIG, _report, finisher)
+    assert sim.labels_on(REPO, number) == ["triad:design-proposed"]
+    assert len(sim.comments_on(REPO, number)) == 1

@@ -77,9 +77,9 @@ async def test_a_finished_or_released_claim_is_free(store: Store) -> None:
     transition = await _transition(store, holder)
     await store.complete(holder.job_id, holder.owner)
     assert await workflows.claim(transition, Holder(8, "w2")) is True
-    await workflows.release(transition)
+    await workflows.release(transition, Holder(8, "w2"))
     assert await workflows.claim(transition, None) is True
-    await workflows.mark_done(transition)
+    assert await workflows.mark_done(transition, None) is True
     assert await workflows.claim(transition, Holder(9, "w3")) is False, "nothing left to do"
 
 
@@ -109,7 +109,7 @@ async def test_a_newer_transition_waits_for_the_holder_of_an_older_one(store: St
     live = await _running_job(store, "w1")
     await _transition(store, live, "d-1")
     newer = await _transition(store, None, "d-2")
-    await WorkflowStore(store).release(newer)  # its job gave it up to the older one's holder
+    await WorkflowStore(store).release(newer, None)  # its job gave it up to the older one's holder
     assert await Recovery(store).stalled() == []
 
 
@@ -140,3 +140,54 @@ async def test_queued_finish_jobs_are_listed_by_payload(store: Store) -> None:
     await store.enqueue(NewJob(kind="finish", idempotency_key="finish:1", payload=payload))
     await store.enqueue(NewJob(kind="review", idempotency_key="r:1"))
     assert await Recovery(store).queued_for("finish") == [payload]
+
+
+async def test_a_holder_that_lost_its_lease_cannot_release_the_new_holders_claim(
+    store: Store, clock: FakeClock
+) -> None:
+    """A stalled worker's job is retried by another; the stalled one wakes and gives its claim
+    up (its carrying out failed or was cancelled): the live holder keeps the claim."""
+    workflows = WorkflowStore(store)
+    stale = await _running_job(store, "stalled")
+    transition = await _transition(store, stale)
+    clock.advance(LEASE + 1)
+    retried = await store.claim("w2", LEASE)
+    assert retried is not None
+    new = Holder.of(retried)
+    assert await workflows.claim(transition, new) is True
+    await workflows.release(transition, stale)
+    assert await Recovery(store).stalled() == [], "the live holder still carries it out"
+    assert await workflows.claim(transition, Holder(7, "w3")) is False, "a third job took it"
+
+
+async def test_only_the_holder_marks_a_transition_done(store: Store, clock: FakeClock) -> None:
+    workflows = WorkflowStore(store)
+    stale = await _running_job(store, "stalled")
+    transition = await _transition(store, stale)
+    clock.advance(LEASE + 1)
+    finisher = Holder(7, "finisher")
+    assert await workflows.claim(transition, finisher) is True
+    assert await workflows.mark_done(transition, stale) is False, "no longer its claim"
+    assert [t.id for t in await workflows.pending("octo/repo", 12)] == [transition]
+    assert await workflows.mark_done(transition, finisher) is True
+    assert await workflows.pending("octo/repo", 12) == []
+
+
+async def test_an_expired_lease_is_not_renewed(store: Store, clock: FakeClock) -> None:
+    """A worker that stalled past its lease has lost its claims (the sweep's finish job may
+    have taken them): its next heartbeat must not bring the job back to life."""
+    workflows = WorkflowStore(store)
+    stale = await _running_job(store, "stalled")
+    transition = await _transition(store, stale)
+    clock.advance(LEASE + 1)
+    assert await workflows.claim(transition, Holder(7, "finisher")) is True
+    assert await store.renew_leases([(stale.job_id, stale.owner)], LEASE) == set()
+
+
+async def test_leases_are_renewed_per_job_and_owner_pair(store: Store) -> None:
+    first = await _running_job(store, "w1", "k:1")
+    second = await _running_job(store, "w2", "k:2")
+    crossed = [(first.job_id, second.owner), (second.job_id, first.owner)]
+    assert await store.renew_leases(crossed, LEASE) == set()
+    both = [(first.job_id, first.owner), (second.job_id, second.owner)]
+    assert await store.renew_leases(both, LEASE) == set(both)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import psycopg
+
 from bot.store import Delivery, DeliveryOutcome, JobState, NewJob, Store, open_store
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, _truncate_postgres
 
 
 def _delivery(delivery_id: str = "d-1") -> Delivery:
@@ -87,7 +89,7 @@ async def test_an_expired_lease_lets_another_worker_run_the_job(
     assert await store.complete(job_id, "dies") is False
     assert await store.fail(job_id, "dies", "late", retry_in=1) is None
     assert await store.renew_leases([(job_id, "dies")], 10) == set()
-    assert await store.renew_leases([(job_id, "w2"), (99, "w3")], 10) == {job_id}
+    assert await store.renew_leases([(job_id, "w2"), (99, "w3")], 10) == {(job_id, "w2")}
 
 
 async def test_a_heartbeat_keeps_a_long_job_from_every_other_worker(
@@ -97,7 +99,7 @@ async def test_a_heartbeat_keeps_a_long_job_from_every_other_worker(
     assert await store.claim("alive", lease_seconds=10) is not None
     for _ in range(30):  # five minutes of a long model call, a beat every 10 s / 3
         clock.advance(10 / 3)
-        assert await store.renew_leases([(job_id or 0, "alive")], 10) == {job_id}
+        assert await store.renew_leases([(job_id or 0, "alive")], 10) == {(job_id, "alive")}
         assert await store.claim("other", lease_seconds=10) is None
     clock.advance(11)  # the worker died: no beat for one lease period
     taken = await store.claim("other", lease_seconds=10)
@@ -170,3 +172,32 @@ async def test_migrations_are_recorded_and_applied_once(store_url: str, clock: F
         )
         assert [row["version"] for row in versions] == [v for v, _, _ in second.migrations()]
         assert len(await second.list_jobs()) == 1
+
+
+async def test_a_failure_recorded_as_another_worker_claims_the_job_changes_nothing(
+    postgres_url: str, clock: FakeClock
+) -> None:
+    """PostgreSQL runs transactions side by side: worker A's `fail` reads the job as A's, and
+    before its write lands A's lease lapses and B claims the job. A's write must not requeue
+    the job B runs (a third worker would run it beside B)."""
+    _truncate_postgres(postgres_url)
+    async with open_store(postgres_url, clock=clock) as store:
+        job_id = await store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+        assert await store.claim("A", 10) is not None
+        with psycopg.connect(postgres_url) as other:
+            # B's claim, in its own transaction: it locks the row first, so A's write waits
+            other.execute("SELECT id FROM jobs WHERE id = %s FOR UPDATE", (job_id,))
+            failing = asyncio.create_task(store.fail(job_id or 0, "A", "boom", retry_in=1))
+            await asyncio.sleep(0.5)
+            assert not failing.done(), "A's write waits for B's claim"
+            other.execute(
+                "UPDATE jobs SET lease_owner = 'B', attempts = attempts + 1,"
+                " lease_expires_at = %s WHERE id = %s",
+                (clock() + 10, job_id),
+            )
+            other.commit()
+        assert await failing is None, "A's lease was no longer A's"
+    async with open_store(postgres_url, clock=clock) as store:
+        job = await store.get_job(job_id or 0)
+        assert job is not None
+        assert (job.state, job.lease_owner) == (JobState.RUNNING, "B")

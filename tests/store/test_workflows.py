@@ -40,7 +40,7 @@ async def test_a_new_workflow_and_its_transition_are_saved_together(store: Store
     assert transition.actions == actions and transition.actions_done is False
     assert (transition.from_stage, transition.to_stage) == (None, "designing")
     assert await workflows.pending("octo/repo", 12) == [transition]
-    await workflows.mark_done(transition.id)
+    assert await workflows.mark_done(transition.id, None) is True
     assert await workflows.pending("octo/repo", 12) == []
     assert await workflows.transition_for("octo/repo", 12, "d-1") == replace(
         transition, actions_done=True

@@ -83,6 +83,7 @@ async def test_the_overview_shows_workflows_spend_queue_and_deliveries(admin: Ad
     assert 'data-name="dead">dead<b>2</b>' in page
     dead = page.split('id="dead-letters"')[1].split("</table>")[0]
     assert f'data-job="{seeded.dead_job}"' in dead and "ModelUnavailable" in dead
+    assert "<th>told</th>" in dead and "<td>no</td>" in dead, "nobody was told yet"
     assert 'data-name="ignored">ignored<b>1</b>' in page
 
 
@@ -165,6 +166,7 @@ async def test_metrics_cover_spend_tokens_workflows_dead_letters_and_more(admin:
         'triad_workflows{stage="reviewing"} 1.0',
         'triad_workflows{stage="done"} 0.0',
         'triad_dead_letters{kind="architect"} 1.0',
+        'triad_dead_letters_reported{how="no",kind="architect"} 1.0',
         'triad_jobs{state="dead"} 2.0',
         "triad_transitions_undone 1.0",  # the approval queued a review, not yet carried out
         'triad_model_call_seconds_count{outcome="ok",provider="anthropic",role="architect"} 1.0',

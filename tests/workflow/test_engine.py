@@ -293,6 +293,7 @@ def test_a_failed_stage_escalates_with_the_reason() -> None:
         escalation=f"architect failed: {event.reason}",
         escalated_from=Stage.DESIGNING,
         escalated_failed=True,
+        escalations=1,
     )
     assert decision.actions[0] == AddLabel("needs-human")
     assert "$19.80 used" in _said(decision.actions[1])

@@ -19,15 +19,17 @@ from bot.workflow.actions import (
     SetCheckRun,
     UpdateProgress,
 )
+from bot.workflow.commands import Command
 from bot.workflow.engine import decide
-from bot.workflow.events import StageFailed, StageName, StageRetried
-from bot.workflow.model import Stage, Target, Workflow
+from bot.workflow.events import CommandIssued, StageFailed, StageName, StageRetried
+from bot.workflow.model import Actor, Permission, Stage, Target, Workflow
 from bot.workflow.reconcile import still_wanted
 
 CONFIG = RepoConfig()
 LABELS = CONFIG.labels
 TARGET = Target("octo/repo", 5, 12)
 SHA = "b" * 40
+WRITER = Actor("wes", Permission.WRITE)
 
 
 def at(stage: Stage, **fields: object) -> Workflow:
@@ -142,3 +144,34 @@ def test_a_late_removal_keeps_a_label_the_current_stage_shows() -> None:
 def test_the_pr_is_marked_ready_only_while_the_workflow_is_done() -> None:
     assert still_wanted((MarkReady(),), at(Stage.TESTING), LABELS) == ()
     assert still_wanted((MarkReady(),), at(Stage.DONE), LABELS) == (MarkReady(),)
+
+
+def _comment_keys(actions: tuple[object, ...]) -> list[str]:
+    return [action.key for action in actions if isinstance(action, PostComment)]
+
+
+def test_operator_retry_then_second_death_same_round_gets_a_new_comment() -> None:
+    """Each escalation is said anew: a comment keyed on the round alone would be found already
+    posted, and the second death would go untold."""
+    first = StageFailed(StageName.DEVELOPER, "ran out of attempts: 503", round=3, job_id=77)
+    told = decide(at(Stage.IMPLEMENTING), first, TARGET, CONFIG)
+    back = decide(told.workflow, StageRetried(StageName.DEVELOPER, 77), TARGET, CONFIG)
+    assert back.workflow is not None and back.workflow.stage is Stage.IMPLEMENTING
+    second = StageFailed(StageName.DEVELOPER, "ran out of attempts: 401", round=3, job_id=77)
+    again = decide(back.workflow, second, TARGET, CONFIG)
+    assert again.workflow is not None and again.workflow.stage is Stage.NEEDS_HUMAN
+    assert _comment_keys(again.actions) and _comment_keys(told.actions)
+    assert _comment_keys(told.actions) != _comment_keys(again.actions)
+
+
+def test_ci_never_reports_twice_after_resume_gets_a_second_comment() -> None:
+    first = StageFailed(StageName.CI, "no CI result within 30 minutes", head_sha=SHA)
+    told = decide(at(Stage.TESTING), first, TARGET, CONFIG)
+    assert told.workflow is not None and told.workflow.stage is Stage.NEEDS_HUMAN
+    resume = CommandIssued(WRITER, "c-9", Command("resume"))
+    resumed = decide(told.workflow, resume, TARGET, CONFIG)
+    assert resumed.workflow is not None and resumed.workflow.stage is Stage.TESTING
+    again = decide(resumed.workflow, first, TARGET, CONFIG)
+    assert again.workflow is not None and again.workflow.stage is Stage.NEEDS_HUMAN
+    assert _comment_keys(again.actions) and _comment_keys(told.actions)
+    assert _comment_keys(told.actions) != _comment_keys(again.actions)

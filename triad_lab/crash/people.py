@@ -22,7 +22,8 @@ class People:
     ci_ran: set[str] = field(default_factory=set)
 
     async def open_issues(self, count: int) -> list[int]:
-        for n in range(count):
+        """Open `count` more issues (titled by their place in the run)."""
+        for n in range(len(self.issues), len(self.issues) + count):
             title = f"{demo_repo.ISSUE_TITLE} ({n + 1})"
             self.issues.append(
                 await self.github.open_issue(REPO, demo_repo.OUTSIDER, title, demo_repo.ISSUE_BODY)

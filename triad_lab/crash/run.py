@@ -56,6 +56,11 @@ class Chaos:
 
     #: a random worker is SIGKILLed every uniform(a, b) seconds, and started again
     kill_every: tuple[float, float] | None = (1.0, 3.0)
+    #: random kills stop after this many seconds of chaos (None: they last as long as it).
+    #: A worker needs a few seconds to load the model SDKs before it claims a model job; on a
+    #: loaded machine, kills every 1-3 s leave no model job running, so no boundary after the
+    #: first model call (a design comment, a commit, a PR, a review) could ever fire
+    kill_for: float | None = None
     #: every worker is killed whenever a request of one of BOUNDARIES is held, one at a time
     boundaries: bool = True
     #: past deliveries are sent again, and some are sent twice from the start
@@ -73,7 +78,15 @@ class Report:
     kills: int = 0
     boundary_kills: int = 0
     redelivered: int = 0
-    unclear_writes: int = 0
+    #: how often each boundary's hold and each write-then-5xx fault actually fired (the
+    #: simulator counts the requests that took a fault): injected is not happened
+    boundaries_fired: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(map(_name, BOUNDARIES), 0)
+    )
+    unclear_fired: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(map(_name, UNCLEAR_WRITES), 0)
+    )
+    unclear_injected: int = 0
     worker_starts: int = 0
     worker_cpu_seconds: float = 0.0
     #: CPU seconds of the simulator, the model server and the web process
@@ -90,6 +103,17 @@ class Report:
     @property
     def done(self) -> int:
         return sum(1 for issue in self.issues if issue.done)
+
+    @property
+    def unclear_writes(self) -> int:
+        """Writes GitHub carried out and answered 5xx: the faults that fired."""
+        return sum(self.unclear_fired.values())
+
+    @property
+    def never_fired(self) -> list[str]:
+        """Boundaries and unclear writes that never happened in the run."""
+        fired = self.boundaries_fired | self.unclear_fired
+        return [name for name, times in fired.items() if times == 0]
 
     @property
     def duplicates(self) -> int:
@@ -109,13 +133,17 @@ class Report:
             f"{self.done}/{self.workflows} workflows done "
             f"({self.done_when_killing_stopped} when the killing stopped), "
             f"{self.duplicates} duplicates, {self.lost} lost",
-            f"  {self.kills} random kills, {self.boundary_kills} kills at stage boundaries, "
-            f"{self.redelivered} redeliveries, {self.unclear_writes} writes answered 5xx "
-            "after they happened",
+            f"  {self.kills} random kills, {self.boundary_kills} kills at stage boundaries "
+            f"({sum(1 for n in self.boundaries_fired.values() if n)}/"
+            f"{len(self.boundaries_fired)} boundaries), {self.redelivered} redeliveries, "
+            f"{self.unclear_writes} writes answered 5xx after they happened "
+            f"({sum(1 for n in self.unclear_fired.values() if n)}/{len(self.unclear_fired)}"
+            f" kinds; {self.unclear_injected} injected)",
             f"  chaos {self.chaos_seconds:.0f} s, then done within {self.settle_seconds:.1f} s; "
             f"{self.worker_starts} worker starts, {self.worker_cpu_seconds:.1f} s worker CPU "
             f"({', '.join(f'{k} {v:.1f} s' for k, v in self.other_cpu.items())})",
         ]
+        out += [f"  never fired: {name}" for name in self.never_fired]
         out += [f"  reported dead letter: {d}" for d in self.dead_reported]
         out += [f"  #{i.number}: {p}" for i in self.issues for p in i.problems]
         out += [f"  store: {p}" for p in self.store_problems]
@@ -134,6 +162,7 @@ class CrashRun:
         seed: int = 18,
         chaos: Chaos | None = None,
         max_chaos_seconds: float = 240.0,
+        until_fired: bool = True,
         settle_seconds: float = 120.0,
         lease_seconds: float = 3.0,
         model_latency: float = 0.2,
@@ -141,7 +170,9 @@ class CrashRun:
         max_attempts: int | None = None,
     ) -> None:
         """`max_attempts`: TRIAD_JOB_MAX_ATTEMPTS (None: Triad's default); a crash counts as an
-        attempt, so under heavy killing a stage job may run out of them and ask a human."""
+        attempt, so under heavy killing a stage job may run out of them and ask a human.
+        `until_fired`: the chaos goes on (up to `max_chaos_seconds`, opening one more issue
+        whenever all are done) until every boundary and unclear write has fired once."""
         settings = {"TRIAD_JOB_MAX_ATTEMPTS": str(max_attempts)} if max_attempts else {}
         self.fleet = Fleet(
             workdir,
@@ -158,6 +189,7 @@ class CrashRun:
         self.chaos = chaos or Chaos()
         self.rng = random.Random(seed)
         self.max_chaos_seconds = max_chaos_seconds
+        self.until_fired = until_fired
         self.settle_seconds = settle_seconds
         backend = "postgresql" if database_url.startswith("postgres") else "sqlite"
         self.report = Report(workflows, seed, backend, max_attempts)
@@ -188,7 +220,7 @@ class CrashRun:
             asyncio.create_task(self._unclear_writes(github)),
         ]
         try:
-            await self._until_done(people, github, store, self.max_chaos_seconds)
+            await self._chaos_phase(people, github, store)
         finally:
             self._chaos_on = False
             for task in chaos:
@@ -208,6 +240,26 @@ class CrashRun:
         self.report.other_cpu = self.fleet.cpu()
         await self._judge(people, github, store)
 
+    async def _chaos_phase(self, people: People, github: SimulatorClient, store: Store) -> None:
+        """Until every workflow is done (and, `until_fired`, every chaos boundary fired once),
+        at most `max_chaos_seconds`; more work is opened while a boundary is still to fire."""
+        deadline = time.monotonic() + self.max_chaos_seconds
+        while time.monotonic() < deadline:
+            await self._until_done(people, github, store, deadline - time.monotonic())
+            if not self.until_fired or not self._still_to_fire():
+                return
+            if await _done(store, people.issues) == len(people.issues):
+                await people.open_issues(1)  # traffic for the boundaries still to fire
+                self.report.workflows = len(people.issues)
+
+    def _still_to_fire(self) -> list[str]:
+        wanted = []
+        if self.chaos.boundaries:
+            wanted += [n for n, times in self.report.boundaries_fired.items() if not times]
+        if self.chaos.unclear_writes:
+            wanted += [n for n, times in self.report.unclear_fired.items() if not times]
+        return wanted
+
     async def _until_done(
         self, people: People, github: SimulatorClient, store: Store, seconds: float
     ) -> None:
@@ -216,6 +268,8 @@ class CrashRun:
             await people.act(await github.state(REPO))
             if await _done(store, people.issues) == len(people.issues):
                 return
+            if self._chaos_on and self.until_fired and not self._still_to_fire():
+                return  # every boundary fired: the killing may stop
             await asyncio.sleep(0.5)
 
     async def _until_quiet(self, store: Store, seconds: float = 30.0) -> None:
@@ -254,36 +308,48 @@ class CrashRun:
         if self.chaos.kill_every is None:
             return
         low, high = self.chaos.kill_every
+        until = time.monotonic() + (self.chaos.kill_for or float("inf"))
         while self._chaos_on:
             await asyncio.sleep(self.rng.uniform(low, high))
+            if time.monotonic() > until:
+                return
             victim = self.rng.randrange(self.fleet.workers)
             self.fleet.kill_worker(victim)
             self.fleet.start_worker(victim)
             self.report.kills += 1
 
     async def _kill_at_boundaries(self, github: SimulatorClient) -> None:
-        """Hold one boundary request at a time; when one is held, kill every worker (the one
-        making it among them), let it go, and start them again."""
+        """Hold requests at the boundaries; when one is held, kill every worker (the one making
+        it among them), let it go, and start them again. Every boundary not yet fired is armed
+        at once (so each fires early in the run); once all have, one at a time, at random."""
         if not self.chaos.boundaries:
             return
-        order = list(BOUNDARIES)
-        self.rng.shuffle(order)
+        armed: dict[int, str] = {}
         while self._chaos_on:
-            for method, path, when in order:
-                await github.fault(method=method, path=path, hold=when)
-                deadline = time.monotonic() + 8.0
-                while self._chaos_on and time.monotonic() < deadline:
-                    if await github.held():
-                        for index in range(self.fleet.workers):
-                            self.fleet.kill_worker(index)
-                        await github.release()
-                        self.fleet.restart_dead_workers()
-                        self.report.boundary_kills += 1
-                        break
-                    await asyncio.sleep(0.1)
-                else:
-                    await github.clear_faults()  # nothing came this way meanwhile
-                await asyncio.sleep(self.rng.uniform(1.0, 3.0))
+            unfired = [b for b in BOUNDARIES if not self.report.boundaries_fired[_name(b)]]
+            wanted = unfired or [self.rng.choice(BOUNDARIES)]
+            for method, path, when in wanted:
+                if (method, path, when) not in [_boundary(n) for n in armed.values()]:
+                    fault = await github.fault(method=method, path=path, hold=when)
+                    armed[fault] = _name((method, path, when))
+            while self._chaos_on and not await github.held():
+                await asyncio.sleep(0.1)
+            if not self._chaos_on:
+                break
+            await asyncio.sleep(0.3)  # other boundaries held meanwhile die in the same kill
+            for index in range(self.fleet.workers):
+                self.fleet.kill_worker(index)
+            await github.release()
+            self.fleet.restart_dead_workers()
+            self.report.boundary_kills += 1
+            used = await github.faults()
+            for fault, name in list(armed.items()):
+                if used.get(fault):
+                    self.report.boundaries_fired[name] += 1
+                    del armed[fault]
+            await asyncio.sleep(self.rng.uniform(1.0, 3.0))
+        for fault in armed:  # only these: a pending write-then-5xx fault stays
+            await github.remove_fault(fault)
 
     async def _redeliver(self, github: SimulatorClient) -> None:
         if not self.chaos.redeliveries:
@@ -296,13 +362,39 @@ class CrashRun:
                 self.report.redelivered += 1
 
     async def _unclear_writes(self, github: SimulatorClient) -> None:
+        """Keep one write-then-5xx fault armed for each kind of write; every 2-5 s, count the
+        ones that fired and arm them again."""
         if not self.chaos.unclear_writes:
             return
-        while self._chaos_on:
-            await asyncio.sleep(self.rng.uniform(2.0, 5.0))
-            method, path = self.rng.choice(UNCLEAR_WRITES)
-            await github.fault(method=method, path=path, status=502, after=True)
-            self.report.unclear_writes += 1
+        armed: dict[int, str] = {}
+        try:
+            while self._chaos_on:
+                for method, path in UNCLEAR_WRITES:
+                    if _name((method, path)) not in armed.values():
+                        fault = await github.fault(method=method, path=path, status=502, after=True)
+                        armed[fault] = _name((method, path))
+                        self.report.unclear_injected += 1
+                await asyncio.sleep(self.rng.uniform(2.0, 5.0))
+                used = await github.faults()
+                for fault, name in list(armed.items()):
+                    if used.get(fault):
+                        self.report.unclear_fired[name] += 1
+                        del armed[fault]
+        finally:
+            if armed:  # what fired since the last look counts too
+                used = await github.faults()
+                for fault, name in armed.items():
+                    self.report.unclear_fired[name] += 1 if used.get(fault) else 0
+
+
+def _name(point: tuple[str, ...]) -> str:
+    """A boundary or an unclear write as the report names it, e.g. `POST /pulls$ after`."""
+    return " ".join(point)
+
+
+def _boundary(name: str) -> tuple[str, str, str]:
+    method, path, when = name.split(" ")
+    return method, path, when
 
 
 async def _done(store: Store, issues: list[int]) -> int:

@@ -49,13 +49,21 @@ class SimulatorClient:
         """Issues, PRs (reviews, commits), branches and CI verdicts, as people see them."""
         return await self._call("GET", f"/repos/{repo}/state")  # type: ignore[no-any-return]
 
-    async def fault(self, **fault: Any) -> None:
+    async def fault(self, **fault: Any) -> int:
         """method, path, and one of: status (fail), after (carry out, then answer status),
-        hold ("before" or "after"), latency; times."""
-        await self._call("POST", "/faults", fault)
+        hold ("before" or "after"), latency; times. Returns the fault's id."""
+        return int((await self._call("POST", "/faults", fault))["id"])
 
     async def clear_faults(self) -> None:
         await self._call("DELETE", "/faults")
+
+    async def remove_fault(self, fault_id: int) -> bool:
+        """Forget one pending fault, leaving the others armed."""
+        return bool((await self._call("DELETE", f"/faults/{fault_id}"))["removed"])
+
+    async def faults(self) -> dict[int, int]:
+        """Every fault injected so far, by id: how many requests it was used for."""
+        return {int(f["id"]): int(f["used"]) for f in (await self.health())["faults"]}
 
     async def held(self) -> list[dict[str, Any]]:
         return await self._call("GET", "/held")  # type: ignore[no-any-return]
@@ -73,7 +81,8 @@ class SimulatorClient:
         await self._call("POST", "/deliveries/duplicate", {"count": count})
 
     async def health(self) -> dict[str, Any]:
-        """The simulator's own crashes and the endpoints it lacks (a run should see none)."""
+        """The simulator's own crashes and the endpoints it lacks (a run should see none), and
+        every fault injected with how many requests it was used for."""
         return await self._call("GET", "/health")  # type: ignore[no-any-return]
 
 

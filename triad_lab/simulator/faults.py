@@ -45,6 +45,21 @@ class Fault:
     #: hold the request until released: "before" serving it (released, it is answered 502 and
     #: never served) or "after" (served, then answered as usual on release)
     hold: str | None = None
+    #: given when added; and how many requests took it so far (a harness checks it fired)
+    id: int = 0
+    used: int = 0
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "method": self.method,
+            "path": self.path.pattern,
+            "status": self.status,
+            "after": self.after,
+            "hold": self.hold,
+            "used": self.used,
+            "left": self.times,
+        }
 
     def matches(self, method: str, path: str) -> bool:
         return self.times > 0 and self.method in {method, "*"} and bool(self.path.search(path))
@@ -91,6 +106,8 @@ class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: list[Fault] = []
+        #: every fault added, used up, cleared or not (what fired is read from them)
+        self._added: list[Fault] = []
         self._held: dict[int, Held] = {}
         self._held_ids = 0
 
@@ -143,8 +160,23 @@ class Faults:
             hold,
         )
         with self._lock:
+            fault.id = len(self._added) + 1
+            self._added.append(fault)
             self._pending.append(fault)
         return fault
+
+    def remove(self, fault_id: int) -> bool:
+        """Forget one pending fault (the others stay); False when it was not pending."""
+        with self._lock:
+            kept = [fault for fault in self._pending if fault.id != fault_id]
+            removed = len(kept) != len(self._pending)
+            self._pending = kept
+        return removed
+
+    def summary(self) -> list[dict[str, object]]:
+        """Every fault added, with how many requests it was used for."""
+        with self._lock:
+            return [fault.summary() for fault in self._added]
 
     def clear(self) -> None:
         """Forget the faults not used up yet (held requests stay held until released)."""
@@ -157,5 +189,6 @@ class Faults:
             for fault in self._pending:
                 if fault.matches(method, path):
                     fault.times -= 1
+                    fault.used += 1
                     return fault
         return None

@@ -213,7 +213,7 @@ class Simulator:
         message: str | None = None,
         retry_after: int | None = None,
         latency: float = 0.0,
-    ) -> None:
+    ) -> Fault:
         """The next `times` requests matching `method` ("*": any) and the `path` regex get
         `status` ("." matches every endpoint).
 
@@ -221,26 +221,26 @@ class Simulator:
         primary one and `slow` for latency alone.
         """
         headers = {"retry-after": str(retry_after)} if retry_after is not None else {}
-        self.faults.add(
+        return self.faults.add(
             method, path, status, times=times, message=message, headers=headers, latency=latency
         )
 
     def fail_after_write(
         self, method: str, path: str, status: int = 502, *, times: int = 1
-    ) -> None:
+    ) -> Fault:
         """The next `times` matching requests are carried out (the write happens, webhooks go
         out) and then answered `status`, as GitHub sometimes does: the client cannot tell
         whether its write took effect."""
-        self.faults.add(method, path, status, times=times, after=True)
+        return self.faults.add(method, path, status, times=times, after=True)
 
-    def hold(self, method: str, path: str, when: str = "before", *, times: int = 1) -> None:
+    def hold(self, method: str, path: str, when: str = "before", *, times: int = 1) -> Fault:
         """Hold the next `times` matching requests until `release`: "before" they are served
         (then answered 502, never served) or "after" (served, then answered late). A crash
         harness kills the caller meanwhile: a process dying just before, or just after, a
         write."""
         if when not in ("before", "after"):
             raise ValueError("when is 'before' or 'after'")
-        self.faults.add(method, path, 0, times=times, hold=when)
+        return self.faults.add(method, path, 0, times=times, hold=when)
 
     def held(self) -> list[dict[str, Any]]:
         """The requests held now: id, method, path, when."""
@@ -253,9 +253,9 @@ class Simulator:
         """Let a held request (None: every one) go on."""
         return self.faults.release(held_id)
 
-    def slow(self, method: str, path: str, seconds: float, *, times: int = 1) -> None:
+    def slow(self, method: str, path: str, seconds: float, *, times: int = 1) -> Fault:
         """Serve the next `times` matching requests `seconds` late."""
-        self.faults.add(method, path, 0, times=times, latency=seconds)
+        return self.faults.add(method, path, 0, times=times, latency=seconds)
 
     def rate_limit(self, method: str, path: str, *, reset_in: int = 1, times: int = 1) -> None:
         """GitHub's primary rate limit: 403, x-ratelimit-remaining 0, and a reset time

@@ -147,15 +147,16 @@ def state(owner: str, name: str, request: Request) -> JSON:
 
 @router.post("/faults", status_code=201)
 def add_fault(body: FaultBody, request: Request) -> JSON:
+    """Add a fault; its id names it in `/health`'s faults (how often it fired) and to remove."""
     sim = _sim(request)
     if body.hold is not None:
         if body.hold not in ("before", "after"):
             raise ApiError(422, "hold is 'before' or 'after'")
-        sim.hold(body.method, body.path, body.hold, times=body.times)
+        fault = sim.hold(body.method, body.path, body.hold, times=body.times)
     elif body.after:
-        sim.fail_after_write(body.method, body.path, body.status or 502, times=body.times)
+        fault = sim.fail_after_write(body.method, body.path, body.status or 502, times=body.times)
     elif body.status:
-        sim.fail(
+        fault = sim.fail(
             body.method,
             body.path,
             body.status,
@@ -164,14 +165,20 @@ def add_fault(body: FaultBody, request: Request) -> JSON:
             latency=body.latency,
         )
     else:
-        sim.slow(body.method, body.path, body.latency, times=body.times)
-    return {"added": True}
+        fault = sim.slow(body.method, body.path, body.latency, times=body.times)
+    return {"added": True, "id": fault.id}
 
 
 @router.delete("/faults")
 def clear_faults(request: Request) -> JSON:
     _sim(request).faults.clear()
     return {"cleared": True}
+
+
+@router.delete("/faults/{fault_id}")
+def remove_fault(fault_id: int, request: Request) -> JSON:
+    """Forget one pending fault, leaving the others armed."""
+    return {"removed": _sim(request).faults.remove(fault_id)}
 
 
 @router.get("/held")
@@ -216,4 +223,9 @@ def duplicate(body: CountBody, request: Request) -> JSON:
 @router.get("/health")
 def health(request: Request) -> JSON:
     sim = _sim(request)
-    return {"errors": list(sim.errors), "unimplemented": list(sim.unimplemented)}
+    return {
+        "errors": list(sim.errors),
+        "unimplemented": list(sim.unimplemented),
+        # every fault injected and how many requests it was used for: what actually fired
+        "faults": sim.faults.summary(),
+    }
