@@ -150,7 +150,7 @@ class WorkerPool(Generic[ContextT]):
         self.metrics.job_wait.labels(kind=job.kind).observe(
             max(0.0, self.store.clock() - job.run_at)
         )
-        started = time.monotonic()
+        started, cpu_at_start = time.monotonic(), time.process_time()
         handler_task = asyncio.create_task(self.handlers[job.kind](job, self.context))
         self._running[job.id] = (worker_id, handler_task)
         outcome = "done"
@@ -190,10 +190,17 @@ class WorkerPool(Generic[ContextT]):
         finally:
             self._running.pop(job.id, None)
             seconds = time.monotonic() - started
+            # the whole process's CPU meanwhile: the job's own when it ran alone
+            cpu = time.process_time() - cpu_at_start
             self.metrics.job_duration.labels(kind=job.kind, outcome=outcome).observe(seconds)
             log.info(
                 "job ended",
-                extra={**_job_fields(job), "outcome": outcome, "seconds": round(seconds, 3)},
+                extra={
+                    **_job_fields(job),
+                    "outcome": outcome,
+                    "seconds": round(seconds, 3),
+                    "cpu": round(cpu, 4),
+                },
             )
 
     async def _beat(self) -> None:

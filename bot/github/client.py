@@ -9,6 +9,7 @@ after that leaves the client as a `bot.errors.GitHubError` (`failures.translate`
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager, contextmanager
@@ -83,6 +84,42 @@ class RetryServerErrors:
 RateLimitHook = Callable[[httpx.Response], Awaitable[None]]
 
 
+class SharedTransport(httpx.AsyncBaseTransport):
+    """The one pooled HTTP client every GitHub client of a process sends through.
+
+    Outside `async with github:` githubkit builds an httpx client for every request, and each
+    builds its own connection pool and TLS context (loading the CA bundle: ~22 ms of CPU) and
+    opens a new connection. Given this as `async_transport`, those per-request clients are thin
+    shells around one `httpx.AsyncClient`, built once (with httpx's defaults, so proxies and
+    CA settings from the environment still apply), whose connections are kept and reused.
+    Their `aclose` leaves it open; `shutdown` closes it.
+    """
+
+    def __init__(self) -> None:
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        #: httpx clients built so far: one per process (one per event loop it ran in)
+        self.clients_built = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # connections belong to the event loop that opened them: a second loop (another
+        # `asyncio.run` in the same process) gets its own client
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client, self._loop = httpx.AsyncClient(), loop
+            self.clients_built += 1
+        # the githubkit client in front follows redirects and set the request's timeouts
+        return await self._client.send(request, stream=True, follow_redirects=False)
+
+    async def aclose(self) -> None:
+        """Called by each per-request client as it closes: the pool stays open."""
+
+    async def shutdown(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+
 A = TypeVar("A", bound=BaseAuthStrategy)
 
 
@@ -146,7 +183,10 @@ class GitHubApp:
         # githubkit's HTTP cache stays off: hishel drops httpx's per-request timeout
         # (hishel#484), so a GitHub that never answers would hold a job for ever; and githubkit
         # revalidates every cached read anyway.
+        # MemCacheStrategy keeps a JWT 8 minutes and an installation token until a minute
+        # before the `expires_at` GitHub gave it (githubkit's AppInstallationAuthStrategy).
         self._cache = MemCacheStrategy()
+        self.transport = SharedTransport()
 
     def as_app(self) -> Client[AppAuthStrategy]:
         """A client authenticated as the App itself (JWT), e.g. to read its slug.
@@ -161,6 +201,7 @@ class GitHubApp:
                 timeout=self._timeout,
                 cache_strategy=self._cache,
                 http_cache=False,
+                async_transport=self.transport,
             )
         return self._app
 
@@ -176,9 +217,14 @@ class GitHubApp:
                 cache_strategy=self._cache,
                 async_event_hooks={"response": [self._rate_limit_hook(installation_id)]},
                 http_cache=False,
+                async_transport=self.transport,
             )
             self._installations[installation_id] = client
         return client
+
+    async def aclose(self) -> None:
+        """Close the process's connections to GitHub (at the end of the process)."""
+        await self.transport.shutdown()
 
     def _rate_limit_hook(self, installation_id: int) -> RateLimitHook:
         async def hook(response: httpx.Response) -> None:
