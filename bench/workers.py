@@ -35,7 +35,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,7 +82,7 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def running(fleet: Fleet, url: str) -> Iterator[tuple[SimulatorClient, Store]]:  # type: ignore[misc]
+async def running(fleet: Fleet, url: str) -> AsyncIterator[tuple[SimulatorClient, Store]]:
     await asyncio.to_thread(fleet.start)
     github = SimulatorClient(fleet.sim_url)
     try:
@@ -169,13 +169,19 @@ async def delivery_of(store: Store, before: set[str], timeout: float = 10.0) -> 
 
 
 async def delivery_ids(store: Store) -> set[str]:
-    return {str(r["id"]) for r in await store.run(lambda tx: tx.fetchall("SELECT id FROM deliveries"))}
+    return {
+        str(r["id"]) for r in await store.run(lambda tx: tx.fetchall("SELECT id FROM deliveries"))
+    }
 
 
 async def queue_copies(store: Store, delivery_id: str, count: int) -> None:
     for n in range(count):
         await store.enqueue(
-            NewJob("delivery", f"bench:{delivery_id}:{n}:{uuid.uuid4().hex[:6]}", {"delivery_id": delivery_id})
+            NewJob(
+                "delivery",
+                f"bench:{delivery_id}:{n}:{uuid.uuid4().hex[:6]}",
+                {"delivery_id": delivery_id},
+            )
         )
 
 
@@ -215,6 +221,10 @@ class StagesResult:
     rounds: int
     #: per round: stage -> CPU seconds
     per_round: list[dict[str, float]] = field(default_factory=list)
+    #: per round: GitHub requests, and the connections they were sent on
+    requests: list[tuple[int, int]] = field(default_factory=list)
+    #: GitHub requests of the last workflow, by endpoint
+    by_kind: dict[str, int] = field(default_factory=dict)
     not_done: int = 0
 
     def lines(self) -> list[str]:
@@ -225,6 +235,11 @@ class StagesResult:
             out.append(f"    {stage:28} {statistics.median(values) * 1000:8.1f} ms")
         totals = [sum(r.values()) for r in self.per_round]
         out.append(f"    {'total':28} {statistics.median(totals) * 1000:8.1f} ms")
+        requests = statistics.median(r for r, _ in self.requests)
+        connections = statistics.median(c for _, c in self.requests)
+        out.append(
+            f"  GitHub requests a workflow: {requests:g}, on {connections:g} new connections"
+        )
         out.append(f"  workflows not done: {self.not_done}")
         return out
 
@@ -243,12 +258,14 @@ async def measure_stages(
             for n in range(rounds + 1):  # the first warms up (the model SDKs load)
                 await idle(store)
                 seen = len(job_cpu(log))
+                traffic = await github.health()
                 cpu_before = f.worker_cpu()
                 issue = await github.open_issue(REPO, demo_repo.OUTSIDER, f"bench {n}", "x")
                 one = People(github, [issue], people.done, people.ci_ran)
                 finished = await play(one, github, store, timeout=120)
                 await idle(store)
                 total = f.worker_cpu() - cpu_before
+                after = await github.health()
                 if finished != 1:
                     result.not_done += 1
                 if n == 0:
@@ -258,6 +275,17 @@ async def measure_stages(
                     stages[STAGE_NAMES.get(kind, kind)] += cpu
                 stages["between jobs (polls, sweep)"] = max(0.0, total - sum(stages.values()))
                 result.per_round.append(dict(stages))
+                result.by_kind = {
+                    kind: count - traffic["by_kind"].get(kind, 0)
+                    for kind, count in after["by_kind"].items()
+                    if count > traffic["by_kind"].get(kind, 0)
+                }
+                result.requests.append(
+                    (
+                        after["requests"] - traffic["requests"],
+                        after["connections"] - traffic["connections"],
+                    )
+                )
     return result
 
 
@@ -284,8 +312,9 @@ class ScaleResult:
             out.append(
                 f"    {processes} process{'es' if processes > 1 else '  '}: "
                 f"{seconds:6.1f} s, {self.workflows / seconds * 60:5.1f} workflows/min, "
-                f"{base / seconds:4.2f}x one process, worker CPU {cpu / self.workflows * 1000:6.0f}"
-                f" ms a workflow; not done: {missing}  [{', '.join(f'{s:.1f}' for s, _, _ in runs)}]"
+                f"{base / seconds:4.2f}x one process, worker CPU "
+                f"{cpu / self.workflows * 1000:6.0f} ms a workflow; not done: {missing}  "
+                f"[{', '.join(f'{s:.1f}' for s, _, _ in runs)}]"
             )
         return out
 
@@ -320,7 +349,10 @@ async def measure_scale(
         for processes in order:
             run = await one_scale_run(workdir, processes, workflows, latency)
             result.runs.setdefault(processes, []).append(run)
-            print(f"    round {n + 1}: {processes} processes {run[0]:.1f} s, {run[1]} done", flush=True)
+            print(
+                f"    round {n + 1}: {processes} processes {run[0]:.1f} s, {run[1]} done",
+                flush=True,
+            )
     return result
 
 
@@ -334,6 +366,7 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=2.0, help="seconds per model answer")
     parser.add_argument("--processes", default="1,2,4")
     parser.add_argument("--workdir", type=Path, default=None, help="logs (default: a temp dir)")
+    parser.add_argument("--verbose", action="store_true", help="stages: GitHub requests by kind")
     parser.add_argument("--profile", type=Path, default=None, help="stages: cProfile the worker")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="triad-workers-"))
@@ -347,6 +380,9 @@ def main() -> int:
         print(f"stages ({args.backend}, one worker process, one job at a time):", flush=True)
         stages = asyncio.run(measure_stages(args.backend, workdir, args.rounds, args.profile))
         print("\n".join(stages.lines()))
+        if args.verbose:
+            for kind, count in sorted(stages.by_kind.items(), key=lambda kv: -kv[1]):
+                print(f"    {count:4} {kind}")
         errors += stages.not_done
     if args.part in ("scale", "all"):
         print("scale-out (postgresql, workers as separate processes):", flush=True)

@@ -73,7 +73,8 @@ class SimulatorClient:
         await self._call("POST", "/deliveries/duplicate", {"count": count})
 
     async def health(self) -> dict[str, Any]:
-        """The simulator's own crashes and the endpoints it lacks (a run should see none)."""
+        """The simulator's own crashes and the endpoints it lacks (a run should see none), and
+        how many API requests it answered on how many connections."""
         return await self._call("GET", "/health")  # type: ignore[no-any-return]
 
 

@@ -192,7 +192,7 @@ class Simulator:
         with self.lock:
             return len(self.requests)
 
-    def record(  # noqa: PLR0913 (one request's parts, each named)
+    def record(
         self,
         method: str,
         path: str,

@@ -216,4 +216,11 @@ def duplicate(body: CountBody, request: Request) -> JSON:
 @router.get("/health")
 def health(request: Request) -> JSON:
     sim = _sim(request)
-    return {"errors": list(sim.errors), "unimplemented": list(sim.unimplemented)}
+    return {
+        "errors": list(sim.errors),
+        "unimplemented": list(sim.unimplemented),
+        # GitHub's traffic so far: requests, and the TCP connections they came on
+        "requests": sim.request_count(),
+        "connections": len(sim.connections()),
+        "by_kind": dict(sim.requests_by_kind()),
+    }
