@@ -7,14 +7,16 @@ so their CPU is not counted), with the crash run's harness (`triad_lab/crash`) a
 
 - `jobs`: N delivery jobs of one kind queued at once for one worker (4 jobs at a time):
   jobs/s and worker CPU per job, for an ignored job (a comment with no command: the job reads
-  the delivery and drops it) and a trivial one (`/triad status` from a maintainer: the job
-  reads GitHub and the store and answers with a comment).
+  the delivery and drops it) and a trivial one (copies of one `/triad status` from a
+  maintainer: the job reads the comment, its author's permission and the repository's config
+  from GitHub, and the store, and finds the command already carried out).
 - `stages`: one happy-path workflow at a time (design, approve, CI green, QA passed) with
   instant scripted models and one worker running one job at a time; the worker's CPU per job
   kind (each job logs the process CPU it took) and in between (polls, heartbeat, sweep),
   medians over rounds after a warm-up workflow.
 - `scale`: 12 concurrent happy-path workflows with every model answer delayed by `--latency`
-  seconds, on 1, 2 and 4 worker processes (2 jobs each), interleaved over rounds; workflows
+  seconds, on 1, 2 and 4 worker processes (one job at a time each, `--concurrency`), each
+  warmed up with one workflow per process first, interleaved over rounds; workflows
   per minute, medians, and each ratio to one process from the same run.
 
 PostgreSQL (`scale`, and `--backend postgresql`) needs TRIAD_TEST_DATABASE_URL; each run gets
@@ -38,6 +40,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -133,8 +136,9 @@ def job_cpu(log: Path) -> list[tuple[str, float]]:
     return ended
 
 
-def fleet(workdir: Path, url: str, **options: object) -> Fleet:
-    return Fleet(workdir, url, log_level="INFO", **options)  # type: ignore[arg-type]
+def fleet(workdir: Path, url: str, *, log_level: str = "INFO", **options: Any) -> Fleet:
+    """The crash run's processes, logging each job's CPU (INFO) unless told otherwise."""
+    return Fleet(workdir, url, log_level=log_level, **options)
 
 
 # -- jobs ---------------------------------------------------------------------------------
@@ -156,11 +160,16 @@ class JobsResult:
         )
 
 
-async def delivery_of(store: Store, before: set[str], timeout: float = 10.0) -> str:
-    """The id of the delivery that arrived after `before` was taken."""
+async def delivery_of(store: Store, sender: str, before: set[str], timeout: float = 10.0) -> str:
+    """The id of the comment `sender` made after `before` was taken."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        rows = await store.run(lambda tx: tx.fetchall("SELECT id FROM deliveries"))
+        rows = await store.run(
+            lambda tx: tx.fetchall(
+                "SELECT id FROM deliveries WHERE event = 'issue_comment' AND sender = ?",
+                (sender,),
+            )
+        )
         new = {str(r["id"]) for r in rows} - before
         if new:
             return new.pop()
@@ -169,9 +178,8 @@ async def delivery_of(store: Store, before: set[str], timeout: float = 10.0) -> 
 
 
 async def delivery_ids(store: Store) -> set[str]:
-    return {
-        str(r["id"]) for r in await store.run(lambda tx: tx.fetchall("SELECT id FROM deliveries"))
-    }
+    rows = await store.run(lambda tx: tx.fetchall("SELECT id FROM deliveries"))
+    return {str(r["id"]) for r in rows}
 
 
 async def queue_copies(store: Store, delivery_id: str, count: int) -> None:
@@ -185,10 +193,17 @@ async def queue_copies(store: Store, delivery_id: str, count: int) -> None:
         )
 
 
-async def measure_jobs(backend: str, workdir: Path, count: int) -> list[JobsResult]:
+async def measure_jobs(
+    backend: str,
+    workdir: Path,
+    count: int,
+    profile: Path | None = None,
+    kinds: tuple[str, ...] = ("ignored", "trivial"),
+) -> list[JobsResult]:
     results = []
+    prefix = ["-m", "cProfile", "-o", str(profile)] if profile else []
     with database(backend, workdir) as url:
-        f = fleet(workdir / "jobs", url, workers=1, concurrency=4)
+        f = fleet(workdir / "jobs", url, workers=1, concurrency=4, worker_prefix=prefix)
         async with running(f, url) as (github, store):
             issue = await github.open_issue(REPO, demo_repo.OUTSIDER, "bench", "an issue")
             await idle(store)
@@ -197,9 +212,11 @@ async def measure_jobs(backend: str, workdir: Path, count: int) -> list[JobsResu
                 "trivial": (demo_repo.MAINTAINER, "/triad status"),
             }
             for kind, (actor, body) in samples.items():
+                if kind not in kinds:
+                    continue
                 before = await delivery_ids(store)
                 await github.comment(REPO, issue, actor, body)
-                delivery = await delivery_of(store, before)
+                delivery = await delivery_of(store, actor, before)
                 await idle(store)
                 dead_before = len(await store.list_jobs(JobState.DEAD))
                 cpu_before = f.worker_cpu()
@@ -296,13 +313,15 @@ async def measure_stages(
 class ScaleResult:
     workflows: int
     latency: float
+    concurrency: int
     #: processes -> per round: (seconds to finish every workflow, workflows done, CPU)
     runs: dict[int, list[tuple[float, int, float]]] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         out = [
             f"  {self.workflows} concurrent workflows, models answer after {self.latency:g} s, "
-            "2 jobs per worker process (medians of interleaved rounds):"
+            f"{self.concurrency} job(s) at a time per worker process, medians of interleaved "
+            "rounds, after a warm-up workflow per worker:"
         ]
         base = statistics.median(s for s, _, _ in self.runs[min(self.runs)])
         for processes, runs in sorted(self.runs.items()):
@@ -320,34 +339,41 @@ class ScaleResult:
 
 
 async def one_scale_run(
-    workdir: Path, processes: int, workflows: int, latency: float
+    workdir: Path, processes: int, workflows: int, latency: float, concurrency: int
 ) -> tuple[float, int, float]:
+    """Start the processes, warm each worker up with as many workflows as there are workers
+    (a process loads what a job kind needs on its first such job), then time `workflows`."""
     with database("postgresql", workdir) as url:
         f = fleet(
             workdir / f"scale-{processes}-{uuid.uuid4().hex[:4]}",
             url,
             workers=processes,
-            concurrency=2,
+            concurrency=concurrency,
             model_latency=latency,
             log_level="WARNING",
         )
         async with running(f, url) as (github, store):
+            warm = People(github)
+            await warm.open_issues(processes)
+            await play(warm, github, store, timeout=600)
+            await idle(store)
+            cpu_before = f.worker_cpu()
             people = People(github)
             started = time.monotonic()
             await people.open_issues(workflows)
-            finished = await play(people, github, store, timeout=600)
+            finished = await play(people, github, store, timeout=900)
             seconds = time.monotonic() - started
-            return seconds, finished, f.worker_cpu()
+            return seconds, finished, f.worker_cpu() - cpu_before
 
 
 async def measure_scale(
-    workdir: Path, rounds: int, workflows: int, latency: float, counts: list[int]
+    workdir: Path, rounds: int, workflows: int, latency: float, counts: list[int], concurrency: int
 ) -> ScaleResult:
-    result = ScaleResult(workflows, latency)
+    result = ScaleResult(workflows, latency, concurrency)
     for n in range(rounds):
         order = counts if n % 2 == 0 else list(reversed(counts))
         for processes in order:
-            run = await one_scale_run(workdir, processes, workflows, latency)
+            run = await one_scale_run(workdir, processes, workflows, latency, concurrency)
             result.runs.setdefault(processes, []).append(run)
             print(
                 f"    round {n + 1}: {processes} processes {run[0]:.1f} s, {run[1]} done",
@@ -361,19 +387,27 @@ def main() -> int:
     parser.add_argument("--part", choices=("jobs", "stages", "scale", "all"), default="all")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="postgresql")
     parser.add_argument("--jobs", type=int, default=200, help="jobs of each kind")
+    parser.add_argument("--kinds", default="ignored,trivial", help="jobs: which kinds")
     parser.add_argument("--rounds", type=int, default=3, help="stages: workflows; scale: rounds")
     parser.add_argument("--workflows", type=int, default=12)
     parser.add_argument("--latency", type=float, default=2.0, help="seconds per model answer")
     parser.add_argument("--processes", default="1,2,4")
+    parser.add_argument("--concurrency", type=int, default=1, help="scale: jobs per process")
     parser.add_argument("--workdir", type=Path, default=None, help="logs (default: a temp dir)")
     parser.add_argument("--verbose", action="store_true", help="stages: GitHub requests by kind")
-    parser.add_argument("--profile", type=Path, default=None, help="stages: cProfile the worker")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="cProfile the worker (jobs, stages)"
+    )
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="triad-workers-"))
     errors = 0
     if args.part in ("jobs", "all"):
         print(f"jobs ({args.backend}, one worker process, 4 jobs at a time):", flush=True)
-        for r in asyncio.run(measure_jobs(args.backend, workdir, args.jobs)):
+        for r in asyncio.run(
+            measure_jobs(
+                args.backend, workdir, args.jobs, args.profile, tuple(args.kinds.split(","))
+            )
+        ):
             print(r.line())
             errors += r.failed
     if args.part in ("stages", "all"):
@@ -388,7 +422,9 @@ def main() -> int:
         print("scale-out (postgresql, workers as separate processes):", flush=True)
         counts = [int(c) for c in args.processes.split(",")]
         scale = asyncio.run(
-            measure_scale(workdir, args.rounds, args.workflows, args.latency, counts)
+            measure_scale(
+                workdir, args.rounds, args.workflows, args.latency, counts, args.concurrency
+            )
         )
         print("\n".join(scale.lines()))
         errors += sum(args.workflows - d for runs in scale.runs.values() for _, d, _ in runs)
