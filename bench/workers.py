@@ -137,8 +137,9 @@ def job_cpu(log: Path) -> list[tuple[str, float]]:
 
 
 def fleet(workdir: Path, url: str, *, log_level: str = "INFO", **options: Any) -> Fleet:
-    """The crash run's processes, logging each job's CPU (INFO) unless told otherwise."""
-    return Fleet(workdir, url, log_level=log_level, **options)
+    """The crash run's processes, logging each job's CPU (INFO) unless told otherwise, with
+    Triad's default lease (the crash run shortens it, and with it the sweep's period)."""
+    return Fleet(workdir, url, log_level=log_level, lease_seconds=60.0, **options)
 
 
 # -- jobs ---------------------------------------------------------------------------------

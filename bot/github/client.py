@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.request
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
@@ -85,39 +86,48 @@ RateLimitHook = Callable[[httpx.Response], Awaitable[None]]
 
 
 class SharedTransport(httpx.AsyncBaseTransport):
-    """The one pooled HTTP client every GitHub client of a process sends through.
+    """The one pool of connections every GitHub client of a process sends through.
 
     Outside `async with github:` githubkit builds an httpx client for every request, and each
     builds its own connection pool and TLS context (loading the CA bundle: ~22 ms of CPU) and
-    opens a new connection. Given this as `async_transport`, those per-request clients are thin
-    shells around one `httpx.AsyncClient`, built once (with httpx's defaults, so proxies and
-    CA settings from the environment still apply), whose connections are kept and reused.
-    Their `aclose` leaves it open; `shutdown` closes it.
+    opens a new connection. Given this as `async_transport`, those per-request clients share
+    one `httpx.AsyncHTTPTransport`, built on the first request (honouring a proxy and CA
+    settings from the environment, as httpx's own clients do), whose connections are kept and
+    reused. Their `aclose` leaves it open; `shutdown` closes it.
     """
 
     def __init__(self) -> None:
-        self._client: httpx.AsyncClient | None = None
+        self._pool: httpx.AsyncHTTPTransport | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        #: httpx clients built so far: one per process (one per event loop it ran in)
-        self.clients_built = 0
+        #: pools built so far: one per process (one per event loop it ran in)
+        self.pools_built = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         # connections belong to the event loop that opened them: a second loop (another
-        # `asyncio.run` in the same process) gets its own client
+        # `asyncio.run` in the same process) gets its own pool
         loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client, self._loop = httpx.AsyncClient(), loop
-            self.clients_built += 1
-        # the githubkit client in front follows redirects and set the request's timeouts
-        return await self._client.send(request, stream=True, follow_redirects=False)
+        if self._pool is None or self._loop is not loop:
+            self._pool, self._loop = _pool_for(request.url), loop
+            self.pools_built += 1
+        return await self._pool.handle_async_request(request)
 
     async def aclose(self) -> None:
         """Called by each per-request client as it closes: the pool stays open."""
 
     async def shutdown(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.aclose()
+
+
+def _pool_for(url: httpx.URL) -> httpx.AsyncHTTPTransport:
+    """A pool for GitHub at `url`, through the proxy the environment names for it, if any
+    (HTTPS_PROXY, ALL_PROXY, NO_PROXY: what httpx honours when it builds its own clients)."""
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if proxy and urllib.request.proxy_bypass(url.host):
+        proxy = None
+    return httpx.AsyncHTTPTransport(proxy=proxy, trust_env=True)
 
 
 A = TypeVar("A", bound=BaseAuthStrategy)

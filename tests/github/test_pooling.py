@@ -38,7 +38,7 @@ async def test_every_client_of_the_app_shares_one_connection(sim: Simulator) -> 
 
     assert len(sim.requests) == 1 + 2 + 10  # the App, two tokens, ten reads
     assert len(sim.connections()) == 1
-    assert app.transport.clients_built == 1
+    assert app.transport.pools_built == 1
     await app.aclose()
 
 
@@ -91,4 +91,4 @@ async def test_the_pool_survives_a_second_event_loop(
 
     assert answers == ["main"]
     assert await repo.default_branch() == "main"
-    assert app.transport.clients_built == 3
+    assert app.transport.pools_built == 3
