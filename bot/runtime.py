@@ -288,6 +288,8 @@ def _start_relay(settings: Settings, host: str, port: int, stop: asyncio.Event) 
 
 
 async def _close(pool: WorkerPool[Services]) -> None:
+    """Close the process's pooled clients: GitHub's and each model provider's."""
+    await pool.context.github.aclose()
     models = pool.context.models
     if models is not None and hasattr(models, "aclose"):
         await models.aclose()

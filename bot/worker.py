@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import random
@@ -89,12 +90,19 @@ class WorkerPool(Generic[ContextT]):
             for n in range(self.concurrency)
         ]
         self._heartbeat = asyncio.create_task(self._beat(), name="triad-heartbeat")
-        if self._warm_up is not None:
-            self._warm = asyncio.create_task(asyncio.to_thread(self._warm_up), name="triad-warm")
+        self._warm = asyncio.create_task(self._warm_then_freeze(), name="triad-warm")
         log.info(
             "worker pool started",
             extra={"worker": self.worker_id, "concurrency": self.concurrency},
         )
+
+    async def _warm_then_freeze(self) -> None:
+        """Warm up, then move every object the process holds by now (its modules, classes and
+        pydantic schemas: a quarter of a million) out of the garbage collector's sight: each
+        full collection would otherwise walk them all again (50-110 ms of CPU in a worker)."""
+        if self._warm_up is not None:
+            await asyncio.to_thread(self._warm_up)
+        gc.freeze()
 
     async def stop(self) -> None:
         """Stop claiming; let running jobs finish for `drain_seconds`, then release the rest."""
@@ -151,7 +159,7 @@ class WorkerPool(Generic[ContextT]):
         self.metrics.job_wait.labels(kind=job.kind).observe(
             max(0.0, self.store.clock() - job.run_at)
         )
-        started = time.monotonic()
+        started, cpu_at_start = time.monotonic(), time.process_time()
         handler_task = asyncio.create_task(self.handlers[job.kind](job, self.context))
         attempt = (job.id, worker_id)
         self._running[attempt] = (handler_task, time.monotonic())
@@ -191,11 +199,21 @@ class WorkerPool(Generic[ContextT]):
             log.exception("job failed", extra={**_job_fields(job), "next": outcome})
         finally:
             self._running.pop(attempt, None)
+            # a job often queues the next (a delivery its stage): an idle loop of this
+            # process claims it now rather than at its next poll
+            self._wake.set()
             seconds = time.monotonic() - started
+            # the whole process's CPU meanwhile: the job's own when it ran alone
+            cpu = time.process_time() - cpu_at_start
             self.metrics.job_duration.labels(kind=job.kind, outcome=outcome).observe(seconds)
             log.info(
                 "job ended",
-                extra={**_job_fields(job), "outcome": outcome, "seconds": round(seconds, 3)},
+                extra={
+                    **_job_fields(job),
+                    "outcome": outcome,
+                    "seconds": round(seconds, 3),
+                    "cpu": round(cpu, 4),
+                },
             )
 
     async def _beat(self) -> None:

@@ -9,7 +9,9 @@ after that leaves the client as a `bot.errors.GitHubError` (`failures.translate`
 
 from __future__ import annotations
 
+import asyncio
 import time
+import urllib.request
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
@@ -83,6 +85,51 @@ class RetryServerErrors:
 RateLimitHook = Callable[[httpx.Response], Awaitable[None]]
 
 
+class SharedTransport(httpx.AsyncBaseTransport):
+    """The one pool of connections every GitHub client of a process sends through.
+
+    Outside `async with github:` githubkit builds an httpx client for every request, and each
+    builds its own connection pool and TLS context (loading the CA bundle: ~22 ms of CPU) and
+    opens a new connection. Given this as `async_transport`, those per-request clients share
+    one `httpx.AsyncHTTPTransport`, built on the first request (honouring a proxy and CA
+    settings from the environment, as httpx's own clients do), whose connections are kept and
+    reused. Their `aclose` leaves it open; `shutdown` closes it.
+    """
+
+    def __init__(self) -> None:
+        self._pool: httpx.AsyncHTTPTransport | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        #: pools built so far: one per process (one per event loop it ran in)
+        self.pools_built = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # connections belong to the event loop that opened them: a second loop (another
+        # `asyncio.run` in the same process) gets its own pool
+        loop = asyncio.get_running_loop()
+        if self._pool is None or self._loop is not loop:
+            self._pool, self._loop = _pool_for(request.url), loop
+            self.pools_built += 1
+        return await self._pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Called by each per-request client as it closes: the pool stays open."""
+
+    async def shutdown(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.aclose()
+
+
+def _pool_for(url: httpx.URL) -> httpx.AsyncHTTPTransport:
+    """A pool for GitHub at `url`, through the proxy the environment names for it, if any
+    (HTTPS_PROXY, ALL_PROXY, NO_PROXY: what httpx honours when it builds its own clients)."""
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if proxy and urllib.request.proxy_bypass(url.host):
+        proxy = None
+    return httpx.AsyncHTTPTransport(proxy=proxy, trust_env=True)
+
+
 A = TypeVar("A", bound=BaseAuthStrategy)
 
 
@@ -146,7 +193,10 @@ class GitHubApp:
         # githubkit's HTTP cache stays off: hishel drops httpx's per-request timeout
         # (hishel#484), so a GitHub that never answers would hold a job for ever; and githubkit
         # revalidates every cached read anyway.
+        # MemCacheStrategy keeps a JWT 8 minutes and an installation token until a minute
+        # before the `expires_at` GitHub gave it (githubkit's AppInstallationAuthStrategy).
         self._cache = MemCacheStrategy()
+        self.transport = SharedTransport()
 
     def as_app(self) -> Client[AppAuthStrategy]:
         """A client authenticated as the App itself (JWT), e.g. to read its slug.
@@ -161,6 +211,7 @@ class GitHubApp:
                 timeout=self._timeout,
                 cache_strategy=self._cache,
                 http_cache=False,
+                async_transport=self.transport,
             )
         return self._app
 
@@ -176,9 +227,14 @@ class GitHubApp:
                 cache_strategy=self._cache,
                 async_event_hooks={"response": [self._rate_limit_hook(installation_id)]},
                 http_cache=False,
+                async_transport=self.transport,
             )
             self._installations[installation_id] = client
         return client
+
+    async def aclose(self) -> None:
+        """Close the process's connections to GitHub (at the end of the process)."""
+        await self.transport.shutdown()
 
     def _rate_limit_hook(self, installation_id: int) -> RateLimitHook:
         async def hook(response: httpx.Response) -> None:

@@ -88,6 +88,8 @@ class Fleet:
     log_level: str = "WARNING"
     #: more settings for Triad's processes (e.g. TRIAD_JOB_MAX_ATTEMPTS)
     settings: dict[str, str] = field(default_factory=dict)
+    #: interpreter options before a worker's `-m bot.cli worker` (e.g. a profiler's)
+    worker_prefix: list[str] = field(default_factory=list)
     sim_port: int = field(default_factory=free_port)
     model_port: int = field(default_factory=free_port)
     web_port: int = field(default_factory=free_port)
@@ -167,7 +169,15 @@ class Fleet:
         for n in range(self.workers):
             worker = self._process(
                 f"worker-{n}",
-                [python, "-m", "bot.cli", "worker", "--concurrency", str(self.concurrency)],
+                [
+                    python,
+                    *self.worker_prefix,
+                    "-m",
+                    "bot.cli",
+                    "worker",
+                    "--concurrency",
+                    str(self.concurrency),
+                ],
                 env,
             )
             self.worker_processes.append(worker)

@@ -82,7 +82,8 @@ class SimulatorClient:
 
     async def health(self) -> dict[str, Any]:
         """The simulator's own crashes and the endpoints it lacks (a run should see none), and
-        every fault injected with how many requests it was used for."""
+        every fault injected with how many requests it was used for, and how many API requests
+        it answered on how many connections."""
         return await self._call("GET", "/health")  # type: ignore[no-any-return]
 
 

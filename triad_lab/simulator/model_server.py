@@ -54,6 +54,8 @@ class ModelRequest:
     model: str
     body: dict[str, Any]
     headers: dict[str, str]
+    #: the client's address and port: one per TCP connection it opened
+    peer: str = ""
 
     @property
     def schema_name(self) -> str | None:
@@ -460,6 +462,7 @@ class FakeModelServer:
             model=body["model"],
             body=body,
             headers=dict(request.headers),
+            peer=f"{request.client.host}:{request.client.port}" if request.client else "",
         )
         # off the event loop: a responder may block (a barrier, a slow script) without
         # stalling the other requests in flight

@@ -60,6 +60,8 @@ class RequestRecord:
     status: int
     caller: str  # "app", "installation" or "anonymous"
     at: float = field(default_factory=time.time)
+    #: the client's address and port: one per TCP connection it opened
+    connection: str = ""
 
     @property
     def kind(self) -> str:
@@ -191,11 +193,24 @@ class Simulator:
             return len(self.requests)
 
     def record(
-        self, method: str, path: str, status: int, caller: Caller | None, route: str
+        self,
+        method: str,
+        path: str,
+        status: int,
+        caller: Caller | None,
+        route: str,
+        connection: str = "",
     ) -> None:
         kind = caller.kind if caller is not None else "anonymous"
         with self.lock:
-            self.requests.append(RequestRecord(method, path, route, status, kind))
+            self.requests.append(
+                RequestRecord(method, path, route, status, kind, connection=connection)
+            )
+
+    def connections(self) -> set[str]:
+        """Every TCP connection a client made to the API (its address and port)."""
+        with self.lock:
+            return {r.connection for r in self.requests}
 
     def _emit(self, event: str, payload: dict[str, Any]) -> None:
         if event in self.world.app.events or event in ALWAYS_SENT:

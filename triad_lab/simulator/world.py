@@ -92,6 +92,8 @@ class World:
         urls: render.Urls | None = None,
     ) -> None:
         self.clock = clock
+        #: how long an installation token lasts (GitHub: an hour)
+        self.token_lifetime = TOKEN_LIFETIME
         self.urls = urls or render.Urls("http://127.0.0.1", "http://127.0.0.1")
         self.objects = ObjectStore()
         self._next_id = 1000
@@ -236,7 +238,10 @@ class World:
                     )
             granted = dict(permissions)
         token = Token(
-            f"ghs_{secrets.token_hex(18)}", installation_id, self.clock() + TOKEN_LIFETIME, granted
+            f"ghs_{secrets.token_hex(18)}",
+            installation_id,
+            self.clock() + self.token_lifetime,
+            granted,
         )
         self.tokens[token.value] = token
         return token

@@ -121,7 +121,8 @@ def create_api(sim: Simulator) -> FastAPI:
             return response  # the harness's calls are not GitHub's traffic
         route = request.scope.get("route")
         template = _template(route.path) if route is not None else request.url.path
-        sim.record(request.method, request.url.path, response.status_code, caller, template)
+        peer = f"{request.client.host}:{request.client.port}" if request.client else ""
+        sim.record(request.method, request.url.path, response.status_code, caller, template, peer)
         return response
 
     @api.exception_handler(ApiError)

@@ -228,4 +228,8 @@ def health(request: Request) -> JSON:
         "unimplemented": list(sim.unimplemented),
         # every fault injected and how many requests it was used for: what actually fired
         "faults": sim.faults.summary(),
+        # GitHub's traffic so far: requests, and the TCP connections they came on
+        "requests": sim.request_count(),
+        "connections": len(sim.connections()),
+        "by_kind": dict(sim.requests_by_kind()),
     }
