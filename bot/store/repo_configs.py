@@ -105,8 +105,9 @@ def _current(repository: str) -> tuple[str, ...]:
     return (*waiting, repository, repository)
 
 
-async def door_facts(store: Store, repository: str, number: int | None) -> StoreFacts:
-    """What the store knows of `repository` (and of the workflow `number`), in one read."""
+def door_facts(tx: Transaction, repository: str, number: int | None, now: float) -> StoreFacts:
+    """What the store knows of `repository` (and of the workflow `number`), in one read inside
+    the caller's transaction (the webhook's admitting one)."""
     params = (
         repository,
         -1 if number is None else number,
@@ -116,9 +117,9 @@ async def door_facts(store: Store, repository: str, number: int | None) -> Store
         repository,
         repository,
     )
-    row = await store.run(lambda tx: tx.fetchone(_FACTS, params))
+    row = tx.fetchone(_FACTS, params)
     assert row is not None  # one row, whatever the tables hold
-    config = _young(repository, row if row["commit_sha"] is not None else None, store.clock())
+    config = _young(repository, row if row["commit_sha"] is not None else None, now)
     return StoreFacts(
         config=config,
         workflow=None if number is None else bool(row["workflow"]),
