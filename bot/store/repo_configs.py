@@ -56,6 +56,18 @@ class ConfigCache:
             return None
         return _young(repository, row, self.store.clock())
 
+    async def stored(self, repository: str) -> CachedConfig | None:
+        """The cached row whatever its age (what the door may have decided on)."""
+        row = await self.store.run(
+            lambda tx: tx.fetchone(
+                "SELECT commit_sha, text, read_at FROM repo_configs WHERE repository = ?",
+                (repository,),
+            )
+        )
+        if row is None:
+            return None
+        return CachedConfig(repository, str(row["commit_sha"]), row["text"], float(row["read_at"]))
+
     async def put(self, cached: CachedConfig) -> bool:
         """Keep `cached` unless a read that began later is already stored; True if kept."""
 

@@ -24,12 +24,12 @@ from starlette.types import Receive, Scope, Send
 from bot.github.signature import is_valid_signature
 from bot.routing import ROUTER, Admitted, DoorFacts, Ignored
 from bot.routing.facts import recheck_with_store
+from bot.routing.redoor import delivery_job
 from bot.settings import MAX_WEBHOOK_BYTES
 from bot.store import Delivery, DeliveryOutcome, NewJob
 from bot.store.base import Transaction
 from bot.web.context import AppContext
 from bot.web.door import Refused
-from bot.workflow.jobs import DeliveryTask
 
 log = logging.getLogger(__name__)
 
@@ -238,14 +238,7 @@ def _outcome(door: Admitted | Ignored) -> tuple[DeliveryOutcome, Ignored | None,
 
 
 def _job(delivery_id: str, outcome: DeliveryOutcome) -> NewJob | None:
-    if outcome is not DeliveryOutcome.QUEUED:
-        return None
-    task = DeliveryTask(delivery_id=delivery_id)
-    return NewJob(
-        kind=task.kind,
-        idempotency_key=f"delivery:{delivery_id}",
-        payload=task.model_dump(mode="json"),
-    )
+    return delivery_job(delivery_id) if outcome is DeliveryOutcome.QUEUED else None
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
