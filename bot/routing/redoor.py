@@ -32,13 +32,14 @@ class _Dropped:
     admitted: Admitted
 
 
-def delivery_job(delivery_id: str) -> NewJob:
+def delivery_job(delivery_id: str, repository: str | None) -> NewJob:
     """The job that interprets a stored delivery (once: keyed by its id)."""
     task = DeliveryTask(delivery_id=delivery_id)
     return NewJob(
         kind=task.kind,
         idempotency_key=f"delivery:{delivery_id}",
         payload=task.model_dump(mode="json"),
+        repository=repository,
     )
 
 
@@ -73,7 +74,7 @@ async def readmit_dropped(store: Store, repository: str, since: float) -> list[s
             DeliveryOutcome.IGNORED,
             DeliveryOutcome.QUEUED,
             None,
-            delivery_job(delivery_id),
+            delivery_job(delivery_id, repository),
         )
     ]
     if readmitted:

@@ -340,7 +340,7 @@ class Store(ABC):
     def _insert_job(self, tx: Transaction, job: NewJob, now: float) -> int | None:
         row = tx.fetchone(
             "INSERT INTO jobs (kind, idempotency_key, payload, state, attempts, max_attempts,"
-            " run_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)"
+            " run_at, created_at, repository) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)"
             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
             (
                 job.kind,
@@ -350,6 +350,7 @@ class Store(ABC):
                 job.max_attempts or self.max_attempts,
                 now + job.delay_seconds,
                 now,
+                job.repository,
             ),
         )
         return int(row["id"]) if row else None

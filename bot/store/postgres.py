@@ -59,8 +59,8 @@ _ADMIT = (
     " sender, outcome, body, received_at, body_hash, reason)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id),"
     " queued AS (INSERT INTO jobs (kind, idempotency_key, payload, state, attempts, max_attempts,"
-    " run_at, created_at) SELECT ?::text, ?::text, ?::text, ?::text, 0, ?::integer,"
-    " ?::double precision, ?::double precision FROM inserted WHERE ?::boolean"
+    " run_at, created_at, repository) SELECT ?::text, ?::text, ?::text, ?::text, 0, ?::integer,"
+    " ?::double precision, ?::double precision, ?::text FROM inserted WHERE ?::boolean"
     " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id)"
     " SELECT EXISTS (SELECT 1 FROM inserted) AS inserted, (SELECT COUNT(*) FROM queued) AS jobs"
 )
@@ -182,6 +182,7 @@ class PostgresStore(Store):
                 (job.max_attempts or self.max_attempts) if job else 0,
                 now + job.delay_seconds if job else now,
                 now,
+                job.repository if job else None,
                 job is not None,
             ),
         )

@@ -169,7 +169,7 @@ class _Door:
         clock: Callable[[], float],
     ) -> None:
         self.action = payload.get("action") if isinstance(payload.get("action"), str) else None
-        self.delivery_id, self.own_login, self.clock = delivery_id, own_login, clock
+        self.own_login, self.clock = own_login, clock
         self.payload_only = _route(event, self.action, payload, own_login)
         found = self.payload_only[0]
         wants = isinstance(found, Admitted) and found.asks[0]
@@ -199,7 +199,7 @@ class _Door:
             door = recheck_with_store(outcome, DoorFacts(self.own_login), tx, self.clock())
             outcome, self.ignored, reason = _outcome(door)
         delivery = replace(self.delivery, outcome=outcome, reason=reason)
-        return delivery, _job(self.delivery_id, outcome)
+        return delivery, _job(delivery)
 
 
 def classify_stored(delivery: Delivery) -> tuple[DeliveryOutcome, str | None, NewJob | None]:
@@ -210,7 +210,7 @@ def classify_stored(delivery: Delivery) -> tuple[DeliveryOutcome, str | None, Ne
         return DeliveryOutcome.UNREADABLE, "the body is not JSON (or was pruned)", None
     found, _, reason = _route(delivery.event, delivery.action, payload, None)
     outcome = DeliveryOutcome.QUEUED if isinstance(found, Admitted) else found
-    return outcome, reason, _job(delivery.id, outcome)
+    return outcome, reason, _job(replace(delivery, outcome=outcome))
 
 
 def _route(
@@ -237,8 +237,10 @@ def _outcome(door: Admitted | Ignored) -> tuple[DeliveryOutcome, Ignored | None,
     return DeliveryOutcome.QUEUED, None, None
 
 
-def _job(delivery_id: str, outcome: DeliveryOutcome) -> NewJob | None:
-    return delivery_job(delivery_id) if outcome is DeliveryOutcome.QUEUED else None
+def _job(delivery: Delivery) -> NewJob | None:
+    if delivery.outcome is not DeliveryOutcome.QUEUED:
+        return None
+    return delivery_job(delivery.id, delivery.repository)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from bot.store import Delivery, DeliveryOutcome, NewJob, Store
-from bot.store.repo_configs import MAX_AGE, CachedConfig, ConfigCache, StoreFacts, door_facts
+from bot.store.base import Row, Transaction
+from bot.store.repo_configs import (
+    _FACTS,
+    MAX_AGE,
+    CachedConfig,
+    ConfigCache,
+    StoreFacts,
+    door_facts,
+)
 from bot.store.workflows import WorkflowStore
 from bot.workflow.model import Stage, Workflow
 from tests.conftest import FakeClock
@@ -78,7 +86,12 @@ async def test_a_delivery_waiting_for_its_job_makes_the_repository_pending(
     delivery = Delivery(
         "d-1", "pull_request", "labeled", 5, REPO, "maya", DeliveryOutcome.QUEUED, b"{}"
     )
-    job = NewJob(kind="delivery", idempotency_key="delivery:d-1", payload={"delivery_id": "d-1"})
+    job = NewJob(
+        kind="delivery",
+        idempotency_key="delivery:d-1",
+        payload={"delivery_id": "d-1"},
+        repository=REPO,
+    )
     assert await store.record_delivery(delivery, job)
     assert (await facts(store, REPO, 40)).pending
     assert not (await facts(store, "octo/other", 40)).pending
@@ -96,9 +109,34 @@ async def test_a_push_waiting_for_its_job_makes_the_cached_config_untrusted(
     cache = ConfigCache(store)
     await cache.put(CachedConfig(REPO, "a" * 40, None, clock()))
     delivery = Delivery("d-1", "push", None, 5, REPO, "maya", DeliveryOutcome.QUEUED, b"{}")
-    job = NewJob(kind="delivery", idempotency_key="delivery:d-1", payload={"delivery_id": "d-1"})
+    job = NewJob(
+        kind="delivery",
+        idempotency_key="delivery:d-1",
+        payload={"delivery_id": "d-1"},
+        repository=REPO,
+    )
     assert await store.record_delivery(delivery, job)
     assert await cache.get(REPO) is None
     claimed = await store.claim("w", 60)
     assert claimed is not None and await store.complete(claimed.id, "w")
     assert await cache.get(REPO) is not None
+
+
+async def test_the_doors_pending_check_is_one_probe_of_the_pending_delivery_index(
+    store: Store,
+) -> None:
+    """However large the backlog, the door never scans the queue (nor joins every pending job
+    to its delivery) to learn whether a repository has a delivery waiting."""
+    params = (REPO, 12, REPO, REPO)
+    if store.dialect == "sqlite":
+        plan = await store.run(lambda tx: tx.fetchall("EXPLAIN QUERY PLAN " + _FACTS, params))
+        details = " ".join(str(row["detail"]) for row in plan)
+    else:
+
+        def explain(tx: Transaction) -> list[Row]:
+            tx.execute("SET LOCAL enable_seqscan = off")  # an empty table: show the index
+            return tx.fetchall("EXPLAIN " + _FACTS, params)
+
+        details = " ".join(str(next(iter(row.values()))) for row in await store.run(explain))
+    assert "jobs_pending_deliveries" in details, details
+    assert "deliveries" not in details.replace("jobs_pending_deliveries", "")
