@@ -256,3 +256,32 @@ async def test_a_store_that_stalls_fails_the_admission_by_its_deadline(
         other.execute("ROLLBACK")
         other.close()
         await store.close()
+
+
+async def test_postgresql_bounds_the_admitting_transactions_statements(store: Store) -> None:
+    if not isinstance(store, PostgresStore):
+        pytest.skip("PostgreSQL's statement_timeout")
+    row = await store.run_grouped(lambda tx: tx.fetchone("SHOW statement_timeout"))
+    assert row is not None and row["statement_timeout"] == "4s"
+    plain = await store.run(lambda tx: tx.fetchone("SHOW statement_timeout"))
+    assert plain is not None and plain["statement_timeout"] == "0"  # workers' work: unbounded
+
+
+async def test_web_processes_admitting_one_repositorys_deliveries_take_turns(
+    store: Store,
+) -> None:
+    """Another process holding the repository's lock (admitting a delivery of it) holds this
+    admission back until it commits, so the door reads what the other stored."""
+    if not isinstance(store, PostgresStore):
+        pytest.skip("PostgreSQL's advisory lock (SQLite's write lock serialises every writer)")
+    store.admission_deadline = 0.5
+    with psycopg.connect(store.url) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (store.lock_order("octo/repo"),))
+        with pytest.raises(TimeoutError):
+            await store.admit_decided(lambda _tx: (delivery(1), job(1)), lock="octo/repo")
+        # another repository's deliveries do not wait
+        other_repo = await store.admit_decided(lambda _tx: (delivery(2), job(2)), lock="octo/b")
+        assert other_repo.new
+        other.rollback()
+    admitted = await store.admit_decided(lambda _tx: (delivery(3), job(3)), lock="octo/repo")
+    assert admitted.new
