@@ -1,5 +1,6 @@
 """The servers the ingest benchmark compares, each started as its own process with a fresh
-database, and the CPU its process tree spent (read from /proc)."""
+database, and the CPU its process tree spent (read from /proc); for Triad on PostgreSQL also
+the CPU of the PostgreSQL backends serving its database (SQLite's work is in-process)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ class Contender:
     cwd: Path = ROOT
     #: what the table says about it
     note: str = ""
+    #: CPU seconds spent for it outside its process tree so far (its database's server)
+    server_cpu: Callable[[], float] | None = None
 
 
 @dataclass
@@ -42,8 +45,10 @@ class Running:
 
     def cpu(self) -> float:
         """User + system CPU seconds of the process and every live descendant so far (and the
-        reaped children it waited for)."""
-        return sum(_cpu(pid, pid == self.process.pid) for pid in _tree(self.process.pid))
+        reaped children it waited for), plus what its database's server spent for it."""
+        own = sum(_cpu(pid, pid == self.process.pid) for pid in _tree(self.process.pid))
+        server = self.contender.server_cpu() if self.contender.server_cpu else 0.0
+        return own + server
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -159,6 +164,31 @@ def _fresh_postgres(admin_url: str, name: str) -> Callable[[], None]:
     return prepare
 
 
+class BackendCpu:
+    """CPU seconds of the PostgreSQL backends connected to database `name` (their pids from
+    pg_stat_activity, their CPU from /proc: the server must run on this machine). A backend
+    keeps the last figure read for it once it is gone, so the total never goes back; what it
+    spent after that last read, and the server-wide WAL writer and checkpointer, are not
+    counted (a small undercount)."""
+
+    def __init__(self, admin_url: str, name: str) -> None:
+        self.admin_url = admin_url
+        self.name = name
+        self.seen: dict[int, float] = {}
+
+    def __call__(self) -> float:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as connection:
+            rows = connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.name,)
+            ).fetchall()
+        for (pid,) in rows:
+            if Path(f"/proc/{pid}/stat").exists():
+                self.seen[pid] = _cpu(pid, False)
+        return sum(self.seen.values())
+
+
 def drop_postgres(admin_url: str, name: str) -> None:
     import psycopg
 
@@ -243,6 +273,7 @@ def contenders(scratch: Path, postgres_url: str | None, probot: bool) -> list[Co
                 _triad_env(f"{admin_url}/{name}"),
                 _fresh_postgres(postgres_url, name),
                 note="`triad serve --job-concurrency 0`, PostgreSQL",
+                server_cpu=BackendCpu(postgres_url, name),
             ),
         )
     if probot:

@@ -207,6 +207,10 @@ class StatusEvent(WebhookEvent):
     branches: list[Branch] = Field(default_factory=list)
 
 
+#: GitHub lists at most this many changed paths per commit of a push
+MAX_LISTED_PATHS = 3000
+
+
 class PushedCommit(_Lenient):
     """A commit of a push, with the paths it changed (GitHub lists at most 3000 per commit)."""
 
@@ -214,8 +218,12 @@ class PushedCommit(_Lenient):
     removed: list[str] = Field(default_factory=list)
     modified: list[str] = Field(default_factory=list)
 
-    def touches(self, path: str) -> bool:
-        return path in self.added or path in self.removed or path in self.modified
+    def may_touch(self, path: str) -> bool:
+        """Whether the commit changes `path` or may (its lists were cut short)."""
+        listed = (self.added, self.removed, self.modified)
+        if sum(len(paths) for paths in listed) >= MAX_LISTED_PATHS:
+            return True
+        return any(path in paths for paths in listed)
 
 
 class PushEvent(WebhookEvent):

@@ -88,7 +88,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     prune.add_argument("--older-than", type=float, required=True, metavar="DAYS")
     replay = delivery_actions.add_parser(
         "replay",
-        help="read an unreadable delivery again (after an upgrade): queue it, or record why not",
+        help="read an unreadable or ignored delivery again from its payload: queue it, or why not",
     )
     replay.add_argument("delivery", metavar="ID")
 
@@ -359,17 +359,26 @@ async def _deliveries(store: Store, args: argparse.Namespace, out: TextIO) -> in
     return 0
 
 
+#: what `triad deliveries replay` takes: a delivery Triad could not read, or one it dropped
+REPLAYABLE = (DeliveryOutcome.UNREADABLE, DeliveryOutcome.IGNORED)
+
+
 async def _replay(store: Store, delivery_id: str, out: TextIO) -> int:
-    """An unreadable delivery through this Triad's routing table, as the webhook would."""
+    """An unreadable or ignored delivery through this Triad's routing table from its payload
+    alone: the store's facts (a cached config that may have been stale) are not consulted, so
+    a delivery dropped on them is queued and its job decides with a fresh read."""
     from bot.web.webhooks import classify_stored  # the routing table: not for `--help`
 
     delivery = await store.get_delivery(delivery_id)
-    if delivery is None or delivery.outcome is not DeliveryOutcome.UNREADABLE:
-        raise TriadError(f"{delivery_id} is not an unreadable delivery in the store")
+    if delivery is None or delivery.outcome not in REPLAYABLE:
+        raise TriadError(f"{delivery_id} is not an unreadable or ignored delivery in the store")
     outcome, reason, job = classify_stored(delivery)
     if outcome is DeliveryOutcome.UNREADABLE:
         raise TriadError(f"{delivery_id} still cannot be read: {reason}")
-    await DeliveryLog(store).readmit(delivery_id, outcome, reason, job)
+    if outcome is DeliveryOutcome.IGNORED and delivery.outcome is DeliveryOutcome.IGNORED:
+        raise TriadError(f"{delivery_id} is still dropped at the door: {reason}")
+    if not await DeliveryLog(store).readmit(delivery_id, delivery.outcome, outcome, reason, job):
+        raise TriadError(f"{delivery_id} changed while it was replayed: try again")
     out.write(f"{delivery_id}: {outcome.value}" + (f" ({reason})" if reason else "") + "\n")
     return 0
 

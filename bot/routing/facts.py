@@ -7,21 +7,21 @@ from dataclasses import replace
 
 from bot.repo_config import cached_parse
 from bot.routing.router import Admitted, DoorFacts, Ignored, Router
-from bot.store import Store
+from bot.store.base import Transaction
 from bot.store.repo_configs import door_facts
 
 
-async def recheck_with_store(
-    admitted: Admitted, facts: DoorFacts, store: Store
+def recheck_with_store(
+    admitted: Admitted, facts: DoorFacts, tx: Transaction, now: float
 ) -> Admitted | Ignored:
-    """`admitted`, or why the store shows it cannot concern Triad. While a delivery of the
-    repository waits for its job (it may create the workflow or change the config), the store's
-    word may be about to change: the delivery is admitted."""
+    """`admitted`, or why the store shows it cannot concern Triad, read in `tx` (the admitting
+    transaction). While a delivery of the repository waits for its job (it may create the
+    workflow or change the config), the store's word may be about to change: admitted."""
     wants, number = admitted.asks
     repository = admitted.parsed.repository
     if not wants or repository is None:
         return admitted
-    known = await door_facts(store, repository.full_name, number)
+    known = door_facts(tx, repository.full_name, number, now)
     if known.pending:
         return admitted
     config = cached_parse(known.config.text).config if known.config is not None else None

@@ -30,13 +30,13 @@ def _door(event: PushEvent, _facts: DoorFacts) -> Ignored | None:
 
 def _may_change_config(event: PushEvent) -> bool:
     """Whether the push may have changed the file: it lists a commit that does, or its list
-    cannot tell (a forced push, a push of no new commit that moved the branch, a list GitHub
-    cut short)."""
+    cannot tell (a forced push, a push of no new commit that moved the branch, a list of
+    commits or of a commit's paths GitHub cut short)."""
     commits = event.commits
     if event.forced or not commits or len(commits) >= MAX_LISTED_COMMITS:
         return True
     head = [event.head_commit] if event.head_commit is not None else []
-    return any(commit.touches(CONFIG_PATH) for commit in [*commits, *head])
+    return any(commit.may_touch(CONFIG_PATH) for commit in [*commits, *head])
 
 
 @router.register("push", NO_ACTION, PushEvent, door=_door, by_people=False)

@@ -59,13 +59,16 @@ async def _auto(event: PullRequestEvent, intake: Intake) -> Routed | Ignored:
 
 
 async def label_on_persons_pull(event: PullRequestEvent, intake: Intake) -> Routed | Ignored:
-    """The review label on a person's pull request asks for a review of its head."""
+    """The review label on a person's pull request asks for a review of its head as it is
+    now, read from GitHub as `/triad review` does: a push after the label (whose delivery the
+    door may have judged before this one's job made the workflow) is not missed."""
     assert event.label is not None
     if event.label.name != (await intake.config()).config.labels.review:
         return Ignored(f"label {event.label.name!r} means nothing on a person's pull request")
-    pull = facts_of(event.pull_request, intake.repository)
-    actor = await intake.actor(event.sender)
-    return Routed(pull.number, ReviewRequested(actor, intake.source, RequestVia.LABEL, pull))
+    info = await pulls.get_pull(intake.repo, event.pull_request.number)
+    if info is None:
+        return Ignored("the pull request is gone")
+    return await request(info.number, info, RequestVia.LABEL, intake, event.sender)
 
 
 async def request(

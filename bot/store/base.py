@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any, Protocol, TypeVar
 
 from bot.errors import StoreError
-from bot.store.group_commit import GroupCommit
+from bot.store.group_commit import DEADLINE, GroupCommit
 from bot.store.models import Delivery, DeliveryOutcome, Job, JobState, NewJob
 
 T = TypeVar("T")
@@ -34,6 +34,14 @@ class Admission:
     new: bool
     #: the delivery whose body this one repeats (recorded as a duplicate), if any
     replay_of: str | None = None
+    #: the delivery as stored (with the outcome the door decided in the transaction)
+    delivery: Delivery | None = None
+    #: a redelivery of a delivery dropped earlier that the door now admits (queued once)
+    readmitted: bool = False
+
+
+#: the delivery and its job, decided inside the admitting transaction (it may read the store)
+Decide = Callable[["Transaction"], tuple[Delivery, "NewJob | None"]]
 
 
 class SchemaTooNew(StoreError):
@@ -64,6 +72,8 @@ class Store(ABC):
     lock_clause: str = ""
     #: group commit's batches under way at once
     commits_under_way: int = 1
+    #: seconds a grouped operation (a delivery's admission) waits at most: `TimeoutError`
+    admission_deadline: float = DEADLINE
 
     def __init__(self, clock: Clock = time.time, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
         self.clock = clock
@@ -85,12 +95,38 @@ class Store(ABC):
     async def run(self, operation: Callable[[Transaction], T]) -> T:
         """Run `operation` in one transaction, off the event loop, and return its result."""
 
-    async def run_grouped(self, operation: Callable[[Transaction], T]) -> T:
+    async def run_grouped(self, operation: Callable[[Transaction], T], order: int = 0) -> T:
         """`run`, where concurrent calls share one transaction and one commit (group commit,
-        `bot.store.group_commit`); each returns once its own transaction is committed."""
+        `bot.store.group_commit`); each returns once its own transaction is committed, or
+        raises `TimeoutError` after the group's deadline. `order`: see `lock_order`."""
         if self._group is None:
-            self._group = GroupCommit(self.submit, parallel=self.commits_under_way)
-        return await self._group.run(operation)
+            self._group = GroupCommit(
+                lambda grouped: self.submit(lambda tx: self._grouped(tx, grouped)),
+                parallel=self.commits_under_way,
+                deadline=self.admission_deadline,
+                fatal=self.database_failed,
+            )
+        return await self._group.run(operation, order)
+
+    def _grouped(self, tx: Transaction, operation: Callable[[Transaction], T]) -> T:
+        self.begin_grouped(tx)
+        return operation(tx)
+
+    def begin_grouped(self, tx: Transaction) -> None:  # noqa: B027 (a hook: most need none)
+        """Prepare a grouped transaction (PostgreSQL bounds its statements' time)."""
+
+    def database_failed(self, _error: BaseException) -> bool:
+        """Whether an error an operation raised is the database's own (connection, lock,
+        timeout, disk): every operation of its batch would fail alike."""
+        return False
+
+    def lock_order(self, _key: str) -> int:
+        """The order of `lock(tx, key)` among a batch's operations (0: no lock taken)."""
+        return 0
+
+    def lock(self, tx: Transaction, key: str) -> None:  # noqa: B027 (SQLite needs none)
+        """Serialise transactions about `key` across processes until commit (PostgreSQL: an
+        advisory lock; SQLite's write lock already serialises every transaction)."""
 
     def submit(self, operation: Callable[[Transaction], T]) -> asyncio.Future[T]:
         """`run`, started now rather than when a task next gets the loop (group commit starts
@@ -170,18 +206,36 @@ class Store(ABC):
         A delivery whose `body_hash` matches an earlier delivery's is a replay: it is recorded
         (outcome `duplicate`, without its body or job) and the earlier delivery is named.
         """
-        now = self.clock()
-        return await self.run_grouped(lambda tx: self._admit(tx, delivery, job, now))
+        return await self.admit_decided(lambda _tx: (delivery, job))
 
-    def _admit(
-        self, tx: Transaction, delivery: Delivery, job: NewJob | None, now: float
-    ) -> Admission:
+    async def admit_decided(self, decide: Decide, lock: str | None = None) -> Admission:
+        """`admit_delivery` for a delivery whose outcome `decide` works out inside the
+        admitting transaction (the webhook door reads the store there: deliveries of the same
+        batch see each other), under `lock` (the repository) when given.
+
+        A redelivery (same id) of a delivery stored as ignored that `decide` now queues is
+        readmitted: its outcome becomes queued and its one job is queued."""
+        now = self.clock()
+
+        def operation(tx: Transaction) -> Admission:
+            if lock is not None:
+                self.lock(tx, lock)
+            return self._admit(tx, decide, now)
+
+        order = self.lock_order(lock) if lock is not None else 0
+        return await self.run_grouped(operation, order)
+
+    def _admit(self, tx: Transaction, decide: Decide, now: float) -> Admission:
         """The common case, a new id and a new body, is decided by one insert: the unique
         indexes on the id and on the body's hash refuse a copy, also from a concurrent writer;
         only then is the copy looked up."""
+        delivery, job = decide(tx)
         if self._insert_new(tx, delivery, job, now):
-            return Admission(new=True)
-        if tx.fetchone("SELECT 1 AS seen FROM deliveries WHERE id = ?", (delivery.id,)):
+            return Admission(new=True, delivery=delivery)
+        seen = tx.fetchone("SELECT outcome FROM deliveries WHERE id = ?", (delivery.id,))
+        if seen is not None:
+            if self._readmit(tx, seen["outcome"], delivery, job, now):
+                return Admission(new=True, delivery=delivery, readmitted=True)
             return Admission(new=False)
         original = self._replayed(tx, delivery)
         replay = replace(
@@ -192,6 +246,20 @@ class Store(ABC):
         )
         self._insert_delivery(tx, replay, now)
         return Admission(new=False, replay_of=original)
+
+    def _readmit(
+        self, tx: Transaction, stored: str, delivery: Delivery, job: NewJob | None, now: float
+    ) -> bool:
+        """Queue a delivery stored as ignored that the door now admits (its body again too,
+        in case it was pruned); the job's idempotency key keeps it to one job."""
+        if stored != DeliveryOutcome.IGNORED.value or job is None:
+            return False
+        changed = tx.execute(
+            "UPDATE deliveries SET outcome = ?, reason = NULL, body = ?,"
+            " body_pruned_at = NULL WHERE id = ? AND outcome = ?",
+            (delivery.outcome.value, delivery.body, delivery.id, DeliveryOutcome.IGNORED.value),
+        )
+        return bool(changed) and self._insert_job(tx, job, now) is not None
 
     def _insert_new(
         self, tx: Transaction, delivery: Delivery, job: NewJob | None, now: float
@@ -272,7 +340,7 @@ class Store(ABC):
     def _insert_job(self, tx: Transaction, job: NewJob, now: float) -> int | None:
         row = tx.fetchone(
             "INSERT INTO jobs (kind, idempotency_key, payload, state, attempts, max_attempts,"
-            " run_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)"
+            " run_at, created_at, repository) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)"
             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
             (
                 job.kind,
@@ -282,6 +350,7 @@ class Store(ABC):
                 job.max_attempts or self.max_attempts,
                 now + job.delay_seconds,
                 now,
+                job.repository,
             ),
         )
         return int(row["id"]) if row else None

@@ -95,16 +95,21 @@ class DeliveryLog:
         return await self.store.run(operation)
 
     async def readmit(
-        self, delivery_id: str, outcome: DeliveryOutcome, reason: str | None, job: NewJob | None
+        self,
+        delivery_id: str,
+        was: DeliveryOutcome,
+        outcome: DeliveryOutcome,
+        reason: str | None,
+        job: NewJob | None,
     ) -> bool:
-        """Give an unreadable delivery its new outcome (and job) once this Triad can read it;
-        False when it is not an unreadable delivery (any more)."""
+        """Give a delivery stored as `was` (unreadable, or ignored) its new outcome (and job)
+        once this Triad reads it again; False when its outcome is not `was` (any more)."""
         now = self.store.clock()
 
         def operation(tx: Transaction) -> bool:
             changed = tx.execute(
                 "UPDATE deliveries SET outcome = ?, reason = ? WHERE id = ? AND outcome = ?",
-                (outcome.value, reason, delivery_id, DeliveryOutcome.UNREADABLE.value),
+                (outcome.value, reason, delivery_id, was.value),
             )
             if changed and job is not None:
                 self.store._insert_job(tx, job, now)

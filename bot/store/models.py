@@ -58,6 +58,8 @@ class NewJob:
     payload: dict[str, Any] = field(default_factory=dict)
     max_attempts: int | None = None
     delay_seconds: float = 0.0
+    #: a delivery job's repository (the door asks what is pending per repository)
+    repository: str | None = None
 
 
 @dataclass(frozen=True)

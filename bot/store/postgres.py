@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -17,6 +18,9 @@ from bot.store.base import DEFAULT_MAX_ATTEMPTS, Clock, Row, Store, Transaction
 from bot.store.models import Delivery, DeliveryOutcome, JobState, NewJob
 
 T = TypeVar("T")
+
+#: seconds a statement of a grouped (admitting) transaction may take: below the group's deadline
+ADMISSION_TIMEOUT = 4.0
 
 # Any number of processes may start at once; one of them applies the migrations.
 _MIGRATION_LOCK_ID = 0x7472696164  # "triad"
@@ -55,8 +59,8 @@ _ADMIT = (
     " sender, outcome, body, received_at, body_hash, reason)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id),"
     " queued AS (INSERT INTO jobs (kind, idempotency_key, payload, state, attempts, max_attempts,"
-    " run_at, created_at) SELECT ?::text, ?::text, ?::text, ?::text, 0, ?::integer,"
-    " ?::double precision, ?::double precision FROM inserted WHERE ?::boolean"
+    " run_at, created_at, repository) SELECT ?::text, ?::text, ?::text, ?::text, 0, ?::integer,"
+    " ?::double precision, ?::double precision, ?::text FROM inserted WHERE ?::boolean"
     " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id)"
     " SELECT EXISTS (SELECT 1 FROM inserted) AS inserted, (SELECT COUNT(*) FROM queued) AS jobs"
 )
@@ -130,6 +134,22 @@ class PostgresStore(Store):
     def submit(self, operation: Callable[[Transaction], T]) -> asyncio.Future[T]:
         return asyncio.get_running_loop().run_in_executor(None, self._in_transaction, operation)
 
+    def begin_grouped(self, tx: Transaction) -> None:
+        """A grouped transaction's statements (lock waits too) end within the group's
+        deadline: a stuck one is cancelled rather than holding its batch's callers."""
+        tx.execute(f"SET LOCAL statement_timeout = {int(ADMISSION_TIMEOUT * 1000)}")
+
+    def database_failed(self, error: BaseException) -> bool:
+        return isinstance(error, psycopg.OperationalError)
+
+    def lock_order(self, key: str) -> int:
+        return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+    def lock(self, tx: Transaction, key: str) -> None:
+        """A transaction-scoped advisory lock on `key`'s hash: web processes admitting
+        deliveries of one repository take turns (the door reads what the other stored)."""
+        tx.execute("SELECT pg_advisory_xact_lock(?)", (self.lock_order(key),))
+
     def _in_transaction(self, operation: Callable[[Transaction], T]) -> T:
         if self._pool is None:
             raise StoreError("the PostgreSQL store is not open")
@@ -162,6 +182,7 @@ class PostgresStore(Store):
                 (job.max_attempts or self.max_attempts) if job else 0,
                 now + job.delay_seconds if job else now,
                 now,
+                job.repository if job else None,
                 job is not None,
             ),
         )

@@ -51,10 +51,22 @@ class ConfigCache:
     async def get(self, repository: str) -> CachedConfig | None:
         """The cached config when it is younger than `MAX_AGE` and no push of the repository
         waits for its job (it may change the file: the caller reads it from GitHub), else None."""
-        row = await self.store.run(lambda tx: tx.fetchone(_CURRENT, _current(repository)))
+        row = await self.store.run(lambda tx: tx.fetchone(_CURRENT, (repository, repository)))
         if row is None or row["pushed"]:
             return None
         return _young(repository, row, self.store.clock())
+
+    async def stored(self, repository: str) -> CachedConfig | None:
+        """The cached row whatever its age (what the door may have decided on)."""
+        row = await self.store.run(
+            lambda tx: tx.fetchone(
+                "SELECT commit_sha, text, read_at FROM repo_configs WHERE repository = ?",
+                (repository,),
+            )
+        )
+        if row is None:
+            return None
+        return CachedConfig(repository, str(row["commit_sha"]), row["text"], float(row["read_at"]))
 
     async def put(self, cached: CachedConfig) -> bool:
         """Keep `cached` unless a read that began later is already stored; True if kept."""
@@ -78,47 +90,42 @@ class ConfigCache:
         )
 
 
+#: whether a delivery job of the repository (`j.repository = ?`) is queued or running: one
+#: probe of the partial index `jobs_pending_deliveries` (its predicate is spelt out, not bound,
+#: so both databases see the query implies it)
+_PENDING = (
+    "SELECT 1 FROM jobs j WHERE j.repository = ?"
+    f" AND j.kind = '{JobKind.DELIVERY.value}'"
+    f" AND j.state IN ('{JobState.QUEUED.value}', '{JobState.RUNNING.value}')"
+)
+
 #: one statement: the config row by its key, a workflow by its unique key, and whether a
-#: delivery job of the repository is queued or running (pending jobs by state, then their
-#: delivery by its key: `delivery:<id>` is the delivery job's idempotency key)
+#: delivery of the repository waits for its job
 _FACTS = (
     "SELECT c.commit_sha, c.text, c.read_at,"
     " EXISTS (SELECT 1 FROM workflows w WHERE w.repository = ? AND w.issue_number = ?)"
-    " AS workflow,"
-    " EXISTS (SELECT 1 FROM jobs j JOIN deliveries d ON d.id = substr(j.idempotency_key, 10)"
-    " WHERE j.state IN (?, ?) AND j.kind = ? AND d.repository = ?) AS pending"
+    f" AS workflow, EXISTS ({_PENDING}) AS pending"
     " FROM (SELECT 1 AS one) AS here LEFT JOIN repo_configs c ON c.repository = ?"
 )
 
 
-#: the cached row, unless a push delivery of the repository waits for its job
+#: the cached row, and whether a push delivery of the repository waits for its job (its
+#: delivery by its key: `delivery:<id>` is the delivery job's idempotency key)
 _CURRENT = (
     "SELECT c.commit_sha, c.text, c.read_at,"
-    " EXISTS (SELECT 1 FROM jobs j JOIN deliveries d ON d.id = substr(j.idempotency_key, 10)"
-    " WHERE j.state IN (?, ?) AND j.kind = ? AND d.repository = ? AND d.event = 'push')"
-    " AS pushed FROM repo_configs c WHERE c.repository = ?"
+    f" EXISTS ({_PENDING} AND EXISTS (SELECT 1 FROM deliveries d"
+    " WHERE d.id = substr(j.idempotency_key, 10) AND d.event = 'push')) AS pushed"
+    " FROM repo_configs c WHERE c.repository = ?"
 )
 
 
-def _current(repository: str) -> tuple[str, ...]:
-    waiting = (JobState.QUEUED.value, JobState.RUNNING.value, JobKind.DELIVERY.value)
-    return (*waiting, repository, repository)
-
-
-async def door_facts(store: Store, repository: str, number: int | None) -> StoreFacts:
-    """What the store knows of `repository` (and of the workflow `number`), in one read."""
-    params = (
-        repository,
-        -1 if number is None else number,
-        JobState.QUEUED.value,
-        JobState.RUNNING.value,
-        JobKind.DELIVERY.value,
-        repository,
-        repository,
-    )
-    row = await store.run(lambda tx: tx.fetchone(_FACTS, params))
+def door_facts(tx: Transaction, repository: str, number: int | None, now: float) -> StoreFacts:
+    """What the store knows of `repository` (and of the workflow `number`), in one read inside
+    the caller's transaction (the webhook's admitting one)."""
+    params = (repository, -1 if number is None else number, repository, repository)
+    row = tx.fetchone(_FACTS, params)
     assert row is not None  # one row, whatever the tables hold
-    config = _young(repository, row if row["commit_sha"] is not None else None, store.clock())
+    config = _young(repository, row if row["commit_sha"] is not None else None, now)
     return StoreFacts(
         config=config,
         workflow=None if number is None else bool(row["workflow"]),

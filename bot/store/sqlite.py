@@ -83,6 +83,9 @@ class SqliteStore(Store):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, function)
 
+    def database_failed(self, error: BaseException) -> bool:
+        return isinstance(error, sqlite3.OperationalError)
+
     def _connect(self, create: bool) -> None:
         """Open the file, creating it (and its folder) only when `create`: an operator command
         pointed at a mistyped path must not leave an empty database there."""

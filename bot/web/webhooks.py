@@ -12,6 +12,8 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,11 +24,12 @@ from starlette.types import Receive, Scope, Send
 from bot.github.signature import is_valid_signature
 from bot.routing import ROUTER, Admitted, DoorFacts, Ignored
 from bot.routing.facts import recheck_with_store
+from bot.routing.redoor import delivery_job
 from bot.settings import MAX_WEBHOOK_BYTES
 from bot.store import Delivery, DeliveryOutcome, NewJob
+from bot.store.base import Transaction
 from bot.web.context import AppContext
 from bot.web.door import Refused
-from bot.workflow.jobs import DeliveryTask
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +78,15 @@ class WebhookEndpoint:
             )
             headers = [(k.lower().encode(), v.encode()) for k, v in refused.headers.items()]
             return refused.status, {"message": refused.message}, headers
-        delivery, job, ignored = await _classify(event, delivery_id, payload, body, context)
-
+        door = _Door(event, delivery_id, payload, body, context.own_login, context.store.clock)
         try:
-            admitted = await context.store.admit_delivery(delivery, job)
+            admitted = await context.store.admit_decided(door.decide, lock=door.lock)
+        except TimeoutError:
+            # nothing acknowledged: GitHub may redeliver, and a redelivery is never acted twice
+            context.metrics.deliveries.labels(event=event, outcome="store_busy").inc()
+            log.warning("delivery not stored in time", extra={"delivery": delivery_id})
+            retry = [(b"retry-after", b"5")]
+            return 503, {"message": "the store did not answer in time: retry later"}, retry
         except Exception:
             # never acknowledged: GitHub shows the delivery failed and it can be redelivered
             context.metrics.deliveries.labels(event=event, outcome="store_failed").inc()
@@ -95,11 +103,13 @@ class WebhookEndpoint:
                 answer["replay_of"] = admitted.replay_of
             return 200, answer, []
 
+        delivery, ignored = admitted.delivery, door.ignored
+        assert delivery is not None  # an admitted delivery is the one stored
         context.metrics.deliveries.labels(event=event, outcome=delivery.outcome.value).inc()
         if ignored is not None:
             context.metrics.ignored.labels(event=event, reason=ignored.code).inc()
         log.info(
-            "delivery stored",
+            "delivery stored" if not admitted.readmitted else "dropped delivery readmitted",
             extra={
                 "delivery": delivery_id,
                 "event": event,
@@ -108,7 +118,7 @@ class WebhookEndpoint:
                 "outcome": delivery.outcome.value,
             },
         )
-        if job is not None:
+        if delivery.outcome is DeliveryOutcome.QUEUED:
             context.job_queued()
         if delivery.outcome is DeliveryOutcome.PING:
             return 200, {"status": "pong", "delivery": delivery_id}, []
@@ -141,36 +151,55 @@ async def _send(send: Send, status: int, answer: dict[str, Any], headers: list[H
 _REFUSALS = {401: "unauthorized", 408: "too_slow", 503: "busy"}
 
 
-async def _classify(
-    event: str, delivery_id: str, payload: dict[str, Any], body: bytes, context: AppContext
-) -> tuple[Delivery, NewJob | None, Ignored | None]:
+class _Door:
     """Ping, drop at the door, keep unread, or queue: decided by the routing table from the
     payload and, for a delivery that passes it, one read of what the store knows (never a
-    GitHub request). A signed payload the route's model cannot read is kept (outcome
-    `unreadable`, with the reason) so an operator can inspect it, never refused."""
-    action = payload.get("action") if isinstance(payload.get("action"), str) else None
-    outcome, ignored, reason = _route(event, action, payload, context.own_login)
-    if isinstance(outcome, Admitted):
-        door = await recheck_with_store(outcome, DoorFacts(context.own_login), context.store)
-        outcome, ignored, reason = _outcome(door)
-    if outcome is DeliveryOutcome.UNREADABLE:
-        log.warning(
-            "signed delivery Triad cannot read: kept as unreadable",
-            extra={"delivery": delivery_id, "event": event, "reason": reason},
+    GitHub request) inside the admitting transaction, under the repository's lock, so
+    deliveries admitted together or by another web process are seen. A signed payload the
+    route's model cannot read is kept (outcome `unreadable`, with the reason) so an operator
+    can inspect it, never refused."""
+
+    def __init__(
+        self,
+        event: str,
+        delivery_id: str,
+        payload: dict[str, Any],
+        body: bytes,
+        own_login: str | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.action = payload.get("action") if isinstance(payload.get("action"), str) else None
+        self.own_login, self.clock = own_login, clock
+        self.payload_only = _route(event, self.action, payload, own_login)
+        found = self.payload_only[0]
+        wants = isinstance(found, Admitted) and found.asks[0]
+        self.lock = _repository_name(payload) if wants else None
+        self.ignored = self.payload_only[1]
+        self.delivery = Delivery(
+            id=delivery_id,
+            event=event,
+            action=self.action,
+            installation_id=_installation_id(payload),
+            repository=_repository_name(payload),
+            sender=_sender_login(payload),
+            outcome=DeliveryOutcome.QUEUED,
+            body=body,
+            body_hash=hashlib.sha256(body).hexdigest(),
         )
-    delivery = Delivery(
-        id=delivery_id,
-        event=event,
-        action=action,
-        installation_id=_installation_id(payload),
-        repository=_repository_name(payload),
-        sender=_sender_login(payload),
-        outcome=outcome,
-        body=body,
-        body_hash=hashlib.sha256(body).hexdigest(),
-        reason=reason,
-    )
-    return delivery, _job(delivery_id, outcome), ignored
+        if found is DeliveryOutcome.UNREADABLE:
+            log.warning(
+                "signed delivery Triad cannot read: kept as unreadable",
+                extra={"delivery": delivery_id, "event": event, "reason": self.payload_only[2]},
+            )
+
+    def decide(self, tx: Transaction) -> tuple[Delivery, NewJob | None]:
+        """Run in the admitting transaction (possibly again, should its batch be retried)."""
+        outcome, self.ignored, reason = self.payload_only
+        if isinstance(outcome, Admitted):
+            door = recheck_with_store(outcome, DoorFacts(self.own_login), tx, self.clock())
+            outcome, self.ignored, reason = _outcome(door)
+        delivery = replace(self.delivery, outcome=outcome, reason=reason)
+        return delivery, _job(delivery)
 
 
 def classify_stored(delivery: Delivery) -> tuple[DeliveryOutcome, str | None, NewJob | None]:
@@ -181,7 +210,7 @@ def classify_stored(delivery: Delivery) -> tuple[DeliveryOutcome, str | None, Ne
         return DeliveryOutcome.UNREADABLE, "the body is not JSON (or was pruned)", None
     found, _, reason = _route(delivery.event, delivery.action, payload, None)
     outcome = DeliveryOutcome.QUEUED if isinstance(found, Admitted) else found
-    return outcome, reason, _job(delivery.id, outcome)
+    return outcome, reason, _job(replace(delivery, outcome=outcome))
 
 
 def _route(
@@ -208,15 +237,10 @@ def _outcome(door: Admitted | Ignored) -> tuple[DeliveryOutcome, Ignored | None,
     return DeliveryOutcome.QUEUED, None, None
 
 
-def _job(delivery_id: str, outcome: DeliveryOutcome) -> NewJob | None:
-    if outcome is not DeliveryOutcome.QUEUED:
+def _job(delivery: Delivery) -> NewJob | None:
+    if delivery.outcome is not DeliveryOutcome.QUEUED:
         return None
-    task = DeliveryTask(delivery_id=delivery_id)
-    return NewJob(
-        kind=task.kind,
-        idempotency_key=f"delivery:{delivery_id}",
-        payload=task.model_dump(mode="json"),
-    )
+    return delivery_job(delivery.id, delivery.repository)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

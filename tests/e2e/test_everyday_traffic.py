@@ -118,3 +118,31 @@ async def test_a_push_that_changes_the_config_is_read_again_and_its_labels_act(
     await stack.settle()
     assert (await workflow_of(stack, number)).design_version == 1
     assert _config_reads(stack) == reads + 1
+
+
+async def test_a_label_dropped_on_a_config_read_before_its_rename_acts_once_the_config_is_read(
+    stack: TriadStack,
+) -> None:
+    """The label arrives before the push that renames it (or the push was missed and the
+    cached config is stale): the drop is read again when the config is, and acts once."""
+    assert stack.store is not None
+    await _config_cached(stack)
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "ai:design")
+    await stack.settle()
+    [dropped] = [
+        row
+        for row in await _deliveries(stack)
+        if row["reason"] == "label 'ai:design' is not one of Triad's labels here"
+    ]
+    assert dropped["outcome"] == IGNORED
+    renamed = "labels:\n  design: ai:design\n"
+    stack.github.push(REPO, "main", MAINTAINER, {CONFIG_PATH: renamed}, "Rename labels")
+    await stack.settle()
+    assert (await workflow_of(stack, number)).design_version == 1
+    # a later refresh with the same text queues nothing again
+    jobs = len(await stack.store.list_jobs())
+    stack.github.push(REPO, "main", MAINTAINER, {CONFIG_PATH: renamed + "\n"}, "Blank line")
+    await stack.settle()
+    assert (await workflow_of(stack, number)).design_version == 1
+    assert len(await stack.store.list_jobs()) == jobs + 1  # the push's own job, nothing more

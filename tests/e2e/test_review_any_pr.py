@@ -3,6 +3,7 @@ outcomes, Triad's check run and its button, pushes, forks and limits."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -393,3 +394,25 @@ async def test_closing_merging_and_reopening_a_reviewed_pr(stack: TriadStack) ->
     stack.github.merge_pull(REPO, pr, MAINTAINER)
     await stack.settle()
     assert (await workflow_of(stack, pr)).stage is Stage.DONE
+
+
+async def test_the_review_label_reviews_the_head_as_it_is_when_its_job_runs(
+    stack: TriadStack,
+) -> None:
+    """A push right after the label may be judged at the door before the label's job made the
+    workflow: the label's review then takes the PR's head as it is, not as the label saw it."""
+    pr, first = persons_pull(stack)
+    await stack.settle()
+    stack.github.hold("GET", rf"/pulls/{pr}$", "before")  # the label's job reads the PR
+    stack.github.add_label(REPO, pr, MAINTAINER, "triad:review")
+    for _ in range(200):
+        if stack.github.held():
+            break
+        await asyncio.sleep(0.05)
+    assert stack.github.held(), "the label's job never read the pull request"
+    pushed = stack.github.push(REPO, "spin-back", CONTRIBUTOR, {"NOTES.md": "x\n"}, "more")
+    stack.github.release()
+    await stack.settle()
+    workflow = await workflow_of(stack, pr)
+    assert (workflow.stage, workflow.reviewed_sha) == (Stage.REVIEWED, pushed)
+    assert pushed != first

@@ -560,6 +560,11 @@ def test_a_push_that_cannot_change_the_config_is_dropped(
         _push("refs/heads/main", "README.md", forced=True),
         _push("refs/heads/main"),
         _push("refs/heads/main", *["README.md"] * 2048),
+        # one commit listing 3000 paths: GitHub cuts its list short, the file may be past it
+        _push("refs/heads/main", "README.md")
+        | {"commits": [{"id": "c" * 40, "modified": [f"src/{n}.py" for n in range(3000)]}]},
+        _push("refs/heads/main", "README.md")
+        | {"head_commit": {"id": "c" * 40, "added": [f"src/{n}.py" for n in range(3000)]}},
         # Triad's own merge may change it too
         _push("refs/heads/main", ".github/triad.yml", sender={"login": "triad[bot]", "id": 9}),
     ],

@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
 from bot.errors import StoreError
 from bot.store import Delivery, DeliveryOutcome, NewJob, Store, open_store
+from bot.store.group_commit import GroupCommit
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
@@ -172,3 +175,113 @@ async def test_a_closed_store_fails_its_callers_rather_than_leaving_them_waiting
         timeout=10,
     )
     assert all(isinstance(outcome, StoreError) for outcome in outcomes), outcomes
+
+
+async def test_a_database_that_fails_every_batch_costs_one_attempt_not_one_per_caller() -> None:
+    loop = asyncio.get_running_loop()
+    attempts = 0
+
+    def submit(_operation: object) -> asyncio.Future[object]:
+        nonlocal attempts
+        attempts += 1
+        failed: asyncio.Future[object] = loop.create_future()
+        loop.call_later(0.05, failed.set_exception, RuntimeError("database is down"))
+        return failed
+
+    group = GroupCommit(submit, parallel=1)
+    outcomes = await asyncio.gather(
+        *(group.run(lambda _tx: None) for _ in range(20)), return_exceptions=True
+    )
+    assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
+    assert attempts <= 2, attempts  # the first caller alone, then the other 19 together
+
+
+async def test_a_batch_that_never_ends_fails_its_callers_by_the_deadline_and_frees_its_place() -> (
+    None
+):
+    loop = asyncio.get_running_loop()
+    hung: list[asyncio.Future[object]] = []
+
+    def submit(_operation: object) -> asyncio.Future[object]:
+        hung.append(loop.create_future())  # never answers
+        return hung[-1]
+
+    group = GroupCommit(submit, parallel=2, deadline=0.2)
+    tasks = [asyncio.create_task(group.run(lambda _tx: None)) for _ in range(5)]
+    done, pending = await asyncio.wait(tasks, timeout=2)
+    assert not pending
+    assert all(isinstance(task.exception(), TimeoutError) for task in done)
+    await asyncio.sleep(0.5)  # every stuck batch outlived its deadline
+    # the stuck batches gave their places back: a later caller gets a batch of its own
+    started = len(hung)
+    later = asyncio.create_task(group.run(lambda _tx: 7))
+    await asyncio.sleep(0)
+    assert len(hung) == started + 1
+    hung[-1].set_result([7])
+    assert await later == 7
+
+
+async def test_a_batch_holds_at_most_max_batch_operations() -> None:
+    loop = asyncio.get_running_loop()
+    sizes: list[int] = []
+
+    def submit(operation: Callable[[Any], object]) -> asyncio.Future[object]:
+        results = operation(None)
+        assert isinstance(results, list)
+        sizes.append(len(results))
+        done: asyncio.Future[object] = loop.create_future()
+        loop.call_soon(done.set_result, results)
+        return done
+
+    def number(n: int) -> Callable[[Any], int]:
+        return lambda _tx: n
+
+    group = GroupCommit(submit, max_batch=4, parallel=1)
+    assert await asyncio.gather(*(group.run(number(n)) for n in range(10))) == list(range(10))
+    assert sizes == [1, 4, 4, 1]
+
+
+async def test_a_store_that_stalls_fails_the_admission_by_its_deadline(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(tmp_path / "triad.db")
+    await store.open()
+    store.admission_deadline = 0.3
+    other = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        with pytest.raises(TimeoutError):
+            await store.admit_delivery(delivery(1), job(1))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        await store.close()
+
+
+async def test_postgresql_bounds_the_admitting_transactions_statements(store: Store) -> None:
+    if not isinstance(store, PostgresStore):
+        pytest.skip("PostgreSQL's statement_timeout")
+    row = await store.run_grouped(lambda tx: tx.fetchone("SHOW statement_timeout"))
+    assert row is not None and row["statement_timeout"] == "4s"
+    plain = await store.run(lambda tx: tx.fetchone("SHOW statement_timeout"))
+    assert plain is not None and plain["statement_timeout"] == "0"  # workers' work: unbounded
+
+
+async def test_web_processes_admitting_one_repositorys_deliveries_take_turns(
+    store: Store,
+) -> None:
+    """Another process holding the repository's lock (admitting a delivery of it) holds this
+    admission back until it commits, so the door reads what the other stored."""
+    if not isinstance(store, PostgresStore):
+        pytest.skip("PostgreSQL's advisory lock (SQLite's write lock serialises every writer)")
+    store.admission_deadline = 0.5
+    with psycopg.connect(store.url) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (store.lock_order("octo/repo"),))
+        with pytest.raises(TimeoutError):
+            await store.admit_decided(lambda _tx: (delivery(1), job(1)), lock="octo/repo")
+        # another repository's deliveries do not wait
+        other_repo = await store.admit_decided(lambda _tx: (delivery(2), job(2)), lock="octo/b")
+        assert other_repo.new
+        other.rollback()
+    admitted = await store.admit_decided(lambda _tx: (delivery(3), job(3)), lock="octo/repo")
+    assert admitted.new

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from bot.store import Delivery, DeliveryOutcome, NewJob, Store
-from bot.store.repo_configs import MAX_AGE, CachedConfig, ConfigCache, door_facts
+from bot.store.base import Row, Transaction
+from bot.store.repo_configs import (
+    _FACTS,
+    MAX_AGE,
+    CachedConfig,
+    ConfigCache,
+    StoreFacts,
+    door_facts,
+)
 from bot.store.workflows import WorkflowStore
 from bot.workflow.model import Stage, Workflow
 from tests.conftest import FakeClock
 
 REPO = "octo/repo"
+
+
+async def facts(store: Store, repository: str, number: int | None) -> StoreFacts:
+    """The door's read, in a transaction of its own."""
+    return await store.run(lambda tx: door_facts(tx, repository, number, store.clock()))
 
 
 async def test_a_later_read_replaces_an_earlier_one_never_the_reverse(
@@ -34,18 +47,18 @@ async def test_a_cached_config_older_than_its_max_age_is_not_trusted(
     await cache.put(CachedConfig(REPO, "a" * 40, None, clock()))
     clock.advance(MAX_AGE - 1)
     assert await cache.get(REPO) is not None
-    assert (await door_facts(store, REPO, None)).config is not None
+    assert (await facts(store, REPO, None)).config is not None
     clock.advance(2)
     assert await cache.get(REPO) is None
-    assert (await door_facts(store, REPO, None)).config is None
+    assert (await facts(store, REPO, None)).config is None
 
 
 async def test_the_door_learns_the_config_and_the_workflow_in_one_read(
     store: Store, clock: FakeClock
 ) -> None:
-    empty = await door_facts(store, REPO, 12)
+    empty = await facts(store, REPO, 12)
     assert (empty.config, empty.workflow, empty.pending) == (None, False, False)
-    assert (await door_facts(store, REPO, None)).workflow is None  # not asked
+    assert (await facts(store, REPO, None)).workflow is None  # not asked
     await ConfigCache(store).put(CachedConfig(REPO, "a" * 40, "x: 1\n", clock()))
     await WorkflowStore(store).apply(
         REPO,
@@ -58,11 +71,11 @@ async def test_the_door_learns_the_config_and_the_workflow_in_one_read(
         actor="maya",
         reason="design requested",
     )
-    known = await door_facts(store, REPO, 12)
+    known = await facts(store, REPO, 12)
     assert known.config is not None and known.config.text == "x: 1\n"
     assert (known.workflow, known.pending) == (True, False)
-    assert (await door_facts(store, REPO, 13)).workflow is False
-    assert (await door_facts(store, "octo/other", 12)).workflow is False
+    assert (await facts(store, REPO, 13)).workflow is False
+    assert (await facts(store, "octo/other", 12)).workflow is False
 
 
 async def test_a_delivery_waiting_for_its_job_makes_the_repository_pending(
@@ -73,15 +86,20 @@ async def test_a_delivery_waiting_for_its_job_makes_the_repository_pending(
     delivery = Delivery(
         "d-1", "pull_request", "labeled", 5, REPO, "maya", DeliveryOutcome.QUEUED, b"{}"
     )
-    job = NewJob(kind="delivery", idempotency_key="delivery:d-1", payload={"delivery_id": "d-1"})
+    job = NewJob(
+        kind="delivery",
+        idempotency_key="delivery:d-1",
+        payload={"delivery_id": "d-1"},
+        repository=REPO,
+    )
     assert await store.record_delivery(delivery, job)
-    assert (await door_facts(store, REPO, 40)).pending
-    assert not (await door_facts(store, "octo/other", 40)).pending
+    assert (await facts(store, REPO, 40)).pending
+    assert not (await facts(store, "octo/other", 40)).pending
     claimed = await store.claim("w", 60)
     assert claimed is not None
-    assert (await door_facts(store, REPO, 40)).pending  # running
+    assert (await facts(store, REPO, 40)).pending  # running
     await store.complete(claimed.id, "w")
-    assert not (await door_facts(store, REPO, 40)).pending
+    assert not (await facts(store, REPO, 40)).pending
 
 
 async def test_a_push_waiting_for_its_job_makes_the_cached_config_untrusted(
@@ -91,9 +109,34 @@ async def test_a_push_waiting_for_its_job_makes_the_cached_config_untrusted(
     cache = ConfigCache(store)
     await cache.put(CachedConfig(REPO, "a" * 40, None, clock()))
     delivery = Delivery("d-1", "push", None, 5, REPO, "maya", DeliveryOutcome.QUEUED, b"{}")
-    job = NewJob(kind="delivery", idempotency_key="delivery:d-1", payload={"delivery_id": "d-1"})
+    job = NewJob(
+        kind="delivery",
+        idempotency_key="delivery:d-1",
+        payload={"delivery_id": "d-1"},
+        repository=REPO,
+    )
     assert await store.record_delivery(delivery, job)
     assert await cache.get(REPO) is None
     claimed = await store.claim("w", 60)
     assert claimed is not None and await store.complete(claimed.id, "w")
     assert await cache.get(REPO) is not None
+
+
+async def test_the_doors_pending_check_is_one_probe_of_the_pending_delivery_index(
+    store: Store,
+) -> None:
+    """However large the backlog, the door never scans the queue (nor joins every pending job
+    to its delivery) to learn whether a repository has a delivery waiting."""
+    params = (REPO, 12, REPO, REPO)
+    if store.dialect == "sqlite":
+        plan = await store.run(lambda tx: tx.fetchall("EXPLAIN QUERY PLAN " + _FACTS, params))
+        details = " ".join(str(row["detail"]) for row in plan)
+    else:
+
+        def explain(tx: Transaction) -> list[Row]:
+            tx.execute("SET LOCAL enable_seqscan = off")  # an empty table: show the index
+            return tx.fetchall("EXPLAIN " + _FACTS, params)
+
+        details = " ".join(str(next(iter(row.values()))) for row in await store.run(explain))
+    assert "jobs_pending_deliveries" in details, details
+    assert "deliveries" not in details.replace("jobs_pending_deliveries", "")
