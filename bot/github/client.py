@@ -22,7 +22,7 @@ import httpx
 from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub, Response
 from githubkit.auth import BaseAuthStrategy
 from githubkit.cache import MemCacheStrategy
-from githubkit.exception import GitHubException, RequestFailed
+from githubkit.exception import GitHubException, RequestError, RequestFailed
 from githubkit.retry import RetryChainDecision, RetryRateLimit
 from githubkit.throttling import BaseThrottler
 from githubkit.typing import RetryOption, URLTypes
@@ -63,9 +63,11 @@ class WritePacer(BaseThrottler):
 
 
 class RetryServerErrors:
-    """Retry 5xx answers `max_retry` times, `base_delay * 2**n` seconds apart, for requests
-    that are safe to send again; a write GitHub may have carried out despite its 5xx is left
-    to its caller, which looks whether it landed first (`bot.github.writes`)."""
+    """Retry 5xx answers `max_retry` times, `base_delay * 2**n` seconds apart, and a
+    connection dropped before any answer once at once (a kept-alive connection the server
+    closed as it was reused), for requests that are safe to send again; a write GitHub may
+    have carried out is left to its caller, which looks whether it landed first
+    (`bot.github.writes`)."""
 
     def __init__(self, max_retry: int = 3, base_delay: float = 1.0) -> None:
         self.max_retry = max_retry
@@ -79,7 +81,20 @@ class RetryServerErrors:
             and repeatable(exc.request.method, exc.request.url.path)
         ):
             return RetryOption(True, timedelta(seconds=self.base_delay * 2**retry_count))
+        if retry_count == 0 and _dropped(exc):
+            # not timedelta(0): githubkit takes a falsy delay for "none given" and waits 60 s
+            return RetryOption(True, timedelta(microseconds=1))
         return RetryOption(False)
+
+
+def _dropped(exc: GitHubException) -> bool:
+    """Whether a repeatable request failed on a connection closed before any answer."""
+    if not isinstance(exc, RequestError):
+        return False
+    inner = exc.exc
+    return isinstance(inner, httpx.RemoteProtocolError | httpx.ReadError) and repeatable(
+        inner.request.method, inner.request.url.path
+    )
 
 
 RateLimitHook = Callable[[httpx.Response], Awaitable[None]]
@@ -94,6 +109,11 @@ class SharedTransport(httpx.AsyncBaseTransport):
     one `httpx.AsyncHTTPTransport`, built on the first request (honouring a proxy and CA
     settings from the environment, as httpx's own clients do), whose connections are kept and
     reused. Their `aclose` leaves it open; `shutdown` closes it.
+
+    An idle connection is dropped after httpx's `keepalive_expiry` (5 s), below the idle
+    timeouts of GitHub and common proxies (60 s and more); one the server closes as it is
+    reused anyway is sent again by `RetryServerErrors` (reads) or looked behind by
+    `writes.write_once` (writes that may have landed).
     """
 
     def __init__(self) -> None:

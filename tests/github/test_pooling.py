@@ -4,9 +4,18 @@ is good (issue 14: a new client per request reloaded the CA bundle, ~22 ms of CP
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
-from bot.github.client import GitHubApp
+import pytest
+from githubkit import TokenAuthStrategy
+from githubkit.retry import RetryChainDecision, RetryRateLimit
+
+from bot.errors import GitHubUnavailable
+from bot.github.client import Client, GitHubApp, RetryServerErrors, SharedTransport
 from tests.github.conftest import REPO, app_for
 from triad_lab.simulator.server import Simulator
 
@@ -92,3 +101,81 @@ async def test_the_pool_survives_a_second_event_loop(
     assert answers == ["main"]
     assert await repo.default_branch() == "main"
     assert app.transport.pools_built == 3
+
+
+class _ClosesSecondRequest:
+    """A server that answers the first request of each connection and closes the connection
+    on the second, unanswered: a kept-alive connection the server dropped as it was reused."""
+
+    BODY = b'{"ok": true}'
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        answered = False
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                self.received.append(head.split(b"\r\n", 1)[0].decode())
+                length = re.search(rb"content-length: (\d+)", head, re.IGNORECASE)
+                if length:
+                    await reader.readexactly(int(length.group(1)))
+                if answered:
+                    return
+                answered = True
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                    b"content-length: %d\r\n\r\n%s" % (len(self.BODY), self.BODY)
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+@asynccontextmanager
+async def _closing_server() -> AsyncIterator[tuple[_ClosesSecondRequest, Client[Any]]]:
+    server = _ClosesSecondRequest()
+    listening = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    port = listening.sockets[0].getsockname()[1]
+    transport = SharedTransport()
+    retry = RetryChainDecision(RetryRateLimit(), RetryServerErrors(base_delay=0.01))
+    client: Client[Any] = Client(
+        TokenAuthStrategy("t"),
+        base_url=f"http://127.0.0.1:{port}",
+        http_cache=False,
+        auto_retry=retry,
+        async_transport=transport,
+    )
+    try:
+        yield server, client
+    finally:
+        await transport.shutdown()
+        listening.close()
+
+
+async def test_a_read_on_a_connection_the_server_dropped_is_sent_again() -> None:
+    """A kept-alive connection closed by GitHub (or a proxy) as it is reused gets no answer:
+    a read is sent again at once on a new connection, not failed as an outage."""
+    async with _closing_server() as (server, client):
+        await client.arequest("GET", "/repos/a/b")
+        answer = await client.arequest("GET", "/repos/a/b")
+
+    assert answer.status_code == 200
+    assert server.received == ["GET /repos/a/b HTTP/1.1"] * 3
+
+
+async def test_a_write_on_a_connection_the_server_dropped_may_have_happened() -> None:
+    """A comment sent on a dropped connection may have landed: it is not sent again by the
+    client but fails as GitHubUnavailable, which `writes.write_once` looks behind."""
+    async with _closing_server() as (server, client):
+        await client.arequest("GET", "/repos/a/b")
+        with pytest.raises(GitHubUnavailable):
+            await client.arequest("POST", "/repos/a/b/issues/1/comments", json={"body": "x"})
+
+    assert server.received == [
+        "GET /repos/a/b HTTP/1.1",
+        "POST /repos/a/b/issues/1/comments HTTP/1.1",
+    ]
