@@ -208,6 +208,7 @@ class GitHubApp:
         self._installations: dict[int, Client[AppInstallationAuthStrategy]] = {}
         self._app: Client[AppAuthStrategy] | None = None
         self._login = ""
+        self._login_task: asyncio.Future[str] | None = None
         # JWTs and installation tokens are cached per App key, not in githubkit's process-wide
         # cache (keyed by App id only), so two Apps in one process never share a token.
         # githubkit's HTTP cache stays off: hishel drops httpx's per-request timeout
@@ -275,10 +276,16 @@ class GitHubApp:
         )
 
     async def own_login(self) -> str:
-        """The App's bot user, e.g. "triad[bot]", asked of GitHub once per process."""
+        """The App's bot user, e.g. "triad[bot]", asked of GitHub once per process: callers
+        that ask at once (a worker's loops at start) wait for the one request."""
         if not self._login:
-            app = (await self.as_app().rest.apps.async_get_authenticated()).parsed_data
-            if app is None or not app.slug:
-                raise GitHubError("GitHub did not name the App", method="GET", path="/app")
-            self._login = f"{app.slug}[bot]"
+            if self._login_task is None or self._login_task.done():
+                self._login_task = asyncio.ensure_future(self._ask_login())
+            self._login = await asyncio.shield(self._login_task)
         return self._login
+
+    async def _ask_login(self) -> str:
+        app = (await self.as_app().rest.apps.async_get_authenticated()).parsed_data
+        if app is None or not app.slug:
+            raise GitHubError("GitHub did not name the App", method="GET", path="/app")
+        return f"{app.slug}[bot]"

@@ -179,3 +179,13 @@ async def test_a_write_on_a_connection_the_server_dropped_may_have_happened() ->
         "GET /repos/a/b HTTP/1.1",
         "POST /repos/a/b/issues/1/comments HTTP/1.1",
     ]
+
+
+async def test_loops_asking_the_apps_login_at_once_send_one_request(sim: Simulator) -> None:
+    app = app_for(sim)
+
+    logins = await asyncio.gather(*(app.own_login() for _ in range(4)))
+
+    assert set(logins) == {await app.own_login()}
+    assert sim.requests_by_kind("app")["GET /app"] == 1
+    await app.aclose()
