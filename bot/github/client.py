@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-import urllib.request
+import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
@@ -26,6 +26,7 @@ from githubkit.exception import GitHubException, RequestError, RequestFailed
 from githubkit.retry import RetryChainDecision, RetryRateLimit
 from githubkit.throttling import BaseThrottler
 from githubkit.typing import RetryOption, URLTypes
+from httpx._utils import URLPattern, get_environment_proxies
 
 from bot.errors import GitHubError
 from bot.github.failures import translate
@@ -106,48 +107,54 @@ class SharedTransport(httpx.AsyncBaseTransport):
     Outside `async with github:` githubkit builds an httpx client for every request, and each
     builds its own connection pool and TLS context (loading the CA bundle: ~22 ms of CPU) and
     opens a new connection. Given this as `async_transport`, those per-request clients share
-    one `httpx.AsyncHTTPTransport`, built on the first request (honouring a proxy and CA
-    settings from the environment, as httpx's own clients do), whose connections are kept and
-    reused. Their `aclose` leaves it open; `shutdown` closes it.
+    one `httpx.AsyncHTTPTransport` per proxy route, whose connections are kept and reused.
+    Each request takes the route httpx's own clients would (HTTP(S)_PROXY, ALL_PROXY,
+    NO_PROXY, matched per URL: the API and the host an Actions log redirects to may differ).
+    Their `aclose` leaves the pools open; `shutdown` closes them.
 
     An idle connection is dropped after httpx's `keepalive_expiry` (5 s), below the idle
     timeouts of GitHub and common proxies (60 s and more); one the server closes as it is
     reused anyway is sent again by `RetryServerErrors` (reads) or looked behind by
     `writes.write_once` (writes that may have landed).
+
+    Connections belong to the event loop that opened them, so each loop gets its own pools.
+    Triad runs one loop per process; a loop that used it calls `shutdown` before it ends
+    (pools a loop left open are dropped with it, their sockets with the garbage).
     """
 
     def __init__(self) -> None:
-        self._pool: httpx.AsyncHTTPTransport | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        #: pools built so far: one per process (one per event loop it ran in)
-        self.pools_built = 0
+        #: per event loop, a pool per proxy (None: direct)
+        self._pools: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str | None, httpx.AsyncHTTPTransport]
+        ] = weakref.WeakKeyDictionary()
+        self._routes: list[tuple[URLPattern, str | None]] | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        # connections belong to the event loop that opened them: a second loop (another
-        # `asyncio.run` in the same process) gets its own pool
-        loop = asyncio.get_running_loop()
-        if self._pool is None or self._loop is not loop:
-            self._pool, self._loop = _pool_for(request.url), loop
-            self.pools_built += 1
-        return await self._pool.handle_async_request(request)
+        pools = self._pools.setdefault(asyncio.get_running_loop(), {})
+        proxy = self._proxy_for(request.url)
+        pool = pools.get(proxy)
+        if pool is None:
+            pool = pools[proxy] = httpx.AsyncHTTPTransport(proxy=proxy, trust_env=True)
+        return await pool.handle_async_request(request)
+
+    def _proxy_for(self, url: httpx.URL) -> str | None:
+        """The proxy the environment names for `url`, as httpx's clients choose it."""
+        if self._routes is None:
+            # httpx's own reading of the environment (its clients do the same, privately)
+            routes = [(URLPattern(key), proxy) for key, proxy in get_environment_proxies().items()]
+            self._routes = sorted(routes, key=lambda route: route[0])  # most specific first
+        for pattern, proxy in self._routes:
+            if pattern.matches(url):
+                return proxy
+        return None
 
     async def aclose(self) -> None:
-        """Called by each per-request client as it closes: the pool stays open."""
+        """Called by each per-request client as it closes: the pools stay open."""
 
     async def shutdown(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
+        """Close the pools of the event loop this runs in (each loop closes its own)."""
+        for pool in self._pools.pop(asyncio.get_running_loop(), {}).values():
             await pool.aclose()
-
-
-def _pool_for(url: httpx.URL) -> httpx.AsyncHTTPTransport:
-    """A pool for GitHub at `url`, through the proxy the environment names for it, if any
-    (HTTPS_PROXY, ALL_PROXY, NO_PROXY: what httpx honours when it builds its own clients)."""
-    proxies = urllib.request.getproxies()
-    proxy = proxies.get(url.scheme) or proxies.get("all")
-    if proxy and urllib.request.proxy_bypass(url.host):
-        proxy = None
-    return httpx.AsyncHTTPTransport(proxy=proxy, trust_env=True)
 
 
 A = TypeVar("A", bound=BaseAuthStrategy)
