@@ -162,6 +162,8 @@ class WorkerPool(Generic[ContextT]):
                 await asyncio.sleep(self.poll_seconds)
 
     async def _idle_until_woken(self) -> None:
+        if self._stopping.is_set():
+            return
         if self._missed:  # a job was queued while this loop was claiming
             self._missed -= 1
             return
