@@ -15,36 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
 import sys
 import tempfile
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
-
 from triad_lab.crash.run import Chaos, CrashRun
-
-
-@contextlib.contextmanager
-def database(backend: str, workdir: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{workdir / 'triad.db'}"
-        return
-    base = os.environ.get("TRIAD_TEST_DATABASE_URL")
-    if not base:
-        sys.exit("PostgreSQL: set TRIAD_TEST_DATABASE_URL=postgresql://user@host:port/db")
-    name = f"triad_crash_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+from triad_lab.scratch import database
 
 
 def main() -> int:
@@ -80,7 +57,7 @@ def main() -> int:
         unclear_writes=not args.no_unclear_writes,
     )
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="triad-crash-"))
-    with database(args.backend, workdir) as url:
+    with database(args.backend, workdir, prefix="triad_crash") as url:
         run = CrashRun(
             workdir,
             url,

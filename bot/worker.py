@@ -4,6 +4,7 @@ backoff, drains on stop."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import gc
 import logging
@@ -69,7 +70,10 @@ class WorkerPool(Generic[ContextT]):
         #: the first retry after an outage (GitHub unavailable, a failed connection)
         self.outage_seconds = outage_seconds
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self._wake = asyncio.Event()
+        #: idle loops, each waiting to be woken (one per queued job) or for its next poll
+        self._idle: collections.deque[asyncio.Future[None]] = collections.deque()
+        #: wakes no idle loop was there to take (it was between a claim and its wait)
+        self._missed = 0
         self._stopping = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._heartbeat: asyncio.Task[None] | None = None
@@ -80,9 +84,16 @@ class WorkerPool(Generic[ContextT]):
         #: for every attempt this process runs (a stale attempt and its successor may overlap)
         self._running: dict[tuple[int, str], tuple[asyncio.Task[None], float]] = {}
 
-    def notify(self) -> None:
-        """A job was queued: wake an idle loop now rather than at its next poll."""
-        self._wake.set()
+    def notify(self, jobs: int = 1) -> None:
+        """`jobs` jobs were queued: wake as many idle loops now rather than at their next
+        poll (not every idle loop: all but one would claim nothing)."""
+        for _ in range(jobs):
+            while self._idle and self._idle[0].done():
+                self._idle.popleft()
+            if self._idle:
+                self._idle.popleft().set_result(None)
+            else:
+                self._missed = min(self._missed + 1, self.concurrency)
 
     def start(self) -> None:
         self._loops = [
@@ -98,16 +109,18 @@ class WorkerPool(Generic[ContextT]):
 
     async def _warm_then_freeze(self) -> None:
         """Warm up, then move every object the process holds by now (its modules, classes and
-        pydantic schemas: a quarter of a million) out of the garbage collector's sight: each
-        full collection would otherwise walk them all again (50-110 ms of CPU in a worker)."""
+        pydantic schemas) out of the garbage collector's sight: each full collection would
+        otherwise walk them all again. Garbage is collected first, so what running jobs have
+        already dropped is not frozen with them."""
         if self._warm_up is not None:
             await asyncio.to_thread(self._warm_up)
+        gc.collect()
         gc.freeze()
 
     async def stop(self) -> None:
         """Stop claiming; let running jobs finish for `drain_seconds`, then release the rest."""
         self._stopping.set()
-        self._wake.set()
+        self.notify(len(self._idle))
         if not self._loops:
             return
         _, pending = await asyncio.wait(self._loops, timeout=self.drain_seconds)
@@ -140,15 +153,28 @@ class WorkerPool(Generic[ContextT]):
                 log.exception("claiming a job failed; retrying", extra={"worker": worker_id})
                 job = None
             if job is None:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                await self._idle_until_woken()
                 continue
             try:
                 await self._run(job, worker_id)
             except Exception:  # the store failed to record the outcome: the lease decides
                 log.exception("recording a job's outcome failed", extra=_job_fields(job))
                 await asyncio.sleep(self.poll_seconds)
+
+    async def _idle_until_woken(self) -> None:
+        if self._stopping.is_set():
+            return
+        if self._missed:  # a job was queued while this loop was claiming
+            self._missed -= 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._idle.append(waiter)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiter, self.poll_seconds)
+        finally:
+            with contextlib.suppress(ValueError):
+                self._idle.remove(waiter)
 
     def _claimable(self) -> list[str]:
         if self._warm is None or self._warm.done():
@@ -198,10 +224,9 @@ class WorkerPool(Generic[ContextT]):
             outcome = "dead" if state is JobState.DEAD else "retry"
             log.exception("job failed", extra={**_job_fields(job), "next": outcome})
         finally:
+            # a job often queues the next (a delivery its stage): this loop claims it as
+            # soon as it returns, with no idle loop woken to race it for it
             self._running.pop(attempt, None)
-            # a job often queues the next (a delivery its stage): an idle loop of this
-            # process claims it now rather than at its next poll
-            self._wake.set()
             seconds = time.monotonic() - started
             # the whole process's CPU meanwhile: the job's own when it ran alone
             cpu = time.process_time() - cpu_at_start

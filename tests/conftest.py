@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import psycopg
 import pytest
 
 from bot.store import Store, open_store
+from triad_lab.scratch import TEST_DATABASE_ENV, postgres_database
 
 #: real example deliveries from GitHub (a copy of ../shared/fixtures/github-webhooks)
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "github-webhooks"
@@ -54,16 +54,11 @@ def clock() -> FakeClock:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this test session, dropped afterwards."""
-    base = os.environ.get("TRIAD_TEST_DATABASE_URL")
+    base = os.environ.get(TEST_DATABASE_ENV)
     if not base:
         pytest.skip(POSTGRES_SKIP)
-    name = f"triad_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = base.rsplit("/", 1)[0] + "/" + name
-    yield url
-    with psycopg.connect(base, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_database(base, prefix="triad_test") as url:
+        yield url
 
 
 def _truncate_postgres(url: str) -> None:

@@ -402,3 +402,46 @@ async def test_a_stale_attempt_ending_leaves_the_new_attempt_renewed(live_store:
     assert job is not None and job.state is JobState.DONE
     if pool._heartbeat is not None:
         pool._heartbeat.cancel()
+
+
+async def test_idle_loops_are_woken_one_per_queued_job_not_all(store_url: str) -> None:
+    """At low load a job is claimed by one loop, and the loop that ran it claims the job it
+    queued: each job costs at most two claims (its own and one that finds nothing), however
+    many loops are idle (issue 14 review: waking every loop doubled the empty claims)."""
+    base: Any = type(open_store(store_url))
+
+    class CountingClaims(base):  # type: ignore[misc]  # the URL's store class, known at run time
+        claims = 0
+
+        async def claim(self, *args: Any, **kwargs: Any) -> Job | None:
+            self.claims += 1
+            job: Job | None = await super().claim(*args, **kwargs)
+            return job
+
+    ran: list[str] = []
+
+    async with CountingClaims(store_url.removeprefix("sqlite:///"), clock=time.time) as store:
+
+        async def parent(job: Job, context: object) -> None:
+            ran.append(job.idempotency_key)
+            await store.enqueue(NewJob(kind="child", idempotency_key=f"{job.idempotency_key}/c"))
+
+        async def child(job: Job, context: object) -> None:
+            ran.append(job.idempotency_key)
+
+        pool = _pool(store, {"parent": parent, "child": child}, concurrency=4, poll_seconds=30)
+        pool.start()
+        await asyncio.sleep(0.2)  # every loop has claimed nothing and waits
+        before = store.claims
+        async with asyncio.timeout(10):  # the child is claimed now, not at the next poll
+            for n in range(5):
+                await store.enqueue(NewJob(kind="parent", idempotency_key=f"p{n}"))
+                pool.notify()
+                while len(ran) < 2 * (n + 1):
+                    await asyncio.sleep(0.01)
+                await asyncio.sleep(0.05)
+        claims = store.claims - before
+        await pool.stop()
+
+    assert len(ran) == 10
+    assert claims <= 2 * 10

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-import urllib.request
+import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
@@ -22,10 +22,11 @@ import httpx
 from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub, Response
 from githubkit.auth import BaseAuthStrategy
 from githubkit.cache import MemCacheStrategy
-from githubkit.exception import GitHubException, RequestFailed
+from githubkit.exception import GitHubException, RequestError, RequestFailed
 from githubkit.retry import RetryChainDecision, RetryRateLimit
 from githubkit.throttling import BaseThrottler
 from githubkit.typing import RetryOption, URLTypes
+from httpx._utils import URLPattern, get_environment_proxies
 
 from bot.errors import GitHubError
 from bot.github.failures import translate
@@ -63,9 +64,11 @@ class WritePacer(BaseThrottler):
 
 
 class RetryServerErrors:
-    """Retry 5xx answers `max_retry` times, `base_delay * 2**n` seconds apart, for requests
-    that are safe to send again; a write GitHub may have carried out despite its 5xx is left
-    to its caller, which looks whether it landed first (`bot.github.writes`)."""
+    """Retry 5xx answers `max_retry` times, `base_delay * 2**n` seconds apart, and a
+    connection dropped before any answer once at once (a kept-alive connection the server
+    closed as it was reused), for requests that are safe to send again; a write GitHub may
+    have carried out is left to its caller, which looks whether it landed first
+    (`bot.github.writes`)."""
 
     def __init__(self, max_retry: int = 3, base_delay: float = 1.0) -> None:
         self.max_retry = max_retry
@@ -79,7 +82,20 @@ class RetryServerErrors:
             and repeatable(exc.request.method, exc.request.url.path)
         ):
             return RetryOption(True, timedelta(seconds=self.base_delay * 2**retry_count))
+        if retry_count == 0 and _dropped(exc):
+            # not timedelta(0): githubkit takes a falsy delay for "none given" and waits 60 s
+            return RetryOption(True, timedelta(microseconds=1))
         return RetryOption(False)
+
+
+def _dropped(exc: GitHubException) -> bool:
+    """Whether a repeatable request failed on a connection closed before any answer."""
+    if not isinstance(exc, RequestError):
+        return False
+    inner = exc.exc
+    return isinstance(inner, httpx.RemoteProtocolError | httpx.ReadError) and repeatable(
+        inner.request.method, inner.request.url.path
+    )
 
 
 RateLimitHook = Callable[[httpx.Response], Awaitable[None]]
@@ -91,43 +107,54 @@ class SharedTransport(httpx.AsyncBaseTransport):
     Outside `async with github:` githubkit builds an httpx client for every request, and each
     builds its own connection pool and TLS context (loading the CA bundle: ~22 ms of CPU) and
     opens a new connection. Given this as `async_transport`, those per-request clients share
-    one `httpx.AsyncHTTPTransport`, built on the first request (honouring a proxy and CA
-    settings from the environment, as httpx's own clients do), whose connections are kept and
-    reused. Their `aclose` leaves it open; `shutdown` closes it.
+    one `httpx.AsyncHTTPTransport` per proxy route, whose connections are kept and reused.
+    Each request takes the route httpx's own clients would (HTTP(S)_PROXY, ALL_PROXY,
+    NO_PROXY, matched per URL: the API and the host an Actions log redirects to may differ).
+    Their `aclose` leaves the pools open; `shutdown` closes them.
+
+    An idle connection is dropped after httpx's `keepalive_expiry` (5 s), below the idle
+    timeouts of GitHub and common proxies (60 s and more); one the server closes as it is
+    reused anyway is sent again by `RetryServerErrors` (reads) or looked behind by
+    `writes.write_once` (writes that may have landed).
+
+    Connections belong to the event loop that opened them, so each loop gets its own pools.
+    Triad runs one loop per process; a loop that used it calls `shutdown` before it ends
+    (pools a loop left open are dropped with it, their sockets with the garbage).
     """
 
     def __init__(self) -> None:
-        self._pool: httpx.AsyncHTTPTransport | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        #: pools built so far: one per process (one per event loop it ran in)
-        self.pools_built = 0
+        #: per event loop, a pool per proxy (None: direct)
+        self._pools: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str | None, httpx.AsyncHTTPTransport]
+        ] = weakref.WeakKeyDictionary()
+        self._routes: list[tuple[URLPattern, str | None]] | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        # connections belong to the event loop that opened them: a second loop (another
-        # `asyncio.run` in the same process) gets its own pool
-        loop = asyncio.get_running_loop()
-        if self._pool is None or self._loop is not loop:
-            self._pool, self._loop = _pool_for(request.url), loop
-            self.pools_built += 1
-        return await self._pool.handle_async_request(request)
+        pools = self._pools.setdefault(asyncio.get_running_loop(), {})
+        proxy = self._proxy_for(request.url)
+        pool = pools.get(proxy)
+        if pool is None:
+            pool = pools[proxy] = httpx.AsyncHTTPTransport(proxy=proxy, trust_env=True)
+        return await pool.handle_async_request(request)
+
+    def _proxy_for(self, url: httpx.URL) -> str | None:
+        """The proxy the environment names for `url`, as httpx's clients choose it."""
+        if self._routes is None:
+            # httpx's own reading of the environment (its clients do the same, privately)
+            routes = [(URLPattern(key), proxy) for key, proxy in get_environment_proxies().items()]
+            self._routes = sorted(routes, key=lambda route: route[0])  # most specific first
+        for pattern, proxy in self._routes:
+            if pattern.matches(url):
+                return proxy
+        return None
 
     async def aclose(self) -> None:
-        """Called by each per-request client as it closes: the pool stays open."""
+        """Called by each per-request client as it closes: the pools stay open."""
 
     async def shutdown(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
+        """Close the pools of the event loop this runs in (each loop closes its own)."""
+        for pool in self._pools.pop(asyncio.get_running_loop(), {}).values():
             await pool.aclose()
-
-
-def _pool_for(url: httpx.URL) -> httpx.AsyncHTTPTransport:
-    """A pool for GitHub at `url`, through the proxy the environment names for it, if any
-    (HTTPS_PROXY, ALL_PROXY, NO_PROXY: what httpx honours when it builds its own clients)."""
-    proxies = urllib.request.getproxies()
-    proxy = proxies.get(url.scheme) or proxies.get("all")
-    if proxy and urllib.request.proxy_bypass(url.host):
-        proxy = None
-    return httpx.AsyncHTTPTransport(proxy=proxy, trust_env=True)
 
 
 A = TypeVar("A", bound=BaseAuthStrategy)
@@ -188,6 +215,7 @@ class GitHubApp:
         self._installations: dict[int, Client[AppInstallationAuthStrategy]] = {}
         self._app: Client[AppAuthStrategy] | None = None
         self._login = ""
+        self._login_task: asyncio.Future[str] | None = None
         # JWTs and installation tokens are cached per App key, not in githubkit's process-wide
         # cache (keyed by App id only), so two Apps in one process never share a token.
         # githubkit's HTTP cache stays off: hishel drops httpx's per-request timeout
@@ -255,10 +283,16 @@ class GitHubApp:
         )
 
     async def own_login(self) -> str:
-        """The App's bot user, e.g. "triad[bot]", asked of GitHub once per process."""
+        """The App's bot user, e.g. "triad[bot]", asked of GitHub once per process: callers
+        that ask at once (a worker's loops at start) wait for the one request."""
         if not self._login:
-            app = (await self.as_app().rest.apps.async_get_authenticated()).parsed_data
-            if app is None or not app.slug:
-                raise GitHubError("GitHub did not name the App", method="GET", path="/app")
-            self._login = f"{app.slug}[bot]"
+            if self._login_task is None or self._login_task.done():
+                self._login_task = asyncio.ensure_future(self._ask_login())
+            self._login = await asyncio.shield(self._login_task)
         return self._login
+
+    async def _ask_login(self) -> str:
+        app = (await self.as_app().rest.apps.async_get_authenticated()).parsed_data
+        if app is None or not app.slug:
+            raise GitHubError("GitHub did not name the App", method="GET", path="/app")
+        return f"{app.slug}[bot]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import re
@@ -54,10 +55,14 @@ def schema_name(output: type[BaseModel]) -> str:
     return _NAME.sub("_", output.__name__)[:64]
 
 
-@functools.cache
 def json_schema(output: type[BaseModel]) -> dict[str, Any]:
     """`output`'s JSON schema, built once per class (pydantic builds it anew on every call, a
-    few ms each); every caller shares the one dict, so none may change it."""
+    few ms each); each caller gets its own copy, free to change."""
+    return copy.deepcopy(_built_schema(output))
+
+
+@functools.cache
+def _built_schema(output: type[BaseModel]) -> dict[str, Any]:
     return output.model_json_schema()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -37,10 +37,24 @@ def sim(make_sim: Callable[..., Simulator]) -> Simulator:
     return make_sim()
 
 
+#: every App `app_for` made in the running test, closed after it (`_close_apps`)
+_APPS: list[GitHubApp] = []
+
+
 def app_for(sim: Simulator, **options: Any) -> GitHubApp:
     """The App as Triad runs it, without pauses between writes and with quick retries."""
     settings: dict[str, Any] = {"write_interval": 0, "retry_base_delay": 0.01} | options
-    return GitHubApp(sim.app_id, sim.private_key_pem, sim.url, **settings)
+    app = GitHubApp(sim.app_id, sim.private_key_pem, sim.url, **settings)
+    _APPS.append(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+async def _close_apps() -> AsyncIterator[None]:
+    """Close the connections of the Apps a test made, as the process does when it stops."""
+    yield
+    while _APPS:
+        await _APPS.pop().aclose()
 
 
 async def repo_for(sim: Simulator, app: GitHubApp) -> Repo:

@@ -148,6 +148,7 @@ async def test_a_refused_connection_is_unavailable(sim: Simulator) -> None:
     with pytest.raises(GitHubUnavailable) as caught:
         await app.repo(1, REPO).default_branch()
     assert caught.value.status == 0 and "ConnectError" in caught.value.message
+    await app.aclose()
 
 
 async def test_a_token_github_will_not_issue_names_the_token_request(
@@ -160,6 +161,7 @@ async def test_a_token_github_will_not_issue_names_the_token_request(
     app = GitHubApp(sim.app_id, other.private_key_pem, sim.url)
     with pytest.raises(GitHubForbidden) as caught:
         await app.repo(installation_id, REPO).default_branch()
+    await app.aclose()
     error = caught.value
     assert error.status == 401
     assert error.path == f"/app/installations/{installation_id}/access_tokens"

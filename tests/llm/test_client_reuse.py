@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.llm.caller import ModelCaller
 from bot.llm.choice import ModelChoice
 from bot.llm.context import ContextPart
+from bot.llm.schema import json_schema
 from bot.roles.architect.schema import FileSelection
 from triad_lab.simulator.model_server import FakeModelServer
 
@@ -30,3 +31,13 @@ async def test_each_provider_is_called_on_one_connection(
         api: {r.peer for r in server.requests if r.api == api} for api in ("anthropic", "openai")
     }
     assert [len(server.requests), len(peers["anthropic"]), len(peers["openai"])] == [6, 1, 1]
+
+
+def test_the_cached_schema_cannot_be_changed_by_a_caller() -> None:
+    """The schema is built once per class, but a caller that changes what it got (a
+    provider adapting it) does not change what the next caller gets."""
+    first = json_schema(FileSelection)
+    first["properties"].clear()
+    first["title"] = "changed"
+
+    assert json_schema(FileSelection) == FileSelection.model_json_schema()

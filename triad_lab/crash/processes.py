@@ -32,6 +32,8 @@ class Process:
     argv: list[str]
     env: dict[str, str]
     log: Path
+    #: the directory it runs in (None: this one)
+    cwd: Path | None = None
     popen: subprocess.Popen[bytes] | None = None
     #: CPU seconds (user + system) of the instances that ended, read before each was reaped
     cpu_spent: float = 0.0
@@ -39,7 +41,7 @@ class Process:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.popen = subprocess.Popen(
-                self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT
+                self.argv, env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT
             )
 
     @property
@@ -90,6 +92,9 @@ class Fleet:
     settings: dict[str, str] = field(default_factory=dict)
     #: interpreter options before a worker's `-m bot.cli worker` (e.g. a profiler's)
     worker_prefix: list[str] = field(default_factory=list)
+    #: another checkout of Triad whose web and worker processes run instead of this one's
+    #: (e.g. a baseline to compare with); the simulator and model server stay this one's
+    triad_tree: Path | None = None
     sim_port: int = field(default_factory=free_port)
     model_port: int = field(default_factory=free_port)
     web_port: int = field(default_factory=free_port)
@@ -218,8 +223,14 @@ class Fleet:
                 process.stop(10)
 
     def _process(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Process:
+        """Triad's own processes (given `env`) run from `triad_tree` when there is one."""
         base = {k: v for k, v in os.environ.items() if not k.startswith("TRIAD_")}
-        return Process(name, argv, env or base, self.workdir / f"{name}.log")
+        log = self.workdir / f"{name}.log"
+        if env is None or self.triad_tree is None:
+            return Process(name, argv, env or base, log)
+        return Process(
+            name, argv, {**env, "PYTHONPATH": str(self.triad_tree)}, log, self.triad_tree
+        )
 
     def _triad_env(self, key: Path) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAD_")}

@@ -23,8 +23,18 @@ class SimulatorClient:
         response.raise_for_status()
         return response.json()
 
+    async def _object(self, path: str) -> dict[str, Any]:
+        """GET `path`, whose answer is a JSON object."""
+        answer: dict[str, Any] = await self._call("GET", path)
+        return answer
+
+    async def _list(self, path: str) -> list[dict[str, Any]]:
+        """GET `path`, whose answer is a JSON list of objects."""
+        answer: list[dict[str, Any]] = await self._call("GET", path)
+        return answer
+
     async def app(self) -> dict[str, Any]:
-        return await self._call("GET", "/app")  # type: ignore[no-any-return]
+        return await self._object("/app")
 
     async def open_issue(self, repo: str, actor: str, title: str, body: str = "") -> int:
         made = await self._call(
@@ -47,7 +57,7 @@ class SimulatorClient:
 
     async def state(self, repo: str) -> dict[str, Any]:
         """Issues, PRs (reviews, commits), branches and CI verdicts, as people see them."""
-        return await self._call("GET", f"/repos/{repo}/state")  # type: ignore[no-any-return]
+        return await self._object(f"/repos/{repo}/state")
 
     async def fault(self, **fault: Any) -> int:
         """method, path, and one of: status (fail), after (carry out, then answer status),
@@ -66,13 +76,13 @@ class SimulatorClient:
         return {int(f["id"]): int(f["used"]) for f in (await self.health())["faults"]}
 
     async def held(self) -> list[dict[str, Any]]:
-        return await self._call("GET", "/held")  # type: ignore[no-any-return]
+        return await self._list("/held")
 
     async def release(self, held_id: int | None = None) -> int:
         return int((await self._call("POST", "/held/release", {"id": held_id}))["released"])
 
     async def deliveries(self) -> list[dict[str, Any]]:
-        return await self._call("GET", "/deliveries")  # type: ignore[no-any-return]
+        return await self._list("/deliveries")
 
     async def redeliver(self, delivery_id: str) -> None:
         await self._call("POST", f"/deliveries/{delivery_id}/redeliver")
@@ -84,7 +94,7 @@ class SimulatorClient:
         """The simulator's own crashes and the endpoints it lacks (a run should see none), and
         every fault injected with how many requests it was used for, and how many API requests
         it answered on how many connections."""
-        return await self._call("GET", "/health")  # type: ignore[no-any-return]
+        return await self._object("/health")
 
 
 class ModelServerClient:
@@ -107,4 +117,5 @@ class ModelServerClient:
     async def requests(self) -> dict[str, Any]:
         response = await self._http.get("/requests")
         response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
+        answer: dict[str, Any] = response.json()
+        return answer
