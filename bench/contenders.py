@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 from payloads import SECRET
 
+from triad_lab.keys import throwaway_pem
+
 ROOT = Path(__file__).resolve().parents[1]
 PROBOT = ROOT / "bench" / "probot"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -115,20 +117,8 @@ def _cpu(pid: int, with_reaped: bool) -> float:
     return ticks / TICKS
 
 
-def throwaway_key() -> str:
-    """A real RSA key nobody holds (both Triad and Probot parse theirs at start)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-KEY = throwaway_key()
+#: both Triad and Probot parse their key at start
+KEY = throwaway_pem()
 
 
 def _triad_env(database_url: str) -> dict[str, str]:

@@ -25,27 +25,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from triad_lab.crash.processes import cpu_seconds, free_port
+from triad_lab.keys import throwaway_pem
 
 #: a start that takes longer than this failed (counted, not waited for forever)
 DEADLINE_SECONDS = 30.0
 
 Sample = tuple[float, float]
-
-
-def _private_key() -> str:
-    """A real key (keys are parsed at start); never used: these processes ask GitHub nothing."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def _environment(workdir: Path, key: str) -> dict[str, str]:
@@ -157,7 +146,7 @@ def main() -> int:
     samples: dict[str, list[Sample]] = {name: [] for name in measures}
     errors = dict.fromkeys(measures, 0)
     with tempfile.TemporaryDirectory() as workdir:
-        env = _environment(Path(workdir), _private_key())
+        env = _environment(Path(workdir), throwaway_pem())
         worker_start(env)  # the first start creates the database
         for _ in range(args.runs):  # interleaved: the machine's load weighs on all alike
             for name, measure in measures.items():

@@ -15,21 +15,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.github.signature import sign
+from triad_lab.keys import throwaway_pem
 
 SECRET = "process-test-secret"
 
 
 def _environment(tmp_path: Path) -> dict[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+    pem = throwaway_pem()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TRIAD_")}
     environment.update(
         {

@@ -5,21 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.errors import ConfigError
 from bot.redaction import key_secrets
 from bot.settings import DEFAULT_DATABASE_URL, ServerSettings, WorkerSettings, load_settings
+from triad_lab.keys import throwaway_pem
 
-
-def _pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+_pem = throwaway_pem
 
 
 @pytest.fixture(autouse=True)
