@@ -4,8 +4,11 @@ reaches the admin port over its IPv6-only private network."""
 
 from __future__ import annotations
 
+import ast
 import re
+import sys
 import tomllib
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -37,6 +40,31 @@ def test_every_dependency_is_pinned_within_its_range() -> None:
             f"requirements.lock pins {name}=={pins[name]}, outside {requirement.specifier}: "
             "run `make lock`"
         )
+
+
+def test_every_package_the_product_imports_is_in_the_lock() -> None:
+    """The image installs the lock alone: a module `bot` imports (even lazily, inside a
+    function) that only a dev extra brings would fail in production, not in tests. (The lab,
+    `triad_lab`, is this repository's own and ships with the image when asked for.)"""
+    distributions = packages_distributions()
+    pins = _pins()
+    missing = set()
+    for path in (ROOT / "bot").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top in ("bot", "triad_lab") or top in sys.stdlib_module_names:
+                    continue
+                # a module of uvicorn[standard] (uvloop) is brought by the lock too
+                if not any(canonicalize_name(d) in pins for d in distributions.get(top, [])):
+                    missing.add(f"{top} ({path.relative_to(ROOT)})")
+    assert not missing, f"imported by bot but not in requirements.lock: {sorted(missing)}"
 
 
 def test_the_dockerfile_installs_from_the_lock() -> None:
