@@ -49,19 +49,26 @@ async def _until(stack: TriadStack, number: int, stage: Stage, seconds: float = 
         await asyncio.sleep(0.2)
 
 
-async def test_a_github_outage_past_the_retries_asks_a_human_and_the_operator_retries(
-    quick: TriadStack,
-) -> None:
-    stack = quick
+async def _developer_dead_in_an_outage(stack: TriadStack) -> tuple[int, Job]:
+    """An approved issue whose developer job died: GitHub answered its first read 503
+    through every retry of every attempt (and still does)."""
     number = open_issue(stack)
     stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
     await stack.settle()
-    # GitHub answers the developer's first read 503, through every retry of both attempts
-    stack.github.fail("GET", rf"^/repos/{REPO}$", 503, times=1000)
+    stack.github.fail("GET", rf"^/repos/{REPO}$", 503, times=100000)
     stack.github.add_label(REPO, number, MAINTAINER, "triad:approved")
     await _until(stack, number, Stage.NEEDS_HUMAN)
     assert stack.store is not None
     [dead] = await QueueAdmin(stack.store).jobs(state=JobState.DEAD)
+    return number, dead
+
+
+async def test_a_github_outage_past_the_retries_asks_a_human_and_the_operator_retries(
+    quick: TriadStack,
+) -> None:
+    stack = quick
+    number, dead = await _developer_dead_in_an_outage(stack)
+    assert stack.store is not None
     assert dead.kind == "developer" and "503" in (dead.last_error or "")
     await stack.settle()
     [said] = bot_comments(stack, number, "failed:developer:1:1:0:1")
@@ -85,14 +92,8 @@ async def test_a_stage_that_dies_again_after_the_operators_retry_is_said_again(
     quick: TriadStack,
 ) -> None:
     stack = quick
-    number = open_issue(stack)
-    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
-    await stack.settle()
-    stack.github.fail("GET", rf"^/repos/{REPO}$", 503, times=100000)
-    stack.github.add_label(REPO, number, MAINTAINER, "triad:approved")
-    await _until(stack, number, Stage.NEEDS_HUMAN)
+    number, dead = await _developer_dead_in_an_outage(stack)
     assert stack.store is not None
-    [dead] = await QueueAdmin(stack.store).jobs(state=JobState.DEAD)
     await stack.settle()
     assert len(bot_comments(stack, number, "failed:developer:1:1:0:1")) == 1
     await QueueAdmin(stack.store).retry([dead.id])
