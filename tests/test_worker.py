@@ -13,7 +13,7 @@ import pytest
 
 from bot.errors import GitHubRateLimited, GitHubUnavailable, PermanentJobError
 from bot.github.client import GitHubApp
-from bot.jobs import stage_handlers
+from bot.jobs import Handler, stage_handlers
 from bot.llm.models import build_models
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -259,17 +259,23 @@ async def test_a_job_an_older_version_queued_is_dropped_at_the_door_again(
     assert (await live_store.job_counts())[JobState.DONE] == 1
 
 
+async def _first_failure(store: Store, handler: Handler[object]) -> Job:
+    """One job whose first attempt `handler` fails, as queued again for its next attempt."""
+    pool = _pool(store, {"k": handler})
+    job_id = await store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    pool.start()
+    job = await _wait_for(store, job_id or 0, JobState.QUEUED)
+    while job.attempts == 0:
+        job = await _wait_for(store, job_id or 0, JobState.QUEUED)
+    await pool.stop()
+    return job
+
+
 async def test_a_rate_limited_job_comes_back_when_github_said(live_store: Store) -> None:
     async def limited(job: Job, context: object) -> None:
         raise GitHubRateLimited("API rate limit exceeded", retry_after=1800)
 
-    pool = _pool(live_store, {"k": limited})
-    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
-    pool.start()
-    job = await _wait_for(live_store, job_id or 0, JobState.QUEUED)
-    while job.attempts == 0:
-        job = await _wait_for(live_store, job_id or 0, JobState.QUEUED)
-    await pool.stop()
+    job = await _first_failure(live_store, limited)
     assert job.run_at >= live_store.clock() + 1700, "not before GitHub's reset"
 
 
@@ -285,13 +291,7 @@ async def test_an_outage_is_retried_after_a_minute_not_seconds(
     async def down(job: Job, context: object) -> None:
         raise outage
 
-    pool = _pool(live_store, {"k": down})
-    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
-    pool.start()
-    job = await _wait_for(live_store, job_id or 0, JobState.QUEUED)
-    while job.attempts == 0:
-        job = await _wait_for(live_store, job_id or 0, JobState.QUEUED)
-    await pool.stop()
+    job = await _first_failure(live_store, down)
     assert job.run_at >= live_store.clock() + 50, "not within the outage's first minute"
 
 
