@@ -4,10 +4,11 @@ HMAC endpoint and Probot 14, each its own process, interleaved over rounds; medi
     .venv/bin/python bench/harness.py --rounds 5 --seconds 5 --rate 100
 
 Each round starts every contender in turn (the order rotates each round) with a fresh database,
-warms it up, then runs the load generator (bench/loadgen.py, its own process) twice: as fast as
-`--connections` connections go (throughput, CPU per delivery) and at `--rate` deliveries/s
-offered, open loop (p50/p99 from each delivery's due time; a timeout or connection error
-counts at the timeout, and a p99 shown "≥" had over 1% of them). CPU is the server's process
+warms it up (50 deliveries/s for a second), then runs the load generator (bench/loadgen.py, its
+own process) twice: at `--rate` deliveries/s offered, open loop (p50/p99 from each delivery's
+due time; a timeout or connection error counts at the timeout, and a p99 shown "≥" had over 1%
+of them; with the in-process workers, the jobs still due when it ends), then as fast as
+`--connections` connections go (throughput, CPU per delivery). CPU is the server's process
 tree's user + system time from /proc over the phase (for Triad on PostgreSQL plus the
 PostgreSQL backends serving its database, `contenders.BackendCpu`), divided by the
 deliveries answered 2xx. The deliveries are the real example payloads in
@@ -136,19 +137,9 @@ def one_round(
     for contender in found:
         running = start(contender, free_port(), logs / f"{contender.name}.log")
         try:
-            load(running.port, sequence, "--mode", "max", "--seconds", "1", "--connections", "8")
-            sequence += 1_000_000
-            time.sleep(0.5)
-            top, cpu = phase(
-                running,
-                sequence,
-                "--mode",
-                "max",
-                "--seconds",
-                str(args.seconds),
-                "--connections",
-                str(args.connections),
-            )
+            # warm the code paths at a pace the workers keep up with: a burst would leave
+            # them a backlog to work through during the phases
+            load(running.port, sequence, "--mode", "rate", "--seconds", "1", "--rate", "50")
             sequence += 1_000_000
             time.sleep(0.5)
             offered, rate_cpu = phase(
@@ -163,6 +154,18 @@ def one_round(
             )
             sequence += 1_000_000
             waiting = backlog(contender) if contender.name == "triad-workers" else None
+            time.sleep(0.5)
+            top, cpu = phase(
+                running,
+                sequence,
+                "--mode",
+                "max",
+                "--seconds",
+                str(args.seconds),
+                "--connections",
+                str(args.connections),
+            )
+            sequence += 1_000_000
         finally:
             running.stop()
         mine = samples[contender.name]

@@ -1,7 +1,8 @@
 """Run Triad's processes: the web app with in-process workers (`serve`) and workers alone.
 
-Each process imports what it runs: a `worker` without a metrics port no web framework, and no
-process a model SDK before its first call (issue 18: workers start fast).
+Each process imports what it runs: a `worker` without a metrics port no web framework, and the
+model SDKs beside its first jobs (issue 18: workers start fast); `serve` with workers imports
+them before it answers its first request (an import holds the GIL: requests would wait on it).
 """
 
 from __future__ import annotations
@@ -165,6 +166,7 @@ async def serve(
             _stop_on_signals(stop)
         sweeping = None
         if concurrency:
+            await pool.warm()  # before the first request: see `WorkerPool.warm`
             pool.start()
             sweeping = asyncio.create_task(_sweep(store, settings))
         stopping = asyncio.create_task(_stop_when_set(stop, servers, pool))

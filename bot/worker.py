@@ -80,6 +80,7 @@ class WorkerPool(Generic[ContextT]):
         self._warm_up = warm_up
         self._cold_kinds = frozenset(cold_kinds)
         self._warm: asyncio.Task[None] | None = None
+        self._warmed = False
         #: (job id, lease owner) -> (its handler, when its lease was last renewed, monotonic)
         #: for every attempt this process runs (a stale attempt and its successor may overlap)
         self._running: dict[tuple[int, str], tuple[asyncio.Task[None], float]] = {}
@@ -101,21 +102,27 @@ class WorkerPool(Generic[ContextT]):
             for n in range(self.concurrency)
         ]
         self._heartbeat = asyncio.create_task(self._beat(), name="triad-heartbeat")
-        self._warm = asyncio.create_task(self._warm_then_freeze(), name="triad-warm")
+        if not self._warmed:  # not warmed before the start (`warm`): beside the first jobs
+            self._warm = asyncio.create_task(self.warm(), name="triad-warm")
         log.info(
             "worker pool started",
             extra={"worker": self.worker_id, "concurrency": self.concurrency},
         )
 
-    async def _warm_then_freeze(self) -> None:
+    async def warm(self) -> None:
         """Warm up, then move every object the process holds by now (its modules, classes and
         pydantic schemas) out of the garbage collector's sight: each full collection would
         otherwise walk them all again. Garbage is collected first, so what running jobs have
-        already dropped is not frozen with them."""
+        already dropped is not frozen with them.
+
+        `start` does it beside the first jobs. A process that also answers webhooks awaits it
+        before it serves: importing the SDKs holds the GIL for a second or more, and requests
+        answered meanwhile would wait on it (hundreds of ms at 100 deliveries/s)."""
         if self._warm_up is not None:
             await asyncio.to_thread(self._warm_up)
         gc.collect()
         gc.freeze()
+        self._warmed = True
 
     async def stop(self) -> None:
         """Stop claiming; let running jobs finish for `drain_seconds`, then release the rest."""
@@ -177,7 +184,7 @@ class WorkerPool(Generic[ContextT]):
                 self._idle.remove(waiter)
 
     def _claimable(self) -> list[str]:
-        if self._warm is None or self._warm.done():
+        if self._warmed:
             return list(self.handlers)
         return [kind for kind in self.handlers if kind not in self._cold_kinds]
 

@@ -345,6 +345,32 @@ async def test_jobs_that_need_the_warm_up_wait_for_it_and_others_do_not(
     assert ran == ["delivery", "architect"]
 
 
+async def test_a_pool_warmed_before_it_starts_takes_every_kind_at_once_and_warms_once(
+    live_store: Store,
+) -> None:
+    """`triad serve` warms its pool before it answers a request (the SDK import would hold
+    the GIL while requests wait): started warm, a model job runs at once, never re-warmed."""
+    warmings: list[int] = []
+    ran: list[str] = []
+
+    async def record(job: Job, context: object) -> None:
+        ran.append(job.kind)
+
+    pool = _pool(
+        live_store,
+        {"architect": record},
+        warm_up=lambda: warmings.append(1),
+        cold_kinds=["architect"],
+        poll_seconds=30,  # only the wake-up at start or the notify can run it in time
+    )
+    await pool.warm()
+    model_job = await live_store.enqueue(NewJob(kind="architect", idempotency_key="a:1"))
+    pool.start()
+    await _wait_for(live_store, model_job or 0, JobState.DONE, timeout=5)
+    await pool.stop()
+    assert ran == ["architect"] and warmings == [1]
+
+
 async def test_a_job_whose_process_stalled_past_its_lease_is_abandoned_not_renewed(
     live_store: Store,
 ) -> None:
