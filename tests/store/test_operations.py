@@ -226,3 +226,39 @@ async def test_a_live_sqlite_store_is_backed_up_with_its_wal(tmp_path: Path) -> 
         assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
     async with open_store(f"sqlite:///{tmp_path / 'backup.db'}") as restored:
         assert await restored.count_deliveries() == 19
+
+
+async def test_a_delivery_body_is_stored_at_the_backend_s_cheapest(store: Store) -> None:
+    """A new SQLite file has pages that hold a ~17 kB body whole; PostgreSQL compresses
+    bodies with lz4 when the server has it (pglz cost most of its CPU per delivery)."""
+    if store.dialect == "sqlite":
+        row = await store.run(lambda tx: tx.fetchone("PRAGMA page_size"))
+        assert row is not None and row[0] == 16384
+        return
+    compression = await store.run(
+        lambda tx: tx.fetchone(
+            "SELECT attcompression AS method FROM pg_attribute"
+            " WHERE attrelid = 'deliveries'::regclass AND attname = 'body'"
+        )
+    )
+    assert compression is not None
+    try:
+        await store.run(lambda tx: tx.execute("SET LOCAL default_toast_compression = 'lz4'"))
+    except psycopg.errors.InvalidParameterValue:
+        assert compression["method"] == ""  # this server has no lz4: the default, pglz
+    else:
+        assert compression["method"] == "l"
+
+
+async def test_an_existing_sqlite_file_keeps_its_page_size(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.execute("PRAGMA page_size = 4096")
+        old.execute("PRAGMA journal_mode = WAL")
+        old.execute("CREATE TABLE kept (x INTEGER)")
+    async with open_store(f"sqlite:///{path}") as store:
+        assert await store.record_delivery(
+            Delivery("d-1", "ping", None, None, None, None, DeliveryOutcome.PING, b"{}")
+        )
+        row = await store.run(lambda tx: tx.fetchone("PRAGMA page_size"))
+    assert row is not None and row[0] == 4096
