@@ -229,7 +229,14 @@ class WorkerPool(Generic[ContextT]):
                 delay = retry_delay(job.attempts, base=self.outage_seconds)
             state = await self.store.fail(job.id, worker_id, error, delay)
             outcome = "dead" if state is JobState.DEAD else "retry"
-            log.exception("job failed", extra={**_job_fields(job), "next": outcome})
+            fields = {**_job_fields(job), "next": outcome}
+            if isinstance(exc, GitHubRateLimited | GitHubUnavailable | ConnectionError):
+                # GitHub's weather, not a defect: one line says it (a traceback per attempt
+                # buried the log during an outage, and cost a millisecond of CPU each)
+                level = logging.ERROR if outcome == "dead" else logging.WARNING
+                log.log(level, "job failed", extra={**fields, "error": error, "retry_in": delay})
+            else:
+                log.exception("job failed", extra=fields)
         finally:
             # a job often queues the next (a delivery its stage): this loop claims it as
             # soon as it returns, with no idle loop woken to race it for it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -293,6 +294,33 @@ async def test_an_outage_is_retried_after_a_minute_not_seconds(
 
     job = await _first_failure(live_store, down)
     assert job.run_at >= live_store.clock() + 50, "not within the outage's first minute"
+
+
+@pytest.mark.parametrize(
+    ("error", "traceback"),
+    [
+        (GitHubUnavailable("GET /repos/o/r: ConnectError: All connection attempts failed"), False),
+        (GitHubRateLimited("API rate limit exceeded", retry_after=60), False),
+        (ConnectionResetError("connection reset by peer"), False),
+        (KeyError("a defect"), True),
+    ],
+)
+async def test_an_outage_is_logged_in_one_line_and_a_defect_with_its_traceback(
+    live_store: Store, caplog: pytest.LogCaptureFixture, error: Exception, traceback: bool
+) -> None:
+    """During an outage every attempt fails alike: a line each, not a traceback each."""
+
+    async def fails(job: Job, context: object) -> None:
+        raise error
+
+    with caplog.at_level(logging.WARNING, logger="bot.worker"):
+        await _first_failure(live_store, fails)
+    [failed] = [r for r in caplog.records if r.getMessage() == "job failed"]
+    if traceback:
+        assert failed.levelno == logging.ERROR and failed.exc_info
+    else:
+        assert failed.levelno == logging.WARNING and failed.exc_info is None
+        assert str(error) in failed.error and failed.retry_in >= 50  # type: ignore[attr-defined]
 
 
 async def test_a_long_job_keeps_its_lease_while_its_worker_lives(live_store: Store) -> None:

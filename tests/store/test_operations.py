@@ -232,8 +232,8 @@ async def test_a_delivery_body_is_stored_at_the_backend_s_cheapest(store: Store)
     """A new SQLite file has pages that hold a ~17 kB body whole; PostgreSQL compresses
     bodies with lz4 when the server has it (pglz cost most of its CPU per delivery)."""
     if store.dialect == "sqlite":
-        row = await store.run(lambda tx: tx.fetchone("PRAGMA page_size"))
-        assert row is not None and row[0] == 16384
+        row = await store.run(lambda tx: tx.fetchone("SELECT page_size FROM pragma_page_size"))
+        assert row is not None and row["page_size"] == 16384
         return
     compression = await store.run(
         lambda tx: tx.fetchone(
@@ -260,5 +260,5 @@ async def test_an_existing_sqlite_file_keeps_its_page_size(tmp_path: Path) -> No
         assert await store.record_delivery(
             Delivery("d-1", "ping", None, None, None, None, DeliveryOutcome.PING, b"{}")
         )
-        row = await store.run(lambda tx: tx.fetchone("PRAGMA page_size"))
-    assert row is not None and row[0] == 4096
+        row = await store.run(lambda tx: tx.fetchone("SELECT page_size FROM pragma_page_size"))
+    assert row is not None and row["page_size"] == 4096
