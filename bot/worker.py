@@ -77,6 +77,8 @@ class WorkerPool(Generic[ContextT]):
         self._stopping = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._heartbeat: asyncio.Task[None] | None = None
+        #: hears of jobs other processes queue (PostgreSQL), to wake an idle loop at once
+        self._listening: asyncio.Task[None] | None = None
         self._warm_up = warm_up
         self._cold_kinds = frozenset(cold_kinds)
         self._warm: asyncio.Task[None] | None = None
@@ -89,12 +91,21 @@ class WorkerPool(Generic[ContextT]):
         """`jobs` jobs were queued: wake as many idle loops now rather than at their next
         poll (not every idle loop: all but one would claim nothing)."""
         for _ in range(jobs):
-            while self._idle and self._idle[0].done():
-                self._idle.popleft()
-            if self._idle:
-                self._idle.popleft().set_result(None)
-            else:
+            if not self._wake_one():
                 self._missed = min(self._missed + 1, self.concurrency)
+
+    def wake_idle(self) -> None:
+        """A job was queued somewhere (a notification, maybe of another process's job): wake
+        one idle loop, if there is one; a busy loop claims again as soon as its job ends."""
+        self._wake_one()
+
+    def _wake_one(self) -> bool:
+        while self._idle and self._idle[0].done():
+            self._idle.popleft()
+        if not self._idle:
+            return False
+        self._idle.popleft().set_result(None)
+        return True
 
     def start(self) -> None:
         self._loops = [
@@ -102,6 +113,9 @@ class WorkerPool(Generic[ContextT]):
             for n in range(self.concurrency)
         ]
         self._heartbeat = asyncio.create_task(self._beat(), name="triad-heartbeat")
+        self._listening = asyncio.create_task(
+            self.store.listen_for_jobs(self.wake_idle), name="triad-listen"
+        )
         if not self._warmed:  # not warmed before the start (`warm`): beside the first jobs
             self._warm = asyncio.create_task(self.warm(), name="triad-warm")
         log.info(
@@ -127,6 +141,10 @@ class WorkerPool(Generic[ContextT]):
     async def stop(self) -> None:
         """Stop claiming; let running jobs finish for `drain_seconds`, then release the rest."""
         self._stopping.set()
+        if self._listening is not None:
+            self._listening.cancel()
+            await asyncio.gather(self._listening, return_exceptions=True)
+            self._listening = None
         self.notify(len(self._idle))
         if not self._loops:
             return

@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import psycopg
 import pytest
 
 from bot.errors import GitHubRateLimited, GitHubUnavailable, PermanentJobError
@@ -20,7 +21,9 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.stages.services import Services
 from bot.store import Delivery, DeliveryOutcome, Job, JobState, NewJob, Store, open_store
+from bot.store.wakeups import APPLICATION_NAME
 from bot.worker import WorkerPool, retry_delay
+from tests.conftest import _truncate_postgres
 
 
 @pytest.fixture
@@ -499,3 +502,53 @@ async def test_idle_loops_are_woken_one_per_queued_job_not_all(store_url: str) -
 
     assert len(ran) == 10
     assert claims <= 2 * 10
+
+
+async def _listening(url: str, but: int | None = None) -> int:
+    """The backend pid of a worker pool's listening connection, once it listens (other than
+    `but`)."""
+    async with asyncio.timeout(10):
+        while True:
+            with psycopg.connect(url, autocommit=True) as connection:
+                row = connection.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = %s"
+                    " AND datname = current_database() AND query LIKE 'LISTEN%%'"
+                    " AND pid IS DISTINCT FROM %s",
+                    (APPLICATION_NAME, but),
+                ).fetchone()
+            if row is not None:
+                return int(row[0])
+            await asyncio.sleep(0.05)
+
+
+async def test_a_job_another_process_queues_wakes_an_idle_worker_at_once(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL tells every process's workers of a job queued to run now (LISTEN/NOTIFY): an
+    idle worker claims a job another process queued at once, not at its next poll (30 s away
+    here), also after its listening connection was dropped (the poll covers the gap)."""
+    _truncate_postgres(postgres_url)
+    ran: list[str] = []
+
+    async def record(job: Job, context: object) -> None:
+        ran.append(job.idempotency_key)
+
+    async def queued_elsewhere(key: str) -> None:
+        await other.enqueue(NewJob(kind="k", idempotency_key=key))
+        async with asyncio.timeout(5):
+            while key not in ran:
+                await asyncio.sleep(0.01)
+
+    async with open_store(postgres_url) as mine, open_store(postgres_url) as other:
+        pool = _pool(mine, {"k": record}, concurrency=2, poll_seconds=30)
+        pool.start()
+        listener = await _listening(postgres_url)
+        await asyncio.sleep(0.2)  # both loops claimed nothing and wait for their poll
+        await queued_elsewhere("k:1")
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (listener,))
+        await _listening(postgres_url, but=listener)
+        await queued_elsewhere("k:2")
+        await pool.stop()
+    assert ran == ["k:1", "k:2"]
+    assert any("not hearing of queued jobs" in r.getMessage() for r in caplog.records)

@@ -128,6 +128,10 @@ class Store(ABC):
         """Serialise transactions about `key` across processes until commit (PostgreSQL: an
         advisory lock; SQLite's write lock already serialises every transaction)."""
 
+    async def listen_for_jobs(self, wake: Callable[[], None]) -> None:  # noqa: B027 (a hook)
+        """Call `wake` whenever another process queues a job to run now, until cancelled.
+        A backend that cannot tell returns at once: its workers find jobs at their poll."""
+
     def submit(self, operation: Callable[[Transaction], T]) -> asyncio.Future[T]:
         """`run`, started now rather than when a task next gets the loop (group commit starts
         a batch from a callback); backends start their thread's work at once."""

@@ -91,6 +91,9 @@ class PostgresStore(Store):
         self.url = url
         self._pool_size = pool_size
         self._pool: ConnectionPool[Any] | None = None
+        #: the server processes of this store's connections: their notifications are of jobs
+        #: this process queued, whose loops it wakes itself
+        self._backends: set[int] = set()
 
     async def open(self, *, migrate: bool = True) -> None:
         await asyncio.to_thread(self._check_server)
@@ -99,6 +102,7 @@ class PostgresStore(Store):
             min_size=1,
             max_size=self._pool_size,
             kwargs={"row_factory": dict_row, "autocommit": False},
+            configure=lambda connection: self._backends.add(connection.info.backend_pid),
             open=False,
         )
         try:
@@ -133,6 +137,11 @@ class PostgresStore(Store):
 
     def submit(self, operation: Callable[[Transaction], T]) -> asyncio.Future[T]:
         return asyncio.get_running_loop().run_in_executor(None, self._in_transaction, operation)
+
+    async def listen_for_jobs(self, wake: Callable[[], None]) -> None:
+        from bot.store.wakeups import listen_for_jobs
+
+        await listen_for_jobs(self.url, wake, ignore=self._backends.__contains__)
 
     def begin_grouped(self, tx: Transaction) -> None:
         """A grouped transaction's statements (lock waits too) end within the group's
