@@ -35,14 +35,14 @@ async def listen_for_jobs(
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(
-                url, autocommit=True, application_name=APPLICATION_NAME
+                url, autocommit=True, application_name=APPLICATION_NAME, connect_timeout=10
             ) as connection:
                 await connection.execute(f"LISTEN {CHANNEL}")
                 delay = retry_seconds
                 async for notify in connection.notifies():
                     if not ignore(notify.pid):
                         wake()
-        except psycopg.Error as exc:
+        except Exception as exc:  # any failure: the poll covers, and this keeps trying
             log.warning(
                 "not hearing of queued jobs: workers find them at their poll meanwhile",
                 extra={"error": " ".join(str(exc).split())[:300], "retry_in": delay},
