@@ -3,7 +3,7 @@ processes against the GitHub simulator and the fake model server (each its own p
 so their CPU is not counted: worker CPU is read from `/proc`), with the crash run's harness
 (`triad_lab/crash`) and no chaos.
 
-    .venv/bin/python bench/workers.py                  # all three parts
+    .venv/bin/python bench/workers.py                  # all four parts
     .venv/bin/python bench/workers.py --part stages --rounds 5
     .venv/bin/python bench/workers.py --part stages --rounds 2 --baseline 5908f9a
 
@@ -14,6 +14,9 @@ so their CPU is not counted: worker CPU is read from `/proc`), with the crash ru
   `/triad status` from a maintainer: the job reads the comment and its author's permission
   from GitHub, the repository's config from the store's cache, and finds the command already
   carried out); kinds interleaved over `--rounds`, medians.
+- `wake`: 20 ignored delivery jobs a round, one at a time, each queued by the bench's own
+  process at a random moment (0.2-1.2 s after the last) while the worker idles: the time from
+  queueing to done (median, p90, worst), i.e. how soon a worker in another process hears of it.
 - `stages`: one happy-path workflow at a time (design, approve, CI green, QA passed) with
   instant scripted models and one worker running one job at a time; the worker's CPU per
   workflow (`/proc`, over the workflow), split by job kind where the worker logs each job's
@@ -41,6 +44,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import random
 import statistics
 import subprocess
 import sys
@@ -396,6 +400,67 @@ async def measure_jobs(
     return result
 
 
+@dataclass
+class WakeResult:
+    #: tree -> seconds from each job's queueing to its end, one a job
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    troubled: int = 0
+
+    def lines(self, trees: list[Tree]) -> list[str]:
+        out = []
+        for tree in trees:
+            runs = sorted(self.latencies[tree.name])
+            p90 = runs[int(0.9 * (len(runs) - 1))]
+            out.append(
+                f"  {tree.name:20} queued -> done: median {1000 * statistics.median(runs):6.1f}"
+                f" ms, p90 {1000 * p90:6.1f} ms, worst {1000 * runs[-1]:6.1f} ms ({len(runs)} jobs)"
+            )
+        if len(trees) == 2:
+            before, after = (statistics.median(self.latencies[t.name]) for t in trees)
+            out.append(ratio_line("median queued -> done", 1000 * before, 1000 * after, "ms"))
+        return out
+
+
+async def queued_to_done(store: Store, prefix: str) -> tuple[float, bool]:
+    """Seconds from the batch's one job being queued to being done, and whether it was retried
+    or failed."""
+    key = f"{prefix}0"
+    row = await store.run(
+        lambda tx: tx.fetchone(
+            "SELECT finished_at - created_at AS waited, attempts, last_error FROM jobs"
+            " WHERE idempotency_key = ?",
+            (key,),
+        )
+    )
+    assert row is not None
+    return float(row["waited"]), row["attempts"] > 1 or row["last_error"] is not None
+
+
+async def measure_wake(
+    backend: str, workdir: Path, count: int, rounds: int, trees: list[Tree], seed: int = 14
+) -> WakeResult:
+    """One ignored delivery job at a time, queued by this process (not the worker's) at a
+    random moment while the worker's loops are idle: how long until it is done. Its own run
+    takes ~2 ms; the rest is the time until a loop of the worker process takes it."""
+    rng = random.Random(seed)
+    result = WakeResult()
+    async with contextlib.AsyncExitStack() as stack:
+        setups = [
+            await set_up_jobs(stack, backend, workdir, tree, ("ignored",), None) for tree in trees
+        ]
+        for n in range(rounds):
+            for setup in interleaved(setups, n):
+                for _ in range(count):
+                    await asyncio.sleep(rng.uniform(0.2, 1.2))
+                    prefix = await queue_batch(setup.store, setup.deliveries["ignored"], 1)
+                    await batch_finished(setup.store, prefix, 1, timeout=30)
+                    waited, troubled = await queued_to_done(setup.store, prefix)
+                    result.latencies.setdefault(setup.tree.name, []).append(waited)
+                    result.troubled += troubled
+                print(f"    round {n + 1}: {setup.tree.name}: {count} jobs", flush=True)
+    return result
+
+
 # -- stages -------------------------------------------------------------------------------
 
 
@@ -657,7 +722,7 @@ async def measure_scale(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--part", choices=("jobs", "stages", "scale", "all"), default="all")
+    parser.add_argument("--part", choices=("jobs", "wake", "stages", "scale", "all"), default="all")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="postgresql")
     parser.add_argument("--jobs", type=int, default=200, help="jobs of each kind a round")
     parser.add_argument("--kinds", default="ignored,trivial", help="jobs: which kinds")
@@ -693,6 +758,11 @@ def main() -> int:
             )
             print("\n".join(jobs.lines(trees)))
             errors += jobs.errors()
+        if args.part in ("wake", "all"):
+            print(f"wake-up ({args.backend}, a job queued by another process):", flush=True)
+            wake = asyncio.run(measure_wake(args.backend, workdir, 20, args.rounds, trees))
+            print("\n".join(wake.lines(trees)))
+            errors += wake.troubled
         if args.part in ("stages", "all"):
             print(f"stages ({args.backend}, one worker process, one job at a time):", flush=True)
             stages = asyncio.run(
