@@ -15,9 +15,6 @@ from bot.store.base import DEFAULT_MAX_ATTEMPTS, Clock, Row, Store, Transaction
 
 T = TypeVar("T")
 
-#: bytes per page of a database this store creates
-PAGE_SIZE = 16384
-
 
 class _SqliteTransaction:
     def __init__(self, connection: sqlite3.Connection) -> None:
@@ -106,10 +103,6 @@ class SqliteStore(Store):
             )
             connection.row_factory = sqlite3.Row
             if create:  # the servers' files are in WAL mode; a command changes no file's mode
-                # a new file only (an existing one keeps its size): a delivery's body is ~17 kB,
-                # one page where 4 kB pages make a chain of five, each written and checksummed
-                # into the WAL (a quarter less CPU per stored delivery)
-                connection.execute(f"PRAGMA page_size = {PAGE_SIZE}")
                 connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = FULL")
             connection.execute("PRAGMA foreign_keys = ON")
