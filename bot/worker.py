@@ -133,7 +133,11 @@ class WorkerPool(Generic[ContextT]):
         before it serves: importing the SDKs holds the GIL for a second or more, and requests
         answered meanwhile would wait on it (hundreds of ms at 100 deliveries/s)."""
         if self._warm_up is not None:
-            await asyncio.to_thread(self._warm_up)
+            try:
+                await asyncio.to_thread(self._warm_up)
+            except Exception:
+                # the jobs that need what did not load fail where they are seen, when they run
+                log.exception("warming up failed", extra={"worker": self.worker_id})
         gc.collect()
         gc.freeze()
         self._warmed = True

@@ -402,6 +402,29 @@ async def test_a_pool_warmed_before_it_starts_takes_every_kind_at_once_and_warms
     assert ran == ["architect"] and warmings == [1]
 
 
+async def test_a_warm_up_that_fails_is_logged_and_leaves_no_kind_unclaimed(
+    live_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An SDK that cannot be imported must not silently stop the model jobs: they run (and
+    fail where they are seen), and the warm-up's failure is logged."""
+    ran: list[str] = []
+
+    async def record(job: Job, context: object) -> None:
+        ran.append(job.kind)
+
+    def broken() -> None:
+        raise ImportError("No module named 'anthropic'")
+
+    pool = _pool(live_store, {"architect": record}, warm_up=broken, cold_kinds=["architect"])
+    model_job = await live_store.enqueue(NewJob(kind="architect", idempotency_key="a:1"))
+    with caplog.at_level(logging.ERROR, logger="bot.worker"):
+        pool.start()
+        await _wait_for(live_store, model_job or 0, JobState.DONE, timeout=5)
+        await pool.stop()
+    assert ran == ["architect"]
+    assert any(r.getMessage() == "warming up failed" and r.exc_info for r in caplog.records)
+
+
 async def test_a_job_whose_process_stalled_past_its_lease_is_abandoned_not_renewed(
     live_store: Store,
 ) -> None:
