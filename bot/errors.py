@@ -88,7 +88,12 @@ class GitHubRefused(GitHubError):
     holds the reasons it listed."""
 
 
-class GitHubRateLimited(GitHubError):
+class Outage(Exception):
+    """A failure of GitHub or a model provider, not of Triad (also an outage's rate limits):
+    a job it fails is retried later, and its log line says so in one line, no traceback."""
+
+
+class GitHubRateLimited(GitHubError, Outage):
     """403 or 429 for a primary or secondary rate limit, still there after githubkit's
     retries; `retry_after` is how many seconds GitHub asked to wait."""
 
@@ -99,7 +104,7 @@ class GitHubRateLimited(GitHubError):
         self.hint = f"rate limited: retry after {retry_after:.0f} s"
 
 
-class GitHubUnavailable(GitHubError):
+class GitHubUnavailable(GitHubError, Outage):
     """5xx still there after the retries, a timeout or a failed connection: trying again
     later may succeed."""
 

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Collection, Mapping
 from typing import Generic, TypeVar
 
-from bot.errors import GitHubRateLimited, GitHubUnavailable, PermanentJobError
+from bot.errors import GitHubRateLimited, GitHubUnavailable, Outage, PermanentJobError
 from bot.jobs import Handler
 from bot.metrics import Metrics
 from bot.store import Job, JobState, Store
@@ -252,13 +252,12 @@ class WorkerPool(Generic[ContextT]):
             state = await self.store.fail(job.id, worker_id, error, delay)
             outcome = "dead" if state is JobState.DEAD else "retry"
             fields = {**_job_fields(job), "next": outcome}
-            if isinstance(exc, GitHubRateLimited | GitHubUnavailable | ConnectionError):
-                # GitHub's weather, not a defect: one line says it (a traceback per attempt
-                # buried the log during an outage, and cost a millisecond of CPU each)
-                level = logging.ERROR if outcome == "dead" else logging.WARNING
-                log.log(level, "job failed", extra={**fields, "error": error, "retry_in": delay})
-            else:
+            if not isinstance(exc, Outage):  # an outage's traceback per attempt buried the log
                 log.exception("job failed", extra=fields)
+            elif outcome == "dead":
+                log.error("job failed", extra={**fields, "error": error})
+            else:
+                log.warning("job failed", extra={**fields, "error": error, "retry_in": delay})
         finally:
             # a job often queues the next (a delivery its stage): this loop claims it as
             # soon as it returns, with no idle loop woken to race it for it

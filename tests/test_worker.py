@@ -16,6 +16,7 @@ import pytest
 from bot.errors import GitHubRateLimited, GitHubUnavailable, PermanentJobError
 from bot.github.client import GitHubApp
 from bot.jobs import Handler, stage_handlers
+from bot.llm.errors import ModelUnavailable
 from bot.llm.models import build_models
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -304,7 +305,8 @@ async def test_an_outage_is_retried_after_a_minute_not_seconds(
     [
         (GitHubUnavailable("GET /repos/o/r: ConnectError: All connection attempts failed"), False),
         (GitHubRateLimited("API rate limit exceeded", retry_after=60), False),
-        (ConnectionResetError("connection reset by peer"), False),
+        (ModelUnavailable("the model could not answer: anthropic: 529 overloaded"), False),
+        (ConnectionResetError("a git subprocess's pipe: maybe a defect"), True),
         (KeyError("a defect"), True),
     ],
 )
@@ -323,7 +325,7 @@ async def test_an_outage_is_logged_in_one_line_and_a_defect_with_its_traceback(
         assert failed.levelno == logging.ERROR and failed.exc_info
     else:
         assert failed.levelno == logging.WARNING and failed.exc_info is None
-        assert str(error) in failed.error and failed.retry_in >= 50  # type: ignore[attr-defined]
+        assert str(error) in failed.error and failed.retry_in >= 2  # type: ignore[attr-defined]
 
 
 async def test_a_long_job_keeps_its_lease_while_its_worker_lives(live_store: Store) -> None:

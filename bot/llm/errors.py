@@ -6,7 +6,7 @@ layer goes through `publishable`: secrets redacted, echoed values and the whole 
 
 from __future__ import annotations
 
-from bot.errors import ConfigError, ModelError
+from bot.errors import ConfigError, ModelError, Outage
 from bot.redaction import Redactor
 
 #: the most of one value echoed from a model's output or a provider's error
@@ -21,7 +21,7 @@ class OutputInvalid(ModelError):
     """The model's answer did not fit the output schema, even after one repair round."""
 
 
-class ModelUnavailable(ModelError):
+class ModelUnavailable(ModelError, Outage):
     """The provider kept failing (rate limits, overload, errors, timeouts) past every retry."""
 
 
