@@ -77,7 +77,7 @@ class WorkerPool(Generic[ContextT]):
         self._stopping = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._heartbeat: asyncio.Task[None] | None = None
-        #: hears of jobs other processes queue (PostgreSQL), to wake an idle loop at once
+        #: hears of jobs other processes queue (PostgreSQL), to wake idle loops at once
         self._listening: asyncio.Task[None] | None = None
         self._warm_up = warm_up
         self._cold_kinds = frozenset(cold_kinds)
@@ -90,22 +90,13 @@ class WorkerPool(Generic[ContextT]):
     def notify(self, jobs: int = 1) -> None:
         """`jobs` jobs were queued: wake as many idle loops now rather than at their next
         poll (not every idle loop: all but one would claim nothing)."""
-        for _ in range(jobs):
-            if not self._wake_one():
+        for _ in range(min(jobs, self.concurrency)):
+            while self._idle and self._idle[0].done():
+                self._idle.popleft()
+            if self._idle:
+                self._idle.popleft().set_result(None)
+            else:
                 self._missed = min(self._missed + 1, self.concurrency)
-
-    def wake_idle(self) -> None:
-        """A job was queued somewhere (a notification, maybe of another process's job): wake
-        one idle loop, if there is one; a busy loop claims again as soon as its job ends."""
-        self._wake_one()
-
-    def _wake_one(self) -> bool:
-        while self._idle and self._idle[0].done():
-            self._idle.popleft()
-        if not self._idle:
-            return False
-        self._idle.popleft().set_result(None)
-        return True
 
     def start(self) -> None:
         self._loops = [
@@ -114,7 +105,7 @@ class WorkerPool(Generic[ContextT]):
         ]
         self._heartbeat = asyncio.create_task(self._beat(), name="triad-heartbeat")
         self._listening = asyncio.create_task(
-            self.store.listen_for_jobs(self.wake_idle), name="triad-listen"
+            self.store.listen_for_jobs(self.notify), name="triad-listen"
         )
         if not self._warmed:  # not warmed before the start (`warm`): beside the first jobs
             self._warm = asyncio.create_task(self.warm(), name="triad-warm")

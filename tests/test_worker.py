@@ -551,7 +551,7 @@ async def test_a_job_another_process_queues_wakes_an_idle_worker_at_once(
 ) -> None:
     """PostgreSQL tells every process's workers of a job queued to run now (LISTEN/NOTIFY): an
     idle worker claims a job another process queued at once, not at its next poll (30 s away
-    here), also after its listening connection was dropped (the poll covers the gap)."""
+    here), and again once its listening connection, dropped, is back."""
     _truncate_postgres(postgres_url)
     ran: list[str] = []
 
@@ -568,7 +568,9 @@ async def test_a_job_another_process_queues_wakes_an_idle_worker_at_once(
         pool = _pool(mine, {"k": record}, concurrency=2, poll_seconds=30)
         pool.start()
         listener = await _listening(postgres_url)
-        await asyncio.sleep(0.2)  # both loops claimed nothing and wait for their poll
+        async with asyncio.timeout(5):  # both loops claimed nothing and wait for their poll
+            while len(pool._idle) < 2:
+                await asyncio.sleep(0.01)
         await queued_elsewhere("k:1")
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (listener,))

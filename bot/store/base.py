@@ -128,9 +128,13 @@ class Store(ABC):
         """Serialise transactions about `key` across processes until commit (PostgreSQL: an
         advisory lock; SQLite's write lock already serialises every transaction)."""
 
-    async def listen_for_jobs(self, wake: Callable[[], None]) -> None:  # noqa: B027 (a hook)
-        """Call `wake` whenever another process queues a job to run now, until cancelled.
+    async def listen_for_jobs(self, wake: Callable[[int], None]) -> None:  # noqa: B027 (a hook)
+        """Call `wake(jobs)` whenever another process queues jobs to run now, until cancelled.
         A backend that cannot tell returns at once: its workers find jobs at their poll."""
+
+    def jobs_queued(self, tx: Transaction, count: int = 1) -> None:  # noqa: B027 (a hook)
+        """`tx` queued `count` jobs to run now: a backend that can tells other processes once
+        it commits (`listen_for_jobs`)."""
 
     def submit(self, operation: Callable[[Transaction], T]) -> asyncio.Future[T]:
         """`run`, started now rather than when a task next gets the loop (group commit starts
@@ -357,7 +361,11 @@ class Store(ABC):
                 job.repository,
             ),
         )
-        return int(row["id"]) if row else None
+        if row is None:
+            return None
+        if job.delay_seconds <= 0:
+            self.jobs_queued(tx)
+        return int(row["id"])
 
     async def claim(
         self, worker_id: str, lease_seconds: float, kinds: Sequence[str] | None = None
@@ -486,15 +494,19 @@ class Store(ABC):
     async def release(self, job_id: int, worker_id: str) -> bool:
         """Give a claimed job back untouched (a draining worker); its attempt is not counted."""
         now = self.clock()
-        changed = await self.run(
-            lambda tx: tx.execute(
+
+        def operation(tx: Transaction) -> bool:
+            changed = tx.execute(
                 "UPDATE jobs SET state = ?, attempts = attempts - 1, run_at = ?,"
                 " lease_owner = NULL, lease_expires_at = NULL"
                 " WHERE id = ? AND lease_owner = ? AND state = ?",
                 (JobState.QUEUED.value, now, job_id, worker_id, JobState.RUNNING.value),
             )
-        )
-        return bool(changed)
+            if changed:  # another process's worker may take it at once
+                self.jobs_queued(tx)
+            return bool(changed)
+
+        return await self.run(operation)
 
     async def get_job(self, job_id: int) -> Job | None:
         row = await self.run(lambda tx: tx.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,)))

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from psycopg_pool import ConnectionPool
 from bot.errors import StoreError
 from bot.store.base import DEFAULT_MAX_ATTEMPTS, Clock, Row, Store, Transaction
 from bot.store.models import Delivery, DeliveryOutcome, JobState, NewJob
+from bot.store.wakeups import Announcer, listen_for_jobs
 
 T = TypeVar("T")
 
@@ -29,6 +31,8 @@ _MIGRATION_LOCK_ID = 0x7472696164  # "triad"
 class _PostgresTransaction:
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self._connection = connection
+        #: jobs it queued to run now: announced to other processes once it commits
+        self.jobs_due = 0
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._connection.execute(_placeholders(sql), params).rowcount
@@ -91,9 +95,8 @@ class PostgresStore(Store):
         self.url = url
         self._pool_size = pool_size
         self._pool: ConnectionPool[Any] | None = None
-        #: the server processes of this store's connections: their notifications are of jobs
-        #: this process queued, whose loops it wakes itself
-        self._backends: set[int] = set()
+        #: tells other processes of jobs this one queued (`bot.store.wakeups`)
+        self._announcer = Announcer(uuid.uuid4().hex[:12])
 
     async def open(self, *, migrate: bool = True) -> None:
         await asyncio.to_thread(self._check_server)
@@ -102,7 +105,6 @@ class PostgresStore(Store):
             min_size=1,
             max_size=self._pool_size,
             kwargs={"row_factory": dict_row, "autocommit": False},
-            configure=lambda connection: self._backends.add(connection.info.backend_pid),
             open=False,
         )
         try:
@@ -110,6 +112,7 @@ class PostgresStore(Store):
         except Exception as exc:
             raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
         self._pool = pool
+        self._announcer.open(pool)
         try:
             if migrate:
                 await self.run(self._migrate)
@@ -129,6 +132,7 @@ class PostgresStore(Store):
 
     async def close(self) -> None:
         if self._pool is not None:
+            await asyncio.to_thread(self._announcer.close)
             await asyncio.to_thread(self._pool.close)
             self._pool = None
 
@@ -138,10 +142,12 @@ class PostgresStore(Store):
     def submit(self, operation: Callable[[Transaction], T]) -> asyncio.Future[T]:
         return asyncio.get_running_loop().run_in_executor(None, self._in_transaction, operation)
 
-    async def listen_for_jobs(self, wake: Callable[[], None]) -> None:
-        from bot.store.wakeups import listen_for_jobs
+    async def listen_for_jobs(self, wake: Callable[[int], None]) -> None:
+        await listen_for_jobs(self.url, wake, self._announcer.token)
 
-        await listen_for_jobs(self.url, wake, ignore=self._backends.__contains__)
+    def jobs_queued(self, tx: Transaction, count: int = 1) -> None:
+        assert isinstance(tx, _PostgresTransaction)
+        tx.jobs_due += count
 
     def begin_grouped(self, tx: Transaction) -> None:
         """A grouped transaction's statements (lock waits too) end within the group's
@@ -162,8 +168,13 @@ class PostgresStore(Store):
     def _in_transaction(self, operation: Callable[[Transaction], T]) -> T:
         if self._pool is None:
             raise StoreError("the PostgreSQL store is not open")
-        with self._pool.connection() as connection, connection.transaction():
-            return operation(_PostgresTransaction(connection))
+        with self._pool.connection() as connection:
+            tx = _PostgresTransaction(connection)
+            with connection.transaction():
+                result = operation(tx)
+        if tx.jobs_due:
+            self._announcer.announce(tx.jobs_due)
+        return result
 
     def _insert_new(
         self, tx: Transaction, delivery: Delivery, job: NewJob | None, now: float
@@ -195,6 +206,8 @@ class PostgresStore(Store):
                 job is not None,
             ),
         )
+        if row and row["jobs"] and job is not None and job.delay_seconds <= 0:
+            self.jobs_queued(tx)
         return bool(row and row["inserted"])
 
     def _migrate(self, tx: Transaction) -> None:

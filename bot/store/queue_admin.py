@@ -79,6 +79,7 @@ class QueueAdmin:
                     results.append(RetryResult(job_id, False, f"it is {row['state']}, not dead"))
                     continue
                 _requeue(tx, job_id, now)
+                self.store.jobs_queued(tx)
                 results.append(RetryResult(job_id, True))
             return results
 
@@ -93,6 +94,8 @@ class QueueAdmin:
             ids = [int(row["id"]) for row in tx.fetchall(f"SELECT id FROM jobs{where}", params)]
             for job_id in ids:
                 _requeue(tx, job_id, now)
+            if ids:
+                self.store.jobs_queued(tx, len(ids))
             return sorted(ids)
 
         return await self.store.run(operation)

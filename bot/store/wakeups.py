@@ -1,18 +1,26 @@
-"""Hear of jobs other processes queue (PostgreSQL LISTEN), so idle workers claim them at once.
+"""Tell other processes' workers of jobs queued to run now (PostgreSQL NOTIFY/LISTEN), so an
+idle loop claims them at once rather than at its next poll of the queue.
 
-Migration 0014's triggers notify channel `triad_jobs` when a job is queued to run now (at
-commit, from any process); without this a worker in another process found it at its next
-poll. The poll stays the fallback: while the listening connection is down, nothing is lost,
-jobs only wait for the poll again.
+A transaction that queued jobs due now is followed, once it committed, by a notice on channel
+`triad_jobs` sent from its own short transaction: a NOTIFY inside the queuing transaction would
+take PostgreSQL's database-wide notify lock through that commit's WAL flush, one committing
+transaction at a time. Notices are coalesced ("<process token> <jobs>") and sent from one
+thread, so a batch of deliveries costs one. A process ignores its own notices: it wakes its own
+loops itself. The poll stays the fallback: a notice lost (the listening connection down, a
+pooler in transaction mode that cannot LISTEN) only delays a job until the poll.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
 log = logging.getLogger(__name__)
 
@@ -21,28 +29,100 @@ CHANNEL = "triad_jobs"
 APPLICATION_NAME = "triad-listen"
 
 
+class Announcer:
+    """Sends one notice for all the jobs queued since the last one, from its own thread."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._executor: ThreadPoolExecutor | None = None
+        self._pool: ConnectionPool[Any] | None = None
+
+    def open(self, pool: ConnectionPool[Any]) -> None:
+        self._pool, self._pending = pool, 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triad-notify")
+
+    def close(self) -> None:
+        """Send what is pending, then stop (before the pool closes)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+        self._executor = self._pool = None
+
+    def announce(self, jobs: int) -> None:
+        """`jobs` more jobs were committed, due now: a notice goes out soon (never waited for)."""
+        with self._lock:
+            scheduled = self._pending > 0
+            self._pending += jobs
+            executor = self._executor
+        if scheduled or executor is None:
+            return
+        try:
+            executor.submit(self._send)
+        except RuntimeError:  # closing: the poll finds them
+            with self._lock:
+                self._pending = 0
+
+    def _send(self) -> None:
+        with self._lock:
+            jobs, self._pending = self._pending, 0
+        pool = self._pool
+        if pool is None or jobs == 0:
+            return
+        try:
+            with pool.connection() as connection:
+                connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{self.token} {jobs}"))
+        except Exception as exc:  # the poll finds the jobs
+            log.warning(
+                "could not tell other workers of queued jobs: they find them at their poll",
+                extra={"jobs": jobs, "error": " ".join(str(exc).split())[:300]},
+            )
+
+
+def jobs_announced(payload: str, own_token: str) -> int:
+    """How many jobs another process's notice announces (0 for this process's own notice; a
+    notice that is not Triad's counts as one)."""
+    token, _, count = payload.partition(" ")
+    if token == own_token:
+        return 0
+    return int(count) if count.isdigit() and int(count) > 0 else 1
+
+
 async def listen_for_jobs(
     url: str,
-    wake: Callable[[], None],
-    ignore: Callable[[int], bool] = lambda _pid: False,
+    wake: Callable[[int], None],
+    own_token: str,
     retry_seconds: float = 1.0,
     max_retry: float = 60.0,
 ) -> None:
-    """Call `wake` once per job queued to run now, until cancelled, but for jobs queued by a
-    server process `ignore` names (this process's own: it wakes its loops itself); reconnect
-    after a lost connection (a warning each time, `retry_seconds` doubling to `max_retry`)."""
+    """Call `wake(jobs)` for each notice of jobs another process queued, until cancelled;
+    reconnect after a lost connection (a warning each time, `retry_seconds` doubling to
+    `max_retry`, and a line once it listens again)."""
     delay = retry_seconds
+    failed = False
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(
-                url, autocommit=True, application_name=APPLICATION_NAME, connect_timeout=10
+                url,
+                autocommit=True,
+                application_name=APPLICATION_NAME,
+                connect_timeout=10,
+                # a peer that vanished (a failover with no reset) is noticed within a minute,
+                # not the system's two hours of TCP keepalive
+                keepalives=1,
+                keepalives_idle=30,
+                keepalives_interval=10,
+                keepalives_count=3,
             ) as connection:
                 await connection.execute(f"LISTEN {CHANNEL}")
-                delay = retry_seconds
-                async for notify in connection.notifies():
-                    if not ignore(notify.pid):
-                        wake()
+                if failed:
+                    log.info("hearing of queued jobs again")
+                delay, failed = retry_seconds, False
+                async for notice in connection.notifies():
+                    if jobs := jobs_announced(notice.payload, own_token):
+                        wake(jobs)
         except Exception as exc:  # any failure: the poll covers, and this keeps trying
+            failed = True
             log.warning(
                 "not hearing of queued jobs: workers find them at their poll meanwhile",
                 extra={"error": " ".join(str(exc).split())[:300], "retry_in": delay},

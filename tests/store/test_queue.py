@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import psycopg
 
 from bot.store import Delivery, DeliveryOutcome, JobState, NewJob, Store, open_store
+from bot.store.queue_admin import QueueAdmin
+from bot.store.wakeups import CHANNEL, jobs_announced
 from tests.conftest import FakeClock, _truncate_postgres
 
 
@@ -201,3 +204,59 @@ async def test_a_failure_recorded_as_another_worker_claims_the_job_changes_nothi
         job = await store.get_job(job_id or 0)
         assert job is not None
         assert (job.state, job.lease_owner) == (JobState.RUNNING, "B")
+
+
+def _notices(url: str) -> psycopg.Connection[Any]:
+    connection = psycopg.connect(url, autocommit=True)
+    connection.execute(f"LISTEN {CHANNEL}")
+    return connection
+
+
+def _heard(listening: psycopg.Connection[Any], seconds: float = 1.0) -> list[str]:
+    return [notice.payload for notice in listening.notifies(timeout=seconds)]
+
+
+async def test_jobs_due_now_are_announced_once_committed_and_later_ones_are_not(
+    postgres_url: str,
+) -> None:
+    """Other processes' workers hear of jobs due now (queued, released, retried, admitted with
+    their delivery) by a notice sent after the queuing transaction committed, one for a batch;
+    a job due later (a retry's backoff) makes none: the poll finds it when it is due."""
+    _truncate_postgres(postgres_url)
+    async with open_store(postgres_url) as store:
+        token = store._announcer.token  # type: ignore[attr-defined]
+        with _notices(postgres_url) as listening:
+            await store.enqueue(NewJob(kind="k", idempotency_key="later", delay_seconds=60))
+            assert _heard(listening, 0.5) == []
+
+            await store.run(
+                lambda tx: [
+                    store._insert_job(tx, NewJob(kind="k", idempotency_key=f"n{n}"), 0.0)
+                    for n in range(3)
+                ]
+            )
+            assert _heard(listening) == [f"{token} 3"]
+
+            job = await store.claim("A", 30)
+            assert job is not None and await store.release(job.id, "A")
+            assert _heard(listening) == [f"{token} 1"]
+
+            delivery = Delivery(
+                "d-1", "issues", "labeled", 7, "o/r", "u", DeliveryOutcome.QUEUED, b"{}"
+            )
+            await store.admit_delivery(delivery, NewJob(kind="delivery", idempotency_key="d-1"))
+            assert _heard(listening) == [f"{token} 1"]
+
+            dying = await store.claim("A", 30)
+            assert dying is not None
+            await store.fail(dying.id, "A", "boom", retry_in=None)
+            assert _heard(listening, 0.5) == []  # dead: nothing to take
+            await QueueAdmin(store).retry([dying.id])  # `triad jobs retry`
+            assert _heard(listening) == [f"{token} 1"]
+
+
+def test_a_notice_counts_another_process_s_jobs_never_this_one_s() -> None:
+    assert jobs_announced("abc 3", own_token="xyz") == 3
+    assert jobs_announced("xyz 3", own_token="xyz") == 0
+    assert jobs_announced("not triad's", own_token="xyz") == 1  # someone else's: poll-cheap
+    assert jobs_announced("abc -2", own_token="xyz") == 1
