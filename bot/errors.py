@@ -89,8 +89,9 @@ class GitHubRefused(GitHubError):
 
 
 class Outage(Exception):
-    """A failure of GitHub or a model provider, not of Triad (also an outage's rate limits):
-    a job it fails is retried later, and its log line says so in one line, no traceback."""
+    """GitHub or a model provider could not be used (down, rate limited, or no key to call
+    it), not a defect of Triad's: a job it fails is retried later, and its log line says so in
+    one line, with no traceback."""
 
 
 class GitHubRateLimited(GitHubError, Outage):

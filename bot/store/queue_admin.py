@@ -78,8 +78,8 @@ class QueueAdmin:
                 if row["state"] != JobState.DEAD.value:
                     results.append(RetryResult(job_id, False, f"it is {row['state']}, not dead"))
                     continue
-                _requeue(tx, job_id, now)
-                self.store.jobs_queued(tx)
+                if _requeue(tx, job_id, now):
+                    self.store.jobs_queued(tx)
                 results.append(RetryResult(job_id, True))
             return results
 
@@ -92,20 +92,22 @@ class QueueAdmin:
 
         def operation(tx: Transaction) -> list[int]:
             ids = [int(row["id"]) for row in tx.fetchall(f"SELECT id FROM jobs{where}", params)]
-            for job_id in ids:
-                _requeue(tx, job_id, now)
-            if ids:
-                self.store.jobs_queued(tx, len(ids))
+            requeued = sum(_requeue(tx, job_id, now) for job_id in ids)
+            if requeued:
+                self.store.jobs_queued(tx, requeued)
             return sorted(ids)
 
         return await self.store.run(operation)
 
 
-def _requeue(tx: Transaction, job_id: int, now: float) -> None:
-    tx.execute(
-        "UPDATE jobs SET state = ?, attempts = 0, run_at = ?, finished_at = NULL,"
-        " lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND state = ?",
-        (JobState.QUEUED.value, now, job_id, JobState.DEAD.value),
+def _requeue(tx: Transaction, job_id: int, now: float) -> bool:
+    """Whether the dead job was queued again (not if another retry got there first)."""
+    return bool(
+        tx.execute(
+            "UPDATE jobs SET state = ?, attempts = 0, run_at = ?, finished_at = NULL,"
+            " lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND state = ?",
+            (JobState.QUEUED.value, now, job_id, JobState.DEAD.value),
+        )
     )
 
 

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "triad_jobs"
 #: how the listening connection shows in pg_stat_activity
 APPLICATION_NAME = "triad-listen"
+#: seconds a notice waits for a pooled connection before it is given up (the poll covers)
+_CONNECTION_WAIT = 2.0
 
 
 class Announcer:
@@ -70,7 +72,11 @@ class Announcer:
         if pool is None or jobs == 0:
             return
         try:
-            with pool.connection() as connection:
+            # a short wait for a connection: a store that is down must not hold `close` up
+            with pool.connection(timeout=_CONNECTION_WAIT) as connection:
+                # a notice need not survive a crash: its commit waits for no WAL flush (it
+                # holds PostgreSQL's database-wide notify lock meanwhile)
+                connection.execute("SET LOCAL synchronous_commit = off")
                 connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{self.token} {jobs}"))
         except Exception as exc:  # the poll finds the jobs
             log.warning(
@@ -115,8 +121,9 @@ async def listen_for_jobs(
                 keepalives_count=3,
             ) as connection:
                 await connection.execute(f"LISTEN {CHANNEL}")
-                if failed:
+                if failed:  # notices sent meanwhile are lost: one loop looks now
                     log.info("hearing of queued jobs again")
+                    wake(1)
                 delay, failed = retry_seconds, False
                 async for notice in connection.notifies():
                     if jobs := jobs_announced(notice.payload, own_token):
