@@ -91,7 +91,6 @@ def build_pool(
     settings: Settings, store: Store, metrics: Metrics, concurrency: int
 ) -> WorkerPool[Services]:
     from bot.jobs import stage_handlers
-    from bot.llm.pool import load_sdks
     from bot.workflow.jobs import MODEL_KINDS
 
     services = build_services(settings, store, metrics)
@@ -106,9 +105,17 @@ def build_pool(
         context=services,
         # the SDKs load beside the first jobs: a worker claims work at once, and a model
         # job is claimed once they are there
-        warm_up=lambda: load_sdks(services.models.providers()),
+        warm_up=lambda: _warm(services),
         cold_kinds=MODEL_KINDS,
     )
+
+
+def _warm(services: Services) -> None:
+    """What jobs would otherwise load at their first use, in a thread (`WorkerPool.warm`)."""
+    from bot.llm.pool import load_sdks
+
+    services.github.warm()
+    load_sdks(services.models.providers())
 
 
 async def _sweep(store: Store, settings: Settings) -> None:

@@ -156,6 +156,20 @@ def test_a_worker_starts_with_no_model_sdk_and_no_web_framework() -> None:
     assert "bot.stages.developer" in loaded and "githubkit" in loaded
 
 
+def test_warming_up_loads_what_the_first_github_requests_would_on_the_event_loop() -> None:
+    """`serve` warms before its first request: githubkit's REST namespaces are imported (each
+    on first use held the GIL for tens to hundreds of ms) and the CA bundle is loaded."""
+    setup = (
+        "from bot.github.client import GitHubApp\n"
+        "from triad_lab.keys import throwaway_pem\n"
+        "app = GitHubApp(1, throwaway_pem())\n"
+    )
+    cold = _modules_after(setup)
+    warm = _modules_after(setup + "app.warm()\nassert app.transport._tls is not None")
+    namespaces = {m.rsplit(".", 1)[-1] for m in warm - cold if ".rest." in m}
+    assert {"actions", "apps", "checks", "git", "issues", "pulls", "repos"} <= namespaces
+
+
 def test_a_web_only_server_loads_no_stage_and_no_model_layer() -> None:
     loaded = _modules_after("import bot.runtime, bot.web.server")
     assert {m for m in loaded if m.startswith(("bot.llm", "bot.stages."))} == {
