@@ -290,26 +290,12 @@ class Store(ABC):
         return str(row["id"]) if row else None
 
     def _insert_delivery(self, tx: Transaction, delivery: Delivery, now: float) -> bool:
-        replay = delivery.outcome is DeliveryOutcome.DUPLICATE
-        body_hash = None if replay else delivery.body_hash
         return bool(
             tx.execute(
                 "INSERT INTO deliveries (id, event, action, installation_id, repository, sender,"
                 " outcome, body, received_at, body_hash, reason)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (
-                    delivery.id,
-                    delivery.event,
-                    delivery.action,
-                    delivery.installation_id,
-                    delivery.repository,
-                    delivery.sender,
-                    delivery.outcome.value,
-                    delivery.body,
-                    now,
-                    body_hash,
-                    delivery.reason,
-                ),
+                delivery_values(delivery, now),
             )
         )
 
@@ -560,4 +546,24 @@ def job_from_row(row: Row) -> Job:
         finished_at=row["finished_at"],
         reported_at=row["reported_at"],
         reported_how=row["reported_how"],
+    )
+
+
+def delivery_values(delivery: Delivery, now: float) -> tuple[Any, ...]:
+    """A delivery's row in the order of the `deliveries` columns every insert names (id, event,
+    action, installation_id, repository, sender, outcome, body, received_at, body_hash,
+    reason); a replay keeps no body hash (the original holds it, uniquely)."""
+    replay = delivery.outcome is DeliveryOutcome.DUPLICATE
+    return (
+        delivery.id,
+        delivery.event,
+        delivery.action,
+        delivery.installation_id,
+        delivery.repository,
+        delivery.sender,
+        delivery.outcome.value,
+        delivery.body,
+        now,
+        None if replay else delivery.body_hash,
+        delivery.reason,
     )

@@ -15,8 +15,15 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from bot.errors import StoreError
-from bot.store.base import DEFAULT_MAX_ATTEMPTS, Clock, Row, Store, Transaction
-from bot.store.models import Delivery, DeliveryOutcome, JobState, NewJob
+from bot.store.base import (
+    DEFAULT_MAX_ATTEMPTS,
+    Clock,
+    Row,
+    Store,
+    Transaction,
+    delivery_values,
+)
+from bot.store.models import Delivery, JobState, NewJob
 from bot.store.wakeups import Announcer, listen_for_jobs
 
 T = TypeVar("T")
@@ -180,21 +187,10 @@ class PostgresStore(Store):
         self, tx: Transaction, delivery: Delivery, job: NewJob | None, now: float
     ) -> bool:
         """The delivery and its job in one statement: one round trip per delivery."""
-        replay = delivery.outcome is DeliveryOutcome.DUPLICATE
         row = tx.fetchone(
             _ADMIT,
             (
-                delivery.id,
-                delivery.event,
-                delivery.action,
-                delivery.installation_id,
-                delivery.repository,
-                delivery.sender,
-                delivery.outcome.value,
-                delivery.body,
-                now,
-                None if replay else delivery.body_hash,
-                delivery.reason,
+                *delivery_values(delivery, now),
                 job.kind if job else "",
                 job.idempotency_key if job else "",
                 json.dumps(job.payload) if job else "",
