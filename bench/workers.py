@@ -324,6 +324,30 @@ async def batch_finished(
     raise TimeoutError("the batch did not finish")
 
 
+async def one_worker(
+    stack: contextlib.AsyncExitStack,
+    backend: str,
+    workdir: Path,
+    tree: Tree,
+    concurrency: int,
+    profile: Path | None,
+) -> tuple[Fleet, SimulatorClient, Store]:
+    """A scratch database and a fleet with one worker process running `concurrency` jobs at a
+    time (under cProfile with `profile`), up until `stack` closes."""
+    prefix = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    url = stack.enter_context(database(backend, workdir.parent, prefix="triad_bench"))
+    f = fleet(
+        Path(f"{workdir}-{uuid.uuid4().hex[:4]}"),
+        url,
+        tree,
+        workers=1,
+        concurrency=concurrency,
+        worker_prefix=prefix,
+    )
+    github, store = await stack.enter_async_context(running(f, url, tree))
+    return f, github, store
+
+
 @dataclass
 class JobsSetup:
     tree: Tree
@@ -341,17 +365,7 @@ async def set_up_jobs(
     kinds: tuple[str, ...],
     profile: Path | None,
 ) -> JobsSetup:
-    prefix = ["-m", "cProfile", "-o", str(profile)] if profile else []
-    url = stack.enter_context(database(backend, workdir, prefix="triad_bench"))
-    f = fleet(
-        workdir / f"jobs-{uuid.uuid4().hex[:4]}",
-        url,
-        tree,
-        workers=1,
-        concurrency=4,
-        worker_prefix=prefix,
-    )
-    github, store = await stack.enter_async_context(running(f, url, tree))
+    f, github, store = await one_worker(stack, backend, workdir / "jobs", tree, 4, profile)
     issue = await github.open_issue(REPO, demo_repo.OUTSIDER, "bench", "an issue")
     await idle(store)
     samples = {
@@ -534,18 +548,8 @@ class StagesSetup:
 async def set_up_stages(
     stack: contextlib.AsyncExitStack, backend: str, workdir: Path, tree: Tree, profile: Path | None
 ) -> StagesSetup:
-    prefix = ["-m", "cProfile", "-o", str(profile)] if profile else []
-    url = stack.enter_context(database(backend, workdir, prefix="triad_bench"))
     # one job at a time: the process CPU a job logs is its own
-    f = fleet(
-        workdir / f"stages-{uuid.uuid4().hex[:4]}",
-        url,
-        tree,
-        workers=1,
-        concurrency=1,
-        worker_prefix=prefix,
-    )
-    github, store = await stack.enter_async_context(running(f, url, tree))
+    f, github, store = await one_worker(stack, backend, workdir / "stages", tree, 1, profile)
     return StagesSetup(tree, f, github, store, People(github))
 
 
