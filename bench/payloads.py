@@ -1,8 +1,8 @@
 """Real deliveries for the ingest benchmark: the example payloads GitHub sends, each made unique.
 
 Every body is a fixture from tests/fixtures/github-webhooks (as an App receives it: with an
-`installation`) with a sequence number spliced in first, so no two bodies are equal and none is
-answered as a replay of an earlier one.
+`installation`) with a sequence number added as its last key, so no two bodies are equal and
+none is answered as a replay of an earlier one; the keys keep GitHub's order (`action` first).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ SECRET = "bench-secret-of-32-characters-ok"
 
 @dataclass(frozen=True)
 class Template:
-    """One fixture: its event, and its body without the leading `{`."""
+    """One fixture: its event, and its body without the closing `}`."""
 
     event: str
-    rest: bytes
+    head: bytes
 
     def body(self, sequence: int) -> bytes:
-        return b'{"bench_sequence":%d,%s' % (sequence, self.rest)
+        return b'%s,"bench_sequence":%d}' % (self.head, sequence)
 
 
 def templates(folder: Path = FIXTURES) -> list[Template]:
@@ -37,7 +37,7 @@ def templates(folder: Path = FIXTURES) -> list[Template]:
             continue
         payload = json.loads(path.read_bytes())
         payload.setdefault("installation", {"id": 7, "node_id": "MDIzOkludGVncmF0aW9uNw=="})
-        found.append(Template(event, json.dumps(payload, separators=(",", ":")).encode()[1:]))
+        found.append(Template(event, json.dumps(payload, separators=(",", ":")).encode()[:-1]))
     return found
 
 

@@ -154,14 +154,19 @@ class Router:
         return {route.event for route in self._routes.values()}
 
     def admit(
-        self, event: str, action: str | None, payload: dict[str, Any], facts: DoorFacts
+        self, event: str, action: str | None, body: bytes, facts: DoorFacts
     ) -> Admitted | Ignored:
-        """Queue or drop, decided from the payload alone; raises pydantic's ValidationError
-        when a routed delivery lacks a field its route needs."""
+        """Queue or drop, decided from the delivery's body alone; raises pydantic's
+        ValidationError when the body is not JSON or a routed delivery lacks a field its
+        route needs."""
         route = self.route(event, action)
         if route is None:
-            return Ignored(f"Triad does not act on {_name(event, action)}", "no_route")
-        parsed = route.model.model_validate(payload)
+            return unrouted(event, action)
+        return self.admit_read(route, route.model.model_validate_json(body), facts)
+
+    @staticmethod
+    def admit_read(route: Route[Any], parsed: WebhookEvent, facts: DoorFacts) -> Admitted | Ignored:
+        """`admit` for a delivery already read with its route's model."""
         if parsed.installation is None or parsed.repository is None:
             return Ignored(
                 "the delivery names no App installation or repository", "no_installation"
@@ -174,6 +179,11 @@ class Router:
     def recheck(admitted: Admitted, facts: DoorFacts) -> Admitted | Ignored:
         """The door of an admitted delivery again, with what the store knows."""
         return admitted.route.door(admitted.parsed, facts) or admitted
+
+
+def unrouted(event: str, action: str | None) -> Ignored:
+    """Why a pair without a route is dropped."""
+    return Ignored(f"Triad does not act on {_name(event, action)}", "no_route")
 
 
 def _open(_event: WebhookEvent, _facts: DoorFacts) -> Ignored | None:

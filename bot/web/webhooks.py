@@ -16,15 +16,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from pydantic import ValidationError
-from pydantic_core import from_json
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from bot.github.signature import is_valid_signature
-from bot.routing import ROUTER, Admitted, DoorFacts, Ignored
+from bot.routing import ROUTER, Admitted, DoorFacts, Ignored, Router
 from bot.routing.facts import recheck_with_store
+from bot.routing.reading import NotJson, Reading, read_delivery
 from bot.routing.redoor import delivery_job
+from bot.routing.router import unrouted
 from bot.settings import MAX_WEBHOOK_BYTES
 from bot.store import Delivery, DeliveryOutcome, NewJob
 from bot.store.base import Transaction
@@ -69,7 +69,7 @@ class WebhookEndpoint:
             for name, value in (("X-GitHub-Event", event), ("X-GitHub-Delivery", delivery_id)):
                 if not _HEADER_VALUE.match(value):
                     raise Refused(400, f"{name} header is missing or malformed")
-            payload = _json_object(body)
+            reading = _read(event, body)
         except Refused as refused:
             outcome = _REFUSALS.get(refused.status, "rejected")
             context.metrics.deliveries.labels(event=_metric_event(event), outcome=outcome).inc()
@@ -78,7 +78,7 @@ class WebhookEndpoint:
             )
             headers = [(k.lower().encode(), v.encode()) for k, v in refused.headers.items()]
             return refused.status, {"message": refused.message}, headers
-        door = _Door(event, delivery_id, payload, body, context.own_login, context.store.clock)
+        door = _Door(event, delivery_id, reading, body, context.own_login, context.store.clock)
         try:
             admitted = await context.store.admit_decided(door.decide, lock=door.lock)
         except TimeoutError:
@@ -153,8 +153,8 @@ _REFUSALS = {401: "unauthorized", 408: "too_slow", 503: "busy"}
 
 class _Door:
     """Ping, drop at the door, keep unread, or queue: decided by the routing table from the
-    payload and, for a delivery that passes it, one read of what the store knows (never a
-    GitHub request) inside the admitting transaction, under the repository's lock, so
+    delivery as read and, for a delivery that passes it, one read of what the store knows
+    (never a GitHub request) inside the admitting transaction, under the repository's lock, so
     deliveries admitted together or by another web process are seen. A signed payload the
     route's model cannot read is kept (outcome `unreadable`, with the reason) so an operator
     can inspect it, never refused."""
@@ -163,29 +163,28 @@ class _Door:
         self,
         event: str,
         delivery_id: str,
-        payload: dict[str, Any],
+        reading: Reading,
         body: bytes,
         own_login: str | None,
         clock: Callable[[], float],
     ) -> None:
-        self.action = payload.get("action") if isinstance(payload.get("action"), str) else None
         self.own_login, self.clock = own_login, clock
-        self.payload_only = _route(event, self.action, payload, own_login)
+        self.payload_only = _route(event, reading, own_login)
         found = self.payload_only[0]
         wants = isinstance(found, Admitted) and found.asks[0]
-        self.lock = _repository_name(payload) if wants else None
+        self.lock = reading.repository if wants else None
         self.ignored = self.payload_only[1]
-        self.delivery = Delivery(
-            id=delivery_id,
-            event=event,
-            action=self.action,
-            installation_id=_installation_id(payload),
-            repository=_repository_name(payload),
-            sender=_sender_login(payload),
-            outcome=DeliveryOutcome.QUEUED,
-            body=body,
-            body_hash=hashlib.sha256(body).hexdigest(),
-        )
+        #: the delivery's record but its outcome and reason, decided in `decide`
+        self.record: dict[str, Any] = {
+            "id": delivery_id,
+            "event": event,
+            "action": reading.action,
+            "installation_id": reading.installation_id,
+            "repository": reading.repository,
+            "sender": reading.sender,
+            "body": body,
+            "body_hash": hashlib.sha256(body).hexdigest(),
+        }
         if found is DeliveryOutcome.UNREADABLE:
             log.warning(
                 "signed delivery Triad cannot read: kept as unreadable",
@@ -198,34 +197,33 @@ class _Door:
         if isinstance(outcome, Admitted):
             door = recheck_with_store(outcome, DoorFacts(self.own_login), tx, self.clock())
             outcome, self.ignored, reason = _outcome(door)
-        delivery = replace(self.delivery, outcome=outcome, reason=reason)
+        delivery = Delivery(**self.record, outcome=outcome, reason=reason)
         return delivery, _job(delivery)
 
 
 def classify_stored(delivery: Delivery) -> tuple[DeliveryOutcome, str | None, NewJob | None]:
     """A stored delivery read again by this Triad's routing table (`triad deliveries replay`)."""
     try:
-        payload = json.loads(delivery.body)
-    except ValueError:
+        reading = read_delivery(ROUTER, delivery.event, delivery.body)
+    except NotJson:
         return DeliveryOutcome.UNREADABLE, "the body is not JSON (or was pruned)", None
-    found, _, reason = _route(delivery.event, delivery.action, payload, None)
+    found, _, reason = _route(delivery.event, reading, None)
     outcome = DeliveryOutcome.QUEUED if isinstance(found, Admitted) else found
     return outcome, reason, _job(replace(delivery, outcome=outcome))
 
 
 def _route(
-    event: str, action: str | None, payload: dict[str, Any], own_login: str | None
+    event: str, reading: Reading, own_login: str | None
 ) -> tuple[DeliveryOutcome | Admitted, Ignored | None, str | None]:
-    """The door from the payload alone: an outcome, or the admitted delivery (to queue once
+    """The door from the delivery alone: an outcome, or the admitted delivery (to queue once
     what the store knows does not drop it)."""
     if event == "ping":
         return DeliveryOutcome.PING, None, None
-    try:
-        door = ROUTER.admit(event, action, payload, DoorFacts(own_login))
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        return DeliveryOutcome.UNREADABLE, None, f"{where}: {error['msg']}"[:500]
+    if reading.route is None:
+        return _outcome(unrouted(event, reading.action))
+    if reading.parsed is None:
+        return DeliveryOutcome.UNREADABLE, None, reading.problem
+    door = Router.admit_read(reading.route, reading.parsed, DoorFacts(own_login))
     if isinstance(door, Ignored):
         return _outcome(door)
     return door, None, None
@@ -243,34 +241,11 @@ def _job(delivery: Delivery) -> NewJob | None:
     return delivery_job(delivery.id, delivery.repository)
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
-    """The body parsed once, by pydantic's own JSON parser (about twice as fast as `json`;
-    it caches the keys, which repeat, not the values, which mostly do not)."""
+def _read(event: str, body: bytes) -> Reading:
     try:
-        payload = from_json(body, cache_strings="keys")
-    except (ValueError, RecursionError):
-        raise Refused(400, "body is not valid JSON") from None
-    if not isinstance(payload, dict):
-        raise Refused(400, "body is not a JSON object")
-    return payload
-
-
-def _repository_name(payload: dict[str, Any]) -> str | None:
-    repository = payload.get("repository")
-    name = repository.get("full_name") if isinstance(repository, dict) else None
-    return name if isinstance(name, str) else None
-
-
-def _installation_id(payload: dict[str, Any]) -> int | None:
-    installation = payload.get("installation")
-    found = installation.get("id") if isinstance(installation, dict) else None
-    return found if isinstance(found, int) and not isinstance(found, bool) else None
-
-
-def _sender_login(payload: dict[str, Any]) -> str | None:
-    sender = payload.get("sender")
-    login = sender.get("login") if isinstance(sender, dict) else None
-    return login if isinstance(login, str) else None
+        return read_delivery(ROUTER, event, body)
+    except NotJson as exc:
+        raise Refused(400, str(exc)) from None
 
 
 def _metric_event(event: str) -> str:

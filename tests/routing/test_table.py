@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,12 @@ def _run(app: str) -> dict[str, Any]:
 
 def _suite(app: str, branch: str) -> dict[str, Any]:
     return {"id": 8, "head_sha": "a" * 40, "head_branch": branch, "app": {"slug": app}}
+
+
+def _admit(
+    event: str, action: str | None, payload: dict[str, Any], facts: DoorFacts
+) -> Admitted | Ignored:
+    return ROUTER.admit(event, action, json.dumps(payload).encode(), facts)
 
 
 def test_every_event_the_app_subscribes_to_has_a_route_and_every_route_is_subscribed() -> None:
@@ -187,7 +194,7 @@ def test_what_cannot_concern_triad_is_dropped_at_the_door(
 ) -> None:
     if action:
         payload = {"action": action, **payload}
-    ignored = ROUTER.admit(event, action, payload, OWN)
+    ignored = _admit(event, action, payload, OWN)
     assert isinstance(ignored, Ignored) and ignored.reason == reason
 
 
@@ -238,7 +245,7 @@ def test_what_cannot_concern_triad_is_dropped_at_the_door(
     ],
 )
 def test_what_may_concern_triad_is_queued(event: str, action: str, payload: dict[str, Any]) -> None:
-    admitted = ROUTER.admit(event, action, {"action": action, **payload}, OWN)
+    admitted = _admit(event, action, {"action": action, **payload}, OWN)
     assert isinstance(admitted, Admitted)
     assert admitted.route.event == event and admitted.route.action == action
 
@@ -248,7 +255,7 @@ def test_triads_own_events_pass_the_door_until_it_knows_its_login() -> None:
     payload = _delivery(
         sender="triad[bot]", issue=_issue(), label={"name": "triad:design-proposed"}
     )
-    admitted = ROUTER.admit("issues", "labeled", {"action": "labeled", **payload}, DoorFacts())
+    admitted = _admit("issues", "labeled", {"action": "labeled", **payload}, DoorFacts())
     assert isinstance(admitted, Admitted)
 
 
@@ -281,7 +288,7 @@ def test_every_subscribed_pair_is_acted_on_or_dropped_at_the_door(event: str, ac
     dropped at once, before its payload is even read."""
     assert event in yaml.safe_load(APP_YML.read_text())["default_events"]
     if ROUTER.route(event, action) is None:
-        dropped = ROUTER.admit(event, action, {}, OWN)
+        dropped = _admit(event, action, {}, OWN)
         assert isinstance(dropped, Ignored) and dropped.code == "no_route"
 
 
@@ -303,7 +310,7 @@ def _edit(body: str, before: str | None, author: str = "alice") -> dict[str, Any
     ],
 )
 def test_an_edit_that_adds_a_command_is_queued(body: str, before: str) -> None:
-    admitted = ROUTER.admit("issue_comment", "edited", _edit(body, before), OWN)
+    admitted = _admit("issue_comment", "edited", _edit(body, before), OWN)
     assert isinstance(admitted, Admitted)
     assert admitted.route.action == "edited"
 
@@ -320,7 +327,7 @@ def test_an_edit_that_adds_a_command_is_queued(body: str, before: str) -> None:
 def test_an_edit_that_adds_no_command_of_its_author_is_dropped(
     payload: dict[str, Any], reason: str
 ) -> None:
-    ignored = ROUTER.admit("issue_comment", "edited", payload, OWN)
+    ignored = _admit("issue_comment", "edited", payload, OWN)
     assert isinstance(ignored, Ignored) and ignored.code == reason
 
 
@@ -451,7 +458,7 @@ def test_what_the_store_shows_cannot_concern_triad_is_dropped(
 ) -> None:
     if action:
         payload = {"action": action, **payload}
-    first = ROUTER.admit(event, action, payload, OWN)
+    first = _admit(event, action, payload, OWN)
     assert isinstance(first, Admitted)  # the payload alone could not tell
     assert first.asks[0]  # the route asks the store
     dropped = ROUTER.recheck(first, facts)
@@ -465,7 +472,7 @@ def test_what_the_store_does_not_know_is_admitted(
     """A door may only err towards admitting: no cached config, no word on the workflow."""
     if action:
         payload = {"action": action, **payload}
-    first = ROUTER.admit(event, action, payload, OWN)
+    first = _admit(event, action, payload, OWN)
     assert isinstance(first, Admitted)
     unknown = replace(facts, config=None, workflow=None)
     assert ROUTER.recheck(first, unknown) is first
@@ -531,7 +538,7 @@ def test_what_the_store_does_not_know_is_admitted(
 def test_what_the_store_shows_may_concern_triad_is_queued(
     event: str, action: str, payload: dict[str, Any], facts: DoorFacts
 ) -> None:
-    first = ROUTER.admit(event, action, {"action": action, **payload}, OWN)
+    first = _admit(event, action, {"action": action, **payload}, OWN)
     assert isinstance(first, Admitted)
     assert ROUTER.recheck(first, facts) is first
 
@@ -548,7 +555,7 @@ def test_what_the_store_shows_may_concern_triad_is_queued(
 def test_a_push_that_cannot_change_the_config_is_dropped(
     payload: dict[str, Any], code: str
 ) -> None:
-    dropped = ROUTER.admit("push", None, payload, OWN)
+    dropped = _admit("push", None, payload, OWN)
     assert isinstance(dropped, Ignored) and dropped.code == code
 
 
@@ -570,5 +577,5 @@ def test_a_push_that_cannot_change_the_config_is_dropped(
     ],
 )
 def test_a_push_that_may_change_the_config_is_queued(payload: dict[str, Any]) -> None:
-    admitted = ROUTER.admit("push", None, payload, OWN)
+    admitted = _admit("push", None, payload, OWN)
     assert isinstance(admitted, Admitted) and admitted.route.event == "push"

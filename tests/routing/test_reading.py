@@ -1,0 +1,115 @@
+"""A delivery's body is read once, and reads the same whatever order its keys are in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.routing import ROUTER
+from bot.routing.reading import NotJson, Reading, read_delivery
+from tests.conftest import FIXTURES
+
+EXAMPLES = sorted(FIXTURES.glob("*.json"))
+
+
+def _naive(event: str, payload: dict[str, Any]) -> tuple[Any, ...]:
+    """The record's fields as a plain read of the whole payload finds them."""
+    action = payload.get("action")
+    route = ROUTER.route(event, action)
+    return (
+        action,
+        (payload.get("installation") or {}).get("id"),
+        (payload.get("repository") or {}).get("full_name"),
+        (payload.get("sender") or {}).get("login"),
+        route,
+    )
+
+
+def _fields(reading: Reading) -> tuple[Any, ...]:
+    return (
+        reading.action,
+        reading.installation_id,
+        reading.repository,
+        reading.sender,
+        reading.route,
+    )
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.name)
+def test_every_real_delivery_reads_as_a_plain_read_of_its_whole_payload_does(path: Path) -> None:
+    event = path.name.split(".", 1)[0]
+    payload = json.loads(path.read_bytes())
+    reading = read_delivery(ROUTER, event, path.read_bytes())
+    assert _fields(reading) == _naive(event, payload)
+    assert reading.problem is None
+    if reading.route is not None:
+        assert reading.parsed is not None and reading.parsed.action == payload.get("action")
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.name)
+def test_a_delivery_whose_action_is_not_its_first_key_reads_the_same(path: Path) -> None:
+    event = path.name.split(".", 1)[0]
+    payload = json.loads(path.read_bytes())
+    reordered = dict(reversed(payload.items()))
+    compact = json.dumps(payload, separators=(",", ":")).encode()
+    for body in (json.dumps(reordered).encode(), b"  \n" + compact):
+        reading = read_delivery(ROUTER, event, body)
+        assert _fields(reading) == _naive(event, payload)
+        assert reading.parsed == read_delivery(ROUTER, event, path.read_bytes()).parsed
+
+
+def test_the_action_the_route_s_model_reads_decides_the_route_not_the_body_s_first_key() -> None:
+    """JSON keeps the last of two equal keys: a body that starts with one action and ends
+    with another is routed by the one its model holds."""
+    payload = json.loads((FIXTURES / "issues.labeled.json").read_bytes())
+    body = b'{"action": "closed", ' + json.dumps(payload).encode()[1:]  # "labeled" later
+    assert ROUTER.route("issues", "closed") is not None
+    reading = read_delivery(ROUTER, "issues", body)
+    assert reading.action == "labeled" and reading.route is ROUTER.route("issues", "labeled")
+    assert reading.parsed is not None and reading.parsed.action == "labeled"
+
+
+def test_a_routed_delivery_its_model_cannot_read_says_where_and_keeps_its_record() -> None:
+    payload = json.loads((FIXTURES / "issues.labeled.json").read_bytes())
+    del payload["issue"]["number"]
+    reading = read_delivery(ROUTER, "issues", json.dumps(payload).encode())
+    assert reading.route is ROUTER.route("issues", "labeled") and reading.parsed is None
+    assert reading.problem == "issue.number: Field required"
+    assert reading.repository == payload["repository"]["full_name"]
+    assert reading.sender == payload["sender"]["login"]
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        {"installation": "7", "repository": ["octo/repo"], "sender": {"login": 5}},
+        {"installation": {"id": True}, "repository": {"full_name": None}, "sender": None},
+        {"action": 3, "installation": {"id": "7"}, "repository": 1, "sender": "alice"},
+    ],
+)
+def test_fields_of_the_wrong_shape_read_as_absent(envelope: dict[str, Any]) -> None:
+    reading = read_delivery(ROUTER, "star", json.dumps(envelope).encode())
+    assert (reading.installation_id, reading.repository, reading.sender) == (None, None, None)
+    assert reading.route is None
+    assert reading.action is None
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "body is not valid JSON"),
+        (b'{"action":"labeled",', "body is not valid JSON"),
+        (b'{"action":"labeled"} trailing', "body is not valid JSON"),
+        (b"\xff\xfe\x00", "body is not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "body is not valid JSON"),
+        (b"[1, 2]", "body is not a JSON object"),
+        (b'"text"', "body is not a JSON object"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_cannot_be_read(body: bytes, message: str) -> None:
+    for event in ("issues", "push", "star"):
+        with pytest.raises(NotJson, match=message):
+            read_delivery(ROUTER, event, body)
