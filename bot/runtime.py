@@ -157,7 +157,7 @@ async def serve(
     async with configured_store(settings) as store:
         metrics = Metrics()
         pool = build_pool(settings, store, metrics, concurrency)
-        context = _context(settings, store, metrics, pool)
+        context = _context(settings, store, metrics)
         learning = asyncio.create_task(_learn_own_login(context, pool.context))
         from bot.web.app import create_app
         from bot.web.door import door_protocol
@@ -260,9 +260,7 @@ def _admin_app(context: AppContext, settings: Settings) -> FastAPI:
     return create_admin_app(context, allowed_hosts=settings.admin_allowed_hosts)
 
 
-def _context(
-    settings: Settings, store: Store, metrics: Metrics, pool: WorkerPool[Services]
-) -> AppContext:
+def _context(settings: Settings, store: Store, metrics: Metrics) -> AppContext:
     from bot.ops.reports import github_web_url
     from bot.web.context import AppContext
     from bot.web.door import DoorLimits
@@ -273,7 +271,6 @@ def _context(
         webhook_secret=settings.webhook_secret.get_secret_value()
         if settings.webhook_secret
         else "",
-        job_queued=pool.notify,
         admin_token=settings.admin_token.get_secret_value() if settings.admin_token else None,
         github_web_url=github_web_url(settings.github_api_url),
         own_login=settings.bot_login,
@@ -345,7 +342,7 @@ async def work(settings: Settings, concurrency: int, metrics_port: int | None) -
         if sockets:
             from bot.web.server import WebServer, web_config
 
-            app = _admin_app(_context(settings, store, metrics, pool), settings)
+            app = _admin_app(_context(settings, store, metrics), settings)
             servers.append(WebServer(web_config(app, settings)))
         stop = asyncio.Event()
         _stop_on_signals(stop)

@@ -79,6 +79,8 @@ class WorkerPool(Generic[ContextT]):
         self._heartbeat: asyncio.Task[None] | None = None
         #: hears of jobs other processes queue (PostgreSQL), to wake idle loops at once
         self._listening: asyncio.Task[None] | None = None
+        #: stops hearing of the jobs this process's own transactions queue
+        self._unhear: Callable[[], None] | None = None
         self._warm_up = warm_up
         self._cold_kinds = frozenset(cold_kinds)
         self._warm: asyncio.Task[None] | None = None
@@ -104,6 +106,7 @@ class WorkerPool(Generic[ContextT]):
             for n in range(self.concurrency)
         ]
         self._heartbeat = asyncio.create_task(self._beat(), name="triad-heartbeat")
+        self._unhear = self.store.wake_on_queued(self.notify)
         self._listening = asyncio.create_task(
             self.store.listen_for_jobs(self.notify), name="triad-listen"
         )
@@ -136,6 +139,9 @@ class WorkerPool(Generic[ContextT]):
     async def stop(self) -> None:
         """Stop claiming; let running jobs finish for `drain_seconds`, then release the rest."""
         self._stopping.set()
+        if self._unhear is not None:
+            self._unhear()
+            self._unhear = None
         if self._listening is not None:
             self._listening.cancel()
             await asyncio.gather(self._listening, return_exceptions=True)

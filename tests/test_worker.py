@@ -63,7 +63,6 @@ async def test_a_queued_job_runs_once_and_is_done(live_store: Store) -> None:
     pool = _pool(live_store, {"k": record})
     pool.start()
     job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1", payload={"n": 1}))
-    pool.notify()
     await _wait_for(live_store, job_id or 0, JobState.DONE)
     await pool.stop()
     assert seen == [{"n": 1}]
@@ -518,7 +517,6 @@ async def test_idle_loops_are_woken_one_per_queued_job_not_all(store_url: str) -
         async with asyncio.timeout(10):  # the child is claimed now, not at the next poll
             for n in range(5):
                 await store.enqueue(NewJob(kind="parent", idempotency_key=f"p{n}"))
-                pool.notify()
                 while len(ran) < 2 * (n + 1):
                     await asyncio.sleep(0.01)
                 await asyncio.sleep(0.05)
@@ -527,6 +525,32 @@ async def test_idle_loops_are_woken_one_per_queued_job_not_all(store_url: str) -
 
     assert len(ran) == 10
     assert claims <= 2 * 10
+
+
+async def test_a_job_a_running_job_queues_wakes_an_idle_loop_of_its_process_at_once(
+    live_store: Store,
+) -> None:
+    """A stage that queues the next job while it still runs (two reviewers at once) has it
+    claimed by an idle loop now, not at its next poll (30 s away here): the store tells the
+    process's pool of every job its committed transactions queue."""
+    child_ran = asyncio.Event()
+
+    async def parent(job: Job, context: object) -> None:
+        await live_store.enqueue(NewJob(kind="child", idempotency_key="child"))
+        await child_ran.wait()  # this loop stays busy until another one runs the child
+
+    async def child(job: Job, context: object) -> None:
+        child_ran.set()
+
+    pool = _pool(live_store, {"parent": parent, "child": child}, concurrency=2, poll_seconds=30)
+    pool.start()
+    async with asyncio.timeout(5):
+        while len(pool._idle) < 2:  # both loops claimed nothing and wait for their poll
+            await asyncio.sleep(0.01)
+        await live_store.enqueue(NewJob(kind="parent", idempotency_key="parent"))
+        await child_ran.wait()
+    await pool.stop()
+    assert [job.state for job in await live_store.list_jobs()] == [JobState.DONE] * 2
 
 
 async def _listening(url: str) -> int:

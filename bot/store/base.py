@@ -7,6 +7,7 @@ run it off the event loop (SQLite: one dedicated thread; PostgreSQL: a connectio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from abc import ABC, abstractmethod
@@ -22,6 +23,8 @@ from bot.store.models import Delivery, DeliveryOutcome, Job, JobState, NewJob
 T = TypeVar("T")
 Row = Mapping[str, Any]
 Clock = Callable[[], float]
+#: told how many jobs a committed transaction queued to run now
+Wake = Callable[[int], None]
 
 DEFAULT_MAX_ATTEMPTS = 5
 
@@ -55,6 +58,9 @@ class SchemaNotCurrent(StoreError):
 class Transaction(Protocol):
     """What a store operation may do inside one database transaction."""
 
+    #: jobs it queued to run now (`Store.jobs_queued`): announced once it commits
+    jobs_due: int
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run a statement; return the number of rows it changed."""
         ...
@@ -80,6 +86,8 @@ class Store(ABC):
         #: attempts a job gets when it does not ask for its own number (TRIAD_JOB_MAX_ATTEMPTS)
         self.max_attempts = max_attempts
         self._group: GroupCommit | None = None
+        #: this process's listeners for jobs its own transactions queue (`wake_on_queued`)
+        self._local_wakes: list[tuple[asyncio.AbstractEventLoop, Wake]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -132,9 +140,27 @@ class Store(ABC):
         """Call `wake(jobs)` whenever another process queues jobs to run now, until cancelled.
         A backend that cannot tell returns at once: its workers find jobs at their poll."""
 
-    def jobs_queued(self, tx: Transaction, count: int = 1) -> None:  # noqa: B027 (a hook)
-        """`tx` queued `count` jobs to run now: a backend that can tells other processes once
-        it commits (`listen_for_jobs`)."""
+    def jobs_queued(self, tx: Transaction, count: int = 1) -> None:
+        """`tx` queued `count` jobs to run now: once it commits, this process's listeners are
+        told (`wake_on_queued`), and other processes' where the backend can (`listen_for_jobs`)."""
+        tx.jobs_due += count
+
+    def wake_on_queued(self, wake: Wake) -> Callable[[], None]:
+        """Call `wake(jobs)` on the calling event loop whenever a transaction of this store
+        commits jobs queued to run now (a stage's next job, a delivery's, a retried one), so
+        an idle worker of this process claims it at once rather than at its next poll; the
+        function returned stops it."""
+        listener = (asyncio.get_running_loop(), wake)
+        self._local_wakes.append(listener)
+        return lambda: self._local_wakes.remove(listener)
+
+    def committed(self, tx: Transaction) -> None:
+        """`tx` committed (called from the thread that ran it): tell the listeners of its jobs."""
+        if not tx.jobs_due:
+            return
+        for loop, wake in list(self._local_wakes):
+            with contextlib.suppress(RuntimeError):  # its loop closed without unsubscribing
+                loop.call_soon_threadsafe(wake, tx.jobs_due)
 
     def submit(self, operation: Callable[[Transaction], T]) -> asyncio.Future[T]:
         """`run`, started now rather than when a task next gets the loop (group commit starts

@@ -38,7 +38,6 @@ _MIGRATION_LOCK_ID = 0x7472696164  # "triad"
 class _PostgresTransaction:
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self._connection = connection
-        #: jobs it queued to run now: announced to other processes once it commits
         self.jobs_due = 0
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -152,10 +151,6 @@ class PostgresStore(Store):
     async def listen_for_jobs(self, wake: Callable[[int], None]) -> None:
         await listen_for_jobs(self.url, wake, self._announcer.token)
 
-    def jobs_queued(self, tx: Transaction, count: int = 1) -> None:
-        assert isinstance(tx, _PostgresTransaction)
-        tx.jobs_due += count
-
     def begin_grouped(self, tx: Transaction) -> None:
         """A grouped transaction's statements (lock waits too) end within the group's
         deadline: a stuck one is cancelled rather than holding its batch's callers."""
@@ -181,6 +176,7 @@ class PostgresStore(Store):
                 result = operation(tx)
         if tx.jobs_due:
             self._announcer.announce(tx.jobs_due)
+        self.committed(tx)
         return result
 
     def _insert_new(

@@ -19,6 +19,7 @@ T = TypeVar("T")
 class _SqliteTransaction:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
+        self.jobs_due = 0
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._connection.execute(sql, params).rowcount
@@ -116,8 +117,9 @@ class SqliteStore(Store):
         if connection is None:
             raise StoreError("the SQLite store is not open")
         connection.execute("BEGIN IMMEDIATE")
+        tx = _SqliteTransaction(connection)
         try:
-            result = operation(_SqliteTransaction(connection))
+            result = operation(tx)
             connection.execute("COMMIT")
         except BaseException:
             # a COMMIT that fails (a deferred constraint, a full disk) leaves the transaction
@@ -125,6 +127,7 @@ class SqliteStore(Store):
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
+        self.committed(tx)
         return result
 
     def _migrate(self) -> None:

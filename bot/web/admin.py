@@ -114,7 +114,6 @@ async def workflow(
 @router.post("/jobs/{job_id}/retry")
 async def retry(context: Context, _: Guarded, __: CsrfForm, job_id: JobId) -> Response:
     [result] = await QueueAdmin(context.store).retry([job_id])
-    context.job_queued()
     if result.retried:
         outcome = "queued"
     else:
@@ -125,8 +124,6 @@ async def retry(context: Context, _: Guarded, __: CsrfForm, job_id: JobId) -> Re
 @router.post("/jobs/retry-dead")
 async def retry_dead(context: Context, _: Guarded, __: CsrfForm) -> Response:
     retried = await QueueAdmin(context.store).retry_dead()
-    for _job_id in retried:  # one idle loop of this process woken per job
-        context.job_queued()
     return RedirectResponse(f"/admin?retried=all&count={len(retried)}#queue", status_code=303)
 
 

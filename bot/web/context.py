@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -15,7 +14,7 @@ from bot.web.door import DoorLimits
 
 @dataclass
 class AppContext:
-    """The process's shared parts; `job_queued` wakes in-process workers after an enqueue.
+    """The process's shared parts (in-process workers hear of queued jobs from the store).
 
     `admin_token`, when set, guards the admin port's pages and /metrics; `github_web_url` is
     where the admin page links issues and pull requests.
@@ -24,7 +23,6 @@ class AppContext:
     store: Store
     metrics: Metrics
     webhook_secret: str
-    job_queued: Callable[[], None] = field(default=lambda: None)
     admin_token: str | None = None
     github_web_url: str = "https://github.com"
     #: Triad's own bot login once known: its own events are dropped at the door

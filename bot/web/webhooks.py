@@ -118,8 +118,6 @@ class WebhookEndpoint:
                 "outcome": delivery.outcome.value,
             },
         )
-        if delivery.outcome is DeliveryOutcome.QUEUED:
-            context.job_queued()
         if delivery.outcome is DeliveryOutcome.PING:
             return 200, {"status": "pong", "delivery": delivery_id}, []
         answer = {"status": delivery.outcome.value, "delivery": delivery_id}

@@ -269,6 +269,48 @@ async def test_jobs_due_now_are_announced_once_committed_and_later_ones_are_not(
             assert _heard(listening) == [f"{token} 1"]
 
 
+async def test_this_process_hears_of_the_jobs_its_own_committed_transactions_queue(
+    store: Store,
+) -> None:
+    """Every transaction of the store that commits jobs due now tells this process's
+    listeners how many (a stage's next job, a delivery's, a released or retried one), on the
+    listener's event loop; a job due later, a rolled-back transaction and a listener that
+    stopped hear nothing, and a listener whose loop is gone does not fail the commit."""
+    heard: list[int] = []
+    stop = store.wake_on_queued(heard.append)
+
+    async def hears(*expected: int) -> None:
+        await asyncio.sleep(0.05)  # the wake is a callback on this loop
+        assert heard == list(expected)
+        heard.clear()
+
+    await store.enqueue(NewJob(kind="k", idempotency_key="later", delay_seconds=60))
+    await hears()
+    await store.run(
+        lambda tx: [
+            store._insert_job(tx, NewJob(kind="k", idempotency_key=f"n{n}"), 0.0) for n in range(3)
+        ]
+    )
+    await hears(3)
+    job = await store.claim("A", 30)
+    assert job is not None and await store.release(job.id, "A")
+    await hears(1)
+    await store.admit_delivery(_delivery(), NewJob(kind="delivery", idempotency_key="d-1"))
+    await hears(1)
+    with contextlib.suppress(ZeroDivisionError):
+        await store.run(
+            lambda tx: [store._insert_job(tx, NewJob(kind="k", idempotency_key="lost"), 0.0), 1 / 0]
+        )
+    await hears()
+
+    closed = asyncio.new_event_loop()
+    closed.close()
+    store._local_wakes.append((closed, heard.append))  # a pool that never unsubscribed
+    stop()
+    assert await store.enqueue(NewJob(kind="k", idempotency_key="after")) is not None
+    await hears()
+
+
 def test_a_notice_counts_another_process_s_jobs_never_this_one_s() -> None:
     assert jobs_announced("abc 3", own_token="xyz") == 3
     assert jobs_announced("xyz 3", own_token="xyz") == 0

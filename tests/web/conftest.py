@@ -54,11 +54,12 @@ async def webhooks(store: Store) -> AsyncIterator[WebhookClient]:
     async with httpx.AsyncClient(transport=transport, base_url="http://triad.test") as http:
         client = WebhookClient(http, context)
 
-        def wake() -> None:
-            client.wakeups += 1
+        def wake(jobs: int) -> None:
+            client.wakeups += jobs
 
-        context.job_queued = wake
+        stop = store.wake_on_queued(wake)
         yield client
+        stop()
 
 
 def labeled_issue(label: str = "triad:design", installation: bool = True) -> dict[str, Any]:
