@@ -3,10 +3,11 @@
 Parsing a whole ~16 kB delivery into Python objects only to read a few fields cost the web
 process more than anything else it does for a delivery. GitHub writes `action` as a delivery's
 first key, so the action is read off the body's start and the route it names is the only parse
-(pydantic builds just the fields its model declares). A body that does not start with its
-action (a push or a status has none; a hand-made delivery may order its keys otherwise) is
-first read by a small lenient model for its action: a second pass, never a wrong route, since
-the action the route's model reads must be the one that chose it.
+(pydantic builds just the fields its model declares); a body with no action (a push, a status)
+is read by its event's action-less route at once. Any other body (an event Triad has no route
+for, a hand-made delivery with its keys in another order) is first read by a small lenient
+model for its action and the record's fields: a second pass, never a wrong route, since the
+action the route's model reads must be the one that chose it.
 """
 
 from __future__ import annotations
@@ -35,20 +36,21 @@ class _Lenient(BaseModel):
 
 
 class _InstallationRef(_Lenient):
-    id: Any = None
+    id: int
 
 
 class _RepositoryRef(_Lenient):
-    full_name: Any = None
+    full_name: str
 
 
 class _SenderRef(_Lenient):
-    login: Any = None
+    login: str
 
 
 class _Envelope(_Lenient):
-    """What every delivery is recorded with, whatever its event; any shape is accepted (a
-    field of the wrong type reads as absent), so any JSON object can be recorded."""
+    """What every delivery is recorded with, whatever its event, read as the routes' models
+    read it (an id of "7" is 7); a field of another shape reads as absent (`Any`, then None),
+    so any JSON object can be recorded."""
 
     action: Any = None
     installation: _InstallationRef | Any = Field(default=None, union_mode="left_to_right")
@@ -74,27 +76,31 @@ def read_delivery(router: Router, event: str, body: bytes) -> Reading:
     """The body read for `event`'s route; `NotJson` when it is not a JSON object."""
     leading = _LEADING_ACTION.match(body)
     guess = leading.group(1).decode() if leading else NO_ACTION
-    route = router.route(event, guess)
-    if route is not None:
+    guessed = router.route(event, guess)
+    failed: ValidationError | None = None
+    if guessed is not None:
         try:
-            parsed = route.model.model_validate_json(body)
+            parsed = guessed.model.model_validate_json(body)
         except ValidationError as exc:
             _raise_if_not_json(exc)
+            failed = exc
         else:
             if (parsed.action or NO_ACTION) == guess:
-                return _of_parsed(route, parsed)
+                return _of_parsed(guessed, parsed)
     envelope = _read_envelope(body)
     action = envelope.action if isinstance(envelope.action, str) else None
     reading = Reading(
         action,
-        _ref(envelope.installation, _InstallationRef, "id", int),
-        _ref(envelope.repository, _RepositoryRef, "full_name", str),
-        _ref(envelope.sender, _SenderRef, "login", str),
+        envelope.installation.id if isinstance(envelope.installation, _InstallationRef) else None,
+        envelope.repository.full_name if isinstance(envelope.repository, _RepositoryRef) else None,
+        envelope.sender.login if isinstance(envelope.sender, _SenderRef) else None,
     )
     route = router.route(event, action)
     if route is None:
         return reading
     try:
+        if route is guessed and failed is not None:  # the same model: it fails the same way
+            raise failed
         parsed = route.model.model_validate_json(body)
     except ValidationError as exc:
         error = exc.errors()[0]
@@ -128,8 +134,3 @@ def _raise_if_not_json(exc: ValidationError) -> None:
         raise NotJson("body is not valid JSON") from None
     if error["type"] == "model_type" and not error["loc"]:
         raise NotJson("body is not a JSON object") from None
-
-
-def _ref(value: Any, model: type[_Lenient], field: str, kind: type) -> Any:
-    found = getattr(value, field) if isinstance(value, model) else None
-    return found if isinstance(found, kind) and not isinstance(found, bool) else None

@@ -1,8 +1,9 @@
 """The routing table: (event, action) → the model a delivery is read with, a check at the door,
 and the interpreter that turns it into a domain event.
 
-The web layer asks `admit` whether to queue a delivery (from the payload alone, no GitHub
-request), then, for a route that `asks` the store, `recheck` with what one store read knows
+The web layer reads a delivery with its route's model (`bot.routing.reading`) and asks
+`admit_read` whether to queue it (from the payload alone, no GitHub request), then, for a route
+that `asks` the store, `recheck` with what one store read knows
 (`bot.routing.facts`); the delivery job asks `interpret` what it means. Both read the same
 table, so a pair is either acted on or dropped at the door, never stored, queued and then
 ignored. A door is a pure function of (delivery, facts) and admits whatever a fact it lacks
@@ -156,9 +157,9 @@ class Router:
     def admit(
         self, event: str, action: str | None, body: bytes, facts: DoorFacts
     ) -> Admitted | Ignored:
-        """Queue or drop, decided from the delivery's body alone; raises pydantic's
-        ValidationError when the body is not JSON or a routed delivery lacks a field its
-        route needs."""
+        """Queue or drop a stored delivery, decided from its body alone; raises pydantic's
+        ValidationError when a routed delivery's body is not JSON or lacks a field its route
+        needs."""
         route = self.route(event, action)
         if route is None:
             return unrouted(event, action)

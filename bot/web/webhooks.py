@@ -172,17 +172,17 @@ class _Door:
         wants = isinstance(found, Admitted) and found.asks[0]
         self.lock = reading.repository if wants else None
         self.ignored = self.payload_only[1]
-        #: the delivery's record but its outcome and reason, decided in `decide`
-        self.record: dict[str, Any] = {
-            "id": delivery_id,
-            "event": event,
-            "action": reading.action,
-            "installation_id": reading.installation_id,
-            "repository": reading.repository,
-            "sender": reading.sender,
-            "body": body,
-            "body_hash": hashlib.sha256(body).hexdigest(),
-        }
+        self.delivery = Delivery(
+            id=delivery_id,
+            event=event,
+            action=reading.action,
+            installation_id=reading.installation_id,
+            repository=reading.repository,
+            sender=reading.sender,
+            outcome=DeliveryOutcome.QUEUED,
+            body=body,
+            body_hash=hashlib.sha256(body).hexdigest(),
+        )
         if found is DeliveryOutcome.UNREADABLE:
             log.warning(
                 "signed delivery Triad cannot read: kept as unreadable",
@@ -195,7 +195,7 @@ class _Door:
         if isinstance(outcome, Admitted):
             door = recheck_with_store(outcome, DoorFacts(self.own_login), tx, self.clock())
             outcome, self.ignored, reason = _outcome(door)
-        delivery = Delivery(**self.record, outcome=outcome, reason=reason)
+        delivery = replace(self.delivery, outcome=outcome, reason=reason)
         return delivery, _job(delivery)
 
 

@@ -86,8 +86,8 @@ def test_a_routed_delivery_its_model_cannot_read_says_where_and_keeps_its_record
     "envelope",
     [
         {"installation": "7", "repository": ["octo/repo"], "sender": {"login": 5}},
-        {"installation": {"id": True}, "repository": {"full_name": None}, "sender": None},
-        {"action": 3, "installation": {"id": "7"}, "repository": 1, "sender": "alice"},
+        {"installation": {"id": "seven"}, "repository": {"full_name": None}, "sender": None},
+        {"action": 3, "installation": {"id": 7.5}, "repository": 1, "sender": "alice"},
     ],
 )
 def test_fields_of_the_wrong_shape_read_as_absent(envelope: dict[str, Any]) -> None:
@@ -95,6 +95,17 @@ def test_fields_of_the_wrong_shape_read_as_absent(envelope: dict[str, Any]) -> N
     assert (reading.installation_id, reading.repository, reading.sender) == (None, None, None)
     assert reading.route is None
     assert reading.action is None
+
+
+def test_a_delivery_is_recorded_as_its_route_s_model_reads_it_routed_or_not() -> None:
+    """The record holds what the job will use: a lax id ("7") reads as 7 on either path."""
+    payload = json.loads((FIXTURES / "issues.labeled.json").read_bytes())
+    payload["installation"] = {"id": "7"}
+    body = json.dumps(payload).encode()
+    routed, unrouted = read_delivery(ROUTER, "issues", body), read_delivery(ROUTER, "star", body)
+    assert routed.parsed is not None and routed.parsed.installation is not None
+    assert routed.installation_id == unrouted.installation_id == routed.parsed.installation.id == 7
+    assert unrouted.route is None and unrouted.repository == routed.repository
 
 
 @pytest.mark.parametrize(
