@@ -11,11 +11,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class _Lenient(BaseModel):
+class Lenient(BaseModel):
+    """Reads the fields a model declares and ignores every other (the payloads carry many)."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class Sender(_Lenient):
+class Sender(Lenient):
     login: str
     id: int
     type: str = "User"
@@ -25,15 +27,15 @@ class Sender(_Lenient):
         return self.type == "Bot" or self.login.endswith("[bot]")
 
 
-class Label(_Lenient):
+class Label(Lenient):
     name: str
 
 
-class InstallationRef(_Lenient):
+class InstallationRef(Lenient):
     id: int
 
 
-class Repository(_Lenient):
+class Repository(Lenient):
     id: int
     name: str
     full_name: str
@@ -42,7 +44,7 @@ class Repository(_Lenient):
     private: bool = False
 
 
-class Issue(_Lenient):
+class Issue(Lenient):
     number: int
     title: str
     body: str | None = None
@@ -57,25 +59,25 @@ class Issue(_Lenient):
         return self.pull_request is not None
 
 
-class WebhookComment(_Lenient):
+class WebhookComment(Lenient):
     id: int
     body: str | None = None
     user: Sender
 
 
-class RepoRef(_Lenient):
+class RepoRef(Lenient):
     #: absent in check suites' short PR references
     full_name: str | None = None
 
 
-class GitRef(_Lenient):
+class GitRef(Lenient):
     ref: str
     sha: str
     #: the repository the ref is in (a fork's, for a PR from a fork); null when deleted
     repo: RepoRef | None = None
 
 
-class PullRequest(_Lenient):
+class PullRequest(Lenient):
     number: int
     title: str = ""
     body: str | None = None
@@ -88,13 +90,13 @@ class PullRequest(_Lenient):
     labels: list[Label] = Field(default_factory=list)
 
 
-class PullRequestRef(_Lenient):
+class PullRequestRef(Lenient):
     number: int
     head: GitRef
     base: GitRef
 
 
-class AppRef(_Lenient):
+class AppRef(Lenient):
     """The GitHub App a check suite or run belongs to."""
 
     id: int | None = None
@@ -105,7 +107,7 @@ class AppRef(_Lenient):
         return bool(self.slug and own_login and f"{self.slug}[bot]" == own_login)
 
 
-class CheckSuite(_Lenient):
+class CheckSuite(Lenient):
     id: int
     head_sha: str
     head_branch: str | None = None
@@ -115,7 +117,7 @@ class CheckSuite(_Lenient):
     app: AppRef | None = None
 
 
-class CheckRun(_Lenient):
+class CheckRun(Lenient):
     """A check run; Triad's own carry the number of the workflow they report on as
     `external_id` (a fork's PR is not in `pull_requests`)."""
 
@@ -129,11 +131,11 @@ class CheckRun(_Lenient):
     pull_requests: list[PullRequestRef] = Field(default_factory=list)
 
 
-class RequestedAction(_Lenient):
+class RequestedAction(Lenient):
     identifier: str
 
 
-class WorkflowRun(_Lenient):
+class WorkflowRun(Lenient):
     id: int
     name: str | None = None
     head_sha: str
@@ -143,7 +145,7 @@ class WorkflowRun(_Lenient):
     pull_requests: list[PullRequestRef] = Field(default_factory=list)
 
 
-class WebhookEvent(_Lenient):
+class WebhookEvent(Lenient):
     """The fields every delivery Triad handles carries."""
 
     action: str | None = None
@@ -157,13 +159,13 @@ class IssuesEvent(WebhookEvent):
     label: Label | None = None
 
 
-class Before(_Lenient):
+class Before(Lenient):
     """A field's value before an edit (`changes.<field>.from`)."""
 
     text: str | None = Field(default=None, alias="from")
 
 
-class CommentChanges(_Lenient):
+class CommentChanges(Lenient):
     body: Before | None = None
 
 
@@ -194,7 +196,7 @@ class WorkflowRunEvent(WebhookEvent):
     workflow_run: WorkflowRun
 
 
-class Branch(_Lenient):
+class Branch(Lenient):
     name: str
 
 
@@ -211,7 +213,7 @@ class StatusEvent(WebhookEvent):
 MAX_LISTED_PATHS = 3000
 
 
-class PushedCommit(_Lenient):
+class PushedCommit(Lenient):
     """A commit of a push, with the paths it changed (GitHub lists at most 3000 per commit)."""
 
     added: list[str] = Field(default_factory=list)

@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
-from bot.github.events import WebhookEvent
+from bot.github.events import Lenient, WebhookEvent
 from bot.routing.router import NO_ACTION, Route, Router
 
 #: `{"action":"labeled", ...`, as GitHub writes every delivery that has an action
@@ -31,23 +31,19 @@ class NotJson(ValueError):
     """The body is not a JSON object: nothing can be read from it."""
 
 
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class _InstallationRef(_Lenient):
+class _InstallationRef(Lenient):
     id: int
 
 
-class _RepositoryRef(_Lenient):
+class _RepositoryRef(Lenient):
     full_name: str
 
 
-class _SenderRef(_Lenient):
+class _SenderRef(Lenient):
     login: str
 
 
-class _Envelope(_Lenient):
+class _Envelope(Lenient):
     """What every delivery is recorded with, whatever its event, read as the routes' models
     read it (an id of "7" is 7); a field of another shape reads as absent (`Any`, then None),
     so any JSON object can be recorded."""
@@ -60,8 +56,9 @@ class _Envelope(_Lenient):
 
 @dataclass(frozen=True)
 class Reading:
-    """A delivery as the door reads it: the record's fields, its route (None: Triad has no
-    route for it) and the route's model of it (None, with `problem`, when it cannot read it)."""
+    """A delivery as the door reads it: the record's fields, its route and the route's model
+    of it. Three cases: no route (`route` None), read (`parsed` set), or unreadable (`route`
+    set, `parsed` None, and `problem` says where and why)."""
 
     action: str | None
     installation_id: int | None
@@ -98,15 +95,20 @@ def read_delivery(router: Router, event: str, body: bytes) -> Reading:
     route = router.route(event, action)
     if route is None:
         return reading
+    if route is guessed and failed is not None:  # the same model: it fails the same way
+        return replace(reading, route=route, problem=_problem(failed))
     try:
-        if route is guessed and failed is not None:  # the same model: it fails the same way
-            raise failed
         parsed = route.model.model_validate_json(body)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        return replace(reading, route=route, problem=f"{where}: {error['msg']}"[:500])
+        return replace(reading, route=route, problem=_problem(exc))
     return _of_parsed(route, parsed)
+
+
+def _problem(exc: ValidationError) -> str:
+    """Where and why a route's model cannot read a delivery, for its record."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}"[:500]
 
 
 def _of_parsed(route: Route[Any], parsed: WebhookEvent) -> Reading:

@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
+from pydantic import BaseModel
 
 from bot.routing import ROUTER
 from bot.routing.reading import NotJson, Reading, read_delivery
 from tests.conftest import FIXTURES
 
 EXAMPLES = sorted(FIXTURES.glob("*.json"))
+
+
+@contextmanager
+def _counting_parses() -> Iterator[list[str]]:
+    """The models each body is parsed with, in order (pydantic's own parse, counted)."""
+    parses: list[str] = []
+    parse = BaseModel.model_validate_json.__func__  # type: ignore[attr-defined]
+
+    def counted(model: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:
+        parses.append(model.__name__)
+        return parse(model, *args, **kwargs)  # type: ignore[no-any-return]
+
+    with patch.object(BaseModel, "model_validate_json", classmethod(counted)):
+        yield parses
 
 
 def _naive(event: str, payload: dict[str, Any]) -> tuple[Any, ...]:
@@ -59,6 +77,25 @@ def test_a_delivery_whose_action_is_not_its_first_key_reads_the_same(path: Path)
         reading = read_delivery(ROUTER, event, body)
         assert _fields(reading) == _naive(event, payload)
         assert reading.parsed == read_delivery(ROUTER, event, path.read_bytes()).parsed
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.name)
+def test_a_delivery_as_github_writes_it_is_parsed_once(path: Path) -> None:
+    """Routed or not, with an action or without (a push), one parse of the body."""
+    with _counting_parses() as parses:
+        read_delivery(ROUTER, path.name.split(".", 1)[0], path.read_bytes())
+    assert len(parses) == 1
+
+
+def test_a_body_read_twice_is_one_whose_action_is_not_first_or_its_model_cannot_read() -> None:
+    payload = json.loads((FIXTURES / "issues.labeled.json").read_bytes())
+    reordered = json.dumps(dict(reversed(payload.items()))).encode()
+    del payload["issue"]["number"]
+    unreadable = json.dumps(payload).encode()
+    for body in (reordered, unreadable):
+        with _counting_parses() as parses:
+            read_delivery(ROUTER, "issues", body)
+        assert parses in (["_Envelope", "IssuesEvent"], ["IssuesEvent", "_Envelope"])
 
 
 def test_the_action_the_route_s_model_reads_decides_the_route_not_the_body_s_first_key() -> None:

@@ -96,6 +96,8 @@ class WebhookSender:
     # -- sending ---------------------------------------------------------------------------
 
     def send(self, event: str, payload: dict[str, Any]) -> Delivery:
+        if "action" in payload:  # GitHub writes a delivery's action first
+            payload = {"action": payload["action"]} | payload
         delivery = Delivery(
             str(uuid.uuid4()), event, payload.get("action"), json.dumps(payload).encode()
         )
