@@ -80,7 +80,7 @@ class WorkerPool(Generic[ContextT]):
         #: hears of jobs other processes queue (PostgreSQL), to wake idle loops at once
         self._listening: asyncio.Task[None] | None = None
         #: stops hearing of the jobs this process's own transactions queue
-        self._unhear: Callable[[], None] | None = None
+        self._stop_hearing: Callable[[], None] | None = None
         self._warm_up = warm_up
         self._cold_kinds = frozenset(cold_kinds)
         self._warm: asyncio.Task[None] | None = None
@@ -106,7 +106,7 @@ class WorkerPool(Generic[ContextT]):
             for n in range(self.concurrency)
         ]
         self._heartbeat = asyncio.create_task(self._beat(), name="triad-heartbeat")
-        self._unhear = self.store.wake_on_queued(self.notify)
+        self._stop_hearing = self.store.wake_on_queued(self.notify)
         self._listening = asyncio.create_task(
             self.store.listen_for_jobs(self.notify), name="triad-listen"
         )
@@ -139,9 +139,9 @@ class WorkerPool(Generic[ContextT]):
     async def stop(self) -> None:
         """Stop claiming; let running jobs finish for `drain_seconds`, then release the rest."""
         self._stopping.set()
-        if self._unhear is not None:
-            self._unhear()
-            self._unhear = None
+        if self._stop_hearing is not None:
+            self._stop_hearing()
+            self._stop_hearing = None
         if self._listening is not None:
             self._listening.cancel()
             await asyncio.gather(self._listening, return_exceptions=True)
@@ -256,8 +256,8 @@ class WorkerPool(Generic[ContextT]):
             else:
                 log.warning("job failed", extra={**fields, "error": error, "retry_in": delay})
         finally:
-            # a job often queues the next (a delivery its stage): this loop claims it as
-            # soon as it returns, with no idle loop woken to race it for it
+            # a job often queues the next: an idle loop was woken for it when it committed,
+            # and this loop claims again as soon as it returns (one of them finds nothing)
             self._running.pop(attempt, None)
             seconds = time.monotonic() - started
             # the whole process's CPU meanwhile: the job's own when it ran alone

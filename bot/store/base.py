@@ -149,16 +149,22 @@ class Store(ABC):
         """Call `wake(jobs)` on the calling event loop whenever a transaction of this store
         commits jobs queued to run now (a stage's next job, a delivery's, a retried one), so
         an idle worker of this process claims it at once rather than at its next poll; the
-        function returned stops it."""
+        function returned stops it. Every listener hears every job (a process runs one pool)."""
         listener = (asyncio.get_running_loop(), wake)
         self._local_wakes.append(listener)
-        return lambda: self._local_wakes.remove(listener)
 
-    def committed(self, tx: Transaction) -> None:
-        """`tx` committed (called from the thread that ran it): tell the listeners of its jobs."""
+        def stop() -> None:
+            with contextlib.suppress(ValueError):  # stopped already
+                self._local_wakes.remove(listener)
+
+        return stop
+
+    def _committed(self, tx: Transaction) -> None:
+        """`tx` committed (called from the thread that ran it): tell the listeners of its jobs.
+        Never raises: the transaction is committed whatever a listener's loop does."""
         if not tx.jobs_due:
             return
-        for loop, wake in list(self._local_wakes):
+        for loop, wake in list(self._local_wakes):  # a copy: a pool may stop meanwhile
             with contextlib.suppress(RuntimeError):  # its loop closed without unsubscribing
                 loop.call_soon_threadsafe(wake, tx.jobs_due)
 

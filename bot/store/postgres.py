@@ -176,7 +176,7 @@ class PostgresStore(Store):
                 result = operation(tx)
         if tx.jobs_due:
             self._announcer.announce(tx.jobs_due)
-        self.committed(tx)
+        self._committed(tx)
         return result
 
     def _insert_new(

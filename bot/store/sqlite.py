@@ -127,7 +127,7 @@ class SqliteStore(Store):
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
-        self.committed(tx)
+        self._committed(tx)
         return result
 
     def _migrate(self) -> None:

@@ -110,7 +110,7 @@ async def test_a_workflow_page_draws_its_transitions_with_their_causes(admin: Ad
 async def test_a_dead_letter_is_retried_from_the_page(admin: Admin) -> None:
     http, context, seeded = admin
     woken: list[int] = []
-    context.store.wake_on_queued(woken.append)
+    stop = context.store.wake_on_queued(woken.append)
     page = (await http.get("/admin", headers=_bearer())).text
     answer = await http.post(
         f"/admin/jobs/{seeded.dead_job}/retry",
@@ -121,6 +121,7 @@ async def test_a_dead_letter_is_retried_from_the_page(admin: Admin) -> None:
     assert answer.headers["location"] == f"/admin?retried=queued&job={seeded.dead_job}#queue"
     job = await context.store.get_job(seeded.dead_job)
     assert job is not None and job.state is JobState.QUEUED and woken == [1]
+    stop()
     shown = await http.get(answer.headers["location"], headers=_bearer())
     assert f"Job {seeded.dead_job} queued again." in shown.text
 
