@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from bot.github.events import Lenient, WebhookEvent
+from bot.github.events import InstallationRef, Lenient, WebhookEvent
 from bot.routing.router import NO_ACTION, Route, Router
 
 #: `{"action":"labeled", ...`, as GitHub writes every delivery that has an action
@@ -29,10 +29,6 @@ _LEADING_ACTION = re.compile(
 
 class NotJson(ValueError):
     """The body is not a JSON object: nothing can be read from it."""
-
-
-class _InstallationRef(Lenient):
-    id: int
 
 
 class _RepositoryRef(Lenient):
@@ -49,7 +45,7 @@ class _Envelope(Lenient):
     so any JSON object can be recorded."""
 
     action: Any = None
-    installation: _InstallationRef | Any = Field(default=None, union_mode="left_to_right")
+    installation: InstallationRef | Any = Field(default=None, union_mode="left_to_right")
     repository: _RepositoryRef | Any = Field(default=None, union_mode="left_to_right")
     sender: _SenderRef | Any = Field(default=None, union_mode="left_to_right")
 
@@ -88,7 +84,7 @@ def read_delivery(router: Router, event: str, body: bytes) -> Reading:
     action = envelope.action if isinstance(envelope.action, str) else None
     reading = Reading(
         action,
-        envelope.installation.id if isinstance(envelope.installation, _InstallationRef) else None,
+        envelope.installation.id if isinstance(envelope.installation, InstallationRef) else None,
         envelope.repository.full_name if isinstance(envelope.repository, _RepositoryRef) else None,
         envelope.sender.login if isinstance(envelope.sender, _SenderRef) else None,
     )
