@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.errors import StoreError
 from bot.store.group_commit import DEADLINE, GroupCommit
 from bot.store.models import Delivery, DeliveryOutcome, Job, JobState, NewJob
+
+if TYPE_CHECKING:
+    from bot.store.repo_configs import StoreFacts
 
 T = TypeVar("T")
 Row = Mapping[str, Any]
@@ -43,8 +47,31 @@ class Admission:
     readmitted: bool = False
 
 
-#: the delivery and its job, decided inside the admitting transaction (it may read the store)
-Decide = Callable[["Transaction"], tuple[Delivery, "NewJob | None"]]
+class Offer(Protocol):
+    """A delivery offered to the store, its outcome decided inside the admitting transaction
+    from what the store knows (`bot.store.admission`)."""
+
+    #: (repository, issue or pull request number) whose facts in the store the decision
+    #: needs; None: the delivery alone decides. Admissions that ask about one repository
+    #: take turns across processes.
+    @property
+    def asks(self) -> tuple[str, int | None] | None: ...
+
+    def decide(self, known: StoreFacts | None) -> tuple[Delivery, NewJob | None]:
+        """The delivery to store and its job; may run again should its batch be retried."""
+        ...
+
+
+@dataclass(frozen=True)
+class Decided:
+    """An offer decided before it is made."""
+
+    delivery: Delivery
+    job: NewJob | None = None
+    asks: tuple[str, int | None] | None = None
+
+    def decide(self, _known: StoreFacts | None) -> tuple[Delivery, NewJob | None]:
+        return self.delivery, self.job
 
 
 class SchemaTooNew(StoreError):
@@ -85,7 +112,7 @@ class Store(ABC):
         self.clock = clock
         #: attempts a job gets when it does not ask for its own number (TRIAD_JOB_MAX_ATTEMPTS)
         self.max_attempts = max_attempts
-        self._group: GroupCommit | None = None
+        self._admissions: GroupCommit[Offer, Admission] | None = None
         #: this process's listeners for jobs its own transactions queue (`wake_on_queued`)
         self._local_wakes: list[tuple[asyncio.AbstractEventLoop, Wake]] = []
 
@@ -103,23 +130,6 @@ class Store(ABC):
     async def run(self, operation: Callable[[Transaction], T]) -> T:
         """Run `operation` in one transaction, off the event loop, and return its result."""
 
-    async def run_grouped(self, operation: Callable[[Transaction], T], order: int = 0) -> T:
-        """`run`, where concurrent calls share one transaction and one commit (group commit,
-        `bot.store.group_commit`); each returns once its own transaction is committed, or
-        raises `TimeoutError` after the group's deadline. `order`: see `lock_order`."""
-        if self._group is None:
-            self._group = GroupCommit(
-                lambda grouped: self.submit(lambda tx: self._grouped(tx, grouped)),
-                parallel=self.commits_under_way,
-                deadline=self.admission_deadline,
-                fatal=self.database_failed,
-            )
-        return await self._group.run(operation, order)
-
-    def _grouped(self, tx: Transaction, operation: Callable[[Transaction], T]) -> T:
-        self.begin_grouped(tx)
-        return operation(tx)
-
     def begin_grouped(self, tx: Transaction) -> None:  # noqa: B027 (a hook: most need none)
         """Prepare a grouped transaction (PostgreSQL bounds its statements' time)."""
 
@@ -128,13 +138,9 @@ class Store(ABC):
         timeout, disk): every operation of its batch would fail alike."""
         return False
 
-    def lock_order(self, _key: str) -> int:
-        """The order of `lock(tx, key)` among a batch's operations (0: no lock taken)."""
-        return 0
-
-    def lock(self, tx: Transaction, key: str) -> None:  # noqa: B027 (SQLite needs none)
-        """Serialise transactions about `key` across processes until commit (PostgreSQL: an
-        advisory lock; SQLite's write lock already serialises every transaction)."""
+    def lock(self, tx: Transaction, keys: list[str]) -> None:  # noqa: B027 (SQLite needs none)
+        """Serialise transactions about each of `keys` (sorted) across processes until commit
+        (PostgreSQL: advisory locks; SQLite's write lock already serialises every transaction)."""
 
     async def listen_for_jobs(self, wake: Callable[[int], None]) -> None:  # noqa: B027 (a hook)
         """Call `wake(jobs)` whenever another process queues jobs to run now, until cancelled.
@@ -175,8 +181,8 @@ class Store(ABC):
 
     @property
     def grouped_commits(self) -> int:
-        """Transactions so far that committed more than one grouped operation."""
-        return self._group.batches if self._group is not None else 0
+        """Transactions so far that admitted more than one delivery."""
+        return self._admissions.batches if self._admissions is not None else 0
 
     async def __aenter__(self) -> Store:
         await self.open()
@@ -246,32 +252,47 @@ class Store(ABC):
         A delivery whose `body_hash` matches an earlier delivery's is a replay: it is recorded
         (outcome `duplicate`, without its body or job) and the earlier delivery is named.
         """
-        return await self.admit_decided(lambda _tx: (delivery, job))
+        return await self.admit(Decided(delivery, job))
 
-    async def admit_decided(self, decide: Decide, lock: str | None = None) -> Admission:
-        """`admit_delivery` for a delivery whose outcome `decide` works out inside the
-        admitting transaction (the webhook door reads the store there: deliveries of the same
-        batch see each other), under `lock` (the repository) when given.
+    async def admit(self, offer: Offer) -> Admission:
+        """`admit_delivery` for a delivery whose outcome the offer decides inside the admitting
+        transaction from what the store knows (deliveries admitted together see each other).
 
-        A redelivery (same id) of a delivery stored as ignored that `decide` now queues is
-        readmitted: its outcome becomes queued and its one job is queued."""
+        Concurrent admissions share one transaction and one commit (group commit,
+        `bot.store.admission`); each returns once its own transaction is committed, or raises
+        `TimeoutError` after `admission_deadline`. A redelivery (same id) of a delivery stored
+        as ignored that the offer now queues is readmitted: its outcome becomes queued and its
+        one job is queued."""
+        if self._admissions is None:
+            self._admissions = GroupCommit(
+                self._admit_batch,
+                parallel=self.commits_under_way,
+                deadline=self.admission_deadline,
+                fatal=self.database_failed,
+            )
+        return await self._admissions.run(offer)
+
+    def _admit_batch(self, offers: list[Offer]) -> asyncio.Future[list[Admission]]:
+        from bot.store.admission import admit_batch  # it builds on this module
+
         now = self.clock()
+        return self.submit(lambda tx: admit_batch(self, tx, offers, now))
 
-        def operation(tx: Transaction) -> Admission:
-            if lock is not None:
-                self.lock(tx, lock)
-            return self._admit(tx, decide, now)
+    def insert_rows(
+        self, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
+    ) -> list[Row]:
+        """Insert `rows` (values in the order of `columns`) in one statement ending in `tail`
+        (a conflict clause, `RETURNING`); the rows it returns."""
+        return tx.fetchall(
+            _values_insert(table, columns, len(rows), tail), [v for row in rows for v in row]
+        )
 
-        order = self.lock_order(lock) if lock is not None else 0
-        return await self.run_grouped(operation, order)
-
-    def _admit(self, tx: Transaction, decide: Decide, now: float) -> Admission:
-        """The common case, a new id and a new body, is decided by one insert: the unique
-        indexes on the id and on the body's hash refuse a copy, also from a concurrent writer;
-        only then is the copy looked up."""
-        delivery, job = decide(tx)
-        if self._insert_new(tx, delivery, job, now):
-            return Admission(new=True, delivery=delivery)
+    def settle_refused(
+        self, tx: Transaction, delivery: Delivery, job: NewJob | None, now: float
+    ) -> Admission:
+        """A delivery the insert refused: a redelivery of a stored id (readmitted when it was
+        dropped and is now queued), or a replay of a stored body under a new id (recorded as
+        a duplicate, without its body or job)."""
         seen = tx.fetchone("SELECT outcome FROM deliveries WHERE id = ?", (delivery.id,))
         if seen is not None:
             if self._readmit(tx, seen["outcome"], delivery, job, now):
@@ -301,16 +322,6 @@ class Store(ABC):
         )
         return bool(changed) and self._insert_job(tx, job, now) is not None
 
-    def _insert_new(
-        self, tx: Transaction, delivery: Delivery, job: NewJob | None, now: float
-    ) -> bool:
-        """Store the delivery and its job; False (nothing stored) when its id or its body's
-        hash is stored already."""
-        inserted = self._insert_delivery(tx, delivery, now)
-        if inserted and job is not None:
-            self._insert_job(tx, job, now)
-        return inserted
-
     def _replayed(self, tx: Transaction, delivery: Delivery) -> str | None:
         """The earlier delivery with the same body, if any."""
         if delivery.body_hash is None:
@@ -324,9 +335,8 @@ class Store(ABC):
     def _insert_delivery(self, tx: Transaction, delivery: Delivery, now: float) -> bool:
         return bool(
             tx.execute(
-                "INSERT INTO deliveries (id, event, action, installation_id, repository, sender,"
-                " outcome, body, received_at, body_hash, reason)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                f"INSERT INTO deliveries ({DELIVERY_COLUMNS})"
+                f" VALUES ({placeholders(DELIVERY_COLUMNS)}) ON CONFLICT DO NOTHING",
                 delivery_values(delivery, now),
             )
         )
@@ -365,19 +375,9 @@ class Store(ABC):
 
     def _insert_job(self, tx: Transaction, job: NewJob, now: float) -> int | None:
         row = tx.fetchone(
-            "INSERT INTO jobs (kind, idempotency_key, payload, state, attempts, max_attempts,"
-            " run_at, created_at, repository) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)"
+            f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({placeholders(JOB_COLUMNS)})"
             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-            (
-                job.kind,
-                job.idempotency_key,
-                json.dumps(job.payload),
-                JobState.QUEUED.value,
-                job.max_attempts or self.max_attempts,
-                now + job.delay_seconds,
-                now,
-                job.repository,
-            ),
+            job_values(job, now, self.max_attempts),
         )
         if row is None:
             return None
@@ -581,10 +581,47 @@ def job_from_row(row: Row) -> Job:
     )
 
 
+#: the columns every insert of a delivery names, in the order of `delivery_values`
+DELIVERY_COLUMNS = (
+    "id, event, action, installation_id, repository, sender, outcome, body, received_at,"
+    " body_hash, reason"
+)
+#: the columns every insert of a job names, in the order of `job_values`
+JOB_COLUMNS = (
+    "kind, idempotency_key, payload, state, attempts, max_attempts, run_at, created_at, repository"
+)
+
+
+@functools.lru_cache(maxsize=512)
+def _values_insert(table: str, columns: str, rows: int, tail: str) -> str:
+    """An insert of `rows` rows (one text per size: the database reuses its plan)."""
+    row = f"({placeholders(columns)})"
+    return f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([row] * rows) + " " + tail
+
+
+def placeholders(columns: str) -> str:
+    """One `?` per column named in `columns`."""
+    return ", ".join("?" * (columns.count(",") + 1))
+
+
+def job_values(job: NewJob, now: float, max_attempts: int) -> tuple[Any, ...]:
+    """A new job's row in the order of `JOB_COLUMNS` (`max_attempts` unless it asks its own)."""
+    return (
+        job.kind,
+        job.idempotency_key,
+        json.dumps(job.payload),
+        JobState.QUEUED.value,
+        0,
+        job.max_attempts or max_attempts,
+        now + job.delay_seconds,
+        now,
+        job.repository,
+    )
+
+
 def delivery_values(delivery: Delivery, now: float) -> tuple[Any, ...]:
-    """A delivery's row in the order of the `deliveries` columns every insert names (id, event,
-    action, installation_id, repository, sender, outcome, body, received_at, body_hash,
-    reason); a replay keeps no body hash (the original holds it, uniquely)."""
+    """A delivery's row in the order of `DELIVERY_COLUMNS`; a replay keeps no body hash (the
+    original holds it, uniquely)."""
     replay = delivery.outcome is DeliveryOutcome.DUPLICATE
     return (
         delivery.id,

@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -21,13 +20,13 @@ from starlette.types import Receive, Scope, Send
 
 from bot.github.signature import is_valid_signature
 from bot.routing import ROUTER, Admitted, DoorFacts, Ignored, Router
-from bot.routing.facts import recheck_with_store
+from bot.routing.facts import recheck_with_store, store_question
 from bot.routing.reading import NotJson, Reading, read_delivery
 from bot.routing.redoor import delivery_job
 from bot.routing.router import unrouted
 from bot.settings import MAX_WEBHOOK_BYTES
 from bot.store import Delivery, DeliveryOutcome, NewJob
-from bot.store.base import Transaction
+from bot.store.repo_configs import StoreFacts
 from bot.web.context import AppContext
 from bot.web.door import Refused
 
@@ -78,9 +77,9 @@ class WebhookEndpoint:
             )
             headers = [(k.lower().encode(), v.encode()) for k, v in refused.headers.items()]
             return refused.status, {"message": refused.message}, headers
-        door = _Door(event, delivery_id, reading, body, context.own_login, context.store.clock)
+        door = _Door(event, delivery_id, reading, body, context.own_login)
         try:
-            admitted = await context.store.admit_decided(door.decide, lock=door.lock)
+            admitted = await context.store.admit(door)
         except TimeoutError:
             # nothing acknowledged: GitHub may redeliver, and a redelivery is never acted twice
             context.metrics.deliveries.labels(event=event, outcome="store_busy").inc()
@@ -151,11 +150,11 @@ _REFUSALS = {401: "unauthorized", 408: "too_slow", 503: "busy"}
 
 class _Door:
     """Ping, drop at the door, keep unread, or queue: decided by the routing table from the
-    delivery as read and, for a delivery that passes it, one read of what the store knows
-    (never a GitHub request) inside the admitting transaction, under the repository's lock, so
-    deliveries admitted together or by another web process are seen. A signed payload the
-    route's model cannot read is kept (outcome `unreadable`, with the reason) so an operator
-    can inspect it, never refused."""
+    delivery as read and, for a delivery that passes it and whose route asks, what the store
+    knows of its repository (never a GitHub request), read inside the admitting transaction
+    under the repository's lock, so deliveries admitted together or by another web process
+    are seen (`bot.store.admission`). A signed payload the route's model cannot read is kept
+    (outcome `unreadable`, with the reason) so an operator can inspect it, never refused."""
 
     def __init__(
         self,
@@ -164,14 +163,11 @@ class _Door:
         reading: Reading,
         body: bytes,
         own_login: str | None,
-        clock: Callable[[], float],
     ) -> None:
-        self.own_login, self.clock = own_login, clock
+        self.own_login = own_login
         self.payload_only = _route(event, reading, own_login)
-        found = self.payload_only[0]
-        wants = isinstance(found, Admitted) and found.asks[0]
-        self.lock = reading.repository if wants else None
-        self.ignored = self.payload_only[1]
+        found, self.ignored, reason = self.payload_only
+        self.asks = store_question(found) if isinstance(found, Admitted) else None
         self.delivery = Delivery(
             id=delivery_id,
             event=event,
@@ -179,23 +175,26 @@ class _Door:
             installation_id=reading.installation_id,
             repository=reading.repository,
             sender=reading.sender,
-            outcome=DeliveryOutcome.QUEUED,
+            outcome=found if isinstance(found, DeliveryOutcome) else DeliveryOutcome.QUEUED,
             body=body,
             body_hash=hashlib.sha256(body).hexdigest(),
+            reason=reason,
         )
         if found is DeliveryOutcome.UNREADABLE:
             log.warning(
                 "signed delivery Triad cannot read: kept as unreadable",
-                extra={"delivery": delivery_id, "event": event, "reason": self.payload_only[2]},
+                extra={"delivery": delivery_id, "event": event, "reason": reason},
             )
 
-    def decide(self, tx: Transaction) -> tuple[Delivery, NewJob | None]:
+    def decide(self, known: StoreFacts | None) -> tuple[Delivery, NewJob | None]:
         """Run in the admitting transaction (possibly again, should its batch be retried)."""
-        outcome, self.ignored, reason = self.payload_only
-        if isinstance(outcome, Admitted):
-            door = recheck_with_store(outcome, DoorFacts(self.own_login), tx, self.clock())
+        found, self.ignored, _ = self.payload_only
+        delivery = self.delivery
+        if isinstance(found, Admitted) and known is not None:
+            door = recheck_with_store(found, DoorFacts(self.own_login), known)
             outcome, self.ignored, reason = _outcome(door)
-        delivery = replace(self.delivery, outcome=outcome, reason=reason)
+            if outcome is not delivery.outcome:
+                delivery = replace(delivery, outcome=outcome, reason=reason)
         return delivery, _job(delivery)
 
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 
 from bot.errors import StoreError
 from bot.store import Delivery, DeliveryOutcome, NewJob, Store, open_store
-from bot.store.group_commit import GroupCommit
-from bot.store.postgres import PostgresStore
+from bot.store.base import Decided
+from bot.store.group_commit import GroupCommit, ItemsFailed
+from bot.store.postgres import PostgresStore, advisory_key
 from bot.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
 
@@ -181,40 +181,90 @@ async def test_a_database_that_fails_every_batch_costs_one_attempt_not_one_per_c
     loop = asyncio.get_running_loop()
     attempts = 0
 
-    def submit(_operation: object) -> asyncio.Future[object]:
+    def submit(_items: list[int]) -> asyncio.Future[list[None]]:
         nonlocal attempts
         attempts += 1
-        failed: asyncio.Future[object] = loop.create_future()
+        failed: asyncio.Future[list[None]] = loop.create_future()
         loop.call_later(0.05, failed.set_exception, RuntimeError("database is down"))
         return failed
 
-    group = GroupCommit(submit, parallel=1)
-    outcomes = await asyncio.gather(
-        *(group.run(lambda _tx: None) for _ in range(20)), return_exceptions=True
-    )
+    group: GroupCommit[int, None] = GroupCommit(submit, parallel=1)
+    outcomes = await asyncio.gather(*(group.run(n) for n in range(20)), return_exceptions=True)
     assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
     assert attempts <= 2, attempts  # the first caller alone, then the other 19 together
+
+
+@pytest.mark.parametrize("fatal", [False, True])
+async def test_a_batch_whose_items_failed_goes_again_item_by_item_unless_the_database_failed(
+    fatal: bool,
+) -> None:
+    """A multi-row statement that fails cannot say which row was at fault: each item goes
+    again alone and only the bad one's caller fails; a database error fails them all at once."""
+    loop = asyncio.get_running_loop()
+    batches: list[list[str]] = []
+
+    def submit(items: list[str]) -> asyncio.Future[list[str]]:
+        batches.append(items)
+        done: asyncio.Future[list[str]] = loop.create_future()
+        if "bad" in items:
+            done.set_exception(ItemsFailed(ValueError("a bad row")))
+        else:
+            done.set_result([item.upper() for item in items])
+        return done
+
+    group: GroupCommit[str, str] = GroupCommit(submit, parallel=1, fatal=lambda _e: fatal)
+    items = ["first", "a", "bad", "b"]
+    outcomes = await asyncio.gather(*(group.run(item) for item in items), return_exceptions=True)
+    if fatal:
+        assert outcomes[0] == "FIRST"
+        assert all(isinstance(outcome, ValueError) for outcome in outcomes[1:])
+        assert batches == [["first"], ["a", "bad", "b"]]
+    else:
+        assert outcomes[:2] == ["FIRST", "A"] and outcomes[3] == "B"
+        assert isinstance(outcomes[2], ValueError)
+        assert batches == [["first"], ["a", "bad", "b"], ["a"], ["bad"], ["b"]]
+
+
+async def test_callers_waiting_behind_a_stuck_batch_are_answered_by_their_own_deadline() -> None:
+    loop = asyncio.get_running_loop()
+    submitted: list[list[int]] = []
+
+    def submit(items: list[int]) -> asyncio.Future[list[int]]:
+        submitted.append(items)
+        return loop.create_future()  # never answers
+
+    group: GroupCommit[int, int] = GroupCommit(submit, parallel=1, deadline=0.3)
+    first = asyncio.create_task(group.run(1))
+    await asyncio.sleep(0.2)
+    second = asyncio.create_task(group.run(2))  # waits behind the stuck batch
+    started = loop.time()
+    with pytest.raises(TimeoutError):
+        await first
+    with pytest.raises(TimeoutError):
+        await second
+    assert loop.time() - started < 0.3 + 0.15  # its own deadline, not the first's plus its own
+    assert submitted == [[1], [2]]
 
 
 async def test_a_batch_that_never_ends_fails_its_callers_by_the_deadline_and_frees_its_place() -> (
     None
 ):
     loop = asyncio.get_running_loop()
-    hung: list[asyncio.Future[object]] = []
+    hung: list[asyncio.Future[list[int]]] = []
 
-    def submit(_operation: object) -> asyncio.Future[object]:
+    def submit(_items: list[int]) -> asyncio.Future[list[int]]:
         hung.append(loop.create_future())  # never answers
         return hung[-1]
 
-    group = GroupCommit(submit, parallel=2, deadline=0.2)
-    tasks = [asyncio.create_task(group.run(lambda _tx: None)) for _ in range(5)]
+    group: GroupCommit[int, int] = GroupCommit(submit, parallel=2, deadline=0.2)
+    tasks = [asyncio.create_task(group.run(n)) for n in range(5)]
     done, pending = await asyncio.wait(tasks, timeout=2)
     assert not pending
     assert all(isinstance(task.exception(), TimeoutError) for task in done)
     await asyncio.sleep(0.5)  # every stuck batch outlived its deadline
     # the stuck batches gave their places back: a later caller gets a batch of its own
     started = len(hung)
-    later = asyncio.create_task(group.run(lambda _tx: 7))
+    later = asyncio.create_task(group.run(7))
     await asyncio.sleep(0)
     assert len(hung) == started + 1
     hung[-1].set_result([7])
@@ -225,19 +275,14 @@ async def test_a_batch_holds_at_most_max_batch_operations() -> None:
     loop = asyncio.get_running_loop()
     sizes: list[int] = []
 
-    def submit(operation: Callable[[Any], object]) -> asyncio.Future[object]:
-        results = operation(None)
-        assert isinstance(results, list)
-        sizes.append(len(results))
-        done: asyncio.Future[object] = loop.create_future()
-        loop.call_soon(done.set_result, results)
+    def submit(items: list[int]) -> asyncio.Future[list[int]]:
+        sizes.append(len(items))
+        done: asyncio.Future[list[int]] = loop.create_future()
+        loop.call_soon(done.set_result, items)
         return done
 
-    def number(n: int) -> Callable[[Any], int]:
-        return lambda _tx: n
-
     group = GroupCommit(submit, max_batch=4, parallel=1)
-    assert await asyncio.gather(*(group.run(number(n)) for n in range(10))) == list(range(10))
+    assert await asyncio.gather(*(group.run(n) for n in range(10))) == list(range(10))
     assert sizes == [1, 4, 4, 1]
 
 
@@ -261,8 +306,30 @@ async def test_a_store_that_stalls_fails_the_admission_by_its_deadline(
 async def test_postgresql_bounds_the_admitting_transactions_statements(store: Store) -> None:
     if not isinstance(store, PostgresStore):
         pytest.skip("PostgreSQL's statement_timeout")
-    row = await store.run_grouped(lambda tx: tx.fetchone("SHOW statement_timeout"))
-    assert row is not None and row["statement_timeout"] == "4s"
+    _ddl(
+        store,
+        [
+            "CREATE TABLE seen_timeout (value TEXT)",
+            "CREATE FUNCTION see_timeout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " INSERT INTO seen_timeout VALUES (current_setting('statement_timeout'));"
+            " RETURN NEW; END $$",
+            "CREATE TRIGGER see_timeout AFTER INSERT ON deliveries"
+            " FOR EACH ROW EXECUTE FUNCTION see_timeout()",
+        ],
+    )
+    try:
+        assert (await store.admit_delivery(delivery(1), job(1))).new
+        seen = await store.run(lambda tx: tx.fetchall("SELECT value FROM seen_timeout"))
+    finally:
+        _ddl(
+            store,
+            [
+                "DROP TRIGGER see_timeout ON deliveries",
+                "DROP FUNCTION see_timeout()",
+                "DROP TABLE seen_timeout",
+            ],
+        )
+    assert [row["value"] for row in seen] == ["4s"]
     plain = await store.run(lambda tx: tx.fetchone("SHOW statement_timeout"))
     assert plain is not None and plain["statement_timeout"] == "0"  # workers' work: unbounded
 
@@ -276,12 +343,12 @@ async def test_web_processes_admitting_one_repositorys_deliveries_take_turns(
         pytest.skip("PostgreSQL's advisory lock (SQLite's write lock serialises every writer)")
     store.admission_deadline = 0.5
     with psycopg.connect(store.url) as other:
-        other.execute("SELECT pg_advisory_xact_lock(%s)", (store.lock_order("octo/repo"),))
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key("octo/repo"),))
         with pytest.raises(TimeoutError):
-            await store.admit_decided(lambda _tx: (delivery(1), job(1)), lock="octo/repo")
+            await store.admit(Decided(delivery(1), job(1), asks=("octo/repo", None)))
         # another repository's deliveries do not wait
-        other_repo = await store.admit_decided(lambda _tx: (delivery(2), job(2)), lock="octo/b")
+        other_repo = await store.admit(Decided(delivery(2), job(2), asks=("octo/b", 2)))
         assert other_repo.new
         other.rollback()
-    admitted = await store.admit_decided(lambda _tx: (delivery(3), job(3)), lock="octo/repo")
+    admitted = await store.admit(Decided(delivery(3), job(3), asks=("octo/repo", None)))
     assert admitted.new

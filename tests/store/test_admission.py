@@ -1,0 +1,185 @@
+"""A batch of deliveries admitted in a few statements, on both backends: decided in order with
+what the store knows, read once per question, and every delivery the insert refused settled
+as when each was admitted alone."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bot.store import Admission, Delivery, DeliveryOutcome, NewJob, Store
+from bot.store.admission import admit_batch
+from bot.store.base import Decided, Offer, Row, Transaction
+from bot.store.repo_configs import _FACTS, StoreFacts
+from bot.workflow.jobs import JobKind
+
+
+def delivery(name: str, repository: str = "octo/repo", body: str | None = None) -> Delivery:
+    raw = (body or f'{{"action": "labeled", "n": "{name}"}}').encode()
+    return Delivery(
+        id=name,
+        event="issues",
+        action="labeled",
+        installation_id=None,
+        repository=repository,
+        sender="alice",
+        outcome=DeliveryOutcome.QUEUED,
+        body=raw,
+        body_hash=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def job(name: str, repository: str = "octo/repo") -> NewJob:
+    return NewJob(
+        kind=JobKind.DELIVERY.value,
+        idempotency_key=f"delivery:{name}",
+        payload={"delivery_id": name},
+        repository=repository,
+    )
+
+
+@dataclass
+class PendingOnly:
+    """An offer the store's facts drop unless a delivery of its repository is pending (as the
+    door drops a label outside the cached config's set), noting what it was told."""
+
+    name: str
+    repository: str = "octo/repo"
+    told: list[StoreFacts | None] = field(default_factory=list)
+
+    @property
+    def asks(self) -> tuple[str, int | None]:
+        return self.repository, 7
+
+    def decide(self, known: StoreFacts | None) -> tuple[Delivery, NewJob | None]:
+        self.told.append(known)
+        if known is not None and known.pending:
+            return delivery(self.name, self.repository), job(self.name, self.repository)
+        dropped = replace(delivery(self.name, self.repository), outcome=DeliveryOutcome.IGNORED)
+        return dropped, None
+
+
+class Counting:
+    """The admitting transaction, counting the door's reads of the store."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+        self.jobs_due = 0
+        self.fact_reads = 0
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self.tx.execute(sql, params)
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        self.fact_reads += sql == _FACTS
+        return self.tx.fetchone(sql, params)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self.tx.fetchall(sql, params)
+
+
+async def admit_together(store: Store, offers: Sequence[Offer]) -> tuple[list[Admission], int]:
+    """The offers admitted in one batch; how many times the store's facts were read."""
+
+    def operation(tx: Transaction) -> tuple[list[Admission], int]:
+        counting = Counting(tx)
+        admitted = admit_batch(store, counting, list(offers), store.clock())
+        tx.jobs_due += counting.jobs_due
+        return admitted, counting.fact_reads
+
+    return await store.run(operation)
+
+
+async def test_a_delivery_queued_earlier_in_the_batch_makes_its_repository_pending(
+    store: Store,
+) -> None:
+    """As if each were admitted alone, in order: the first queues a delivery job of the
+    repository, so the store's word on that repository may be about to change."""
+    same, other = PendingOnly("same"), PendingOnly("other", repository="octo/other")
+    before = PendingOnly("before")
+    admitted, _ = await admit_together(
+        store, [before, Decided(delivery("first"), job("first")), same, other]
+    )
+    assert [a.new for a in admitted] == [True, True, True, True]
+    outcomes = [a.delivery.outcome if a.delivery else None for a in admitted]
+    assert outcomes == [
+        DeliveryOutcome.IGNORED,  # decided before the first was queued
+        DeliveryOutcome.QUEUED,
+        DeliveryOutcome.QUEUED,  # pending: the first waits for its job
+        DeliveryOutcome.IGNORED,  # another repository
+    ]
+    assert [told.pending for told in before.told + same.told + other.told if told] == [
+        False,
+        True,
+        False,
+    ]
+    keys = sorted(j.idempotency_key for j in await store.list_jobs())
+    assert keys == ["delivery:first", "delivery:same"]
+
+
+async def test_the_store_is_read_once_per_question_in_a_batch(store: Store) -> None:
+    offers = [PendingOnly(f"d{n}", repository=f"octo/r{n % 3}") for n in range(9)]
+    admitted, reads = await admit_together(store, offers)
+    assert all(a.new for a in admitted)
+    assert reads == 3  # one per repository asked about, not one per delivery
+    assert all(offer.told == offer.told[:1] for offer in offers)  # each decided once
+
+
+async def test_copies_and_replays_in_one_batch_are_settled_as_if_admitted_alone(
+    store: Store,
+) -> None:
+    assert (await store.admit_delivery(delivery("old"), job("old"))).new
+    offers = [
+        Decided(delivery("a"), job("a")),
+        Decided(delivery("a"), job("a")),  # GitHub's redelivery, arriving with the first
+        Decided(delivery("b", body='{"same": "body"}'), job("b")),
+        Decided(delivery("c", body='{"same": "body"}'), job("c")),  # a replay under a new id
+        Decided(delivery("old"), job("old")),  # a redelivery of one stored before
+    ]
+    admitted, _ = await admit_together(store, offers)
+    assert [(a.new, a.replay_of) for a in admitted] == [
+        (True, None),
+        (False, None),
+        (True, None),
+        (False, "b"),
+        (False, None),
+    ]
+    keys = sorted(j.idempotency_key for j in await store.list_jobs())
+    assert keys == ["delivery:a", "delivery:b", "delivery:old"]
+    replay = await store.get_delivery("c")
+    assert replay is not None and replay.outcome is DeliveryOutcome.DUPLICATE
+    assert replay.body == b""
+
+
+async def test_a_batch_of_deliveries_without_an_installation_or_a_job_is_stored(
+    store: Store,
+) -> None:
+    """Columns that hold no value in any row of the batch (PostgreSQL sends each column as one
+    typed array)."""
+    offers = [Decided(delivery(f"n{n}")) for n in range(3)]
+    admitted, _ = await admit_together(store, offers)
+    assert all(a.new for a in admitted)
+    stored = await store.get_delivery("n1")
+    assert stored is not None and stored.installation_id is None and stored.reason is None
+    assert await store.list_jobs() == []
+
+
+async def test_the_jobs_a_batch_queues_wake_the_workers_once_it_commits(store: Store) -> None:
+    heard: list[int] = []
+    stop = store.wake_on_queued(heard.append)
+    try:
+        delayed = NewJob(kind="k", idempotency_key="later", delay_seconds=60)
+        offers = [
+            Decided(delivery("x"), job("x")),
+            Decided(delivery("y"), job("y")),
+            Decided(delivery("z"), delayed),
+        ]
+        await admit_together(store, offers)
+        for _ in range(3):  # the listener is called soon after the commit, on this loop
+            await asyncio.sleep(0)
+    finally:
+        stop()
+    assert heard == [2]  # due now: x and y; z's job waits a minute
