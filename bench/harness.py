@@ -14,12 +14,15 @@ tree's user + system time from /proc over the phase (for Triad on PostgreSQL plu
 PostgreSQL backends serving its database, `contenders.BackendCpu`), divided by the
 deliveries answered 2xx. The deliveries are the real example payloads in
 tests/fixtures/github-webhooks, each made unique. Every non-2xx answer, timeout and
-connection error is counted and shown.
+connection error is counted and shown. `--baseline REF` runs Triad as checked out at REF too
+(a detached worktree, this tree's interpreter and dependencies): each Triad contender again as
+`NAME@REF`, in the same rounds, so a change is measured against what it changed, interleaved.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -28,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,8 @@ from contenders import (
     probot_ready,
     start,
 )
+
+from triad_lab.checkout import checkout
 
 HERE = Path(__file__).resolve().parent
 
@@ -128,6 +133,18 @@ def backlog(contender: Contender) -> tuple[int, int] | None:
     return int(due), int(later)
 
 
+def at_revision(contender: Contender, ref: str, tree: Path) -> Contender:
+    """`contender` running the Triad checked out at `tree` (REF) with this tree's interpreter
+    and dependencies, one at a time with the others, so it may share their scratch database."""
+    return replace(
+        contender,
+        name=f"{contender.name}@{ref}",
+        env={**contender.env, "PYTHONPATH": str(tree)},
+        cwd=tree,
+        note=f"{contender.note}, at {ref}",
+    )
+
+
 def drained(contender: Contender, timeout: float = 60.0) -> None:
     """Until the in-process workers have no job due (each failed its first attempt: GitHub is
     unreachable, and a retry waits a minute)."""
@@ -150,7 +167,7 @@ def one_round(
         try:
             load(running.port, sequence, "--mode", "max", "--seconds", "1", "--connections", "8")
             sequence += 1_000_000
-            if contender.name == "triad-workers":
+            if contender.name.startswith("triad-workers"):
                 drained(contender)  # the warm-up's jobs are not the rate phase's backlog
             time.sleep(0.5)
             offered, rate_cpu = phase(
@@ -164,7 +181,7 @@ def one_round(
                 str(args.rate),
             )
             sequence += 1_000_000
-            waiting = backlog(contender) if contender.name == "triad-workers" else None
+            waiting = backlog(contender) if contender.name.startswith("triad-workers") else None
             time.sleep(0.5)
             top, cpu = phase(
                 running,
@@ -262,9 +279,16 @@ def main() -> None:
         help="a PostgreSQL server to make a scratch database on ('' to leave PostgreSQL out)",
     )
     parser.add_argument("--only", default="", help="comma-separated contender names")
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        help="a git ref whose Triad runs too, as more contenders (`triad-sqlite@REF`, ...)",
+    )
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="triad-bench-") as folder:
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="triad-bench-"))
+        tree = stack.enter_context(checkout(args.baseline)) if args.baseline else None
         scratch = Path(folder)
         why_not = probot_ready(scratch / "npm.log")
         if why_not:
@@ -275,6 +299,12 @@ def main() -> None:
         found = contenders(scratch, args.postgres or None, probot=why_not is None)
         if args.only:
             found = [c for c in found if c.name in args.only.split(",") or c.name == "bare"]
+        if tree is not None:
+            found += [
+                at_revision(contender, args.baseline, tree)
+                for contender in found
+                if contender.name.startswith("triad-")
+            ]
         samples = {contender.name: Samples() for contender in found}
         sequence = 0
         try:

@@ -46,7 +46,6 @@ import contextlib
 import json
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -62,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.store import JobState, NewJob, Store, open_store
 from bot.store.workflows import WorkflowStore
 from bot.workflow.model import Stage
+from triad_lab.checkout import checkout
 from triad_lab.crash.people import REPO, People
 from triad_lab.crash.processes import Fleet
 from triad_lab.scratch import database
@@ -93,21 +93,10 @@ T = TypeVar("T")
 
 
 @contextlib.contextmanager
-def checkout(ref: str) -> Iterator[Tree]:
-    """REF checked out in a detached worktree of this repository, removed after."""
-    path = Path(tempfile.mkdtemp(prefix="triad-baseline-")) / "tree"
-    subprocess.run(
-        ["git", "worktree", "add", "--detach", str(path), ref],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    try:
+def baseline(ref: str) -> Iterator[Tree]:
+    """REF's Triad, from a detached worktree removed after."""
+    with checkout(ref) as path:
         yield Tree(f"before ({ref})", path)
-    finally:
-        subprocess.run(
-            ["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, capture_output=True
-        )
 
 
 def interleaved(items: list[T], round_: int) -> list[T]:
@@ -745,7 +734,7 @@ def main() -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="triad-workers-"))
     errors = 0
     with contextlib.ExitStack() as stack:
-        trees = [stack.enter_context(checkout(args.baseline))] if args.baseline else []
+        trees = [stack.enter_context(baseline(args.baseline))] if args.baseline else []
         trees.append(AFTER)
         if args.part in ("jobs", "all"):
             print(f"jobs ({args.backend}, one worker process, 4 jobs at a time):", flush=True)

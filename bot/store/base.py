@@ -334,10 +334,12 @@ class Store(ABC):
 
     def _insert_delivery(self, tx: Transaction, delivery: Delivery, now: float) -> bool:
         return bool(
-            tx.execute(
-                f"INSERT INTO deliveries ({DELIVERY_COLUMNS})"
-                f" VALUES ({placeholders(DELIVERY_COLUMNS)}) ON CONFLICT DO NOTHING",
-                delivery_values(delivery, now),
+            self.insert_rows(
+                tx,
+                "deliveries",
+                DELIVERY_COLUMNS,
+                [delivery_values(delivery, now)],
+                "ON CONFLICT DO NOTHING RETURNING id",
             )
         )
 
@@ -374,16 +376,18 @@ class Store(ABC):
         return await self.run(lambda tx: self._insert_job(tx, job, now))
 
     def _insert_job(self, tx: Transaction, job: NewJob, now: float) -> int | None:
-        row = tx.fetchone(
-            f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({placeholders(JOB_COLUMNS)})"
-            " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-            job_values(job, now, self.max_attempts),
+        rows = self.insert_rows(
+            tx,
+            "jobs",
+            JOB_COLUMNS,
+            [job_values(job, now, self.max_attempts)],
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
         )
-        if row is None:
+        if not rows:
             return None
         if job.delay_seconds <= 0:
             self.jobs_queued(tx)
-        return int(row["id"])
+        return int(rows[0]["id"])
 
     async def claim(
         self, worker_id: str, lease_seconds: float, kinds: Sequence[str] | None = None
@@ -595,13 +599,8 @@ JOB_COLUMNS = (
 @functools.lru_cache(maxsize=512)
 def _values_insert(table: str, columns: str, rows: int, tail: str) -> str:
     """An insert of `rows` rows (one text per size: the database reuses its plan)."""
-    row = f"({placeholders(columns)})"
+    row = "(" + ", ".join("?" * (columns.count(",") + 1)) + ")"
     return f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([row] * rows) + " " + tail
-
-
-def placeholders(columns: str) -> str:
-    """One `?` per column named in `columns`."""
-    return ", ".join("?" * (columns.count(",") + 1))
 
 
 def job_values(job: NewJob, now: float, max_attempts: int) -> tuple[Any, ...]:
