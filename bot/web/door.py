@@ -13,11 +13,10 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 log = logging.getLogger(__name__)
@@ -57,40 +56,47 @@ class DoorLimits:
         """Bytes held right now by bodies being read or verified."""
         return self._held
 
-    @contextlib.asynccontextmanager
-    async def unverified_body(self, request: Request, limit: int) -> AsyncIterator[bytes]:
-        """The whole body, held against the budget until the block (its verification) ends.
+    async def read_body(self, receive: Receive, declared: str | None, limit: int) -> bytes:
+        """The whole body, held against the budget until `release(len(body))` (once it is
+        verified); `declared` is its Content-Length, if any.
 
         413 past `limit`; 408 when it does not arrive within `read_seconds`; 503 with
-        `Retry-After` when the bodies being read would pass `max_unverified_bytes`.
+        `Retry-After` when the bodies being read would pass `max_unverified_bytes`; 400 when
+        the client goes away first. A refused body holds nothing.
         """
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             raise Refused(413, f"payload exceeds {limit} bytes")
         # bytes count as they arrive, never as declared: a body declared but not sent holds
         # only its connection, until the read deadline closes it
         held = 0
+        chunks: list[bytes] = []
         try:
-            chunks: list[bytes] = []
-            size = 0
-            try:
-                async with asyncio.timeout(self.read_seconds):
-                    async for chunk in request.stream():
-                        size += len(chunk)
-                        if size > limit:
+            async with asyncio.timeout(self.read_seconds):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        # anyone may start an upload and drop it: one line, never an error
+                        raise Refused(400, "the client went away before its body arrived")
+                    chunk: bytes = message.get("body", b"")
+                    if chunk:
+                        if held + len(chunk) > limit:
                             raise Refused(413, f"payload exceeds {limit} bytes")
-                        held = self._take(size, held)
+                        held = self._take(held + len(chunk), held)
                         chunks.append(chunk)
-            except TimeoutError:
+                    if not message.get("more_body", False):
+                        break
+        except BaseException as exc:
+            self._held -= held
+            if isinstance(exc, TimeoutError):
                 raise Refused(
                     408, f"the body did not arrive within {self.read_seconds:g} s"
                 ) from None
-            except ClientDisconnect:
-                # anyone may start an upload and drop it: one line, never an error
-                raise Refused(400, "the client went away before its body arrived") from None
-            yield b"".join(chunks)
-        finally:
-            self._held -= held
+            raise
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def release(self, size: int) -> None:
+        """Give back what a body read by `read_body` held (it is verified or refused)."""
+        self._held -= size
 
     def _take(self, wanted: int, held: int) -> int:
         """Hold `wanted` bytes in all (`held` already held); 503 when the budget is spent."""

@@ -15,7 +15,6 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from bot.github.signature import is_valid_signature
@@ -49,22 +48,28 @@ class WebhookEndpoint:
         if scope["method"] != "POST":
             await _send(send, 405, {"detail": "Method Not Allowed"}, [(b"allow", b"POST")])
             return
-        status, answer, headers = await self.receive(Request(scope, receive))
+        status, answer, headers = await self.receive(_headers(scope), receive)
         await _send(send, status, answer, headers)
 
-    async def receive(self, request: Request) -> tuple[int, dict[str, Any], list[Header]]:
-        """Verify, read, store durably: the answer (status, JSON, headers) to send."""
+    async def receive(
+        self, sent: dict[bytes, str], receive: Receive
+    ) -> tuple[int, dict[str, Any], list[Header]]:
+        """Verify, read, store durably: the answer (status, JSON, headers) to send; `sent`
+        holds the request's headers the endpoint reads."""
         context = self.context
-        event = request.headers.get("x-github-event", "")
+        event = sent.get(b"x-github-event", "")
         try:
-            async with context.door.unverified_body(request, MAX_WEBHOOK_BYTES) as body:
-                if not is_valid_signature(
-                    body, context.webhook_secret, request.headers.get("x-hub-signature-256")
-                ):
-                    raise Refused(
-                        401, "X-Hub-Signature-256 is missing or does not match the secret"
-                    )
-            delivery_id = request.headers.get("x-github-delivery", "")
+            declared = sent.get(b"content-length")
+            body = await context.door.read_body(receive, declared, MAX_WEBHOOK_BYTES)
+            try:
+                signed = is_valid_signature(
+                    body, context.webhook_secret, sent.get(b"x-hub-signature-256")
+                )
+            finally:
+                context.door.release(len(body))
+            if not signed:
+                raise Refused(401, "X-Hub-Signature-256 is missing or does not match the secret")
+            delivery_id = sent.get(b"x-github-delivery", "")
             for name, value in (("X-GitHub-Event", event), ("X-GitHub-Delivery", delivery_id)):
                 if not _HEADER_VALUE.match(value):
                     raise Refused(400, f"{name} header is missing or malformed")
@@ -243,6 +248,21 @@ def _read(event: str, body: bytes) -> Reading:
         return read_delivery(ROUTER, event, body)
     except NotJson as exc:
         raise Refused(400, str(exc)) from None
+
+
+#: the request headers the endpoint reads
+_HEADERS = frozenset(
+    (b"content-length", b"x-github-event", b"x-github-delivery", b"x-hub-signature-256")
+)
+
+
+def _headers(scope: Scope) -> dict[bytes, str]:
+    """The headers the endpoint reads, by their lower-case names (the first of repeats)."""
+    found: dict[bytes, str] = {}
+    for name, value in scope["headers"]:
+        if name in _HEADERS and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
 
 
 def _metric_event(event: str) -> str:
