@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -14,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @contextlib.contextmanager
 def checkout(ref: str) -> Iterator[Path]:
     """REF checked out in a detached worktree of this repository, removed after."""
-    path = Path(tempfile.mkdtemp(prefix="triad-baseline-")) / "tree"
+    folder = Path(tempfile.mkdtemp(prefix="triad-baseline-"))
+    path = folder / "tree"
     subprocess.run(
         ["git", "worktree", "add", "--detach", str(path), ref],
         cwd=ROOT,
@@ -27,3 +29,4 @@ def checkout(ref: str) -> Iterator[Path]:
         subprocess.run(
             ["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, capture_output=True
         )
+        shutil.rmtree(folder, ignore_errors=True)

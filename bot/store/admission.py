@@ -4,19 +4,22 @@ Group commit (`bot.store.group_commit`) gathers the deliveries offered at once; 
 them. The repositories asked about are locked in one statement (PostgreSQL: admissions of a
 repository take turns across web processes); what the store knows is read once per
 (repository, number) asked about; the door decides each delivery in the order it came; then
-every delivery goes in one multi-row insert and their jobs in another. A delivery the insert
-refused (its id or its body is stored already: a redelivery, a readmission, a replay) is
-settled alone afterwards. The clients cost more CPU per statement than per row (psycopg about
-0.1 ms a statement), so a batch costs a few statements, not a few per delivery.
+every new delivery goes in one multi-row insert and the jobs in another, in the order the
+deliveries came. Which offers are new is known from one read of the batch's ids and bodies
+before any decision; a delivery stored already (a redelivery, a readmission, a replay, a copy
+earlier in the batch) is settled alone. The clients cost more CPU per statement than per
+row (psycopg about 0.1 ms a statement), so a batch costs a few statements (and one read per
+question asked), not a few per delivery.
 
-Deciding in order keeps what deciding one delivery per transaction gave: a delivery queued
-earlier in the batch makes its repository's later deliveries see a delivery pending (what
-the store says may be about to change), so they are admitted as they would have been.
+Deciding in order keeps what deciding one delivery per transaction gave: a delivery that will
+queue its job (new, or readmitted) makes its repository's later deliveries see a delivery
+pending (what the store says may be about to change), so they are admitted as they would
+have been; a redelivery or a replay queues nothing and changes nothing for them.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot.store.base import (
@@ -28,8 +31,8 @@ from bot.store.base import (
     delivery_values,
     job_values,
 )
-from bot.store.group_commit import ItemsFailed
-from bot.store.models import Delivery, NewJob
+from bot.store.group_commit import ItemFailed, ItemsFailed
+from bot.store.models import Delivery, DeliveryOutcome, NewJob
 from bot.store.repo_configs import StoreFacts, door_facts
 from bot.workflow.jobs import JobKind
 
@@ -37,41 +40,71 @@ if TYPE_CHECKING:
     from bot.store.base import Store
 
 
-def admit_batch(store: Store, tx: Transaction, offers: list[Offer], now: float) -> list[Admission]:
-    """Each offer's admission, in order, stored in `tx`; `ItemsFailed` when a statement about
-    the offers raised (the group tries them again one by one)."""
+def admit_batch(
+    store: Store, tx: Transaction, offers: list[Offer], now: float
+) -> list[Admission | ItemFailed]:
+    """Each offer's admission, in order, stored in `tx` (an offer whose decision raised gets
+    `ItemFailed` and the rest are stored); `ItemsFailed` when a statement about the offers
+    raised (the group tries them again in smaller batches)."""
     store.begin_grouped(tx)
     try:
-        decided = _decide(store, tx, offers, now)
-        stored = _insert_deliveries(store, tx, [delivery for delivery, _ in decided], now)
-        admissions: list[Admission | None] = []
-        jobs: list[NewJob] = []
-        for delivery, job in decided:
-            if delivery.id in stored:
-                stored.discard(delivery.id)  # a copy later in the batch is a redelivery
-                admissions.append(Admission(new=True, delivery=delivery))
-                if job is not None:
-                    jobs.append(job)
-            else:
-                admissions.append(None)
-        _insert_jobs(store, tx, jobs, now)
-        return [
-            admission or store.settle_refused(tx, delivery, job, now)
-            for admission, (delivery, job) in zip(admissions, decided, strict=True)
-        ]
+        return _admit(store, tx, offers, now)
     except Exception as exc:
         raise ItemsFailed(exc) from exc
 
 
+@dataclass
+class _Planned:
+    """One offer's decision, and whether it is new to the store (its id and body's hash are
+    stored neither before the batch nor earlier in it)."""
+
+    delivery: Delivery
+    job: NewJob | None
+    fresh: bool
+    admission: Admission | None = None
+
+
+def _admit(
+    store: Store, tx: Transaction, offers: list[Offer], now: float
+) -> list[Admission | ItemFailed]:
+    planned = _decide(store, tx, offers, now)
+    decided = [plan for plan in planned if isinstance(plan, _Planned)]
+    inserted = _insert_deliveries(store, tx, [plan.delivery for plan in decided if plan.fresh], now)
+    jobs: list[NewJob] = []
+    readmitting: dict[str, _Planned] = {}
+    for plan in decided:
+        if plan.fresh and plan.delivery.id in inserted:
+            plan.admission = Admission(new=True, delivery=plan.delivery)
+            job = plan.job
+        else:  # stored already, or by a concurrent writer since the batch read the store
+            plan.admission, job = store.settle_refused(tx, plan.delivery, plan.job, now)
+            if job is not None:
+                readmitting[job.idempotency_key] = plan
+        if job is not None:
+            jobs.append(job)  # in the order the deliveries came
+    queued = _insert_jobs(store, tx, jobs, now)
+    for key, plan in readmitting.items():
+        if key not in queued:  # its one job exists already
+            plan.admission = Admission(new=False)
+    return [
+        plan.admission or Admission(new=False) if isinstance(plan, _Planned) else plan
+        for plan in planned
+    ]
+
+
 def _decide(
     store: Store, tx: Transaction, offers: list[Offer], now: float
-) -> list[tuple[Delivery, NewJob | None]]:
+) -> list[_Planned | ItemFailed]:
+    """Each offer decided in order, with what the store knows of the repository it asks
+    about, read once per question; a delivery that will queue a job makes its repository's
+    later offers see a delivery pending, as if each offer were admitted alone."""
     asked = sorted({offer.asks[0] for offer in offers if offer.asks is not None})
     if asked:
         store.lock(tx, asked)
+    stored = _Stored(store, tx, offers)
     known: dict[tuple[str, int | None], StoreFacts] = {}
     queued: set[str] = set()  # repositories with a delivery queued earlier in the batch
-    decided = []
+    planned: list[_Planned | ItemFailed] = []
     for offer in offers:
         facts = None
         if offer.asks is not None:
@@ -80,18 +113,69 @@ def _decide(
                 facts = known[offer.asks] = door_facts(tx, *offer.asks, now)
             if offer.asks[0] in queued and not facts.pending:
                 facts = replace(facts, pending=True)
-        delivery, job = offer.decide(facts)
-        if job is not None and job.kind == JobKind.DELIVERY and job.repository is not None:
+        try:
+            delivery, job = offer.decide(facts)
+        except Exception as exc:  # this offer's own fault: the rest are stored
+            planned.append(ItemFailed(exc))
+            continue
+        fresh, queues = stored.plan(delivery, job)
+        if queues and job is not None and job.kind == JobKind.DELIVERY and job.repository:
             queued.add(job.repository)
-        decided.append((delivery, job))
-    return decided
+        planned.append(_Planned(delivery, job, fresh))
+    return planned
+
+
+class _Stored:
+    """What the store holds of a batch's ids and bodies (one read before any decision), and
+    what the batch adds to it as its offers are decided in order."""
+
+    def __init__(self, store: Store, tx: Transaction, offers: list[Offer]) -> None:
+        offered = [offer.delivery for offer in offers]
+        rows = store.stored_deliveries(
+            tx,
+            [delivery.id for delivery in offered],
+            [delivery.body_hash for delivery in offered if delivery.body_hash],
+        )
+        ids = {delivery.id for delivery in offered}
+        #: outcome and body hash of each id stored (before the batch, or earlier in it)
+        self._ids = {
+            row["id"]: (row["outcome"], row["body_hash"]) for row in rows if row["id"] in ids
+        }
+        #: hashes of the bodies stored (a replay holds none)
+        self._bodies = {row["body_hash"] for row in rows if row["body_hash"]}
+
+    def plan(self, delivery: Delivery, job: NewJob | None) -> tuple[bool, bool]:
+        """(whether `delivery` is new and will be inserted, whether its job will be queued):
+        a redelivery queues only as a readmission (stored as ignored, the same body, now with
+        a job), a replay never."""
+        body = delivery.body_hash
+        if delivery.id in self._ids:
+            outcome, stored_body = self._ids[delivery.id]
+            readmits = (
+                job is not None
+                and outcome == DeliveryOutcome.IGNORED.value
+                and body is not None
+                and body == stored_body
+            )
+            if readmits:  # once: a later copy finds it queued
+                self._ids[delivery.id] = (DeliveryOutcome.QUEUED.value, stored_body)
+            return False, readmits
+        if body is not None and body in self._bodies:
+            self._ids[delivery.id] = (DeliveryOutcome.DUPLICATE.value, None)
+            return False, False
+        self._ids[delivery.id] = (delivery.outcome.value, body)
+        if body is not None:
+            self._bodies.add(body)
+        return True, job is not None
 
 
 def _insert_deliveries(
     store: Store, tx: Transaction, deliveries: list[Delivery], now: float
 ) -> set[str]:
-    """The ids inserted; a delivery whose id or body's hash is stored already is not (the
-    unique indexes decide, also against a concurrent writer)."""
+    """The ids inserted; a delivery whose id or body's hash is stored already (by a
+    concurrent writer since the batch read the store) is not: the unique indexes decide."""
+    if not deliveries:
+        return set()
     rows = store.insert_rows(
         tx,
         "deliveries",
@@ -102,16 +186,18 @@ def _insert_deliveries(
     return {row["id"] for row in rows}
 
 
-def _insert_jobs(store: Store, tx: Transaction, jobs: list[NewJob], now: float) -> None:
+def _insert_jobs(store: Store, tx: Transaction, jobs: list[NewJob], now: float) -> set[str]:
+    """The idempotency keys of the jobs inserted (a key that exists already is not)."""
     if not jobs:
-        return
+        return set()
     rows = store.insert_rows(
         tx,
         "jobs",
         JOB_COLUMNS,
         [job_values(job, now, store.max_attempts) for job in jobs],
-        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING run_at",
+        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key, run_at",
     )
     due = sum(1 for row in rows if row["run_at"] <= now)
     if due:
         store.jobs_queued(tx, due)
+    return {row["idempotency_key"] for row in rows}

@@ -18,7 +18,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.errors import StoreError
-from bot.store.group_commit import DEADLINE, GroupCommit
+from bot.store.group_commit import DEADLINE, GroupCommit, ItemFailed
 from bot.store.models import Delivery, DeliveryOutcome, Job, JobState, NewJob
 
 if TYPE_CHECKING:
@@ -56,6 +56,10 @@ class Offer(Protocol):
     #: take turns across processes.
     @property
     def asks(self) -> tuple[str, int | None] | None: ...
+
+    #: the delivery as offered: `decide` may change its outcome and reason, never its id or body
+    @property
+    def delivery(self) -> Delivery: ...
 
     def decide(self, known: StoreFacts | None) -> tuple[Delivery, NewJob | None]:
         """The delivery to store and its job; may run again should its batch be retried."""
@@ -272,7 +276,7 @@ class Store(ABC):
             )
         return await self._admissions.run(offer)
 
-    def _admit_batch(self, offers: list[Offer]) -> asyncio.Future[list[Admission]]:
+    def _admit_batch(self, offers: list[Offer]) -> asyncio.Future[list[Admission | ItemFailed]]:
         from bot.store.admission import admit_batch  # it builds on this module
 
         now = self.clock()
@@ -289,15 +293,16 @@ class Store(ABC):
 
     def settle_refused(
         self, tx: Transaction, delivery: Delivery, job: NewJob | None, now: float
-    ) -> Admission:
-        """A delivery the insert refused: a redelivery of a stored id (readmitted when it was
-        dropped and is now queued), or a replay of a stored body under a new id (recorded as
-        a duplicate, without its body or job)."""
+    ) -> tuple[Admission, NewJob | None]:
+        """A delivery the insert refused, and the job to queue for it: a redelivery of a
+        stored id (readmitted, with `job`, when it was dropped, is now queued and carries the
+        same body), or a replay of a stored body under a new id (recorded as a duplicate,
+        without its body or job). A readmission counts only once its job is queued."""
         seen = tx.fetchone("SELECT outcome FROM deliveries WHERE id = ?", (delivery.id,))
         if seen is not None:
-            if self._readmit(tx, seen["outcome"], delivery, job, now):
-                return Admission(new=True, delivery=delivery, readmitted=True)
-            return Admission(new=False)
+            if job is not None and self._readmit(tx, seen["outcome"], delivery):
+                return Admission(new=True, delivery=delivery, readmitted=True), job
+            return Admission(new=False), None
         original = self._replayed(tx, delivery)
         replay = replace(
             delivery,
@@ -306,21 +311,37 @@ class Store(ABC):
             reason=f"the body of delivery {original} sent again under a new delivery id",
         )
         self._insert_delivery(tx, replay, now)
-        return Admission(new=False, replay_of=original)
+        return Admission(new=False, replay_of=original), None
 
-    def _readmit(
-        self, tx: Transaction, stored: str, delivery: Delivery, job: NewJob | None, now: float
-    ) -> bool:
-        """Queue a delivery stored as ignored that the door now admits (its body again too,
-        in case it was pruned); the job's idempotency key keeps it to one job."""
-        if stored != DeliveryOutcome.IGNORED.value or job is None:
+    def _readmit(self, tx: Transaction, stored: str, delivery: Delivery) -> bool:
+        """Mark queued a delivery stored as ignored that the door now admits (its body again
+        too, in case it was pruned), only when the redelivery carries the body it was stored
+        with: another signed body sent under its id must not be acted on as it."""
+        if stored != DeliveryOutcome.IGNORED.value or delivery.body_hash is None:
             return False
-        changed = tx.execute(
-            "UPDATE deliveries SET outcome = ?, reason = NULL, body = ?,"
-            " body_pruned_at = NULL WHERE id = ? AND outcome = ?",
-            (delivery.outcome.value, delivery.body, delivery.id, DeliveryOutcome.IGNORED.value),
+        return bool(
+            tx.execute(
+                "UPDATE deliveries SET outcome = ?, reason = NULL, body = ?,"
+                " body_pruned_at = NULL WHERE id = ? AND outcome = ? AND body_hash = ?",
+                (
+                    delivery.outcome.value,
+                    delivery.body,
+                    delivery.id,
+                    DeliveryOutcome.IGNORED.value,
+                    delivery.body_hash,
+                ),
+            )
         )
-        return bool(changed) and self._insert_job(tx, job, now) is not None
+
+    def stored_deliveries(self, tx: Transaction, ids: list[str], hashes: list[str]) -> list[Row]:
+        """The stored deliveries (id, outcome, body_hash) with one of `ids`, or one of `hashes`
+        as the hash of a body they hold (replays hold none), in one indexed read."""
+        return tx.fetchall(
+            "SELECT id, outcome, body_hash FROM deliveries"
+            " WHERE id IN (SELECT value FROM json_each(?))"
+            " OR (body_hash IN (SELECT value FROM json_each(?)) AND outcome <> 'duplicate')",
+            (json.dumps(ids), json.dumps(hashes)),
+        )
 
     def _replayed(self, tx: Transaction, delivery: Delivery) -> str | None:
         """The earlier delivery with the same body, if any."""

@@ -10,15 +10,18 @@ acknowledged before it is stored. A batch starts the moment the previous one end
 when none is under way), from a callback rather than a task, so the database works while the
 event loop reads the next requests.
 
-A batch that fails is rolled back. When its items' own statements failed (`ItemsFailed`: a
-constraint, a bad row) and the database did not, the fault may be one item's: the batch's
-items go again one per transaction, so only that item's caller fails. When the database
-failed (the commit, the connection, a timeout: every item would fail alike), every caller
-fails at once rather than each retried in turn. None is told "stored" for what
-was not. Every caller is answered within `deadline` seconds of its call (`TimeoutError`,
-before anything is acknowledged), and a batch that outlives its callers' deadline frees its
-place, so one stuck transaction cannot hold every later one. The deadline costs no timer per
-caller: a batch's one timer fires at its earliest caller's deadline.
+An item that fails by itself (`ItemFailed` as its result: its decision raised) is answered
+with its error while the rest of its batch is stored. A batch that fails is rolled back. When
+its items' own statements failed (`ItemsFailed`: a constraint, a bad row) and the database
+did not, the fault may be one item's: the batch goes again in two halves, and a half that
+fails again in halves, so only that item's caller fails, after a few transactions rather than
+one per item. When the database failed (the commit, the connection, a timeout: every item
+would fail alike), every caller fails at once rather than each retried in turn. None is told
+"stored" for what was not. Every caller is answered within `deadline` seconds of its call
+(`TimeoutError`, before anything is acknowledged), and a batch whose every caller was
+answered so frees its place, so one stuck transaction cannot hold every later one. The
+deadline costs no timer per caller: a batch's one timer fires at the earliest deadline of its
+callers still waiting.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ log = logging.getLogger(__name__)
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 #: starts storing a batch of items in one transaction, off the event loop, now; the future's
-#: result holds one result per item, in order
-Submit = Callable[[list[Item]], "asyncio.Future[list[Result]]"]
+#: result holds one result per item, in order (`ItemFailed` for an item that failed alone)
+Submit = Callable[[list[Item]], "asyncio.Future[list[Result | ItemFailed]]"]
 #: whether an error is the database's (every item would fail alike)
 Fatal = Callable[[BaseException], bool]
 
@@ -51,20 +54,31 @@ class ItemsFailed(Exception):
         self.error = error
 
 
+class ItemFailed:
+    """One item's result when that item alone failed (its batch is stored without it)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
 class _Waiting(Generic[Item, Result]):
-    __slots__ = ("alone", "due", "future", "item")
+    __slots__ = ("due", "future", "item", "piece")
 
     def __init__(self, item: Item, future: asyncio.Future[Result], due: float) -> None:
         self.item = item
         self.future = future
         #: the loop time by which its caller is answered
         self.due = due
-        #: goes in a batch of its own (its shared batch failed)
-        self.alone = False
+        #: the part of a failed batch it goes again with (None: any batch)
+        self.piece: int | None = None
 
     def settle(self, result: Any = None, error: BaseException | None = None) -> None:
         if self.future.done():  # answered already (by its deadline); the item may still commit
             return
+        if isinstance(result, ItemFailed):
+            error = result.error
         if error is None:
             self.future.set_result(result)
         elif isinstance(error, asyncio.CancelledError):
@@ -93,8 +107,8 @@ class GroupCommit(Generic[Item, Result]):
         deadline: float = DEADLINE,
         fatal: Fatal | None = None,
     ) -> None:
-        """`parallel`: batches under way at once (SQLite writes from one thread: 1;
-        PostgreSQL commits concurrent transactions together itself)."""
+        """`parallel`: batches under way at once (both stores use 1: a batch is a few
+        statements, and a second one's thread costs more in contention than it overlaps)."""
         self._submit = submit
         self.max_batch = max_batch
         self.parallel = parallel
@@ -104,6 +118,7 @@ class GroupCommit(Generic[Item, Result]):
         self._under_way = 0
         #: transactions committed with more than one item
         self.batches = 0
+        self._pieces = 0
 
     async def run(self, item: Item) -> Result:
         """`item`'s result once the transaction holding it is committed (items of a batch are
@@ -120,8 +135,13 @@ class GroupCommit(Generic[Item, Result]):
         self._prune(loop.time())
         if not self._waiting:
             return
-        # items of a failed batch go first, each alone
-        taken = 1 if self._waiting[0].alone else self.max_batch
+        # the parts of a failed batch go first, each as a batch of its own
+        piece = self._waiting[0].piece
+        taken = 1
+        while (
+            taken < min(self.max_batch, len(self._waiting)) and self._waiting[taken].piece == piece
+        ):
+            taken += 1
         batch = _Batch(self._waiting[:taken])
         del self._waiting[:taken]
         self._under_way += 1
@@ -150,19 +170,26 @@ class GroupCommit(Generic[Item, Result]):
         self._waiting = kept
 
     def _expired(self, batch: _Batch) -> None:
-        """The batch outlived its earliest caller's deadline: its callers are answered and its
-        place goes to the next batch (it may still commit: nothing was acknowledged, a
-        redelivery is safe)."""
+        """The batch outlived a caller's deadline: the callers whose deadline passed are
+        answered; once none is left, its place goes to the next batch (it may still commit:
+        nothing was acknowledged, a redelivery is safe)."""
         if batch.over:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for waiting in batch.waiting:
+            if waiting.due <= now:
+                waiting.settle(error=TimeoutError("the store did not answer in time"))
+        left = [w.due for w in batch.waiting if not w.future.done()]
+        if left:
+            batch.timer = loop.call_at(min(left), self._expired, batch)
             return
         batch.over = True
         self._under_way -= 1
         log.warning("a grouped commit outlived its deadline", extra={"deadline": self.deadline})
-        for waiting in batch.waiting:
-            waiting.settle(error=TimeoutError("the store did not answer in time"))
         self._next()
 
-    def _ended(self, batch: _Batch, done: asyncio.Future[list[Result]]) -> None:
+    def _ended(self, batch: _Batch, done: asyncio.Future[list[Result | ItemFailed]]) -> None:
         if batch.timer is not None:
             batch.timer.cancel()
         if batch.over:
@@ -176,11 +203,13 @@ class GroupCommit(Generic[Item, Result]):
                 waiting.settle(result)
         elif self._one_may_be_at_fault(error, len(batch.waiting)):
             log.warning(
-                "a grouped commit failed: its items go again, one per transaction",
+                "a grouped commit failed: its items go again, in two halves",
                 extra={"items": len(batch.waiting), "error": str(error)[:300]},
             )
-            for waiting in batch.waiting:
-                waiting.alone = True
+            half = len(batch.waiting) // 2
+            for part, waiting in enumerate(batch.waiting):
+                waiting.piece = self._pieces + (part >= half)
+            self._pieces += 2
             self._waiting[:0] = batch.waiting
         else:
             cause = error.error if isinstance(error, ItemsFailed) else error

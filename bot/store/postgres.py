@@ -59,11 +59,32 @@ def _applied_versions(tx: Transaction) -> set[int]:
     return {int(row["version"]) for row in tx.fetchall("SELECT version FROM schema_migrations")}
 
 
-#: the PostgreSQL types of the columns `insert_rows` is given, in the order of
-#: `DELIVERY_COLUMNS` and `JOB_COLUMNS`
+#: the PostgreSQL type of each column `insert_rows` may be given
 _COLUMN_TYPES = {
-    "deliveries": ("text",) * 3 + ("bigint",) + ("text",) * 3 + ("bytea", "float8") + ("text",) * 2,
-    "jobs": ("text",) * 4 + ("integer", "integer", "float8", "float8", "text"),
+    "deliveries": {
+        "id": "text",
+        "event": "text",
+        "action": "text",
+        "installation_id": "bigint",
+        "repository": "text",
+        "sender": "text",
+        "outcome": "text",
+        "body": "bytea",
+        "received_at": "float8",
+        "body_hash": "text",
+        "reason": "text",
+    },
+    "jobs": {
+        "kind": "text",
+        "idempotency_key": "text",
+        "payload": "text",
+        "state": "text",
+        "attempts": "integer",
+        "max_attempts": "integer",
+        "run_at": "float8",
+        "created_at": "float8",
+        "repository": "text",
+    },
 }
 
 
@@ -157,9 +178,10 @@ class PostgresStore(Store):
         return isinstance(error, psycopg.OperationalError)
 
     def lock(self, tx: Transaction, keys: list[str]) -> None:
-        """Transaction-scoped advisory locks on the keys' hashes, in one statement and in
-        ascending order (two batches never wait on each other): web processes admitting
-        deliveries of one repository take turns (the door reads what the other stored)."""
+        """Transaction-scoped advisory locks on the keys' hashes, in one statement: web
+        processes admitting deliveries of one repository take turns (the door reads what the
+        other stored); taken in ascending order, so batches that share repositories wait for
+        each other but never deadlock."""
         hashes = sorted({advisory_key(key) for key in keys})
         # a function scan yields the array's elements in order, each locked as it comes
         tx.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k", (hashes,))
@@ -183,10 +205,17 @@ class PostgresStore(Store):
         multi-row VALUES text is parsed again each time) and bodies sent as they are rather
         than escaped."""
         types = _COLUMN_TYPES[table]
-        arrays = ", ".join(f"%b::{kind}[]" for kind in types)
+        arrays = ", ".join(f"%b::{types[name.strip()]}[]" for name in columns.split(","))
         return tx.fetchall(
             f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {tail}",
             [list(column) for column in zip(*rows, strict=True)],
+        )
+
+    def stored_deliveries(self, tx: Transaction, ids: list[str], hashes: list[str]) -> list[Row]:
+        return tx.fetchall(
+            "SELECT id, outcome, body_hash FROM deliveries WHERE id = ANY(%b::text[])"
+            " OR (body_hash = ANY(%b::text[]) AND outcome <> 'duplicate')",
+            (ids, hashes),
         )
 
     def _migrate(self, tx: Transaction) -> None:

@@ -64,7 +64,8 @@ class DoorLimits:
         `Retry-After` when the bodies being read would pass `max_unverified_bytes`; 400 when
         the client goes away first. A refused body holds nothing.
         """
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        # ASCII digits only: "²".isdigit() is true and int() refuses it
+        if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise Refused(413, f"payload exceeds {limit} bytes")
         # bytes count as they arrive, never as declared: a body declared but not sent holds
         # only its connection, until the read deadline closes it

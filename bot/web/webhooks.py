@@ -48,10 +48,10 @@ class WebhookEndpoint:
         if scope["method"] != "POST":
             await _send(send, 405, {"detail": "Method Not Allowed"}, [(b"allow", b"POST")])
             return
-        status, answer, headers = await self.receive(_headers(scope), receive)
+        status, answer, headers = await self.answer(_headers(scope), receive)
         await _send(send, status, answer, headers)
 
-    async def receive(
+    async def answer(
         self, sent: dict[bytes, str], receive: Receive
     ) -> tuple[int, dict[str, Any], list[Header]]:
         """Verify, read, store durably: the answer (status, JSON, headers) to send; `sent`

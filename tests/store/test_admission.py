@@ -13,8 +13,12 @@ from typing import Any
 from bot.store import Admission, Delivery, DeliveryOutcome, NewJob, Store
 from bot.store.admission import admit_batch
 from bot.store.base import Decided, Offer, Row, Transaction
+from bot.store.group_commit import ItemFailed
 from bot.store.repo_configs import _FACTS, StoreFacts
+from bot.store.workflows import WorkflowStore
 from bot.workflow.jobs import JobKind
+from bot.workflow.model import Stage, Workflow
+from tests.conftest import FakeClock
 
 
 def delivery(name: str, repository: str = "octo/repo", body: str | None = None) -> Delivery:
@@ -48,11 +52,16 @@ class PendingOnly:
 
     name: str
     repository: str = "octo/repo"
+    number: int = 7
     told: list[StoreFacts | None] = field(default_factory=list)
 
     @property
     def asks(self) -> tuple[str, int | None]:
-        return self.repository, 7
+        return self.repository, self.number
+
+    @property
+    def delivery(self) -> Delivery:
+        return delivery(self.name, self.repository)
 
     def decide(self, known: StoreFacts | None) -> tuple[Delivery, NewJob | None]:
         self.told.append(known)
@@ -82,9 +91,20 @@ class Counting:
 
 
 async def admit_together(store: Store, offers: Sequence[Offer]) -> tuple[list[Admission], int]:
-    """The offers admitted in one batch; how many times the store's facts were read."""
+    """The offers admitted in one batch (none failing); how many times the store's facts
+    were read."""
+    results, reads = await admit_raw(store, offers)
+    admitted = [result for result in results if isinstance(result, Admission)]
+    assert len(admitted) == len(results), results
+    return admitted, reads
 
-    def operation(tx: Transaction) -> tuple[list[Admission], int]:
+
+async def admit_raw(
+    store: Store, offers: Sequence[Offer]
+) -> tuple[list[Admission | ItemFailed], int]:
+    """`admit_together`, failures included."""
+
+    def operation(tx: Transaction) -> tuple[list[Admission | ItemFailed], int]:
         counting = Counting(tx)
         admitted = admit_batch(store, counting, list(offers), store.clock())
         tx.jobs_due += counting.jobs_due
@@ -121,11 +141,113 @@ async def test_a_delivery_queued_earlier_in_the_batch_makes_its_repository_pendi
 
 
 async def test_the_store_is_read_once_per_question_in_a_batch(store: Store) -> None:
-    offers = [PendingOnly(f"d{n}", repository=f"octo/r{n % 3}") for n in range(9)]
+    offers = [
+        PendingOnly(f"d{n}", repository=f"octo/r{n % 3}", number=7 + n % 2) for n in range(12)
+    ]
     admitted, reads = await admit_together(store, offers)
     assert all(a.new for a in admitted)
-    assert reads == 3  # one per repository asked about, not one per delivery
+    assert reads == 6  # one per repository and number asked about, not one per delivery
     assert all(offer.told == offer.told[:1] for offer in offers)  # each decided once
+
+
+async def test_the_store_tells_each_number_of_a_repository_its_own_workflow(
+    store: Store,
+) -> None:
+    await WorkflowStore(store).apply(
+        "octo/repo",
+        7,
+        None,
+        Workflow(repository="octo/repo", installation_id=5, issue_number=7, stage=Stage.DESIGNING),
+        (),
+        source="d-0",
+        cause="DesignRequested",
+        actor="maya",
+        reason="design requested",
+    )
+    seven, eight = PendingOnly("seven", number=7), PendingOnly("eight", number=8)
+    await admit_together(store, [seven, eight, PendingOnly("seven again", number=7)])
+    assert [told.workflow for told in seven.told + eight.told if told] == [True, False]
+
+
+async def test_a_redelivery_or_a_replay_does_not_make_its_repository_pending(
+    store: Store, clock: FakeClock
+) -> None:
+    """A redelivery (of a delivery whose job is done) or a replay queues nothing, so the
+    store's word on the repository stands for the deliveries decided after it."""
+    assert (await store.admit_delivery(delivery("old", body='{"old": 1}'), job("old"))).new
+    claimed = await store.claim("w", 60)
+    assert claimed is not None and await store.complete(claimed.id, "w")
+    after_redelivery, after_replay = PendingOnly("after"), PendingOnly("later")
+    offers: list[Offer] = [
+        Decided(delivery("old", body='{"old": 1}'), job("old")),
+        after_redelivery,
+        Decided(delivery("replay", body='{"old": 1}'), job("replay")),
+        after_replay,
+    ]
+    admitted, _ = await admit_together(store, offers)
+    assert [(a.new, a.replay_of) for a in admitted] == [
+        (False, None),
+        (True, None),
+        (False, "old"),
+        (True, None),
+    ]
+    assert [told.pending for told in after_redelivery.told + after_replay.told if told] == [
+        False,
+        False,
+    ]
+    assert [a.delivery.outcome for a in (admitted[1], admitted[3]) if a.delivery] == [
+        DeliveryOutcome.IGNORED,
+        DeliveryOutcome.IGNORED,
+    ]
+    assert [j.idempotency_key for j in await store.list_jobs()] == ["delivery:old"]
+
+
+async def test_a_readmission_queues_its_job_in_arrival_order_and_only_with_its_own_body(
+    store: Store,
+) -> None:
+    dropped = replace(delivery("dropped"), outcome=DeliveryOutcome.IGNORED, reason="no label")
+    assert (await store.admit_delivery(dropped)).new
+    other_body = delivery("dropped", body='{"another": "signed body"}')
+    offers = [
+        Decided(other_body, job("dropped")),  # another body under its id: not readmitted
+        Decided(delivery("dropped"), job("dropped")),  # its own body, now admitted
+        Decided(delivery("next"), job("next")),
+    ]
+    admitted, _ = await admit_together(store, offers)
+    assert [(a.new, a.readmitted) for a in admitted] == [
+        (False, False),
+        (True, True),
+        (True, False),
+    ]
+    jobs = sorted(await store.list_jobs(), key=lambda j: j.id)
+    assert [j.idempotency_key for j in jobs] == ["delivery:dropped", "delivery:next"]
+    stored = await store.get_delivery("dropped")
+    assert stored is not None and stored.body == delivery("dropped").body
+
+
+@dataclass
+class Raising:
+    """An offer whose decision fails (a bug in a door)."""
+
+    delivery: Delivery
+    asks: tuple[str, int | None] | None = None
+
+    def decide(self, _known: StoreFacts | None) -> tuple[Delivery, NewJob | None]:
+        raise RuntimeError("a door that raises")
+
+
+async def test_an_offer_whose_decision_raises_fails_alone_and_the_batch_is_stored(
+    store: Store,
+) -> None:
+    offers: list[Offer] = [
+        Decided(delivery("a"), job("a")),
+        Raising(delivery("b")),
+        Decided(delivery("c")),
+    ]
+    admitted, _ = await admit_raw(store, offers)
+    assert isinstance(admitted[1], ItemFailed) and isinstance(admitted[1].error, RuntimeError)
+    assert [a.new for a in (admitted[0], admitted[2]) if isinstance(a, Admission)] == [True, True]
+    assert await store.get_delivery("b") is None
 
 
 async def test_copies_and_replays_in_one_batch_are_settled_as_if_admitted_alone(

@@ -16,7 +16,7 @@ import pytest
 from bot.errors import StoreError
 from bot.store import Delivery, DeliveryOutcome, NewJob, Store, open_store
 from bot.store.base import Decided
-from bot.store.group_commit import GroupCommit, ItemsFailed
+from bot.store.group_commit import GroupCommit, ItemFailed, ItemsFailed
 from bot.store.postgres import PostgresStore, advisory_key
 from bot.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
@@ -181,10 +181,10 @@ async def test_a_database_that_fails_every_batch_costs_one_attempt_not_one_per_c
     loop = asyncio.get_running_loop()
     attempts = 0
 
-    def submit(_items: list[int]) -> asyncio.Future[list[None]]:
+    def submit(_items: list[int]) -> asyncio.Future[list[ItemFailed | None]]:
         nonlocal attempts
         attempts += 1
-        failed: asyncio.Future[list[None]] = loop.create_future()
+        failed: asyncio.Future[list[ItemFailed | None]] = loop.create_future()
         loop.call_later(0.05, failed.set_exception, RuntimeError("database is down"))
         return failed
 
@@ -198,14 +198,14 @@ async def test_a_database_that_fails_every_batch_costs_one_attempt_not_one_per_c
 async def test_a_batch_whose_items_failed_goes_again_item_by_item_unless_the_database_failed(
     fatal: bool,
 ) -> None:
-    """A multi-row statement that fails cannot say which row was at fault: each item goes
-    again alone and only the bad one's caller fails; a database error fails them all at once."""
+    """A multi-row statement that fails cannot say which row was at fault: the batch goes
+    again in halves until only the bad one's caller fails; a database error fails them all."""
     loop = asyncio.get_running_loop()
     batches: list[list[str]] = []
 
-    def submit(items: list[str]) -> asyncio.Future[list[str]]:
+    def submit(items: list[str]) -> asyncio.Future[list[str | ItemFailed]]:
         batches.append(items)
-        done: asyncio.Future[list[str]] = loop.create_future()
+        done: asyncio.Future[list[str | ItemFailed]] = loop.create_future()
         if "bad" in items:
             done.set_exception(ItemsFailed(ValueError("a bad row")))
         else:
@@ -213,23 +213,57 @@ async def test_a_batch_whose_items_failed_goes_again_item_by_item_unless_the_dat
         return done
 
     group: GroupCommit[str, str] = GroupCommit(submit, parallel=1, fatal=lambda _e: fatal)
-    items = ["first", "a", "bad", "b"]
+    items = ["first", "a", "b", "c", "bad", "d"]
     outcomes = await asyncio.gather(*(group.run(item) for item in items), return_exceptions=True)
     if fatal:
         assert outcomes[0] == "FIRST"
         assert all(isinstance(outcome, ValueError) for outcome in outcomes[1:])
-        assert batches == [["first"], ["a", "bad", "b"]]
+        assert batches == [["first"], ["a", "b", "c", "bad", "d"]]
     else:
-        assert outcomes[:2] == ["FIRST", "A"] and outcomes[3] == "B"
-        assert isinstance(outcomes[2], ValueError)
-        assert batches == [["first"], ["a", "bad", "b"], ["a"], ["bad"], ["b"]]
+        assert [o for o in outcomes if not isinstance(o, Exception)] == [
+            "FIRST",
+            "A",
+            "B",
+            "C",
+            "D",
+        ]
+        assert isinstance(outcomes[4], ValueError)
+        assert batches == [
+            ["first"],
+            ["a", "b", "c", "bad", "d"],
+            ["a", "b"],
+            ["c", "bad", "d"],
+            ["c"],
+            ["bad", "d"],
+            ["bad"],
+            ["d"],
+        ]
+
+
+async def test_an_item_that_failed_alone_fails_only_its_caller_in_one_transaction() -> None:
+    loop = asyncio.get_running_loop()
+    batches: list[list[str]] = []
+
+    def submit(items: list[str]) -> asyncio.Future[list[str | ItemFailed]]:
+        batches.append(items)
+        done: asyncio.Future[list[str | ItemFailed]] = loop.create_future()
+        done.set_result([ItemFailed(ValueError(i)) if i == "bad" else i.upper() for i in items])
+        return done
+
+    group: GroupCommit[str, str] = GroupCommit(submit, parallel=1)
+    outcomes = await asyncio.gather(
+        *(group.run(item) for item in ["first", "a", "bad", "b"]), return_exceptions=True
+    )
+    assert outcomes[:2] == ["FIRST", "A"] and outcomes[3] == "B"
+    assert isinstance(outcomes[2], ValueError)
+    assert batches == [["first"], ["a", "bad", "b"]]
 
 
 async def test_callers_waiting_behind_a_stuck_batch_are_answered_by_their_own_deadline() -> None:
     loop = asyncio.get_running_loop()
     submitted: list[list[int]] = []
 
-    def submit(items: list[int]) -> asyncio.Future[list[int]]:
+    def submit(items: list[int]) -> asyncio.Future[list[int | ItemFailed]]:
         submitted.append(items)
         return loop.create_future()  # never answers
 
@@ -246,13 +280,41 @@ async def test_callers_waiting_behind_a_stuck_batch_are_answered_by_their_own_de
     assert submitted == [[1], [2]]
 
 
+async def test_a_stuck_batch_answers_each_caller_by_its_own_deadline_not_the_last_ones() -> None:
+    """Callers that waited together go in one batch; the batch's one timer is its earliest
+    caller's deadline, so none waits for a later caller's."""
+    loop = asyncio.get_running_loop()
+    submitted: list[list[int]] = []
+
+    def submit(items: list[int]) -> asyncio.Future[list[int | ItemFailed]]:
+        submitted.append(items)
+        return loop.create_future()  # never answers
+
+    group: GroupCommit[int, int] = GroupCommit(submit, parallel=1, deadline=0.4)
+    first = asyncio.create_task(group.run(1))
+    await asyncio.sleep(0.05)
+    early = asyncio.create_task(group.run(2))
+    called = loop.time()
+    await asyncio.sleep(0.25)
+    late = asyncio.create_task(group.run(3))  # due 0.25 s after the early one
+    with pytest.raises(TimeoutError):
+        await first
+    with pytest.raises(TimeoutError):
+        await early
+    assert loop.time() - called < 0.4 + 0.1  # by its own deadline
+    assert not late.done()  # the late caller's deadline is still ahead
+    assert submitted == [[1], [2, 3]]
+    with pytest.raises(TimeoutError):
+        await late
+
+
 async def test_a_batch_that_never_ends_fails_its_callers_by_the_deadline_and_frees_its_place() -> (
     None
 ):
     loop = asyncio.get_running_loop()
-    hung: list[asyncio.Future[list[int]]] = []
+    hung: list[asyncio.Future[list[int | ItemFailed]]] = []
 
-    def submit(_items: list[int]) -> asyncio.Future[list[int]]:
+    def submit(_items: list[int]) -> asyncio.Future[list[int | ItemFailed]]:
         hung.append(loop.create_future())  # never answers
         return hung[-1]
 
@@ -275,10 +337,10 @@ async def test_a_batch_holds_at_most_max_batch_operations() -> None:
     loop = asyncio.get_running_loop()
     sizes: list[int] = []
 
-    def submit(items: list[int]) -> asyncio.Future[list[int]]:
+    def submit(items: list[int]) -> asyncio.Future[list[int | ItemFailed]]:
         sizes.append(len(items))
-        done: asyncio.Future[list[int]] = loop.create_future()
-        loop.call_soon(done.set_result, items)
+        done: asyncio.Future[list[int | ItemFailed]] = loop.create_future()
+        loop.call_soon(done.set_result, list[int | ItemFailed](items))
         return done
 
     group = GroupCommit(submit, max_batch=4, parallel=1)
@@ -352,3 +414,21 @@ async def test_web_processes_admitting_one_repositorys_deliveries_take_turns(
         other.rollback()
     admitted = await store.admit(Decided(delivery(3), job(3), asks=("octo/repo", None)))
     assert admitted.new
+
+
+async def test_a_batch_asking_about_many_repositories_waits_for_each_ones_lock(
+    store: Store,
+) -> None:
+    if not isinstance(store, PostgresStore):
+        pytest.skip("PostgreSQL's advisory lock (SQLite's write lock serialises every writer)")
+    store.admission_deadline = 0.5
+    with psycopg.connect(store.url) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key("octo/z"),))
+        one = Decided(delivery("a"), job("a"), asks=("octo/a", None))
+        other_one = Decided(delivery("z"), job("z"), asks=("octo/z", None))
+        first = asyncio.create_task(store.admit(Decided(delivery("x"), job("x"))))
+        together = asyncio.gather(store.admit(one), store.admit(other_one), return_exceptions=True)
+        assert (await first).new  # alone in its batch: no lock asked for
+        outcomes = await together  # one batch, asking about octo/a and octo/z
+        assert all(isinstance(outcome, TimeoutError) for outcome in outcomes), outcomes
+        other.rollback()

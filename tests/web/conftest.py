@@ -60,6 +60,7 @@ async def webhooks(store: Store) -> AsyncIterator[WebhookClient]:
         stop = store.wake_on_queued(wake)
         yield client
         stop()
+    assert context.door.held == 0, "every body read gave its bytes back"
 
 
 def labeled_issue(label: str = "triad:design", installation: bool = True) -> dict[str, Any]:

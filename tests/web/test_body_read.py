@@ -1,0 +1,107 @@
+"""The door's read of an unverified body, message by message as ASGI delivers it: every answer
+it gives, and the budget of held bytes given back on every path."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from bot.web.door import DoorLimits, Refused
+
+pytestmark = pytest.mark.asyncio
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def messages(*chunks: bytes, then: str | None = None) -> Receive:
+    """An ASGI `receive` giving `chunks` as a body in that many messages; `then`:
+    "disconnect" (the client goes away instead of finishing) or "stall" (nothing more)."""
+    queue: list[dict[str, Any]] = [
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1 or bool(then)}
+        for i, chunk in enumerate(chunks)
+    ]
+    if then == "disconnect":
+        queue.append({"type": "http.disconnect"})
+
+    async def receive() -> dict[str, Any]:
+        if queue:
+            return queue.pop(0)
+        await asyncio.sleep(3600)  # a client that sends nothing more
+        raise AssertionError("unreachable")
+
+    return receive
+
+
+async def refusal(door: DoorLimits, receive: Receive, declared: str | None, limit: int) -> Refused:
+    with pytest.raises(Refused) as refused:
+        await door.read_body(receive, declared, limit)
+    assert door.held == 0, "a refused body holds nothing"
+    return refused.value
+
+
+async def refusal_keeping(door: DoorLimits, receive: Receive, held: int) -> Refused:
+    """A refusal while another body is held: that one's bytes stay held, no more."""
+    with pytest.raises(Refused) as refused:
+        await door.read_body(receive, None, 100)
+    assert door.held == held
+    return refused.value
+
+
+async def test_a_body_in_many_messages_is_read_whole_and_held_until_released() -> None:
+    door = DoorLimits()
+    body = await door.read_body(messages(b"ab", b"", b"cd", b"e"), None, 10)
+    assert body == b"abcde"
+    assert door.held == 5
+    door.release(len(body))
+    assert door.held == 0
+
+
+async def test_a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_413() -> None:
+    door = DoorLimits()
+    assert await door.read_body(messages(b"12345", b"67890"), None, 10) == b"1234567890"
+    door.release(10)
+    over = await refusal(door, messages(b"12345", b"67890", b"!"), None, 10)
+    assert over.status == 413
+
+
+async def test_a_declared_length_over_the_limit_is_413_before_anything_is_read() -> None:
+    door = DoorLimits()
+    assert (await refusal(door, messages(then="stall"), "11", 10)).status == 413
+    # a length that is not plain ASCII digits is not believed, never a crash
+    assert await door.read_body(messages(b"ok"), "\u00b2", 10) == b"ok"
+    door.release(2)
+
+
+async def test_a_client_that_goes_away_is_400_and_gives_its_bytes_back() -> None:
+    door = DoorLimits()
+    gone = await refusal(door, messages(b"half a bo", then="disconnect"), "20", 100)
+    assert gone.status == 400
+
+
+async def test_a_body_that_does_not_arrive_in_time_is_408() -> None:
+    door = DoorLimits(read_seconds=0.05)
+    slow = await refusal(door, messages(b"a start", then="stall"), None, 100)
+    assert slow.status == 408
+
+
+async def test_bodies_past_the_unverified_budget_are_503_with_retry_after() -> None:
+    door = DoorLimits(max_unverified_bytes=8)
+    first = await door.read_body(messages(b"12345"), None, 100)
+    busy = await refusal_keeping(door, messages(b"1234"), held=5)
+    assert (busy.status, busy.headers) == (503, {"Retry-After": "5"})
+    door.release(len(first))
+    assert door.held == 0
+
+
+async def test_a_read_cancelled_midway_gives_its_bytes_back() -> None:
+    door = DoorLimits()
+    reading = asyncio.create_task(door.read_body(messages(b"part", then="stall"), None, 100))
+    while door.held == 0:
+        await asyncio.sleep(0)
+    reading.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    assert door.held == 0
