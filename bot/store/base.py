@@ -339,7 +339,8 @@ class Store(ABC):
         return tx.fetchall(
             "SELECT id, outcome, body_hash FROM deliveries"
             " WHERE id IN (SELECT value FROM json_each(?))"
-            " OR (body_hash IN (SELECT value FROM json_each(?)) AND outcome <> 'duplicate')",
+            " UNION SELECT id, outcome, body_hash FROM deliveries"
+            " WHERE body_hash IN (SELECT value FROM json_each(?)) AND outcome <> 'duplicate'",
             (json.dumps(ids), json.dumps(hashes)),
         )
 

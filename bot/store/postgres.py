@@ -213,8 +213,10 @@ class PostgresStore(Store):
 
     def stored_deliveries(self, tx: Transaction, ids: list[str], hashes: list[str]) -> list[Row]:
         return tx.fetchall(
+            # two index lookups: as one OR, the planner may scan the table
             "SELECT id, outcome, body_hash FROM deliveries WHERE id = ANY(%b::text[])"
-            " OR (body_hash = ANY(%b::text[]) AND outcome <> 'duplicate')",
+            " UNION SELECT id, outcome, body_hash FROM deliveries"
+            " WHERE body_hash = ANY(%b::text[]) AND outcome <> 'duplicate'",
             (ids, hashes),
         )
 
