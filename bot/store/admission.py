@@ -6,7 +6,7 @@ repository take turns across web processes); what the store knows is read once p
 (repository, number) asked about; the door decides each delivery in the order it came; then
 every new delivery goes in one multi-row insert and the jobs in another, in the order the
 deliveries came. Which offers are new is known from one read of the batch's ids and bodies
-before any decision; a delivery stored already (a redelivery, a readmission, a replay, a copy
+before any decision (when a batch-mate's job could matter); a delivery stored already (a redelivery, a readmission, a replay, a copy
 earlier in the batch) is settled alone. The clients cost more CPU per statement than per
 row (psycopg about 0.1 ms a statement), so a batch costs a few statements (and one read per
 question asked), not a few per delivery.
@@ -127,14 +127,23 @@ def _decide(
 
 class _Stored:
     """What the store holds of a batch's ids and bodies (one read before any decision), and
-    what the batch adds to it as its offers are decided in order."""
+    what the batch adds to it as its offers are decided in order.
+
+    The read only serves the pending rule, so it is skipped when no offer could see a
+    batch-mate's job: a batch of one, or one where no offer asks the store. Then a delivery
+    stored already is found by the insert refusing it, and settled alone all the same."""
 
     def __init__(self, store: Store, tx: Transaction, offers: list[Offer]) -> None:
         offered = [offer.delivery for offer in offers]
-        rows = store.stored_deliveries(
-            tx,
-            [delivery.id for delivery in offered],
-            [delivery.body_hash for delivery in offered if delivery.body_hash],
+        asking = len(offers) > 1 and any(offer.asks is not None for offer in offers)
+        rows = (
+            store.stored_deliveries(
+                tx,
+                [delivery.id for delivery in offered],
+                [delivery.body_hash for delivery in offered if delivery.body_hash],
+            )
+            if asking
+            else []
         )
         ids = {delivery.id for delivery in offered}
         #: outcome and body hash of each id stored (before the batch, or earlier in it)

@@ -47,7 +47,7 @@ DEADLINE = 5.0
 
 class ItemsFailed(Exception):
     """A batch's own statements raised `error` (perhaps because of one item): the batch is
-    rolled back and, unless the database itself failed, its items go again one by one."""
+    rolled back and, unless the database itself failed, its items go again in halves."""
 
     def __init__(self, error: Exception) -> None:
         super().__init__(str(error))
@@ -73,6 +73,13 @@ class _Waiting(Generic[Item, Result]):
         self.due = due
         #: the part of a failed batch it goes again with (None: any batch)
         self.piece: int | None = None
+
+    def late(self, now: float) -> bool:
+        """Whether its deadline has passed (its caller is then answered with `TimeoutError`)."""
+        if self.due > now:
+            return False
+        self.settle(error=TimeoutError("the store did not answer in time"))
+        return True
 
     def settle(self, result: Any = None, error: BaseException | None = None) -> None:
         if self.future.done():  # answered already (by its deadline); the item may still commit
@@ -159,15 +166,7 @@ class GroupCommit(Generic[Item, Result]):
 
     def _prune(self, now: float) -> None:
         """Forget callers that went away; answer those whose deadline passed while waiting."""
-        kept = []
-        for waiting in self._waiting:
-            if waiting.future.done():
-                continue
-            if waiting.due <= now:
-                waiting.settle(error=TimeoutError("the store did not answer in time"))
-            else:
-                kept.append(waiting)
-        self._waiting = kept
+        self._waiting = [w for w in self._waiting if not w.future.done() and not w.late(now)]
 
     def _expired(self, batch: _Batch) -> None:
         """The batch outlived a caller's deadline: the callers whose deadline passed are
@@ -177,10 +176,7 @@ class GroupCommit(Generic[Item, Result]):
             return
         loop = asyncio.get_running_loop()
         now = loop.time()
-        for waiting in batch.waiting:
-            if waiting.due <= now:
-                waiting.settle(error=TimeoutError("the store did not answer in time"))
-        left = [w.due for w in batch.waiting if not w.future.done()]
+        left = [w.due for w in batch.waiting if not w.future.done() and not w.late(now)]
         if left:
             batch.timer = loop.call_at(min(left), self._expired, batch)
             return

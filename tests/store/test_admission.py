@@ -78,6 +78,7 @@ class Counting:
         self.tx = tx
         self.jobs_due = 0
         self.fact_reads = 0
+        self.stored_reads = 0
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self.tx.execute(sql, params)
@@ -87,6 +88,7 @@ class Counting:
         return self.tx.fetchone(sql, params)
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.stored_reads += sql.startswith("SELECT id, outcome, body_hash FROM deliveries")
         return self.tx.fetchall(sql, params)
 
 
@@ -138,6 +140,30 @@ async def test_a_delivery_queued_earlier_in_the_batch_makes_its_repository_pendi
     ]
     keys = sorted(j.idempotency_key for j in await store.list_jobs())
     assert keys == ["delivery:first", "delivery:same"]
+
+
+async def test_the_batch_reads_its_stored_ids_only_when_a_batch_mate_asks_the_store(
+    store: Store,
+) -> None:
+    """The read serves the pending rule alone: a batch of one, or of offers that ask nothing,
+    goes without it (a copy is still found by the insert refusing it)."""
+    assert (await store.admit_delivery(delivery("old"), job("old"))).new
+
+    async def reads(offers: list[Offer]) -> tuple[list[Admission], int]:
+        def operation(tx: Transaction) -> tuple[list[Admission], int]:
+            counting = Counting(tx)
+            results = admit_batch(store, counting, offers, store.clock())
+            tx.jobs_due += counting.jobs_due
+            return [r for r in results if isinstance(r, Admission)], counting.stored_reads
+
+        return await store.run(operation)
+
+    copies, read = await reads([Decided(delivery("old"), job("old")), Decided(delivery("n"))])
+    assert ([a.new for a in copies], read) == ([False, True], 0)
+    alone, read = await reads([PendingOnly("alone")])
+    assert ([a.new for a in alone], read) == ([True], 0)
+    asking, read = await reads([Decided(delivery("m"), job("m")), PendingOnly("after")])
+    assert ([a.new for a in asking], read) == ([True, True], 1)
 
 
 async def test_the_store_is_read_once_per_question_in_a_batch(store: Store) -> None:
