@@ -6,10 +6,10 @@ repository take turns across web processes); what the store knows is read once p
 (repository, number) asked about; the door decides each delivery in the order it came; then
 every new delivery goes in one multi-row insert and the jobs in another, in the order the
 deliveries came. Which offers are new is known from one read of the batch's ids and bodies
-before any decision (when a batch-mate's job could matter); a delivery stored already (a redelivery, a readmission, a replay, a copy
-earlier in the batch) is settled alone. The clients cost more CPU per statement than per
-row (psycopg about 0.1 ms a statement), so a batch costs a few statements (and one read per
-question asked), not a few per delivery.
+before any decision (when a batch-mate's job could matter); a delivery stored already (a
+redelivery, a readmission, a replay, a copy earlier in the batch) is settled alone. The
+clients cost more CPU per statement than per row (psycopg about 0.1 ms a statement), so a
+batch costs a few statements (and one read per question asked), not a few per delivery.
 
 Deciding in order keeps what deciding one delivery per transaction gave: a delivery that will
 queue its job (new, or readmitted) makes its repository's later deliveries see a delivery
