@@ -98,7 +98,12 @@ class Transaction(Protocol):
 
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
-    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+    def fetchall(
+        self, sql: str, params: Sequence[Any] = (), *, planned_each_time: bool = False
+    ) -> list[Row]:
+        """Every row; `planned_each_time`: never as a prepared statement (PostgreSQL), for a
+        lookup whose best plan depends on its parameters and on how big the table is now."""
+        ...
 
 
 class Store(ABC):

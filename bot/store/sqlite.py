@@ -30,7 +30,13 @@ class _SqliteTransaction:
         cursor.fetchall()  # finish the statement so a RETURNING write is complete
         return row
 
-    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    def fetchall(
+        self,
+        sql: str,
+        params: Sequence[Any] = (),
+        *,
+        planned_each_time: bool = False,  # noqa: ARG002 (SQLite's plans do not go by a table's size)
+    ) -> list[Row]:
         return self._connection.execute(sql, params).fetchall()
 
 

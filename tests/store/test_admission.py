@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import pytest
+
 from bot.store import Admission, Delivery, DeliveryOutcome, NewJob, Store
 from bot.store.admission import admit_batch
 from bot.store.base import Decided, Offer, Row, Transaction
@@ -87,9 +89,11 @@ class Counting:
         self.fact_reads += sql == _FACTS
         return self.tx.fetchone(sql, params)
 
-    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    def fetchall(
+        self, sql: str, params: Sequence[Any] = (), *, planned_each_time: bool = False
+    ) -> list[Row]:
         self.stored_reads += sql.startswith("SELECT id, outcome, body_hash FROM deliveries")
-        return self.tx.fetchall(sql, params)
+        return self.tx.fetchall(sql, params, planned_each_time=planned_each_time)
 
 
 async def admit_together(store: Store, offers: Sequence[Offer]) -> tuple[list[Admission], int]:
@@ -331,3 +335,34 @@ async def test_the_jobs_a_batch_queues_wake_the_workers_once_it_commits(store: S
     finally:
         stop()
     assert heard == [2]  # due now: x and y; z's job waits a minute
+
+
+async def test_the_stored_read_stays_an_index_lookup_as_the_table_grows(store: Store) -> None:
+    """The read of a busy batch's ids and bodies, run often while `deliveries` was empty (a
+    fresh database), must not keep a plan made for an empty table: on PostgreSQL such a
+    prepared statement scanned the whole table in every batch (6 ms a batch and growing)."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite keeps no statistics: its plans do not go by a table's size")
+    ids = [f"id-{n}" for n in range(32)]
+    hashes = [hashlib.sha256(name.encode()).hexdigest() for name in ids]
+
+    def scans(tx: Transaction) -> int:
+        """The whole-table scans of `deliveries` the read made."""
+        counted = "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'deliveries'"
+        before = tx.fetchone(counted)
+        store.stored_deliveries(tx, ids, hashes)
+        after = tx.fetchone(counted)
+        return int(after["seq_scan"]) - int(before["seq_scan"]) if after and before else 0
+
+    # psycopg prepares a statement at its sixth run; the server plans the prepared statement
+    # for its parameters five times, then may keep one generic plan (made for an empty table)
+    for _ in range(15):
+        await store.run(scans)
+    await store.run(
+        lambda tx: tx.execute(
+            "INSERT INTO deliveries (id, event, outcome, body, received_at, body_hash)"
+            " SELECT 'grown-' || n, 'issues', 'queued', '\\x00', 0, md5(n::text)"
+            " FROM generate_series(1, 100000) AS n"
+        )
+    )
+    assert [await store.run(scans) for _ in range(3)] == [0, 0, 0]
