@@ -143,7 +143,7 @@ class PostgresStore(Store):
         except Exception as exc:
             raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
         self._pool = pool
-        self._announcer.open(pool)
+        self._announcer.open(self.url)
         try:
             if migrate:
                 await self.run(self._migrate)

@@ -5,9 +5,11 @@ A transaction that queued jobs due now is followed, once it committed, by a noti
 `triad_jobs` sent from its own short transaction: a NOTIFY inside the queuing transaction would
 take PostgreSQL's database-wide notify lock through that commit's WAL flush, one committing
 transaction at a time. Notices are coalesced ("<process token> <jobs>") and sent from one
-thread, so a batch of deliveries costs one. A process ignores its own notices: it wakes its own
-loops itself. The poll stays the fallback: a notice lost (the listening connection down, a
-pooler in transaction mode that cannot LISTEN) only delays a job until the poll.
+thread on its own autocommit connection, one statement each (a pooled connection's
+transaction took four round trips), so a batch of deliveries costs one. A process ignores its
+own notices: it wakes its own loops itself. The poll stays the fallback: a notice lost (the
+listening connection down, a pooler in transaction mode that cannot LISTEN) only delays a job
+until the poll.
 """
 
 from __future__ import annotations
@@ -20,15 +22,20 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "triad_jobs"
 #: how the listening connection shows in pg_stat_activity
 APPLICATION_NAME = "triad-listen"
-#: seconds a notice waits for a pooled connection before it is given up (the poll covers)
-_CONNECTION_WAIT = 2.0
+#: how the announcing connection shows in pg_stat_activity
+ANNOUNCER_NAME = "triad-notify"
+#: seconds a notice waits to connect before it is given up (the poll covers)
+_CONNECT_WAIT = 2
+#: a notice need not survive a crash: its commit waits for no WAL flush (it holds PostgreSQL's
+#: database-wide notify lock meanwhile); set for its own transaction only, so nothing leaks
+#: through a pooler to another client's session
+_NOTIFY = "SELECT set_config('synchronous_commit', 'off', true), pg_notify(%s, %s)"
 
 
 class Announcer:
@@ -39,17 +46,21 @@ class Announcer:
         self._lock = threading.Lock()
         self._pending = 0
         self._executor: ThreadPoolExecutor | None = None
-        self._pool: ConnectionPool[Any] | None = None
+        self._url: str | None = None
+        #: used from the executor's one thread only; connected at the first notice
+        self._connection: psycopg.Connection[Any] | None = None
 
-    def open(self, pool: ConnectionPool[Any]) -> None:
-        self._pool, self._pending = pool, 0
+    def open(self, url: str) -> None:
+        self._url, self._pending = url, 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triad-notify")
 
     def close(self) -> None:
-        """Send what is pending, then stop (before the pool closes)."""
+        """Send what is pending, then stop."""
         if self._executor is not None:
             self._executor.shutdown(wait=True)
-        self._executor = self._pool = None
+        if self._connection is not None:
+            self._connection.close()
+        self._executor = self._url = self._connection = None
 
     def announce(self, jobs: int) -> None:
         """`jobs` more jobs were committed, due now: a notice goes out soon (never waited for)."""
@@ -68,17 +79,22 @@ class Announcer:
     def _send(self) -> None:
         with self._lock:
             jobs, self._pending = self._pending, 0
-        pool = self._pool
-        if pool is None or jobs == 0:
+        if self._url is None or jobs == 0:
             return
         try:
-            # a short wait for a connection: a store that is down must not hold `close` up
-            with pool.connection(timeout=_CONNECTION_WAIT) as connection:
-                # a notice need not survive a crash: its commit waits for no WAL flush (it
-                # holds PostgreSQL's database-wide notify lock meanwhile)
-                connection.execute("SET LOCAL synchronous_commit = off")
-                connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{self.token} {jobs}"))
-        except Exception as exc:  # the poll finds the jobs
+            if self._connection is None or self._connection.closed:
+                # a short wait: a store that is down must not hold `close` up
+                self._connection = psycopg.connect(
+                    self._url,
+                    autocommit=True,
+                    application_name=ANNOUNCER_NAME,
+                    connect_timeout=_CONNECT_WAIT,
+                )
+            self._connection.execute(_NOTIFY, (CHANNEL, f"{self.token} {jobs}"))
+        except Exception as exc:  # the poll finds the jobs; the next notice connects again
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
             log.warning(
                 "could not tell other workers of queued jobs: they find them at their poll",
                 extra={"jobs": jobs, "error": " ".join(str(exc).split())[:300]},

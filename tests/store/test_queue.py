@@ -7,10 +7,11 @@ import contextlib
 from typing import Any
 
 import psycopg
+import pytest
 
 from bot.store import Delivery, DeliveryOutcome, JobState, NewJob, Store, open_store
 from bot.store.queue_admin import QueueAdmin
-from bot.store.wakeups import CHANNEL, jobs_announced
+from bot.store.wakeups import ANNOUNCER_NAME, CHANNEL, jobs_announced
 from tests.conftest import FakeClock, _truncate_postgres
 
 
@@ -267,6 +268,32 @@ async def test_jobs_due_now_are_announced_once_committed_and_later_ones_are_not(
             assert _heard(listening, expected=0) == []  # dead: nothing to take
             await QueueAdmin(store).retry([dying.id])  # `triad jobs retry`
             assert _heard(listening) == [f"{token} 1"]
+
+
+async def test_notices_go_on_their_own_connection_that_comes_back_after_it_is_lost(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A notice is one statement on the announcer's own connection (not a pooled one's
+    transaction), with no session setting left on it; a notice lost with its connection is
+    logged (the poll finds the jobs), and the next one connects again."""
+    _truncate_postgres(postgres_url)
+    async with open_store(postgres_url) as store:
+        token = store._announcer.token  # type: ignore[attr-defined]
+        with _notices(postgres_url) as listening:
+            await store.enqueue(NewJob(kind="k", idempotency_key="first"))
+            assert _heard(listening) == [f"{token} 1"]
+            announcer = listening.execute(
+                "SELECT pid, xact_start FROM pg_stat_activity WHERE application_name = %s",
+                (ANNOUNCER_NAME,),
+            ).fetchall()
+            assert len(announcer) == 1 and announcer[0][1] is None, "idle, in no transaction"
+            listening.execute("SELECT pg_terminate_backend(%s)", (announcer[0][0],))
+
+            await store.enqueue(NewJob(kind="k", idempotency_key="lost"))
+            assert _heard(listening, expected=0) == []
+            await store.enqueue(NewJob(kind="k", idempotency_key="next"))
+            assert _heard(listening) == [f"{token} 1"]
+    assert "could not tell other workers of queued jobs" in caplog.text
 
 
 async def test_this_process_hears_of_the_jobs_its_own_committed_transactions_queue(
