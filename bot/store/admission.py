@@ -46,8 +46,8 @@ def admit_batch(
     """Each offer's admission, in order, stored in `tx` (an offer whose decision raised gets
     `ItemFailed` and the rest are stored); `ItemsFailed` when a statement about the offers
     raised (the group tries them again in smaller batches)."""
-    store.begin_grouped(tx)
     try:
+        store.begin_grouped(tx, sorted({offer.asks[0] for offer in offers if offer.asks}))
         return _admit(store, tx, offers, now)
     except Exception as exc:
         raise ItemsFailed(exc) from exc
@@ -98,9 +98,6 @@ def _decide(
     """Each offer decided in order, with what the store knows of the repository it asks
     about, read once per question; a delivery that will queue a job makes its repository's
     later offers see a delivery pending, as if each offer were admitted alone."""
-    asked = sorted({offer.asks[0] for offer in offers if offer.asks is not None})
-    if asked:
-        store.lock(tx, asked)
     stored = _Stored(store, tx, offers)
     known: dict[tuple[str, int | None], StoreFacts] = {}
     queued: set[str] = set()  # repositories with a delivery queued earlier in the batch

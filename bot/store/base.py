@@ -96,6 +96,11 @@ class Transaction(Protocol):
         """Run a statement; return the number of rows it changed."""
         ...
 
+    def execute_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """Run statements whose results are not needed, in order, in one round trip where the
+        database is reached over one (PostgreSQL: a pipeline)."""
+        ...
+
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
     def fetchall(
@@ -139,17 +144,16 @@ class Store(ABC):
     async def run(self, operation: Callable[[Transaction], T]) -> T:
         """Run `operation` in one transaction, off the event loop, and return its result."""
 
-    def begin_grouped(self, tx: Transaction) -> None:  # noqa: B027 (a hook: most need none)
-        """Prepare a grouped transaction (PostgreSQL bounds its statements' time)."""
+    def begin_grouped(self, tx: Transaction, keys: list[str]) -> None:  # noqa: B027 (a hook)
+        """Prepare a grouped transaction: bound its statements' time, and serialise it with
+        other processes' transactions about each of `keys` until it commits (PostgreSQL:
+        a statement timeout and advisory locks; SQLite's write lock already serialises every
+        transaction)."""
 
     def database_failed(self, _error: BaseException) -> bool:
         """Whether an error an operation raised is the database's own (connection, lock,
         timeout, disk): every operation of its batch would fail alike."""
         return False
-
-    def lock(self, tx: Transaction, keys: list[str]) -> None:  # noqa: B027 (SQLite needs none)
-        """Serialise transactions about each of `keys` (sorted) across processes until commit
-        (PostgreSQL: advisory locks; SQLite's write lock already serialises every transaction)."""
 
     async def listen_for_jobs(self, wake: Callable[[int], None]) -> None:  # noqa: B027 (a hook)
         """Call `wake(jobs)` whenever another process queues jobs to run now, until cancelled.

@@ -43,6 +43,13 @@ class _PostgresTransaction:
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         return self._connection.execute(_placeholders(sql), params).fetchone()
 
+    def execute_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """Statements whose results are not needed, sent in one pipeline: one round trip (with
+        the transaction's BEGIN, when they start it) rather than one each."""
+        with self._connection.pipeline():
+            for sql, params in statements:
+                self._connection.execute(_placeholders(sql), params)
+
     def fetchall(
         self, sql: str, params: Sequence[Any] = (), *, planned_each_time: bool = False
     ) -> list[Row]:
@@ -176,22 +183,25 @@ class PostgresStore(Store):
     async def listen_for_jobs(self, wake: Callable[[int], None]) -> None:
         await listen_for_jobs(self.url, wake, self._announcer.token)
 
-    def begin_grouped(self, tx: Transaction) -> None:
+    def begin_grouped(self, tx: Transaction, keys: list[str]) -> None:
         """A grouped transaction's statements (lock waits too) end within the group's
-        deadline: a stuck one is cancelled rather than holding its batch's callers."""
-        tx.execute(f"SET LOCAL statement_timeout = {int(ADMISSION_TIMEOUT * 1000)}")
+        deadline: a stuck one is cancelled rather than holding its batch's callers.
+
+        Transaction-scoped advisory locks on the keys' hashes: web processes admitting
+        deliveries of one repository take turns (the door reads what the other stored); taken
+        in ascending order in one statement, so batches that share repositories wait for each
+        other but never deadlock. Both go with the BEGIN in one round trip."""
+        bounded = f"SET LOCAL statement_timeout = {int(ADMISSION_TIMEOUT * 1000)}"
+        statements: list[tuple[str, Sequence[Any]]] = [(bounded, ())]
+        if keys:
+            hashes = sorted({advisory_key(key) for key in keys})
+            # a function scan yields the array's elements in order, each locked as it comes
+            locks = "SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k"
+            statements.append((locks, (hashes,)))
+        tx.execute_together(statements)
 
     def database_failed(self, error: BaseException) -> bool:
         return isinstance(error, psycopg.OperationalError)
-
-    def lock(self, tx: Transaction, keys: list[str]) -> None:
-        """Transaction-scoped advisory locks on the keys' hashes, in one statement: web
-        processes admitting deliveries of one repository take turns (the door reads what the
-        other stored); taken in ascending order, so batches that share repositories wait for
-        each other but never deadlock."""
-        hashes = sorted({advisory_key(key) for key in keys})
-        # a function scan yields the array's elements in order, each locked as it comes
-        tx.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k", (hashes,))
 
     def _in_transaction(self, operation: Callable[[Transaction], T]) -> T:
         if self._pool is None:

@@ -24,6 +24,10 @@ class _SqliteTransaction:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._connection.execute(sql, params).rowcount
 
+    def execute_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        for sql, params in statements:
+            self._connection.execute(sql, params)
+
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         cursor = self._connection.execute(sql, params)
         row: Row | None = cursor.fetchone()

@@ -85,6 +85,9 @@ class Counting:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self.tx.execute(sql, params)
 
+    def execute_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        self.tx.execute_together(statements)
+
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         self.fact_reads += sql == _FACTS
         return self.tx.fetchone(sql, params)
