@@ -1,15 +1,15 @@
 """Admitting a batch of webhook deliveries in one transaction, in a few statements.
 
 Group commit (`bot.store.group_commit`) gathers the deliveries offered at once; this stores
-them. The repositories asked about are locked in one statement (PostgreSQL: admissions of a
-repository take turns across web processes); what the store knows is read once per
-(repository, number) asked about; the door decides each delivery in the order it came; then
-every new delivery goes in one multi-row insert and the jobs in another, in the order the
-deliveries came. Which offers are new is known from one read of the batch's ids and bodies
-before any decision (when a batch-mate's job could matter); a delivery stored already (a
-redelivery, a readmission, a replay, a copy earlier in the batch) is settled alone. The
-clients cost more CPU per statement than per row (psycopg about 0.1 ms a statement), so a
-batch costs a few statements (and one read per question asked), not a few per delivery.
+them. The repositories asked about are locked with the transaction's start (PostgreSQL:
+admissions of a repository take turns across web processes); what the store knows of every
+(repository, number) asked about is read in one statement; the door decides each delivery in
+the order it came; then every new delivery goes in one multi-row insert and the jobs in
+another, in the order the deliveries came. Which offers are new is known from one read of the
+batch's ids and bodies before any decision (when a batch-mate's job could matter); a delivery
+stored already (a redelivery, a readmission, a replay, a copy earlier in the batch) is
+settled alone. The clients cost more CPU per statement than per row (psycopg about 0.1 ms a
+statement), so a batch costs a few statements, not a few per delivery.
 
 Deciding in order keeps what deciding one delivery per transaction gave: a delivery that will
 queue its job (new, or readmitted) makes its repository's later deliveries see a delivery
@@ -33,7 +33,7 @@ from bot.store.base import (
 )
 from bot.store.group_commit import ItemFailed, ItemsFailed
 from bot.store.models import Delivery, DeliveryOutcome, NewJob
-from bot.store.repo_configs import StoreFacts, door_facts
+from bot.store.repo_configs import door_facts_of
 from bot.workflow.jobs import JobKind
 
 if TYPE_CHECKING:
@@ -96,18 +96,17 @@ def _decide(
     store: Store, tx: Transaction, offers: list[Offer], now: float
 ) -> list[_Planned | ItemFailed]:
     """Each offer decided in order, with what the store knows of the repository it asks
-    about, read once per question; a delivery that will queue a job makes its repository's
-    later offers see a delivery pending, as if each offer were admitted alone."""
+    about (one read answers every question); a delivery that will queue a job makes its
+    repository's later offers see a delivery pending, as if each offer were admitted alone."""
     stored = _Stored(store, tx, offers)
-    known: dict[tuple[str, int | None], StoreFacts] = {}
+    questions = list(dict.fromkeys(offer.asks for offer in offers if offer.asks is not None))
+    known = door_facts_of(tx, questions, now) if questions else {}
     queued: set[str] = set()  # repositories with a delivery queued earlier in the batch
     planned: list[_Planned | ItemFailed] = []
     for offer in offers:
         facts = None
         if offer.asks is not None:
-            facts = known.get(offer.asks)
-            if facts is None:
-                facts = known[offer.asks] = door_facts(tx, *offer.asks, now)
+            facts = known[offer.asks]
             if offer.asks[0] in queued and not facts.pending:
                 facts = replace(facts, pending=True)
         try:

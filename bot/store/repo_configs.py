@@ -9,6 +9,7 @@ to the default branch changes the file (`bot.routing.push`) and read again when 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from bot.store.base import Row, Store, Transaction
 from bot.store.models import JobState
@@ -90,47 +91,77 @@ class ConfigCache:
         )
 
 
-#: whether a delivery job of the repository (`j.repository = ?`) is queued or running: one
-#: probe of the partial index `jobs_pending_deliveries` (its predicate is spelt out, not bound,
-#: so both databases see the query implies it)
-_PENDING = (
-    "SELECT 1 FROM jobs j WHERE j.repository = ?"
-    f" AND j.kind = '{JobKind.DELIVERY.value}'"
-    f" AND j.state IN ('{JobState.QUEUED.value}', '{JobState.RUNNING.value}')"
-)
+def _pending(repository: str) -> str:
+    """Whether a delivery job of the repository (`j.repository = <repository>`) is queued or
+    running: one probe of the partial index `jobs_pending_deliveries` (its predicate is spelt
+    out, not bound, so both databases see the query implies it)."""
+    return (
+        f"SELECT 1 FROM jobs j WHERE j.repository = {repository}"
+        f" AND j.kind = '{JobKind.DELIVERY.value}'"
+        f" AND j.state IN ('{JobState.QUEUED.value}', '{JobState.RUNNING.value}')"
+    )
 
-#: one statement: the config row by its key, a workflow by its unique key, and whether a
-#: delivery of the repository waits for its job
-_FACTS = (
-    "SELECT c.commit_sha, c.text, c.read_at,"
-    " EXISTS (SELECT 1 FROM workflows w WHERE w.repository = ? AND w.issue_number = ?)"
-    f" AS workflow, EXISTS ({_PENDING}) AS pending"
-    " FROM (SELECT 1 AS one) AS here LEFT JOIN repo_configs c ON c.repository = ?"
-)
+
+@cache
+def facts_query(questions: int) -> str:
+    """One statement for `questions` (repository, number) pairs: for each, the config row by
+    its key, a workflow by its unique key, and whether a delivery of the repository waits for
+    its job."""
+    asked = ", ".join(["(?, ?)"] * questions)
+    return (
+        f"WITH asked (repository, number) AS (VALUES {asked})"
+        " SELECT a.repository, a.number, c.commit_sha, c.text, c.read_at,"
+        " EXISTS (SELECT 1 FROM workflows w"
+        " WHERE w.repository = a.repository AND w.issue_number = a.number) AS workflow,"
+        f" EXISTS ({_pending('a.repository')}) AS pending"
+        " FROM asked a LEFT JOIN repo_configs c ON c.repository = a.repository"
+    )
 
 
 #: the cached row, and whether a push delivery of the repository waits for its job (its
 #: delivery by its key: `delivery:<id>` is the delivery job's idempotency key)
 _CURRENT = (
     "SELECT c.commit_sha, c.text, c.read_at,"
-    f" EXISTS ({_PENDING} AND EXISTS (SELECT 1 FROM deliveries d"
+    f" EXISTS ({_pending('?')} AND EXISTS (SELECT 1 FROM deliveries d"
     " WHERE d.id = substr(j.idempotency_key, 10) AND d.event = 'push')) AS pushed"
     " FROM repo_configs c WHERE c.repository = ?"
 )
+
+#: a question the door asks the store: a repository, and the workflow number it is about
+Question = tuple[str, int | None]
 
 
 def door_facts(tx: Transaction, repository: str, number: int | None, now: float) -> StoreFacts:
     """What the store knows of `repository` (and of the workflow `number`), in one read inside
     the caller's transaction (the webhook's admitting one)."""
-    params = (repository, -1 if number is None else number, repository, repository)
-    row = tx.fetchone(_FACTS, params)
-    assert row is not None  # one row, whatever the tables hold
-    config = _young(repository, row if row["commit_sha"] is not None else None, now)
-    return StoreFacts(
-        config=config,
-        workflow=None if number is None else bool(row["workflow"]),
-        pending=bool(row["pending"]),
-    )
+    return door_facts_of(tx, [(repository, number)], now)[repository, number]
+
+
+def door_facts_of(
+    tx: Transaction, questions: list[Question], now: float
+) -> dict[Question, StoreFacts]:
+    """`door_facts` for each of `questions` (no two alike), in one read: a batch of deliveries
+    asks in one statement, not one per repository and number."""
+    params = [value for repository, number in questions for value in (repository, _key(number))]
+    rows = {
+        (str(row["repository"]), int(row["number"])): row
+        for row in tx.fetchall(facts_query(len(questions)), params)
+    }
+    known: dict[Question, StoreFacts] = {}
+    for repository, number in questions:
+        row = rows[repository, _key(number)]
+        config = _young(repository, row if row["commit_sha"] is not None else None, now)
+        known[repository, number] = StoreFacts(
+            config=config,
+            workflow=None if number is None else bool(row["workflow"]),
+            pending=bool(row["pending"]),
+        )
+    return known
+
+
+def _key(number: int | None) -> int:
+    """The number as asked (no issue matches -1)."""
+    return -1 if number is None else number
 
 
 def _young(repository: str, row: Row | None, now: float) -> CachedConfig | None:

@@ -16,7 +16,7 @@ from bot.store import Admission, Delivery, DeliveryOutcome, NewJob, Store
 from bot.store.admission import admit_batch
 from bot.store.base import Decided, Offer, Row, Transaction
 from bot.store.group_commit import ItemFailed
-from bot.store.repo_configs import _FACTS, StoreFacts
+from bot.store.repo_configs import StoreFacts
 from bot.store.workflows import WorkflowStore
 from bot.workflow.jobs import JobKind
 from bot.workflow.model import Stage, Workflow
@@ -89,12 +89,12 @@ class Counting:
         self.tx.execute_together(statements)
 
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        self.fact_reads += sql == _FACTS
         return self.tx.fetchone(sql, params)
 
     def fetchall(
         self, sql: str, params: Sequence[Any] = (), *, planned_each_time: bool = False
     ) -> list[Row]:
+        self.fact_reads += sql.startswith("WITH asked (repository, number)")
         self.stored_reads += sql.startswith("SELECT id, outcome, body_hash FROM deliveries")
         return self.tx.fetchall(sql, params, planned_each_time=planned_each_time)
 
@@ -173,14 +173,22 @@ async def test_the_batch_reads_its_stored_ids_only_when_a_batch_mate_asks_the_st
     assert ([a.new for a in asking], read) == ([True, True], 1)
 
 
-async def test_the_store_is_read_once_per_question_in_a_batch(store: Store) -> None:
+async def test_the_store_is_read_once_for_every_question_of_a_batch(store: Store) -> None:
+    """One statement answers every (repository, number) the batch asks about, each its own."""
+    await store.admit_delivery(delivery("waiting", repository="octo/r1"), job("waiting", "octo/r1"))
     offers = [
         PendingOnly(f"d{n}", repository=f"octo/r{n % 3}", number=7 + n % 2) for n in range(12)
     ]
     admitted, reads = await admit_together(store, offers)
     assert all(a.new for a in admitted)
-    assert reads == 6  # one per repository and number asked about, not one per delivery
+    assert reads == 1  # not one per repository and number, nor one per delivery
     assert all(offer.told == offer.told[:1] for offer in offers)  # each decided once
+    told = {(o.repository, o.number): o.told[0] for o in offers}
+    assert len(told) == 6
+    assert {key for key, facts in told.items() if facts and facts.pending} == {
+        ("octo/r1", 7),
+        ("octo/r1", 8),
+    }
 
 
 async def test_the_store_tells_each_number_of_a_repository_its_own_workflow(
