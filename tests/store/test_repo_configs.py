@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
 from bot.store import Delivery, DeliveryOutcome, NewJob, Store
 from bot.store.base import Row, Transaction
 from bot.store.repo_configs import (
@@ -10,6 +15,7 @@ from bot.store.repo_configs import (
     ConfigCache,
     StoreFacts,
     door_facts,
+    door_facts_of,
     facts_query,
 )
 from bot.store.workflows import WorkflowStore
@@ -142,3 +148,35 @@ async def test_the_doors_pending_check_is_one_probe_of_the_pending_delivery_inde
         details = " ".join(str(next(iter(row.values()))) for row in await store.run(explain))
     assert "jobs_pending_deliveries" in details, details
     assert "deliveries" not in details.replace("jobs_pending_deliveries", "")
+
+
+async def test_the_doors_read_for_a_batch_probes_each_repository_however_long_the_backlog(
+    store: Store,
+) -> None:
+    """A batch's one read of the store asks about several repositories: each is one probe of
+    the pending-delivery index, never a pass over every pending job (PostgreSQL would hash a
+    backlog of queued deliveries for an EXISTS, every batch)."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite runs a correlated subquery as a probe per row")
+    for n in range(300):
+        await store.enqueue(
+            NewJob(kind="delivery", idempotency_key=f"delivery:b{n}", repository="octo/busy")
+        )
+    params = ("octo/busy", 1, "octo/a", 2, "octo/b", -1)
+
+    def explain(tx: Transaction) -> list[Row]:
+        return tx.fetchall("EXPLAIN (ANALYZE, FORMAT JSON) " + facts_query(3), params)
+
+    plan = next(iter((await store.run(explain))[0].values()))[0]["Plan"]
+
+    def nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    probes = [n for n in nodes(plan) if n.get("Index Name") == "jobs_pending_deliveries"]
+    assert probes and all(probe["Actual Rows"] <= 1 for probe in probes), probes
+    known = await store.run(
+        lambda tx: door_facts_of(tx, [("octo/busy", 1), ("octo/a", None)], store.clock())
+    )
+    assert known["octo/busy", 1].pending and not known["octo/a", None].pending
