@@ -44,8 +44,8 @@ class _PostgresTransaction:
         return self._connection.execute(_placeholders(sql), params).fetchone()
 
     def execute_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        """Statements whose results are not needed, sent in one pipeline: one round trip (with
-        the transaction's BEGIN, when they start it) rather than one each."""
+        """Statements whose results are not needed, sent in one pipeline: one round trip
+        rather than one each."""
         with self._connection.pipeline():
             for sql, params in statements:
                 self._connection.execute(_placeholders(sql), params)
@@ -190,7 +190,8 @@ class PostgresStore(Store):
         Transaction-scoped advisory locks on the keys' hashes: web processes admitting
         deliveries of one repository take turns (the door reads what the other stored); taken
         in ascending order in one statement, so batches that share repositories wait for each
-        other but never deadlock. Both go with the BEGIN in one round trip."""
+        other but never deadlock. Both go in one round trip after the BEGIN (psycopg waits for
+        its BEGIN's answer): two, not three."""
         bounded = f"SET LOCAL statement_timeout = {int(ADMISSION_TIMEOUT * 1000)}"
         statements: list[tuple[str, Sequence[Any]]] = [(bounded, ())]
         if keys:

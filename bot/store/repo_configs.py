@@ -108,10 +108,10 @@ def facts_query(questions: int) -> str:
     its key, a workflow by its unique key, and whether a delivery of the repository waits for
     its job. Each is a probe per pair: a scalar subquery with LIMIT 1, where an EXISTS would
     let PostgreSQL hash every pending job instead (1.7 ms a batch with 6,500 queued)."""
-    asked = ", ".join(["(?, ?)"] * questions)
+    asked = ", ".join(["(?, ?, ?)"] * questions)
     return (
-        f"WITH asked (repository, number) AS (VALUES {asked})"
-        " SELECT a.repository, a.number, c.commit_sha, c.text, c.read_at,"
+        f"WITH asked (question, repository, number) AS (VALUES {asked})"
+        " SELECT a.question, c.commit_sha, c.text, c.read_at,"
         " (SELECT 1 FROM workflows w WHERE w.repository = a.repository"
         " AND w.issue_number = a.number LIMIT 1) IS NOT NULL AS workflow,"
         f" ({_pending('a.repository')} LIMIT 1) IS NOT NULL AS pending"
@@ -143,14 +143,15 @@ def door_facts_of(
 ) -> dict[Question, StoreFacts]:
     """`door_facts` for each of `questions` (no two alike), in one read: a batch of deliveries
     asks in one statement, not one per repository and number."""
-    params = [value for repository, number in questions for value in (repository, _key(number))]
-    rows = {
-        (str(row["repository"]), int(row["number"])): row
-        for row in tx.fetchall(facts_query(len(questions)), params)
-    }
+    params = [
+        value
+        for index, (repository, number) in enumerate(questions)
+        for value in (index, repository, -1 if number is None else number)  # no issue is -1
+    ]
+    rows = {int(row["question"]): row for row in tx.fetchall(facts_query(len(questions)), params)}
     known: dict[Question, StoreFacts] = {}
-    for repository, number in questions:
-        row = rows[repository, _key(number)]
+    for index, (repository, number) in enumerate(questions):
+        row = rows[index]
         config = _young(repository, row if row["commit_sha"] is not None else None, now)
         known[repository, number] = StoreFacts(
             config=config,
@@ -158,11 +159,6 @@ def door_facts_of(
             pending=bool(row["pending"]),
         )
     return known
-
-
-def _key(number: int | None) -> int:
-    """The number as asked (no issue matches -1)."""
-    return -1 if number is None else number
 
 
 def _young(repository: str, row: Row | None, now: float) -> CachedConfig | None:

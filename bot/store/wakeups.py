@@ -32,10 +32,19 @@ APPLICATION_NAME = "triad-listen"
 ANNOUNCER_NAME = "triad-notify"
 #: seconds a notice waits to connect before it is given up (the poll covers)
 _CONNECT_WAIT = 2
+#: how long a connection waits on a peer that went silent: keepalives (a minute) and unanswered
+#: writes (`tcp_user_timeout`, in ms)
+_SILENT_PEER: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+}
 #: a notice need not survive a crash: its commit waits for no WAL flush (it holds PostgreSQL's
 #: database-wide notify lock meanwhile); set for its own transaction only, so nothing leaks
 #: through a pooler to another client's session
-_NOTIFY = "SELECT set_config('synchronous_commit', 'off', true), pg_notify(%s, %s)"
+NOTIFY = "SELECT set_config('synchronous_commit', 'off', true), pg_notify(%s, %s)"
 
 
 class Announcer:
@@ -87,10 +96,17 @@ class Announcer:
                 self._connection = psycopg.connect(
                     self._url,
                     autocommit=True,
+                    # never a named prepared statement: a pooler in transaction mode may
+                    # run the next notice on a server connection that has none
+                    prepare_threshold=None,
                     application_name=ANNOUNCER_NAME,
                     connect_timeout=_CONNECT_WAIT,
+                    # idle between notices: a peer that vanished (a failover with no reset, a
+                    # NAT that forgot the connection) fails a notice, and holds `close` up,
+                    # for about a minute at most rather than the system's two hours
+                    **_SILENT_PEER,
                 )
-            self._connection.execute(_NOTIFY, (CHANNEL, f"{self.token} {jobs}"))
+            self._connection.execute(NOTIFY, (CHANNEL, f"{self.token} {jobs}"))
         except Exception as exc:  # the poll finds the jobs; the next notice connects again
             if self._connection is not None:
                 self._connection.close()
@@ -131,10 +147,7 @@ async def listen_for_jobs(
                 connect_timeout=10,
                 # a peer that vanished (a failover with no reset) is noticed within a minute,
                 # not the system's two hours of TCP keepalive
-                keepalives=1,
-                keepalives_idle=30,
-                keepalives_interval=10,
-                keepalives_count=3,
+                **_SILENT_PEER,
             ) as connection:
                 await connection.execute(f"LISTEN {CHANNEL}")
                 if failed:  # notices sent meanwhile are lost: one loop looks now

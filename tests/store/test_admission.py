@@ -94,7 +94,7 @@ class Counting:
     def fetchall(
         self, sql: str, params: Sequence[Any] = (), *, planned_each_time: bool = False
     ) -> list[Row]:
-        self.fact_reads += sql.startswith("WITH asked (repository, number)")
+        self.fact_reads += sql.startswith("WITH asked (question, repository, number)")
         self.stored_reads += sql.startswith("SELECT id, outcome, body_hash FROM deliveries")
         return self.tx.fetchall(sql, params, planned_each_time=planned_each_time)
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.store import Delivery, DeliveryOutcome, JobState, NewJob, Store, open_store
 from bot.store.queue_admin import QueueAdmin
-from bot.store.wakeups import ANNOUNCER_NAME, CHANNEL, jobs_announced
+from bot.store.wakeups import ANNOUNCER_NAME, CHANNEL, NOTIFY, jobs_announced
 from tests.conftest import FakeClock, _truncate_postgres
 
 
@@ -283,11 +283,15 @@ async def test_notices_go_on_their_own_connection_that_comes_back_after_it_is_lo
             await store.enqueue(NewJob(kind="k", idempotency_key="first"))
             assert _heard(listening) == [f"{token} 1"]
             announcer = listening.execute(
-                "SELECT pid, xact_start FROM pg_stat_activity WHERE application_name = %s",
+                "SELECT pid, xact_start, query FROM pg_stat_activity WHERE application_name = %s",
                 (ANNOUNCER_NAME,),
             ).fetchall()
-            assert len(announcer) == 1 and announcer[0][1] is None, "idle, in no transaction"
-            listening.execute("SELECT pg_terminate_backend(%s)", (announcer[0][0],))
+            assert len(announcer) == 1, "one connection of its own"
+            pid, in_transaction, last = announcer[0]
+            assert in_transaction is None, "idle, in no transaction"
+            # its one statement, whose setting ends with its transaction
+            assert last == NOTIFY.replace("%s", "$1", 1).replace("%s", "$2", 1)
+            listening.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
 
             await store.enqueue(NewJob(kind="k", idempotency_key="lost"))
             assert _heard(listening, expected=0) == []

@@ -133,7 +133,7 @@ async def test_the_doors_pending_check_is_one_probe_of_the_pending_delivery_inde
 ) -> None:
     """However large the backlog, the door never scans the queue (nor joins every pending job
     to its delivery) to learn whether a repository has a delivery waiting."""
-    params = (REPO, 12)
+    params = (0, REPO, 12)
     if store.dialect == "sqlite":
         plan = await store.run(
             lambda tx: tx.fetchall("EXPLAIN QUERY PLAN " + facts_query(1), params)
@@ -162,7 +162,7 @@ async def test_the_doors_read_for_a_batch_probes_each_repository_however_long_th
         await store.enqueue(
             NewJob(kind="delivery", idempotency_key=f"delivery:b{n}", repository="octo/busy")
         )
-    params = ("octo/busy", 1, "octo/a", 2, "octo/b", -1)
+    params = (0, "octo/busy", 1, 1, "octo/a", 2, 2, "octo/b", -1)
 
     def explain(tx: Transaction) -> list[Row]:
         return tx.fetchall("EXPLAIN (ANALYZE, FORMAT JSON) " + facts_query(3), params)
