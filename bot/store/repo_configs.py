@@ -91,12 +91,13 @@ class ConfigCache:
         )
 
 
-def _pending(repository: str) -> str:
-    """Whether a delivery job of the repository (`j.repository = <repository>`) is queued or
-    running: one probe of the partial index `jobs_pending_deliveries` (its predicate is spelt
-    out, not bound, so both databases see the query implies it)."""
+def _pending(repository_column: str) -> str:
+    """Whether a delivery job of the repository (`j.repository = <repository_column>`, a
+    column or a placeholder, never a value) is queued or running: one probe of the partial
+    index `jobs_pending_deliveries` (its predicate is spelt out, not bound, so both databases
+    see the query implies it)."""
     return (
-        f"SELECT 1 FROM jobs j WHERE j.repository = {repository}"
+        f"SELECT 1 FROM jobs j WHERE j.repository = {repository_column}"
         f" AND j.kind = '{JobKind.DELIVERY.value}'"
         f" AND j.state IN ('{JobState.QUEUED.value}', '{JobState.RUNNING.value}')"
     )
@@ -107,7 +108,9 @@ def facts_query(questions: int) -> str:
     """One statement for `questions` (repository, number) pairs: for each, the config row by
     its key, a workflow by its unique key, and whether a delivery of the repository waits for
     its job. Each is a probe per pair: a scalar subquery with LIMIT 1, where an EXISTS would
-    let PostgreSQL hash every pending job instead (1.7 ms a batch with 6,500 queued)."""
+    let PostgreSQL hash every pending job instead (1.7 ms a batch with 6,500 queued). Planned
+    each time it runs: a plan kept from when `repo_configs` was empty would scan it in every
+    batch, and each batch size is a statement of its own (never a pile of prepared ones)."""
     asked = ", ".join(["(?, ?, ?)"] * questions)
     return (
         f"WITH asked (question, repository, number) AS (VALUES {asked})"
@@ -148,7 +151,8 @@ def door_facts_of(
         for index, (repository, number) in enumerate(questions)
         for value in (index, repository, -1 if number is None else number)  # no issue is -1
     ]
-    rows = {int(row["question"]): row for row in tx.fetchall(facts_query(len(questions)), params)}
+    answers = tx.fetchall(facts_query(len(questions)), params, planned_each_time=True)
+    rows = {int(row["question"]): row for row in answers}
     known: dict[Question, StoreFacts] = {}
     for index, (repository, number) in enumerate(questions):
         row = rows[index]

@@ -41,10 +41,8 @@ _SILENT_PEER: dict[str, Any] = {
     "keepalives_count": 3,
     "tcp_user_timeout": 30_000,
 }
-#: a notice need not survive a crash: its commit waits for no WAL flush (it holds PostgreSQL's
-#: database-wide notify lock meanwhile); set for its own transaction only, so nothing leaks
-#: through a pooler to another client's session
-NOTIFY = "SELECT set_config('synchronous_commit', 'off', true), pg_notify(%s, %s)"
+#: the notice, a transaction of its own (it writes no WAL, so its commit waits for no flush)
+NOTIFY = "SELECT pg_notify(%s, %s)"
 
 
 class Announcer:

@@ -274,7 +274,7 @@ async def test_notices_go_on_their_own_connection_that_comes_back_after_it_is_lo
     postgres_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A notice is one statement on the announcer's own connection (not a pooled one's
-    transaction), with no session setting left on it; a notice lost with its connection is
+    transaction); a notice lost with its connection is
     logged (the poll finds the jobs), and the next one connects again."""
     _truncate_postgres(postgres_url)
     async with open_store(postgres_url) as store:
@@ -289,7 +289,7 @@ async def test_notices_go_on_their_own_connection_that_comes_back_after_it_is_lo
             assert len(announcer) == 1, "one connection of its own"
             pid, in_transaction, last = announcer[0]
             assert in_transaction is None, "idle, in no transaction"
-            # its one statement, whose setting ends with its transaction
+            # its one statement, in a transaction of its own
             assert last == NOTIFY.replace("%s", "$1", 1).replace("%s", "$2", 1)
             listening.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
 

@@ -180,3 +180,31 @@ async def test_the_doors_read_for_a_batch_probes_each_repository_however_long_th
         lambda tx: door_facts_of(tx, [("octo/busy", 1), ("octo/a", None)], store.clock())
     )
     assert known["octo/busy", 1].pending and not known["octo/a", None].pending
+
+
+async def test_the_doors_read_for_a_batch_stays_an_index_lookup_as_the_configs_grow(
+    store: Store,
+) -> None:
+    """Run often while `repo_configs` was empty (a fresh database), the read must not keep a
+    plan made for an empty table: a prepared one joined by scanning every cached config."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite keeps no statistics: its plans do not go by a table's size")
+    questions: list[tuple[str, int | None]] = [(f"octo/r{n}", n) for n in range(8)]
+
+    def scans(tx: Transaction) -> int:
+        """The whole-table scans of `repo_configs` the read made."""
+        counted = "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'repo_configs'"
+        before = tx.fetchone(counted)
+        door_facts_of(tx, questions, store.clock())
+        after = tx.fetchone(counted)
+        return int(after["seq_scan"]) - int(before["seq_scan"]) if after and before else 0
+
+    for _ in range(15):  # psycopg would prepare it at its sixth run
+        await store.run(scans)
+    await store.run(
+        lambda tx: tx.execute(
+            "INSERT INTO repo_configs (repository, commit_sha, text, read_at)"
+            " SELECT 'grown/' || n, 'c', NULL, 0 FROM generate_series(1, 100000) AS n"
+        )
+    )
+    assert [await store.run(scans) for _ in range(3)] == [0, 0, 0]
