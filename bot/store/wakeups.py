@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -32,6 +35,8 @@ APPLICATION_NAME = "triad-listen"
 ANNOUNCER_NAME = "triad-notify"
 #: seconds a notice waits to connect before it is given up (the poll covers)
 _CONNECT_WAIT = 2
+#: seconds `Announcer.close` waits for a notice under way
+CLOSE_WAIT = 2.0
 #: how long a connection waits on a peer that went silent: keepalives (a minute) and unanswered
 #: writes (`tcp_user_timeout`, in ms)
 _SILENT_PEER: dict[str, Any] = {
@@ -54,20 +59,43 @@ class Announcer:
         self._pending = 0
         self._executor: ThreadPoolExecutor | None = None
         self._url: str | None = None
-        #: used from the executor's one thread only; connected at the first notice
+        #: used from the executor's one thread only (but for `_cut`); connected at the first
+        #: notice
         self._connection: psycopg.Connection[Any] | None = None
+        #: the last notice submitted
+        self._sender: futures.Future[None] | None = None
 
     def open(self, url: str) -> None:
         self._url, self._pending = url, 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triad-notify")
 
     def close(self) -> None:
-        """Send what is pending, then stop."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
+        """Send what is pending, then stop. A notice still under way after `CLOSE_WAIT`
+        seconds (a server or pooler that stopped answering but keeps the connection open,
+        which no keepalive notices) has its connection cut, so stopping is bounded: that
+        notice is lost and logged, and the poll finds its jobs."""
+        executor = self._executor
+        if executor is not None:
+            executor.shutdown(wait=False)
+            if self._sender is not None and not self._sender.done():
+                futures.wait([self._sender], timeout=CLOSE_WAIT)
+                if not self._sender.done():
+                    self._cut()
+            executor.shutdown(wait=True)
         if self._connection is not None:
             self._connection.close()
-        self._executor = self._url = self._connection = None
+        self._executor = self._url = self._connection = self._sender = None
+
+    def _cut(self) -> None:
+        """End the notice under way: its socket shut down under it, so its wait ends in an
+        error at once (closing the connection from here would race the thread using it)."""
+        connection = self._connection
+        try:
+            if connection is not None:
+                with socket.socket(fileno=os.dup(connection.pgconn.socket)) as cut:
+                    cut.shutdown(socket.SHUT_RDWR)
+        except (OSError, psycopg.Error):  # it ended meanwhile, or never connected
+            pass
 
     def announce(self, jobs: int) -> None:
         """`jobs` more jobs were committed, due now: a notice goes out soon (never waited for)."""
@@ -78,7 +106,7 @@ class Announcer:
         if scheduled or executor is None:
             return
         try:
-            executor.submit(self._send)
+            self._sender = executor.submit(self._send)
         except RuntimeError:  # closing: the poll finds them
             with self._lock:
                 self._pending = 0

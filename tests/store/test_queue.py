@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import threading
+import time
 from typing import Any
 
 import psycopg
@@ -11,7 +14,14 @@ import pytest
 
 from bot.store import Delivery, DeliveryOutcome, JobState, NewJob, Store, open_store
 from bot.store.queue_admin import QueueAdmin
-from bot.store.wakeups import ANNOUNCER_NAME, CHANNEL, NOTIFY, jobs_announced
+from bot.store.wakeups import (
+    ANNOUNCER_NAME,
+    CHANNEL,
+    CLOSE_WAIT,
+    NOTIFY,
+    Announcer,
+    jobs_announced,
+)
 from tests.conftest import FakeClock, _truncate_postgres
 
 
@@ -297,6 +307,67 @@ async def test_notices_go_on_their_own_connection_that_comes_back_after_it_is_lo
             assert _heard(listening, expected=0) == []
             await store.enqueue(NewJob(kind="k", idempotency_key="next"))
             assert _heard(listening) == [f"{token} 1"]
+    assert "could not tell other workers of queued jobs" in caplog.text
+
+
+class _FreezingProxy:
+    """A TCP proxy to PostgreSQL that can stop forwarding while keeping its connections open
+    (a server or pooler that stopped answering: no keepalive notices it)."""
+
+    def __init__(self, url: str) -> None:
+        self.frozen = threading.Event()
+        self._listening = socket.create_server(("127.0.0.1", 0))
+        port = self._listening.getsockname()[1]
+        self.url = url.replace("@127.0.0.1:5432/", f"@127.0.0.1:{port}/")
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = self._listening.accept()
+                server = socket.create_connection(("127.0.0.1", 5432))
+                for source, target in ((client, server), (server, client)):
+                    threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                while self.frozen.is_set():
+                    time.sleep(0.02)
+                target.sendall(data)
+
+    def close(self) -> None:
+        self.frozen.clear()
+        self._listening.close()
+
+
+def test_closing_does_not_wait_for_ever_on_a_notice_a_silent_server_holds(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stopping a process must not hang on a notice its server stopped answering: after a
+    short wait the notice's connection is cut (the notice is lost and logged; the poll finds
+    its jobs)."""
+    if "@127.0.0.1:5432/" not in postgres_url:
+        pytest.skip("the proxy forwards to PostgreSQL at 127.0.0.1:5432")
+    proxy = _FreezingProxy(postgres_url)
+    announcer = Announcer("t")
+    announcer.open(proxy.url)
+    thaw = threading.Timer(10, proxy.frozen.clear)  # so a close that waits does end
+    try:
+        with _notices(postgres_url) as listening:
+            announcer.announce(1)  # connects and is heard
+            assert _heard(listening) == ["t 1"]
+            proxy.frozen.set()
+            thaw.start()
+            announcer.announce(2)
+            time.sleep(0.3)  # under way, held by the silent server
+            started = time.monotonic()
+            announcer.close()
+            assert time.monotonic() - started < CLOSE_WAIT + 2
+    finally:
+        thaw.cancel()
+        proxy.close()
+        announcer.close()
     assert "could not tell other workers of queued jobs" in caplog.text
 
 
