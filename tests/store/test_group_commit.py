@@ -259,15 +259,23 @@ async def test_an_item_that_failed_alone_fails_only_its_caller_in_one_transactio
     assert batches == [["first"], ["a", "bad", "b"]]
 
 
+class NeverCommits:
+    """A store whose transactions never end (stuck on a lock): what each batch was given."""
+
+    def __init__(self) -> None:
+        self.submitted: list[list[int]] = []
+        self.hung: list[asyncio.Future[list[int | ItemFailed]]] = []
+
+    def __call__(self, items: list[int]) -> asyncio.Future[list[int | ItemFailed]]:
+        self.submitted.append(items)
+        self.hung.append(asyncio.get_running_loop().create_future())
+        return self.hung[-1]
+
+
 async def test_callers_waiting_behind_a_stuck_batch_are_answered_by_their_own_deadline() -> None:
     loop = asyncio.get_running_loop()
-    submitted: list[list[int]] = []
-
-    def submit(items: list[int]) -> asyncio.Future[list[int | ItemFailed]]:
-        submitted.append(items)
-        return loop.create_future()  # never answers
-
-    group: GroupCommit[int, int] = GroupCommit(submit, parallel=1, deadline=0.3)
+    stuck = NeverCommits()
+    group: GroupCommit[int, int] = GroupCommit(stuck, parallel=1, deadline=0.3)
     first = asyncio.create_task(group.run(1))
     await asyncio.sleep(0.2)
     second = asyncio.create_task(group.run(2))  # waits behind the stuck batch
@@ -277,20 +285,15 @@ async def test_callers_waiting_behind_a_stuck_batch_are_answered_by_their_own_de
     with pytest.raises(TimeoutError):
         await second
     assert loop.time() - started < 0.3 + 0.15  # its own deadline, not the first's plus its own
-    assert submitted == [[1], [2]]
+    assert stuck.submitted == [[1], [2]]
 
 
 async def test_a_stuck_batch_answers_each_caller_by_its_own_deadline_not_the_last_ones() -> None:
     """Callers that waited together go in one batch; the batch's one timer is its earliest
     caller's deadline, so none waits for a later caller's."""
     loop = asyncio.get_running_loop()
-    submitted: list[list[int]] = []
-
-    def submit(items: list[int]) -> asyncio.Future[list[int | ItemFailed]]:
-        submitted.append(items)
-        return loop.create_future()  # never answers
-
-    group: GroupCommit[int, int] = GroupCommit(submit, parallel=1, deadline=0.4)
+    stuck = NeverCommits()
+    group: GroupCommit[int, int] = GroupCommit(stuck, parallel=1, deadline=0.4)
     first = asyncio.create_task(group.run(1))
     await asyncio.sleep(0.05)
     early = asyncio.create_task(group.run(2))
@@ -303,7 +306,7 @@ async def test_a_stuck_batch_answers_each_caller_by_its_own_deadline_not_the_las
         await early
     assert loop.time() - called < 0.4 + 0.1  # by its own deadline
     assert not late.done()  # the late caller's deadline is still ahead
-    assert submitted == [[1], [2, 3]]
+    assert stuck.submitted == [[1], [2, 3]]
     with pytest.raises(TimeoutError):
         await late
 
@@ -311,25 +314,19 @@ async def test_a_stuck_batch_answers_each_caller_by_its_own_deadline_not_the_las
 async def test_a_batch_that_never_ends_fails_its_callers_by_the_deadline_and_frees_its_place() -> (
     None
 ):
-    loop = asyncio.get_running_loop()
-    hung: list[asyncio.Future[list[int | ItemFailed]]] = []
-
-    def submit(_items: list[int]) -> asyncio.Future[list[int | ItemFailed]]:
-        hung.append(loop.create_future())  # never answers
-        return hung[-1]
-
-    group: GroupCommit[int, int] = GroupCommit(submit, parallel=2, deadline=0.2)
+    stuck = NeverCommits()
+    group: GroupCommit[int, int] = GroupCommit(stuck, parallel=2, deadline=0.2)
     tasks = [asyncio.create_task(group.run(n)) for n in range(5)]
     done, pending = await asyncio.wait(tasks, timeout=2)
     assert not pending
     assert all(isinstance(task.exception(), TimeoutError) for task in done)
     await asyncio.sleep(0.5)  # every stuck batch outlived its deadline
     # the stuck batches gave their places back: a later caller gets a batch of its own
-    started = len(hung)
+    started = len(stuck.hung)
     later = asyncio.create_task(group.run(7))
     await asyncio.sleep(0)
-    assert len(hung) == started + 1
-    hung[-1].set_result([7])
+    assert len(stuck.hung) == started + 1
+    stuck.hung[-1].set_result([7])
     assert await later == 7
 
 
