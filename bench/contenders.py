@@ -220,22 +220,33 @@ def contenders(scratch: Path, postgres_url: str | None, probot: bool) -> list[Co
             str(concurrency),
         ]
 
+    def uvicorn(app: str) -> Callable[[int], list[str]]:
+        return lambda port: [
+            python,
+            "-m",
+            "uvicorn",
+            app,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+
+    floor_note = "the floor (`bench/floor_app.py`): HMAC, Triad's read, the body stored; {}"
     found = [
         Contender(
             "bare",
-            lambda port: [
-                python,
-                "-m",
-                "uvicorn",
-                "bench.bare_app:app",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
+            uvicorn("bench.bare_app:app"),
             {"TRIAD_WEBHOOK_SECRET": SECRET},
             note="FastAPI, reads the body and checks the HMAC; stores nothing",
+        ),
+        Contender(
+            "floor-sqlite",
+            uvicorn("bench.floor_app:app"),
+            {"TRIAD_WEBHOOK_SECRET": SECRET, "FLOOR_DATABASE_URL": sqlite_url},
+            _fresh_sqlite(scratch / "triad.db"),
+            note=floor_note.format("SQLite"),
         ),
         Contender(
             "triad-sqlite",
@@ -255,8 +266,15 @@ def contenders(scratch: Path, postgres_url: str | None, probot: bool) -> list[Co
     if postgres_url:
         admin_url, _, _ = postgres_url.rpartition("/")
         name = f"triad_bench_{os.getpid()}"
-        found.insert(
-            2,
+        found[3:3] = [
+            Contender(
+                "floor-postgres",
+                uvicorn("bench.floor_app:app"),
+                {"TRIAD_WEBHOOK_SECRET": SECRET, "FLOOR_DATABASE_URL": f"{admin_url}/{name}"},
+                _fresh_postgres(postgres_url, name),
+                note=floor_note.format("PostgreSQL (its backends' CPU counted)"),
+                server_cpu=BackendCpu(postgres_url, name),
+            ),
             Contender(
                 "triad-postgres",
                 serve(0),
@@ -265,7 +283,7 @@ def contenders(scratch: Path, postgres_url: str | None, probot: bool) -> list[Co
                 note="`triad serve --job-concurrency 0`, PostgreSQL",
                 server_cpu=BackendCpu(postgres_url, name),
             ),
-        )
+        ]
     if probot:
         found.append(
             Contender(

@@ -1,5 +1,6 @@
 """Webhook ingest, side by side: Triad (SQLite, PostgreSQL, with in-process workers), a bare
-HMAC endpoint and Probot 14, each its own process, interleaved over rounds; medians reported.
+HMAC endpoint, the floor of a durable endpoint (`floor_app.py`, on each backend) and Probot 14,
+each its own process, interleaved over rounds; medians reported.
 
     .venv/bin/python bench/harness.py --rounds 5 --seconds 5 --rate 100
 
