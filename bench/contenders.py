@@ -1,6 +1,7 @@
 """The servers the ingest benchmark compares, each started as its own process with a fresh
-database, and the CPU its process tree spent (read from /proc); for Triad on PostgreSQL also
-the CPU of the PostgreSQL backends serving its database (SQLite's work is in-process)."""
+database, and the CPU its process tree spent (read from /proc); on PostgreSQL (Triad, the
+floor) also the CPU of the PostgreSQL backends serving its database (SQLite's work is
+in-process)."""
 
 from __future__ import annotations
 

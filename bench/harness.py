@@ -11,7 +11,7 @@ jobs it queued), then runs the load generator (bench/loadgen.py, its own process
 connection error counts at the timeout, and a p99 shown "≥" had over 1% of them; with the
 in-process workers, the jobs still due when it ends), then as fast as `--connections`
 connections go (throughput, CPU per delivery). CPU is the server's process
-tree's user + system time from /proc over the phase (for Triad on PostgreSQL plus the
+tree's user + system time from /proc over the phase (on PostgreSQL plus the
 PostgreSQL backends serving its database, `contenders.BackendCpu`), divided by the
 deliveries answered 2xx. The deliveries are the real example payloads in
 tests/fixtures/github-webhooks, each made unique. Every non-2xx answer, timeout and

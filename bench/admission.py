@@ -1,0 +1,160 @@
+"""What storing a batch of deliveries costs the store, in-process: Triad's admission against the
+floor's insert (`floor_app.py`: id, body and hash, nothing else) into the same database.
+
+    .venv/bin/python bench/admission.py --rounds 5 [--postgres postgresql://...]
+
+Each round admits `--batches` batches of `--batch` deliveries (the real example payloads, read
+by the door as the endpoint reads them, each made unique) through the store's own transaction
+in its own thread, once by `admit_batch` (locks, the store's facts, which ids and bodies are
+stored, the deliveries, their jobs) and once by the floor's one insert per delivery into a
+table of its own, the two interleaved; the process's CPU per delivery and wall time per
+delivery, medians over rounds. No HTTP, no contention from requests: the store's own cost, so
+a change to it is measured alone. SQLite in a scratch file; PostgreSQL (`--postgres`, a
+scratch database made on that server and dropped after) counts the client only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from contenders import BackendCpu
+from payloads import templates
+
+from bot.store import Store, open_store
+from bot.store.admission import admit_batch
+from bot.store.base import Transaction
+from bot.web.webhooks import _Door, _read
+
+FLOOR_TABLE = "CREATE TABLE floor (id TEXT PRIMARY KEY, body {blob}, body_hash TEXT)"
+TEMPLATES = templates()
+
+
+def offers(count: int, first: int) -> list[_Door]:
+    """`count` deliveries as the endpoint hands them to the store."""
+    found = []
+    for sequence in range(first, first + count):
+        template = TEMPLATES[sequence % len(TEMPLATES)]
+        body = template.body(sequence)
+        reading = _read(template.event, body)
+        found.append(_Door(template.event, str(uuid.uuid4()), reading, body, "triad[bot]"))
+    return found
+
+
+def triad(store: Store, batch: list[_Door]) -> Callable[[Transaction], Any]:
+    return lambda tx: admit_batch(store, tx, list(batch), time.time())
+
+
+def floor(store: Store, batch: list[_Door]) -> Callable[[Transaction], Any]:
+    """The floor's one statement for the batch (PostgreSQL: `unnest` of binary arrays, as
+    Triad's inserts)."""
+    rows = [(offer.delivery.id, offer.delivery.body, offer.delivery.body_hash) for offer in batch]
+    if store.dialect != "postgresql":
+        return lambda tx: Store.insert_rows(store, tx, "floor", "id, body, body_hash", rows, "")
+    insert = "INSERT INTO floor SELECT * FROM unnest(%b::text[], %b::bytea[], %b::text[])"
+    return lambda tx: tx.execute(insert, [list(column) for column in zip(*rows, strict=True)])
+
+
+async def timed(
+    store: Store, operations: list[Callable[[Transaction], Any]], server: Callable[[], float]
+) -> tuple[float, float, float]:
+    """CPU seconds (this process, the database server's backends) and wall seconds for the
+    operations, one transaction each, one after the other."""
+    cpu, backends, wall = time.process_time(), server(), time.perf_counter()
+    for operation in operations:
+        await store.submit(operation)
+    return time.process_time() - cpu, server() - backends, time.perf_counter() - wall
+
+
+@contextlib.contextmanager
+def database(admin_url: str | None) -> Iterator[tuple[str, Callable[[], float]]]:
+    """A scratch database's URL, and the CPU seconds its server has spent so far (SQLite's is
+    in this process: none)."""
+    if admin_url is None:
+        with tempfile.TemporaryDirectory(prefix="triad-admission-") as folder:
+            yield f"sqlite:///{folder}/triad.db", lambda: 0.0
+        return
+    import psycopg
+
+    name = f"triad_admission_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"{admin_url.rsplit('/', 1)[0]}/{name}", BackendCpu(admin_url, name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+#: each contender's figures, one per round: µs a delivery of CPU here, of the server's, wall
+Figures = dict[str, list[tuple[float, float, float]]]
+
+
+async def measure(args: argparse.Namespace, url: str, server: Callable[[], float]) -> Figures:
+    store = open_store(url)
+    await store.open()
+    try:
+        blob = "BYTEA" if store.dialect == "postgresql" else "BLOB"
+        await store.submit(lambda tx: tx.execute(FLOOR_TABLE.format(blob=blob)))
+        if store.dialect == "postgresql":  # as Triad's bodies (migration 0013)
+            lz4 = "ALTER TABLE floor ALTER COLUMN body SET COMPRESSION lz4"
+            await store.submit(lambda tx: tx.execute(lz4))
+        per_round = args.batches * args.batch
+        sequence = 0
+        figures: Figures = {"triad": [], "floor": []}
+        for number in range(args.rounds + 1):  # the first round warms up, uncounted
+            for name in ("triad", "floor") if number % 2 else ("floor", "triad"):
+                batches = [
+                    offers(args.batch, sequence + i * args.batch) for i in range(args.batches)
+                ]
+                sequence += per_round
+                operations = [
+                    triad(store, batch) if name == "triad" else floor(store, batch)
+                    for batch in batches
+                ]
+                here, there, wall = await timed(store, operations, server)
+                if number:
+                    scale = 1e6 / per_round
+                    figures[name].append((here * scale, there * scale, wall * scale))
+        return figures
+    finally:
+        await store.close()
+
+
+async def run(args: argparse.Namespace) -> None:
+    with database(args.postgres) as (url, server):
+        figures = await measure(args, url, server)
+    backend = "PostgreSQL (the server's backends' CPU from /proc)" if args.postgres else "SQLite"
+    print(f"{os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(f"{backend}, {args.rounds} rounds of {args.batches} batches of {args.batch} deliveries")
+    print("(medians, µs a delivery):\n")
+    print("| store | CPU, this process | CPU, the server | wall |")
+    print("|---|---|---|---|")
+    for name, note in (("triad", "Triad's admission"), ("floor", "the floor's insert")):
+        here, there, wall = (statistics.median(f[i] for f in figures[name]) for i in range(3))
+        print(f"| {note} | {here:.0f} | {there:.0f} | {wall:.0f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--batches", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=16, help="deliveries a transaction")
+    parser.add_argument("--postgres", default=None, help="a PostgreSQL server's URL")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
