@@ -70,8 +70,8 @@ def _postgres(url: str) -> Store:
 
     def store(rows: list[Row]) -> None:
         ids, bodies, hashes = zip(*rows, strict=True)
-        with connection.transaction():  # rolled back when it raises
-            connection.execute(insert, (list(ids), list(bodies), list(hashes)), binary=True)
+        # one statement, committed on its own (autocommit): one round trip
+        connection.execute(insert, (list(ids), list(bodies), list(hashes)), binary=True)
 
     return store
 
@@ -107,10 +107,12 @@ class _Commits:
             self.store(rows)
         except Exception as exc:  # every caller of the batch answers 500
             for future in waiting:
-                future.set_exception(exc)
+                if not future.done():  # a caller that went away is not answered
+                    future.set_exception(exc)
             return
         for future in waiting:
-            future.set_result(None)
+            if not future.done():
+                future.set_result(None)
 
 
 #: opened as the app is imported, so no request waits for it
