@@ -163,10 +163,10 @@ async def run(args: argparse.Namespace) -> None:
     print(f"{os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"{backend}, {args.rounds} rounds of {args.batches} batches of {args.batch} deliveries")
     print("(medians, µs a delivery):\n")
-    print("| store | CPU, this process | CPU, the server | wall |")
-    print("|---|---|---|---|")
     if args.postgres and not any(f[1] for f in figures["triad"]):
         print("(the server's CPU reads 0: its backends are not processes of this machine)\n")
+    print("| store | CPU, this process | CPU, the server | wall |")
+    print("|---|---|---|---|")
     for name, note in (("triad", "Triad's admission"), ("floor", "the floor's insert")):
         here, there, wall = (statistics.median(f[i] for f in figures[name]) for i in range(3))
         backends = f"{there:.0f}" if args.postgres else "in this process"
