@@ -100,7 +100,7 @@ def _decide(
     repository's later offers see a delivery pending, as if each offer were admitted alone."""
     stored = _Stored(store, tx, offers)
     questions = list(dict.fromkeys(offer.asks for offer in offers if offer.asks is not None))
-    known = door_facts_of(tx, questions, now) if questions else {}
+    known = door_facts_of(tx, questions, now)
     queued: set[str] = set()  # repositories with a delivery queued earlier in the batch
     planned: list[_Planned | ItemFailed] = []
     for offer in offers:

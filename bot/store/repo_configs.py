@@ -146,6 +146,8 @@ def door_facts_of(
 ) -> dict[Question, StoreFacts]:
     """`door_facts` for each of `questions` (no two alike), in one read: a batch of deliveries
     asks in one statement, not one per repository and number."""
+    if not questions:
+        return {}
     params = [
         value
         for index, (repository, number) in enumerate(questions)

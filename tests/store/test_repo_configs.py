@@ -208,3 +208,8 @@ async def test_the_doors_read_for_a_batch_stays_an_index_lookup_as_the_configs_g
         )
     )
     assert [await store.run(scans) for _ in range(3)] == [0, 0, 0]
+
+
+async def test_the_doors_read_asks_nothing_of_the_store_for_no_question(store: Store) -> None:
+    """A batch whose deliveries ask nothing makes no read (an empty VALUES list is no SQL)."""
+    assert await store.run(lambda tx: door_facts_of(tx, [], store.clock())) == {}
