@@ -35,6 +35,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from contenders import BackendCpu
+from floor_app import LZ4, create_table, postgres_insert
 from harness import postgres_unreachable
 from payloads import templates
 
@@ -45,7 +46,6 @@ from bot.store.group_commit import ItemFailed
 from bot.web.webhooks import _Door, _read
 from triad_lab.scratch import postgres_database
 
-FLOOR_TABLE = "CREATE TABLE floor (id TEXT PRIMARY KEY, body {blob}, body_hash TEXT)"
 TEMPLATES = templates()
 
 
@@ -82,10 +82,7 @@ def floor(store: Store, batch: list[_Door]) -> Callable[[Transaction], Any]:
     if store.dialect != "postgresql":  # the store's own multi-row insert
         columns, tail = "id, body, body_hash", "ON CONFLICT DO NOTHING"
         return lambda tx: store.insert_rows(tx, "floor", columns, rows, tail)
-    insert = (
-        "INSERT INTO floor SELECT * FROM unnest(%b::text[], %b::bytea[], %b::text[])"
-        " ON CONFLICT DO NOTHING"
-    )
+    insert = postgres_insert("floor")
     return lambda tx: tx.execute(insert, [list(column) for column in zip(*rows, strict=True)])
 
 
@@ -123,14 +120,12 @@ async def measure(args: argparse.Namespace, url: str, server: Callable[[], float
     store = open_store(url)
     await store.open()
     try:
-        blob = "BYTEA" if store.dialect == "postgresql" else "BLOB"
-        await store.submit(lambda tx: tx.execute(FLOOR_TABLE.format(blob=blob)))
-        if store.dialect == "postgresql":  # as Triad's bodies (migration 0013: else pglz)
-            lz4 = "ALTER TABLE floor ALTER COLUMN body SET COMPRESSION lz4"
+        await store.submit(lambda tx: tx.execute(create_table("floor", store.dialect)))
+        if store.dialect == "postgresql":
             with contextlib.suppress(
                 psycopg.errors.FeatureNotSupported, psycopg.errors.SyntaxError
             ):
-                await store.submit(lambda tx: tx.execute(lz4))
+                await store.submit(lambda tx: tx.execute(LZ4.format("floor")))
         per_round = args.batches * args.batch
         sequence = 0
         figures: Figures = {"triad": [], "floor": []}

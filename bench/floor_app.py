@@ -28,17 +28,34 @@ from bot.routing.reading import NotJson, read_delivery
 log = logging.getLogger("floor")
 
 SECRET = os.environ.get("TRIAD_WEBHOOK_SECRET", "bench-secret-of-32-characters-ok").encode()
-TABLE = "CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, body BLOB, body_hash TEXT)"
 Row = tuple[str, bytes, str]
 #: stores a batch of rows in one transaction, committed (or rolled back) before it returns
 Store = Callable[[list[Row]], None]
+
+
+def create_table(name: str, dialect: str) -> str:
+    """The floor's table: the id its only index (bodies lz4 on PostgreSQL: `LZ4`)."""
+    blob = "BYTEA" if dialect == "postgresql" else "BLOB"
+    return f"CREATE TABLE IF NOT EXISTS {name} (id TEXT PRIMARY KEY, body {blob}, body_hash TEXT)"
+
+
+#: on PostgreSQL 14+ built with lz4, as Triad's bodies (migration 0013); else pglz stays
+LZ4 = "ALTER TABLE {} ALTER COLUMN body SET COMPRESSION lz4"
+
+
+def postgres_insert(name: str) -> str:
+    """A batch in one statement, as Triad's inserts: `unnest` of binary arrays."""
+    return (
+        f"INSERT INTO {name} SELECT * FROM unnest(%b::text[], %b::bytea[], %b::text[])"
+        " ON CONFLICT DO NOTHING"
+    )
 
 
 def _sqlite(path: str) -> Store:
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = FULL")
-    connection.execute(TABLE)
+    connection.execute(create_table("deliveries", "sqlite"))
 
     def store(rows: list[Row]) -> None:
         connection.execute("BEGIN")
@@ -58,15 +75,12 @@ def _postgres(url: str) -> Store:
     import psycopg
 
     connection = psycopg.connect(url, autocommit=True)
-    connection.execute(TABLE.replace("BLOB", "BYTEA"))
-    try:  # as Triad's migration 0013: a server without lz4 keeps pglz
-        connection.execute("ALTER TABLE deliveries ALTER COLUMN body SET COMPRESSION lz4")
+    connection.execute(create_table("deliveries", "postgresql"))
+    try:
+        connection.execute(LZ4.format("deliveries"))
     except (psycopg.errors.FeatureNotSupported, psycopg.errors.SyntaxError):
         log.warning("PostgreSQL without lz4: bodies compressed with pglz")
-    insert = (
-        "INSERT INTO deliveries SELECT * FROM unnest(%b::text[], %b::bytea[], %b::text[])"
-        " ON CONFLICT DO NOTHING"
-    )
+    insert = postgres_insert("deliveries")
 
     def store(rows: list[Row]) -> None:
         ids, bodies, hashes = zip(*rows, strict=True)
@@ -115,8 +129,8 @@ class _Commits:
                 future.set_result(None)
 
 
-#: opened as the app is imported, so no request waits for it
-_commits = _Commits(_open(os.environ.get("FLOOR_DATABASE_URL", "sqlite:///floor.db")))
+#: opened at the server's start (ASGI lifespan), before it takes a request
+_commits: _Commits | None = None
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:
@@ -127,9 +141,21 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
     return found
 
 
+async def _lifespan(receive: Receive, send: Send) -> None:
+    global _commits
+    while (message := await receive())["type"] != "lifespan.shutdown":
+        if message["type"] == "lifespan.startup":
+            _commits = _Commits(_open(os.environ.get("FLOOR_DATABASE_URL", "sqlite:///floor.db")))
+            await send({"type": "lifespan.startup.complete"})
+    await send({"type": "lifespan.shutdown.complete"})
+
+
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     """202 once a signed delivery is stored; 401 unsigned, 400 not JSON, 500 not stored."""
-    if scope["type"] != "http":
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    if scope["type"] != "http" or _commits is None:
         return
     chunks: list[bytes] = []
     more = True
