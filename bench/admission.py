@@ -1,5 +1,6 @@
 """What storing a batch of deliveries costs the store, in-process: Triad's admission against the
-floor's insert (`floor_app.py`: id, body and hash, nothing else) into the same database.
+floor's insert (`floor_app.py`: id, body as the store keeps it, and hash; nothing else) into the
+same database.
 
     .venv/bin/python bench/admission.py --rounds 5 [--postgres postgresql://...]
 
@@ -76,14 +77,18 @@ def triad(store: Store, batch: list[_Door]) -> Callable[[Transaction], Any]:
 
 
 def floor(store: Store, batch: list[_Door]) -> Callable[[Transaction], Any]:
-    """The floor's one statement for the batch (PostgreSQL: `unnest` of binary arrays, as
-    Triad's inserts)."""
-    rows = [(offer.delivery.id, offer.delivery.body, offer.delivery.body_hash) for offer in batch]
+    """The floor's one statement for the batch, each body kept as the store keeps bodies
+    (`Store.keep_body`; PostgreSQL: `unnest` of binary arrays, as Triad's inserts)."""
+    offered = [offer.delivery for offer in batch]
+
+    def rows() -> list[tuple[str, bytes, str | None]]:
+        return [(d.id, store.keep_body(d.body), d.body_hash) for d in offered]
+
     if store.dialect != "postgresql":  # the store's own multi-row insert
         columns, tail = "id, body, body_hash", "ON CONFLICT DO NOTHING"
-        return lambda tx: store.insert_rows(tx, "floor", columns, rows, tail)
+        return lambda tx: store.insert_rows(tx, "floor", columns, rows(), tail)
     insert = postgres_insert("floor")
-    return lambda tx: tx.execute(insert, [list(column) for column in zip(*rows, strict=True)])
+    return lambda tx: tx.execute(insert, [list(column) for column in zip(*rows(), strict=True)])
 
 
 async def timed(

@@ -1,13 +1,15 @@
 """The ingest benchmark's floor: the least an endpoint can do that reads a delivery as Triad does
 and stores it before it answers. Raw ASGI on the server Triad runs (uvicorn, uvloop,
 httptools), as Triad's webhook path is; it checks the HMAC, reads the body with Triad's own
-typed read, hashes it, and stores (id, body, hash) with the same durability as Triad, every
-request of one event-loop turn in one transaction committed on the loop itself: no thread
-hand-off, routing decision, duplicate check (a copy of a stored id is skipped by its key),
-job, second index, metric or log. So what Triad spends beyond it is what its own logic costs.
+typed read, hashes it, and stores (id, body, hash) with the same durability as Triad, the body
+kept as Triad keeps it (an LZ4 frame on SQLite, `bot.store.bodies`; lz4 TOAST on PostgreSQL),
+every request of one event-loop turn in one transaction committed on the loop itself: no
+thread hand-off, routing decision, duplicate check (a copy of a stored id is skipped by its
+key), job, second index, metric or log. So what Triad spends beyond it is what its own logic
+costs.
 
     FLOOR_DATABASE_URL=sqlite:///floor.db uvicorn bench.floor_app:app --port 3002
-    (SQLite in WAL with synchronous=FULL, as Triad; or a postgresql:// URL, lz4 bodies as Triad)
+    (SQLite in WAL with synchronous=FULL, as Triad; or a postgresql:// URL)
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 
 from bot.routing import ROUTER
 from bot.routing.reading import NotJson, read_delivery
+from bot.store.bodies import packed
 
 log = logging.getLogger("floor")
 
@@ -61,7 +64,8 @@ def _sqlite(path: str) -> Store:
         connection.execute("BEGIN")
         try:
             connection.executemany(
-                "INSERT INTO deliveries VALUES (?, ?, ?) ON CONFLICT DO NOTHING", rows
+                "INSERT INTO deliveries VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                [(delivery, packed(body), digest) for delivery, body, digest in rows],
             )
             connection.execute("COMMIT")
         except BaseException:

@@ -55,7 +55,9 @@ async def readmit_dropped(store: Store, repository: str, since: float) -> list[s
     dropped = []
     for row in rows:
         try:
-            door = ROUTER.admit(row["event"], row["action"], bytes(row["body"]), DoorFacts())
+            door = ROUTER.admit(
+                row["event"], row["action"], store.sent_body(row["body"]), DoorFacts()
+            )
         except ValidationError:  # a pruned body: nothing to read again
             continue
         if isinstance(door, Admitted) and door.asks[0]:  # dropped on the store's facts

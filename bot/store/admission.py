@@ -185,7 +185,7 @@ def _insert_deliveries(
         tx,
         "deliveries",
         DELIVERY_COLUMNS,
-        [delivery_values(delivery, now) for delivery in deliveries],
+        [delivery_values(delivery, now, store.keep_body(delivery.body)) for delivery in deliveries],
         "ON CONFLICT DO NOTHING RETURNING id",
     )
     return {row["id"] for row in rows}

@@ -150,6 +150,15 @@ class Store(ABC):
         a statement timeout and advisory locks; SQLite's write lock already serialises every
         transaction)."""
 
+    def keep_body(self, body: bytes) -> bytes:
+        """A delivery's body as this backend stores it (`sent_body` gives it back): as sent,
+        unless the backend packs it (SQLite: `bot.store.bodies`)."""
+        return body
+
+    def sent_body(self, kept: bytes | memoryview) -> bytes:
+        """A stored delivery's body as it was sent, from what `keep_body` kept."""
+        return bytes(kept)
+
     def database_failed(self, _error: BaseException) -> bool:
         """Whether an error an operation raised is the database's own (connection, lock,
         timeout, disk): every operation of its batch would fail alike."""
@@ -334,7 +343,7 @@ class Store(ABC):
                 " body_pruned_at = NULL WHERE id = ? AND outcome = ? AND body_hash = ?",
                 (
                     delivery.outcome.value,
-                    delivery.body,
+                    self.keep_body(delivery.body),
                     delivery.id,
                     DeliveryOutcome.IGNORED.value,
                     delivery.body_hash,
@@ -369,7 +378,7 @@ class Store(ABC):
                 tx,
                 "deliveries",
                 DELIVERY_COLUMNS,
-                [delivery_values(delivery, now)],
+                [delivery_values(delivery, now, self.keep_body(delivery.body))],
                 "ON CONFLICT DO NOTHING RETURNING id",
             )
         )
@@ -388,7 +397,7 @@ class Store(ABC):
             repository=row["repository"],
             sender=row["sender"],
             outcome=DeliveryOutcome(row["outcome"]),
-            body=bytes(row["body"]),
+            body=self.sent_body(row["body"]),
             received_at=row["received_at"],
             body_pruned_at=row["body_pruned_at"],
             body_hash=row["body_hash"],
@@ -649,9 +658,9 @@ def job_values(job: NewJob, now: float, max_attempts: int) -> tuple[Any, ...]:
     )
 
 
-def delivery_values(delivery: Delivery, now: float) -> tuple[Any, ...]:
-    """A delivery's row in the order of `DELIVERY_COLUMNS`; a replay keeps no body hash (the
-    original holds it, uniquely)."""
+def delivery_values(delivery: Delivery, now: float, body: bytes) -> tuple[Any, ...]:
+    """A delivery's row in the order of `DELIVERY_COLUMNS`, with `body` as the store keeps it
+    (`Store.keep_body`); a replay keeps no body hash (the original holds it, uniquely)."""
     replay = delivery.outcome is DeliveryOutcome.DUPLICATE
     return (
         delivery.id,
@@ -661,7 +670,7 @@ def delivery_values(delivery: Delivery, now: float) -> tuple[Any, ...]:
         delivery.repository,
         delivery.sender,
         delivery.outcome.value,
-        delivery.body,
+        body,
         now,
         None if replay else delivery.body_hash,
         delivery.reason,

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from bot.errors import StoreError
 from bot.store.base import DEFAULT_MAX_ATTEMPTS, Clock, Row, Store, Transaction
+from bot.store.bodies import packed, unpacked
 
 T = TypeVar("T")
 
@@ -45,7 +46,8 @@ class _SqliteTransaction:
 
 
 class SqliteStore(Store):
-    """SQLite with WAL and synchronous=FULL: a delivery is on disk before the webhook answers.
+    """SQLite with WAL and synchronous=FULL: a delivery is on disk before the webhook answers
+    (its body as an LZ4 frame: `bot.store.bodies`).
 
     All statements run on one thread with one connection, so a process never contends with
     itself; other processes (a `triad worker` beside `triad serve`) wait on the busy timeout.
@@ -60,6 +62,12 @@ class SqliteStore(Store):
         self.path = str(path)
         self._executor: ThreadPoolExecutor | None = None
         self._connection: sqlite3.Connection | None = None
+
+    def keep_body(self, body: bytes) -> bytes:
+        return packed(body)
+
+    def sent_body(self, kept: bytes | memoryview) -> bytes:
+        return unpacked(kept)
 
     async def open(self, *, migrate: bool = True) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triad-sqlite")
