@@ -122,13 +122,13 @@ def _cpu(pid: int, with_reaped: bool) -> float:
 KEY = throwaway_pem()
 
 
-def _triad_env(database_url: str) -> dict[str, str]:
+def _triad_env(database_url: str, log_level: str) -> dict[str, str]:
     return {
         "TRIAD_APP_ID": "1",
         "TRIAD_PRIVATE_KEY": KEY,
         "TRIAD_WEBHOOK_SECRET": SECRET,
         "TRIAD_DATABASE_URL": database_url,
-        "TRIAD_LOG_LEVEL": "WARNING",
+        "TRIAD_LOG_LEVEL": log_level,
         "TRIAD_BOT_LOGIN": "triad[bot]",
         # nothing answers here: a job that reaches for GitHub fails at once and backs off
         "TRIAD_GITHUB_API_URL": "http://127.0.0.1:9",
@@ -205,7 +205,14 @@ def probot_ready(log: Path) -> str | None:
     return None
 
 
-def contenders(scratch: Path, postgres_url: str | None, probot: bool) -> list[Contender]:
+#: Probot's name of each log level the harness may run at
+PROBOT_LEVELS = {"WARNING": "warn", "INFO": "info"}
+
+
+def contenders(
+    scratch: Path, postgres_url: str | None, probot: bool, log_level: str = "WARNING"
+) -> list[Contender]:
+    """Every contender; Triad and Probot log at `log_level` (INFO: a line a delivery each)."""
     python = sys.executable
     sqlite_url = f"sqlite:///{scratch / 'triad.db'}"
 
@@ -252,14 +259,14 @@ def contenders(scratch: Path, postgres_url: str | None, probot: bool) -> list[Co
         Contender(
             "triad-sqlite",
             serve(0),
-            _triad_env(sqlite_url),
+            _triad_env(sqlite_url, log_level),
             _fresh_sqlite(scratch / "triad.db"),
             note="`triad serve --job-concurrency 0`, SQLite",
         ),
         Contender(
             "triad-workers",
             serve(4),
-            {**_triad_env(sqlite_url), "TRIAD_WORKER_CONCURRENCY": "4"},
+            {**_triad_env(sqlite_url, log_level), "TRIAD_WORKER_CONCURRENCY": "4"},
             _fresh_sqlite(scratch / "triad.db"),
             note="`triad serve` with 4 in-process workers, SQLite (GitHub unreachable)",
         ),
@@ -279,7 +286,7 @@ def contenders(scratch: Path, postgres_url: str | None, probot: bool) -> list[Co
             Contender(
                 "triad-postgres",
                 serve(0),
-                _triad_env(f"{admin_url}/{name}"),
+                _triad_env(f"{admin_url}/{name}", log_level),
                 _fresh_postgres(postgres_url, name),
                 note="`triad serve --job-concurrency 0`, PostgreSQL",
                 server_cpu=BackendCpu(postgres_url, name),
@@ -305,7 +312,7 @@ def contenders(scratch: Path, postgres_url: str | None, probot: bool) -> list[Co
                     "APP_ID": "1",
                     "PRIVATE_KEY": KEY,
                     "WEBHOOK_SECRET": SECRET,
-                    "LOG_LEVEL": "warn",
+                    "LOG_LEVEL": PROBOT_LEVELS[log_level],
                     "NODE_ENV": "production",
                 },
                 cwd=PROBOT,

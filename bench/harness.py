@@ -38,6 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from contenders import (
+    PROBOT_LEVELS,
     Contender,
     Running,
     contenders,
@@ -230,7 +231,8 @@ def tables(found: list[Contender], samples: dict[str, Samples], args: argparse.N
     stores = {"bare": "no", "probot": "no"}
     lines = [
         f"Max throughput ({args.connections} connections, {args.seconds:g} s per round, "
-        f"medians of {args.rounds} rounds; ratios are medians of each round's ratio):",
+        f"medians of {args.rounds} rounds; ratios are medians of each round's ratio; "
+        f"Triad and Probot log at {args.log_level}):",
         "",
         "| server | deliveries/s | vs bare | CPU ms/delivery | CPU vs bare | failures | "
         "stored before ack |",
@@ -281,6 +283,12 @@ def main() -> None:
     )
     parser.add_argument("--only", default="", help="comma-separated contender names")
     parser.add_argument(
+        "--log-level",
+        choices=sorted(PROBOT_LEVELS),
+        default="WARNING",
+        help="Triad's and Probot's (INFO, Triad's default: a log line a delivery)",
+    )
+    parser.add_argument(
         "--baseline",
         default=None,
         help="a git ref whose Triad runs too, as more contenders (`triad-sqlite@REF`, ...)",
@@ -297,7 +305,7 @@ def main() -> None:
         if args.postgres and (why := postgres_unreachable(args.postgres)):
             print(f"PostgreSQL left out: {why}")
             args.postgres = ""
-        found = contenders(scratch, args.postgres or None, probot=why_not is None)
+        found = contenders(scratch, args.postgres or None, why_not is None, args.log_level)
         if args.only:
             found = [c for c in found if c.name in args.only.split(",") or c.name == "bare"]
         if tree is not None:

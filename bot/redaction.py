@@ -39,7 +39,7 @@ _PATTERNS = [
     re.compile(_START + r"eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*"),
 ]
 #: the password in `scheme://user:password@host`
-_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]*:)([^\s/@]+)(@)")
+_URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^\s:/@]*:)([^\s/@]+)(@)", re.IGNORECASE)
 
 
 #: a PEM body line this long is key material, never an ordinary word
@@ -74,8 +74,11 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         values = {value.strip() for value in secrets if len(value.strip()) >= MIN_SECRET_LENGTH}
         self._secrets = sorted(values, key=len, reverse=True)
+        self._suspect = _suspect(self._secrets)
 
     def text(self, text: str) -> str:
+        if self._suspect.search(text) is None:  # nothing to redact: one scan, not one each
+            return text
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         for pattern in _PATTERNS:
@@ -91,3 +94,21 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.scrub(item) for item in value]
         return value
+
+
+_FLAGS = ((re.IGNORECASE, "i"), (re.DOTALL, "s"))
+
+
+def _suspect(secrets: list[str]) -> re.Pattern[str]:
+    """One pattern that finds something wherever `Redactor.text` would change a text: each
+    secret, each token pattern without its look-behind (so it matches at least where the
+    pattern does) and the URL password. When it finds nothing, no pass of `text` matches the
+    text as given, so none changes it; each log line's fields and every prompt are then
+    scanned once rather than once per secret and pattern (six of them took 13 µs a log line)."""
+    alternatives = [re.escape(secret) for secret in secrets]
+    for pattern in (*_PATTERNS, _URL_PASSWORD):
+        if pattern.flags & ~(re.UNICODE | re.IGNORECASE | re.DOTALL):
+            raise ValueError(f"a flag _suspect cannot scope: {pattern.pattern}")
+        flags = "".join(letter for flag, letter in _FLAGS if pattern.flags & flag)
+        alternatives.append(f"(?{flags}:{pattern.pattern.removeprefix(_START)})")
+    return re.compile("|".join(alternatives))
