@@ -84,6 +84,7 @@ class DeliveryLog:
         cutoff = now - older_than_days * DAY
 
         def operation(tx: Transaction) -> int:
+            # an empty body is kept as it is on every backend (`Store.keep_body`)
             return tx.execute(
                 "UPDATE deliveries SET body = ?, body_pruned_at = ?"
                 " WHERE received_at < ? AND body_pruned_at IS NULL AND NOT EXISTS ("
