@@ -35,11 +35,13 @@ _PATTERNS = [
     re.compile(_START + r"sk-[A-Za-z0-9_\-]{16,}"),
     re.compile(_START + r"xox[abprs]-[A-Za-z0-9\-]{10,}"),
     re.compile(_START + r"AKIA[0-9A-Z]{16}\b"),
-    # JSON Web Tokens (a GitHub App's, an installation's OIDC): header.payload.signature
-    re.compile(_START + r"eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*"),
+    # JSON Web Tokens (a GitHub App's, an installation's OIDC): header.payload.signature; a
+    # header is at most 2 kB here, as unbounded it took quadratic time on "-eyJ" repeated
+    re.compile(_START + r"eyJ[A-Za-z0-9_-]{6,2048}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*"),
 ]
-#: the password in `scheme://user:password@host`
-_URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^\s:/@]*:)([^\s/@]+)(@)", re.IGNORECASE)
+#: the password in `scheme://user:password@host`, found from the `://` on: matching the
+#: scheme too took quadratic time on long runs of word characters (60 kB: 6 s)
+_URL_PASSWORD = re.compile(r"(://[^\s:/@]*:)([^\s/@]+)(@)")
 
 
 #: a PEM body line this long is key material, never an ordinary word
@@ -79,6 +81,10 @@ class Redactor:
     def text(self, text: str) -> str:
         if self._suspect.search(text) is None:  # nothing to redact: one scan, not one each
             return text
+        return self._passes(text)
+
+    def _passes(self, text: str) -> str:
+        """Every secret, then every pattern, in turn (what `text` returns, unchecked)."""
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         for pattern in _PATTERNS:
@@ -100,11 +106,12 @@ _FLAGS = ((re.IGNORECASE, "i"), (re.DOTALL, "s"))
 
 
 def _suspect(secrets: list[str]) -> re.Pattern[str]:
-    """One pattern that finds something wherever `Redactor.text` would change a text: each
+    """One pattern that finds something wherever `Redactor._passes` would change a text: each
     secret, each token pattern without its look-behind (so it matches at least where the
-    pattern does) and the URL password. When it finds nothing, no pass of `text` matches the
-    text as given, so none changes it; each log line's fields and every prompt are then
-    scanned once rather than once per secret and pattern (six of them took 13 µs a log line)."""
+    pattern does, and a scan spends no look-behind at every position) and the URL password.
+    When it finds nothing, no pass matches the text as given, so none changes it: each log
+    line's fields and every prompt are then scanned once rather than once per secret and
+    pattern (six of them took 13 µs a log line)."""
     alternatives = [re.escape(secret) for secret in secrets]
     for pattern in (*_PATTERNS, _URL_PASSWORD):
         if pattern.flags & ~(re.UNICODE | re.IGNORECASE | re.DOTALL):
