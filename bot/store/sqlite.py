@@ -122,7 +122,7 @@ class SqliteStore(Store):
             )
             connection.row_factory = sqlite3.Row
             if create:  # the servers' files are in WAL mode; a command changes no file's mode
-                connection.execute("PRAGMA journal_mode = WAL")
+                _enter_wal(connection)
             connection.execute("PRAGMA synchronous = FULL")
             connection.execute("PRAGMA foreign_keys = ON")
         except (sqlite3.Error, OSError) as exc:
@@ -180,6 +180,23 @@ class SqliteStore(Store):
             }
 
         self.require_current_schema(self._in_transaction(applied))
+
+
+def _enter_wal(connection: sqlite3.Connection, seconds: float = 30.0) -> None:
+    """WAL mode, which the file keeps once the first process to open it has set it. Setting it
+    needs the file to itself, and while another connection writes SQLite answers "locked" at
+    once rather than waiting out the busy timeout, so two processes starting together on a
+    new file (`triad serve` beside `triad worker`) would see one of them fail: it waits."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _statements(sql: str) -> list[str]:

@@ -4,6 +4,7 @@ retry, workflows by stage, usage grouped, deliveries pruned, the schema's versio
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import psycopg
@@ -250,3 +251,26 @@ async def test_a_delivery_body_is_compressed_with_lz4_where_postgresql_has_it(
         assert compression["method"] == ""  # this server has no lz4: the default, pglz
     else:
         assert compression["method"] == "l"
+
+
+async def test_a_server_starting_while_another_writes_a_new_sqlite_file_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    """Entering WAL mode needs the file to itself, and SQLite answers "locked" at once (no
+    busy timeout) while another connection writes: `triad serve` and `triad worker` started
+    together on a new file failed one of them."""
+    path = tmp_path / "triad.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE first_writer (x)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO first_writer VALUES (1)")
+    done = threading.Timer(0.3, lambda: writer.execute("COMMIT"))
+    done.start()
+    try:
+        async with open_store(f"sqlite:///{path}") as store:
+            assert await store.count_deliveries() == 0
+    finally:
+        done.join()
+        writer.close()
+    with sqlite3.connect(path) as copy:
+        assert copy.execute("PRAGMA journal_mode").fetchone() == ("wal",)
