@@ -32,7 +32,8 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python bench/harness.py
+	# Triad and Probot at WARNING and at their default, INFO (a log line a delivery)
+	$(BIN)/python bench/harness.py --log-level WARNING,INFO
 	$(BIN)/python bench/review_concurrency.py
 	$(BIN)/python bench/worker_start.py
 	$(BIN)/python bench/door_traffic.py

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -38,6 +38,8 @@ class Contender:
     note: str = ""
     #: CPU seconds spent for it outside its process tree so far (its database's server)
     server_cpu: Callable[[], float] | None = None
+    #: whether it stores a delivery before it answers
+    stores: bool = True
 
 
 @dataclass
@@ -209,6 +211,23 @@ def probot_ready(log: Path) -> str | None:
 PROBOT_LEVELS = {"WARNING": "warn", "INFO": "info"}
 
 
+def at_log_level(contender: Contender, level: str) -> Contender | None:
+    """`contender` logging at `level`, as one more contender (None: it writes no logs)."""
+    env = dict(contender.env)
+    if "TRIAD_LOG_LEVEL" in env:
+        env["TRIAD_LOG_LEVEL"] = level
+    elif "LOG_LEVEL" in env:  # Probot
+        env["LOG_LEVEL"] = PROBOT_LEVELS[level]
+    else:
+        return None
+    return replace(
+        contender,
+        name=f"{contender.name}:{level.lower()}",
+        env=env,
+        note=f"{contender.note}, logging at {level}",
+    )
+
+
 def contenders(
     scratch: Path, postgres_url: str | None, probot: bool, log_level: str = "WARNING"
 ) -> list[Contender]:
@@ -241,13 +260,17 @@ def contenders(
             "--no-access-log",
         ]
 
-    floor_note = "the floor (`bench/floor_app.py`): HMAC, Triad's read, the body stored; {}"
+    floor_note = (
+        "the floor (`bench/floor_app.py`): HMAC, Triad's read, the body stored as Triad keeps"
+        " it; {}"
+    )
     found = [
         Contender(
             "bare",
             uvicorn("bench.bare_app:app"),
             {"TRIAD_WEBHOOK_SECRET": SECRET},
             note="FastAPI, reads the body and checks the HMAC; stores nothing",
+            stores=False,
         ),
         Contender(
             "floor-sqlite",
@@ -317,6 +340,7 @@ def contenders(
                 },
                 cwd=PROBOT,
                 note="Probot 14, an empty handler; stores nothing",
+                stores=False,
             )
         )
     return found

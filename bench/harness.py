@@ -18,6 +18,8 @@ tests/fixtures/github-webhooks, each made unique. Every non-2xx answer, timeout 
 connection error is counted and shown. `--baseline REF` runs Triad as checked out at REF too
 (a detached worktree, this tree's interpreter and dependencies): each Triad contender again as
 `NAME@REF`, in the same rounds, so a change is measured against what it changed, interleaved.
+Triad and Probot log at WARNING; `--log-level WARNING,INFO` runs each of them at INFO too
+(`NAME:info`: their default, a log line a delivery), in the same rounds.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from contenders import (
     PROBOT_LEVELS,
     Contender,
     Running,
+    at_log_level,
     contenders,
     drop_postgres,
     probot_ready,
@@ -228,11 +231,10 @@ def _ratio(mine: list[float], bare: list[float]) -> float:
 def tables(found: list[Contender], samples: dict[str, Samples], args: argparse.Namespace) -> str:
     median = statistics.median
     bare = samples["bare"]
-    stores = {"bare": "no", "probot": "no"}
     lines = [
         f"Max throughput ({args.connections} connections, {args.seconds:g} s per round, "
         f"medians of {args.rounds} rounds; ratios are medians of each round's ratio; "
-        f"Triad and Probot log at {args.log_level}):",
+        f"Triad and Probot log at {args.log_level[0]} unless a row says otherwise):",
         "",
         "| server | deliveries/s | vs bare | CPU ms/delivery | CPU vs bare | failures | "
         "stored before ack |",
@@ -244,7 +246,7 @@ def tables(found: list[Contender], samples: dict[str, Samples], args: argparse.N
             f"| {contender.note} | {median(mine.per_second):.0f} | "
             f"{_ratio(mine.per_second, bare.per_second):.2f} | "
             f"{median(mine.cpu_ms):.2f} | {_ratio(mine.cpu_ms, bare.cpu_ms):.1f}× | "
-            f"{mine.failures} | {stores.get(contender.name, 'yes')} |"
+            f"{mine.failures} | {'yes' if contender.stores else 'no'} |"
         )
     lines += [
         "",
@@ -268,6 +270,14 @@ def tables(found: list[Contender], samples: dict[str, Samples], args: argparse.N
     return "\n".join(lines)
 
 
+def _levels(text: str) -> list[str]:
+    levels = [level.strip().upper() for level in text.split(",")]
+    unknown = [level for level in levels if level not in PROBOT_LEVELS]
+    if unknown or len(set(levels)) < len(levels):
+        raise argparse.ArgumentTypeError(f"levels from {sorted(PROBOT_LEVELS)}, each once")
+    return levels
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -284,9 +294,11 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated contender names")
     parser.add_argument(
         "--log-level",
-        choices=sorted(PROBOT_LEVELS),
-        default="WARNING",
-        help="Triad's and Probot's (INFO, Triad's default: a log line a delivery)",
+        type=_levels,
+        default=["WARNING"],
+        help="Triad's and Probot's (INFO, Triad's default: a log line a delivery); after the"
+        " first, each level comma-separated runs them again at it (`triad-sqlite:info`), in"
+        " the same rounds",
     )
     parser.add_argument(
         "--baseline",
@@ -305,9 +317,16 @@ def main() -> None:
         if args.postgres and (why := postgres_unreachable(args.postgres)):
             print(f"PostgreSQL left out: {why}")
             args.postgres = ""
-        found = contenders(scratch, args.postgres or None, why_not is None, args.log_level)
+        first, *others = args.log_level
+        found = contenders(scratch, args.postgres or None, probot=why_not is None, log_level=first)
         if args.only:
             found = [c for c in found if c.name in args.only.split(",") or c.name == "bare"]
+        found += [
+            again
+            for level in others
+            for contender in found
+            if (again := at_log_level(contender, level)) is not None
+        ]
         if tree is not None:
             found += [
                 at_revision(contender, args.baseline, tree)
