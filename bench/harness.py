@@ -270,6 +270,16 @@ def tables(found: list[Contender], samples: dict[str, Samples], args: argparse.N
     return "\n".join(lines)
 
 
+def _only(found: list[Contender], names: list[str]) -> list[Contender]:
+    """The contenders named (`triad-sqlite` names its copies at other levels too) and the bare
+    endpoint, every ratio's baseline; a name that matches none stops the run."""
+    unknown = set(names) - {name for c in found for name in (c.name, c.name.partition(":")[0])}
+    if unknown:
+        raise SystemExit(f"--only: no contender named {', '.join(sorted(unknown))} here")
+    wanted = {"bare", *names}
+    return [c for c in found if c.name in wanted or c.name.partition(":")[0] in wanted]
+
+
 def _levels(text: str) -> list[str]:
     levels = [level.strip().upper() for level in text.split(",")]
     unknown = [level for level in levels if level not in PROBOT_LEVELS]
@@ -319,14 +329,14 @@ def main() -> None:
             args.postgres = ""
         first, *others = args.log_level
         found = contenders(scratch, args.postgres or None, probot=why_not is None, log_level=first)
-        if args.only:
-            found = [c for c in found if c.name in args.only.split(",") or c.name == "bare"]
         found += [
             again
             for level in others
             for contender in found
             if (again := at_log_level(contender, level)) is not None
         ]
+        if args.only:
+            found = _only(found, args.only.split(","))
         if tree is not None:
             found += [
                 at_revision(contender, args.baseline, tree)

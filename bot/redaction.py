@@ -38,10 +38,14 @@ _PATTERNS = [
     # JSON Web Tokens (a GitHub App's, an installation's OIDC): header.payload.signature; a
     # header is at most 2 kB here, as unbounded it took quadratic time on "-eyJ" repeated
     re.compile(_START + r"eyJ[A-Za-z0-9_-]{6,2048}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*"),
+    # ... and the payload and signature of one with a longer header (a certificate chain):
+    # a payload holds no ".", so each try stops at the next one
+    re.compile(r"\.eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{16,}"),
 ]
-#: the password in `scheme://user:password@host`, found from the `://` on: matching the
-#: scheme too took quadratic time on long runs of word characters (60 kB: 6 s)
-_URL_PASSWORD = re.compile(r"(://[^\s:/@]*:)([^\s/@]+)(@)")
+#: the password in `scheme://user:password@host`, found from the `://` on (a scheme's
+#: character before it): matching the scheme too took quadratic time on long runs of word
+#: characters (60 kB: 6 s); code that builds a URL (`{scheme}://{user}:{password}@`) is left
+_URL_PASSWORD = re.compile(r"(://(?<=[A-Za-z0-9+.-]://)[^\s:/@]*:)([^\s/@]+)(@)")
 
 
 #: a PEM body line this long is key material, never an ordinary word

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -49,6 +50,20 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+#: what `bot.logs.configure_logging` turns off for the whole process
+_LOOKUPS = ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing")
+
+
+@pytest.fixture(autouse=True)
+def _logging_lookups() -> Iterator[None]:
+    """Each test that configures logging (directly, or by starting a server in-process) leaves
+    the logging module's lookups as it found them: pytest's own reports name file and line."""
+    kept = {name: getattr(logging, name) for name in _LOOKUPS}
+    yield
+    for name, value in kept.items():
+        setattr(logging, name, value)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ TOKENS = [
     "xoxb-" + "1234-" * 3,
     "AKIA" + "EXAMPLE1" * 2,
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+    "eyJ" + "x5c" * 1000 + ".eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ",  # a 3 kB header
     "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
     "-----begin private key-----\nMIIEow",  # lower case, and never ended
     "postgresql://triad:pa55w0rd@db.internal:5432/triad",
@@ -92,3 +93,9 @@ def test_a_text_with_nothing_to_redact_is_scanned_once(text: str) -> None:
     """Secrets are found as written: a metacharacter in one matches only itself."""
     redactor = Redactor(SECRETS)
     assert redactor._suspect.search(text) is None and redactor.text(text) is text
+
+
+def test_code_that_builds_a_url_keeps_its_placeholders() -> None:
+    """What a model reads of a diff: no scheme before the `://`, nothing to redact."""
+    code = 'url = f"{scheme}://{user}:{password}@{host}"'
+    assert Redactor(SECRETS).text(code) == code

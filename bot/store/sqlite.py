@@ -186,7 +186,8 @@ def _enter_wal(connection: sqlite3.Connection, seconds: float = 30.0) -> None:
     """WAL mode, which the file keeps once the first process to open it has set it. Setting it
     needs the file to itself, and while another connection writes SQLite answers "locked" at
     once rather than waiting out the busy timeout, so two processes starting together on a
-    new file (`triad serve` beside `triad worker`) would see one of them fail: it waits."""
+    new file (`triad serve` beside `triad worker`) would see one of them fail: it tries again
+    for `seconds` (a try that waits on the busy timeout may add that much once more)."""
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -194,7 +195,9 @@ def _enter_wal(connection: sqlite3.Connection, seconds: float = 30.0) -> None:
                 connection.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
+            primary = exc.sqlite_errorcode & 0xFF  # extended codes keep it in the low byte
+            busy = primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if not busy or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
 
