@@ -23,12 +23,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot.store.base import (
-    DELIVERY_COLUMNS,
     JOB_COLUMNS,
     Admission,
     Offer,
     Transaction,
-    delivery_values,
     job_values,
 )
 from bot.store.group_commit import ItemFailed, ItemsFailed
@@ -69,7 +67,8 @@ def _admit(
 ) -> list[Admission | ItemFailed]:
     planned = _decide(store, tx, offers, now)
     decided = [plan for plan in planned if isinstance(plan, _Planned)]
-    inserted = _insert_deliveries(store, tx, [plan.delivery for plan in decided if plan.fresh], now)
+    # a delivery stored by a concurrent writer since the batch read the store is refused
+    inserted = store.insert_deliveries(tx, [plan.delivery for plan in decided if plan.fresh], now)
     jobs: list[NewJob] = []
     readmitting: dict[str, _Planned] = {}
     for plan in decided:
@@ -172,23 +171,6 @@ class _Stored:
         if body is not None:
             self._bodies.add(body)
         return True, job is not None
-
-
-def _insert_deliveries(
-    store: Store, tx: Transaction, deliveries: list[Delivery], now: float
-) -> set[str]:
-    """The ids inserted; a delivery whose id or body's hash is stored already (by a
-    concurrent writer since the batch read the store) is not: the unique indexes decide."""
-    if not deliveries:
-        return set()
-    rows = store.insert_rows(
-        tx,
-        "deliveries",
-        DELIVERY_COLUMNS,
-        [delivery_values(delivery, now, store.keep_body(delivery.body)) for delivery in deliveries],
-        "ON CONFLICT DO NOTHING RETURNING id",
-    )
-    return {row["id"] for row in rows}
 
 
 def _insert_jobs(store: Store, tx: Transaction, jobs: list[NewJob], now: float) -> set[str]:

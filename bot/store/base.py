@@ -328,7 +328,7 @@ class Store(ABC):
             body=b"",
             reason=f"the body of delivery {original} sent again under a new delivery id",
         )
-        self._insert_delivery(tx, replay, now)
+        self.insert_deliveries(tx, [replay], now)
         return Admission(new=False, replay_of=original), None
 
     def _readmit(self, tx: Transaction, stored: str, delivery: Delivery) -> bool:
@@ -372,16 +372,21 @@ class Store(ABC):
         )
         return str(row["id"]) if row else None
 
-    def _insert_delivery(self, tx: Transaction, delivery: Delivery, now: float) -> bool:
-        return bool(
-            self.insert_rows(
-                tx,
-                "deliveries",
-                DELIVERY_COLUMNS,
-                [delivery_values(delivery, now, self.keep_body(delivery.body))],
-                "ON CONFLICT DO NOTHING RETURNING id",
-            )
+    def insert_deliveries(
+        self, tx: Transaction, deliveries: list[Delivery], now: float
+    ) -> set[str]:
+        """The ids inserted, each body as this backend keeps it; a delivery whose id or body's
+        hash is stored already is not: the unique indexes decide."""
+        if not deliveries:
+            return set()
+        rows = self.insert_rows(
+            tx,
+            "deliveries",
+            DELIVERY_COLUMNS,
+            [delivery_values(d, now, self.keep_body(d.body)) for d in deliveries],
+            "ON CONFLICT DO NOTHING RETURNING id",
         )
+        return {row["id"] for row in rows}
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         row = await self.run(
