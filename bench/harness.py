@@ -28,7 +28,6 @@ import argparse
 import contextlib
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,7 @@ from contenders import (
 )
 
 from triad_lab.checkout import checkout
+from triad_lab.ports import free_port
 
 HERE = Path(__file__).resolve().parent
 
@@ -80,12 +80,6 @@ def postgres_unreachable(url: str) -> str | None:
     except psycopg.Error as exc:
         return " ".join(str(exc).split())
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def load(port: int, first: int, *options: str) -> dict[str, Any]:

@@ -28,8 +28,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from triad_lab.crash.processes import cpu_seconds, free_port
+from triad_lab.crash.processes import cpu_seconds
 from triad_lab.keys import throwaway_pem
+from triad_lab.ports import free_port
 
 #: a start that takes longer than this failed (counted, not waited for forever)
 DEADLINE_SECONDS = 30.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import pytest
 
 from bot.github.signature import sign
 from triad_lab.keys import throwaway_pem
+from triad_lab.ports import free_port
 
 SECRET = "process-test-secret"
 
@@ -50,12 +50,6 @@ def _triad(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait_healthy(url: str, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -69,7 +63,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[str]) -> None:
 
 
 def test_serve_ingests_runs_the_job_and_drains_on_sigterm(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = _triad("serve", "--port", str(port), env=_environment(tmp_path))
     try:

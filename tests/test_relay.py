@@ -39,6 +39,7 @@ from bot.relay import (
 from bot.runtime import serve
 from bot.settings import Settings
 from bot.store import open_store
+from triad_lab.ports import free_port
 
 SECRET = "relay-secret"
 
@@ -362,9 +363,7 @@ def test_the_relay_reaches_this_server_at_a_loopback_address() -> None:
 
 async def test_serve_on_ipv6_relays_to_itself(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'triad.db'}"
-    with socket.socket(socket.AF_INET6) as sock:
-        sock.bind(("::1", 0))
-        port = sock.getsockname()[1]
+    port = free_port("::1")
     delivery, data = _message()
     with Channel([[data]]) as channel:
         settings = Settings(

@@ -20,7 +20,8 @@ import pytest
 
 from bot.github.signature import sign
 from bot.store import Delivery, DeliveryOutcome, JobState, NewJob, open_store
-from tests.test_processes import SECRET, _environment, _free_port, _triad, _wait_healthy
+from tests.test_processes import SECRET, _environment, _triad, _wait_healthy
+from triad_lab.ports import free_port
 
 
 def _one_error_line(process: subprocess.Popen[str]) -> str:
@@ -42,7 +43,7 @@ def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
             f"triad: error: --port {port}: cannot listen on 127.0.0.1:{port}: "
             "Address already in use"
         )
-        free = _free_port()
+        free = free_port()
         line = _one_error_line(
             _triad(
                 "serve",
@@ -59,7 +60,7 @@ def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
 def test_postgresql_not_listening_is_one_line(tmp_path: Path) -> None:
     environment = _environment(tmp_path)
     environment["TRIAD_DATABASE_URL"] = "postgresql://postgres@127.0.0.1:9/triad"
-    line = _one_error_line(_triad("serve", "--port", str(_free_port()), env=environment))
+    line = _one_error_line(_triad("serve", "--port", str(free_port()), env=environment))
     assert line.startswith("triad: error: TRIAD_DATABASE_URL: cannot connect to PostgreSQL: ")
     assert "port 9 failed: Connection refused" in line
 
@@ -93,7 +94,7 @@ def test_an_unreadable_key_file_hides_no_other_problem(tmp_path: Path) -> None:
     environment.update(
         {"TRIAD_PRIVATE_KEY_PATH": str(tmp_path / "nowhere.pem"), "TRIAD_LOG_FORMAT": "xml"}
     )
-    line = _one_error_line(_triad("serve", "--port", str(_free_port()), env=environment))
+    line = _one_error_line(_triad("serve", "--port", str(free_port()), env=environment))
     assert f"TRIAD_PRIVATE_KEY_PATH: cannot read {tmp_path / 'nowhere.pem'}" in line
     assert "TRIAD_WEBHOOK_SECRET is not set" in line and "TRIAD_LOG_FORMAT is invalid" in line
     assert not (tmp_path / "triad.db").exists()
@@ -103,8 +104,8 @@ def test_an_admin_port_beyond_loopback_without_a_token_does_not_start(tmp_path: 
     environment = _environment(tmp_path)
     environment["TRIAD_ADMIN_HOST"] = "0.0.0.0"
     for command in (
-        ["serve", "--port", str(_free_port()), "--admin-port", str(_free_port())],
-        ["worker", "--metrics-port", str(_free_port())],
+        ["serve", "--port", str(free_port()), "--admin-port", str(free_port())],
+        ["worker", "--metrics-port", str(free_port())],
     ):
         line = _one_error_line(_triad(*command, env=environment))
         assert line.startswith(
@@ -115,7 +116,7 @@ def test_an_admin_port_beyond_loopback_without_a_token_does_not_start(tmp_path: 
 
 
 def test_one_port_given_twice_is_one_line(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     line = _one_error_line(
         _triad("serve", "--port", str(port), "--admin-port", str(port),
                env=_environment(tmp_path))
@@ -143,7 +144,7 @@ def test_every_malformed_setting_is_named_at_once(tmp_path: Path) -> None:
 
 
 def test_a_web_only_process_on_sqlite_warns_that_no_worker_runs_its_jobs(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     process = _triad("serve", "--port", str(port), "--job-concurrency", "0",
                      env=_environment(tmp_path))  # fmt: skip
     try:
@@ -158,7 +159,7 @@ def test_a_web_only_process_on_sqlite_warns_that_no_worker_runs_its_jobs(tmp_pat
 
 
 def test_the_worker_serves_healthz_and_metrics(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     process = _triad("worker", "--metrics-port", str(port), env=_environment(tmp_path))
     try:
         _wait_healthy(f"http://127.0.0.1:{port}", process)
@@ -177,7 +178,7 @@ def test_a_dead_letter_is_retried_from_the_cli_while_the_server_runs(tmp_path: P
     environment = _environment(tmp_path)
     environment["TRIAD_ADMIN_TOKEN"] = "ops-token"
     job_id = asyncio.run(_a_dead_delivery_job(tmp_path / "triad.db"))
-    port, admin = _free_port(), _free_port()
+    port, admin = free_port(), free_port()
     process = _triad("serve", "--port", str(port), "--admin-port", str(admin), env=environment)
     try:
         _wait_healthy(f"http://127.0.0.1:{port}", process)
@@ -243,7 +244,7 @@ def test_stopping_takes_the_drain_time_once(tmp_path: Path) -> None:
             {"TRIAD_DRAIN_SECONDS": str(drain),
              "TRIAD_GITHUB_API_URL": f"http://127.0.0.1:{github.getsockname()[1]}"}
         )  # fmt: skip
-        port = _free_port()
+        port = free_port()
         process = _triad("serve", "--port", str(port), env=environment)
         try:
             _wait_healthy(f"http://127.0.0.1:{port}", process)

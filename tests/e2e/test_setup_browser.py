@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -18,17 +17,12 @@ import httpx
 import pytest
 
 from tests.e2e.browser import browser_page, needs_chromium, screenshot
+from triad_lab.ports import free_port
 from triad_lab.simulator import demo_repo
 from triad_lab.simulator.server import Simulator
 
 pytestmark = pytest.mark.timeout(300)
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _environment(tmp_path: Path) -> dict[str, str]:
@@ -88,7 +82,7 @@ def github() -> Iterator[Simulator]:
 async def test_register_the_app_in_the_browser_then_serve_with_the_env(
     tmp_path: Path, github: Simulator
 ) -> None:
-    setup_port, serve_port = _free_port(), _free_port()
+    setup_port, serve_port = free_port(), free_port()
     webhook = f"http://127.0.0.1:{serve_port}/api/github/webhooks"
     setup = _triad(
         tmp_path,
@@ -139,7 +133,7 @@ async def test_register_the_app_in_the_browser_then_serve_with_the_env(
 
 
 async def test_serve_without_an_app_offers_the_setup_page(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     (tmp_path / "app.yml").write_text((ROOT / "app.yml").read_text())
     serve = _triad(tmp_path, "serve", "--port", str(port))
     try:
@@ -167,12 +161,12 @@ def test_serve_on_a_network_address_without_an_app_names_the_missing_settings(
 ) -> None:
     # as in the container: listening on every address, app.yml or not
     (tmp_path / "app.yml").write_text((ROOT / "app.yml").read_text())
-    line = _error_line(_triad(tmp_path, "serve", "--host", "0.0.0.0", "--port", str(_free_port())))
+    line = _error_line(_triad(tmp_path, "serve", "--host", "0.0.0.0", "--port", str(free_port())))
     assert line.startswith("triad: error: TRIAD_APP_ID is not set")
     assert "TRIAD_WEBHOOK_SECRET is not set" in line and "setup" not in line
 
 
 def test_serve_without_an_app_or_app_yml_names_the_missing_settings(tmp_path: Path) -> None:
     # as in the image, which holds no app.yml: one line, not a setup page that cannot start
-    line = _error_line(_triad(tmp_path, "serve", "--port", str(_free_port())))
+    line = _error_line(_triad(tmp_path, "serve", "--port", str(free_port())))
     assert line.startswith("triad: error: TRIAD_APP_ID is not set")

@@ -4,19 +4,12 @@ commands that point Triad at it."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from bot.github.client import GitHubApp
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from triad_lab.ports import free_port
 
 
 async def test_the_simulator_process_serves_the_demo_repository(tmp_path: Path) -> None:

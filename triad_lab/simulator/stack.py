@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from pydantic import SecretStr
 from bot.runtime import serve
 from bot.settings import Settings
 from bot.store import Job, JobState, Store, open_store
+from triad_lab.ports import free_port
 from triad_lab.simulator.model_server import FakeModelServer, Responder
 from triad_lab.simulator.server import Simulator
 
@@ -51,7 +51,7 @@ class TriadStack:
         self._overrides = settings or {}
         self._real_models = real_models
         self._secret = secrets.token_hex(16)
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.github = Simulator(
             webhook_url=f"{self.url}/api/github/webhooks", webhook_secret=self._secret
@@ -146,10 +146,3 @@ class TriadStack:
     async def dead_jobs(self) -> list[Job]:
         assert self.store is not None
         return [job for job in await self.store.list_jobs() if job.state is JobState.DEAD]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port

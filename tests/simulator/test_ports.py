@@ -1,0 +1,58 @@
+"""The lab's ports for servers it starts later are ones no outgoing connection takes meanwhile."""
+
+from __future__ import annotations
+
+import random
+import socket
+
+import pytest
+
+from triad_lab import ports
+from triad_lab.ports import _ephemeral_start, free_port
+
+
+def test_a_free_port_is_below_the_ephemeral_range_and_can_be_listened_on() -> None:
+    port = free_port()
+    assert 10_000 <= port < _ephemeral_start()
+    with socket.create_server(("127.0.0.1", port)) as server:
+        assert server.getsockname()[1] == port
+
+
+class _Picks:
+    """Stands in for the random choice: the ports to try, in order."""
+
+    def __init__(self, *ports: int) -> None:
+        self._ports = list(ports)
+
+    def randrange(self, start: int, stop: int) -> int:
+        port = self._ports.pop(0)
+        assert start <= port < stop
+        return port
+
+
+def test_a_port_something_listens_on_is_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.create_server(("127.0.0.1", free_port())) as taken:
+        held = taken.getsockname()[1]
+        spare = free_port()
+        monkeypatch.setattr(ports, "_pick", _Picks(held, spare))
+        assert free_port() == spare
+
+
+def test_seeding_random_does_not_repeat_the_ports() -> None:
+    """Tests seed `random` (the redaction fuzz does): the ports must not follow it."""
+    saved = random.getstate()
+    try:
+        chosen = set()
+        for _ in range(4):
+            random.seed(7)
+            chosen.add(free_port())
+    finally:
+        random.setstate(saved)
+    assert len(chosen) > 1
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine")
+def test_an_ipv6_host_gets_a_port_there() -> None:
+    port = free_port("::1")
+    with socket.create_server(("::1", port), family=socket.AF_INET6) as server:
+        assert server.getsockname()[1] == port
