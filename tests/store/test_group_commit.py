@@ -275,16 +275,17 @@ class NeverCommits:
 async def test_callers_waiting_behind_a_stuck_batch_are_answered_by_their_own_deadline() -> None:
     loop = asyncio.get_running_loop()
     stuck = NeverCommits()
-    group: GroupCommit[int, int] = GroupCommit(stuck, parallel=1, deadline=0.3)
+    group: GroupCommit[int, int] = GroupCommit(stuck, parallel=1, deadline=1.0)
     first = asyncio.create_task(group.run(1))
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.5)
     second = asyncio.create_task(group.run(2))  # waits behind the stuck batch
     started = loop.time()
     with pytest.raises(TimeoutError):
         await first
     with pytest.raises(TimeoutError):
         await second
-    assert loop.time() - started < 0.3 + 0.15  # its own deadline, not the first's plus its own
+    # its own deadline (1.0 s from now), not the first's plus its own (1.5 s)
+    assert loop.time() - started < 1.0 + 0.3
     assert stuck.submitted == [[1], [2]]
 
 
@@ -293,18 +294,18 @@ async def test_a_stuck_batch_answers_each_caller_by_its_own_deadline_not_the_las
     caller's deadline, so none waits for a later caller's."""
     loop = asyncio.get_running_loop()
     stuck = NeverCommits()
-    group: GroupCommit[int, int] = GroupCommit(stuck, parallel=1, deadline=0.4)
+    group: GroupCommit[int, int] = GroupCommit(stuck, parallel=1, deadline=1.0)
     first = asyncio.create_task(group.run(1))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)
     early = asyncio.create_task(group.run(2))
     called = loop.time()
-    await asyncio.sleep(0.25)
-    late = asyncio.create_task(group.run(3))  # due 0.25 s after the early one
+    await asyncio.sleep(0.5)
+    late = asyncio.create_task(group.run(3))  # due 0.5 s after the early one
     with pytest.raises(TimeoutError):
         await first
     with pytest.raises(TimeoutError):
         await early
-    assert loop.time() - called < 0.4 + 0.1  # by its own deadline
+    assert loop.time() - called < 1.0 + 0.3  # by its own deadline, not the late one's (1.5 s)
     assert not late.done()  # the late caller's deadline is still ahead
     assert stuck.submitted == [[1], [2, 3]]
     with pytest.raises(TimeoutError):
