@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+
+from bot.digests import hmac_sha256_hex
 
 
 def sign(body: bytes, secret: str) -> str:
     """The header value GitHub sends for `body`: `sha256=<hex>`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac_sha256_hex(secret.encode(), body)
 
 
 def is_valid_signature(body: bytes, secret: str, header: str | None) -> bool:

@@ -8,7 +8,6 @@ queues nothing either. Reading an unverified body is bounded by the door (`bot.w
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -17,6 +16,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
+from bot.digests import sha256_hex
 from bot.github.signature import is_valid_signature
 from bot.routing import ROUTER, Admitted, DoorFacts, Ignored, Router
 from bot.routing.facts import recheck_with_store, store_question
@@ -182,7 +182,7 @@ class _Door:
             sender=reading.sender,
             outcome=found if isinstance(found, DeliveryOutcome) else DeliveryOutcome.QUEUED,
             body=body,
-            body_hash=hashlib.sha256(body).hexdigest(),
+            body_hash=sha256_hex(body),
             reason=reason,
         )
         if found is DeliveryOutcome.UNREADABLE:
