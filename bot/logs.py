@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TextIO
 
 from bot.redaction import REDACTED, Redactor
 
@@ -18,7 +21,14 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {
     "asctime",
     "color_message",
 }
-__all__ = ["REDACTED", "JsonFormatter", "RedactingFilter", "TextFormatter", "configure_logging"]
+__all__ = [
+    "REDACTED",
+    "BatchingStreamHandler",
+    "JsonFormatter",
+    "RedactingFilter",
+    "TextFormatter",
+    "configure_logging",
+]
 
 _TRACEBACKS = logging.Formatter()
 
@@ -103,10 +113,87 @@ def _fields(record: logging.LogRecord) -> dict[str, object]:
     return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES}
 
 
+class BatchingStreamHandler(logging.StreamHandler[TextIO]):
+    """Writes lines together: a line below WARNING waits up to `delay` seconds for others to
+    go with it; a WARNING or worse is written at once, behind every line before it.
+
+    A write to the log lets go of the GIL. In `triad serve` the store's thread took it each
+    time and the event loop waited to get it back: at INFO, a line a delivery, that doubled
+    the futex calls and cost a fifth of a delivery's CPU (`bench/harness.py --log-level`).
+    A line still waiting is lost only if the process is killed outright: exit
+    (`logging.shutdown`) and `close` write it."""
+
+    def __init__(self, stream: TextIO, delay: float = 0.2, most: int = 64 * 1024) -> None:
+        super().__init__(stream)
+        self.delay = delay
+        self.most = most
+        self._lines: list[str] = []
+        self._size = 0
+        self._waiting = threading.Event()
+        self._closed = False
+        threading.Thread(target=self._write_after_delay, name="log-writer", daemon=True).start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Under the handler's lock (`Handler.handle`)."""
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        self._lines.append(line)
+        self._size += len(line)
+        if record.levelno >= logging.WARNING or self._size >= self.most or self._closed:
+            self._write(record)
+        elif not self._waiting.is_set():
+            self._waiting.set()
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            self._write(None)
+        finally:
+            self.release()
+
+    def close(self) -> None:
+        self._closed = True
+        self._waiting.set()  # the writer thread ends
+        self.flush()
+        super().close()
+
+    def _write(self, record: logging.LogRecord | None) -> None:
+        if not self._lines:
+            return
+        text = "".join(self._lines)
+        self._lines.clear()
+        self._size = 0
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except Exception:
+            # as StreamHandler: said on stderr, if that can be written (from the writer
+            # thread, with no record to name, the lines are dropped and the thread goes on)
+            if record is not None:
+                self.handleError(record)
+
+    def _write_after_delay(self) -> None:
+        while True:
+            self._waiting.wait()
+            if self._closed:
+                return
+            time.sleep(self.delay)  # the lines logged meanwhile go in the same write
+            self._waiting.clear()
+            self.flush()
+
+
 def configure_logging(level: str, log_format: str, secrets: Iterable[str] | Redactor = ()) -> None:
     """Route every logger (Triad's, uvicorn's, libraries') through one redacting handler."""
     use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
-    handler = logging.StreamHandler(sys.stderr)
+    # a person at a terminal sees each line as it is logged
+    handler: logging.StreamHandler[TextIO] = (
+        logging.StreamHandler(sys.stderr)
+        if sys.stderr.isatty()
+        else BatchingStreamHandler(sys.stderr)
+    )
     handler.setFormatter(JsonFormatter() if use_json else TextFormatter())
     handler.addFilter(RedactingFilter(secrets))
     # a line names its logger, never its caller's file and line, thread or process: not
@@ -116,6 +203,9 @@ def configure_logging(level: str, log_format: str, secrets: Iterable[str] | Reda
     logging._srcfile = None
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
+    for replaced in root.handlers:
+        if isinstance(replaced, BatchingStreamHandler):  # its lines written, its thread ended
+            replaced.close()
     root.handlers[:] = [handler]
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

@@ -1,4 +1,4 @@
-"""Logs are structured and never carry a secret."""
+"""Logs are structured, never carry a secret, and are written in batches off a terminal."""
 
 from __future__ import annotations
 
@@ -6,13 +6,24 @@ import base64
 import io
 import json
 import logging
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.llm.config import process_redactor
-from bot.logs import REDACTED, JsonFormatter, RedactingFilter, TextFormatter
+from bot.logs import (
+    REDACTED,
+    BatchingStreamHandler,
+    JsonFormatter,
+    RedactingFilter,
+    TextFormatter,
+)
 from bot.redaction import Redactor
 from bot.settings import Settings
 
@@ -165,5 +176,123 @@ def test_a_record_looks_up_no_caller_thread_or_process_no_line_shows() -> None:
         )
         assert (record.process, record.thread, record.processName) == (None, None, None)
         assert logging._srcfile is None  # so no caller is found for any record
+    finally:
+        root.handlers[:], root.level = handlers, level
+
+
+class _Writes(io.StringIO):
+    """A stream that counts its writes (each one a system call that lets go of the GIL)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def _batching(delay: float) -> tuple[logging.Logger, BatchingStreamHandler, _Writes]:
+    stream = _Writes()
+    handler = BatchingStreamHandler(stream, delay=delay)
+    handler.setFormatter(TextFormatter())
+    logger = logging.getLogger(f"test.batching.{id(stream)}")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger, handler, stream
+
+
+def test_info_lines_wait_to_be_written_together_in_order() -> None:
+    logger, handler, stream = _batching(delay=60)
+    try:
+        for number in range(100):
+            logger.info("delivery stored", extra={"number": number})
+        assert stream.getvalue() == ""  # none written yet: they wait for company
+        handler.flush()
+        lines = stream.getvalue().splitlines()
+        assert [line.rsplit("number=", 1)[1] for line in lines] == [str(n) for n in range(100)]
+        assert stream.writes == 1
+    finally:
+        handler.close()
+
+
+def test_a_warning_is_written_at_once_behind_the_lines_before_it() -> None:
+    logger, handler, stream = _batching(delay=60)
+    try:
+        logger.info("first")
+        logger.warning("then this")
+        assert [line.split(maxsplit=2)[2] for line in stream.getvalue().splitlines()] == [
+            "first",
+            "then this",
+        ]
+        assert stream.writes == 1
+    finally:
+        handler.close()
+
+
+def test_a_line_waits_no_longer_than_the_delay() -> None:
+    logger, handler, stream = _batching(delay=0.05)
+    try:
+        logger.info("soon")
+        deadline = time.monotonic() + 5
+        while "soon" not in stream.getvalue():
+            assert time.monotonic() < deadline, "the line was never written"
+            time.sleep(0.01)
+        logger.info("and the next one too")  # the writer thread waits again
+        while "next one" not in stream.getvalue():
+            assert time.monotonic() < deadline, "the second line was never written"
+            time.sleep(0.01)
+    finally:
+        handler.close()
+
+
+def test_closing_writes_what_waits_and_ends_the_writer_thread() -> None:
+    before = {thread for thread in threading.enumerate() if thread.name == "log-writer"}
+    logger, handler, stream = _batching(delay=60)
+    logger.info("last words")
+    handler.close()
+    assert "last words" in stream.getvalue()
+    deadline = time.monotonic() + 5
+    while {t for t in threading.enumerate() if t.name == "log-writer"} - before:
+        assert time.monotonic() < deadline, "the writer thread did not end"
+        time.sleep(0.01)
+
+
+def test_a_process_that_exits_writes_the_lines_still_waiting(tmp_path: Path) -> None:
+    script = (
+        "import logging, sys\n"
+        "from bot.logs import configure_logging\n"
+        "configure_logging('INFO', 'json')\n"
+        "assert type(logging.getLogger().handlers[0]).__name__ == 'BatchingStreamHandler'\n"
+        "logging.getLogger('bot').info('written at exit')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(done.stderr)["message"] == "written at exit"
+
+
+def test_a_terminal_sees_each_line_as_it_is_logged(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.logs import configure_logging
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("INFO", "text")
+        assert not isinstance(root.handlers[0], BatchingStreamHandler)
+        logging.getLogger("test.terminal").info("right away")
+        assert "right away" in terminal.getvalue()
     finally:
         root.handlers[:], root.level = handlers, level
