@@ -58,7 +58,6 @@ def _sqlite(path: str) -> Store:
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = FULL")
-    connection.execute("PRAGMA temp_store = MEMORY")  # as Triad's
     connection.execute(create_table("deliveries", "sqlite"))
 
     def store(rows: list[Row]) -> None:

@@ -49,6 +49,8 @@ def _environment(workdir: Path, key: str) -> dict[str, str]:
             "TRIAD_GITHUB_API_URL": "http://127.0.0.1:9",
             "TRIAD_BOT_LOGIN": "triad[bot]",
             "TRIAD_LOG_FORMAT": "json",
+            # the start is timed by a line's arrival: written at once, not batched
+            "TRIAD_LOG_BATCH_SECONDS": "0",
             "TRIAD_LOG_LEVEL": "INFO",
         }
     )

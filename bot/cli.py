@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from bot.errors import ConfigError, TriadError
-from bot.logs import configure_logging
+from bot.logs import configure_logging, flush_logs
 from bot.ops import commands as operator_commands
 from bot.ops.arguments import port, whole_number
 from bot.settings import ServerSettings, Settings, WorkerSettings, load_settings
@@ -194,6 +194,7 @@ def _run(argv: Sequence[str] | None) -> int:
             metrics_port = settings.admin_port if args.metrics_port is None else args.metrics_port
             asyncio.run(work(settings, concurrency, metrics_port))
     except TriadError as exc:
+        flush_logs()  # the error comes last
         print(f"triad: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -238,7 +239,7 @@ def _setup(args: argparse.Namespace, settings: Settings | None = None) -> int:
     from bot.web.setup import SetupOptions, run_setup
 
     if settings is None:
-        configure_logging("INFO", "auto", [])
+        configure_logging("INFO", "auto", [], batch_seconds=0)  # a person is reading
         options = SetupOptions(
             env_file=args.env_file,
             manifest_file=args.manifest,
@@ -255,6 +256,7 @@ def _setup(args: argparse.Namespace, settings: Settings | None = None) -> int:
             else settings.github_api_url,
             next_step="restart <code>triad serve</code>",
         )
+    flush_logs()
     print(
         f"No GitHub App is configured yet: open http://{args.host}:{args.port}/setup to "
         "register one"
@@ -281,7 +283,12 @@ def _configure(settings: Settings) -> None:
     """Logs through the process's one redactor (imported here: `triad --help` stays light)."""
     from bot.llm.config import process_redactor
 
-    configure_logging(settings.log_level, settings.log_format, process_redactor(settings))
+    configure_logging(
+        settings.log_level,
+        settings.log_format,
+        process_redactor(settings),
+        batch_seconds=settings.log_batch_seconds,
+    )
 
 
 if __name__ == "__main__":

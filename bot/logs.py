@@ -7,9 +7,9 @@ import json
 import logging
 import sys
 import threading
-import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import TextIO
 
 from bot.redaction import REDACTED, Redactor
@@ -28,6 +28,7 @@ __all__ = [
     "RedactingFilter",
     "TextFormatter",
     "configure_logging",
+    "flush_logs",
 ]
 
 _TRACEBACKS = logging.Formatter()
@@ -118,10 +119,12 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
     go with it; a WARNING or worse is written at once, behind every line before it.
 
     A write to the log lets go of the GIL. In `triad serve` the store's thread took it each
-    time and the event loop waited to get it back: at INFO, a line a delivery, that doubled
-    the futex calls and cost a fifth of a delivery's CPU (`bench/harness.py --log-level`).
-    A line still waiting is lost only if the process is killed outright: exit
-    (`logging.shutdown`) and `close` write it."""
+    time and the event loop waited to get it back: at INFO, a line a delivery, that made half
+    the futex calls and a sixth of a delivery's CPU (README, Benchmarks). What waits is
+    written by `close` (at exit, `logging.shutdown`) and by `flush_logs`, which an uncaught
+    exception and `triad: error` call first, so their lines come last; only a process killed
+    outright loses it. Triad never forks: a child would inherit the lines but not the thread.
+    """
 
     def __init__(self, stream: TextIO, delay: float = 0.2, most: int = 64 * 1024) -> None:
         super().__init__(stream)
@@ -129,8 +132,9 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
         self.most = most
         self._lines: list[str] = []
         self._size = 0
+        self._last: logging.LogRecord | None = None
         self._waiting = threading.Event()
-        self._closed = False
+        self._closing = threading.Event()
         threading.Thread(target=self._write_after_delay, name="log-writer", daemon=True).start()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -142,57 +146,88 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
             return
         self._lines.append(line)
         self._size += len(line)
-        if record.levelno >= logging.WARNING or self._size >= self.most or self._closed:
-            self._write(record)
+        self._last = record
+        if record.levelno >= logging.WARNING or self._size >= self.most or self._closing.is_set():
+            self._write()
         elif not self._waiting.is_set():
             self._waiting.set()
 
     def flush(self) -> None:
         self.acquire()
         try:
-            self._write(None)
+            self._write()
         finally:
             self.release()
 
     def close(self) -> None:
-        self._closed = True
-        self._waiting.set()  # the writer thread ends
+        self._closing.set()
+        self._waiting.set()  # the writer thread ends, without writing: this does
         self.flush()
         super().close()
 
-    def _write(self, record: logging.LogRecord | None) -> None:
-        if not self._lines:
+    def _write(self) -> None:
+        """Every line waiting, in one write (under the handler's lock)."""
+        lines, last = self._lines, self._last
+        if not lines or last is None:
             return
-        text = "".join(self._lines)
-        self._lines.clear()
-        self._size = 0
+        self._lines, self._size, self._last = [], 0, None
         try:
-            self.stream.write(text)
+            self.stream.write("".join(lines))
             self.stream.flush()
         except Exception:
-            # as StreamHandler: said on stderr, if that can be written (from the writer
-            # thread, with no record to name, the lines are dropped and the thread goes on)
-            if record is not None:
-                self.handleError(record)
+            self.handleError(last)  # as StreamHandler: said on stderr, if that can be written
 
     def _write_after_delay(self) -> None:
-        while True:
+        while not self._closing.is_set():
             self._waiting.wait()
-            if self._closed:
+            if self._closing.wait(self.delay):  # closing: `close` writes what waits
                 return
-            time.sleep(self.delay)  # the lines logged meanwhile go in the same write
-            self._waiting.clear()
+            self._waiting.clear()  # a line logged from here on waits for the next round
             self.flush()
 
 
-def configure_logging(level: str, log_format: str, secrets: Iterable[str] | Redactor = ()) -> None:
-    """Route every logger (Triad's, uvicorn's, libraries') through one redacting handler."""
+def flush_logs() -> None:
+    """Write every line still waiting: before anything is written to stderr around the
+    logging (an error message, a traceback), so it comes after the lines logged before it."""
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+
+
+def _flush_before_tracebacks() -> None:
+    """An uncaught exception's traceback (in any thread) comes after the lines logged before
+    it: the hooks that print it write what waits first. Once per process."""
+    if getattr(sys.excepthook, "__name__", "") == "_excepthook_flushing_logs":
+        return
+    previous, previous_in_thread = sys.excepthook, threading.excepthook
+
+    def _excepthook_flushing_logs(
+        kind: type[BaseException], value: BaseException, traceback: TracebackType | None
+    ) -> None:
+        flush_logs()
+        previous(kind, value, traceback)
+
+    def _thread_excepthook_flushing_logs(args: threading.ExceptHookArgs) -> None:
+        flush_logs()
+        previous_in_thread(args)
+
+    sys.excepthook = _excepthook_flushing_logs
+    threading.excepthook = _thread_excepthook_flushing_logs
+
+
+def configure_logging(
+    level: str,
+    log_format: str,
+    secrets: Iterable[str] | Redactor = (),
+    batch_seconds: float = 0.2,
+) -> None:
+    """Route every logger (Triad's, uvicorn's, libraries') through one redacting handler;
+    off a terminal, lines below WARNING wait up to `batch_seconds` to be written together
+    (0: each at once, as on a terminal, where a person reads them as they come)."""
     use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
-    # a person at a terminal sees each line as it is logged
     handler: logging.StreamHandler[TextIO] = (
         logging.StreamHandler(sys.stderr)
-        if sys.stderr.isatty()
-        else BatchingStreamHandler(sys.stderr)
+        if sys.stderr.isatty() or batch_seconds <= 0
+        else BatchingStreamHandler(sys.stderr, delay=batch_seconds)
     )
     handler.setFormatter(JsonFormatter() if use_json else TextFormatter())
     handler.addFilter(RedactingFilter(secrets))
@@ -207,6 +242,7 @@ def configure_logging(level: str, log_format: str, secrets: Iterable[str] | Reda
         if isinstance(replaced, BatchingStreamHandler):  # its lines written, its thread ended
             replaced.close()
     root.handlers[:] = [handler]
+    _flush_before_tracebacks()
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
 
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: off a terminal, a line below WARNING waits this long for others to be written with it
+    #: (one write, not one a line, keeps the web process's CPU down); 0 writes each at once
+    log_batch_seconds: float = Field(default=0.2, ge=0, le=10)
 
     worker_concurrency: int = Field(default=4, ge=0, le=256)
     #: a running job keeps its lease while its worker lives (a heartbeat every third of it); a

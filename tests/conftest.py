@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bot.logs import BatchingStreamHandler
 from bot.store import Store, open_store
 from triad_lab.scratch import TEST_DATABASE_ENV, postgres_database
 
@@ -61,9 +62,20 @@ def _logging_lookups() -> Iterator[None]:
     """Each test that configures logging (directly, or by starting a server in-process) leaves
     the logging module's lookups as it found them: pytest's own reports name file and line."""
     kept = {name: getattr(logging, name) for name in _LOOKUPS}
+    batching = _batching_handlers()
     yield
     for name, value in kept.items():
         setattr(logging, name, value)
+    # and closes the batching handlers it made and put aside: their lines written, their
+    # threads ended, before the next test's output
+    for handler in _batching_handlers() - batching:
+        if handler not in logging.getLogger().handlers:
+            handler.close()
+
+
+def _batching_handlers() -> set[BatchingStreamHandler]:
+    alive = (reference() for reference in logging._handlerList)  # type: ignore[attr-defined]
+    return {handler for handler in alive if isinstance(handler, BatchingStreamHandler)}
 
 
 @pytest.fixture(scope="session")

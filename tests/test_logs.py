@@ -247,16 +247,75 @@ def test_a_line_waits_no_longer_than_the_delay() -> None:
         handler.close()
 
 
-def test_closing_writes_what_waits_and_ends_the_writer_thread() -> None:
-    before = {thread for thread in threading.enumerate() if thread.name == "log-writer"}
+def _writers() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name == "log-writer"}
+
+
+def _until_ended(threads: set[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join(timeout=5)
+        assert not thread.is_alive(), "the writer thread did not end"
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.1])
+def test_closing_writes_what_waits_and_ends_the_writer_thread(pause: float) -> None:
+    """Closed at once, or while the writer thread waits out the delay."""
+    before = _writers()
     logger, handler, stream = _batching(delay=60)
     logger.info("last words")
+    time.sleep(pause)
     handler.close()
     assert "last words" in stream.getvalue()
-    deadline = time.monotonic() + 5
-    while {t for t in threading.enumerate() if t.name == "log-writer"} - before:
-        assert time.monotonic() < deadline, "the writer thread did not end"
-        time.sleep(0.01)
+    _until_ended(_writers() - before)
+
+
+def test_lines_past_the_size_limit_are_written_without_waiting() -> None:
+    stream = _Writes()
+    handler = BatchingStreamHandler(stream, delay=60, most=1000)
+    handler.setFormatter(TextFormatter())
+    logger = logging.getLogger(f"test.batching.{id(stream)}")
+    logger.handlers[:], logger.propagate = [handler], False
+    logger.setLevel(logging.INFO)
+    try:
+        for _ in range(20):
+            logger.info("x" * 100)
+        assert stream.writes >= 1 and stream.getvalue().count("x" * 100) >= 9
+    finally:
+        handler.close()
+
+
+def test_a_failed_write_is_reported_as_logging_reports_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Broken(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(f"the disk is gone: {len(text)} characters not written")
+
+    handler = BatchingStreamHandler(Broken(), delay=60)
+    logger = logging.getLogger("test.batching.broken")
+    logger.handlers[:], logger.propagate = [handler], False
+    try:
+        logger.warning("lost")
+        assert "--- Logging error ---" in capsys.readouterr().err
+    finally:
+        handler.close()
+
+
+def test_configuring_again_ends_the_first_handlers_thread() -> None:
+    from bot.logs import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    before = _writers()
+    try:
+        configure_logging("INFO", "json")
+        first = _writers() - before
+        assert len(first) == 1
+        configure_logging("INFO", "json", batch_seconds=0)
+        assert not isinstance(root.handlers[0], BatchingStreamHandler)
+        _until_ended(first)
+    finally:
+        root.handlers[:], root.level = handlers, level
 
 
 def test_a_process_that_exits_writes_the_lines_still_waiting(tmp_path: Path) -> None:
@@ -276,6 +335,30 @@ def test_a_process_that_exits_writes_the_lines_still_waiting(tmp_path: Path) -> 
         check=True,
     )
     assert json.loads(done.stderr)["message"] == "written at exit"
+
+
+def test_an_uncaught_traceback_comes_after_the_lines_logged_before_it() -> None:
+    script = (
+        "import logging, threading\n"
+        "from bot.logs import configure_logging\n"
+        "configure_logging('INFO', 'json')\n"
+        "logging.getLogger('bot').info('in a thread, before')\n"
+        "def fail(): raise RuntimeError('the thread failed')\n"
+        "thread = threading.Thread(target=fail); thread.start(); thread.join()\n"
+        "logging.getLogger('bot').info('before')\n"
+        "raise RuntimeError('it failed')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    written = done.stderr
+    assert written.index("in a thread, before") < written.index("the thread failed")
+    assert written.index('"before"') < written.index("RuntimeError: it failed")
 
 
 def test_a_terminal_sees_each_line_as_it_is_logged(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import socket
 import threading
 import time
 import uuid
@@ -148,9 +147,7 @@ class Channel:
 
             return StreamingResponse(stream(), media_type="text/event-stream")
 
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        self.port = free_port()
         self.server = uvicorn.Server(
             uvicorn.Config(app, port=self.port, log_level="warning", lifespan="off")
         )
@@ -191,9 +188,7 @@ async def test_serve_relays_the_channel_and_reconnects_when_it_drops(
 ) -> None:
     server, (first, forged, last) = channel
     database = f"sqlite:///{tmp_path / 'triad.db'}"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     settings = Settings(
         app_id=1,
         private_key=SecretStr(_pem()),
@@ -225,9 +220,7 @@ async def test_serve_relays_the_channel_and_reconnects_when_it_drops(
 async def triad(tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
     """Triad's real server (no relay of its own): (webhook endpoint URL, database URL)."""
     database = f"sqlite:///{tmp_path / 'triad.db'}"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     settings = Settings(app_id=1, private_key=_pem(), webhook_secret=SECRET, database_url=database)
     stop = asyncio.Event()
     running = asyncio.create_task(serve(settings, "127.0.0.1", port, 0, stop, handle_signals=False))

@@ -2,37 +2,55 @@
 
 from __future__ import annotations
 
+import errno
 import random
 import socket
 from pathlib import Path
 
-_LOWEST = 10_000
+_LOWEST, _HIGHEST = 10_000, 65_535
 _RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
-_DEFAULT_EPHEMERAL_START = 32_768  # Linux's default; macOS and Windows start at 49152
+#: Linux's default; macOS and Windows hand out 49152-65535
+_DEFAULT_EPHEMERAL = (32_768, 60_999)
 _pick = random.SystemRandom()  # tests that seed `random` would otherwise get the same ports
+#: every port this process handed out: two picks in a row never give the same one
+_handed_out: set[int] = set()
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on now at `host`, chosen below the kernel's ephemeral range.
+    """A port nothing listens on now at `host`, outside the kernel's ephemeral range.
 
     A port the kernel hands out for port 0 is one it may hand to the next outgoing connection
     too (a database client, the simulator's webhook), which can take it before the server
-    binds it ("Address already in use", seen once in CI); below the range nothing takes it
-    unasked."""
-    first = _ephemeral_start()
+    binds it ("Address already in use", seen once in CI); outside the range nothing takes it
+    unasked. A port in use (or in TIME_WAIT: the probe asks for no reuse) is passed over."""
+    ports = _outside_ephemeral()
+    if not ports:
+        raise OSError(f"the ephemeral range {_ephemeral_range()} leaves the lab no port")
     for _ in range(200):
-        port = _pick.randrange(_LOWEST, first) if first > _LOWEST else 0
+        port = _pick.choice(ports)
+        if port in _handed_out:
+            continue
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
             try:
                 probe.bind((host, port))
-            except OSError:
-                continue
-            return int(probe.getsockname()[1])
-    raise OSError(f"no free port at {host} between {_LOWEST} and {first}")
+            except OSError as exc:
+                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                    continue
+                raise  # no such address here (IPv6 turned off): not a busy port
+        _handed_out.add(port)
+        return port
+    raise OSError(f"no free port at {host} in 200 tries outside the ephemeral range")
 
 
-def _ephemeral_start() -> int:
+def _outside_ephemeral() -> range | list[int]:
+    first, last = _ephemeral_range()
+    below, above = range(_LOWEST, max(first, _LOWEST)), range(max(last + 1, _LOWEST), _HIGHEST + 1)
+    return [*below, *above] if below and above else below or above
+
+
+def _ephemeral_range() -> tuple[int, int]:
     try:
-        return int(_RANGE_FILE.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return _DEFAULT_EPHEMERAL_START
+        first, last = map(int, _RANGE_FILE.read_text().split())
+    except (OSError, ValueError):
+        return _DEFAULT_EPHEMERAL
+    return first, last

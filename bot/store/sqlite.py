@@ -125,11 +125,6 @@ class SqliteStore(Store):
                 _enter_wal(connection)
             connection.execute("PRAGMA synchronous = FULL")
             connection.execute("PRAGMA foreign_keys = ON")
-            # a multi-row statement in a transaction journals the pages it changes, for its
-            # own rollback; past 64 kB that journal spills to a temporary file (created,
-            # written page by page and deleted by every batch of deliveries: 30% of their
-            # writes). In memory it is bounded by what one statement changes.
-            connection.execute("PRAGMA temp_store = MEMORY")
         except (sqlite3.Error, OSError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise StoreError(f"cannot open the SQLite database {self.path}: {reason}") from exc

@@ -8,12 +8,13 @@ import socket
 import pytest
 
 from triad_lab import ports
-from triad_lab.ports import _ephemeral_start, free_port
+from triad_lab.ports import _ephemeral_range, free_port
 
 
-def test_a_free_port_is_below_the_ephemeral_range_and_can_be_listened_on() -> None:
+def test_a_free_port_is_outside_the_ephemeral_range_and_can_be_listened_on() -> None:
+    first, last = _ephemeral_range()
     port = free_port()
-    assert 10_000 <= port < _ephemeral_start()
+    assert port >= 10_000 and not first <= port <= last
     with socket.create_server(("127.0.0.1", port)) as server:
         assert server.getsockname()[1] == port
 
@@ -24,9 +25,9 @@ class _Picks:
     def __init__(self, *ports: int) -> None:
         self._ports = list(ports)
 
-    def randrange(self, start: int, stop: int) -> int:
+    def choice(self, ports: list[int]) -> int:
         port = self._ports.pop(0)
-        assert start <= port < stop
+        assert port in ports
         return port
 
 
@@ -34,8 +35,23 @@ def test_a_port_something_listens_on_is_passed_over(monkeypatch: pytest.MonkeyPa
     with socket.create_server(("127.0.0.1", free_port())) as taken:
         held = taken.getsockname()[1]
         spare = free_port()
+        monkeypatch.setattr(ports, "_handed_out", set())  # as if another process chose them
         monkeypatch.setattr(ports, "_pick", _Picks(held, spare))
         assert free_port() == spare
+
+
+def test_a_port_is_handed_out_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    given = free_port()
+    other = free_port()
+    monkeypatch.setattr(ports, "_handed_out", {given})
+    monkeypatch.setattr(ports, "_pick", _Picks(given, other))
+    assert free_port() == other  # given is free again, but a caller may be about to bind it
+
+
+def test_an_address_this_machine_lacks_is_said_so_at_once() -> None:
+    with pytest.raises(OSError) as raised:
+        free_port("192.0.2.1")  # TEST-NET-1: never one of this machine's addresses
+    assert "no free port" not in str(raised.value)
 
 
 def test_seeding_random_does_not_repeat_the_ports() -> None:

@@ -244,6 +244,8 @@ class Fleet:
                 "TRIAD_BOT_LOGIN": "triad[bot]",
                 "TRIAD_LOG_FORMAT": "json",
                 "TRIAD_LOG_LEVEL": self.log_level,
+                # the lab reads the logs while the processes run, and kills them with SIGKILL
+                "TRIAD_LOG_BATCH_SECONDS": "0",
                 **self.settings,
             }
         )
