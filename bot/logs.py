@@ -119,11 +119,12 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
     go with it; a WARNING or worse is written at once, behind every line before it.
 
     A write to the log lets go of the GIL. In `triad serve` the store's thread took it each
-    time and the event loop waited to get it back: at INFO, a line a delivery, that made half
-    the futex calls and a sixth of a delivery's CPU (README, Benchmarks). What waits is
-    written by `close` (at exit, `logging.shutdown`) and by `flush_logs`, which an uncaught
-    exception and `triad: error` call first, so their lines come last; only a process killed
-    outright loses it. Triad never forks: a child would inherit the lines but not the thread.
+    time and the event loop waited to get it back: at INFO, a line a delivery, that made a
+    third of the futex calls and 20 µs of system time a delivery (README, Benchmarks). What
+    waits is written by `close` (at exit, `logging.shutdown`) and by `flush_logs`, which an
+    uncaught exception and `triad: error` call first, so their lines come last; only a
+    process killed outright loses it. Triad never forks: a child would inherit the lines but
+    not the thread.
     """
 
     def __init__(self, stream: TextIO, delay: float = 0.2, most: int = 64 * 1024) -> None:

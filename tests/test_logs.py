@@ -318,42 +318,40 @@ def test_configuring_again_ends_the_first_handlers_thread() -> None:
         root.handlers[:], root.level = handlers, level
 
 
-def test_a_process_that_exits_writes_the_lines_still_waiting(tmp_path: Path) -> None:
-    script = (
-        "import logging, sys\n"
-        "from bot.logs import configure_logging\n"
-        "configure_logging('INFO', 'json')\n"
-        "assert type(logging.getLogger().handlers[0]).__name__ == 'BatchingStreamHandler'\n"
-        "logging.getLogger('bot').info('written at exit')\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
+def _python_logging(script: str) -> subprocess.CompletedProcess[str]:
+    """`script` run by a new Python process whose stderr is a pipe (logs batched), after
+    `configure_logging('INFO', 'json')`."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from bot.logs import configure_logging\nconfigure_logging('INFO', 'json')\n" + script,
+        ],
         cwd=Path(__file__).resolve().parents[1],
         capture_output=True,
         text=True,
         timeout=60,
-        check=True,
     )
+
+
+def test_a_process_that_exits_writes_the_lines_still_waiting() -> None:
+    done = _python_logging(
+        "import logging\n"
+        "assert type(logging.getLogger().handlers[0]).__name__ == 'BatchingStreamHandler'\n"
+        "logging.getLogger('bot').info('written at exit')\n"
+    )
+    assert done.returncode == 0, done.stderr
     assert json.loads(done.stderr)["message"] == "written at exit"
 
 
 def test_an_uncaught_traceback_comes_after_the_lines_logged_before_it() -> None:
-    script = (
+    done = _python_logging(
         "import logging, threading\n"
-        "from bot.logs import configure_logging\n"
-        "configure_logging('INFO', 'json')\n"
         "logging.getLogger('bot').info('in a thread, before')\n"
         "def fail(): raise RuntimeError('the thread failed')\n"
         "thread = threading.Thread(target=fail); thread.start(); thread.join()\n"
         "logging.getLogger('bot').info('before')\n"
         "raise RuntimeError('it failed')\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        timeout=60,
     )
     assert done.returncode == 1
     written = done.stderr
