@@ -3,6 +3,7 @@ by the process's one redactor (`bot.redaction`), in messages, fields and traceba
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -204,11 +205,13 @@ def _flush_before_tracebacks() -> None:
     def _excepthook_flushing_logs(
         kind: type[BaseException], value: BaseException, traceback: TracebackType | None
     ) -> None:
-        flush_logs()
+        with contextlib.suppress(Exception):  # the traceback matters more
+            flush_logs()
         previous(kind, value, traceback)
 
     def _thread_excepthook_flushing_logs(args: threading.ExceptHookArgs) -> None:
-        flush_logs()
+        with contextlib.suppress(Exception):
+            flush_logs()
         previous_in_thread(args)
 
     sys.excepthook = _excepthook_flushing_logs

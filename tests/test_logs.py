@@ -301,9 +301,10 @@ def test_a_failed_write_is_reported_as_logging_reports_it(
         handler.close()
 
 
-def test_configuring_again_ends_the_first_handlers_thread() -> None:
+def test_configuring_again_ends_the_first_handlers_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.logs import configure_logging
 
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # not a terminal, even under `pytest -s`
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     before = _writers()

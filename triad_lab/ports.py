@@ -9,8 +9,8 @@ from pathlib import Path
 
 _LOWEST, _HIGHEST = 10_000, 65_535
 _RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
-#: Linux's default; macOS and Windows hand out 49152-65535
-_DEFAULT_EPHEMERAL = (32_768, 60_999)
+#: without /proc: below Linux's default start, which is below macOS's and Windows' (49152)
+_DEFAULT_EPHEMERAL = (32_768, 65_535)
 _pick = random.SystemRandom()  # tests that seed `random` would otherwise get the same ports
 #: every port this process handed out: two picks in a row never give the same one
 _handed_out: set[int] = set()
@@ -24,8 +24,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     binds it ("Address already in use", seen once in CI); outside the range nothing takes it
     unasked. A port in use (or in TIME_WAIT: the probe asks for no reuse) is passed over."""
     ports = _outside_ephemeral()
-    if not ports:
-        raise OSError(f"the ephemeral range {_ephemeral_range()} leaves the lab no port")
     for _ in range(200):
         port = _pick.choice(ports)
         if port in _handed_out:
@@ -45,7 +43,10 @@ def free_port(host: str = "127.0.0.1") -> int:
 def _outside_ephemeral() -> range | list[int]:
     first, last = _ephemeral_range()
     below, above = range(_LOWEST, max(first, _LOWEST)), range(max(last + 1, _LOWEST), _HIGHEST + 1)
-    return [*below, *above] if below and above else below or above
+    if below and above:
+        return [*below, *above]
+    # a range tuned to span every port leaves none outside it: any, as the kernel would
+    return below or above or range(_LOWEST, _HIGHEST + 1)
 
 
 def _ephemeral_range() -> tuple[int, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +49,11 @@ def test_a_port_is_handed_out_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert free_port() == other  # given is free again, but a caller may be about to bind it
 
 
+@pytest.mark.skipif(
+    Path("/proc/sys/net/ipv4/ip_nonlocal_bind").is_file()
+    and Path("/proc/sys/net/ipv4/ip_nonlocal_bind").read_text().strip() == "1",
+    reason="this machine binds any address (ip_nonlocal_bind)",
+)
 def test_an_address_this_machine_lacks_is_said_so_at_once() -> None:
     with pytest.raises(OSError) as raised:
         free_port("192.0.2.1")  # TEST-NET-1: never one of this machine's addresses
@@ -72,3 +78,9 @@ def test_an_ipv6_host_gets_a_port_there() -> None:
     port = free_port("::1")
     with socket.create_server(("::1", port), family=socket.AF_INET6) as server:
         assert server.getsockname()[1] == port
+
+
+def test_a_range_spanning_every_port_still_leaves_a_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ports, "_ephemeral_range", lambda: (1024, 65_535))
+    with socket.create_server(("127.0.0.1", free_port())) as server:
+        assert server.getsockname()[1] >= 10_000
