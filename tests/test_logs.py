@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import logging
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -192,20 +194,26 @@ class _Writes(io.StringIO):
         return super().write(text)
 
 
-def _batching(delay: float) -> tuple[logging.Logger, BatchingStreamHandler, _Writes]:
+@contextlib.contextmanager
+def _batching(
+    delay: float, most: int = 64 * 1024
+) -> Iterator[tuple[logging.Logger, BatchingStreamHandler, _Writes]]:
+    """A logger of its own writing through a batching handler, closed afterwards."""
     stream = _Writes()
-    handler = BatchingStreamHandler(stream, delay=delay)
+    handler = BatchingStreamHandler(stream, delay=delay, most=most)
     handler.setFormatter(TextFormatter())
     logger = logging.getLogger(f"test.batching.{id(stream)}")
     logger.handlers[:] = [handler]
     logger.propagate = False
     logger.setLevel(logging.INFO)
-    return logger, handler, stream
+    try:
+        yield logger, handler, stream
+    finally:
+        handler.close()
 
 
 def test_info_lines_wait_to_be_written_together_in_order() -> None:
-    logger, handler, stream = _batching(delay=60)
-    try:
+    with _batching(delay=60) as (logger, handler, stream):
         for number in range(100):
             logger.info("delivery stored", extra={"number": number})
         assert stream.getvalue() == ""  # none written yet: they wait for company
@@ -213,13 +221,10 @@ def test_info_lines_wait_to_be_written_together_in_order() -> None:
         lines = stream.getvalue().splitlines()
         assert [line.rsplit("number=", 1)[1] for line in lines] == [str(n) for n in range(100)]
         assert stream.writes == 1
-    finally:
-        handler.close()
 
 
 def test_a_warning_is_written_at_once_behind_the_lines_before_it() -> None:
-    logger, handler, stream = _batching(delay=60)
-    try:
+    with _batching(delay=60) as (logger, _, stream):
         logger.info("first")
         logger.warning("then this")
         assert [line.split(maxsplit=2)[2] for line in stream.getvalue().splitlines()] == [
@@ -227,13 +232,10 @@ def test_a_warning_is_written_at_once_behind_the_lines_before_it() -> None:
             "then this",
         ]
         assert stream.writes == 1
-    finally:
-        handler.close()
 
 
 def test_a_line_waits_no_longer_than_the_delay() -> None:
-    logger, handler, stream = _batching(delay=0.05)
-    try:
+    with _batching(delay=0.05) as (logger, _, stream):
         logger.info("soon")
         deadline = time.monotonic() + 5
         while "soon" not in stream.getvalue():
@@ -243,8 +245,6 @@ def test_a_line_waits_no_longer_than_the_delay() -> None:
         while "next one" not in stream.getvalue():
             assert time.monotonic() < deadline, "the second line was never written"
             time.sleep(0.01)
-    finally:
-        handler.close()
 
 
 def _writers() -> set[threading.Thread]:
@@ -261,27 +261,19 @@ def _until_ended(threads: set[threading.Thread]) -> None:
 def test_closing_writes_what_waits_and_ends_the_writer_thread(pause: float) -> None:
     """Closed at once, or while the writer thread waits out the delay."""
     before = _writers()
-    logger, handler, stream = _batching(delay=60)
-    logger.info("last words")
-    time.sleep(pause)
-    handler.close()
-    assert "last words" in stream.getvalue()
-    _until_ended(_writers() - before)
+    with _batching(delay=60) as (logger, handler, stream):
+        logger.info("last words")
+        time.sleep(pause)
+        handler.close()
+        assert "last words" in stream.getvalue()
+        _until_ended(_writers() - before)
 
 
 def test_lines_past_the_size_limit_are_written_without_waiting() -> None:
-    stream = _Writes()
-    handler = BatchingStreamHandler(stream, delay=60, most=1000)
-    handler.setFormatter(TextFormatter())
-    logger = logging.getLogger(f"test.batching.{id(stream)}")
-    logger.handlers[:], logger.propagate = [handler], False
-    logger.setLevel(logging.INFO)
-    try:
+    with _batching(delay=60, most=1000) as (logger, _, stream):
         for _ in range(20):
             logger.info("x" * 100)
         assert stream.writes >= 1 and stream.getvalue().count("x" * 100) >= 9
-    finally:
-        handler.close()
 
 
 def test_a_failed_write_is_reported_as_logging_reports_it(

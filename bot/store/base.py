@@ -383,7 +383,7 @@ class Store(ABC):
             tx,
             "deliveries",
             DELIVERY_COLUMNS,
-            [delivery_values(d, now, self.keep_body(d.body)) for d in deliveries],
+            [delivery_values(each, now, self.keep_body(each.body)) for each in deliveries],
             "ON CONFLICT DO NOTHING RETURNING id",
         )
         return {row["id"] for row in rows}

@@ -60,12 +60,14 @@ def test_an_address_this_machine_lacks_is_said_so_at_once() -> None:
     assert "no free port" not in str(raised.value)
 
 
-def test_seeding_random_does_not_repeat_the_ports() -> None:
-    """Tests seed `random` (the redaction fuzz does): the ports must not follow it."""
+def test_seeding_random_does_not_repeat_the_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests seed `random` (the redaction fuzz does): the ports must not follow it, even in
+    processes that have handed none out yet."""
     saved = random.getstate()
     try:
         chosen = set()
         for _ in range(4):
+            monkeypatch.setattr(ports, "_handed_out", set())
             random.seed(7)
             chosen.add(free_port())
     finally:
