@@ -4,12 +4,16 @@ Group commit (`bot.store.group_commit`) gathers the deliveries offered at once; 
 them. The repositories asked about are locked with the transaction's start (PostgreSQL:
 admissions of a repository take turns across web processes); what the store knows of every
 (repository, number) asked about is read in one statement; the door decides each delivery in
-the order it came; then every new delivery goes in one multi-row insert and the jobs in
-another, in the order the deliveries came. Which offers are new is known from one read of the
-batch's ids and bodies before any decision (when a batch-mate's job could matter); a delivery
-stored already (a redelivery, a readmission, a replay, a copy earlier in the batch) is
-settled alone. The clients cost more CPU per statement than per row (psycopg about 0.1 ms a
-statement), so a batch costs a few statements, not a few per delivery.
+the order it came; then the deliveries go in one insert and the jobs in another, in the order
+the deliveries came. The clients cost more CPU per statement than per row (psycopg about
+0.1 ms a statement), so a batch costs a few statements, not a few per delivery.
+
+Nearly every batch holds only deliveries the store has never seen, so each is first decided
+as new, without reading which are (`_admit_if_all_new`); the inserts then tell whether all
+were. When one was stored already (a redelivery, a readmission, a replay), what the batch
+wrote is undone and it is decided again (`_admit`), knowing which offers are new from one
+read of the batch's ids and bodies (when a batch-mate's job could matter); a delivery stored
+already, or a copy earlier in the batch, is then settled alone.
 
 Deciding in order keeps what deciding one delivery per transaction gave: a delivery that will
 queue its job (new, or readmitted) makes its repository's later deliveries see a delivery
@@ -20,9 +24,10 @@ have been; a redelivery or a replay queues nothing and changes nothing for them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.store.base import (
+    DELIVERY_COLUMNS,
     JOB_COLUMNS,
     Admission,
     Offer,
@@ -46,7 +51,8 @@ def admit_batch(
     raised (the group tries them again in smaller batches)."""
     try:
         store.begin_grouped(tx, sorted({offer.asks[0] for offer in offers if offer.asks}))
-        return _admit(store, tx, offers, now)
+        admitted = _admit_if_all_new(store, tx, offers, now)
+        return admitted if admitted is not None else _admit(store, tx, offers, now)
     except Exception as exc:
         raise ItemsFailed(exc) from exc
 
@@ -62,10 +68,45 @@ class _Planned:
     admission: Admission | None = None
 
 
+def _admit_if_all_new(
+    store: Store, tx: Transaction, offers: list[Offer], now: float
+) -> list[Admission | ItemFailed] | None:
+    """The batch admitted in two inserts, when none of its deliveries is stored already (nor
+    twice in it): the common case, decided without reading which are. None, with what it
+    wrote rolled back, when one is (an insert stored fewer rows than it was given): the
+    decisions may then differ (`_Stored`), so `_admit` decides the batch again."""
+    offered = [offer.delivery for offer in offers]
+    hashes = [delivery.body_hash for delivery in offered if delivery.body_hash is not None]
+    if len({delivery.id for delivery in offered}) < len(offers) or len(set(hashes)) < len(hashes):
+        return None
+    planned = _decide(tx, offers, now, _Stored.nothing())
+    decided = [plan for plan in planned if isinstance(plan, _Planned)]
+    deliveries = [plan.delivery for plan in decided]
+    jobs = [job_values(plan.job, now, store.max_attempts) for plan in decided if plan.job]
+    rows = store.delivery_rows(deliveries, now)
+    stored = _all_stored(store, tx, "deliveries", DELIVERY_COLUMNS, rows, _ANY_KEY)
+    if not (stored and _all_stored(store, tx, "jobs", JOB_COLUMNS, jobs, _JOB_KEY)):
+        store.undo_grouped(tx)
+        return None
+    due = sum(1 for plan in decided if plan.job and plan.job.delay_seconds <= 0)
+    if due:
+        store.jobs_queued(tx, due)
+    return [
+        Admission(new=True, delivery=plan.delivery) if isinstance(plan, _Planned) else plan
+        for plan in planned
+    ]
+
+
+def _all_stored(
+    store: Store, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
+) -> bool:
+    return not rows or store.insert_counted(tx, table, columns, rows, tail) == len(rows)
+
+
 def _admit(
     store: Store, tx: Transaction, offers: list[Offer], now: float
 ) -> list[Admission | ItemFailed]:
-    planned = _decide(store, tx, offers, now)
+    planned = _decide(tx, offers, now, _Stored(store, tx, offers))
     decided = [plan for plan in planned if isinstance(plan, _Planned)]
     # a delivery stored by a concurrent writer since the batch read the store is refused
     inserted = store.insert_deliveries(tx, [plan.delivery for plan in decided if plan.fresh], now)
@@ -92,12 +133,11 @@ def _admit(
 
 
 def _decide(
-    store: Store, tx: Transaction, offers: list[Offer], now: float
+    tx: Transaction, offers: list[Offer], now: float, stored: _Stored
 ) -> list[_Planned | ItemFailed]:
     """Each offer decided in order, with what the store knows of the repository it asks
     about (one read answers every question); a delivery that will queue a job makes its
     repository's later offers see a delivery pending, as if each offer were admitted alone."""
-    stored = _Stored(store, tx, offers)
     questions = list(dict.fromkeys(offer.asks for offer in offers if offer.asks is not None))
     known = door_facts_of(tx, questions, now)
     queued: set[str] = set()  # repositories with a delivery queued earlier in the batch
@@ -148,6 +188,13 @@ class _Stored:
         #: hashes of the bodies stored (a replay holds none)
         self._bodies = {row["body_hash"] for row in rows if row["body_hash"]}
 
+    @classmethod
+    def nothing(cls) -> _Stored:
+        """As if none of the batch's ids and bodies were stored (`_admit_if_all_new`)."""
+        stored = cls.__new__(cls)
+        stored._ids, stored._bodies = {}, set()
+        return stored
+
     def plan(self, delivery: Delivery, job: NewJob | None) -> tuple[bool, bool]:
         """(whether `delivery` is new and will be inserted, whether its job will be queued):
         a redelivery queues only as a readmission (stored as ignored, the same body, now with
@@ -173,6 +220,11 @@ class _Stored:
         return True, job is not None
 
 
+#: the conflict clauses of the inserts: any unique key (the id, the body's hash), the job's key
+_ANY_KEY = "ON CONFLICT DO NOTHING"
+_JOB_KEY = "ON CONFLICT (idempotency_key) DO NOTHING"
+
+
 def _insert_jobs(store: Store, tx: Transaction, jobs: list[NewJob], now: float) -> set[str]:
     """The idempotency keys of the jobs inserted (a key that exists already is not)."""
     if not jobs:
@@ -182,7 +234,7 @@ def _insert_jobs(store: Store, tx: Transaction, jobs: list[NewJob], now: float) 
         "jobs",
         JOB_COLUMNS,
         [job_values(job, now, store.max_attempts) for job in jobs],
-        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key, run_at",
+        f"{_JOB_KEY} RETURNING idempotency_key, run_at",
     )
     due = sum(1 for row in rows if row["run_at"] <= now)
     if due:

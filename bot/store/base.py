@@ -101,6 +101,10 @@ class Transaction(Protocol):
         database is reached over one (PostgreSQL: a pipeline)."""
         ...
 
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Run one statement once for each of `rows`; return the number of rows changed in all."""
+        ...
+
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
     def fetchall(
@@ -145,10 +149,15 @@ class Store(ABC):
         """Run `operation` in one transaction, off the event loop, and return its result."""
 
     def begin_grouped(self, tx: Transaction, keys: list[str]) -> None:  # noqa: B027 (a hook)
-        """Prepare a grouped transaction: bound its statements' time, and serialise it with
-        other processes' transactions about each of `keys` until it commits (PostgreSQL:
-        a statement timeout and advisory locks; SQLite's write lock already serialises every
-        transaction)."""
+        """Prepare a grouped transaction, the batch's alone: bound its statements' time, and
+        serialise it with other processes' transactions about each of `keys` until it commits
+        (PostgreSQL: a statement timeout and advisory locks; SQLite's write lock already
+        serialises every transaction)."""
+
+    @abstractmethod
+    def undo_grouped(self, tx: Transaction) -> None:
+        """Undo what a grouped transaction wrote since `begin_grouped`, still serialised as it
+        was: what it reads next is as if it had written nothing."""
 
     def keep_body(self, body: bytes) -> bytes:
         """A delivery's body as this backend stores it (`sent_body` gives it back): as sent,
@@ -372,6 +381,18 @@ class Store(ABC):
         )
         return str(row["id"]) if row else None
 
+    def insert_counted(
+        self, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
+    ) -> int:
+        """How many of `rows` one insert ending in `tail` (a conflict clause) stored, where
+        which ones is not needed (SQLite: a statement run for each row, cheaper for it than one
+        statement of many rows)."""
+        return len(self.insert_rows(tx, table, columns, rows, f"{tail} RETURNING 1"))
+
+    def delivery_rows(self, deliveries: list[Delivery], now: float) -> list[tuple[Any, ...]]:
+        """The deliveries' rows in the order of `DELIVERY_COLUMNS`, each body as kept here."""
+        return [delivery_values(each, now, self.keep_body(each.body)) for each in deliveries]
+
     def insert_deliveries(
         self, tx: Transaction, deliveries: list[Delivery], now: float
     ) -> set[str]:
@@ -383,7 +404,7 @@ class Store(ABC):
             tx,
             "deliveries",
             DELIVERY_COLUMNS,
-            [delivery_values(each, now, self.keep_body(each.body)) for each in deliveries],
+            self.delivery_rows(deliveries, now),
             "ON CONFLICT DO NOTHING RETURNING id",
         )
         return {row["id"] for row in rows}

@@ -28,6 +28,9 @@ T = TypeVar("T")
 #: seconds a statement of a grouped (admitting) transaction may take: below the group's deadline
 ADMISSION_TIMEOUT = 4.0
 
+#: the savepoint a grouped transaction sets once it holds its locks
+_GROUPED = "grouped"
+
 # Any number of processes may start at once; one of them applies the migrations.
 _MIGRATION_LOCK_ID = 0x7472696164  # "triad"
 
@@ -42,6 +45,11 @@ class _PostgresTransaction:
 
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         return self._connection.execute(_placeholders(sql), params).fetchone()
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        with self._connection.cursor() as cursor:
+            cursor.executemany(_placeholders(sql), rows)
+            return cursor.rowcount
 
     def execute_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         """Statements whose results are not needed, sent in one pipeline: one round trip
@@ -191,7 +199,8 @@ class PostgresStore(Store):
         deliveries of one repository take turns (the door reads what the other stored); taken
         in ascending order in one statement, so batches that share repositories wait for each
         other but never deadlock. Both go in one round trip after the BEGIN (psycopg waits for
-        its BEGIN's answer): two, not three."""
+        its BEGIN's answer): two, not three; the savepoint `undo_grouped` rolls back to goes
+        with them."""
         bounded = f"SET LOCAL statement_timeout = {int(ADMISSION_TIMEOUT * 1000)}"
         statements: list[tuple[str, Sequence[Any]]] = [(bounded, ())]
         if keys:
@@ -199,7 +208,11 @@ class PostgresStore(Store):
             # a function scan yields the array's elements in order, each locked as it comes
             locks = "SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k"
             statements.append((locks, (hashes,)))
+        statements.append((f"SAVEPOINT {_GROUPED}", ()))
         tx.execute_together(statements)
+
+    def undo_grouped(self, tx: Transaction) -> None:
+        tx.execute(f"ROLLBACK TO SAVEPOINT {_GROUPED}")
 
     def database_failed(self, error: BaseException) -> bool:
         return isinstance(error, psycopg.OperationalError)

@@ -14,7 +14,7 @@ import pytest
 
 from bot.store import Admission, Delivery, DeliveryOutcome, NewJob, Store
 from bot.store.admission import admit_batch
-from bot.store.base import Decided, Offer, Row, Transaction
+from bot.store.base import JOB_COLUMNS, Decided, Offer, Row, Transaction, job_values
 from bot.store.group_commit import ItemFailed
 from bot.store.repo_configs import StoreFacts
 from bot.store.workflows import WorkflowStore
@@ -88,6 +88,9 @@ class Counting:
     def execute_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         self.tx.execute_together(statements)
 
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        return self.tx.execute_many(sql, rows)
+
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         return self.tx.fetchone(sql, params)
 
@@ -149,11 +152,12 @@ async def test_a_delivery_queued_earlier_in_the_batch_makes_its_repository_pendi
     assert keys == ["delivery:first", "delivery:same"]
 
 
-async def test_the_batch_reads_its_stored_ids_only_when_a_batch_mate_asks_the_store(
+async def test_the_batch_reads_its_stored_ids_only_when_one_is_and_a_batch_mate_asks(
     store: Store,
 ) -> None:
-    """The read serves the pending rule alone: a batch of one, or of offers that ask nothing,
-    goes without it (a copy is still found by the insert refusing it)."""
+    """The read serves the pending rule alone. A batch of new deliveries is decided as new and
+    stored by its inserts; a batch with one stored already, when none of its offers asks the
+    store (or of one), goes without it too (the insert refusing it finds it)."""
     assert (await store.admit_delivery(delivery("old"), job("old"))).new
 
     async def reads(offers: list[Offer]) -> tuple[list[Admission], int]:
@@ -169,8 +173,51 @@ async def test_the_batch_reads_its_stored_ids_only_when_a_batch_mate_asks_the_st
     assert ([a.new for a in copies], read) == ([False, True], 0)
     alone, read = await reads([PendingOnly("alone")])
     assert ([a.new for a in alone], read) == ([True], 0)
-    asking, read = await reads([Decided(delivery("m"), job("m")), PendingOnly("after")])
-    assert ([a.new for a in asking], read) == ([True, True], 1)
+    new, read = await reads([Decided(delivery("m"), job("m")), PendingOnly("after")])
+    assert ([a.new for a in new], read) == ([True, True], 0)
+    asking, read = await reads([Decided(delivery("old"), job("old")), PendingOnly("later")])
+    assert ([a.new for a in asking], read) == ([False, True], 1)
+
+
+async def test_a_batch_taken_for_new_is_decided_again_when_one_of_it_is_stored(
+    store: Store,
+) -> None:
+    """Decided as new, a redelivery (its job done) would queue, and make the delivery after it
+    see its repository pending. Its insert is refused: what the batch wrote is undone, and it
+    is decided again, as if each were admitted alone."""
+    assert (await store.admit_delivery(delivery("old"), job("old"))).new
+    claimed = await store.claim("w", 60)
+    assert claimed is not None and await store.complete(claimed.id, "w")
+    after = PendingOnly("after")
+    admitted, _ = await admit_together(store, [Decided(delivery("old"), job("old")), after])
+    assert [a.new for a in admitted] == [False, True]
+    assert [told.pending for told in after.told if told] == [True, False]
+    stored = await store.get_delivery("after")
+    assert stored is not None and stored.outcome is DeliveryOutcome.IGNORED
+    assert [j.idempotency_key for j in await store.list_jobs()] == ["delivery:old"]
+    assert await store.count_deliveries() == 2
+
+
+async def test_a_new_delivery_whose_job_exists_is_stored_once_with_that_one_job(
+    store: Store,
+) -> None:
+    """The jobs' insert refuses the job (its key is taken): the batch is undone and admitted
+    again, the delivery stored once, and no worker woken for a job this batch did not queue."""
+    assert await store.enqueue(job("early")) is not None
+    heard: list[int] = []
+    stop = store.wake_on_queued(heard.append)
+    try:
+        offers = [Decided(delivery("early"), job("early")), Decided(delivery("next"), job("next"))]
+        admitted, _ = await admit_together(store, offers)
+        for _ in range(3):  # the listener is called soon after the commit, on this loop
+            await asyncio.sleep(0)
+    finally:
+        stop()
+    assert [a.new for a in admitted] == [True, True]
+    keys = sorted(j.idempotency_key for j in await store.list_jobs())
+    assert keys == ["delivery:early", "delivery:next"]
+    assert await store.count_deliveries() == 2
+    assert heard == [1]  # next's job; early's was queued before
 
 
 async def test_the_store_is_read_once_for_every_question_of_a_batch(store: Store) -> None:
@@ -264,6 +311,25 @@ async def test_a_readmission_queues_its_job_in_arrival_order_and_only_with_its_o
     assert [j.idempotency_key for j in jobs] == ["delivery:dropped", "delivery:next"]
     stored = await store.get_delivery("dropped")
     assert stored is not None and stored.body == delivery("dropped").body
+
+
+async def test_an_insert_counts_the_rows_its_conflict_clause_let_in(store: Store) -> None:
+    """`insert_counted` (on SQLite a statement run for each row) and `execute_many`, which
+    the batch's inserts are made of, count rows as they are stored or changed."""
+
+    def operation(tx: Transaction) -> tuple[int, int]:
+        rows = [job_values(job(name), store.clock(), 5) for name in ("a", "b", "a")]
+        inserted = store.insert_counted(
+            tx, "jobs", JOB_COLUMNS, rows, "ON CONFLICT (idempotency_key) DO NOTHING"
+        )
+        changed = tx.execute_many(
+            "UPDATE jobs SET attempts = attempts + 1 WHERE idempotency_key = ?",
+            [("delivery:a",), ("delivery:b",), ("delivery:none",)],
+        )
+        return inserted, changed
+
+    assert await store.run(operation) == (2, 2)
+    assert sorted(j.attempts for j in await store.list_jobs()) == [1, 1]
 
 
 @dataclass
