@@ -51,6 +51,22 @@ class _Spend(Collector):
         yield tokens
 
 
+class _Series:
+    """A counter labelled by two values, each series looked up once: prometheus_client's
+    `labels()` checks the values and takes a lock on every call (5 µs, against 1 for `inc`),
+    and every delivery counts once or twice. It holds what the counter holds already."""
+
+    def __init__(self, counter: Counter) -> None:
+        self._counter = counter
+        self._found: dict[tuple[str, str], Counter] = {}
+
+    def inc(self, first: str, second: str) -> None:
+        series = self._found.get((first, second))
+        if series is None:
+            series = self._found[first, second] = self._counter.labels(first, second)
+        series.inc()
+
+
 class Metrics:
     """One registry per process."""
 
@@ -68,6 +84,9 @@ class Metrics:
             ["event", "reason"],
             registry=self.registry,
         )
+        #: `deliveries` and `ignored` by (event, outcome) and (event, reason)
+        self.delivered = _Series(self.deliveries)
+        self.dropped = _Series(self.ignored)
         self.jobs = Gauge(
             "triad_jobs", "Jobs in the store, by state.", ["state"], registry=self.registry
         )

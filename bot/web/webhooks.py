@@ -76,7 +76,7 @@ class WebhookEndpoint:
             reading = _read(event, body)
         except Refused as refused:
             outcome = _REFUSALS.get(refused.status, "rejected")
-            context.metrics.deliveries.labels(event=_metric_event(event), outcome=outcome).inc()
+            context.metrics.delivered.inc(_metric_event(event), outcome)
             log.warning(
                 "webhook rejected", extra={"status": refused.status, "reason": refused.message}
             )
@@ -87,17 +87,17 @@ class WebhookEndpoint:
             admitted = await context.store.admit(door)
         except TimeoutError:
             # nothing acknowledged: GitHub may redeliver, and a redelivery is never acted twice
-            context.metrics.deliveries.labels(event=event, outcome="store_busy").inc()
+            context.metrics.delivered.inc(event, "store_busy")
             log.warning("delivery not stored in time", extra={"delivery": delivery_id})
             retry = [(b"retry-after", b"5")]
             return 503, {"message": "the store did not answer in time: retry later"}, retry
         except Exception:
             # never acknowledged: GitHub shows the delivery failed and it can be redelivered
-            context.metrics.deliveries.labels(event=event, outcome="store_failed").inc()
+            context.metrics.delivered.inc(event, "store_failed")
             log.exception("delivery not stored", extra={"delivery": delivery_id, "event": event})
             return 500, {"message": "the delivery could not be stored"}, []
         if not admitted.new:
-            context.metrics.deliveries.labels(event=event, outcome="duplicate").inc()
+            context.metrics.delivered.inc(event, "duplicate")
             log.info(
                 "duplicate delivery",
                 extra={"delivery": delivery_id, "event": event, "replay_of": admitted.replay_of},
@@ -109,9 +109,9 @@ class WebhookEndpoint:
 
         delivery, ignored = admitted.delivery, door.ignored
         assert delivery is not None  # an admitted delivery is the one stored
-        context.metrics.deliveries.labels(event=event, outcome=delivery.outcome.value).inc()
+        context.metrics.delivered.inc(event, delivery.outcome.value)
         if ignored is not None:
-            context.metrics.ignored.labels(event=event, reason=ignored.code).inc()
+            context.metrics.dropped.inc(event, ignored.code)
         log.info(
             "delivery stored" if not admitted.readmitted else "dropped delivery readmitted",
             extra={

@@ -316,6 +316,28 @@ async def test_with_the_config_cached_no_real_delivery_that_cannot_concern_triad
     )
 
 
+async def test_each_answer_is_counted_by_event_and_outcome(webhooks: WebhookClient) -> None:
+    """Each series is its own (the web process looks each up once, then only adds to it)."""
+    await webhooks.send("issues", labeled_issue("triad:design"), delivery="d-1")
+    await webhooks.send("issues", labeled_issue("triad:design"), delivery="d-1")  # redelivered
+    await webhooks.send("issues", labeled_issue("triad:build"), delivery="d-2")
+    await webhooks.send("issues", labeled_issue("triad:build"), delivery="d-3")  # a replay
+    await webhooks.send("issue_comment", labeled_issue("x"), delivery="d-4", secret="wrong")
+    sample = webhooks.context.metrics.registry.get_sample_value
+    counted = {
+        (event, outcome): sample(
+            "triad_webhook_deliveries_total", {"event": event, "outcome": outcome}
+        )
+        for event in ("issues", "issue_comment")
+        for outcome in ("queued", "duplicate", "unauthorized")
+    }
+    assert {key: n for key, n in counted.items() if n} == {
+        ("issues", "queued"): 2,
+        ("issues", "duplicate"): 2,
+        ("issue_comment", "unauthorized"): 1,
+    }
+
+
 async def test_a_label_outside_the_repositorys_triad_labels_is_dropped_once_its_config_is_known(
     webhooks: WebhookClient, store: Store
 ) -> None:
