@@ -96,11 +96,6 @@ class Transaction(Protocol):
         """Run a statement; return the number of rows it changed."""
         ...
 
-    def execute_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        """Run statements whose results are not needed, in order, in one round trip where the
-        database is reached over one (PostgreSQL: a pipeline)."""
-        ...
-
     def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         """Run one statement once for each of `rows`; return the number of rows changed in all."""
         ...

@@ -51,13 +51,6 @@ class _PostgresTransaction:
             cursor.executemany(_placeholders(sql), rows)
             return cursor.rowcount
 
-    def execute_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        """Statements whose results are not needed, sent in one pipeline: one round trip
-        rather than one each."""
-        with self._connection.pipeline():
-            for sql, params in statements:
-                self._connection.execute(_placeholders(sql), params)
-
     def fetchall(
         self, sql: str, params: Sequence[Any] = (), *, planned_each_time: bool = False
     ) -> list[Row]:
@@ -198,18 +191,20 @@ class PostgresStore(Store):
         Transaction-scoped advisory locks on the keys' hashes: web processes admitting
         deliveries of one repository take turns (the door reads what the other stored); taken
         in ascending order in one statement, so batches that share repositories wait for each
-        other but never deadlock. Both go in one round trip after the BEGIN (psycopg waits for
-        its BEGIN's answer): two, not three; the savepoint `undo_grouped` rolls back to goes
-        with them."""
-        bounded = f"SET LOCAL statement_timeout = {int(ADMISSION_TIMEOUT * 1000)}"
-        statements: list[tuple[str, Sequence[Any]]] = [(bounded, ())]
+        other but never deadlock. Then the savepoint `undo_grouped` rolls back to.
+
+        The three go as one text of statements, in one round trip after the BEGIN (psycopg
+        waits for its BEGIN's answer) with no parameters (the lock keys are integers Triad
+        computed), so the server reads it in one simple query: as a pipeline of three,
+        psycopg spent 0.2 ms more of its own CPU a batch."""
+        statements = [f"SET LOCAL statement_timeout = {int(ADMISSION_TIMEOUT * 1000)}"]
         if keys:
-            hashes = sorted({advisory_key(key) for key in keys})
+            hashes = ",".join(str(key) for key in sorted({advisory_key(key) for key in keys}))
             # a function scan yields the array's elements in order, each locked as it comes
-            locks = "SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k"
-            statements.append((locks, (hashes,)))
-        statements.append((f"SAVEPOINT {_GROUPED}", ()))
-        tx.execute_together(statements)
+            locks = f"SELECT pg_advisory_xact_lock(k) FROM unnest('{{{hashes}}}'::bigint[]) AS k"
+            statements.append(locks)
+        statements.append(f"SAVEPOINT {_GROUPED}")
+        tx.execute("; ".join(statements))
 
     def undo_grouped(self, tx: Transaction) -> None:
         tx.execute(f"ROLLBACK TO SAVEPOINT {_GROUPED}")

@@ -25,10 +25,6 @@ class _SqliteTransaction:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._connection.execute(sql, params).rowcount
 
-    def execute_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        for sql, params in statements:
-            self._connection.execute(sql, params)
-
     def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         return self._connection.executemany(sql, rows).rowcount
 

@@ -85,9 +85,6 @@ class Counting:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self.tx.execute(sql, params)
 
-    def execute_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        self.tx.execute_together(statements)
-
     def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         return self.tx.execute_many(sql, rows)
 
