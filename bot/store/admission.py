@@ -5,15 +5,17 @@ them. The repositories asked about are locked with the transaction's start (Post
 admissions of a repository take turns across web processes); what the store knows of every
 (repository, number) asked about is read in one statement; the door decides each delivery in
 the order it came; then the deliveries go in one insert and the jobs in another, in the order
-the deliveries came. The clients cost more CPU per statement than per row (psycopg about
-0.1 ms a statement), so a batch costs a few statements, not a few per delivery.
+the deliveries came (on SQLite, one statement run for each row: `SqliteStore.insert_counted`).
+The clients cost more CPU per statement than per row (psycopg about 0.1 ms a statement), so a
+batch costs a few statements, not a few per delivery.
 
 Nearly every batch holds only deliveries the store has never seen, so each is first decided
 as new, without reading which are (`_admit_if_all_new`); the inserts then tell whether all
-were. When one was stored already (a redelivery, a readmission, a replay), what the batch
-wrote is undone and it is decided again (`_admit`), knowing which offers are new from one
-read of the batch's ids and bodies (when a batch-mate's job could matter); a delivery stored
-already, or a copy earlier in the batch, is then settled alone.
+were. When one was stored already (a redelivery, a readmission, a replay) or a job's key was
+taken, what the batch wrote is undone and it is decided again (`_admit`), knowing which offers
+are new from one read of the batch's ids and bodies; a delivery stored already, or a copy
+earlier in the batch, is then settled alone. A batch that falls back costs about twice as much:
+a run of redeliveries or replays makes ingest dearer, never wrong.
 
 Deciding in order keeps what deciding one delivery per transaction gave: a delivery that will
 queue its job (new, or readmitted) makes its repository's later deliveries see a delivery
@@ -31,6 +33,7 @@ from bot.store.base import (
     JOB_COLUMNS,
     Admission,
     Offer,
+    Row,
     Transaction,
     job_values,
 )
@@ -72,20 +75,20 @@ def _admit_if_all_new(
     store: Store, tx: Transaction, offers: list[Offer], now: float
 ) -> list[Admission | ItemFailed] | None:
     """The batch admitted in two inserts, when none of its deliveries is stored already (nor
-    twice in it): the common case, decided without reading which are. None, with what it
-    wrote rolled back, when one is (an insert stored fewer rows than it was given): the
-    decisions may then differ (`_Stored`), so `_admit` decides the batch again."""
+    twice in it) and none of its jobs' keys is taken: the common case, decided without reading
+    which are. None, with what it wrote undone, when an insert stored fewer rows than it was
+    given: the decisions may then differ (`_Stored`), so `_admit` decides the batch again.
+    Workers are told of its jobs only once both inserts are whole."""
     offered = [offer.delivery for offer in offers]
     hashes = [delivery.body_hash for delivery in offered if delivery.body_hash is not None]
     if len({delivery.id for delivery in offered}) < len(offers) or len(set(hashes)) < len(hashes):
         return None
-    planned = _decide(tx, offers, now, _Stored.nothing())
+    planned = _decide(tx, offers, now, _Stored([], set()))
     decided = [plan for plan in planned if isinstance(plan, _Planned)]
-    deliveries = [plan.delivery for plan in decided]
+    deliveries = store.delivery_rows([plan.delivery for plan in decided], now)
     jobs = [job_values(plan.job, now, store.max_attempts) for plan in decided if plan.job]
-    rows = store.delivery_rows(deliveries, now)
-    stored = _all_stored(store, tx, "deliveries", DELIVERY_COLUMNS, rows, _ANY_KEY)
-    if not (stored and _all_stored(store, tx, "jobs", JOB_COLUMNS, jobs, _JOB_KEY)):
+    whole = _inserted_all(store, tx, "deliveries", DELIVERY_COLUMNS, deliveries, _ON_ANY_CONFLICT)
+    if not (whole and _inserted_all(store, tx, "jobs", JOB_COLUMNS, jobs, _ON_JOB_CONFLICT)):
         store.undo_grouped(tx)
         return None
     due = sum(1 for plan in decided if plan.job and plan.job.delay_seconds <= 0)
@@ -97,7 +100,7 @@ def _admit_if_all_new(
     ]
 
 
-def _all_stored(
+def _inserted_all(
     store: Store, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
 ) -> bool:
     return not rows or store.insert_counted(tx, table, columns, rows, tail) == len(rows)
@@ -106,7 +109,7 @@ def _all_stored(
 def _admit(
     store: Store, tx: Transaction, offers: list[Offer], now: float
 ) -> list[Admission | ItemFailed]:
-    planned = _decide(tx, offers, now, _Stored(store, tx, offers))
+    planned = _decide(tx, offers, now, _Stored.read(store, tx, offers))
     decided = [plan for plan in planned if isinstance(plan, _Planned)]
     # a delivery stored by a concurrent writer since the batch read the store is refused
     inserted = store.insert_deliveries(tx, [plan.delivery for plan in decided if plan.fresh], now)
@@ -161,26 +164,12 @@ def _decide(
 
 
 class _Stored:
-    """What the store holds of a batch's ids and bodies (one read before any decision), and
-    what the batch adds to it as its offers are decided in order.
+    """What the store holds of a batch's ids and bodies (`read` before any decision), and
+    what the batch adds to it as its offers are decided in order."""
 
-    The read only serves the pending rule, so it is skipped when no offer could see a
-    batch-mate's job: a batch of one, or one where no offer asks the store. Then a delivery
-    stored already is found by the insert refusing it, and settled alone all the same."""
-
-    def __init__(self, store: Store, tx: Transaction, offers: list[Offer]) -> None:
-        offered = [offer.delivery for offer in offers]
-        asking = len(offers) > 1 and any(offer.asks is not None for offer in offers)
-        rows = (
-            store.stored_deliveries(
-                tx,
-                [delivery.id for delivery in offered],
-                [delivery.body_hash for delivery in offered if delivery.body_hash],
-            )
-            if asking
-            else []
-        )
-        ids = {delivery.id for delivery in offered}
+    def __init__(self, rows: list[Row], ids: set[str]) -> None:
+        """`rows`: the stored deliveries (id, outcome, body_hash) with one of the batch's `ids`
+        or bodies."""
         #: outcome and body hash of each id stored (before the batch, or earlier in it)
         self._ids = {
             row["id"]: (row["outcome"], row["body_hash"]) for row in rows if row["id"] in ids
@@ -189,11 +178,12 @@ class _Stored:
         self._bodies = {row["body_hash"] for row in rows if row["body_hash"]}
 
     @classmethod
-    def nothing(cls) -> _Stored:
-        """As if none of the batch's ids and bodies were stored (`_admit_if_all_new`)."""
-        stored = cls.__new__(cls)
-        stored._ids, stored._bodies = {}, set()
-        return stored
+    def read(cls, store: Store, tx: Transaction, offers: list[Offer]) -> _Stored:
+        """The batch's ids and bodies as stored, in one read."""
+        offered = [offer.delivery for offer in offers]
+        ids = [delivery.id for delivery in offered]
+        hashes = [delivery.body_hash for delivery in offered if delivery.body_hash]
+        return cls(store.stored_deliveries(tx, ids, hashes), set(ids))
 
     def plan(self, delivery: Delivery, job: NewJob | None) -> tuple[bool, bool]:
         """(whether `delivery` is new and will be inserted, whether its job will be queued):
@@ -220,9 +210,9 @@ class _Stored:
         return True, job is not None
 
 
-#: the conflict clauses of the inserts: any unique key (the id, the body's hash), the job's key
-_ANY_KEY = "ON CONFLICT DO NOTHING"
-_JOB_KEY = "ON CONFLICT (idempotency_key) DO NOTHING"
+#: the inserts' conflict clauses: on any unique key (the id, the body's hash); on the job's key
+_ON_ANY_CONFLICT = "ON CONFLICT DO NOTHING"
+_ON_JOB_CONFLICT = "ON CONFLICT (idempotency_key) DO NOTHING"
 
 
 def _insert_jobs(store: Store, tx: Transaction, jobs: list[NewJob], now: float) -> set[str]:
@@ -234,7 +224,7 @@ def _insert_jobs(store: Store, tx: Transaction, jobs: list[NewJob], now: float) 
         "jobs",
         JOB_COLUMNS,
         [job_values(job, now, store.max_attempts) for job in jobs],
-        f"{_JOB_KEY} RETURNING idempotency_key, run_at",
+        f"{_ON_JOB_CONFLICT} RETURNING idempotency_key, run_at",
     )
     due = sum(1 for row in rows if row["run_at"] <= now)
     if due:

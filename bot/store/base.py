@@ -151,8 +151,10 @@ class Store(ABC):
 
     @abstractmethod
     def undo_grouped(self, tx: Transaction) -> None:
-        """Undo what a grouped transaction wrote since `begin_grouped`, still serialised as it
-        was: what it reads next is as if it had written nothing."""
+        """Undo what a grouped transaction wrote (everything since its start: `begin_grouped`
+        begins it), so what it reads and writes next is as if it had written nothing. It is
+        then serialised again, though another writer may have written meanwhile (SQLite: the
+        write lock is let go and taken again); `tx.jobs_due` is not undone."""
 
     def keep_body(self, body: bytes) -> bytes:
         """A delivery's body as this backend stores it (`sent_body` gives it back): as sent,

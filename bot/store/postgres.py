@@ -185,19 +185,23 @@ class PostgresStore(Store):
         await listen_for_jobs(self.url, wake, self._announcer.token)
 
     def begin_grouped(self, tx: Transaction, keys: list[str]) -> None:
-        """A grouped transaction's statements (lock waits too) end within the group's
-        deadline: a stuck one is cancelled rather than holding its batch's callers.
+        """A grouped transaction's statements and lock waits end within the group's deadline
+        (`lock_timeout` too: before PostgreSQL 13, `statement_timeout` set in a text of
+        statements did not bound the statements after it): a stuck one is cancelled rather
+        than holding its batch's callers.
 
         Transaction-scoped advisory locks on the keys' hashes: web processes admitting
         deliveries of one repository take turns (the door reads what the other stored); taken
         in ascending order in one statement, so batches that share repositories wait for each
-        other but never deadlock. Then the savepoint `undo_grouped` rolls back to.
+        other but never deadlock. Then the savepoint `undo_grouped` rolls back to: the batch's
+        rows are written in a subtransaction, one more transaction id a batch.
 
-        The three go as one text of statements, in one round trip after the BEGIN (psycopg
-        waits for its BEGIN's answer) with no parameters (the lock keys are integers Triad
-        computed), so the server reads it in one simple query: as a pipeline of three,
-        psycopg spent 0.2 ms more of its own CPU a batch."""
-        statements = [f"SET LOCAL statement_timeout = {int(ADMISSION_TIMEOUT * 1000)}"]
+        They go as one text of statements, in one round trip after the BEGIN (psycopg waits
+        for its BEGIN's answer) with no parameters (the lock keys are integers Triad computed),
+        so the server reads it as one simple query: as a pipeline, psycopg spent 0.2 ms more of
+        its own CPU a batch."""
+        bound = int(ADMISSION_TIMEOUT * 1000)
+        statements = [f"SET LOCAL statement_timeout = {bound}", f"SET LOCAL lock_timeout = {bound}"]
         if keys:
             hashes = ",".join(str(key) for key in sorted({advisory_key(key) for key in keys}))
             # a function scan yields the array's elements in order, each locked as it comes
@@ -207,6 +211,9 @@ class PostgresStore(Store):
         tx.execute("; ".join(statements))
 
     def undo_grouped(self, tx: Transaction) -> None:
+        """Back to the savepoint: the timeouts and locks stay. psycopg takes the ROLLBACK for
+        a reason to forget the connection's prepared statements (each is prepared again after
+        five more runs): a cost of the rare batch that falls back."""
         tx.execute(f"ROLLBACK TO SAVEPOINT {_GROUPED}")
 
     def database_failed(self, error: BaseException) -> bool:

@@ -69,9 +69,10 @@ class SqliteStore(Store):
         return unpacked(kept)
 
     def undo_grouped(self, tx: Transaction) -> None:
-        """Rolled back and begun again: the write lock is the only serialisation. A savepoint
-        would have SQLite copy every page the batch changes into a journal of its own, in
-        case it is rolled back to: 11 µs a delivery, where this costs nothing until used."""
+        """Rolled back and begun again, waiting for the write lock (another process may take
+        it between: what the batch reads next includes what that one wrote). A savepoint would
+        have SQLite copy every page the batch changes into a journal of its own, in case it is
+        rolled back to: 11 µs a delivery, where this costs nothing until used."""
         tx.execute("ROLLBACK")
         tx.execute("BEGIN IMMEDIATE")
 

@@ -149,12 +149,11 @@ async def test_a_delivery_queued_earlier_in_the_batch_makes_its_repository_pendi
     assert keys == ["delivery:first", "delivery:same"]
 
 
-async def test_the_batch_reads_its_stored_ids_only_when_one_is_and_a_batch_mate_asks(
+async def test_the_batch_reads_its_stored_ids_only_when_one_of_them_is_stored(
     store: Store,
 ) -> None:
-    """The read serves the pending rule alone. A batch of new deliveries is decided as new and
-    stored by its inserts; a batch with one stored already, when none of its offers asks the
-    store (or of one), goes without it too (the insert refusing it finds it)."""
+    """A batch of new deliveries is decided as new and stored by its inserts; one that holds a
+    delivery stored already is decided again, having read which are."""
     assert (await store.admit_delivery(delivery("old"), job("old"))).new
 
     async def reads(offers: list[Offer]) -> tuple[list[Admission], int]:
@@ -166,14 +165,28 @@ async def test_the_batch_reads_its_stored_ids_only_when_one_is_and_a_batch_mate_
 
         return await store.run(operation)
 
-    copies, read = await reads([Decided(delivery("old"), job("old")), Decided(delivery("n"))])
-    assert ([a.new for a in copies], read) == ([False, True], 0)
-    alone, read = await reads([PendingOnly("alone")])
-    assert ([a.new for a in alone], read) == ([True], 0)
     new, read = await reads([Decided(delivery("m"), job("m")), PendingOnly("after")])
     assert ([a.new for a in new], read) == ([True, True], 0)
-    asking, read = await reads([Decided(delivery("old"), job("old")), PendingOnly("later")])
-    assert ([a.new for a in asking], read) == ([False, True], 1)
+    alone, read = await reads([PendingOnly("alone")])
+    assert ([a.new for a in alone], read) == ([True], 0)
+    copies, read = await reads([Decided(delivery("old"), job("old")), Decided(delivery("n"))])
+    assert ([a.new for a in copies], read) == ([False, True], 1)
+
+
+async def test_an_id_sent_again_with_another_body_leaves_that_body_to_a_new_delivery(
+    store: Store,
+) -> None:
+    """The id is stored (its own body kept): the other body it came with is not stored by it,
+    so a new delivery carrying that body is new, as it would be alone."""
+    dropped = replace(delivery("x", body='{"a": 1}'), outcome=DeliveryOutcome.IGNORED)
+    assert (await store.admit_delivery(dropped)).new
+    offers = [
+        Decided(delivery("x", body='{"b": 2}'), job("x")),
+        Decided(delivery("y", body='{"b": 2}'), job("y")),
+    ]
+    admitted, _ = await admit_together(store, offers)
+    assert [(a.new, a.replay_of) for a in admitted] == [(False, None), (True, None)]
+    assert [j.idempotency_key for j in await store.list_jobs()] == ["delivery:y"]
 
 
 async def test_a_batch_taken_for_new_is_decided_again_when_one_of_it_is_stored(
@@ -340,9 +353,13 @@ class Raising:
         raise RuntimeError("a door that raises")
 
 
+@pytest.mark.parametrize("first", ["new", "stored already"])
 async def test_an_offer_whose_decision_raises_fails_alone_and_the_batch_is_stored(
-    store: Store,
+    store: Store, first: str
 ) -> None:
+    """Also when the batch is decided again (its first delivery stored already)."""
+    if first != "new":
+        assert (await store.admit_delivery(delivery("a"), job("a"))).new
     offers: list[Offer] = [
         Decided(delivery("a"), job("a")),
         Raising(delivery("b")),
@@ -350,8 +367,36 @@ async def test_an_offer_whose_decision_raises_fails_alone_and_the_batch_is_store
     ]
     admitted, _ = await admit_raw(store, offers)
     assert isinstance(admitted[1], ItemFailed) and isinstance(admitted[1].error, RuntimeError)
-    assert [a.new for a in (admitted[0], admitted[2]) if isinstance(a, Admission)] == [True, True]
+    news = [a.new for a in (admitted[0], admitted[2]) if isinstance(a, Admission)]
+    assert news == [first == "new", True]
     assert await store.get_delivery("b") is None
+    assert await store.count_deliveries() == 2
+
+
+async def test_postgresql_keeps_the_batchs_timeouts_and_locks_when_it_is_undone(
+    store: Store,
+) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite's undo is a rollback: its write lock is taken again")
+
+    def operation(tx: Transaction) -> tuple[Row | None, Row | None, Row | None]:
+        store.begin_grouped(tx, ["octo/repo"])
+        store.insert_counted(tx, "jobs", JOB_COLUMNS, [job_values(job("j"), 0.0, 5)], "")
+        store.undo_grouped(tx)
+        locks = tx.fetchone(
+            "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'"
+            " AND pid = pg_backend_pid() AND granted"
+        )
+        timeouts = tx.fetchone(
+            "SELECT current_setting('statement_timeout') AS statement,"
+            " current_setting('lock_timeout') AS lock"
+        )
+        return locks, timeouts, tx.fetchone("SELECT count(*) AS n FROM jobs")
+
+    locks, timeouts, jobs = await store.run(operation)
+    assert locks is not None and locks["n"] == 1
+    assert timeouts is not None and (timeouts["statement"], timeouts["lock"]) == ("4s", "4s")
+    assert jobs is not None and jobs["n"] == 0
 
 
 async def test_copies_and_replays_in_one_batch_are_settled_as_if_admitted_alone(

@@ -317,7 +317,7 @@ async def test_with_the_config_cached_no_real_delivery_that_cannot_concern_triad
 
 
 async def test_each_answer_is_counted_by_event_and_outcome(webhooks: WebhookClient) -> None:
-    """Each series is its own (the web process looks each up once, then only adds to it)."""
+    """Each series is its own, looked up once and then only added to."""
     await webhooks.send("issues", labeled_issue("triad:design"), delivery="d-1")
     await webhooks.send("issues", labeled_issue("triad:design"), delivery="d-1")  # redelivered
     await webhooks.send("issues", labeled_issue("triad:build"), delivery="d-2")
@@ -336,6 +336,22 @@ async def test_each_answer_is_counted_by_event_and_outcome(webhooks: WebhookClie
         ("issues", "duplicate"): 2,
         ("issue_comment", "unauthorized"): 1,
     }
+
+
+async def test_made_up_event_names_cannot_grow_the_metrics_without_bound(
+    webhooks: WebhookClient,
+) -> None:
+    """X-GitHub-Event is outside the signature: a captured body replayed under a new event name
+    each time is counted, past 64 names, as "other"."""
+    body = json.dumps(labeled_issue("triad:design")).encode()
+    for n in range(70):
+        assert (await webhooks.send(f"made_up_{n}", body)).status_code in (200, 202)
+    families = list(webhooks.context.metrics.registry.collect())
+    [delivered] = [f for f in families if f.name == "triad_webhook_deliveries"]
+    events = {s.labels["event"] for s in delivered.samples if s.name.endswith("_total")}
+    assert len(events) == 65 and "other" in events
+    counted = [s for s in delivered.samples if s.name.endswith("_total")]
+    assert sum(s.value for s in counted if s.labels["event"] == "other") == 6  # past the 64th
 
 
 async def test_a_label_outside_the_repositorys_triad_labels_is_dropped_once_its_config_is_known(
