@@ -52,29 +52,19 @@ class _Spend(Collector):
 
 
 class _Series:
-    """A counter labelled by event and one other value, each series looked up once:
-    prometheus_client's `labels()` checks the values and takes a lock on every call (5 µs,
-    against 1 for `inc`), and every delivery counts once or twice.
+    """A counter labelled by two values, each series looked up once: prometheus_client's
+    `labels()` checks the values and takes a lock on every call (5 µs, against 1 for `inc`),
+    and every delivery counts once or twice. It holds what the counter holds already: the
+    caller keeps the values bounded (`bot.web.webhooks`)."""
 
-    The event is the X-GitHub-Event header, which the signature does not cover: someone
-    replaying a captured delivery could name a new event each time. Past `most` events, any
-    other is counted as "other", so the registry stays bounded."""
-
-    def __init__(self, counter: Counter, most: int = 64) -> None:
+    def __init__(self, counter: Counter) -> None:
         self._counter = counter
-        self._most = most
-        self._events: set[str] = set()
         self._found: dict[tuple[str, str], Counter] = {}
 
-    def inc(self, event: str, value: str) -> None:
-        if event not in self._events:
-            if len(self._events) >= self._most:
-                event = "other"
-            else:
-                self._events.add(event)
-        series = self._found.get((event, value))
+    def inc(self, first: str, second: str) -> None:
+        series = self._found.get((first, second))
         if series is None:
-            series = self._found[event, value] = self._counter.labels(event, value)
+            series = self._found[first, second] = self._counter.labels(first, second)
         series.inc()
 
 

@@ -164,8 +164,9 @@ def _decide(
 
 
 class _Stored:
-    """What the store holds of a batch's ids and bodies (`read` before any decision), and
-    what the batch adds to it as its offers are decided in order."""
+    """What the store holds of a batch's ids and bodies (`read` before any decision; none
+    when the batch is taken for new), and what the batch adds as its offers are decided in
+    order."""
 
     def __init__(self, rows: list[Row], ids: set[str]) -> None:
         """`rows`: the stored deliveries (id, outcome, body_hash) with one of the batch's `ids`

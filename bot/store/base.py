@@ -146,15 +146,16 @@ class Store(ABC):
     def begin_grouped(self, tx: Transaction, keys: list[str]) -> None:  # noqa: B027 (a hook)
         """Prepare a grouped transaction, the batch's alone: bound its statements' time, and
         serialise it with other processes' transactions about each of `keys` until it commits
-        (PostgreSQL: a statement timeout and advisory locks; SQLite's write lock already
-        serialises every transaction)."""
+        (PostgreSQL: statement and lock timeouts, advisory locks, and the savepoint
+        `undo_grouped` goes back to; SQLite's write lock already serialises every
+        transaction)."""
 
     @abstractmethod
     def undo_grouped(self, tx: Transaction) -> None:
-        """Undo what a grouped transaction wrote (everything since its start: `begin_grouped`
-        begins it), so what it reads and writes next is as if it had written nothing. It is
-        then serialised again, though another writer may have written meanwhile (SQLite: the
-        write lock is let go and taken again); `tx.jobs_due` is not undone."""
+        """Undo what a grouped transaction wrote (`begin_grouped` is its first statement), so
+        what it reads and writes next is as if it had written nothing. It is then serialised
+        again, though another writer may have written meanwhile (SQLite: the write lock is let
+        go and taken again); `tx.jobs_due` is not undone."""
 
     def keep_body(self, body: bytes) -> bytes:
         """A delivery's body as this backend stores it (`sent_body` gives it back): as sent,

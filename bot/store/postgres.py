@@ -187,14 +187,15 @@ class PostgresStore(Store):
     def begin_grouped(self, tx: Transaction, keys: list[str]) -> None:
         """A grouped transaction's statements and lock waits end within the group's deadline
         (`lock_timeout` too: before PostgreSQL 13, `statement_timeout` set in a text of
-        statements did not bound the statements after it): a stuck one is cancelled rather
-        than holding its batch's callers.
+        statements did not always bound the statements after it): a stuck one is cancelled
+        rather than holding its batch's callers.
 
         Transaction-scoped advisory locks on the keys' hashes: web processes admitting
         deliveries of one repository take turns (the door reads what the other stored); taken
         in ascending order in one statement, so batches that share repositories wait for each
         other but never deadlock. Then the savepoint `undo_grouped` rolls back to: the batch's
-        rows are written in a subtransaction, one more transaction id a batch.
+        rows are written in a subtransaction, one more transaction id a batch (two when it
+        falls back).
 
         They go as one text of statements, in one round trip after the BEGIN (psycopg waits
         for its BEGIN's answer) with no parameters (the lock keys are integers Triad computed),
@@ -212,8 +213,8 @@ class PostgresStore(Store):
 
     def undo_grouped(self, tx: Transaction) -> None:
         """Back to the savepoint: the timeouts and locks stay. psycopg takes the ROLLBACK for
-        a reason to forget the connection's prepared statements (each is prepared again after
-        five more runs): a cost of the rare batch that falls back."""
+        a reason to forget the connection's prepared statements (a DEALLOCATE ALL, and each is
+        prepared again after five more runs): a cost of the rare batch that falls back."""
         tx.execute(f"ROLLBACK TO SAVEPOINT {_GROUPED}")
 
     def database_failed(self, error: BaseException) -> bool:

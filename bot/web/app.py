@@ -33,7 +33,7 @@ class PublicApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def create_app(context: AppContext, lifespan: Lifespan | None = None) -> FastAPI:
+def create_app(context: AppContext, lifespan: Lifespan | None = None) -> PublicApp:
     app = PublicApp(
         title="Triad",
         summary="Architect, developer and two reviewers, with humans at every gate.",

@@ -13,7 +13,7 @@ import pytest
 from bot.github.signature import sign
 from bot.metrics import Metrics
 from bot.store import Store
-from bot.web.app import create_app
+from bot.web.app import PublicApp, create_app
 from bot.web.context import AppContext
 
 SECRET = "it's a secret to everybody"
@@ -22,9 +22,10 @@ SECRET = "it's a secret to everybody"
 class WebhookClient:
     """Sends deliveries the way GitHub does, signed with SECRET unless told otherwise."""
 
-    def __init__(self, http: httpx.AsyncClient, context: AppContext) -> None:
+    def __init__(self, http: httpx.AsyncClient, context: AppContext, app: PublicApp) -> None:
         self.http = http
         self.context = context
+        self.endpoint = app.webhook
         self.wakeups = 0
 
     async def send(
@@ -52,7 +53,7 @@ async def webhooks(store: Store) -> AsyncIterator[WebhookClient]:
     app = create_app(context)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://triad.test") as http:
-        client = WebhookClient(http, context)
+        client = WebhookClient(http, context, app)
 
         def wake(jobs: int) -> None:
             client.wakeups += jobs
