@@ -39,50 +39,6 @@ class Refused(Exception):
         return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
 
 
-class _Deadlines:
-    """When each body being read must have arrived, watched by one timer for every read of
-    the port. `asyncio.timeout` made a timer for each request and cancelled it (6 µs a
-    delivery), while nearly every body has arrived whole by the time it is read."""
-
-    def __init__(self) -> None:
-        self._due: dict[asyncio.Task[Any], float] = {}
-        self._cut: set[asyncio.Task[Any]] = set()
-        self._timer: asyncio.TimerHandle | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def watch(self, task: asyncio.Task[Any], seconds: float) -> None:
-        """Cancel `task` should it still be read `seconds` from now."""
-        loop = asyncio.get_running_loop()
-        due = self._due[task] = loop.time() + seconds
-        if self._timer is None or self._loop is not loop or due < self._timer.when():
-            self._wake_at(loop, due)
-
-    def end(self, task: asyncio.Task[Any]) -> bool:
-        """`task`'s read is over; whether its deadline cancelled it."""
-        del self._due[task]
-        if task not in self._cut:
-            return False
-        self._cut.discard(task)
-        return True
-
-    def _wake_at(self, loop: asyncio.AbstractEventLoop, due: float) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer, self._loop = loop.call_at(due, self._sweep), loop
-
-    def _sweep(self) -> None:
-        """Cancel every read past its deadline; wake again at the next one."""
-        loop = asyncio.get_running_loop()
-        self._timer, now = None, loop.time()
-        for task, due in self._due.items():
-            if due <= now and task not in self._cut:
-                self._cut.add(task)
-                task.cancel()
-        later = [due for task, due in self._due.items() if task not in self._cut]
-        if later:
-            self._wake_at(loop, min(later))
-
-
 @dataclass
 class DoorLimits:
     """The budget shared by every request on the webhook port of one process."""
@@ -94,7 +50,6 @@ class DoorLimits:
     #: open connections on the webhook port (enforced by `DoorProtocol`)
     max_connections: int = 128
     _held: int = field(default=0, init=False)
-    _deadlines: _Deadlines = field(default_factory=_Deadlines, init=False, repr=False)
 
     @property
     def held(self) -> int:
@@ -116,33 +71,28 @@ class DoorLimits:
         # only its connection, until the read deadline closes it
         held = 0
         chunks: list[bytes] = []
-        task = asyncio.current_task()
-        assert task is not None  # an ASGI app runs in a task
-        self._deadlines.watch(task, self.read_seconds)
         try:
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    # anyone may start an upload and drop it: one line, never an error
-                    raise Refused(400, "the client went away before its body arrived")
-                chunk: bytes = message.get("body", b"")
-                if chunk:
-                    if held + len(chunk) > limit:
-                        raise Refused(413, f"payload exceeds {limit} bytes")
-                    held = self._take(held + len(chunk), held)
-                    chunks.append(chunk)
-                if not message.get("more_body", False):
-                    break
+            async with asyncio.timeout(self.read_seconds):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        # anyone may start an upload and drop it: one line, never an error
+                        raise Refused(400, "the client went away before its body arrived")
+                    chunk: bytes = message.get("body", b"")
+                    if chunk:
+                        if held + len(chunk) > limit:
+                            raise Refused(413, f"payload exceeds {limit} bytes")
+                        held = self._take(held + len(chunk), held)
+                        chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
         except BaseException as exc:
             self._held -= held
-            cut = self._deadlines.end(task)
-            # cancelled by its deadline alone (a cancel from elsewhere too goes on)
-            if cut and isinstance(exc, asyncio.CancelledError) and task.uncancel() == 0:
+            if isinstance(exc, TimeoutError):
                 raise Refused(
                     408, f"the body did not arrive within {self.read_seconds:g} s"
                 ) from None
             raise
-        self._deadlines.end(task)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def release(self, size: int) -> None:

@@ -4,7 +4,6 @@ it gives, and the budget of held bytes given back on every path."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,12 +33,6 @@ def messages(*chunks: bytes, then: str | None = None) -> Receive:
         raise AssertionError("unreachable")
 
     return receive
-
-
-async def refusal_of(reading: asyncio.Task[bytes]) -> Refused:
-    with pytest.raises(Refused) as refused:
-        await reading
-    return refused.value
 
 
 async def refusal(door: DoorLimits, receive: Receive, declared: str | None, limit: int) -> Refused:
@@ -92,47 +85,6 @@ async def test_a_body_that_does_not_arrive_in_time_is_408() -> None:
     door = DoorLimits(read_seconds=0.05)
     slow = await refusal(door, messages(b"a start", then="stall"), None, 100)
     assert slow.status == 408
-
-
-async def test_reads_started_apart_each_end_at_their_own_deadline() -> None:
-    door = DoorLimits(read_seconds=0.2)
-    first = asyncio.create_task(door.read_body(messages(then="stall"), None, 100))
-    await asyncio.sleep(0.1)
-    second = asyncio.create_task(door.read_body(messages(then="stall"), None, 100))
-    with pytest.raises(Refused) as cut:
-        await first
-    assert cut.value.status == 408 and not second.done()
-    with pytest.raises(Refused) as later:
-        await second
-    assert later.value.status == 408
-
-
-async def test_a_read_over_in_time_is_never_cut_afterwards() -> None:
-    """Its task goes on past the deadline (the endpoint stores and answers) undisturbed."""
-    door = DoorLimits(read_seconds=0.05)
-
-    async def read_then_wait() -> bytes:
-        body = await door.read_body(messages(b"whole"), None, 100)
-        await asyncio.sleep(0.15)
-        return body
-
-    stalled = asyncio.create_task(door.read_body(messages(then="stall"), None, 100))
-    assert await read_then_wait() == b"whole"
-    assert (await refusal_of(stalled)).status == 408  # the deadline still cuts the other
-
-
-async def test_a_read_cancelled_from_elsewhere_as_its_deadline_cuts_it_stays_cancelled() -> None:
-    """A server stopping (say) while the deadline passes: the cancel goes on, never a 408."""
-    door = DoorLimits(read_seconds=0.01)
-    reading = asyncio.create_task(door.read_body(messages(b"part", then="stall"), None, 100))
-    while door.held == 0:
-        await asyncio.sleep(0)
-    time.sleep(0.02)  # past the deadline, the loop held so its timer has not run
-    door._deadlines._sweep()  # the deadline cuts it ...
-    reading.cancel()  # ... and so does someone else
-    with pytest.raises(asyncio.CancelledError):
-        await reading
-    assert door.held == 0
 
 
 async def test_bodies_past_the_unverified_budget_are_503_with_retry_after() -> None:
