@@ -84,21 +84,22 @@ class WebhookEndpoint:
             headers = [(k.lower().encode(), v.encode()) for k, v in refused.headers.items()]
             return refused.status, {"message": refused.message}, headers
         door = _Door(event, delivery_id, reading, body, context.own_login)
+        label = self.label(event)
         try:
             admitted = await context.store.admit(door)
         except TimeoutError:
             # nothing acknowledged: GitHub may redeliver, and a redelivery is never acted twice
-            context.metrics.delivered.inc(self.label(event), "store_busy")
+            context.metrics.delivered.inc(label, "store_busy")
             log.warning("delivery not stored in time", extra={"delivery": delivery_id})
             retry = [(b"retry-after", b"5")]
             return 503, {"message": "the store did not answer in time: retry later"}, retry
         except Exception:
             # never acknowledged: GitHub shows the delivery failed and it can be redelivered
-            context.metrics.delivered.inc(self.label(event), "store_failed")
+            context.metrics.delivered.inc(label, "store_failed")
             log.exception("delivery not stored", extra={"delivery": delivery_id, "event": event})
             return 500, {"message": "the delivery could not be stored"}, []
         if not admitted.new:
-            context.metrics.delivered.inc(self.label(event), "duplicate")
+            context.metrics.delivered.inc(label, "duplicate")
             log.info(
                 "duplicate delivery",
                 extra={"delivery": delivery_id, "event": event, "replay_of": admitted.replay_of},
@@ -110,9 +111,9 @@ class WebhookEndpoint:
 
         delivery, ignored = admitted.delivery, door.ignored
         assert delivery is not None  # an admitted delivery is the one stored
-        context.metrics.delivered.inc(self.label(event), delivery.outcome.value)
+        context.metrics.delivered.inc(label, delivery.outcome.value)
         if ignored is not None:
-            context.metrics.dropped.inc(self.label(event), ignored.code)
+            context.metrics.dropped.inc(label, ignored.code)
         log.info(
             "delivery stored" if not admitted.readmitted else "dropped delivery readmitted",
             extra={
