@@ -388,8 +388,12 @@ class Store(ABC):
         return len(self.insert_rows(tx, table, columns, rows, f"{tail} RETURNING 1"))
 
     def delivery_rows(self, deliveries: list[Delivery], now: float) -> list[tuple[Any, ...]]:
-        """The deliveries' rows in the order of `DELIVERY_COLUMNS`, each body as kept here."""
-        return [delivery_values(each, now, self.keep_body(each.body)) for each in deliveries]
+        """The deliveries' rows in the order of `DELIVERY_COLUMNS`, each body as kept here,
+        sorted by id: two web processes storing the same new ids (a replay sent to both) then
+        take the ids' index entries in one order, so one waits for the other and finds them
+        stored, where opposite orders could deadlock and fail both batches."""
+        ordered = sorted(deliveries, key=lambda delivery: delivery.id)
+        return [delivery_values(each, now, self.keep_body(each.body)) for each in ordered]
 
     def insert_deliveries(
         self, tx: Transaction, deliveries: list[Delivery], now: float

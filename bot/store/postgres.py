@@ -108,6 +108,16 @@ def advisory_key(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
 
+def _unnest_insert(table: str, columns: str, tail: str) -> str:
+    types = _COLUMN_TYPES[table]
+    arrays = ", ".join(f"%b::{types[name.strip()]}[]" for name in columns.split(","))
+    return f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {tail}"
+
+
+def _by_column(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
 def _placeholders(sql: str) -> str:
     """The shared SQL uses sqlite's `?`; psycopg wants `%s`."""
     return sql.replace("?", "%s")
@@ -238,12 +248,13 @@ class PostgresStore(Store):
         """One `unnest` of a binary array per column: a short text psycopg parses once (a
         multi-row VALUES text is parsed again each time) and bodies sent as they are rather
         than escaped."""
-        types = _COLUMN_TYPES[table]
-        arrays = ", ".join(f"%b::{types[name.strip()]}[]" for name in columns.split(","))
-        return tx.fetchall(
-            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {tail}",
-            [list(column) for column in zip(*rows, strict=True)],
-        )
+        return tx.fetchall(_unnest_insert(table, columns, tail), _by_column(rows))
+
+    def insert_counted(
+        self, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
+    ) -> int:
+        """The command's own count of rows inserted: no row sent back for each."""
+        return tx.execute(_unnest_insert(table, columns, tail), _by_column(rows))
 
     def stored_deliveries(self, tx: Transaction, ids: list[str], hashes: list[str]) -> list[Row]:
         return tx.fetchall(

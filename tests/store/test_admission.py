@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import psycopg
 import pytest
 
-from bot.store import Admission, Delivery, DeliveryOutcome, NewJob, Store
+from bot.store import Admission, Delivery, DeliveryOutcome, NewJob, Store, open_store
 from bot.store.admission import admit_batch
 from bot.store.base import JOB_COLUMNS, Decided, Offer, Row, Transaction, job_values
 from bot.store.group_commit import ItemFailed
@@ -397,6 +398,69 @@ async def test_postgresql_keeps_the_batchs_timeouts_and_locks_when_it_is_undone(
     assert locks is not None and locks["n"] == 1
     assert timeouts is not None and (timeouts["statement"], timeouts["lock"]) == ("4s", "4s")
     assert jobs is not None and jobs["n"] == 0
+
+
+#: a test trigger: each row a transaction inserts after its first waits for the gate's lock
+_PAUSE_AFTER_FIRST_ROW = """
+CREATE FUNCTION pause_after_first_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('test.inserted', true) = 'yes' THEN
+        PERFORM pg_advisory_xact_lock_shared(%(gate)s);
+    END IF;
+    PERFORM set_config('test.inserted', 'yes', true);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER pause_after_first_row BEFORE INSERT ON deliveries
+    FOR EACH ROW EXECUTE FUNCTION pause_after_first_row();
+"""
+
+
+async def test_two_web_processes_storing_the_same_new_ids_take_turns_not_deadlock(
+    store: Store, store_url: str, clock: FakeClock
+) -> None:
+    """A replay of the same deliveries sent to two web processes at once, batched in opposite
+    orders, with nothing to ask the store (so no repository lock orders them). Each batch
+    stores its first row, then waits at a gate (a test trigger) until both are there: had
+    each inserted in the order its deliveries came, one would hold `a` and the other `b`,
+    and each then wait for the other: a deadlock, in which PostgreSQL fails one batch and
+    every delivery in it is answered 500."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: two transactions never interleave")
+    gate = 7_000_001
+    ignored = DeliveryOutcome.IGNORED
+
+    def offers(*names: str) -> list[Offer]:
+        return [Decided(replace(delivery(name), event="star", outcome=ignored)) for name in names]
+
+    with psycopg.connect(store_url, autocommit=True) as watcher:
+
+        async def waiting_for_locks(count: int) -> None:
+            for _ in range(500):
+                row = watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                ).fetchone()
+                if row is not None and row[0] >= count:
+                    return
+                await asyncio.sleep(0.01)
+            raise AssertionError(f"never {count} transactions waiting")
+
+        watcher.execute(_PAUSE_AFTER_FIRST_ROW % {"gate": gate})
+        try:
+            watcher.execute("SELECT pg_advisory_lock(%s)", (gate,))
+            async with open_store(store_url, clock=clock) as other:
+                one = asyncio.ensure_future(admit_raw(store, offers("a", "b")))
+                await waiting_for_locks(1)
+                two = asyncio.ensure_future(admit_raw(other, offers("b", "a")))
+                await waiting_for_locks(2)
+                watcher.execute("SELECT pg_advisory_unlock(%s)", (gate,))
+                answers = [results for results, _ in await asyncio.gather(one, two)]
+        finally:
+            watcher.execute("DROP FUNCTION pause_after_first_row CASCADE")
+
+    news = sorted([a.new for a in results if isinstance(a, Admission)] for results in answers)
+    assert news == [[False, False], [True, True]]  # one stored both, the other found them
+    assert await store.count_deliveries() == 2
 
 
 async def test_copies_and_replays_in_one_batch_are_settled_as_if_admitted_alone(
