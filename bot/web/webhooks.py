@@ -133,10 +133,12 @@ class WebhookEndpoint:
 
 
 Header = tuple[bytes, bytes]
+#: made once: `json.dumps` with options builds an encoder for every call
+_ANSWER_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 async def _send(send: Send, status: int, answer: dict[str, Any], headers: list[Header]) -> None:
-    body = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+    body = _ANSWER_JSON.encode(answer).encode()
     await send(
         {
             "type": "http.response.start",

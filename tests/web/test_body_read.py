@@ -4,14 +4,14 @@ it gives, and the budget of held bytes given back on every path."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+import uvloop
 
 from bot.web.door import DoorLimits, Refused
-
-pytestmark = pytest.mark.asyncio
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -33,6 +33,12 @@ def messages(*chunks: bytes, then: str | None = None) -> Receive:
         raise AssertionError("unreachable")
 
     return receive
+
+
+async def refused_by(reading: asyncio.Task[bytes]) -> Refused:
+    with pytest.raises(Refused) as refused:
+        await reading
+    return refused.value
 
 
 async def refusal(door: DoorLimits, receive: Receive, declared: str | None, limit: int) -> Refused:
@@ -85,6 +91,83 @@ async def test_a_body_that_does_not_arrive_in_time_is_408() -> None:
     door = DoorLimits(read_seconds=0.05)
     slow = await refusal(door, messages(b"a start", then="stall"), None, 100)
     assert slow.status == 408
+
+
+async def test_reads_started_apart_each_end_at_their_own_deadline() -> None:
+    """One timer watches every read of the port: the first read's deadline cuts it alone."""
+    door = DoorLimits(read_seconds=0.2)
+    first = asyncio.create_task(door.read_body(messages(then="stall"), None, 100))
+    await asyncio.sleep(0.1)
+    second = asyncio.create_task(door.read_body(messages(then="stall"), None, 100))
+    assert (await refused_by(first)).status == 408
+    assert not second.done()
+    assert (await refused_by(second)).status == 408
+
+
+async def test_a_read_over_in_time_is_never_cut_afterwards() -> None:
+    """Its task goes on past the deadline (the endpoint stores and answers) undisturbed."""
+    door = DoorLimits(read_seconds=0.05)
+
+    async def read_then_wait() -> bytes:
+        body = await door.read_body(messages(b"whole"), None, 100)
+        await asyncio.sleep(0.15)
+        return body
+
+    stalled = asyncio.create_task(door.read_body(messages(then="stall"), None, 100))
+    assert await read_then_wait() == b"whole"
+    assert (await refused_by(stalled)).status == 408  # the deadline still cuts the other
+
+
+async def test_a_read_cancelled_from_elsewhere_as_its_deadline_cuts_it_stays_cancelled() -> None:
+    """A server stopping (say) as the deadline passes: the cancel goes on, never a 408."""
+    door = DoorLimits(read_seconds=0.01)
+    reading = asyncio.create_task(door.read_body(messages(b"part", then="stall"), None, 100))
+    while door.held == 0:
+        await asyncio.sleep(0)
+    time.sleep(0.02)  # past the deadline, with the loop held so its timer has not run
+    door._deadlines._sweep(asyncio.get_running_loop())  # the deadline cuts it ...
+    reading.cancel()  # ... and so does someone else
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    assert door.held == 0
+
+
+def test_under_uvloop_a_deadline_within_a_millisecond_is_408() -> None:
+    """uvloop gives a timer due within the millisecond as a plain handle, run at the loop's
+    next turn: the read is still cut, answered 408, and holds nothing."""
+
+    async def scenario() -> list[int]:
+        door = DoorLimits(read_seconds=0.0002)
+        reads = [door.read_body(messages(b"x", then="stall"), None, 100) for _ in range(3)]
+        answers = await asyncio.gather(*reads, return_exceptions=True)
+        assert door.held == 0
+        return [answer.status for answer in answers if isinstance(answer, Refused)]
+
+    assert uvloop.run(scenario()) == [408, 408, 408]
+
+
+def test_reads_on_a_new_event_loop_are_watched_afresh() -> None:
+    """A loop stopped with a read under way (tests, a restarted server): the next loop's
+    reads still end at their deadlines."""
+    door = DoorLimits(read_seconds=0.05)
+
+    async def stalled_read() -> int:
+        try:
+            await door.read_body(messages(then="stall"), None, 100)
+        except Refused as refused:
+            return refused.status
+        raise AssertionError("the read never ends")
+
+    async def abandoned() -> None:
+        asyncio.get_running_loop().create_task(stalled_read())
+        await asyncio.sleep(0)
+
+    async def bounded() -> int:  # a read nothing watches would stall for ever
+        return await asyncio.wait_for(stalled_read(), 5)
+
+    asyncio.run(abandoned())
+    assert asyncio.run(bounded()) == 408
+    assert uvloop.run(bounded()) == 408
 
 
 async def test_bodies_past_the_unverified_budget_are_503_with_retry_after() -> None:
