@@ -5,7 +5,7 @@ them. The repositories asked about are locked with the transaction's start (Post
 admissions of a repository take turns across web processes); what the store knows of every
 (repository, number) asked about is read in one statement; the door decides each delivery in
 the order it came; then the deliveries go in one insert and the jobs in another, in the order
-the deliveries came (on SQLite, one statement run for each row: `SqliteStore.insert_counted`).
+the deliveries came.
 The clients cost more CPU per statement than per row (psycopg about 0.1 ms a statement), so a
 batch costs a few statements, not a few per delivery.
 

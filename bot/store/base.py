@@ -96,10 +96,6 @@ class Transaction(Protocol):
         """Run a statement; return the number of rows it changed."""
         ...
 
-    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-        """Run one statement once for each of `rows`; return the number of rows changed in all."""
-        ...
-
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
     def fetchall(
@@ -383,8 +379,7 @@ class Store(ABC):
         self, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
     ) -> int:
         """How many of `rows` one insert ending in `tail` (a conflict clause) stored, where
-        which ones is not needed (SQLite: a statement run for each row, cheaper for it than one
-        statement of many rows)."""
+        which ones is not needed (SQLite: `INSERT OR IGNORE`, see `SqliteStore`)."""
         return len(self.insert_rows(tx, table, columns, rows, f"{tail} RETURNING 1"))
 
     def delivery_rows(self, deliveries: list[Delivery], now: float) -> list[tuple[Any, ...]]:

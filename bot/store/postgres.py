@@ -46,11 +46,6 @@ class _PostgresTransaction:
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         return self._connection.execute(_placeholders(sql), params).fetchone()
 
-    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-        with self._connection.cursor() as cursor:
-            cursor.executemany(_placeholders(sql), rows)
-            return cursor.rowcount
-
     def fetchall(
         self, sql: str, params: Sequence[Any] = (), *, planned_each_time: bool = False
     ) -> list[Row]:
