@@ -4,10 +4,10 @@ Group commit (`bot.store.group_commit`) gathers the deliveries offered at once; 
 them. The repositories asked about are locked with the transaction's start (PostgreSQL:
 admissions of a repository take turns across web processes); what the store knows of every
 (repository, number) asked about is read in one statement; the door decides each delivery in
-the order it came; then the deliveries go in one insert and the jobs in another, in the order
-the deliveries came.
-The clients cost more CPU per statement than per row (psycopg about 0.1 ms a statement), so a
-batch costs a few statements, not a few per delivery.
+the order it came; then the deliveries go in one insert (`Store.delivery_rows`: by id, each
+received a microsecond after the one before it) and the jobs in another, in the order the
+deliveries came. The clients cost more CPU per statement than per row (psycopg about 0.1 ms a
+statement), so a batch costs a few statements, not a few per delivery.
 
 Nearly every batch holds only deliveries the store has never seen, so each is first decided
 as new, without reading which are (`_admit_if_all_new`); the inserts then tell whether all

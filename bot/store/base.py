@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.errors import StoreError
@@ -375,20 +376,27 @@ class Store(ABC):
         )
         return str(row["id"]) if row else None
 
+    @abstractmethod
     def insert_counted(
         self, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
     ) -> int:
-        """How many of `rows` one insert ending in `tail` (a conflict clause) stored, where
-        which ones is not needed (SQLite: `INSERT OR IGNORE`, see `SqliteStore`)."""
-        return len(self.insert_rows(tx, table, columns, rows, f"{tail} RETURNING 1"))
+        """How many of `rows` an insert ending in `tail` (a conflict clause that does nothing:
+        `does_nothing`) stored, where which ones is not needed."""
 
     def delivery_rows(self, deliveries: list[Delivery], now: float) -> list[tuple[Any, ...]]:
-        """The deliveries' rows in the order of `DELIVERY_COLUMNS`, each body as kept here,
-        sorted by id: two web processes storing the same new ids (a replay sent to both) then
+        """The deliveries' rows in the order of `DELIVERY_COLUMNS`, each body as kept here.
+
+        Sorted by id: two web processes storing the same new ids (a replay sent to both) then
         take the ids' index entries in one order, so one waits for the other and finds them
-        stored, where opposite orders could deadlock and fail both batches."""
-        ordered = sorted(deliveries, key=lambda delivery: delivery.id)
-        return [delivery_values(each, now, self.keep_body(each.body)) for each in ordered]
+        stored, where opposite orders deadlocked. Each is received at `now` plus a microsecond
+        for each delivery before it in `deliveries`, so their arrival order stays in the
+        store whatever order they are inserted in (readmission goes by it)."""
+        rows = [
+            delivery_values(each, now + index * 1e-6, self.keep_body(each.body))
+            for index, each in enumerate(deliveries)
+        ]
+        rows.sort(key=itemgetter(0))  # the id
+        return rows
 
     def insert_deliveries(
         self, tx: Transaction, deliveries: list[Delivery], now: float
@@ -679,6 +687,14 @@ def job_values(job: NewJob, now: float, max_attempts: int) -> tuple[Any, ...]:
         now,
         job.repository,
     )
+
+
+def does_nothing(tail: str) -> str:
+    """`tail`, a conflict clause that does nothing (`insert_counted` counts only what is
+    stored: a clause that updated a row would be counted differently on each backend)."""
+    if not tail.endswith("DO NOTHING"):
+        raise ValueError(f"a counted insert does nothing on a conflict, not {tail!r}")
+    return tail
 
 
 def delivery_values(delivery: Delivery, now: float, body: bytes) -> tuple[Any, ...]:

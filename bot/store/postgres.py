@@ -20,6 +20,7 @@ from bot.store.base import (
     Row,
     Store,
     Transaction,
+    does_nothing,
 )
 from bot.store.wakeups import Announcer, listen_for_jobs
 
@@ -27,6 +28,10 @@ T = TypeVar("T")
 
 #: seconds a statement of a grouped (admitting) transaction may take: below the group's deadline
 ADMISSION_TIMEOUT = 4.0
+
+#: SQLSTATE class 40, transaction rollback: a deadlock (40P01), a serialization failure
+#: (40001) and their kin (psycopg's classes for them do not share a base but OperationalError)
+_TRANSACTION_ROLLBACK = "40"
 
 #: the savepoint a grouped transaction sets once it holds its locks
 _GROUPED = "grouped"
@@ -223,7 +228,12 @@ class PostgresStore(Store):
         tx.execute(f"ROLLBACK TO SAVEPOINT {_GROUPED}")
 
     def database_failed(self, error: BaseException) -> bool:
-        return isinstance(error, psycopg.OperationalError)
+        """A deadlock or a serialization failure is not: another transaction's rows were in
+        the batch's way (a replay sent to two web processes, batched in orders that cross),
+        so the batch goes again, in halves, and finds what the other stored."""
+        if not isinstance(error, psycopg.OperationalError):
+            return False
+        return not (error.sqlstate or "").startswith(_TRANSACTION_ROLLBACK)
 
     def _in_transaction(self, operation: Callable[[Transaction], T]) -> T:
         if self._pool is None:
@@ -249,7 +259,7 @@ class PostgresStore(Store):
         self, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
     ) -> int:
         """The command's own count of rows inserted: no row sent back for each."""
-        return tx.execute(_unnest_insert(table, columns, tail), _by_column(rows))
+        return tx.execute(_unnest_insert(table, columns, does_nothing(tail)), _by_column(rows))
 
     def stored_deliveries(self, tx: Transaction, ids: list[str], hashes: list[str]) -> list[Row]:
         return tx.fetchall(

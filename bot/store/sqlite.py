@@ -7,11 +7,19 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.errors import StoreError
-from bot.store.base import DEFAULT_MAX_ATTEMPTS, Clock, Row, Store, Transaction
+from bot.store.base import (
+    DEFAULT_MAX_ATTEMPTS,
+    Clock,
+    Row,
+    Store,
+    Transaction,
+    does_nothing,
+)
 from bot.store.bodies import packed, unpacked
 
 T = TypeVar("T")
@@ -39,6 +47,12 @@ class _SqliteTransaction:
         planned_each_time: bool = False,  # noqa: ARG002 (SQLite's plans do not go by a table's size)
     ) -> list[Row]:
         return self._connection.execute(sql, params).fetchall()
+
+
+@cache
+def _insert_or_ignore(table: str, columns: str, rows: int) -> str:
+    marks = "(" + ", ".join("?" * (columns.count(",") + 1)) + ")"
+    return f"INSERT OR IGNORE INTO {table} ({columns}) VALUES {', '.join([marks] * rows)}"
 
 
 class SqliteStore(Store):
@@ -74,25 +88,27 @@ class SqliteStore(Store):
         tx.execute("BEGIN IMMEDIATE")
 
     def insert_counted(
-        self,
-        tx: Transaction,
-        table: str,
-        columns: str,
-        rows: list[tuple[Any, ...]],
-        tail: str,  # noqa: ARG002 (OR IGNORE stands for any conflict clause)
+        self, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
     ) -> int:
-        """One `INSERT OR IGNORE` of every row, whatever `tail` says: a row any constraint
-        refuses is left out, and so counted out, which sends the batch to the careful path
-        (where such a row fails alone). As no row can fail the statement, SQLite keeps no
-        journal of the pages it changes (with `ON CONFLICT DO NOTHING` it did, in case a
-        later row failed: spilled to a temporary file past 64 kB, 30 µs a delivery where a
-        statement run for each row took 18); and as one statement, the store's thread lets
-        the GIL go and takes it back once for the batch, not once a row, while the event loop
-        holds it (`bench/harness.py`: 2% more deliveries a second)."""
-        marks = "(" + ", ".join("?" * (columns.count(",") + 1)) + ")"
-        values = ", ".join([marks] * len(rows))
-        params = [value for row in rows for value in row]
-        return tx.execute(f"INSERT OR IGNORE INTO {table} ({columns}) VALUES {values}", params)
+        """`INSERT OR IGNORE` of the rows, a few statements of 2ⁿ rows each (any conflict
+        clause that does nothing reads as OR IGNORE). A row any constraint refuses is left
+        out, and so counted out, which sends the batch to the careful path (where such a row
+        fails alone). As no row can fail the statement, SQLite keeps no journal of the pages
+        it changes (with `ON CONFLICT DO NOTHING` it did, in case a later row failed:
+        spilled to a temporary file past 64 kB, 30 µs a delivery where a statement run for
+        each row took 18); and as a few statements rather than one a row, the store's thread
+        lets the GIL go and takes it back a few times a batch while the event loop holds it
+        (`bench/harness.py`: 2% more deliveries a second). Sizes of 2ⁿ keep a few prepared
+        statements a table (one for each batch size took 130 MB for sizes up to 256)."""
+        does_nothing(tail)
+        count, start = 0, 0
+        while start < len(rows):
+            size = 1 << ((len(rows) - start).bit_length() - 1)  # the most 2ⁿ that remain
+            chunk = rows[start : start + size]
+            params = [value for row in chunk for value in row]
+            count += tx.execute(_insert_or_ignore(table, columns, size), params)
+            start += size
+        return count
 
     async def open(self, *, migrate: bool = True) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triad-sqlite")
@@ -148,9 +164,6 @@ class SqliteStore(Store):
                 check_same_thread=False,
                 timeout=30.0,
                 uri=not create,
-                # a batch's two inserts are a statement for each number of rows (up to 256):
-                # kept prepared rather than pushed out by each other (the default keeps 128)
-                cached_statements=1024,
             )
             connection.row_factory = sqlite3.Row
             if create:  # the servers' files are in WAL mode; a command changes no file's mode

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,15 +45,18 @@ class _ReadDeadlines:
     of them. `asyncio.timeout` made a timer for each request and cancelled it (4-6 µs a
     delivery), while nearly every body has arrived whole by the time it is read.
 
-    Every read is given the same time, so deadlines come in the order reads start: the
+    Every read is given the same `seconds`, so deadlines come in the order reads start: the
     oldest read still watched is the next one due, and the timer waits for it alone. A read
     past its deadline has its task cancelled (as `asyncio.timeout` does); `end` tells it so.
     State is kept for one event loop at a time (a server runs one): reads begun on an earlier
-    loop are forgotten."""
+    loop are forgotten when a read starts on another (until then, a loop closed without
+    cancelling its tasks leaves them here)."""
 
-    def __init__(self) -> None:
-        #: each read under way and when it is due, oldest first
-        self._due: dict[asyncio.Task[Any], float] = {}
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        #: each read under way and when it is due, oldest first (an OrderedDict finds its
+        #: first entry at once, where a dict walks past every entry deleted before it)
+        self._due: OrderedDict[asyncio.Task[Any], float] = OrderedDict()
         #: reads cut by their deadline whose end has not been seen yet
         self._cut: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -61,14 +65,14 @@ class _ReadDeadlines:
         #: as a plain `Handle`, without `when()`)
         self._timer_due = 0.0
 
-    def watch(self, task: asyncio.Task[Any], seconds: float) -> None:
+    def watch(self, task: asyncio.Task[Any]) -> None:
         """Cancel `task` should its read still be under way `seconds` from now."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             if self._timer is not None:
                 self._timer.cancel()
-            self._due, self._cut, self._loop, self._timer = {}, set(), loop, None
-        due = self._due[task] = loop.time() + seconds
+            self._due, self._cut, self._loop, self._timer = OrderedDict(), set(), loop, None
+        due = self._due[task] = loop.time() + self.seconds
         if self._timer is None:  # else it is set for an older read, due no later
             self._wake_at(loop, due)
 
@@ -106,14 +110,17 @@ class _ReadDeadlines:
 class DoorLimits:
     """The budget shared by every request on the webhook port of one process."""
 
-    #: the whole body must arrive within this many seconds
+    #: the whole body must arrive within this many seconds (read once, when made)
     read_seconds: float = 10.0
     #: bytes all not-yet-verified bodies may hold together
     max_unverified_bytes: int = 64 * 1024 * 1024
     #: open connections on the webhook port (enforced by `DoorProtocol`)
     max_connections: int = 128
     _held: int = field(default=0, init=False)
-    _deadlines: _ReadDeadlines = field(default_factory=_ReadDeadlines, init=False, repr=False)
+    _deadlines: _ReadDeadlines = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deadlines = _ReadDeadlines(self.read_seconds)
 
     @property
     def held(self) -> int:
@@ -138,7 +145,7 @@ class DoorLimits:
         task = asyncio.current_task()
         assert task is not None  # an ASGI app runs in a task
         cancelling = task.cancelling()
-        self._deadlines.watch(task, self.read_seconds)
+        self._deadlines.watch(task)
         try:
             while True:
                 message = await receive()
@@ -160,7 +167,7 @@ class DoorLimits:
             cut = self._deadlines.end(task) and task.uncancel() <= cancelling
             if cut and isinstance(exc, asyncio.CancelledError):
                 raise Refused(
-                    408, f"the body did not arrive within {self.read_seconds:g} s"
+                    408, f"the body did not arrive within {self._deadlines.seconds:g} s"
                 ) from None
             raise
         self._deadlines.end(task)  # never cut here: no other callback ran since the last read

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
@@ -321,20 +322,41 @@ async def test_a_readmission_queues_its_job_in_arrival_order_and_only_with_its_o
     assert stored is not None and stored.body == delivery("dropped").body
 
 
-async def test_an_insert_counts_the_rows_its_conflict_clause_let_in(store: Store) -> None:
-    """`insert_counted`, which the batch's inserts are made of, counts the rows stored."""
+@pytest.mark.parametrize("size", [3, 37, 256])
+async def test_an_insert_counts_the_rows_its_conflict_clause_let_in(
+    store: Store, size: int
+) -> None:
+    """`insert_counted`, which the batch's inserts are made of, counts the rows stored, in a
+    batch of any size (on SQLite a few statements of 2ⁿ rows)."""
+    names = [f"j{n % (size - 1)}" for n in range(size)]  # the last repeats the first
+    rows = [job_values(job(name), store.clock(), 5) for name in names]
+    conflict = "ON CONFLICT (idempotency_key) DO NOTHING"
 
+    def operation(tx: Transaction) -> tuple[int, int]:
+        first = store.insert_counted(tx, "jobs", JOB_COLUMNS, rows, conflict)
+        return first, store.insert_counted(tx, "jobs", JOB_COLUMNS, rows, conflict)
+
+    assert await store.run(operation) == (size - 1, 0)
+    assert len(await store.list_jobs()) == size - 1
+
+
+async def test_a_counted_insert_only_ever_does_nothing_on_a_conflict(store: Store) -> None:
     def operation(tx: Transaction) -> int:
-        rows = [job_values(job(name), store.clock(), 5) for name in ("a", "b", "a")]
-        return store.insert_counted(
-            tx, "jobs", JOB_COLUMNS, rows, "ON CONFLICT (idempotency_key) DO NOTHING"
-        )
+        rows = [job_values(job("a"), store.clock(), 5)]
+        tail = "ON CONFLICT (idempotency_key) DO UPDATE SET attempts = 1"
+        return store.insert_counted(tx, "jobs", JOB_COLUMNS, rows, tail)
 
-    assert await store.run(operation) == 2
-    assert sorted(j.idempotency_key for j in await store.list_jobs()) == [
-        "delivery:a",
-        "delivery:b",
-    ]
+    with pytest.raises(ValueError, match="does nothing on a conflict"):
+        await store.run(operation)
+
+
+async def test_a_batch_keeps_its_arrival_order_in_the_store(store: Store) -> None:
+    """Its rows go in by id (one lock order across web processes), but each is received a
+    microsecond after the one before it: readmission goes by `received_at`."""
+    arrived = ["f0", "c1", "a2", "e3"]
+    await admit_together(store, [Decided(delivery(name)) for name in arrived])
+    rows = await store.run(lambda tx: tx.fetchall("SELECT id FROM deliveries ORDER BY received_at"))
+    assert [row["id"] for row in rows] == arrived
 
 
 async def test_a_delivery_a_constraint_refuses_fails_alone_and_its_batch_is_stored(
@@ -395,7 +417,8 @@ async def test_postgresql_keeps_the_batchs_timeouts_and_locks_when_it_is_undone(
 
     def operation(tx: Transaction) -> tuple[Row | None, Row | None, Row | None]:
         store.begin_grouped(tx, ["octo/repo"])
-        store.insert_counted(tx, "jobs", JOB_COLUMNS, [job_values(job("j"), 0.0, 5)], "")
+        rows = [job_values(job("j"), 0.0, 5)]
+        store.insert_counted(tx, "jobs", JOB_COLUMNS, rows, "ON CONFLICT DO NOTHING")
         store.undo_grouped(tx)
         locks = tx.fetchone(
             "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'"
@@ -428,6 +451,19 @@ CREATE TRIGGER pause_after_first_row BEFORE INSERT ON deliveries
 """
 
 
+async def _waiting_for_locks(watcher: psycopg.Connection[Any], count: int) -> None:
+    """Until `count` transactions of the database wait for a lock."""
+    for _ in range(500):
+        row = watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ).fetchone()
+        if row is not None and row[0] >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never {count} transactions waiting")
+
+
 async def test_two_web_processes_storing_the_same_new_ids_take_turns_not_deadlock(
     store: Store, store_url: str, clock: FakeClock
 ) -> None:
@@ -446,26 +482,14 @@ async def test_two_web_processes_storing_the_same_new_ids_take_turns_not_deadloc
         return [Decided(replace(delivery(name), event="star", outcome=ignored)) for name in names]
 
     with psycopg.connect(store_url, autocommit=True) as watcher:
-
-        async def waiting_for_locks(count: int) -> None:
-            for _ in range(500):
-                row = watcher.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                ).fetchone()
-                if row is not None and row[0] >= count:
-                    return
-                await asyncio.sleep(0.01)
-            raise AssertionError(f"never {count} transactions waiting")
-
         watcher.execute(_PAUSE_AFTER_FIRST_ROW % {"gate": gate})
         try:
             watcher.execute("SELECT pg_advisory_lock(%s)", (gate,))
             async with open_store(store_url, clock=clock) as other:
                 one = asyncio.ensure_future(admit_raw(store, offers("a", "b")))
-                await waiting_for_locks(1)
+                await _waiting_for_locks(watcher, 1)
                 two = asyncio.ensure_future(admit_raw(other, offers("b", "a")))
-                await waiting_for_locks(2)
+                await _waiting_for_locks(watcher, 2)
                 watcher.execute("SELECT pg_advisory_unlock(%s)", (gate,))
                 answers = [results for results, _ in await asyncio.gather(one, two)]
         finally:
@@ -474,6 +498,76 @@ async def test_two_web_processes_storing_the_same_new_ids_take_turns_not_deadloc
     news = sorted([a.new for a in results if isinstance(a, Admission)] for results in answers)
     assert news == [[False, False], [True, True]]  # one stored both, the other found them
     assert await store.count_deliveries() == 2
+
+
+@dataclass
+class Holding:
+    """An offer whose decision waits for `release`: its store's batch is held, so the offers
+    made meanwhile gather into the next one."""
+
+    delivery: Delivery
+    entered: threading.Event
+    release: threading.Event
+    asks: tuple[str, int | None] | None = None
+
+    def decide(self, _known: StoreFacts | None) -> tuple[Delivery, NewJob | None]:
+        self.entered.set()
+        self.release.wait(10)
+        return self.delivery, None
+
+
+async def test_a_batch_a_deadlock_fails_goes_again_and_finds_what_the_other_stored(
+    store: Store, store_url: str, clock: FakeClock
+) -> None:
+    """Two web processes sent the same two bodies under other ids (replays), batched so that
+    their ids sort one way and their bodies the other: each stores its first row, waits at
+    the gate, then needs the body the other holds, and PostgreSQL aborts one. That batch goes
+    again, in halves, and finds the other's deliveries: its own are replays, and no caller is
+    answered with the deadlock."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: two transactions never interleave")
+    gate = 7_000_002
+    release = threading.Event()
+
+    def ignored(name: str, body: str) -> Delivery:
+        return replace(delivery(name, body=body), event="star", outcome=DeliveryOutcome.IGNORED)
+
+    one, two = '{"action": "created", "n": "one"}', '{"action": "created", "n": "two"}'
+    with psycopg.connect(store_url, autocommit=True) as watcher:
+        watcher.execute(_PAUSE_AFTER_FIRST_ROW % {"gate": gate})
+        try:
+            watcher.execute("SELECT pg_advisory_lock(%s)", (gate,))
+            async with open_store(store_url, clock=clock) as other:
+                answers: list[asyncio.Future[Admission]] = []
+                for each, batch in (
+                    (store, [("x", one), ("y", two)]),
+                    (other, [("p", two), ("q", one)]),
+                ):
+                    entered = threading.Event()
+                    name = f"held-{batch[0][0]}"
+                    held = Holding(ignored(name, f'{{"n": "{name}"}}'), entered, release)
+                    answers.append(asyncio.ensure_future(each.admit(held)))
+                    await asyncio.to_thread(entered.wait, 10)
+                    answers += [
+                        asyncio.ensure_future(each.admit(Decided(ignored(name, body))))
+                        for name, body in batch
+                    ]
+                await asyncio.sleep(0.05)  # each store's next batch gathers its two
+                release.set()
+                await _waiting_for_locks(watcher, 2)
+                watcher.execute("SELECT pg_advisory_unlock(%s)", (gate,))
+                results = await asyncio.gather(*answers, return_exceptions=True)
+        finally:
+            release.set()
+            watcher.execute("DROP FUNCTION pause_after_first_row CASCADE")
+
+    failed = [result for result in results if isinstance(result, BaseException)]
+    assert failed == []
+    by_id = dict(zip(["held-x", "x", "y", "held-p", "p", "q"], results, strict=True))
+    replays = {
+        name: a.replay_of for name, a in by_id.items() if isinstance(a, Admission) and a.replay_of
+    }
+    assert replays in ({"p": "y", "q": "x"}, {"x": "q", "y": "p"})
 
 
 async def test_copies_and_replays_in_one_batch_are_settled_as_if_admitted_alone(

@@ -4,6 +4,7 @@ it gives, and the budget of held bytes given back on every path."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -130,6 +131,43 @@ async def test_a_read_cancelled_from_elsewhere_as_its_deadline_cuts_it_stays_can
     with pytest.raises(asyncio.CancelledError):
         await reading
     assert door.held == 0
+
+
+async def test_a_read_after_the_timer_ran_with_nothing_to_cut_is_still_cut() -> None:
+    """The timer fires for a read that ended in time; a read started after it is watched."""
+    door = DoorLimits(read_seconds=0.02)
+    assert await door.read_body(messages(b"x"), None, 10) == b"x"
+    door.release(1)
+    await asyncio.sleep(0.05)
+    stalled = asyncio.create_task(door.read_body(messages(then="stall"), None, 100))
+    assert (await refused_by(asyncio.ensure_future(asyncio.wait_for(stalled, 2)))).status == 408
+
+
+async def test_a_408_leaves_no_cancel_request_behind_and_nothing_watched() -> None:
+    """What the deadline cancelled is taken back (a later timeout or task group in the same
+    request would see it otherwise), including when the task had a cancel already counted."""
+    door = DoorLimits(read_seconds=0.01)
+
+    async def read() -> int:
+        with pytest.raises(Refused):
+            await door.read_body(messages(then="stall"), None, 100)
+        task = asyncio.current_task()
+        assert task is not None
+        return task.cancelling()
+
+    assert await read() == 0
+
+    async def read_with_a_cancel_counted() -> int:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0)  # the cancel lands here; it stays counted
+        assert task.cancelling() == 1
+        return await read()
+
+    assert await read_with_a_cancel_counted() == 1
+    assert not door._deadlines._due and not door._deadlines._cut
 
 
 def test_under_uvloop_a_deadline_within_a_millisecond_is_408() -> None:
