@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 _TRACEBACKS = logging.Formatter()
+#: made once: `json.dumps` with an option builds an encoder for every line
+_LINE_JSON = json.JSONEncoder(default=str)
 
 
 class RedactingFilter(logging.Filter):
@@ -87,7 +89,7 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = exception
         if record.stack_info:
             entry["stack"] = record.stack_info
-        return json.dumps(entry, default=str)
+        return _LINE_JSON.encode(entry)
 
 
 class TextFormatter(logging.Formatter):
