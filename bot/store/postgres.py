@@ -109,6 +109,7 @@ def advisory_key(key: str) -> int:
 
 
 def _unnest_insert(table: str, columns: str, tail: str) -> str:
+    """An insert of `columns` from one binary array each (`_by_column`), ending in `tail`."""
     types = _COLUMN_TYPES[table]
     arrays = ", ".join(f"%b::{types[name.strip()]}[]" for name in columns.split(","))
     return f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {tail}"

@@ -159,11 +159,7 @@ class SqliteStore(Store):
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             target = self.path if create else Path(self.path).resolve().as_uri() + "?mode=rw"
             connection = sqlite3.connect(
-                target,
-                isolation_level=None,
-                check_same_thread=False,
-                timeout=30.0,
-                uri=not create,
+                target, isolation_level=None, check_same_thread=False, timeout=30.0, uri=not create
             )
             connection.row_factory = sqlite3.Row
             if create:  # the servers' files are in WAL mode; a command changes no file's mode
