@@ -310,7 +310,7 @@ class Store(ABC):
         """Insert `rows` (values in the order of `columns`) in one statement ending in `tail`
         (a conflict clause, `RETURNING`); the rows it returns."""
         return tx.fetchall(
-            _values_insert(table, columns, len(rows), tail), [v for row in rows for v in row]
+            values_insert(table, columns, len(rows), tail), [v for row in rows for v in row]
         )
 
     def settle_refused(
@@ -376,12 +376,21 @@ class Store(ABC):
         )
         return str(row["id"]) if row else None
 
-    @abstractmethod
     def insert_counted(
         self, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
     ) -> int:
-        """How many of `rows` an insert ending in `tail` (a conflict clause that does nothing:
-        `does_nothing`) stored, where which ones is not needed."""
+        """How many of `rows` an insert ending in `tail` stored, where which ones is not
+        needed. `tail` is a conflict clause that does nothing: one that updated a row would
+        be counted differently on each backend."""
+        if not tail.endswith("DO NOTHING"):
+            raise ValueError(f"a counted insert does nothing on a conflict, not {tail!r}")
+        return self._insert_counted(tx, table, columns, rows, tail)
+
+    @abstractmethod
+    def _insert_counted(
+        self, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
+    ) -> int:
+        """`insert_counted`, its clause checked."""
 
     def delivery_rows(self, deliveries: list[Delivery], now: float) -> list[tuple[Any, ...]]:
         """The deliveries' rows in the order of `DELIVERY_COLUMNS`, each body as kept here.
@@ -668,10 +677,11 @@ JOB_COLUMNS = (
 
 
 @functools.lru_cache(maxsize=512)
-def _values_insert(table: str, columns: str, rows: int, tail: str) -> str:
-    """An insert of `rows` rows (one text per size: the database reuses its plan)."""
+def values_insert(table: str, columns: str, rows: int, tail: str, verb: str = "INSERT") -> str:
+    """An insert of `rows` rows (one text per size: the database reuses its plan); `verb`:
+    SQLite's `INSERT OR IGNORE`, say."""
     row = "(" + ", ".join("?" * (columns.count(",") + 1)) + ")"
-    return f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([row] * rows) + " " + tail
+    return f"{verb} INTO {table} ({columns}) VALUES " + ", ".join([row] * rows) + " " + tail
 
 
 def job_values(job: NewJob, now: float, max_attempts: int) -> tuple[Any, ...]:
@@ -687,14 +697,6 @@ def job_values(job: NewJob, now: float, max_attempts: int) -> tuple[Any, ...]:
         now,
         job.repository,
     )
-
-
-def does_nothing(tail: str) -> str:
-    """`tail`, a conflict clause that does nothing (`insert_counted` counts only what is
-    stored: a clause that updated a row would be counted differently on each backend)."""
-    if not tail.endswith("DO NOTHING"):
-        raise ValueError(f"a counted insert does nothing on a conflict, not {tail!r}")
-    return tail
 
 
 def delivery_values(delivery: Delivery, now: float, body: bytes) -> tuple[Any, ...]:

@@ -20,7 +20,6 @@ from bot.store.base import (
     Row,
     Store,
     Transaction,
-    does_nothing,
 )
 from bot.store.wakeups import Announcer, listen_for_jobs
 
@@ -256,11 +255,11 @@ class PostgresStore(Store):
         than escaped."""
         return tx.fetchall(_unnest_insert(table, columns, tail), _by_column(rows))
 
-    def insert_counted(
+    def _insert_counted(
         self, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
     ) -> int:
         """The command's own count of rows inserted: no row sent back for each."""
-        return tx.execute(_unnest_insert(table, columns, does_nothing(tail)), _by_column(rows))
+        return tx.execute(_unnest_insert(table, columns, tail), _by_column(rows))
 
     def stored_deliveries(self, tx: Transaction, ids: list[str], hashes: list[str]) -> list[Row]:
         return tx.fetchall(

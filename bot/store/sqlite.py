@@ -7,19 +7,11 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.errors import StoreError
-from bot.store.base import (
-    DEFAULT_MAX_ATTEMPTS,
-    Clock,
-    Row,
-    Store,
-    Transaction,
-    does_nothing,
-)
+from bot.store.base import DEFAULT_MAX_ATTEMPTS, Clock, Row, Store, Transaction, values_insert
 from bot.store.bodies import packed, unpacked
 
 T = TypeVar("T")
@@ -47,12 +39,6 @@ class _SqliteTransaction:
         planned_each_time: bool = False,  # noqa: ARG002 (SQLite's plans do not go by a table's size)
     ) -> list[Row]:
         return self._connection.execute(sql, params).fetchall()
-
-
-@cache
-def _insert_or_ignore(table: str, columns: str, rows: int) -> str:
-    marks = "(" + ", ".join("?" * (columns.count(",") + 1)) + ")"
-    return f"INSERT OR IGNORE INTO {table} ({columns}) VALUES {', '.join([marks] * rows)}"
 
 
 class SqliteStore(Store):
@@ -87,26 +73,30 @@ class SqliteStore(Store):
         tx.execute("ROLLBACK")
         tx.execute("BEGIN IMMEDIATE")
 
-    def insert_counted(
-        self, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
+    def _insert_counted(
+        self,
+        tx: Transaction,
+        table: str,
+        columns: str,
+        rows: list[tuple[Any, ...]],
+        tail: str,  # noqa: ARG002 (OR IGNORE stands for any clause that does nothing)
     ) -> int:
-        """`INSERT OR IGNORE` of the rows, a few statements of 2ⁿ rows each (any conflict
-        clause that does nothing reads as OR IGNORE). A row any constraint refuses is left
-        out, and so counted out, which sends the batch to the careful path (where such a row
-        fails alone). As no row can fail the statement, SQLite keeps no journal of the pages
-        it changes (with `ON CONFLICT DO NOTHING` it did, in case a later row failed:
-        spilled to a temporary file past 64 kB, 30 µs a delivery where a statement run for
-        each row took 18); and as a few statements rather than one a row, the store's thread
-        lets the GIL go and takes it back a few times a batch while the event loop holds it
-        (`bench/harness.py`: 2% more deliveries a second). Sizes of 2ⁿ keep a few prepared
-        statements a table (one for each batch size took 130 MB for sizes up to 256)."""
-        does_nothing(tail)
+        """`INSERT OR IGNORE` of the rows, a few statements of 2ⁿ rows each. A row any
+        constraint refuses is left out, and so counted out, which sends the batch to the
+        careful path (where such a row fails alone). As no row can fail the statement, SQLite
+        keeps no journal of the pages it changes (with `ON CONFLICT DO NOTHING` it did, in
+        case a later row failed: spilled to a temporary file past 64 kB, 30 µs a delivery
+        where a statement run for each row took 18); and as a few statements rather than one
+        a row, the store's thread lets the GIL go and takes it back a few times a batch while
+        the event loop holds it (`bench/harness.py`: 2% more deliveries a second). Sizes of
+        2ⁿ keep a few prepared statements a table (one for each batch size took 130 MB for
+        sizes up to 256)."""
         count, start = 0, 0
         while start < len(rows):
             size = 1 << ((len(rows) - start).bit_length() - 1)  # the most 2ⁿ that remain
             chunk = rows[start : start + size]
             params = [value for row in chunk for value in row]
-            count += tx.execute(_insert_or_ignore(table, columns, size), params)
+            count += tx.execute(values_insert(table, columns, size, "", "INSERT OR IGNORE"), params)
             start += size
         return count
 
