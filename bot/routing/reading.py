@@ -3,7 +3,7 @@
 Parsing a whole ~16 kB delivery into Python objects only to read a few fields cost the web
 process more than anything else it does for a delivery. GitHub writes `action` as a delivery's
 first key, so the action is read off the body's start and the route it names is the only parse
-(pydantic builds just the fields its model declares); a body with no action (a push, a status)
+(msgspec builds just the fields its model declares); a body with no action (a push, a status)
 is read by its event's action-less route at once. Any other body (an event Triad has no route
 for, a hand-made delivery with its keys in another order) is first read by a small lenient
 model for its action and the record's fields: a second pass, never a wrong route, since the
@@ -16,9 +16,16 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pydantic import Field, ValidationError
+import msgspec
 
-from bot.github.events import InstallationRef, Lenient, WebhookEvent
+from bot.github.events import (
+    InstallationRef,
+    Lenient,
+    M,
+    Unreadable,
+    WebhookEvent,
+    read_json,
+)
 from bot.routing.router import NO_ACTION, Route, Router
 
 #: `{"action":"labeled", ...`, as GitHub writes every delivery that has an action
@@ -31,23 +38,24 @@ class NotJson(ValueError):
     """The body is not a JSON object: nothing can be read from it."""
 
 
-class _RepositoryRef(Lenient):
+class _RepositoryRef(Lenient, kw_only=True):
     full_name: str
 
 
-class _SenderRef(Lenient):
+class _SenderRef(Lenient, kw_only=True):
     login: str
 
 
-class _Envelope(Lenient):
+class _Envelope(Lenient, kw_only=True):
     """What every delivery is recorded with, whatever its event, read as the routes' models
-    read it (an id of "7" is 7); a field of another shape reads as absent (`Any`, then None),
-    so any JSON object can be recorded."""
+    read it (an id of "7" is 7); a field of another shape reads as absent, so any JSON object
+    can be recorded. Each is kept as its raw JSON (`msgspec.Raw`, no copy; empty when
+    absent) and read alone."""
 
     action: Any = None
-    installation: InstallationRef | Any = Field(default=None, union_mode="left_to_right")
-    repository: _RepositoryRef | Any = Field(default=None, union_mode="left_to_right")
-    sender: _SenderRef | Any = Field(default=None, union_mode="left_to_right")
+    installation: msgspec.Raw = msgspec.Raw()
+    repository: msgspec.Raw = msgspec.Raw()
+    sender: msgspec.Raw = msgspec.Raw()
 
 
 @dataclass(frozen=True)
@@ -70,11 +78,11 @@ def read_delivery(router: Router, event: str, body: bytes) -> Reading:
     leading = _LEADING_ACTION.match(body)
     guess = leading.group(1).decode() if leading else NO_ACTION
     guessed = router.route(event, guess)
-    failed: ValidationError | None = None
+    failed: Unreadable | None = None
     if guessed is not None:
         try:
-            parsed = guessed.model.model_validate_json(body)
-        except ValidationError as exc:
+            parsed = read_json(guessed.model, body)
+        except Unreadable as exc:
             _raise_if_not_json(exc)
             failed = exc
         else:
@@ -82,29 +90,35 @@ def read_delivery(router: Router, event: str, body: bytes) -> Reading:
                 return _of_parsed(guessed, parsed)
     envelope = _read_envelope(body)
     action = envelope.action if isinstance(envelope.action, str) else None
+    installation = _field(InstallationRef, envelope.installation)
+    repository = _field(_RepositoryRef, envelope.repository)
+    sender = _field(_SenderRef, envelope.sender)
     reading = Reading(
         action,
-        envelope.installation.id if isinstance(envelope.installation, InstallationRef) else None,
-        envelope.repository.full_name if isinstance(envelope.repository, _RepositoryRef) else None,
-        envelope.sender.login if isinstance(envelope.sender, _SenderRef) else None,
+        installation.id if installation else None,
+        repository.full_name if repository else None,
+        sender.login if sender else None,
     )
     route = router.route(event, action)
     if route is None:
         return reading
     if route is guessed and failed is not None:  # the same model: it fails the same way
-        return replace(reading, route=route, problem=_problem(failed))
+        return replace(reading, route=route, problem=failed.problem)
     try:
-        parsed = route.model.model_validate_json(body)
-    except ValidationError as exc:
-        return replace(reading, route=route, problem=_problem(exc))
+        parsed = read_json(route.model, body)
+    except Unreadable as exc:
+        return replace(reading, route=route, problem=exc.problem)
     return _of_parsed(route, parsed)
 
 
-def _problem(exc: ValidationError) -> str:
-    """Where and why a route's model cannot read a delivery, for its record."""
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"])
-    return f"{where}: {error['msg']}"[:500]
+def _field(model: type[M], raw: msgspec.Raw) -> M | None:
+    """An envelope's field read as `model`, or None when it is absent or has another shape."""
+    if not raw:
+        return None
+    try:
+        return read_json(model, raw)
+    except Unreadable:
+        return None
 
 
 def _of_parsed(route: Route[Any], parsed: WebhookEvent) -> Reading:
@@ -120,15 +134,12 @@ def _of_parsed(route: Route[Any], parsed: WebhookEvent) -> Reading:
 
 def _read_envelope(body: bytes) -> _Envelope:
     try:
-        return _Envelope.model_validate_json(body)
-    except ValidationError as exc:
+        return read_json(_Envelope, body)
+    except Unreadable as exc:
         _raise_if_not_json(exc)
         raise NotJson("body is not a JSON object") from None
 
 
-def _raise_if_not_json(exc: ValidationError) -> None:
-    error = exc.errors()[0]
-    if error["type"] == "json_invalid":
-        raise NotJson("body is not valid JSON") from None
-    if error["type"] == "model_type" and not error["loc"]:
-        raise NotJson("body is not a JSON object") from None
+def _raise_if_not_json(exc: Unreadable) -> None:
+    if exc.not_json:
+        raise NotJson(exc.problem) from None

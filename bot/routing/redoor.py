@@ -8,8 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
+from bot.github.events import Unreadable
 from bot.repo_config import cached_parse
 from bot.routing import ROUTER
 from bot.routing.router import Admitted, DoorFacts, Router
@@ -58,7 +57,7 @@ async def readmit_dropped(store: Store, repository: str, since: float) -> list[s
             door = ROUTER.admit(
                 row["event"], row["action"], store.sent_body(row["body"]), DoorFacts()
             )
-        except ValidationError:  # a pruned body: nothing to read again
+        except Unreadable:  # a pruned body: nothing to read again
             continue
         if isinstance(door, Admitted) and door.asks[0]:  # dropped on the store's facts
             dropped.append(_Dropped(str(row["id"]), door))

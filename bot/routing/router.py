@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from bot.github.events import WebhookEvent
+from bot.github.events import WebhookEvent, read_json
 from bot.workflow.events import Event
 
 if TYPE_CHECKING:
@@ -157,13 +157,12 @@ class Router:
     def admit(
         self, event: str, action: str | None, body: bytes, facts: DoorFacts
     ) -> Admitted | Ignored:
-        """Queue or drop a stored delivery, decided from its body alone; raises pydantic's
-        ValidationError when a routed delivery's body is not JSON or lacks a field its route
-        needs."""
+        """Queue or drop a stored delivery, decided from its body alone; raises `Unreadable`
+        when a routed delivery's body is not JSON or lacks a field its route needs."""
         route = self.route(event, action)
         if route is None:
             return unrouted(event, action)
-        return self.admit_read(route, route.model.model_validate_json(body), facts)
+        return self.admit_read(route, read_json(route.model, body), facts)
 
     @staticmethod
     def admit_read(route: Route[Any], parsed: WebhookEvent, facts: DoorFacts) -> Admitted | Ignored:

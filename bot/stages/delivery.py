@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from pydantic import ValidationError
-
 from bot.errors import PermanentJobError
+from bot.github.events import Unreadable
 from bot.routing import ROUTER, Done, DoorFacts, Ignored
 from bot.routing.intake import Intake
 from bot.stages.runner import apply_event
@@ -33,7 +32,7 @@ async def handle_delivery(job: Job, services: Services) -> None:
         door = ROUTER.admit(
             delivery.event, delivery.action, delivery.body, DoorFacts(services.bot_login or None)
         )
-    except ValidationError as exc:
+    except Unreadable as exc:
         raise PermanentJobError(f"delivery {delivery_id} cannot be read: {exc}") from exc
     if isinstance(door, Ignored):
         log.info("delivery ignored", extra={"delivery": delivery_id, "reason": door.reason})
