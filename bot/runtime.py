@@ -163,7 +163,7 @@ async def serve(
         from bot.web.door import door_protocol
         from bot.web.server import WebServer, web_config
 
-        webhook_config = web_config(create_app(context), settings)
+        webhook_config = web_config(create_app(context), settings, proxy_headers=False)
         webhook_config.http = door_protocol(context.door)
         servers = [WebServer(webhook_config)]
         if admin_port is not None:
