@@ -25,6 +25,15 @@ def test_the_digests_are_hashlibs_and_hmacs(size: int) -> None:
     assert hmac_sha256_hex(b"key", data) == hmac.new(b"key", data, hashlib.sha256).hexdigest()
 
 
+@pytest.mark.parametrize("length", [0, 1, 32, 63, 64, 65, 200])
+def test_the_hmac_is_hmacs_for_keys_of_any_length_and_again_for_the_same_key(length: int) -> None:
+    """Keys shorter than SHA-256's block are padded, longer ones hashed first (RFC 2104); a
+    key's padded hashes are kept, and a body hashed with them leaves them as they were."""
+    key = os.urandom(length)
+    for data in (b"", os.urandom(100), os.urandom(15_600), b"", os.urandom(3)):
+        assert hmac_sha256_hex(key, data) == hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
 @pytest.fixture
 def slow_switching() -> Iterator[None]:
     """No thread is made to give the GIL up during a test (CPython asks after this long)."""
