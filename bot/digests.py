@@ -34,7 +34,8 @@ def sha256_hex(data: bytes) -> str:
 
 
 def hmac_sha256_hex(key: bytes, data: bytes) -> str:
-    """`hmac.new(key, data, hashlib.sha256).hexdigest()`, on this thread."""
+    """`hmac.new(key, data, hashlib.sha256).hexdigest()`, on this thread (`key`: bytes, kept
+    with its padded hashes for the next call)."""
     inner, outer = _padded(key)
     inner = inner.copy()
     _feed(inner, data)
@@ -44,7 +45,7 @@ def hmac_sha256_hex(key: bytes, data: bytes) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _padded(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
+def _padded(key: bytes) -> tuple[_Hash, _Hash]:
     """SHA-256 having read the key XOR ipad, and the key XOR opad (RFC 2104): a process
     checks every delivery with its one webhook secret."""
     if len(key) > _BLOCK:
@@ -57,6 +58,12 @@ class _Hasher(Protocol):
     def update(self, data: bytes | memoryview, /) -> None: ...
 
     def hexdigest(self) -> str: ...
+
+
+class _Hash(_Hasher, Protocol):
+    def copy(self) -> _Hash: ...
+
+    def digest(self) -> bytes: ...
 
 
 def _hex(hasher: _Hasher, data: bytes) -> str:

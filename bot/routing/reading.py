@@ -52,7 +52,7 @@ class _Envelope(Lenient, kw_only=True):
     can be recorded. Each is kept as its raw JSON (`msgspec.Raw`, no copy; empty when
     absent) and read alone."""
 
-    action: Any = None
+    action: msgspec.Raw = msgspec.Raw()
     installation: msgspec.Raw = msgspec.Raw()
     repository: msgspec.Raw = msgspec.Raw()
     sender: msgspec.Raw = msgspec.Raw()
@@ -75,6 +75,11 @@ class Reading:
 
 def read_delivery(router: Router, event: str, body: bytes) -> Reading:
     """The body read for `event`'s route; `NotJson` when it is not a JSON object."""
+    if not body.isascii():  # msgspec checks the UTF-8 only of the strings it builds
+        try:
+            body.decode()
+        except UnicodeDecodeError:
+            raise NotJson("body is not valid JSON: it is not UTF-8") from None
     leading = _LEADING_ACTION.match(body)
     guess = leading.group(1).decode() if leading else NO_ACTION
     guessed = router.route(event, guess)
@@ -89,7 +94,7 @@ def read_delivery(router: Router, event: str, body: bytes) -> Reading:
             if (parsed.action or NO_ACTION) == guess:
                 return _of_parsed(guessed, parsed)
     envelope = _read_envelope(body)
-    action = envelope.action if isinstance(envelope.action, str) else None
+    action = _text(envelope.action)
     installation = _field(InstallationRef, envelope.installation)
     repository = _field(_RepositoryRef, envelope.repository)
     sender = _field(_SenderRef, envelope.sender)
@@ -119,6 +124,19 @@ def _field(model: type[M], raw: msgspec.Raw) -> M | None:
         return read_json(model, raw)
     except Unreadable:
         return None
+
+
+def _text(raw: msgspec.Raw) -> str | None:
+    """An envelope's field read as a string, or None when it is absent or not one."""
+    if not raw:
+        return None
+    try:
+        return _STRING.decode(raw)
+    except msgspec.DecodeError:
+        return None
+
+
+_STRING = msgspec.json.Decoder(str)
 
 
 def _of_parsed(route: Route[Any], parsed: WebhookEvent) -> Reading:

@@ -45,7 +45,7 @@ async def lost_delivery(store: Store, job: Job) -> LostDelivery:
     if delivery is not None and delivery.body:
         try:
             loaded = json.loads(delivery.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than json goes
             loaded = None
         body = loaded if isinstance(loaded, dict) else {}
     about = _object(body, "issue") or _object(body, "pull_request")

@@ -38,6 +38,10 @@ def create_app(context: AppContext, lifespan: Lifespan | None = None) -> PublicA
         title="Triad",
         summary="Architect, developer and two reviewers, with humans at every gate.",
         lifespan=lifespan,
+        # the internet-facing port serves GitHub and health checks, no API documentation
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.context = context
     app.webhook = WebhookEndpoint(context)

@@ -42,10 +42,11 @@ class WebServer(uvicorn.Server):
 
 def web_config(app: FastAPI, settings: Settings, *, proxy_headers: bool = True) -> uvicorn.Config:
     """`proxy_headers`: read the client's address and scheme from a trusted proxy's
-    X-Forwarded-* headers (the admin page's cookie is Secure behind TLS). The public port's
-    paths (the webhook, /healthz) read neither, so it goes without: every delivery would pass
-    through the middleware's look at its headers (about 3% of the event loop's time a delivery
-    at full load, py-spy)."""
+    X-Forwarded-* headers (uvicorn trusts loopback, or FORWARDED_ALLOW_IPS; the admin page's
+    cookie is Secure behind TLS). The public port's paths (the webhook, /healthz) read
+    neither, so it goes without: each delivery from a trusted address (the relay, a proxy on
+    the same host) took a pass over its headers, about 3% of the event loop's time a delivery
+    at full load (py-spy, `bench/harness.py`'s load from loopback)."""
     return uvicorn.Config(
         app,
         log_config=None,

@@ -12,8 +12,8 @@ from unittest.mock import patch
 import msgspec
 import pytest
 
-from bot.github.events import M, read_json
-from bot.routing import ROUTER
+from bot.github.events import IssuesEvent, M, Unreadable, read_json
+from bot.routing import ROUTER, DoorFacts
 from bot.routing.reading import NotJson, Reading, read_delivery
 from tests.conftest import FIXTURES
 
@@ -159,9 +159,77 @@ def test_a_delivery_is_recorded_as_its_route_s_model_reads_it_routed_or_not() ->
         (b'{"action":"labeled","x":' + b'{"a":' * 5_000 + b"1" + b"}" * 5_001, "nested"),
         (b"[1, 2]", "body is not a JSON object"),
         (b'"text"', "body is not a JSON object"),
+        # not UTF-8 where no model looks (msgspec checks only the strings it builds)
+        (b'{"action":"labeled","x":"\xff"}', "body is not valid JSON: it is not UTF-8"),
+        (b'{"x":"\xed\xa0\x80"}', "not UTF-8"),  # a surrogate, UTF-8-encoded
     ],
 )
 def test_a_body_that_is_not_a_json_object_cannot_be_read(body: bytes, message: str) -> None:
     for event in ("issues", "push", "star"):
         with pytest.raises(NotJson, match=message):
             read_delivery(ROUTER, event, body)
+
+
+@pytest.mark.parametrize(
+    "action", [b"1e400", b"1" * 5_000, b"[1]", b'{"a":1}', b"null", b"true", b'"\\u00e9t\\u00e9"']
+)
+def test_any_json_value_as_an_unrouted_delivery_s_action_is_recorded(action: bytes) -> None:
+    """An event Triad has no route for is recorded whatever its action holds: only a string
+    is its action."""
+    body = b'{"action":%s,"sender":{"login":"alice"},"installation":{"id":"7"}}' % action
+    reading = read_delivery(ROUTER, "star", body)
+    assert (reading.sender, reading.installation_id, reading.route) == ("alice", 7, None)
+    assert reading.action == ("été" if action.startswith(b'"') else None)
+
+
+def test_a_key_written_twice_reads_as_its_last_copy_when_every_copy_reads() -> None:
+    """JSON keeps the last of two equal keys; msgspec reads each copy of a key a model
+    declares, so an earlier copy it cannot read makes the delivery unreadable (GitHub writes
+    each key once: only a hand-made body has two)."""
+    payload = json.loads((FIXTURES / "issues.labeled.json").read_bytes())
+    number = payload["issue"]["number"]
+    issue = json.dumps(payload["issue"])
+    twice = json.dumps(payload).encode()[:-1] + b',"issue":%s}' % issue.encode()
+    read = read_delivery(
+        ROUTER, "issues", twice.replace(b'"number": %d' % number, b'"number": 1', 1)
+    )
+    assert isinstance(read.parsed, IssuesEvent) and read.parsed.issue.number == number
+    broken = json.dumps({**payload, "issue": 5}).encode()[:-1] + b',"issue":%s}' % issue.encode()
+    unread = read_delivery(ROUTER, "issues", broken)
+    assert unread.parsed is None and unread.problem == "issue: Expected `object`, got `int`"
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        ({"issue": {"title": "t"}}, "issue.number: Field required"),
+        ({"issue": {"number": "x"}}, "issue.number: Expected `int`, got `str`"),
+        (
+            {
+                "issue": {
+                    "number": 1,
+                    "title": "t",
+                    "user": {"login": "a", "id": 1},
+                    "labels": [{"name": "ok"}, {"nom": 1}],
+                }
+            },
+            "issue.labels[1].name: Field required",
+        ),
+        ({}, "issue: Field required"),
+    ],
+)
+def test_a_model_says_where_and_why_it_cannot_read_a_body(
+    payload: dict[str, Any], problem: str
+) -> None:
+    body = json.dumps({"action": "labeled", "sender": {"login": "a", "id": 1}, **payload})
+    with pytest.raises(Unreadable) as caught:
+        read_json(IssuesEvent, body.encode())
+    assert caught.value.problem == problem and not caught.value.not_json
+
+
+def test_a_stored_body_nested_too_deeply_is_unreadable_in_the_worker_too() -> None:
+    """The delivery job reads a stored body through `Router.admit`: too deep is `Unreadable`
+    (the job fails for good, with the reason), never a RecursionError."""
+    deep = b'{"action":"labeled","x":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(Unreadable, match="nested too deeply"):
+        ROUTER.admit("issues", "labeled", deep, DoorFacts())

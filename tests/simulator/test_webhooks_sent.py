@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.github.events import WebhookEvent, read_payload
+from bot.github.events import WebhookEvent, read_json
 from bot.routing import ROUTER
 from tests.conftest import FIXTURES
 from tests.simulator.conftest import FILES, REPO, Receiver
@@ -65,7 +65,7 @@ def test_every_change_sends_a_signed_delivery_triad_can_read(
     for record in receiver.received:
         payload = record["payload"]
         route = ROUTER.route(record["event"], payload.get("action"))
-        event = read_payload(route.model if route else WebhookEvent, payload)
+        event = read_json(route.model if route else WebhookEvent, json.dumps(payload).encode())
         assert event.installation is not None and event.installation.id == installation_id
     labeled = receiver.of("issues", "labeled")[0]
     assert labeled["sender"]["login"] == "alice" and labeled["label"]["name"] == "triad:design"
@@ -197,4 +197,4 @@ def test_a_moved_branch_sends_a_push_with_the_paths_each_commit_changed(
     real = json.loads((FIXTURES / "push.with-installation.json").read_text())
     assert set(real) - set(merge) - {"organization", "enterprise"} == set()
     event = ROUTER.route("push", None)
-    assert event is not None and read_payload(event.model, merge).after == merged
+    assert event is not None and read_json(event.model, json.dumps(merge).encode()).after == merged

@@ -405,3 +405,10 @@ async def test_a_push_to_a_pull_request_just_asked_for_review_is_not_dropped(
     pushed = _persons_pull("synchronize", before="c" * 40, after="d" * 40)
     answer = await webhooks.send("pull_request", pushed, delivery="d-2")
     assert answer.json()["status"] == "queued"
+
+
+async def test_the_public_port_serves_no_api_documentation(webhooks: WebhookClient) -> None:
+    """It faces the internet for GitHub's deliveries and health checks only."""
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert (await webhooks.http.get(path)).status_code == 404, path
+    assert (await webhooks.http.get("/healthz")).status_code == 200
