@@ -126,6 +126,9 @@ def _field(model: type[M], raw: msgspec.Raw) -> M | None:
         return None
 
 
+_STRING = msgspec.json.Decoder(str)
+
+
 def _text(raw: msgspec.Raw) -> str | None:
     """An envelope's field read as a string, or None when it is absent or not one."""
     if not raw:
@@ -134,9 +137,6 @@ def _text(raw: msgspec.Raw) -> str | None:
         return _STRING.decode(raw)
     except msgspec.DecodeError:
         return None
-
-
-_STRING = msgspec.json.Decoder(str)
 
 
 def _of_parsed(route: Route[Any], parsed: WebhookEvent) -> Reading:
