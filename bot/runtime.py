@@ -159,15 +159,7 @@ async def serve(
         pool = build_pool(settings, store, metrics, concurrency)
         context = _context(settings, store, metrics)
         learning = asyncio.create_task(_learn_own_login(context, pool.context))
-        from bot.web.app import create_app
-        from bot.web.door import door_protocol
-        from bot.web.server import WebServer, web_config
-
-        webhook_config = web_config(create_app(context), settings, proxy_headers=False)
-        webhook_config.http = door_protocol(context.door)
-        servers = [WebServer(webhook_config)]
-        if admin_port is not None:
-            servers.append(WebServer(web_config(_admin_app(context, settings), settings)))
+        servers = web_servers(context, settings, admin=admin_port is not None)
         stop = stop or asyncio.Event()
         if handle_signals:
             _stop_on_signals(stop)
@@ -252,6 +244,21 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:  # a name that may resolve anywhere, or "" (every address)
         return False
+
+
+def web_servers(context: AppContext, settings: Settings, *, admin: bool) -> list[WebServer]:
+    """The webhook port's server, then the admin port's when `admin`: only the admin port
+    reads a trusted proxy's X-Forwarded-* headers (`web_config`)."""
+    from bot.web.app import create_app
+    from bot.web.door import door_protocol
+    from bot.web.server import WebServer, web_config
+
+    webhook_config = web_config(create_app(context), settings, proxy_headers=False)
+    webhook_config.http = door_protocol(context.door)
+    servers = [WebServer(webhook_config)]
+    if admin:
+        servers.append(WebServer(web_config(_admin_app(context, settings), settings)))
+    return servers
 
 
 def _admin_app(context: AppContext, settings: Settings) -> FastAPI:

@@ -9,8 +9,11 @@ import pytest
 from pydantic import SecretStr
 
 from bot.errors import ConfigError
-from bot.runtime import listen, require_admin_guard, sweep_seconds
+from bot.metrics import Metrics
+from bot.runtime import listen, require_admin_guard, sweep_seconds, web_servers
 from bot.settings import Settings
+from bot.store import Store
+from bot.web.context import AppContext
 
 
 def test_a_port_this_process_already_listens_on_is_refused() -> None:
@@ -62,3 +65,13 @@ def test_the_sweep_runs_a_few_times_a_lease_unless_set() -> None:
     assert sweep_seconds(Settings(job_lease_seconds=600)) == 30
     assert sweep_seconds(Settings(sweep_seconds=5)) == 5
     assert sweep_seconds(Settings(sweep_seconds=0)) == 0, "off"
+
+
+def test_only_the_admin_port_reads_a_proxys_forwarded_headers(store: Store) -> None:
+    """The admin page's cookie is Secure behind a TLS proxy (X-Forwarded-Proto); the webhook
+    port's paths read neither the client's address nor the scheme, so it skips the pass."""
+    settings = Settings(webhook_secret=SecretStr("s" * 32))
+    context = AppContext(store=store, metrics=Metrics(), webhook_secret="s" * 32)
+    webhooks, admin = web_servers(context, settings, admin=True)
+    assert (webhooks.config.proxy_headers, admin.config.proxy_headers) == (False, True)
+    assert len(web_servers(context, settings, admin=False)) == 1
