@@ -5,8 +5,8 @@ without `app_slug`), so Triad reads only the fields it uses and ignores everythi
 
 They are msgspec structs, read from the body's bytes in one pass: the web process reads every
 delivery before it answers, and pydantic took 2.5-3 times as long over the same models (a
-pull request's 24 kB: 50-60 µs against 17-28), the largest part of the event loop's work a
-delivery. Read leniently, much as pydantic's lax mode read them: unknown keys skipped, a
+pull request's 24 kB: 50-60 µs against 17-28), the largest single piece of the event loop's
+own work a delivery. Read leniently, much as pydantic's lax mode read them: unknown keys skipped, a
 number sent as a string ("7") read as the int a field declares, and of a key written twice
 the last kept, though each copy must read (GitHub writes each key once). A body nested deeper
 than Python's recursion limit lets msgspec go (about 900 levels, less the caller's own

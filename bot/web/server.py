@@ -45,8 +45,9 @@ def web_config(app: FastAPI, settings: Settings, *, proxy_headers: bool = True) 
     X-Forwarded-* headers (uvicorn trusts loopback, or FORWARDED_ALLOW_IPS; the admin page's
     cookie is Secure behind TLS). The public port's paths (the webhook, /healthz) read
     neither, so it goes without: each delivery from a trusted address (the relay, a proxy on
-    the same host) took a pass over its headers, about 3% of the event loop's time a delivery
-    at full load (py-spy, `bench/harness.py`'s load from loopback)."""
+    the same host) took a pass over its headers, about 3% of the event loop's samples at full
+    load (py-spy, `bench/harness.py`'s load from loopback), though within the noise of
+    deliveries a second."""
     return uvicorn.Config(
         app,
         log_config=None,
