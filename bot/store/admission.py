@@ -26,12 +26,13 @@ have been; a redelivery or a replay queues nothing and changes nothing for them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.store.base import (
     DELIVERY_COLUMNS,
     JOB_COLUMNS,
     Admission,
+    CountedInsert,
     Offer,
     Row,
     Transaction,
@@ -87,8 +88,12 @@ def _admit_if_all_new(
     decided = [plan for plan in planned if isinstance(plan, _Planned)]
     deliveries = store.delivery_rows([plan.delivery for plan in decided], now)
     jobs = [job_values(plan.job, now, store.max_attempts) for plan in decided if plan.job]
-    whole = _inserted_all(store, tx, "deliveries", DELIVERY_COLUMNS, deliveries, _ON_ANY_CONFLICT)
-    if not (whole and _inserted_all(store, tx, "jobs", JOB_COLUMNS, jobs, _ON_JOB_CONFLICT)):
+    inserts: list[CountedInsert] = [
+        ("deliveries", DELIVERY_COLUMNS, deliveries, _ON_ANY_CONFLICT),
+        ("jobs", JOB_COLUMNS, jobs, _ON_JOB_CONFLICT),
+    ]
+    inserts = [insert for insert in inserts if insert[2]]
+    if store.inserts_counted(tx, inserts) != [len(rows) for _t, _c, rows, _tail in inserts]:
         store.undo_grouped(tx)
         return None
     due = sum(1 for plan in decided if plan.job and plan.job.delay_seconds <= 0)
@@ -98,12 +103,6 @@ def _admit_if_all_new(
         Admission(new=True, delivery=plan.delivery) if isinstance(plan, _Planned) else plan
         for plan in planned
     ]
-
-
-def _inserted_all(
-    store: Store, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
-) -> bool:
-    return not rows or store.insert_counted(tx, table, columns, rows, tail) == len(rows)
 
 
 def _admit(

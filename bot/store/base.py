@@ -33,6 +33,10 @@ Wake = Callable[[int], None]
 
 DEFAULT_MAX_ATTEMPTS = 5
 
+#: an insert whose rows stored are counted (`Store.inserts_counted`): the table, its columns,
+#: the rows, and a conflict clause that does nothing
+CountedInsert = tuple[str, str, list[tuple[Any, ...]], str]
+
 
 @dataclass(frozen=True)
 class Admission:
@@ -104,6 +108,11 @@ class Transaction(Protocol):
     ) -> list[Row]:
         """Every row; `planned_each_time`: never as a prepared statement (PostgreSQL), for a
         lookup whose best plan depends on its parameters and on how big the table is now."""
+        ...
+
+    def run_before_next(self, statements: list[str]) -> None:
+        """Statements without parameters, run before the next statement: PostgreSQL sends
+        them with it where it can, in one round trip (SQLite runs them at once)."""
         ...
 
 
@@ -382,9 +391,18 @@ class Store(ABC):
         """How many of `rows` an insert ending in `tail` stored, where which ones is not
         needed. `tail` is a conflict clause that does nothing: one that updated a row would
         be counted differently on each backend."""
-        if not tail.endswith("DO NOTHING"):
-            raise ValueError(f"a counted insert does nothing on a conflict, not {tail!r}")
-        return self._insert_counted(tx, table, columns, rows, tail)
+        return self.inserts_counted(tx, [(table, columns, rows, tail)])[0]
+
+    def inserts_counted(self, tx: Transaction, inserts: list[CountedInsert]) -> list[int]:
+        """`insert_counted` of each of `inserts`, in order (PostgreSQL: in one statement)."""
+        for _table, _columns, _rows, tail in inserts:
+            if not tail.endswith("DO NOTHING"):
+                raise ValueError(f"a counted insert does nothing on a conflict, not {tail!r}")
+        return self._inserts_counted(tx, inserts)
+
+    def _inserts_counted(self, tx: Transaction, inserts: list[CountedInsert]) -> list[int]:
+        """`inserts_counted`, their clauses checked: one after another."""
+        return [self._insert_counted(tx, *insert) for insert in inserts]
 
     @abstractmethod
     def _insert_counted(

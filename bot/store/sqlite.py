@@ -40,6 +40,10 @@ class _SqliteTransaction:
     ) -> list[Row]:
         return self._connection.execute(sql, params).fetchall()
 
+    def run_before_next(self, statements: list[str]) -> None:
+        for statement in statements:
+            self._connection.execute(statement)
+
 
 class SqliteStore(Store):
     """SQLite with WAL and synchronous=FULL: a delivery is on disk before the webhook answers
