@@ -6,8 +6,9 @@ admissions of a repository take turns across web processes); what the store know
 (repository, number) asked about is read in one statement; the door decides each delivery in
 the order it came; then the deliveries go in one insert (`Store.delivery_rows`: by id, each
 received a microsecond after the one before it) and the jobs in another, in the order the
-deliveries came. The clients cost more CPU per statement than per row (psycopg about 0.1 ms a
-statement), so a batch costs a few statements, not a few per delivery.
+deliveries came (on PostgreSQL both in one statement, `Store.inserts_counted`). The clients
+cost more CPU per statement than per row (psycopg about 0.1 ms a statement), so a batch costs
+a few statements, not a few per delivery.
 
 Nearly every batch holds only deliveries the store has never seen, so each is first decided
 as new, without reading which are (`_admit_if_all_new`); the inserts then tell whether all
@@ -88,12 +89,11 @@ def _admit_if_all_new(
     decided = [plan for plan in planned if isinstance(plan, _Planned)]
     deliveries = store.delivery_rows([plan.delivery for plan in decided], now)
     jobs = [job_values(plan.job, now, store.max_attempts) for plan in decided if plan.job]
-    inserts: list[CountedInsert] = [
-        ("deliveries", DELIVERY_COLUMNS, deliveries, _ON_ANY_CONFLICT),
-        ("jobs", JOB_COLUMNS, jobs, _ON_JOB_CONFLICT),
+    inserts = [
+        CountedInsert("deliveries", DELIVERY_COLUMNS, deliveries, _ON_ANY_CONFLICT),
+        CountedInsert("jobs", JOB_COLUMNS, jobs, _ON_JOB_CONFLICT),
     ]
-    inserts = [insert for insert in inserts if insert[2]]
-    if store.inserts_counted(tx, inserts) != [len(rows) for _t, _c, rows, _tail in inserts]:
+    if store.inserts_counted(tx, inserts) != [len(insert.rows) for insert in inserts]:
         store.undo_grouped(tx)
         return None
     due = sum(1 for plan in decided if plan.job and plan.job.delay_seconds <= 0)

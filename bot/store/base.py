@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from bot.errors import StoreError
 from bot.store.group_commit import DEADLINE, GroupCommit, ItemFailed
@@ -33,9 +33,15 @@ Wake = Callable[[int], None]
 
 DEFAULT_MAX_ATTEMPTS = 5
 
-#: an insert whose rows stored are counted (`Store.inserts_counted`): the table, its columns,
-#: the rows, and a conflict clause that does nothing
-CountedInsert = tuple[str, str, list[tuple[Any, ...]], str]
+
+class CountedInsert(NamedTuple):
+    """An insert whose rows stored are counted (`Store.inserts_counted`)."""
+
+    table: str
+    columns: str
+    rows: list[tuple[Any, ...]]
+    #: a conflict clause that does nothing
+    tail: str
 
 
 @dataclass(frozen=True)
@@ -111,8 +117,9 @@ class Transaction(Protocol):
         ...
 
     def run_before_next(self, statements: list[str]) -> None:
-        """Statements without parameters, run before the next statement: PostgreSQL sends
-        them with it where it can, in one round trip (SQLite runs them at once)."""
+        """Statements without parameters, run before the transaction's next statement:
+        PostgreSQL sends them with it where it can, in one round trip, and not at all when
+        no statement follows (SQLite runs them at once)."""
         ...
 
 
@@ -391,17 +398,21 @@ class Store(ABC):
         """How many of `rows` an insert ending in `tail` stored, where which ones is not
         needed. `tail` is a conflict clause that does nothing: one that updated a row would
         be counted differently on each backend."""
-        return self.inserts_counted(tx, [(table, columns, rows, tail)])[0]
+        return self.inserts_counted(tx, [CountedInsert(table, columns, rows, tail)])[0]
 
     def inserts_counted(self, tx: Transaction, inserts: list[CountedInsert]) -> list[int]:
-        """`insert_counted` of each of `inserts`, in order (PostgreSQL: in one statement)."""
-        for _table, _columns, _rows, tail in inserts:
-            if not tail.endswith("DO NOTHING"):
-                raise ValueError(f"a counted insert does nothing on a conflict, not {tail!r}")
-        return self._inserts_counted(tx, inserts)
+        """`insert_counted` of each of `inserts` (PostgreSQL: the inserts with rows in one
+        statement); an insert of no rows stores none and sends nothing."""
+        for insert in inserts:
+            if not insert.tail.endswith("DO NOTHING"):
+                raise ValueError(
+                    f"a counted insert does nothing on a conflict, not {insert.tail!r}"
+                )
+        counted = iter(self._inserts_counted(tx, [insert for insert in inserts if insert.rows]))
+        return [next(counted) if insert.rows else 0 for insert in inserts]
 
     def _inserts_counted(self, tx: Transaction, inserts: list[CountedInsert]) -> list[int]:
-        """`inserts_counted`, their clauses checked: one after another."""
+        """`inserts_counted` of inserts with rows, their clauses checked: one after another."""
         return [self._insert_counted(tx, *insert) for insert in inserts]
 
     @abstractmethod

@@ -65,7 +65,7 @@ class _PostgresTransaction:
         was nearly empty scanned the whole table on every run (6 ms a batch and growing, on a
         fresh database) until an ANALYZE replaced it. `planned_each_time` opts out."""
         if planned_each_time and self._pending is not None and "%b" not in sql:
-            return self._after_pending(_placeholders(sql), params)
+            return self._after_pending(self._pending, _placeholders(sql), params)
         self._send_pending()
         prepare = False if planned_each_time else None
         return self._connection.execute(_placeholders(sql), params, prepare=prepare).fetchall()
@@ -79,18 +79,33 @@ class _PostgresTransaction:
             pending, self._pending = self._pending, None
             self._connection.execute(pending)
 
-    def _after_pending(self, sql: str, params: Sequence[Any]) -> list[Row]:
-        """The statements pending and then `sql`, as one text: its parameters bound by psycopg
+    def _after_pending(self, pending: str, sql: str, params: Sequence[Any]) -> list[Row]:
+        """The statements `pending` and then `sql`, as one text: its parameters bound by psycopg
         as quoted literals (a text of statements cannot carry parameters of its own), the rows
         of its last statement read. One round trip where there were two: each cost the batch
         about 0.3-0.6 ms of waiting for the server and then for the GIL."""
-        pending, self._pending = self._pending, None
+        self._pending = None  # sent now (a transaction that raises is undone)
         cursor = psycopg.ClientCursor(self._connection, row_factory=dict_row)
-        cursor.execute(f"{pending}; {sql}", params)
+        # the text is psycopg's to format: a % of the statements pending is a literal one
+        cursor.execute(f"{pending.replace('%', '%%')}; {sql}", params)
         while cursor.nextset():
             pass
         rows: list[Row] = [*cursor.fetchall()]
         return rows
+
+
+#: the oldest server Triad runs on: from 13, a `statement_timeout` set in a text of statements
+#: bounds the statements after it in that text (a grouped transaction's facts read is one)
+OLDEST_SERVER = 130000
+
+
+def require_supported(server_version: int) -> None:
+    """Refuse a server older than `OLDEST_SERVER` (`server_version_num`, as libpq gives it)."""
+    if server_version < OLDEST_SERVER:
+        raise StoreError(
+            f"PostgreSQL {server_version // 10000} is too old: Triad needs PostgreSQL"
+            f" {OLDEST_SERVER // 10000} or newer"
+        )
 
 
 def _one_line(exc: Exception) -> str:
@@ -205,11 +220,14 @@ class PostgresStore(Store):
 
     def _check_server(self) -> None:
         """Connect once, so a server that is down or a database that is missing is named at
-        once with the server's own words (the pool would retry quietly until its timeout)."""
+        once with the server's own words (the pool would retry quietly until its timeout),
+        and one too old for Triad is refused."""
         try:
-            psycopg.connect(self.url, connect_timeout=5).close()
+            with psycopg.connect(self.url, connect_timeout=5) as connection:
+                version = connection.info.server_version
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL: {_one_line(exc)}") from None
+        require_supported(version)
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -228,9 +246,9 @@ class PostgresStore(Store):
 
     def begin_grouped(self, tx: Transaction, keys: list[str]) -> None:
         """A grouped transaction's statements and lock waits end within the group's deadline
-        (`lock_timeout` too: before PostgreSQL 13, `statement_timeout` set in a text of
-        statements did not always bound the statements after it): a stuck one is cancelled
-        rather than holding its batch's callers.
+        (`lock_timeout` too, as it was before Triad required PostgreSQL 13: `statement_timeout`
+        set in a text of statements did not always bound the statements after it): a stuck one
+        is cancelled rather than holding its batch's callers.
 
         Transaction-scoped advisory locks on the keys' hashes: web processes admitting
         deliveries of one repository take turns (the door reads what the other stored); taken
@@ -240,10 +258,11 @@ class PostgresStore(Store):
         falls back).
 
         They go as one text of statements, in one round trip after the BEGIN (psycopg waits
-        for its BEGIN's answer) with no parameters (the lock keys are integers Triad computed),
-        so the server reads it as one simple query: as a pipeline, psycopg spent 0.2 ms more of
-        its own CPU a batch. They are sent with the batch's read of the store's facts, in the
-        same text (`Transaction.run_before_next`), or alone before any other statement."""
+        for its BEGIN's answer), so the server reads it as one simple query: as a pipeline,
+        psycopg spent 0.2 ms more of its own CPU a batch. The text ends with the batch's read
+        of the store's facts, its parameters (from the deliveries) bound by psycopg as quoted
+        literals (`Transaction.run_before_next`); or it goes alone before any other
+        statement."""
         bound = int(ADMISSION_TIMEOUT * 1000)
         statements = [f"SET LOCAL statement_timeout = {bound}", f"SET LOCAL lock_timeout = {bound}"]
         if keys:
@@ -297,7 +316,11 @@ class PostgresStore(Store):
     def _inserts_counted(self, tx: Transaction, inserts: list[CountedInsert]) -> list[int]:
         """Several inserts as one statement (each a data-modifying `WITH` query counted by
         the main one): one round trip for a batch's deliveries and its jobs, where two cost
-        it about 0.4 ms more of waiting."""
+        it about 0.4 ms more of waiting. Each runs, even after one came up short (the batch
+        is then undone). PostgreSQL runs each query as the main one first reads it, so in the
+        order given (deliveries, by id, before jobs); it does not promise that order, and
+        should it change, two web processes storing a replay's rows in crossing orders would
+        deadlock, which sends the batch again in halves (`database_failed`)."""
         if len(inserts) < 2:
             return super()._inserts_counted(tx, inserts)
         queries = ", ".join(
@@ -305,7 +328,7 @@ class PostgresStore(Store):
             for n, (table, columns, _rows, tail) in enumerate(inserts)
         )
         counts = ", ".join(f"(SELECT count(*) FROM i{n}) AS i{n}" for n in range(len(inserts)))
-        params = [column for _t, _c, rows, _tail in inserts for column in _by_column(rows)]
+        params = [column for insert in inserts for column in _by_column(insert.rows)]
         row = tx.fetchall(f"WITH {queries} SELECT {counts}", params)[0]
         return [int(row[f"i{n}"]) for n in range(len(inserts))]
 

@@ -21,6 +21,7 @@ from bot.store.admission import admit_batch
 from bot.store.base import (
     DELIVERY_COLUMNS,
     JOB_COLUMNS,
+    CountedInsert,
     Decided,
     Offer,
     Row,
@@ -364,24 +365,44 @@ async def test_a_counted_insert_only_ever_does_nothing_on_a_conflict(store: Stor
 
 
 async def test_inserts_counted_together_count_each_insert_alone(store: Store) -> None:
-    """On PostgreSQL one statement for several inserts; each count is its own insert's."""
+    """On PostgreSQL one statement for several inserts; each count is its own insert's, and
+    an insert of no rows counts none."""
     now = store.clock()
-    deliveries = store.delivery_rows([delivery("d0"), delivery("d1")], now)
+    deliveries = store.delivery_rows([delivery(f"d{n}") for n in range(3)], now)
     jobs = [job_values(job(name), now, 5) for name in ("j0", "j1", "j0")]  # the third repeats
 
     def operation(tx: Transaction) -> list[int]:
         return store.inserts_counted(
             tx,
             [
-                ("deliveries", DELIVERY_COLUMNS, deliveries, "ON CONFLICT DO NOTHING"),
-                ("jobs", JOB_COLUMNS, jobs, "ON CONFLICT (idempotency_key) DO NOTHING"),
+                CountedInsert("deliveries", DELIVERY_COLUMNS, deliveries, "ON CONFLICT DO NOTHING"),
+                CountedInsert("jobs", JOB_COLUMNS, [], "ON CONFLICT DO NOTHING"),
+                CountedInsert(
+                    "jobs", JOB_COLUMNS, jobs, "ON CONFLICT (idempotency_key) DO NOTHING"
+                ),
             ],
         )
 
-    assert await store.run(operation) == [2, 2]
-    assert await store.run(operation) == [0, 0]
-    assert await store.count_deliveries() == 2
+    assert await store.run(operation) == [3, 0, 2]
+    assert await store.run(operation) == [0, 0, 0]
+    assert await store.count_deliveries() == 3
     assert len(await store.list_jobs()) == 2
+
+
+async def test_statements_run_before_the_next_may_hold_a_percent_sign(store: Store) -> None:
+    """On PostgreSQL they go in a text psycopg formats, with the next read's parameters."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite runs them at once, unformatted")
+
+    def operation(tx: Transaction) -> list[Row]:
+        tx.run_before_next(["SET LOCAL application_name = '100% triad'"])
+        return tx.fetchall(
+            "SELECT current_setting('application_name') AS name, ? AS asked",
+            ("it's 5%",),
+            planned_each_time=True,
+        )
+
+    assert await store.run(operation) == [{"name": "100% triad", "asked": "it's 5%"}]
 
 
 async def test_inserts_counted_together_each_only_ever_do_nothing_on_a_conflict(
@@ -393,8 +414,8 @@ async def test_inserts_counted_together_each_only_ever_do_nothing_on_a_conflict(
         return store.inserts_counted(
             tx,
             [
-                ("jobs", JOB_COLUMNS, rows, "ON CONFLICT DO NOTHING"),
-                (
+                CountedInsert("jobs", JOB_COLUMNS, rows, "ON CONFLICT DO NOTHING"),
+                CountedInsert(
                     "jobs",
                     JOB_COLUMNS,
                     rows,
@@ -410,7 +431,8 @@ async def test_inserts_counted_together_each_only_ever_do_nothing_on_a_conflict(
 
 def round_trips(trace: str) -> list[list[str]]:
     """The statements the client sent in each round trip (their first two words), from
-    libpq's trace: an exchange ends with the server ready for the next query."""
+    libpq's trace: an exchange ends with the server ready for the next query. A statement
+    psycopg has prepared is sent without its text: the traced stores here are new."""
     trips: list[list[str]] = []
     sent: list[str] = []
     for line in trace.splitlines():
@@ -460,12 +482,15 @@ async def test_postgresql_admits_a_new_batch_in_two_round_trips(store: Store) ->
     assert len(await store.list_jobs()) == 2  # the second saw the first pending
 
 
+@pytest.mark.parametrize(
+    "hostile", ["o'wner\\/re\";po; DROP TABLE deliveries; --", "ōwnér/ré'pô$$ 🐙 %s ?"]
+)
 async def test_the_store_facts_read_with_the_opening_statements_quotes_what_it_is_asked(
-    store: Store, clock: FakeClock
+    store: Store, clock: FakeClock, hostile: str
 ) -> None:
     """The read is bound by psycopg into the opening's text on PostgreSQL: a repository
-    name that is not one (quotes, a backslash, a statement's end) is asked about as it is."""
-    hostile = "o'wner\\/re\";po; DROP TABLE deliveries; --"
+    name that is not one (quotes, a backslash, a statement's end, placeholders, non-ASCII
+    text) is asked about as it is."""
     await ConfigCache(store).put(CachedConfig(hostile, "a" * 40, "labels: {}\n", clock()))
     asks = PendingOnly("hostile", repository=hostile)
     admitted, reads = await admit_together(store, [asks])
@@ -474,6 +499,20 @@ async def test_the_store_facts_read_with_the_opening_statements_quotes_what_it_i
         "a" * 40
     ]
     assert await store.count_deliveries() == 1
+
+
+async def test_a_repository_name_the_database_cannot_hold_fails_its_delivery_alone(
+    store: Store,
+) -> None:
+    """A NUL in the name asked about: PostgreSQL's text cannot hold it, so the batch's read
+    raises before anything is sent; the batch goes again in halves and only that delivery's
+    caller fails (SQLite holds the name)."""
+    offers = [PendingOnly("before"), PendingOnly("nul", repository="octo/re\x00po")]
+    offers += [PendingOnly("after", repository="octo/other")]
+    answers = await asyncio.gather(*(store.admit(o) for o in offers), return_exceptions=True)
+    failed = [isinstance(answer, Exception) for answer in answers]
+    assert failed == [False, store.dialect == "postgresql", False]
+    assert await store.count_deliveries() == (2 if store.dialect == "postgresql" else 3)
 
 
 async def test_a_batch_keeps_its_arrival_order_in_the_store(store: Store) -> None:

@@ -14,6 +14,7 @@ from bot.errors import StoreError
 from bot.store import Delivery, DeliveryOutcome, JobState, NewJob, SchemaTooNew, Store, open_store
 from bot.store.backup import backup_sqlite
 from bot.store.deliveries import DAY, DeliveryLog
+from bot.store.postgres import require_supported
 from bot.store.queue_admin import QueueAdmin, RetryResult
 from bot.store.usage import UsageStore
 from bot.store.workflows import WorkflowStore
@@ -201,6 +202,17 @@ async def test_a_missing_postgres_database_is_named_in_the_servers_words(
     with pytest.raises(StoreError, match='database "triad_no_such_database" does not exist'):
         async with open_store(missing):
             pass
+
+
+@pytest.mark.parametrize(("version", "refused"), [(120022, "PostgreSQL 12"), (130000, None)])
+def test_a_postgres_server_older_than_13_is_refused(version: int, refused: str | None) -> None:
+    """From 13, a timeout set in a text of statements bounds the statements after it there
+    (a grouped transaction's facts read is one)."""
+    if refused is None:
+        require_supported(version)
+        return
+    with pytest.raises(StoreError, match=f"{refused} is too old: Triad needs PostgreSQL 13"):
+        require_supported(version)
 
 
 async def test_a_postgres_server_not_listening_is_named_at_once() -> None:
