@@ -613,6 +613,8 @@ BEGIN
 END $$;
 CREATE TRIGGER pause_after_first_row BEFORE INSERT ON deliveries
     FOR EACH ROW EXECUTE FUNCTION pause_after_first_row();
+CREATE TRIGGER pause_after_first_row BEFORE INSERT ON jobs
+    FOR EACH ROW EXECUTE FUNCTION pause_after_first_row();
 """
 
 
@@ -629,21 +631,26 @@ async def _waiting_for_locks(watcher: psycopg.Connection[Any], count: int) -> No
     raise AssertionError(f"never {count} transactions waiting")
 
 
+@pytest.mark.parametrize("with_jobs", [False, True])
 async def test_two_web_processes_storing_the_same_new_ids_take_turns_not_deadlock(
-    store: Store, store_url: str, clock: FakeClock
+    store: Store, store_url: str, clock: FakeClock, with_jobs: bool
 ) -> None:
     """A replay of the same deliveries sent to two web processes at once, batched in opposite
     orders, with nothing to ask the store (so no repository lock orders them). Each batch
     stores its first row, then waits at a gate (a test trigger) until both are there: had
     each inserted in the order its deliveries came, one would hold `a` and the other `b`,
     and each then wait for the other: a deadlock, in which PostgreSQL fails one batch and
-    every delivery in it is answered 500."""
+    every delivery in it is answered 500. With their jobs (in the order the deliveries came,
+    and in the same statement as the deliveries: `Store.inserts_counted`), the deliveries'
+    rows must still go first, or the jobs' would cross."""
     if store.dialect != "postgresql":
         pytest.skip("SQLite has one writer at a time: two transactions never interleave")
     gate = 7_000_001
     ignored = DeliveryOutcome.IGNORED
 
     def offers(*names: str) -> list[Offer]:
+        if with_jobs:
+            return [Decided(replace(delivery(name), event="star"), job(name)) for name in names]
         return [Decided(replace(delivery(name), event="star", outcome=ignored)) for name in names]
 
     with psycopg.connect(store_url, autocommit=True) as watcher:
@@ -663,6 +670,7 @@ async def test_two_web_processes_storing_the_same_new_ids_take_turns_not_deadloc
     news = sorted([a.new for a in results if isinstance(a, Admission)] for results in answers)
     assert news == [[False, False], [True, True]]  # one stored both, the other found them
     assert await store.count_deliveries() == 2
+    assert len(await store.list_jobs()) == (2 if with_jobs else 0)
 
 
 @dataclass
