@@ -392,17 +392,11 @@ class Store(ABC):
         )
         return str(row["id"]) if row else None
 
-    def insert_counted(
-        self, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
-    ) -> int:
-        """How many of `rows` an insert ending in `tail` stored, where which ones is not
-        needed. `tail` is a conflict clause that does nothing: one that updated a row would
-        be counted differently on each backend."""
-        return self.inserts_counted(tx, [CountedInsert(table, columns, rows, tail)])[0]
-
     def inserts_counted(self, tx: Transaction, inserts: list[CountedInsert]) -> list[int]:
-        """`insert_counted` of each of `inserts` (PostgreSQL: the inserts with rows in one
-        statement); an insert of no rows stores none and sends nothing."""
+        """How many rows each of `inserts` stored, where which ones is not needed
+        (PostgreSQL: the inserts with rows in one statement; an insert of no rows stores none
+        and sends nothing). Each tail is a conflict clause that does nothing: one that updated
+        a row would be counted differently on each backend."""
         for insert in inserts:
             if not insert.tail.endswith("DO NOTHING"):
                 raise ValueError(
@@ -419,7 +413,7 @@ class Store(ABC):
     def _insert_counted(
         self, tx: Transaction, table: str, columns: str, rows: list[tuple[Any, ...]], tail: str
     ) -> int:
-        """`insert_counted`, its clause checked."""
+        """One insert of `inserts_counted`, its clause checked: how many of `rows` it stored."""
 
     def delivery_rows(self, deliveries: list[Delivery], now: float) -> list[tuple[Any, ...]]:
         """The deliveries' rows in the order of `DELIVERY_COLUMNS`, each body as kept here.

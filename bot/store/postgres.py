@@ -64,6 +64,7 @@ class _PostgresTransaction:
         keep one plan for it, made for the table as it was: one prepared while `deliveries`
         was nearly empty scanned the whole table on every run (6 ms a batch and growing, on a
         fresh database) until an ANALYZE replaced it. `planned_each_time` opts out."""
+        # binary parameters (`%b`) cannot be bound as literals: the pending text goes alone
         if planned_each_time and self._pending is not None and "%b" not in sql:
             return self._after_pending(self._pending, _placeholders(sql), params)
         self._send_pending()

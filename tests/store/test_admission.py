@@ -340,28 +340,18 @@ async def test_a_readmission_queues_its_job_in_arrival_order_and_only_with_its_o
 async def test_an_insert_counts_the_rows_its_conflict_clause_let_in(
     store: Store, size: int
 ) -> None:
-    """`insert_counted`, which the batch's inserts are made of, counts the rows stored, in a
+    """`inserts_counted`, which the batch's inserts are made of, counts the rows stored, in a
     batch of any size (on SQLite a few statements of 2ⁿ rows)."""
     names = ["j0"] + [f"j{n}" for n in range(size - 1)]  # the second repeats the first
     rows = [job_values(job(name), store.clock(), 5) for name in names]
-    conflict = "ON CONFLICT (idempotency_key) DO NOTHING"
+    insert = CountedInsert("jobs", JOB_COLUMNS, rows, "ON CONFLICT (idempotency_key) DO NOTHING")
 
-    def operation(tx: Transaction) -> tuple[int, int]:
-        first = store.insert_counted(tx, "jobs", JOB_COLUMNS, rows, conflict)
-        return first, store.insert_counted(tx, "jobs", JOB_COLUMNS, rows, conflict)
+    def operation(tx: Transaction) -> tuple[list[int], list[int]]:
+        first = store.inserts_counted(tx, [insert])
+        return first, store.inserts_counted(tx, [insert])
 
-    assert await store.run(operation) == (size - 1, 0)
+    assert await store.run(operation) == ([size - 1], [0])
     assert len(await store.list_jobs()) == size - 1
-
-
-async def test_a_counted_insert_only_ever_does_nothing_on_a_conflict(store: Store) -> None:
-    def operation(tx: Transaction) -> int:
-        rows = [job_values(job("a"), store.clock(), 5)]
-        tail = "ON CONFLICT (idempotency_key) DO UPDATE SET attempts = 1"
-        return store.insert_counted(tx, "jobs", JOB_COLUMNS, rows, tail)
-
-    with pytest.raises(ValueError, match="does nothing on a conflict"):
-        await store.run(operation)
 
 
 async def test_inserts_counted_together_count_each_insert_alone(store: Store) -> None:
@@ -583,7 +573,9 @@ async def test_postgresql_keeps_the_batchs_timeouts_and_locks_when_it_is_undone(
     def operation(tx: Transaction) -> tuple[Row | None, Row | None, Row | None]:
         store.begin_grouped(tx, ["octo/repo"])
         rows = [job_values(job("j"), 0.0, 5)]
-        store.insert_counted(tx, "jobs", JOB_COLUMNS, rows, "ON CONFLICT DO NOTHING")
+        store.inserts_counted(
+            tx, [CountedInsert("jobs", JOB_COLUMNS, rows, "ON CONFLICT DO NOTHING")]
+        )
         store.undo_grouped(tx)
         locks = tx.fetchone(
             "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'"
