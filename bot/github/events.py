@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, TypeVar, dataclass_transform
+from typing import Annotated, Any, TypeVar, dataclass_transform
 
 import msgspec
+
+from bot.numbers import MAX_ID, MAX_ISSUE_NUMBER
 
 
 # type checkers see a class option on the class that sets it, but msgspec's `frozen` holds for
@@ -31,6 +33,12 @@ class Lenient(msgspec.Struct, frozen=True, kw_only=True):
 
 
 M = TypeVar("M", bound=Lenient)
+
+#: an issue's or pull request's number as Triad stores it (a delivery with another is
+#: unreadable, not a delivery that fails to store)
+Number = Annotated[int, msgspec.Meta(ge=1, le=MAX_ISSUE_NUMBER)]
+#: an account's, installation's, repository's, comment's or run's id
+Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 
 
 class Unreadable(ValueError):
@@ -79,7 +87,7 @@ def _unreadable(exc: msgspec.ValidationError) -> Unreadable:
 
 class Sender(Lenient, kw_only=True):
     login: str
-    id: int
+    id: Id
     type: str = "User"
 
     @property
@@ -92,11 +100,11 @@ class Label(Lenient, kw_only=True):
 
 
 class InstallationRef(Lenient, kw_only=True):
-    id: int
+    id: Id
 
 
 class Repository(Lenient, kw_only=True):
-    id: int
+    id: Id
     name: str
     full_name: str
     owner: Sender
@@ -105,7 +113,7 @@ class Repository(Lenient, kw_only=True):
 
 
 class Issue(Lenient, kw_only=True):
-    number: int
+    number: Number
     title: str
     body: str | None = None
     user: Sender
@@ -120,7 +128,7 @@ class Issue(Lenient, kw_only=True):
 
 
 class WebhookComment(Lenient, kw_only=True):
-    id: int
+    id: Id
     body: str | None = None
     user: Sender
 
@@ -138,7 +146,7 @@ class GitRef(Lenient, kw_only=True):
 
 
 class PullRequest(Lenient, kw_only=True):
-    number: int
+    number: Number
     title: str = ""
     body: str | None = None
     user: Sender
@@ -151,7 +159,7 @@ class PullRequest(Lenient, kw_only=True):
 
 
 class PullRequestRef(Lenient, kw_only=True):
-    number: int
+    number: Number
     head: GitRef
     base: GitRef
 
@@ -159,7 +167,7 @@ class PullRequestRef(Lenient, kw_only=True):
 class AppRef(Lenient, kw_only=True):
     """The GitHub App a check suite or run belongs to."""
 
-    id: int | None = None
+    id: Id | None = None
     slug: str | None = None
 
     def is_me(self, own_login: str | None) -> bool:
@@ -168,7 +176,7 @@ class AppRef(Lenient, kw_only=True):
 
 
 class CheckSuite(Lenient, kw_only=True):
-    id: int
+    id: Id
     head_sha: str
     head_branch: str | None = None
     status: str | None = None
@@ -181,7 +189,7 @@ class CheckRun(Lenient, kw_only=True):
     """A check run; Triad's own carry the number of the workflow they report on as
     `external_id` (a fork's PR is not in `pull_requests`)."""
 
-    id: int
+    id: Id
     name: str = ""
     head_sha: str
     external_id: str | None = None
@@ -196,7 +204,7 @@ class RequestedAction(Lenient, kw_only=True):
 
 
 class WorkflowRun(Lenient, kw_only=True):
-    id: int
+    id: Id
     name: str | None = None
     head_sha: str
     head_branch: str | None = None

@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-#: the largest id either store can hold (SQLite INTEGER, PostgreSQL BIGINT)
-MAX_ID = 2**63 - 1
+from bot.numbers import MAX_ID
 
 
 def whole_number(low: int, high: int, what: str) -> Callable[[str], int]:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from bot.errors import TriadError
+from bot.numbers import natural
 from bot.ops.arguments import job_id, limit
 from bot.ops.reports import parse_issue_ref, workflow_report
 from bot.ops.tables import Cell, cell_text, dollars, emit, iso, moment, printable, when, write_json
@@ -398,8 +399,8 @@ def _backup(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 def _since(text: str, now: float) -> float:
     """`7d` (days back from now) or an ISO date or time (UTC unless it says otherwise)."""
-    if text.endswith("d") and text[:-1].isdigit():
-        return now - timedelta(days=int(text[:-1])).total_seconds()
+    if text.endswith("d") and (days := natural(text[:-1])) is not None:
+        return now - timedelta(days=days).total_seconds()
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

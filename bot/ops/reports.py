@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.numbers import issue_number
 from bot.store import Job, Store
 from bot.store.queue_admin import QueueAdmin
 from bot.store.usage import UsageStore, UsageTotals
 from bot.store.workflows import Transition, WorkflowStore
 from bot.workflow.model import Workflow
 
-_ISSUE_REF = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)#(?P<number>\d+)$")
-#: issue numbers are stored as 32-bit integers (PostgreSQL INTEGER), as GitHub's are
-MAX_ISSUE_NUMBER = 2**31 - 1
+_ISSUE_REF = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)#(?P<number>.+)$")
 
 
 @dataclass(frozen=True)
@@ -38,9 +37,10 @@ class WorkflowReport:
 def parse_issue_ref(text: str) -> tuple[str, int]:
     """`owner/repo#12` → ("owner/repo", 12); ValueError saying the expected shape otherwise."""
     match = _ISSUE_REF.match(text.strip())
-    if match is None or not 1 <= int(match["number"]) <= MAX_ISSUE_NUMBER:
+    number = issue_number(match["number"]) if match else None
+    if match is None or number is None:
         raise ValueError(f"{text!r} is not an issue: write OWNER/REPO#NUMBER, e.g. octo/repo#12")
-    return match["repo"], int(match["number"])
+    return match["repo"], number
 
 
 async def workflow_report(

@@ -11,6 +11,7 @@ import logging
 
 from bot.github import checkruns, pulls
 from bot.github.events import CheckRunEvent, CheckSuiteEvent
+from bot.numbers import issue_number
 from bot.routing import reviews
 from bot.routing.intake import Intake
 from bot.routing.router import DoorFacts, Ignored, Routed, Router, no_workflow
@@ -31,7 +32,7 @@ def _not_my_run(event: CheckRunEvent, facts: DoorFacts) -> Ignored | None:
 def _run_workflow(event: CheckRunEvent) -> int | None:
     """The workflow Triad's check run names (`external_id`)."""
     external_id = event.check_run.external_id
-    return int(external_id) if external_id and external_id.isdigit() else None
+    return issue_number(external_id) if external_id else None
 
 
 def _not_my_suite(event: CheckSuiteEvent, facts: DoorFacts) -> Ignored | None:
@@ -91,6 +92,5 @@ async def _review_again(
 
 
 async def _workflow_of(external_id: str | None, intake: Intake) -> Workflow | None:
-    if not external_id or not external_id.isdigit():
-        return None
-    return await intake.workflow(int(external_id))
+    number = issue_number(external_id) if external_id else None
+    return None if number is None else await intake.workflow(number)

@@ -12,6 +12,7 @@ from typing import Protocol
 from bot.github import checks
 from bot.github.events import Sender
 from bot.github.repo import IssueText, Repo
+from bot.numbers import DIGITS, issue_number
 from bot.repo_config import LoadedConfig
 from bot.roles.architect.render import content_hash
 from bot.store import Store
@@ -22,7 +23,7 @@ from bot.workflow.model import Actor, Stage, Workflow
 
 log = logging.getLogger(__name__)
 
-_BRANCH = re.compile(r"triad/issue-(\d+)(?:-\d+)?")
+_BRANCH = re.compile(rf"triad/issue-({DIGITS})(?:-{DIGITS})?")
 
 
 def issue_of_branch(branch: str) -> int | None:
@@ -30,7 +31,7 @@ def issue_of_branch(branch: str) -> int | None:
     Triad's branches name the issue they implement. The name alone proves nothing: a pull
     request acts on a workflow only when it is that workflow's (`Intake.is_workflows_pull`)."""
     match = _BRANCH.fullmatch(branch)
-    return int(match.group(1)) if match else None
+    return issue_number(match.group(1)) if match else None
 
 
 class IntakeServices(Protocol):

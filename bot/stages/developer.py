@@ -21,6 +21,7 @@ from bot.errors import (
 from bot.github import checks, gitdata, pulls
 from bot.github.checks import has_ci
 from bot.github.repo import IssueText, Repo
+from bot.numbers import natural
 from bot.roles.architect.schema import DesignProposal
 from bot.roles.developer.context import DeveloperBrief, paths_named_in, plan_paths
 from bot.roles.developer.edits import EditPolicy
@@ -353,7 +354,8 @@ def _recorded(message: str) -> tuple[set[int], str]:
     steps: set[int] = set()
     for line in message.splitlines():
         if line.startswith("Triad-Steps:"):
-            steps = {int(n) for n in line.split(":", 1)[1].split(",") if n.strip().isdigit()}
+            listed = (natural(n.strip()) for n in line.split(":", 1)[1].split(","))
+            steps = {n for n in listed if n is not None}
     subject, _, rest = message.partition("\n\n")
     body = rest.split("\nRefs #", 1)[0].strip()
     return steps, body if body and not body.startswith("Refs #") else subject.strip()

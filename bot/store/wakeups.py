@@ -26,6 +26,8 @@ from typing import Any
 
 import psycopg
 
+from bot.numbers import natural
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "triad_jobs"
@@ -149,7 +151,8 @@ def jobs_announced(payload: str, own_token: str) -> int:
     token, _, count = payload.partition(" ")
     if token == own_token:
         return 0
-    return int(count) if count.isdigit() and int(count) > 0 else 1
+    announced = natural(count)
+    return announced if announced else 1
 
 
 async def listen_for_jobs(

@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.ops.arguments import MAX_ID
-from bot.ops.reports import MAX_ISSUE_NUMBER, issue_url, pull_url, workflow_report
+from bot.numbers import MAX_ID, MAX_ISSUE_NUMBER
+from bot.ops.reports import issue_url, pull_url, workflow_report
 from bot.ops.tables import dollars, when
 from bot.store import Job, JobState
 from bot.store.deliveries import DAY, DeliveryLog

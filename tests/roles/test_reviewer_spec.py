@@ -37,6 +37,11 @@ def test_closing_keywords_name_the_issues_of_this_repository_once() -> None:
     assert closing_issues("", "acme/widgets") == []
 
 
+def test_closing_keywords_name_only_numbers_an_issue_can_have() -> None:
+    body = "Fixes #١٢, closes #99999999999999999999, resolves #0, fixes #2147483647"
+    assert closing_issues(body, "acme/widgets") == [2147483647]
+
+
 @pytest.mark.parametrize(
     ("glob", "path", "hit"),
     [

@@ -579,3 +579,30 @@ def test_a_push_that_cannot_change_the_config_is_dropped(
 def test_a_push_that_may_change_the_config_is_queued(payload: dict[str, Any]) -> None:
     admitted = _admit("push", None, payload, OWN)
     assert isinstance(admitted, Admitted) and admitted.route.event == "push"
+
+
+@pytest.mark.parametrize("digits", ["2147483648", str(2**63), str(10**30), "١٢", "0"])
+def test_a_branch_or_check_run_naming_no_possible_issue_names_no_workflow(digits: str) -> None:
+    """A branch may be named `triad/issue-<anything>` (a fork's too: its CI runs report it as
+    their `head_branch`): a number no issue can have (nor a store hold), or written in other
+    digits, names no workflow. CI on it is not Triad's; a pull request from it is its own
+    review's (by its number); a check run naming it asks about none."""
+    branch = f"triad/issue-{digits}"
+    run = {"id": 1, "head_sha": "a" * 40, "head_branch": branch}
+    for event, payload in [
+        ("workflow_run", _delivery(workflow_run=run)),
+        ("check_suite", _delivery(check_suite=_suite("actions", branch))),
+    ]:
+        dropped = _admit(event, "completed", {"action": "completed", **payload}, OWN)
+        assert isinstance(dropped, Ignored) and dropped.code == "not_triads_branch", event
+    pushed = _delivery(pull_request=_pull(branch))
+    rerun = _delivery(check_run=_run("triad") | {"external_id": digits})
+    for event, action, payload, workflow in [
+        ("pull_request", "synchronize", pushed, 40),
+        ("check_run", "rerequested", rerun, None),
+    ]:
+        admitted = _admit(event, action, {"action": action, **payload}, OWN)
+        assert isinstance(admitted, Admitted) and admitted.asks == (True, workflow), event
+    in_range = _delivery(check_run=_run("triad") | {"external_id": "2147483647"})
+    admitted = _admit("check_run", "rerequested", {"action": "rerequested", **in_range}, OWN)
+    assert isinstance(admitted, Admitted) and admitted.asks == (True, 2**31 - 1)

@@ -418,3 +418,4 @@ def test_a_notice_counts_another_process_s_jobs_never_this_one_s() -> None:
     assert jobs_announced("xyz 3", own_token="xyz") == 0
     assert jobs_announced("not triad's", own_token="xyz") == 1  # someone else's: poll-cheap
     assert jobs_announced("abc -2", own_token="xyz") == 1
+    assert jobs_announced("abc ²", own_token="xyz") == 1  # a digit to isdigit, not to int

@@ -109,6 +109,45 @@ async def test_a_signed_event_triads_models_cannot_read_is_kept_as_unreadable(
     assert await store.list_jobs() == [] and webhooks.wakeups == 0
 
 
+@pytest.mark.parametrize("number", [2**31, 2**63, 10**30])
+async def test_ci_on_a_branch_naming_an_impossible_issue_is_ignored_not_lost(
+    webhooks: WebhookClient, store: Store, number: int
+) -> None:
+    """An outsider names a fork's branch `triad/issue-<huge>`; its CI's runs report that
+    branch. Before, the door asked the store about that issue and SQLite could not bind the
+    number: the delivery failed (500) and was not stored."""
+    payload = json.loads((FIXTURES / "workflow_run.completed.json").read_text())
+    payload["workflow_run"]["head_branch"] = f"triad/issue-{number}"
+    payload["installation"] = {"id": 42}
+    answer = await webhooks.send("workflow_run", payload, delivery="d-ci")
+    assert answer.status_code == 202
+    assert answer.json()["status"] == "ignored"
+    kept = await store.get_delivery("d-ci")
+    assert kept is not None and kept.outcome is DeliveryOutcome.IGNORED
+    assert kept.reason is not None and "not a Triad branch" in kept.reason
+    assert await store.list_jobs() == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("issue.number", 2**31), ("issue.number", 0), ("installation.id", 2**63)],
+)
+async def test_a_number_no_store_can_hold_makes_a_delivery_unreadable(
+    webhooks: WebhookClient, store: Store, field: str, value: int
+) -> None:
+    """GitHub's numbers are 32-bit and its ids 64-bit: a delivery with another is kept as
+    unreadable, naming the field, rather than failing to store."""
+    payload = labeled_issue()
+    outer, inner = field.split(".")
+    payload[outer][inner] = value
+    answer = await webhooks.send("issues", payload, delivery="d-big")
+    assert answer.status_code == 202
+    assert answer.json()["status"] == "unreadable" and field in answer.json()["reason"]
+    kept = await store.get_delivery("d-big")
+    assert kept is not None and kept.outcome is DeliveryOutcome.UNREADABLE
+    assert await store.list_jobs() == []
+
+
 async def test_the_same_body_under_a_new_delivery_id_is_a_recorded_duplicate(
     webhooks: WebhookClient, store: Store
 ) -> None:

@@ -13,11 +13,12 @@ from functools import lru_cache
 
 from bot.github.repo import IssueText
 from bot.llm.context import CHARS_PER_TOKEN, ContextPart, estimate_tokens
+from bot.numbers import DIGITS, issue_number
 from bot.repo_config import Review
 
 #: GitHub's closing keywords, then `#N` or `owner/repo#N`
 _CLOSES = re.compile(
-    r"(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+(?:([\w.-]+/[\w.-]+))?#(\d+)\b"
+    rf"(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+(?:([\w.-]+/[\w.-]+))?#({DIGITS})\b"
 )
 #: issues read for one pull request, at most
 MAX_LINKED = 5
@@ -28,11 +29,12 @@ SPEC_SHARE = 4
 def closing_issues(body: str, repository: str) -> list[int]:
     """The issues of `repository` the body closes, in order, each once."""
     found: list[int] = []
-    for other, number in _CLOSES.findall(body or ""):
+    for other, digits in _CLOSES.findall(body or ""):
         if other and other.lower() != repository.lower():
             continue
-        if int(number) not in found:
-            found.append(int(number))
+        number = issue_number(digits)
+        if number is not None and number not in found:
+            found.append(number)
     return found[:MAX_LINKED]
 
 
