@@ -332,19 +332,27 @@ class LoadedConfig:
 
 
 def parse_repo_config(text: str | None) -> LoadedConfig:
-    """Read `.github/triad.yml`; a missing file means defaults, a bad part means its defaults."""
+    """Read `.github/triad.yml`; a missing file means defaults, a bad part means its defaults.
+    Never raises: the door reads the file for every delivery it decides on it."""
     if text is None or not text.strip():
         return LoadedConfig(RepoConfig())
+    if len(text) > MAX_CONFIG_CHARS:
+        return _unread(f"is {len(text):,} characters long (at most {MAX_CONFIG_CHARS:,} are read)")
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        return LoadedConfig(RepoConfig(), [f"{CONFIG_PATH} is not valid YAML{where}"])
+        return _unread("is not valid YAML" + (f" (line {mark.line + 1})" if mark else ""))
+    except RecursionError:
+        return _unread("is not valid YAML: it nests too deeply")
+    except Exception as exc:  # PyYAML's constructors raise others (`2001-13-45`, `!!int x`)
+        return _unread(f"is not valid YAML: {_shortened(str(exc))}")
     if raw is None:
         return LoadedConfig(RepoConfig())
     if not isinstance(raw, dict):
         return LoadedConfig(RepoConfig(), [f"{CONFIG_PATH} must be a mapping of sections"])
+    if (oversized := _oversized(raw)) is not None:
+        return _unread(oversized)
 
     problems: list[str] = []
     data = copy.deepcopy(raw)
@@ -360,6 +368,43 @@ def parse_repo_config(text: str | None) -> LoadedConfig:
                 break  # nothing more can be dropped: give up on the whole file
     problems.append(f"{CONFIG_PATH} could not be read; all defaults are used")
     return LoadedConfig(RepoConfig(), problems)
+
+
+#: a longer `.github/triad.yml` is not read (every default is used, and the workflow says why)
+MAX_CONFIG_CHARS = 64 * 1024
+#: values a config may hold with its aliases expanded (a few hundred bytes of YAML aliases can
+#: stand for billions), and how deeply they may nest
+MAX_CONFIG_VALUES = 10_000
+MAX_CONFIG_DEPTH = 20
+
+
+def _unread(why: str) -> LoadedConfig:
+    return LoadedConfig(RepoConfig(), [f"{CONFIG_PATH} {why}; all defaults are used"])
+
+
+def _oversized(raw: Any) -> str | None:
+    """Why `raw` is too large to validate, or None: its values counted as validating them would
+    visit them, each alias as often as it is used (a cycle until the count runs out)."""
+    counted = 0
+    waiting: list[tuple[Any, int]] = [(raw, 1)]
+    while waiting:
+        value, depth = waiting.pop()
+        counted += 1
+        if counted > MAX_CONFIG_VALUES:
+            return f"holds over {MAX_CONFIG_VALUES:,} values, its aliases expanded"
+        if depth > MAX_CONFIG_DEPTH:
+            return f"nests deeper than {MAX_CONFIG_DEPTH} levels"
+        if isinstance(value, dict):
+            waiting.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            waiting.extend((item, depth + 1) for item in value)
+    return None
+
+
+def _shortened(text: str, most: int = 80) -> str:
+    """`text` on one line, cut to `most` characters: a problem is told in a comment."""
+    line = " ".join(text.split())
+    return line if len(line) <= most else line[: most - 1] + "…"
 
 
 @lru_cache(maxsize=256)
@@ -426,5 +471,6 @@ def _describe(exc: ValidationError) -> list[str]:
         elif error["type"] == "missing":
             continue
         else:
-            described.append(f"`{where}`: {error['msg']} (got {error.get('input')!r})")
+            got = _shortened(repr(error.get("input")))
+            described.append(f"`{where}`: {error['msg']} (got {got})")
     return described

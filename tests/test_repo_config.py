@@ -69,7 +69,9 @@ surprise: true
 def test_a_file_that_is_not_yaml_or_not_a_mapping_is_reported() -> None:
     broken = parse_repo_config("labels: [unclosed\n")
     assert broken.config == RepoConfig()
-    assert broken.problems == [".github/triad.yml is not valid YAML (line 2)"]
+    assert broken.problems == [
+        ".github/triad.yml is not valid YAML (line 2); all defaults are used"
+    ]
     listed = parse_repo_config("- a\n- b\n")
     assert listed.problems == [".github/triad.yml must be a mapping of sections"]
 
@@ -78,6 +80,44 @@ def test_keys_yaml_reads_as_booleans_or_numbers_never_hang_the_parser() -> None:
     for text in ("on: push\n", "1: x\n", "yes: 2\nlimits:\n  on: 3\n"):
         loaded = parse_repo_config(text)
         assert loaded.config == RepoConfig() and loaded.problems
+
+
+def _billion_laughs(levels: int) -> str:
+    """A few hundred bytes of YAML whose aliases stand for 10**levels strings."""
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for n in range(1, levels):
+        lines.append(f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 10) + "]")
+    return "labels:\n  bomb:\n" + "\n".join(f"    {line}" for line in lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        # PyYAML's constructors raise more than YAMLError
+        ("since: 2001-13-45\n", "is not valid YAML: month must be in 1..12"),
+        ("limits: {ci_fix_attempts: !!int x}\n", "is not valid YAML: invalid literal for int()"),
+        ("a: !!timestamp x\n", "is not valid YAML:"),
+        ("labels: " + "[" * 5000 + "]" * 5000 + "\n", "is not valid YAML: it nests too deeply"),
+        ("labels: " + "[" * 30 + "]" * 30 + "\n", "nests deeper than 20 levels"),
+        ("labels: &a [*a]\n", "nests deeper than 20 levels"),  # a cycle
+        (_billion_laughs(9), "holds over 10,000 values, its aliases expanded"),
+        ("# " + "x" * 70_000 + "\n", "is 70,003 characters long (at most 65,536 are read)"),
+    ],
+)
+def test_a_hostile_or_broken_file_is_reported_never_raised(text: str, why: str) -> None:
+    """The door reads the file for every delivery of the repository: one that raised failed
+    them all (500, not stored), and one whose aliases expand held the store's thread."""
+    loaded = parse_repo_config(text)
+    assert loaded.config == RepoConfig()
+    assert len(loaded.problems) == 1 and why in loaded.problems[0], loaded.problems
+    assert loaded.problems[0].endswith("; all defaults are used")
+    assert len(loaded.problems[0]) < 200
+
+
+def test_a_bad_value_is_quoted_short() -> None:
+    loaded = parse_repo_config("gates: {review: [" + ", ".join(["x" * 50] * 100) + "]}\n")
+    assert len(loaded.problems) == 1 and loaded.problems[0].startswith("`gates.review`")
+    assert len(loaded.problems[0]) < 200 and loaded.problems[0].endswith("…)")
 
 
 #: build and tooling files CI or a developer's tools execute, as repositories name them

@@ -428,6 +428,23 @@ async def test_a_label_outside_the_repositorys_triad_labels_is_dropped_once_its_
     assert answer.json()["status"] == "queued"
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["since: 2001-13-45\n", "labels: " + "[" * 3000 + "]" * 3000 + "\n", "labels: &a [*a]\n"],
+)
+async def test_a_broken_config_cached_for_the_repository_is_decided_on_as_the_defaults(
+    webhooks: WebhookClient, store: Store, text: str
+) -> None:
+    """A writer commits a `.github/triad.yml` PyYAML cannot construct: before, reading it
+    raised in the door, and every delivery of the repository was answered 500, not stored."""
+    await ConfigCache(store).put(CachedConfig("octo/repo", "a" * 40, text, store.clock()))
+    answer = await webhooks.send("issues", labeled_issue("needs-triage"), delivery="d-1")
+    assert answer.status_code == 202 and answer.json()["status"] == "ignored"
+    answer = await webhooks.send("issues", labeled_issue("triad:design"), delivery="d-2")
+    assert answer.status_code == 202 and answer.json()["status"] == "queued"
+    assert await store.count_deliveries() == 2
+
+
 async def test_a_push_to_a_pull_request_just_asked_for_review_is_not_dropped(
     webhooks: WebhookClient, store: Store
 ) -> None:
