@@ -11,13 +11,14 @@ from bot.errors import GitHubError
 from bot.github.checkruns import own_slug
 from bot.github.ci import LOG_TAIL_CHARS, CiReports, CiVerdict, CommitStatus, Run, Suite, ci_verdict
 from bot.github.repo import Repo
+from bot.numbers import DIGITS, natural
 
 if TYPE_CHECKING:
     from githubkit_schemas.latest.models import CombinedCommitStatus
 
 log = logging.getLogger(__name__)
 #: GitHub Actions check runs link to their job: .../actions/runs/<run>/job/<job id>
-_JOB_URL = re.compile(r"/actions/runs/\d+/job/(\d+)")
+_JOB_URL = re.compile(rf"/actions/runs/{DIGITS}/job/({DIGITS})")
 
 
 async def verdict(repo: Repo, sha: str) -> CiVerdict:
@@ -106,17 +107,23 @@ async def _annotations(repo: Repo, run_id: int) -> tuple[str, ...]:
     return tuple(f"{a.path}:{a.start_line}: {a.annotation_level}: {a.message}" for a in found)
 
 
+def actions_job(details_url: str) -> int | None:
+    """The Actions job a check run's `details_url` names (any App's run may say anything)."""
+    found = _JOB_URL.search(details_url)
+    return natural(found.group(1)) if found else None
+
+
 async def _log(repo: Repo, run: Run) -> str:
     """An Actions job's log tail (its check run's output is usually empty); "" when there is
     none or GitHub will not give it."""
-    found = _JOB_URL.search(run.details_url)
-    if not found:
+    job = actions_job(run.details_url)
+    if job is None:
         return ""
     try:
         response = await repo.github.rest.actions.async_download_job_logs_for_workflow_run(
-            repo.owner, repo.name, int(found.group(1))
+            repo.owner, repo.name, job
         )
     except GitHubError as exc:
-        log.info("job log unavailable", extra={"job": found.group(1), "error": str(exc)})
+        log.info("job log unavailable", extra={"job": job, "error": str(exc)})
         return ""
     return response.text[-LOG_TAIL_CHARS:]

@@ -96,7 +96,7 @@ async def open_pull(
     open it ready for review instead: the labels and gates still hold it back. After an answer
     that leaves it unknown, the open PR from `branch` tells whether it was opened."""
     pulls = repo.github.rest.pulls
-    title, body = repo.redacted(title), repo.redacted(body)
+    title, body = repo.redacted(title), repo.writable(body)
 
     async def create(as_draft: bool) -> PullInfo:
         response = await pulls.async_create(
@@ -131,7 +131,7 @@ async def open_pull(
 
 async def update_body(repo: Repo, number: int, body: str) -> None:
     await repo.github.rest.pulls.async_update(
-        repo.owner, repo.name, number, body=repo.redacted(body)
+        repo.owner, repo.name, number, body=repo.writable(body)
     )
 
 
@@ -231,17 +231,17 @@ async def post_review(
             repo.name,
             number,
             commit_id=sha,
-            body=repo.redacted(body),
+            body=repo.writable(body),
             event="COMMENT",
             comments=[
-                {"path": c.path, "line": c.line, "side": "RIGHT", "body": repo.redacted(c.body)}
+                {"path": c.path, "line": c.line, "side": "RIGHT", "body": repo.writable(c.body)}
                 for c in comments
             ],
         )
         return response.parsed_data.id
 
     async def landed() -> int | None:
-        mine = [r for r in await reviews(repo, number) if r.body == repo.redacted(body)]
+        mine = [r for r in await reviews(repo, number) if r.body == repo.writable(body)]
         return next((r.id for r in mine if repo.me is None or r.author == repo.me), None)
 
     return await write_once(write, landed, what=f"review on #{number}", delay=repo.retry_delay)

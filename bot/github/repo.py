@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from githubkit_schemas.latest.models import Label
 
 _MARKER = "<!-- triad:{key} -->"
-_ANY_MARKER = re.compile(r"<!-- triad:([^>]+?) -->")
 
 
 def marker(key: str) -> str:
@@ -33,8 +32,49 @@ def marker(key: str) -> str:
     return _MARKER.format(key=key)
 
 
-def marker_keys(body: str | None) -> list[str]:
-    return _ANY_MARKER.findall(body or "")
+#: an HTML comment opening as Triad's markers do (GitHub hides it, whatever its case or spaces)
+_POSING = re.compile(r"<!--(?=\s*triad:)", re.IGNORECASE)
+
+
+def unmarked(text: str) -> str:
+    """`text` (a model's words, or a person's) unable to pose as one of Triad's markers in the
+    comment it goes into: a marker it holds is shown as text, not hidden. Triad finds its
+    comments, design versions, PR rounds and reviews again by their markers."""
+    return _POSING.sub("&lt;!--", text)
+
+
+#: the most characters GitHub keeps in a comment's, a pull request's or a review's body (a
+#: longer one is refused, 422: the whole write fails)
+MAX_BODY_CHARS = 65_536
+_CUT = "\n\n*… cut here: GitHub keeps at most 65,536 characters of a comment.*"
+_MARKER_LINE = re.compile(r"<!-- triad:[^\n]*? -->")
+
+
+def fitted(body: str) -> str:
+    """`body` cut to what GitHub keeps, saying so, with the markers that open and close it
+    kept (Triad finds its comments and reviews by them); a closing marker too long to keep
+    with any of the text (a review's data) is dropped instead."""
+    if len(body) <= MAX_BODY_CHARS:
+        return body
+    lines = body.split("\n")
+    head = lines.pop(0) if _MARKER_LINE.fullmatch(lines[0]) else ""
+    tail: list[str] = []
+    while lines and _MARKER_LINE.fullmatch(lines[-1]):
+        tail.insert(0, lines.pop())
+    while True:
+        ends = "".join(f"\n{line}" for line in tail)
+        room = MAX_BODY_CHARS - len(head) - len(_CUT) - len(ends) - 1
+        if room >= MAX_BODY_CHARS // 2 or not tail:
+            break
+        tail.pop()
+    text = "\n".join(lines)[: max(room, 0)]
+    return (f"{head}\n{text}" if head else text) + _CUT + ends
+
+
+def carries(body: str, key: str) -> bool:
+    """Whether `body` is the comment Triad posted under `key`: the marker opens it (one quoted
+    further down, from a model's or a person's words, is not Triad's)."""
+    return body.startswith(marker(key))
 
 
 @dataclass(frozen=True)
@@ -86,6 +126,10 @@ class Repo:
     def redacted(self, text: str) -> str:
         """`text` as Triad may write it on GitHub: with every known secret blanked out."""
         return self._redact(text) if self._redact is not None else text
+
+    def writable(self, body: str) -> str:
+        """`body` as Triad writes it on GitHub: redacted, and cut to what GitHub keeps."""
+        return fitted(self.redacted(body))
 
     # -- people ----------------------------------------------------------------------------
 
@@ -153,9 +197,8 @@ class Repo:
 
     async def find_comment(self, number: int, key: str) -> IssueComment | None:
         """Triad's comment carrying `key`'s marker, if it was posted before."""
-        tag = marker(key)
         for comment in await self.comments(number):
-            if tag in comment.body and self.is_mine(comment):
+            if carries(comment.body, key) and self.is_mine(comment):
                 return comment
         return None
 
@@ -165,13 +208,13 @@ class Repo:
 
     async def create_comment(self, number: int, body: str) -> int:
         response = await self.github.rest.issues.async_create_comment(
-            self.owner, self.name, number, body=self.redacted(body)
+            self.owner, self.name, number, body=self.writable(body)
         )
         return response.parsed_data.id
 
     async def update_comment(self, comment_id: int, body: str) -> None:
         await self.github.rest.issues.async_update_comment(
-            self.owner, self.name, comment_id, body=self.redacted(body)
+            self.owner, self.name, comment_id, body=self.writable(body)
         )
 
     async def comment_once(self, number: int, key: str, body: str) -> int:
@@ -183,7 +226,7 @@ class Repo:
 
     async def upsert_comment(self, number: int, key: str, body: str) -> int:
         """Create or update the one comment carrying `key`'s marker; returns its id."""
-        text = self.redacted(f"{marker(key)}\n{body}")
+        text = self.writable(f"{marker(key)}\n{body}")
         existing = await self.find_comment(number, key)
         if existing is None:
             return await self._create_marked(number, key, text)

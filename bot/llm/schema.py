@@ -144,6 +144,10 @@ def _json(text: str) -> Any:
             f"the answer is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}):"
             f" {stripped[:120]!r}"
         ) from None
+    except RecursionError:
+        raise InvalidAnswer("the answer is not JSON Triad reads: it nests too deeply") from None
+    except ValueError as exc:  # a number of over 4300 digits (`int` refuses to read it)
+        raise InvalidAnswer(f"the answer is not JSON Triad reads: {exc}") from None
 
 
 def schema_instruction(schema: dict[str, Any]) -> str:

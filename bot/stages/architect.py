@@ -11,7 +11,7 @@ import logging
 from dataclasses import replace
 
 from bot.errors import ModelError
-from bot.github.repo import IssueComment, marker, marker_keys
+from bot.github.repo import IssueComment, carries, marker
 from bot.roles.architect.context import ArchitectBrief, gather_brief
 from bot.roles.architect.render import (
     DESIGN_KEY,
@@ -48,9 +48,7 @@ async def handle_architect(run: StageRun[ArchitectTask]) -> None:
     """Write design `version` into the issue's design comment."""
     task, repo = run.task, run.repo
     comments = await repo.comments(task.issue_number)
-    existing = next(
-        (c for c in comments if DESIGN_KEY in marker_keys(c.body) and repo.is_mine(c)), None
-    )
+    existing = next((c for c in comments if carries(c.body, DESIGN_KEY) and repo.is_mine(c)), None)
     versions = versions_in(existing.body) if existing else {}
     earlier = {number: text for number, text in versions.items() if number < task.version}
 
@@ -114,7 +112,7 @@ async def _design(
         next_step(config.labels, bool(design.clarifying_questions)),
     )
     comment_id = await repo.upsert_comment(issue_number, DESIGN_KEY, body)
-    posted = repo.redacted(f"{marker(DESIGN_KEY)}\n{body}")
+    posted = repo.writable(f"{marker(DESIGN_KEY)}\n{body}")
     return DesignPublished(
         task.version,
         comment_id,

@@ -25,7 +25,7 @@ from bot.errors import (
     PermanentJobError,
 )
 from bot.github import pulls
-from bot.github.repo import IssueText, Repo, marker
+from bot.github.repo import IssueText, Repo
 from bot.llm.context import ContextPart, estimate_tokens
 from bot.llm.usage import UsageScope
 from bot.roles.architect.render import render_version
@@ -223,9 +223,8 @@ def _open_points(role: str, previous: str | None, posted: list[str]) -> str:
     """What this reviewer found in its last review (its own only: the two stay blind)."""
     if previous is None:
         return ""
-    key = marker(render.review_key(role, previous))
     for body in reversed(posted):
-        if key in body:
+        if render.reviews(body, role, previous):
             earlier = render.decode(body, role, LABELS[role])
             if earlier is not None and earlier.answer.findings:
                 return "\n".join(
@@ -240,10 +239,10 @@ def _open_points(role: str, previous: str | None, posted: list[str]) -> str:
 def _earlier(role: str, task: ReviewTask, posted: list[str]) -> str | None:
     """This reviewer's review of the head already posted for this task, if any: any round's
     unless the head is reviewed afresh, then this round's only."""
-    key = marker(render.review_key(role, task.head_sha))
-    this_round = marker(render.round_key(role, task.head_sha, task.round))
     for body in posted:
-        if key in body and (not task.fresh or this_round in body):
+        if render.reviews(body, role, task.head_sha) and (
+            not task.fresh or render.of_round(body, role, task.head_sha, task.round)
+        ):
             return body
     return None
 

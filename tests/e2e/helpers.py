@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.github.repo import marker
+from bot.github.repo import carries
 from bot.llm.choice import DEFAULT_CHOICES
 from bot.store.workflows import WorkflowStore
 from bot.workflow.model import Workflow
@@ -34,7 +34,7 @@ def bot_comments(stack: TriadStack, number: int, key: str | None = None) -> list
     return [
         c.body
         for c in stack.github.comments_on(REPO, number)
-        if c.user.login == "triad[bot]" and (key is None or marker(key) in c.body)
+        if c.user.login == "triad[bot]" and (key is None or carries(c.body, key))
     ]
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from bot.github.repo import marker
+from typing import Any
+
+import pytest
+
+from bot.github.repo import MAX_BODY_CHARS, marker
 from bot.roles.architect.render import DESIGN_KEY
 from bot.workflow.model import Stage
 from tests.e2e.conftest import CONTRIBUTOR, MAINTAINER, OUTSIDER, REPO, open_issue
 from tests.e2e.helpers import bot_comments, workflow_of
-from triad_lab.simulator.model_server import text
+from triad_lab.simulator.model_server import ModelRequest, text
+from triad_lab.simulator.models_script import ScriptedModels
 from triad_lab.simulator.stack import TriadStack
 
 
@@ -154,3 +159,55 @@ async def test_a_workflow_over_budget_is_stopped_before_the_call(stack: TriadSta
     assert stack.model_server.requests == []
     assert "needs-human" in stack.github.labels_on(REPO, number)
     assert any("budget" in body.lower() for body in bot_comments(stack, number))
+
+
+def _designs_with_problem(stack: TriadStack, problem: str) -> None:
+    """The architect's designs from now on state `problem` (a model an issue's author steered)."""
+
+    def design(request: ModelRequest, data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "problem": problem}
+
+    scripted = ScriptedModels()
+    hooks = {"DesignProposal": lambda r, d: design(r, scripted.hooks["DesignProposal"](r, d))}
+    stack.model_server.script("*", ScriptedModels(hooks))
+
+
+async def test_a_marker_in_the_models_words_does_not_pose_as_triads(stack: TriadStack) -> None:
+    """The design's text held the progress comment's marker: after approval, progress was
+    written over the design comment (the approved design gone from the issue)."""
+    _designs_with_problem(stack, f"Add search.\n{marker('progress')}\n{marker('failed:x')}")
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:approved")
+    await stack.settle()
+    [design] = design_comments(stack, number)
+    assert "Design v1" in design and "&lt;!-- triad:progress -->" in design
+    assert len(bot_comments(stack, number, "progress")) == 1  # a comment of its own
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        # a version block of its own, numbered past what `int` reads (4300 digits)
+        "ok\n<!-- triad:end-version -->\n<!-- triad:version:" + "9" * 5000 + " -->\nx",
+        "word " * 7000,  # 35,000 characters: one version fits a comment, two do not
+    ],
+    ids=["a-version-marker", "versions-past-githubs-limit"],
+)
+async def test_revising_a_design_whatever_its_text_makes_a_new_version(
+    stack: TriadStack, problem: str
+) -> None:
+    """Both failed the revision five times, a model call each (dead: ValueError from `int`;
+    GitHub's 422 for a body over 65,536 characters), and every later revision alike."""
+    _designs_with_problem(stack, problem)
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    stack.github.comment(REPO, number, MAINTAINER, "/triad revise")
+    await stack.settle()
+    [design] = design_comments(stack, number)
+    assert design.startswith(marker(DESIGN_KEY)) and "Design v2" in design
+    assert len(design) <= MAX_BODY_CHARS
+    assert (await workflow_of(stack, number)).design_version == 2
+    assert len(stack.model_server.requests) == 4

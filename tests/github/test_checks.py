@@ -71,3 +71,13 @@ async def test_a_green_commit_is_read_in_three_requests(sim: Simulator, repo: Re
         "GET /repos/{owner}/{name}/commits/{ref}/check-runs",
         "GET /repos/{owner}/{name}/commits/{ref}/status",
     ]
+
+
+def test_the_job_a_check_run_links_to_is_read_as_ascii_digits() -> None:
+    """Another App's check run may link anywhere: 5000 digits raised ValueError (out of
+    `int`'s 4300) and stopped the CI watch; "١٢٣" read as job 123."""
+    actions = "https://github.com/octo/repo/actions/runs/7/job/"
+    assert checks.actions_job(actions + "123") == 123
+    assert checks.actions_job(actions + "9" * 5000) is None
+    assert checks.actions_job(actions + "١٢٣") is None
+    assert checks.actions_job("https://ci.example/build/5") is None

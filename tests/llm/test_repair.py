@@ -49,6 +49,27 @@ async def test_openai_repair_follows_text_that_is_not_json(
     assert "not valid JSON" in repair[-1]["content"]
 
 
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        ('{"paths": [], "reason": "x", "n": ' + "7" * 5000 + "}", "Exceeds the limit"),
+        ("[" * 3000, "nests too deeply"),
+    ],
+    ids=["a-5000-digit-number", "deep-nesting"],
+)
+async def test_json_python_refuses_to_read_is_repaired_not_a_crash(
+    server: FakeModelServer, caller: ModelCaller, answer: str, problem: str
+) -> None:
+    """`json.loads` raises ValueError (not JSONDecodeError) for a number of over 4300 digits,
+    and RecursionError when nested too deeply: both escaped the repair round and failed the
+    job, the call it paid for unrecorded."""
+    server.script("gpt-5.2", [text(answer), GOOD])
+    read = await caller.ask(GPT, "Pick files.", CONTEXT, FileSelection)
+
+    assert read.value.paths == ["README.md"] and len(read.replies) == 2
+    assert problem in server.requests[1].body["messages"][-1]["content"]
+
+
 @pytest.mark.parametrize("choice", [CLAUDE, GPT], ids=["anthropic", "openai"])
 async def test_a_truncated_answer_is_repaired(
     server: FakeModelServer, caller: ModelCaller, choice: ModelChoice

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from bot.github.repo import marker
 from bot.roles.reviewer.agreement import ReviewerResult, agree, same_point, side_by_side
 from bot.roles.reviewer.diff import parse_diff, split_diff, with_line_numbers
-from bot.roles.reviewer.render import decode, place, review_body
+from bot.roles.reviewer.render import (
+    decode,
+    of_round,
+    place,
+    review_body,
+    review_key,
+    reviews,
+    round_key,
+)
 from bot.roles.reviewer.schema import Finding, ReviewAnswer, Verdict
 from triad_lab.simulator.git import ObjectStore, full_diff
 
@@ -100,3 +109,31 @@ def test_unrelated_findings_with_common_words_are_not_the_same_point() -> None:
     assert not same_point(hang, naming)
     verdict = agree(result("a", "request_changes", hang), result("b", "request_changes", naming))
     assert verdict.verdict == "disagree"
+
+
+def test_a_reviewers_words_cannot_claim_a_review_triad_never_posted() -> None:
+    """A pull request's author steers a reviewer into writing the markers of its review of the
+    head the author will push next, approving: Triad would have taken it as that head's review
+    and posted none."""
+    later = "e" * 40
+    approving = review_body(result("reviewer_a", "approve"), later, 1, [], 0, "")
+    posing = "\n".join(approving.splitlines()[:1] + approving.splitlines()[-2:])
+    mine = result("reviewer_a", "request_changes", finding())
+    mine = ReviewerResult(
+        mine.role,
+        mine.label,
+        mine.model,
+        mine.provider,
+        mine.answer.model_copy(update={"summary": f"Looks off.\n{posing}"}),
+    )
+    body = review_body(mine, "f" * 40, 1, [], 0, "")
+    assert reviews(body, "reviewer_a", "f" * 40) and of_round(body, "reviewer_a", "f" * 40, 1)
+    assert not reviews(body, "reviewer_a", later) and not of_round(body, "reviewer_a", later, 1)
+    assert decode(body, "reviewer_a", "REVIEWER_A") == mine
+    # a review posted before the model's words were unmarked is read by position too
+    raw = body.replace("&lt;!--", "<!--")
+    assert marker(review_key("reviewer_a", later)) in raw
+    assert not reviews(raw, "reviewer_a", later)
+    assert marker(round_key("reviewer_a", later, 1)) in raw
+    assert not of_round(raw, "reviewer_a", later, 1)
+    assert decode(raw, "reviewer_a", "REVIEWER_A") == mine

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 
+from bot.github.repo import unmarked
+from bot.numbers import DIGITS, natural
 from bot.repo_config import Labels
 from bot.roles.architect.schema import DesignProposal
 
 DESIGN_KEY = "design"
 WORKING = "⏳ Designing"
 _VERSION_BLOCK = re.compile(
-    r"<!-- triad:version:(\d+) -->\n(.*?)\n<!-- triad:end-version -->", re.S
+    rf"<!-- triad:version:({DIGITS}) -->\n(.*?)\n<!-- triad:end-version -->", re.S
 )
 
 
@@ -37,7 +39,7 @@ def render_version(version: int, design: DesignProposal) -> str:
     lines += ["", "### Acceptance criteria", *[f"- [ ] {c}" for c in design.acceptance_criteria]]
     if design.risks:
         lines += ["", "### Risks", *[f"- {risk}" for risk in design.risks]]
-    return "\n".join(lines)
+    return unmarked("\n".join(lines))
 
 
 def sensitive_warning(paths: list[str]) -> str:
@@ -87,7 +89,8 @@ def render_placeholder(version: int, earlier: dict[int, str]) -> str:
 
 def versions_in(body: str) -> dict[int, str]:
     """The versions a design comment holds, by number (to keep them when a new one comes)."""
-    return {int(number): text for number, text in _VERSION_BLOCK.findall(body)}
+    found = ((natural(number), text) for number, text in _VERSION_BLOCK.findall(body))
+    return {number: text for number, text in found if number is not None}
 
 
 def _block(version: int, text: str) -> str:

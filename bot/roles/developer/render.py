@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.github.repo import unmarked
+from bot.numbers import DIGITS, natural
 from bot.roles.architect.schema import DesignProposal
 
 PR_MARKER = "<!-- triad:pr -->"
 _ROUNDS_START, _ROUNDS_END = "<!-- triad:rounds -->", "<!-- triad:end-rounds -->"
-_ROW = re.compile(r"^\| (\d+) \|.*$", re.M)
-_DONE = re.compile(r"^- \[x\] \*\*(\d+)\.\*\*", re.M)
+_ROW = re.compile(rf"^\| ({DIGITS}) \|.*$", re.M)
+_DONE = re.compile(rf"^- \[x\] \*\*({DIGITS})\.\*\*", re.M)
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class Round:
     note: str
 
     def row(self) -> str:
-        note = self.note.replace("|", "\\|").replace("\n", " ")[:200]
+        note = unmarked(self.note.replace("|", "\\|").replace("\n", " ")[:200])
         return f"| {self.number} | {self.reason} | {self.sha[:7]} | {note} |"
 
 
@@ -34,11 +36,12 @@ def rows_in(body: str) -> dict[int, str]:
     start, end = body.find(_ROUNDS_START), body.find(_ROUNDS_END)
     if start < 0 or end < 0:
         return {}
-    return {int(m.group(1)): m.group(0) for m in _ROW.finditer(body[start:end])}
+    found = ((natural(m.group(1)), m.group(0)) for m in _ROW.finditer(body[start:end]))
+    return {number: row for number, row in found if number is not None}
 
 
 def steps_done_in(body: str) -> set[int]:
-    return {int(n) for n in _DONE.findall(body)}
+    return {n for n in map(natural, _DONE.findall(body)) if n is not None}
 
 
 def pr_body(  # noqa: PLR0913 (keyword-only: each is one part of the body)
@@ -58,8 +61,10 @@ def pr_body(  # noqa: PLR0913 (keyword-only: each is one part of the body)
     done = steps_done | steps_done_in(previous_body)
     rows = rows_in(previous_body) | {round_.number: round_.row()}
     plan = [
-        f"- [{'x' if n in done else ' '}] **{n}.** `{step.path}` ({step.change}): "
-        f"{step.description}"
+        unmarked(
+            f"- [{'x' if n in done else ' '}] **{n}.** `{step.path}` ({step.change}): "
+            f"{step.description}"
+        )
         for n, step in enumerate(design.plan, 1)
     ]
     qa = (
@@ -77,7 +82,7 @@ def pr_body(  # noqa: PLR0913 (keyword-only: each is one part of the body)
             *([f"> [!NOTE]\n> {branch_note}"] if branch_note else []),
             "",
             "### Summary",
-            summary.strip(),
+            unmarked(summary.strip()),
             "",
             "### Plan",
             *plan,

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from bot.github.repo import carries, marker, unmarked
 from bot.roles.reviewer.agreement import ReviewerResult
 from bot.roles.reviewer.schema import Finding, ReviewAnswer
 
@@ -25,6 +26,26 @@ def review_key(role: str, sha: str) -> str:
 def round_key(role: str, sha: str, round_: int) -> str:
     """Which review round a posted review belongs to (a head may be reviewed again)."""
     return f"review-round:{role}:{sha}:{round_}"
+
+
+# A review's markers sit where `review_body` puts them: its key on the first line, its round
+# and its data on the last two. The model's words between them are `unmarked`; reviews posted
+# before they were are read the same way, so a marker a model wrote there is never taken for
+# Triad's (an author could steer a reviewer into claiming a head it never reviewed).
+
+
+def reviews(body: str, role: str, sha: str) -> bool:
+    """Whether `body` is `role`'s review of `sha`."""
+    return carries(body, review_key(role, sha))
+
+
+def of_round(body: str, role: str, sha: str, round_: int) -> bool:
+    """Whether `body` (a review of `sha`) was posted in `round_`."""
+    return marker(round_key(role, sha, round_)) in _last_lines(body)
+
+
+def _last_lines(body: str) -> list[str]:
+    return body.rstrip().rsplit("\n", 2)[-2:]
 
 
 @dataclass(frozen=True)
@@ -82,7 +103,6 @@ def review_body(
     answer = result.answer
     verdict = "✅ approves" if answer.verdict == "approve" else "❌ requests changes"
     lines = [
-        f"<!-- triad:{review_key(result.role, sha)} -->",
         f"### {result.label} — {result.model} ({result.provider}): {verdict}",
         "",
         answer.summary.strip(),
@@ -117,13 +137,15 @@ def review_body(
         else "Posted as a comment review by one of two independent reviewers; Triad's verdict "
         "on the pull request is its check run."
     )
-    lines += [
-        "",
-        f"<sub>{footer}</sub>",
-        f"<!-- triad:{round_key(result.role, sha, round_)} -->",
-        f"<!-- triad:review-data:{_encode(result)} -->",
-    ]
-    return "\n".join(lines)
+    lines += ["", f"<sub>{footer}</sub>"]
+    return "\n".join(
+        [
+            marker(review_key(result.role, sha)),
+            unmarked("\n".join(lines)),
+            marker(round_key(result.role, sha, round_)),
+            f"<!-- triad:review-data:{_encode(result)} -->",
+        ]
+    )
 
 
 def _encode(result: ReviewerResult) -> str:
@@ -138,7 +160,7 @@ def _encode(result: ReviewerResult) -> str:
 
 def decode(body: str, role: str, label: str) -> ReviewerResult | None:
     """The structured review an earlier attempt posted (so a retry need not ask again)."""
-    found = _DATA.search(body)
+    found = _DATA.fullmatch(_last_lines(body)[-1])
     if not found:
         return None
     data = json.loads(base64.b64decode(found.group(1)))

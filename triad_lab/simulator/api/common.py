@@ -140,3 +140,25 @@ def as_app() -> Any:
         return Call(request.app.state.sim, request, caller)
 
     return Depends(dependency)
+
+
+#: the most characters GitHub keeps in a comment's, a pull request's or a review's body
+MAX_BODY = 65536
+
+
+def within_limit(body: str, resource: str) -> str:
+    """`body`, or GitHub's 422 when it is longer than `MAX_BODY` characters."""
+    if len(body) > MAX_BODY:
+        raise ApiError(
+            422,
+            "Validation Failed",
+            [
+                {
+                    "resource": resource,
+                    "code": "custom",
+                    "field": "body",
+                    "message": f"body is too long (maximum is {MAX_BODY} characters)",
+                }
+            ],
+        )
+    return body

@@ -12,14 +12,13 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from triad_lab.simulator import render
-from triad_lab.simulator.api.common import JSON, AnyBody, Call, needs
+from triad_lab.simulator.api.common import JSON, AnyBody, Call, needs, within_limit
 from triad_lab.simulator.state import ApiError
 
 router = APIRouter()
 READ = needs("issues", "pull_requests", level="read")
 WRITE = needs("issues", "pull_requests", level="write")
 CREATE = needs("issues", level="write")
-MAX_BODY = 65536
 
 
 @router.get("/repos/{owner}/{name}/issues/{number:int}")
@@ -167,17 +166,4 @@ def _body(payload: JSON) -> str:
     body = payload.get("body")
     if not isinstance(body, str):
         raise ApiError(422, 'Invalid request.\n\n"body" wasn\'t supplied.')
-    if len(body) > MAX_BODY:
-        raise ApiError(
-            422,
-            "Validation Failed",
-            [
-                {
-                    "resource": "IssueComment",
-                    "code": "custom",
-                    "field": "body",
-                    "message": f"body is too long (maximum is {MAX_BODY} characters)",
-                }
-            ],
-        )
-    return body
+    return within_limit(body, "IssueComment")

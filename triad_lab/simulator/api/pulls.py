@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from triad_lab.simulator import render
-from triad_lab.simulator.api.common import JSON, AnyBody, Call, needs
+from triad_lab.simulator.api.common import JSON, AnyBody, Call, needs, within_limit
 from triad_lab.simulator.git import full_diff
 from triad_lab.simulator.state import ApiError
 
@@ -53,7 +53,7 @@ def create_pull(owner: str, name: str, payload: JSON = AnyBody, call: Call = WRI
             title=payload["title"],
             head=payload["head"],
             base=payload["base"],
-            body=payload.get("body"),
+            body=_pull_body(payload),
             draft=bool(payload.get("draft")),
         )
         return call.world.pull_shape(repo, pr)
@@ -84,7 +84,7 @@ def update_pull(
             number,
             call.actor,
             title=payload.get("title"),
-            body=payload.get("body"),
+            body=_pull_body(payload),
             state=payload.get("state"),
         )
         return call.world.pull_shape(repo, pr)
@@ -172,13 +172,17 @@ def create_review(
         event = payload.get("event")
         if event is not None and not isinstance(event, str):
             raise ApiError(422, 'Invalid request.\n\n"event" must be a string.')
+        comments = list(payload.get("comments") or [])
+        for comment in comments:
+            if isinstance(comment, dict) and isinstance(comment.get("body"), str):
+                within_limit(comment["body"], "PullRequestReviewComment")
         review = call.world.submit_review(
             repo.full_name,
             number,
             call.actor,
             event=event or None,
-            body=payload.get("body") or "",
-            comments=list(payload.get("comments") or []),
+            body=within_limit(str(payload.get("body") or ""), "PullRequestReview"),
+            comments=comments,
             commit_id=payload.get("commit_id"),
         )
         return render.review(call.world.urls, repo, review)
@@ -213,3 +217,8 @@ def list_review_comments(owner: str, name: str, number: int, call: Call = READ) 
                 if item.pull_number == number and not repo.reviews[item.review_id].pending
             ]
         )
+
+
+def _pull_body(payload: JSON) -> str | None:
+    body = payload.get("body")
+    return within_limit(body, "PullRequest") if isinstance(body, str) else body
