@@ -22,8 +22,8 @@ MAX_ID = 2**63 - 1
 #: ASCII digits, for patterns that capture a number (`re`'s `\d` takes any script's)
 DIGITS = "[0-9]+"
 
-#: at most 19 digits: `int` refuses a text of over 4300 (a `ValueError` from a number
-#: written out), and Triad counts nothing beyond 64 bits
+#: at most 19 digits: every 64-bit id has no more, and `int` refuses a text of over 4300 (a
+#: `ValueError` from a number written out)
 _NATURAL = re.compile("[0-9]{1,19}")
 
 

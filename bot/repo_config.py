@@ -14,6 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.text import one_line
+
 CONFIG_PATH = ".github/triad.yml"
 
 #: what CI, a package manager or a developer's tools execute or fetch and run: test
@@ -346,7 +348,7 @@ def parse_repo_config(text: str | None) -> LoadedConfig:
     except RecursionError:
         return _unread("is not valid YAML: it nests too deeply")
     except Exception as exc:  # PyYAML's constructors raise others (`2001-13-45`, `!!int x`)
-        return _unread(f"is not valid YAML: {_shortened(str(exc))}")
+        return _unread(f"is not valid YAML: {one_line(str(exc), 80)}")
     if raw is None:
         return LoadedConfig(RepoConfig())
     if not isinstance(raw, dict):
@@ -384,7 +386,7 @@ def _unread(why: str) -> LoadedConfig:
 
 def _oversized(raw: Any) -> str | None:
     """Why `raw` is too large to validate, or None: its values counted as validating them would
-    visit them, each alias as often as it is used (a cycle until the count runs out)."""
+    visit them, each alias as often as it is used (a cycle until it nests too deeply)."""
     counted = 0
     waiting: list[tuple[Any, int]] = [(raw, 1)]
     while waiting:
@@ -399,12 +401,6 @@ def _oversized(raw: Any) -> str | None:
         elif isinstance(value, list):
             waiting.extend((item, depth + 1) for item in value)
     return None
-
-
-def _shortened(text: str, most: int = 80) -> str:
-    """`text` on one line, cut to `most` characters: a problem is told in a comment."""
-    line = " ".join(text.split())
-    return line if len(line) <= most else line[: most - 1] + "…"
 
 
 @lru_cache(maxsize=256)
@@ -471,6 +467,6 @@ def _describe(exc: ValidationError) -> list[str]:
         elif error["type"] == "missing":
             continue
         else:
-            got = _shortened(repr(error.get("input")))
+            got = one_line(repr(error.get("input")), 80)
             described.append(f"`{where}`: {error['msg']} (got {got})")
     return described

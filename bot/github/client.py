@@ -33,6 +33,7 @@ from bot.errors import GitHubError
 from bot.github.failures import translate
 from bot.github.repo import Repo
 from bot.github.writes import repeatable
+from bot.numbers import natural
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 DEFAULT_WRITE_INTERVAL = 60 / 80
@@ -294,9 +295,9 @@ class GitHubApp:
 
     def _rate_limit_hook(self, installation_id: int) -> RateLimitHook:
         async def hook(response: httpx.Response) -> None:
-            remaining = response.headers.get("x-ratelimit-remaining", "")
-            if self._on_rate_limit is not None and remaining.isdigit():
-                self._on_rate_limit(installation_id, int(remaining))
+            remaining = natural(response.headers.get("x-ratelimit-remaining", ""))
+            if self._on_rate_limit is not None and remaining is not None:
+                self._on_rate_limit(installation_id, remaining)
 
         return hook
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from githubkit import GitHub
 
 from bot.errors import GitHubNotFound, GitHubRefused
+from bot.github.markers import carries, fitted, marker
 from bot.github.writes import write_once
 from bot.workflow.model import Permission
 
@@ -23,58 +23,6 @@ if TYPE_CHECKING:
     from githubkit.rest import Paginator
     from githubkit_schemas.latest.models import IssueComment as CommentData
     from githubkit_schemas.latest.models import Label
-
-_MARKER = "<!-- triad:{key} -->"
-
-
-def marker(key: str) -> str:
-    """The hidden marker that lets Triad find its own comment for `key` again."""
-    return _MARKER.format(key=key)
-
-
-#: an HTML comment opening as Triad's markers do (GitHub hides it, whatever its case or spaces)
-_POSING = re.compile(r"<!--(?=\s*triad:)", re.IGNORECASE)
-
-
-def unmarked(text: str) -> str:
-    """`text` (a model's words, or a person's) unable to pose as one of Triad's markers in the
-    comment it goes into: a marker it holds is shown as text, not hidden. Triad finds its
-    comments, design versions, PR rounds and reviews again by their markers."""
-    return _POSING.sub("&lt;!--", text)
-
-
-#: the most characters GitHub keeps in a comment's, a pull request's or a review's body (a
-#: longer one is refused, 422: the whole write fails)
-MAX_BODY_CHARS = 65_536
-_CUT = "\n\n*… cut here: GitHub keeps at most 65,536 characters of a comment.*"
-_MARKER_LINE = re.compile(r"<!-- triad:[^\n]*? -->")
-
-
-def fitted(body: str) -> str:
-    """`body` cut to what GitHub keeps, saying so, with the markers that open and close it
-    kept (Triad finds its comments and reviews by them); a closing marker too long to keep
-    with any of the text (a review's data) is dropped instead."""
-    if len(body) <= MAX_BODY_CHARS:
-        return body
-    lines = body.split("\n")
-    head = lines.pop(0) if _MARKER_LINE.fullmatch(lines[0]) else ""
-    tail: list[str] = []
-    while lines and _MARKER_LINE.fullmatch(lines[-1]):
-        tail.insert(0, lines.pop())
-    while True:
-        ends = "".join(f"\n{line}" for line in tail)
-        room = MAX_BODY_CHARS - len(head) - len(_CUT) - len(ends) - 1
-        if room >= MAX_BODY_CHARS // 2 or not tail:
-            break
-        tail.pop()
-    text = "\n".join(lines)[: max(room, 0)]
-    return (f"{head}\n{text}" if head else text) + _CUT + ends
-
-
-def carries(body: str, key: str) -> bool:
-    """Whether `body` is the comment Triad posted under `key`: the marker opens it (one quoted
-    further down, from a model's or a person's words, is not Triad's)."""
-    return body.startswith(marker(key))
 
 
 @dataclass(frozen=True)

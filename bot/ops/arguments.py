@@ -6,17 +6,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from bot.numbers import MAX_ID
+from bot.numbers import MAX_ID, natural
 
 
 def whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
     """An argparse type accepting whole numbers from `low` to `high`, named `what` when not."""
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
+        value = natural(text)
         if value is None or not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
         return value

@@ -27,6 +27,7 @@ from bot.store.deliveries import DeliveryLog
 from bot.store.queue_admin import QueueAdmin
 from bot.store.usage import UsageStore
 from bot.store.workflows import WorkflowStore
+from bot.text import one_line
 from bot.workflow.model import Stage
 
 COMMANDS = ("jobs", "workflows", "workflow", "usage", "deliveries", "backup")
@@ -134,7 +135,7 @@ async def _jobs(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         return 0
     rows: list[list[Cell]] = [
         [j.id, j.kind, j.state.value, f"{j.attempts}/{j.max_attempts}", when(j.run_at),
-         j.told or "", _short(j.last_error or "", 60)]
+         j.told or "", one_line(j.last_error or "", 60)]
         for j in jobs
     ]  # fmt: skip
     # told: for a dead job, whether (and how) a human was told of its death
@@ -172,7 +173,7 @@ async def _show_job(store: Store, job_id: int, out: TextIO, as_json: bool) -> in
         "due": when(job.run_at),
         "finished": when(job.finished_at),
         "lease": f"{job.lease_owner} until {when(job.lease_expires_at)}" if job.lease_owner else "",
-        "payload": {key: _short(json.dumps(value), 80) for key, value in job.payload.items()},
+        "payload": {key: one_line(json.dumps(value), 80) for key, value in job.payload.items()},
         "last_error": job.last_error or "",
     }
     for key, value in fields.items():
@@ -283,7 +284,7 @@ async def _workflow(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     ]  # fmt: skip
     jobs: list[list[Cell]] = [
         [j.id, j.kind, j.state.value, f"{j.attempts}/{j.max_attempts}",
-         _short(j.last_error or "", 50)]
+         one_line(j.last_error or "", 50)]
         for j in report.jobs
     ]  # fmt: skip
     cost: list[list[Cell]] = [
@@ -399,20 +400,19 @@ def _backup(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 def _since(text: str, now: float) -> float:
     """`7d` (days back from now) or an ISO date or time (UTC unless it says otherwise)."""
+    wrong = TriadError(f"--since {text!r}: give a date (2026-01-31) or days (7d)")
     if text.endswith("d") and (days := natural(text[:-1])) is not None:
-        return now - timedelta(days=days).total_seconds()
+        try:
+            return now - timedelta(days=days).total_seconds()
+        except OverflowError:  # over 999,999,999 days
+            raise wrong from None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise TriadError(f"--since {text!r}: give a date (2026-01-31) or days (7d)") from None
+        raise wrong from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
-
-
-def _short(text: str, width: int) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _objects(columns: list[str], rows: list[list[Cell]]) -> list[dict[str, Cell]]:

@@ -11,7 +11,8 @@ import logging
 from dataclasses import replace
 
 from bot.errors import ModelError
-from bot.github.repo import IssueComment, carries, marker
+from bot.github.markers import carries, marker
+from bot.github.repo import IssueComment
 from bot.roles.architect.context import ArchitectBrief, gather_brief
 from bot.roles.architect.render import (
     DESIGN_KEY,

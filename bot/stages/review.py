@@ -224,7 +224,7 @@ def _open_points(role: str, previous: str | None, posted: list[str]) -> str:
     if previous is None:
         return ""
     for body in reversed(posted):
-        if render.reviews(body, role, previous):
+        if render.is_review_of(body, role, previous):
             earlier = render.decode(body, role, LABELS[role])
             if earlier is not None and earlier.answer.findings:
                 return "\n".join(
@@ -236,14 +236,18 @@ def _open_points(role: str, previous: str | None, posted: list[str]) -> str:
     return ""
 
 
-def _earlier(role: str, task: ReviewTask, posted: list[str]) -> str | None:
+def _earlier(role: str, task: ReviewTask, posted: list[str]) -> ReviewerResult | None:
     """This reviewer's review of the head already posted for this task, if any: any round's
-    unless the head is reviewed afresh, then this round's only."""
+    unless the head is reviewed afresh, then this round's only. One whose data is gone (cut
+    to GitHub's limit) is none: the reviewer is asked again and its answer posted, so the
+    verdict Triad acts on is always one the pull request shows."""
     for body in posted:
-        if render.reviews(body, role, task.head_sha) and (
+        if render.is_review_of(body, role, task.head_sha) and (
             not task.fresh or render.of_round(body, role, task.head_sha, task.round)
         ):
-            return body
+            earlier = render.decode(body, role, LABELS[role])
+            if earlier is not None:
+                return earlier
     return None
 
 
@@ -257,12 +261,8 @@ async def _one(
     services: Services,
 ) -> ReviewerResult:
     """This reviewer's review of the head: the one already posted, or a new one."""
-    body = _earlier(role, task, posted)
-    if body is not None:
-        earlier = render.decode(body, role, LABELS[role])
-        if earlier is not None:
-            return earlier
-    return await review(services.models, role, brief, scope, open_points)
+    earlier = _earlier(role, task, posted)
+    return earlier or await review(services.models, role, brief, scope, open_points)
 
 
 async def _post(

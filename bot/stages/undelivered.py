@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from bot.numbers import MAX_ISSUE_NUMBER
 from bot.stages.dead import category, details
 from bot.store import Job, Store
 
@@ -62,7 +63,7 @@ async def lost_delivery(store: Store, job: Job) -> LostDelivery:
         delivery_id=delivery_id,
         repository=repository if isinstance(repository, str) else None,
         installation_id=installation if isinstance(installation, int) else None,
-        number=number if isinstance(number, int) and number > 0 else None,
+        number=number if isinstance(number, int) and 0 < number <= MAX_ISSUE_NUMBER else None,
         sender=sender if isinstance(sender, str) and _LOGIN.match(sender) else None,
         what=_what(delivery.event if delivery else "", delivery.action if delivery else "", body),
     )

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.numbers import MAX_ID, MAX_ISSUE_NUMBER
+from bot.numbers import MAX_ID, MAX_ISSUE_NUMBER, natural
 from bot.ops.reports import issue_url, pull_url, workflow_report
 from bot.ops.tables import dollars, when
 from bot.store import Job, JobState
@@ -131,9 +131,10 @@ def _flash(retried: str, job: str, count: str) -> str:
     """A retry's outcome, worded from `_RETRIED` with a number; anything else shows nothing."""
     template = _RETRIED.get(retried)
     number = count if retried == "all" else job
-    if template is None or not (number.isascii() and number.isdigit() and len(number) <= 19):
+    value = natural(number)
+    if template is None or value is None:
         return ""
-    message = template.format(job=int(number), count=int(number))
+    message = template.format(job=value, count=value)
     return f'<p class="flash" id="flash">{escape(message)}</p>'
 
 

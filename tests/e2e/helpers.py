@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.github.repo import carries
+from bot.github.markers import carries
 from bot.llm.choice import DEFAULT_CHOICES
 from bot.store.workflows import WorkflowStore
 from bot.workflow.model import Workflow

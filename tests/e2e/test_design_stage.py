@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.github.repo import MAX_BODY_CHARS, marker
+from bot.github.markers import MAX_BODY_CHARS, marker
 from bot.roles.architect.render import DESIGN_KEY
 from bot.workflow.model import Stage
 from tests.e2e.conftest import CONTRIBUTOR, MAINTAINER, OUTSIDER, REPO, open_issue

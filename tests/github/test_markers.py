@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.github.repo import MAX_BODY_CHARS, carries, fitted, marker, unmarked
+from bot.github.markers import MAX_BODY_CHARS, carries, fitted, marker, unmarked
 
 
 @pytest.mark.parametrize(
@@ -39,14 +39,21 @@ def test_a_long_body_is_cut_keeping_the_markers_that_open_and_close_it() -> None
     cut = fitted(body)
     assert len(cut) <= MAX_BODY_CHARS
     assert cut.startswith(opening + "\nword word")
-    assert cut.endswith(
-        f"65,536 characters of a comment.*\n{closing}\n{marker('review-data:QUJD')}"
-    )
+    assert cut.endswith(f"65,536 characters of a body.*\n{closing}\n{marker('review-data:QUJD')}")
     assert fitted(cut) == cut
 
 
-def test_a_closing_marker_too_long_to_keep_with_the_text_is_dropped() -> None:
+def test_a_long_closing_marker_is_kept_and_the_text_cut_instead() -> None:
+    """A review's data is its verdict: a retry reads it rather than ask the model again."""
     data = marker("review-data:" + "A" * 50_000)
+    body = "\n".join([marker("review:a:sha"), "word " * 5_000, marker("round"), data])
+    cut = fitted(body)
+    assert len(cut) <= MAX_BODY_CHARS and cut.endswith(f"{marker('round')}\n{data}")
+    assert "word " * 2_000 in cut and "word " * 5_000 not in cut
+
+
+def test_a_closing_marker_too_long_to_keep_with_the_text_is_dropped() -> None:
+    data = marker("review-data:" + "A" * 65_000)
     body = "\n".join([marker("review:a:sha"), "word " * 5_000, marker("round"), data])
     cut = fitted(body)
     assert len(cut) <= MAX_BODY_CHARS and data not in cut

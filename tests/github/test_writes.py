@@ -7,7 +7,8 @@ import pytest
 
 from bot.errors import GitHubUnavailable
 from bot.github import gitdata, pulls
-from bot.github.repo import Repo, marker
+from bot.github.markers import marker
+from bot.github.repo import Repo
 from bot.github.writes import repeatable
 from tests.github.conftest import REPO, app_for, repo_for
 from triad_lab.simulator.server import Simulator

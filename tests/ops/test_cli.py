@@ -168,8 +168,13 @@ def test_usage_by_each_dimension(seeded: Operated, triad: Triad) -> None:
     assert status == 0 and out.splitlines()[-1].split() == ["total", "3", "2200", "220", "2.2500"]
     assert triad.json("usage", "--since", "2099-01-01") == []
     assert len(triad.json("usage", "--since", "2020-01-01", "--by", "role")) == 3
-    status, _, err = triad("usage", "--since", "last tuesday")
-    assert status == 2 and "give a date (2026-01-31) or days (7d)" in err
+    for since in (
+        "last tuesday",
+        "1000000000d",
+        "\u0661\u0662d",
+    ):  # past timedelta's days; not ASCII
+        status, _, err = triad("usage", "--since", since)
+        assert status == 2 and "give a date (2026-01-31) or days (7d)" in err, since
 
 
 async def test_deliveries_listed_and_pruned(seeded: Operated, triad: Triad, clock: object) -> None:

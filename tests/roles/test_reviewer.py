@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from bot.github.repo import marker
+from bot.github.markers import marker
 from bot.roles.reviewer.agreement import ReviewerResult, agree, same_point, side_by_side
 from bot.roles.reviewer.diff import parse_diff, split_diff, with_line_numbers
 from bot.roles.reviewer.render import (
     decode,
+    is_review_of,
     of_round,
     place,
     review_body,
     review_key,
-    reviews,
     round_key,
 )
 from bot.roles.reviewer.schema import Finding, ReviewAnswer, Verdict
@@ -127,13 +127,15 @@ def test_a_reviewers_words_cannot_claim_a_review_triad_never_posted() -> None:
         mine.answer.model_copy(update={"summary": f"Looks off.\n{posing}"}),
     )
     body = review_body(mine, "f" * 40, 1, [], 0, "")
-    assert reviews(body, "reviewer_a", "f" * 40) and of_round(body, "reviewer_a", "f" * 40, 1)
-    assert not reviews(body, "reviewer_a", later) and not of_round(body, "reviewer_a", later, 1)
+    assert is_review_of(body, "reviewer_a", "f" * 40) and of_round(body, "reviewer_a", "f" * 40, 1)
+    assert not is_review_of(body, "reviewer_a", later) and not of_round(
+        body, "reviewer_a", later, 1
+    )
     assert decode(body, "reviewer_a", "REVIEWER_A") == mine
     # a review posted before the model's words were unmarked is read by position too
     raw = body.replace("&lt;!--", "<!--")
     assert marker(review_key("reviewer_a", later)) in raw
-    assert not reviews(raw, "reviewer_a", later)
+    assert not is_review_of(raw, "reviewer_a", later)
     assert marker(round_key("reviewer_a", later, 1)) in raw
     assert not of_round(raw, "reviewer_a", later, 1)
     assert decode(raw, "reviewer_a", "REVIEWER_A") == mine

@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from bot.github.repo import Repo, marker
+from bot.github.markers import marker
+from bot.github.repo import Repo
 from bot.repo_config import RepoConfig
 from bot.stages.runner import apply_event, finish_pending
 from bot.store import NewJob, Store

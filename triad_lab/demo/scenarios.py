@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.github.repo import marker
+from bot.github.markers import carries
 from bot.workflow.model import Stage
 from triad_lab.demo.driver import REPO, DemoDriver
 from triad_lab.demo.models import CORE, FIXED, TESTS, DemoModels
@@ -44,7 +44,7 @@ def _has_bot_comment(
         number = workflow.pr_number if on_pr and workflow.pr_number else driver.issue
         bodies = [c.body for c in driver.stack.github.comments_on(REPO, number)]
         wanted = "<!-- triad:" + key.format(sha=workflow.head_sha)
-        if not any(wanted in body for body in bodies):
+        if not any(body.startswith(wanted) for body in bodies):  # Triad's, not a quote
             return f"no comment {key} on #{number}"
         return None
 
@@ -189,7 +189,7 @@ async def redelivered_webhooks(driver: DemoDriver) -> bool:
         designs = [
             c
             for c in driver.stack.github.comments_on(REPO, driver.issue)
-            if marker("design") in c.body
+            if carries(c.body, "design")
         ]
         found = (len(designs), len(repo.pulls), len(repo.reviews))
         return None if found == (1, 1, 2) else f"design comments, PRs, reviews = {found}"

@@ -5,13 +5,17 @@ from __future__ import annotations
 import hashlib
 import re
 
-from bot.github.repo import unmarked
+from bot.github.markers import MAX_BODY_CHARS, unmarked
 from bot.numbers import DIGITS, natural
 from bot.repo_config import Labels
 from bot.roles.architect.schema import DesignProposal
 
 DESIGN_KEY = "design"
 WORKING = "⏳ Designing"
+_LEFT_OUT = "not kept here, as GitHub keeps at most 65,536 characters of a comment"
+#: what the design comment may take, short of GitHub's limit: the marker above it, the note
+#: on versions left out, and a margin for redaction
+_ROOM = MAX_BODY_CHARS - 1_000
 _VERSION_BLOCK = re.compile(
     rf"<!-- triad:version:({DIGITS}) -->\n(.*?)\n<!-- triad:end-version -->", re.S
 )
@@ -39,7 +43,7 @@ def render_version(version: int, design: DesignProposal) -> str:
     lines += ["", "### Acceptance criteria", *[f"- [ ] {c}" for c in design.acceptance_criteria]]
     if design.risks:
         lines += ["", "### Risks", *[f"- {risk}" for risk in design.risks]]
-    return unmarked("\n".join(lines))
+    return "\n".join(lines)
 
 
 def sensitive_warning(paths: list[str]) -> str:
@@ -56,18 +60,29 @@ def sensitive_warning(paths: list[str]) -> str:
 
 
 def render_comment(version: int, current: str, earlier: dict[int, str], next_step: str) -> str:
-    """The whole comment: the current version, what to do next, then earlier versions."""
-    parts = [_block(version, current), "", f"> {next_step}"]
+    """The whole comment: the current version, what to do next, then as many earlier versions
+    as GitHub keeps beside them, newest first. The current version is never cut (what is
+    approved is what the comment shows: `DesignProposal` keeps it short enough); the oldest
+    versions are left out instead, saying so. Every text in it is a model's (or holds one's
+    words, as the plan's paths in the warning do): `unmarked`."""
+    comment = "\n".join([_block(version, unmarked(current)), "", f"> {next_step}"])
+    room = _ROOM - len(comment)
     for number in sorted(earlier, reverse=True):
-        parts += [
-            "",
-            f"<details><summary>Design v{number} (superseded)</summary>",
-            "",
-            _block(number, earlier[number]),
-            "",
-            "</details>",
-        ]
-    return "\n".join(parts)
+        older = "\n".join(
+            [
+                "",
+                "",
+                f"<details><summary>Design v{number} (superseded)</summary>",
+                "",
+                _block(number, unmarked(earlier[number])),
+                "",
+                "</details>",
+            ]
+        )
+        if len(older) > room:
+            return comment + f"\n\n<sub>Design v{number} and earlier: {_LEFT_OUT}.</sub>"
+        comment, room = comment + older, room - len(older)
+    return comment
 
 
 def next_step(labels: Labels, questions: bool) -> str:

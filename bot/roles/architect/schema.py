@@ -6,6 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+#: the characters a design's words may take, all told: its comment (GitHub keeps 65,536 of
+#: one) also holds the headings, the plan's table, a warning naming paths and the next step,
+#: and what is approved is never cut
+MAX_DESIGN_CHARS = 40_000
+
 
 class _Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -54,3 +59,24 @@ class DesignProposal(_Answer):
         if self.chosen_option not in names:
             raise ValueError(f"chosen_option {self.chosen_option!r} is not one of {names}")
         return self
+
+    @model_validator(mode="after")
+    def _fits_its_comment(self) -> DesignProposal:
+        length = _characters(self.model_dump())
+        if length > MAX_DESIGN_CHARS:
+            raise ValueError(
+                f"the design is {length:,} characters long, and at most {MAX_DESIGN_CHARS:,}"
+                " fit in its comment: write it shorter"
+            )
+        return self
+
+
+def _characters(value: object) -> int:
+    """The characters of every text in `value` (a dump of a model)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(_characters(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(_characters(item) for item in value)
+    return 0

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.github.repo import unmarked
+from bot.github.markers import MAX_BODY_CHARS, unmarked
 from bot.numbers import DIGITS, natural
 from bot.roles.architect.schema import DesignProposal
 
 PR_MARKER = "<!-- triad:pr -->"
+_SUMMARY_CUT = " … (cut: GitHub keeps at most 65,536 characters of a pull request's body)"
+#: what the body may take, short of GitHub's limit (a margin for redaction)
+_ROOM = MAX_BODY_CHARS - 1_000
 _ROUNDS_START, _ROUNDS_END = "<!-- triad:rounds -->", "<!-- triad:end-rounds -->"
 _ROW = re.compile(rf"^\| ({DIGITS}) \|.*$", re.M)
 _DONE = re.compile(rf"^- \[x\] \*\*({DIGITS})\.\*\*", re.M)
@@ -57,13 +60,16 @@ def pr_body(  # noqa: PLR0913 (keyword-only: each is one part of the body)
     has_ci: bool,
     branch_note: str = "",
 ) -> str:
-    """The PR body for this round; rows and done steps of earlier rounds are kept."""
+    """The PR body for this round; rows and done steps of earlier rounds are kept. The
+    model's summary is what gives way when the body would pass GitHub's limit: the rounds and
+    the steps done are read back from the body each round."""
     done = steps_done | steps_done_in(previous_body)
     rows = rows_in(previous_body) | {round_.number: round_.row()}
     plan = [
+        # one line each: a description's own lines must not read as a step done
         unmarked(
             f"- [{'x' if n in done else ' '}] **{n}.** `{step.path}` ({step.change}): "
-            f"{step.description}"
+            + " ".join(step.description.split())
         )
         for n, step in enumerate(design.plan, 1)
     ]
@@ -73,7 +79,7 @@ def pr_body(  # noqa: PLR0913 (keyword-only: each is one part of the body)
         else "**No CI**: this repository has no checks, so QA has not run on this change. "
         "Review starts only when a writer adds the review label."
     )
-    return "\n".join(
+    above = "\n".join(
         [
             PR_MARKER,
             f"Closes #{issue_number}",
@@ -82,7 +88,10 @@ def pr_body(  # noqa: PLR0913 (keyword-only: each is one part of the body)
             *([f"> [!NOTE]\n> {branch_note}"] if branch_note else []),
             "",
             "### Summary",
-            unmarked(summary.strip()),
+        ]
+    )
+    below = "\n".join(
+        [
             "",
             "### Plan",
             *plan,
@@ -98,3 +107,8 @@ def pr_body(  # noqa: PLR0913 (keyword-only: each is one part of the body)
             qa,
         ]
     )
+    text = unmarked(summary.strip())
+    room = _ROOM - len(above) - len(below) - 2
+    if len(text) > room:
+        text = text[: max(room - len(_SUMMARY_CUT), 0)] + _SUMMARY_CUT
+    return f"{above}\n{text}\n{below}"

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from bot.github.repo import carries, marker, unmarked
+from bot.github.markers import carries, marker, unmarked
 from bot.roles.reviewer.agreement import ReviewerResult
 from bot.roles.reviewer.schema import Finding, ReviewAnswer
 
@@ -34,7 +34,7 @@ def round_key(role: str, sha: str, round_: int) -> str:
 # Triad's (an author could steer a reviewer into claiming a head it never reviewed).
 
 
-def reviews(body: str, role: str, sha: str) -> bool:
+def is_review_of(body: str, role: str, sha: str) -> bool:
     """Whether `body` is `role`'s review of `sha`."""
     return carries(body, review_key(role, sha))
 

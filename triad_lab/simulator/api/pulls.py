@@ -181,7 +181,7 @@ def create_review(
             number,
             call.actor,
             event=event or None,
-            body=within_limit(str(payload.get("body") or ""), "PullRequestReview"),
+            body=_review_body(payload),
             comments=comments,
             commit_id=payload.get("commit_id"),
         )
@@ -222,3 +222,10 @@ def list_review_comments(owner: str, name: str, number: int, call: Call = READ) 
 def _pull_body(payload: JSON) -> str | None:
     body = payload.get("body")
     return within_limit(body, "PullRequest") if isinstance(body, str) else body
+
+
+def _review_body(payload: JSON) -> str:
+    body = payload.get("body") or ""
+    if not isinstance(body, str):
+        raise ApiError(422, 'Invalid request.\n\n"body" must be a string.')
+    return within_limit(body, "PullRequestReview")
