@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/worker_start.py
 	$(BIN)/python bench/door_traffic.py
 	$(BIN)/python bench/command_parse.py
+	$(BIN)/python bench/relay_lines.py
 	$(BIN)/python bench/admission.py
 	# the same on PostgreSQL (left out, saying why, when it cannot be reached); then the
 	# workers' own CPU and the 1/2/4-process scale-out, which need PostgreSQL

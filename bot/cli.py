@@ -18,6 +18,7 @@ from bot.errors import ConfigError, TriadError
 from bot.logs import configure_logging, flush_logs
 from bot.ops import commands as operator_commands
 from bot.ops.arguments import port, whole_number
+from bot.ops.tables import printable
 from bot.settings import ServerSettings, Settings, WorkerSettings, load_settings
 
 
@@ -195,7 +196,8 @@ def _run(argv: Sequence[str] | None) -> int:
             asyncio.run(work(settings, concurrency, metrics_port))
     except TriadError as exc:
         flush_logs()  # the error comes last
-        print(f"triad: error: {exc}", file=sys.stderr)
+        # one line, and a stored string in it (a delivery's reason) cannot drive the terminal
+        print(f"triad: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -25,6 +25,7 @@ import json
 import logging
 import random
 import re
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -42,6 +43,8 @@ _NOT_HEADERS = frozenset({"body", "query", "rawbody", "timestamp"})
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 _VISIBLE_ASCII = re.compile(r"^[\x20-\x7e]{0,8192}$")
 _EOL = re.compile(r"\r\n|\r|\n")
+#: the most recent outcomes a relay keeps of each kind (it runs for as long as its process)
+_KEPT = 1000
 _DELIVERY_ID = re.compile(r'"x-github-delivery"\s*:\s*"([A-Za-z0-9-]{1,64})"', re.IGNORECASE)
 #: the most one event may carry: GitHub's payload cap, plus room for the headers around it
 MAX_EVENT_CHARS = MAX_WEBHOOK_BYTES + 1024 * 1024
@@ -62,20 +65,25 @@ class ServerSentEvent:
 
 async def capped_lines(chunks: AsyncIterator[str], limit: int) -> AsyncIterator[str]:
     """The stream's lines (CR, LF or CRLF ends one); a line longer than `limit` is cut to
-    `limit + 1` characters, so that memory stays bounded and the event is seen as too large."""
-    buffer, head = "", None
+    `limit + 1` characters, so that memory stays bounded and the event is seen as too large.
+    Each chunk is searched for a line's end from where the last search stopped: searched from
+    the start, a 26 MB line in 4 kB chunks took minutes of the event loop's CPU."""
+    buffer, head, searched = "", None, 0
     async for chunk in chunks:
         buffer += chunk
-        while (end := _EOL.search(buffer)) is not None:
+        while (end := _EOL.search(buffer, searched)) is not None:
             if end.group() == "\r" and end.end() == len(buffer):
-                break  # maybe the first half of a CRLF
-            line, buffer = buffer[: end.start()], buffer[end.end() :]
+                searched = end.start()  # maybe the first half of a CRLF: look again
+                break
+            line, buffer, searched = buffer[: end.start()], buffer[end.end() :], 0
             if head is not None:
                 line, head = head, None
             yield line
+        else:
+            searched = len(buffer)
         if len(buffer) > limit:
             head = head or buffer[: limit + 1]
-            buffer = ""
+            buffer, searched = "", 0
 
 
 async def parse_events(
@@ -177,12 +185,15 @@ class WebhookRelay:
     #: a connection that lasted this long counts as healthy: the backoff starts afresh
     stable_seconds: float = 60.0
     max_event_chars: int = MAX_EVENT_CHARS
+    #: a stream silent this long is taken for dropped and opened again (a channel sends a
+    #: keep-alive comment every few seconds; a connection lost without a word stays open)
+    silence_seconds: float = 120.0
     #: what each forwarded delivery got: (X-GitHub-Delivery, status; 0: Triad unreachable)
-    forwarded: list[tuple[str, int]] = field(default_factory=list)
+    forwarded: deque[tuple[str, int]] = field(default_factory=lambda: deque(maxlen=_KEPT))
     #: the delivery id (or "?") of every event that could not be relayed
-    skipped: list[str] = field(default_factory=list)
+    skipped: deque[str] = field(default_factory=lambda: deque(maxlen=_KEPT))
     #: each wait before reconnecting, in seconds
-    waits: list[float] = field(default_factory=list)
+    waits: deque[float] = field(default_factory=lambda: deque(maxlen=_KEPT))
     connections: int = 0
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -193,7 +204,7 @@ class WebhookRelay:
         """
         stop = stop or asyncio.Event()
         backoff = self.min_backoff
-        timeout = httpx.Timeout(10.0, read=None)
+        timeout = httpx.Timeout(10.0, read=self.silence_seconds)
         loop = asyncio.get_running_loop()
         async with httpx.AsyncClient(timeout=timeout) as client:
             while not stop.is_set():

@@ -20,7 +20,7 @@ from bot.github.client import GitHubApp
 from bot.metrics import Metrics
 from bot.repo_config import BudgetCap
 from bot.retention import prune_periodically
-from bot.settings import Settings
+from bot.settings import MIN_ADMIN_TOKEN, Settings
 from bot.stages.services import Services
 from bot.store import Store
 from bot.store.configured import configured_store
@@ -227,13 +227,22 @@ def listen(host: str, port: int, what: str) -> socket.socket:
 
 
 def require_admin_guard(settings: Settings) -> None:
-    """The admin page and /metrics listen beyond loopback only behind TRIAD_ADMIN_TOKEN."""
-    if settings.admin_token is None and not _is_loopback(settings.admin_host):
+    """The admin page and /metrics listen beyond loopback only behind TRIAD_ADMIN_TOKEN, one
+    too long to guess (its sign-in form answers as fast as it is asked)."""
+    if _is_loopback(settings.admin_host):
+        return
+    where = f"TRIAD_ADMIN_HOST is {settings.admin_host or '(every address)'}, beyond loopback"
+    advice = "set TRIAD_ADMIN_TOKEN (e.g. `openssl rand -hex 32`) or TRIAD_ADMIN_HOST=127.0.0.1"
+    if settings.admin_token is None:
         raise ConfigError(
-            f"TRIAD_ADMIN_HOST is {settings.admin_host or '(every address)'}, beyond loopback, "
-            "and TRIAD_ADMIN_TOKEN is not set: the admin page and /metrics would be open to "
-            "anyone who reaches the port; set TRIAD_ADMIN_TOKEN (e.g. `openssl rand -hex 32`) "
-            "or TRIAD_ADMIN_HOST=127.0.0.1"
+            f"{where}, and TRIAD_ADMIN_TOKEN is not set: the admin page and /metrics would be "
+            f"open to anyone who reaches the port; {advice}"
+        )
+    length = len(settings.admin_token.get_secret_value().strip())
+    if length < MIN_ADMIN_TOKEN:
+        raise ConfigError(
+            f"{where}, and TRIAD_ADMIN_TOKEN is too weak ({length} characters, at least "
+            f"{MIN_ADMIN_TOKEN} needed): anyone who reaches the port could guess it; {advice}"
         )
 
 

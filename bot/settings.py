@@ -33,6 +33,8 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 #: a webhook secret shorter than this is refused at start: the signature is all that
 #: stands between the internet and Triad's queue
 MIN_WEBHOOK_SECRET = 16
+#: an admin token shorter than this is refused where the admin port listens beyond loopback
+MIN_ADMIN_TOKEN = 16
 
 #: the door's limits below which real deliveries would be refused: (floor, why)
 _DOOR_FLOORS = {

@@ -51,7 +51,9 @@ def test_listening_on_every_ipv6_address_also_accepts_ipv4(client: str) -> None:
 def test_an_admin_port_beyond_loopback_needs_the_token(host: str) -> None:
     with pytest.raises(ConfigError, match=r"^TRIAD_ADMIN_HOST is .* TRIAD_ADMIN_TOKEN is not set"):
         require_admin_guard(Settings(admin_host=host))
-    require_admin_guard(Settings(admin_host=host, admin_token=SecretStr("t0ken")))
+    with pytest.raises(ConfigError, match=r"TRIAD_ADMIN_TOKEN is too weak \(5 characters"):
+        require_admin_guard(Settings(admin_host=host, admin_token=SecretStr("t0ken")))
+    require_admin_guard(Settings(admin_host=host, admin_token=SecretStr("t0ken" * 4)))
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])

@@ -381,7 +381,8 @@ async def _replay(store: Store, delivery_id: str, out: TextIO) -> int:
         raise TriadError(f"{delivery_id} is still dropped at the door: {reason}")
     if not await DeliveryLog(store).readmit(delivery_id, delivery.outcome, outcome, reason, job):
         raise TriadError(f"{delivery_id} changed while it was replayed: try again")
-    out.write(f"{delivery_id}: {outcome.value}" + (f" ({reason})" if reason else "") + "\n")
+    said = f"{delivery_id}: {outcome.value}" + (f" ({reason})" if reason else "")
+    out.write(printable(said) + "\n")
     return 0
 
 

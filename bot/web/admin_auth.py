@@ -17,7 +17,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from typing import Annotated
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bot.settings import LOOPBACK_HOSTS
 from bot.web.admin_html import escape, page
 from bot.web.context import AppContext, Context
+from bot.web.forms import read_form
 
 router = APIRouter()
 COOKIE = "triad_admin"
@@ -128,18 +129,12 @@ def csrf_token(context: AppContext) -> str:
     return hmac.new(key, b"triad-admin-csrf", hashlib.sha256).hexdigest()
 
 
-async def form(request: Request) -> dict[str, str]:
-    """An urlencoded form's fields (the admin forms have no files)."""
-    body = (await request.body()).decode("utf-8", "replace")
-    return {key: values[-1] for key, values in parse_qs(body).items()}
-
-
 async def require_csrf(request: Request, context: Context) -> dict[str, str]:
     """A state-changing form must come from this origin and carry the CSRF token."""
     origin = request.headers.get("origin") or request.headers.get("referer")
     if origin is None or urlsplit(origin).netloc != request.headers.get("host"):
         raise HTTPException(403, "cross-origin form refused")
-    fields = await form(request)
+    fields = await read_form(request)
     if not hmac.compare_digest(fields.get("csrf", "").encode(), csrf_token(context).encode()):
         raise HTTPException(403, "the form's CSRF token is missing or wrong: reload the page")
     return fields
@@ -164,7 +159,7 @@ async def login_form(next: str = "/admin", failed: bool = False) -> HTMLResponse
 
 @router.post("/admin/login")
 async def login(request: Request, context: Context) -> Response:
-    fields = await form(request)
+    fields = await read_form(request)
     target = _safe_next(fields.get("next", "/admin"))
     token = context.admin_token
     if token is None:

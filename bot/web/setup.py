@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import yaml
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -35,6 +35,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from bot.errors import ConfigError, GitHubError
 from bot.github.manifest import RegisteredApp, convert_manifest_code
+from bot.web.forms import read_form
 from bot.web.same_origin import cross_site_refusal, expected_hosts, host_is_expected, is_loopback
 from bot.web.setup_env import (
     UnsafeEnvValue,
@@ -181,7 +182,7 @@ def create_setup_router(options: SetupOptions) -> APIRouter:
     async def register(request: Request) -> Response:
         if state.registered is not None:
             return _configured(state, 409)
-        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode()).items()}
+        form = await read_form(request)
         refused = cross_site_refusal(request)
         cookie = request.cookies.get(_CSRF_COOKIE, "")
         if refused is None and not (
@@ -203,7 +204,7 @@ def create_setup_router(options: SetupOptions) -> APIRouter:
         if state.registered is not None:
             return _configured(state, 409)
         given = request.query_params.get("state", "")
-        pending = state.pending.pop(given, None)
+        pending = state.pending.get(given)
         if not code or pending is None or pending.expires < time.monotonic():
             return message(
                 "Registration not recognised",
@@ -216,7 +217,10 @@ def create_setup_router(options: SetupOptions) -> APIRouter:
             app = await convert_manifest_code(pending.api_url, code)
             text = env_text(app, pending.api_url, pending.webhook_proxy_url)
         except (GitHubError, UnsafeEnvValue) as exc:
+            # the registration stays pending: GitHub's code is good for an hour, so a reload
+            # tries again after an outage
             return message("GitHub's answer was refused", html.escape(str(exc)), 502)
+        state.pending.pop(given, None)
         env = state.options.env_file
         try:
             write_env(env, text, overwrite=pending.overwrite)
@@ -227,6 +231,20 @@ def create_setup_router(options: SetupOptions) -> APIRouter:
                 f"<code>{html.escape(str(env))}</code> appeared meanwhile and was kept. Delete "
                 "the App on GitHub and register again, choosing to replace .env.",
                 409,
+            )
+        except (OSError, UnicodeError) as exc:
+            # the App exists on GitHub now, and its key and secrets are shown nowhere else
+            state.registered = app
+            log.error("setup: .env could not be written", extra={"path": str(env), "error": exc})
+            return message(
+                ".env could not be written",
+                f"<p id='unsaved'>The App <b>{html.escape(app.name)}</b> was created on GitHub, "
+                f"but <code>{html.escape(str(env))}</code> could not be written "
+                f"({html.escape(str(exc))}). Save these lines as that file yourself, readable "
+                "by you only (<code>chmod 600</code>): they hold the App's private key and "
+                "secrets, and are shown only this once.</p>"
+                f"<pre id='env'>{html.escape(text)}</pre>",
+                500,
             )
         state.registered = app
         state.pending.clear()

@@ -93,7 +93,8 @@ def write_env(path: Path, block: str, *, overwrite: bool) -> None:
         _write_new(path, block)
         return
     try:
-        existing = path.read_text(encoding="utf-8")
+        # its other lines are kept byte for byte, whatever their encoding
+        existing = path.read_bytes().decode("utf-8", "surrogateescape")
     except FileNotFoundError:
         existing = ""
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
@@ -109,7 +110,7 @@ def _write_new(path: Path, text: str) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.fchmod(descriptor, 0o600)
-        os.write(descriptor, text.encode())
+        os.write(descriptor, text.encode("utf-8", "surrogateescape"))
         os.fsync(descriptor)
     finally:
         os.close(descriptor)

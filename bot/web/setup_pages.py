@@ -71,7 +71,9 @@ def configured_page(
 
 
 def message(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(document(title, f"<h1>{html.escape(title)}</h1>{body}"), status)
+    """A page of its own, never cached (one shows a new App's key when .env cannot hold it)."""
+    page = document(title, f"<h1>{html.escape(title)}</h1>{body}")
+    return HTMLResponse(page, status, headers={"Cache-Control": "no-store"})
 
 
 def document(title: str, body: str) -> str:

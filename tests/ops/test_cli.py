@@ -342,3 +342,13 @@ async def test_an_unreadable_delivery_is_replayed_once_triad_reads_it(
     assert status == 2 and err.startswith("triad: error: u-2 still cannot be read: sender")
     status, _, err = await asyncio.to_thread(triad, "deliveries", "replay", "u-1")
     assert status == 2 and "not an unreadable or ignored delivery" in err
+
+    hostile = dict(readable, action="x\x1b]0;PWNED\x07\x1b[2J")  # signed, so GitHub's words
+    await store.record_delivery(
+        Delivery(
+            "u-3", "issues", "x", 42, "octo/repo", "maya", DeliveryOutcome.IGNORED,
+            json.dumps(hostile).encode(), reason="no route",
+        )
+    )  # fmt: skip
+    status, _, err = await asyncio.to_thread(triad, "deliveries", "replay", "u-3")
+    assert status == 2 and "issues.x\\x1b]0;PWNED\\x07\\x1b[2J" in err and "\x1b" not in err

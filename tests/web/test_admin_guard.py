@@ -149,3 +149,18 @@ async def test_ids_out_of_range_are_refused_with_a_4xx(admin: Admin) -> None:
         page = await http.get(f"/admin/workflows/octo/repo/{number}", headers=_bearer())
         assert page.status_code == 422, number
     assert len(await context.store.list_jobs(JobState.DEAD)) == 2
+
+
+async def test_a_form_larger_than_a_form_is_refused_before_it_is_held(
+    admin: tuple[httpx.AsyncClient, AppContext, Seeded],
+) -> None:
+    """The sign-in form is read before anyone is known: read whole, a 200 MB post held the
+    process's memory (the webhook port's bounds did not apply here)."""
+    http, _, _ = admin
+    form = {"content-type": "application/x-www-form-urlencoded", "origin": ADMIN_URL}
+    for path in ("/admin/login", "/admin/logout"):
+        sent = await http.post(path, content=b"token=" + b"x" * 100_000, headers=form)
+        assert sent.status_code == 413, path
+        declared = {**form, "content-length": "9" * 30}
+        sent = await http.post(path, content=b"token=x", headers=declared)
+        assert sent.status_code == 413, path

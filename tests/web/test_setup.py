@@ -330,6 +330,68 @@ async def test_a_forged_or_replayed_callback_writes_nothing(
         assert unknown.status_code == 502 and "used once" in unknown.text and not env.exists()
 
 
+async def test_an_env_that_cannot_be_written_shows_the_new_apps_lines_once(
+    tmp_path: Path, github: Simulator
+) -> None:
+    """The App exists on GitHub once the code is exchanged, and its key is shown nowhere else:
+    a `.env` that could not be written (a missing folder) lost it behind a 500."""
+    env = tmp_path / "missing" / ".env"
+    async with _client(_options(env, github)) as client:
+        answer, _ = await _register(client, github, {"webhook_url": "https://x.test/h"})
+        assert answer.status_code == 500 and "could not be written" in answer.text
+        assert answer.headers["cache-control"] == "no-store"
+        found = re.search(r"<pre id='env'>(.*?)</pre>", answer.text, re.S)
+        assert found is not None
+        shown = html.unescape(found[1])
+        assert f"TRIAD_APP_ID={github.app_id}\n" in shown
+        assert "BEGIN" in shown and "TRIAD_WEBHOOK_SECRET=" in shown
+        assert (await client.get("/setup")).text.count("registers no more") == 1
+    assert not env.parent.exists()
+
+
+async def test_a_code_exchange_that_failed_can_be_tried_again(
+    tmp_path: Path, github: Simulator
+) -> None:
+    """GitHub's code is good for an hour: a reload after an outage registers the App."""
+    env = tmp_path / ".env"
+    github.fail("POST", r"/app-manifests/.+/conversions$", 502, times=10)
+    async with _client(_options(env, github)) as client:
+        failed, _ = await _register(client, github, {"webhook_url": "https://x.test/h"})
+        assert failed.status_code == 502 and not env.exists()
+        github.faults.clear()  # GitHub is back
+        again = await client.get("/setup/callback", params=failed.request.url.params)
+        assert again.status_code == 200, again.text
+    assert f"TRIAD_APP_ID={github.app_id}\n" in env.read_text()
+
+
+async def test_replacing_an_env_that_is_not_utf8_keeps_its_other_bytes(
+    tmp_path: Path, github: Simulator
+) -> None:
+    env = tmp_path / ".env"
+    env.write_bytes(b"# caf\xe9 settings\nANTHROPIC_API_KEY=sk-ant-keep-me\n")
+    async with _client(_options(env, github)) as client:
+        answer, _ = await _register(
+            client, github, {"webhook_url": "https://x.test/h", "overwrite": "yes"}
+        )
+        assert answer.status_code == 200, answer.text
+    written = env.read_bytes()
+    assert written.startswith(b"# caf\xe9 settings\nANTHROPIC_API_KEY=sk-ant-keep-me\n")
+    assert f"TRIAD_APP_ID={github.app_id}\n".encode() in written
+
+
+async def test_a_form_that_is_not_utf8_or_too_long_is_refused_plainly(
+    tmp_path: Path, github: Simulator
+) -> None:
+    async with _client(_options(tmp_path / ".env", github)) as client:
+        for body, status in [(b"csrf=\xff", 400), (b"a=" + b"x" * 20_000, 413)]:
+            answer = await client.post(
+                "/setup/register",
+                content=body,
+                headers={**SAME_ORIGIN, "content-type": "application/x-www-form-urlencoded"},
+            )
+            assert answer.status_code == status
+
+
 def test_the_api_url_follows_the_github_url() -> None:
     assert api_url_for("https://github.com") == "https://api.github.com"
     assert api_url_for("https://ghe.example.com/") == "https://ghe.example.com/api/v3"
