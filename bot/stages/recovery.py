@@ -129,6 +129,13 @@ async def handle_finish(job: Job, services: Services) -> None:
     try:
         await repo.default_branch()  # the repository, as its installation sees it
     except (GitHubNotFound, GitHubForbidden) as exc:
+        if job.attempts < job.max_attempts:
+            # one answer proves nothing (GitHub's incidents answer 404, 401 and 403 too, and
+            # a suspended installation comes back): asked again later, on the outage schedule
+            raise GitHubUnavailable(
+                f"{target.repository} answered {exc.status}: taken for gone only if it still"
+                " does on this job's last attempt"
+            ) from exc
         # deleted, or the installation lost it: nobody there can be told, nor anything done
         await _gone(services.store, target, str(exc))
         return

@@ -5,11 +5,14 @@ The store is real (both backends), GitHub is the simulator through the App's rea
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from bot.errors import GitHubUnavailable
 from bot.llm.models import build_models
 from bot.settings import Settings
-from bot.stages.recovery import handle_finish, sweep
+from bot.stages.recovery import FINISH_ATTEMPTS, handle_finish, sweep
 from bot.stages.services import Services
 from bot.store import JobState, NewJob, Store
 from bot.store.recovery import Recovery
@@ -20,26 +23,50 @@ from tests.conftest import FakeClock
 from tests.github.conftest import REPO, app_for
 from triad_lab.simulator.server import Simulator
 
+#: the repository deleted, or the installation lost it, for good
+GONE = 100000
+
 
 @pytest.mark.parametrize(
-    ("method", "path", "status", "message", "how"),
+    ("fault", "how"),
     [
-        ("*", rf"^/repos/{REPO}(/|$)", 404, None, "log"),  # the repository was deleted
-        ("*", rf"^/repos/{REPO}(/|$)", 403, "Resource not accessible by integration", "log"),
-        ("POST", r"^/app/installations/\d+/access_tokens$", 404, None, "log"),  # uninstalled
+        ({"path": rf"^/repos/{REPO}(/|$)", "status": 404, "times": GONE}, "log"),  # deleted
+        (
+            {
+                "path": rf"^/repos/{REPO}(/|$)",
+                "status": 403,
+                "message": "Resource not accessible by integration",
+                "times": GONE,
+            },
+            "log",
+        ),
+        (  # uninstalled
+            {
+                "method": "POST",
+                "path": r"^/app/installations/\d+/access_tokens$",
+                "status": 404,
+                "times": GONE,
+            },
+            "log",
+        ),
         # an outage is not a repository gone: the workflow is told as usual
-        ("GET", rf"^/repos/{REPO}$", 503, None, "workflow"),
+        ({"method": "GET", "path": rf"^/repos/{REPO}$", "status": 503, "times": GONE}, "workflow"),
+        # nor is a 404 or a 401 that passes (an incident at GitHub): the job asks again later
+        ({"method": "GET", "path": rf"^/repos/{REPO}$", "status": 404, "times": 1}, "workflow"),
+        (
+            {
+                "method": "GET",
+                "path": rf"^/repos/{REPO}$",
+                "status": 401,
+                "message": "Bad credentials",
+                "times": 2,
+            },
+            "workflow",
+        ),
     ],
 )
 async def test_a_dead_stage_job_of_a_repository_that_is_gone_is_reported_once(
-    store: Store,
-    clock: FakeClock,
-    sim: Simulator,
-    method: str,
-    path: str,
-    status: int,
-    message: str | None,
-    how: str,
+    store: Store, clock: FakeClock, sim: Simulator, fault: dict[str, Any], how: str
 ) -> None:
     installation = sim.installation_id(REPO)
     assert installation is not None
@@ -55,17 +82,21 @@ async def test_a_dead_stage_job_of_a_repository_that_is_gone_is_reported_once(
         reason="r", installation_id=installation,
     )  # fmt: skip
     clock.advance(121)  # nobody holds its actions any more
-    sim.fail(method, path, status, times=100000, message=message)
+    sim.fail(**({"method": "*"} | fault))
     no_keys = Settings(anthropic_api_key=None, openai_api_key=None)
     services = Services(
         store, app_for(sim), build_models(no_keys, store, environ={}), bot_login="triad[bot]"
     )
     finish_jobs = set()
-    for _ in range(4):  # several sweeps, each running what it queued
+    for _ in range(FINISH_ATTEMPTS + 2):  # sweeps, each running what it queued, as a worker would
         finish_jobs |= set(await sweep(store))
         while (job := await store.claim("w", 10, ["finish"])) is not None:
-            await handle_finish(job, services)  # nothing to retry
-            await store.complete(job.id, "w")
+            try:
+                await handle_finish(job, services)
+            except GitHubUnavailable as exc:  # asked again on its next attempt
+                await store.fail(job.id, "w", str(exc), retry_in=1)
+            else:
+                await store.complete(job.id, "w")
         clock.advance(5)
     assert len(finish_jobs) == 1
     assert await Recovery(store).reported() == {("developer", how): 1}
