@@ -275,20 +275,24 @@ class WorkerPool(Generic[ContextT]):
 
     async def _beat(self) -> None:
         """Renew the leases of the jobs this process runs, every third of a lease, for as long
-        as it lives; cancel those whose lease is no longer theirs, those not renewed for a
-        whole lease (this process stalled, or the store could not be reached: another worker
-        may run them by now, and hold their claims)."""
+        as it lives; cancel those whose lease is no longer theirs, and those not renewed for
+        two thirds of a lease (this process stalled, or the store could not be reached or did
+        not answer: cancelled before the lease runs out, and another worker may run them and
+        hold their claims). A renewal that does not answer within a sixth of a lease is given
+        up: a store that hangs must not hold the heartbeat past the leases."""
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
             now = time.monotonic()
             lapsed = {
                 attempt: handler
                 for attempt, (handler, renewed_at) in self._running.items()
-                if now - renewed_at >= self.lease_seconds
+                if now - renewed_at >= self.lease_seconds * 2 / 3
             }
             held = [attempt for attempt in self._running if attempt not in lapsed]
             try:
-                renewed = await self.store.renew_leases(held, self.lease_seconds)
+                renewed = await asyncio.wait_for(
+                    self.store.renew_leases(held, self.lease_seconds), self.lease_seconds / 6
+                )
             except Exception:
                 log.exception("heartbeat failed; trying again", extra={"worker": self.worker_id})
                 renewed = set()

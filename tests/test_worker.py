@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import psycopg
@@ -448,6 +450,55 @@ async def test_a_job_whose_process_stalled_past_its_lease_is_abandoned_not_renew
         await cancelled.wait()  # a renewed lease would have let it run on
     await pool.stop()
     assert job_id is not None
+
+
+@contextlib.contextmanager
+def _renewals_blocked(store_url: str, job_id: int) -> Iterator[None]:
+    """Another client holds what renewing the job's lease must write (SQLite's write lock, or
+    the job's row on PostgreSQL): a renewal waits for it, as on a store that does not answer."""
+    if store_url.startswith("sqlite:///"):
+        held = sqlite3.connect(store_url.removeprefix("sqlite:///"), isolation_level=None)
+        held.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            held.rollback()
+            held.close()
+        return
+    with psycopg.connect(store_url) as connection:
+        connection.execute("SELECT 1 FROM jobs WHERE id = %s FOR UPDATE", (job_id,))
+        yield
+        connection.rollback()
+
+
+async def test_a_job_whose_renewal_hangs_is_given_up_before_its_lease_runs_out(
+    live_store: Store, store_url: str
+) -> None:
+    """The heartbeat waited for a renewal that never answered, the job ran on past its lease,
+    and another worker ran it too (both posted)."""
+    cancelled = asyncio.Event()
+    started = 0.0
+
+    async def held_up(job: Job, context: object) -> None:
+        nonlocal started
+        started = time.monotonic()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    pool = _pool(live_store, {"k": held_up}, lease_seconds=3.0, concurrency=1)
+    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    assert job_id is not None
+    pool.start()
+    while not started:
+        await asyncio.sleep(0.01)
+    with _renewals_blocked(store_url, job_id):
+        async with asyncio.timeout(5):
+            await cancelled.wait()
+        assert time.monotonic() - started < 3.0, "cancelled only once its lease had run out"
+    await pool.stop()
 
 
 async def test_a_stale_attempt_ending_leaves_the_new_attempt_renewed(live_store: Store) -> None:
