@@ -78,9 +78,11 @@ def implementation_pushed(
     )
     if event.has_ci:
         testing = replace(pushed, stage=Stage.TESTING)
-        watch = ci_watch_job(testing, config.limits.ci_timeout_minutes)
+        # keyed by the round too: a round that pushes a head seen before still waits for CI
+        after = f"round-{event.round}"
+        watch = ci_watch_job(testing, config.limits.ci_timeout_minutes, after=after)
         # CI may have reported while the push was not yet recorded (its webhook ignored then)
-        look = ci_look_job(testing)
+        look = ci_look_job(testing, after=after)
         return Decision(
             testing, (watch, look), reason=f"round {event.round} pushed: waiting for CI"
         )
@@ -226,5 +228,8 @@ def head_moved(workflow: Workflow | None, event: HeadMoved, config: RepoConfig) 
         ),
     )
     if workflow.has_ci:
-        actions += (ci_watch_job(moved, config.limits.ci_timeout_minutes), ci_look_job(moved))
+        # keyed by the push too: a branch moved back to a head it had before waits for CI
+        # again (keyed by the head alone, its jobs were taken for the earlier ones, done)
+        minutes, after = config.limits.ci_timeout_minutes, event.source
+        actions += (ci_watch_job(moved, minutes, after=after), ci_look_job(moved, after=after))
     return Decision(moved, actions, reason=f"new commits pushed by {event.actor.login}")

@@ -33,6 +33,7 @@ from bot.workflow.events import (
     StageName,
 )
 from bot.workflow.model import Actor, Permission, Stage, Target, Workflow
+from bot.workflow.outcome import Decision
 
 CONFIG = RepoConfig()
 LABEL_GATE = parse_repo_config("gates:\n  review: label\n").config
@@ -227,6 +228,23 @@ def test_a_person_pushing_to_the_pr_sends_it_back_through_ci_and_review() -> Non
     assert same.workflow == ready
     working = at(Stage.IMPLEMENTING)
     assert decide(working, HeadMoved(WRITER, "d", "c" * 40), TARGET, CONFIG).workflow == working
+
+
+def test_a_branch_moved_back_to_an_earlier_head_waits_for_ci_again() -> None:
+    """Keyed by the head alone, the CI jobs of a head seen before were taken for its earlier
+    ones (done): no deadline and no look, and the workflow waited for CI for ever."""
+    ready = at(Stage.READY_FOR_QA)
+    first = decide(ready, HeadMoved(WRITER, "d-1", "c" * 40), TARGET, CONFIG)
+    assert first.workflow is not None
+    away = decide(first.workflow, HeadMoved(WRITER, "d-2", "e" * 40), TARGET, CONFIG)
+    assert away.workflow is not None
+    back = decide(away.workflow, HeadMoved(WRITER, "d-3", "c" * 40), TARGET, CONFIG)
+
+    def keys(decision: Decision) -> set[str]:
+        return {action.key for action in decision.actions if isinstance(action, RunStage)}
+
+    assert len(keys(first)) == 2 and len(keys(back)) == 2
+    assert not keys(first) & keys(back)
 
 
 def test_resume_after_the_reviewers_failed_runs_them_again() -> None:
