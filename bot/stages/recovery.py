@@ -65,6 +65,19 @@ async def sweep(store: Store) -> list[int]:
         task = _target_of(dead)
         if task is not None:
             found[(task.repository, task.issue_number)] = task.installation_id
+            continue
+        log.warning(  # it died of its payload at once, and nothing ran
+            "a stage job whose payload no stage reads died: no issue can be told",
+            extra={"job": dead.id, "kind": dead.kind, "error": dead.last_error},
+        )
+        await recovery.mark_reported(dead, TOLD_LOG)
+    for dead in await recovery.unreported_dead([JobKind.FINISH]):
+        # its work is still in the store, where this sweep finds it and queues another
+        log.warning(
+            "a finish job died: another takes its work over",
+            extra={"job": dead.id, "error": dead.last_error},
+        )
+        await recovery.mark_reported(dead, TOLD_LOG)
     for dead in await recovery.unreported_dead([JobKind.DELIVERY]):
         lost = await lost_delivery(store, dead)
         if lost.repository and lost.number and lost.installation_id:

@@ -39,6 +39,21 @@ async def test_a_dead_stage_job_gets_one_finish_job_for_its_issue(store: Store) 
     assert finish.max_attempts == 20
 
 
+@pytest.mark.parametrize(
+    ("kind", "payload"),
+    [("finish", ABOUT), ("developer", {"round": "two"})],
+    ids=["a-finish-job", "a-stage-job-of-an-unreadable-payload"],
+)
+async def test_a_dead_job_no_issue_is_told_of_is_logged_and_counted_told(
+    store: Store, kind: str, payload: dict[str, object]
+) -> None:
+    """`triad_dead_letters_reported{how="no"}` counted them for ever: the sweep would never
+    report them. A dead finish job's work is still in the store for the next one."""
+    await _dead(store, kind, payload, "boom")
+    await sweep(store)
+    assert await Recovery(store).reported() == {(kind, "log"): 1}
+
+
 async def test_undone_actions_nobody_holds_get_a_finish_job(store: Store, clock: FakeClock) -> None:
     workflows = WorkflowStore(store)
     start = Workflow("octo/repo", 5, 12, Stage.DESIGN_PROPOSED)
