@@ -224,7 +224,10 @@ async def _report_lost(services: Services, target: Target, repo: Repo) -> None:
         # decided before the job died: its actions are finished by this job, nothing was lost
         (acted if decided is not None else untold).append(lost)
     if untold:
-        await repo.comment_once(target.issue_number, notice_key(store.clock()), notice(untold))
+        key = notice_key(store.clock())
+        earlier = await repo.find_comment(target.issue_number, key)
+        body = notice(untold, earlier.body if earlier else "")
+        await repo.upsert_comment(target.issue_number, key, body)
         log.warning(
             "deliveries Triad never acted on: said on the issue",
             extra={

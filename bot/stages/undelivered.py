@@ -69,18 +69,25 @@ async def lost_delivery(store: Store, job: Job) -> LostDelivery:
     )
 
 
+#: a notice's lines, and the jobs its retry command names (Triad's own words: labels and
+#: logins in them are checked when they are written)
+_TOLD_LINE = re.compile(r"^- .*$", re.M)
+_RETRY = re.compile(r"`triad jobs retry ([0-9 ]+)`")
+
+
 def notice_key(now: float) -> str:
     """The marker of the day's notice on an issue: one a day at most."""
     return f"undelivered:{time.strftime('%Y-%m-%d', time.gmtime(now))}"
 
 
-def notice(lost: list[LostDelivery]) -> str:
-    """The comment saying what Triad could not act on, why, and how to go on."""
-    lines = []
+def notice(lost: list[LostDelivery], earlier: str = "") -> str:
+    """The comment saying what Triad could not act on, why, and how to go on; with what
+    `earlier`, the day's notice so far, said already (a loss later that day joins it)."""
+    lines = _TOLD_LINE.findall(earlier)
+    jobs = " ".join([*_RETRY.findall(earlier), *(str(one.job.id) for one in lost)])
     for one in lost:
         by = f" by @{one.sender}" if one.sender else ""
         lines.append(f"- {one.what}{by}: {category(one.job.last_error)}. {details(one.job.id)}")
-    jobs = " ".join(str(one.job.id) for one in lost)
     return (
         "Triad could not act on this, even after retrying:\n\n"
         + "\n".join(lines)
