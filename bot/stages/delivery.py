@@ -64,4 +64,5 @@ async def handle_delivery(job: Job, services: Services) -> None:
         status_report=lambda: status_report(services.store, target),
         config_problems=loaded.problems,
         holder=Holder.of(job),
+        delivery_id=delivery_id,
     )

@@ -218,11 +218,14 @@ async def _report_lost(services: Services, target: Target, repo: Repo) -> None:
         lost = await lost_delivery(store, dead)
         if (lost.repository, lost.number) != (target.repository, target.issue_number):
             continue
-        decided = await workflows.transition_for(
-            target.repository, target.issue_number, lost.delivery_id
-        )
         # decided before the job died: its actions are finished by this job, nothing was lost
-        (acted if decided is not None else untold).append(lost)
+        # (a command is decided under its comment, an event on Triad's pull request under its
+        # issue; a transition stored before they named their delivery, under the delivery)
+        decided = await workflows.decided_by(lost.delivery_id) or (
+            await workflows.transition_for(target.repository, target.issue_number, lost.delivery_id)
+            is not None
+        )
+        (acted if decided else untold).append(lost)
     if untold:
         key = notice_key(store.clock())
         earlier = await repo.find_comment(target.issue_number, key)

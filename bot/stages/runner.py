@@ -150,9 +150,11 @@ async def apply_event(  # noqa: PLR0913 (what a transition needs; the cause keyw
     status_report: StatusReport,
     config_problems: Sequence[str] = (),
     holder: Holder | None = None,
+    delivery_id: str | None = None,
 ) -> Applied:
     """Decide `event` once per `source`, store the transition, and carry out its actions
-    (after any earlier ones of the issue); `holder` is the job doing it."""
+    (after any earlier ones of the issue); `holder` is the job doing it, for `delivery_id`
+    when it is a delivery's."""
     workflows = WorkflowStore(store)
     issue = target.issue_number
 
@@ -186,6 +188,7 @@ async def apply_event(  # noqa: PLR0913 (what a transition needs; the cause keyw
                 reason=decision.reason,
                 holder=holder,
                 installation_id=target.installation_id,
+                delivery_id=delivery_id,
             )
             break
         except ConcurrentUpdate:

@@ -105,6 +105,15 @@ class WorkflowStore:
         )
         return _transition(row) if row else None
 
+    async def decided_by(self, delivery_id: str) -> bool:
+        """Whether the delivery's job decided a transition (of any issue, under any source)."""
+        row = await self.store.run(
+            lambda tx: tx.fetchone(
+                "SELECT 1 AS found FROM transitions WHERE delivery_id = ? LIMIT 1", (delivery_id,)
+            )
+        )
+        return row is not None
+
     async def apply(  # noqa: PLR0913 (one row of the transitions table; the cause keyword-only)
         self,
         repository: str,
@@ -119,9 +128,11 @@ class WorkflowStore:
         reason: str,
         holder: Holder | None = None,
         installation_id: int | None = None,
+        delivery_id: str | None = None,
     ) -> tuple[Workflow | None, Transition]:
         """Save the new state and the transition with its pending actions, atomically; the
-        transition is claimed by `holder` (for CLAIM_SECONDS when None).
+        transition is claimed by `holder` (for CLAIM_SECONDS when None); `delivery_id` is the
+        delivery whose job decided it, if one did.
 
         Raises ConcurrentUpdate when the workflow changed since `before` was read.
         """
@@ -132,8 +143,8 @@ class WorkflowStore:
             row = tx.fetchone(
                 "INSERT INTO transitions (repository, issue_number, source, cause, actor,"
                 " from_stage, to_stage, reason, actions, actions_done, at, claimed_until,"
-                " claim_job, claim_owner, revision, installation_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " claim_job, claim_owner, revision, installation_id, delivery_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     repository,
                     issue_number,
@@ -151,6 +162,7 @@ class WorkflowStore:
                     holder.owner if holder else None,
                     saved.revision if saved is not None else 0,
                     installation_id,
+                    delivery_id,
                 ),
             )
             assert row is not None

@@ -195,3 +195,30 @@ async def test_a_maintainers_label_lost_to_an_outage_is_said_on_the_issue(
     second = max(job.id for job in await QueueAdmin(stack.store).jobs(kind="delivery"))
     assert f"`triad jobs retry {dead.id} {second}`" in both
     assert await Recovery(stack.store).unreported_dead(["delivery"]) == []
+
+
+async def test_a_command_decided_before_its_job_died_is_carried_out_and_not_said_lost(
+    quick: TriadStack,
+) -> None:
+    """A command is decided once per comment, not under its delivery's id: the finish job
+    carried out its actions and then told the issue Triad never acted on it ("post the command
+    again": a second revision)."""
+    stack = quick
+    assert stack.store is not None
+    number = open_issue(stack)
+    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
+    await stack.settle()
+    # the revision is decided, then GitHub fails its label change through every attempt
+    stack.github.fail("DELETE", r"/labels/triad:design-proposed$", 503, times=100000)
+    stack.github.comment(REPO, number, MAINTAINER, "/triad revise use a keyword")
+    await _dead_job(stack, "delivery")
+    stack.github.faults.clear()
+    deadline = time.monotonic() + 40
+    while await Recovery(stack.store).unreported_dead(["delivery"]):
+        assert time.monotonic() < deadline, "the dead delivery job was never reported"
+        await asyncio.sleep(0.2)
+    await _until(stack, number, Stage.DESIGN_PROPOSED)
+    await stack.settle()
+    assert (await workflow_of(stack, number)).design_version == 2
+    assert _lost_notices(stack, number) == []
+    assert await Recovery(stack.store).reported() == {("delivery", "log"): 1}
