@@ -36,3 +36,10 @@ def issue_number(text: str) -> int | None:
     """`text` as an issue or pull request number (1 to `MAX_ISSUE_NUMBER`), or None."""
     number = natural(text)
     return number if number is not None and 1 <= number <= MAX_ISSUE_NUMBER else None
+
+
+def over(declared: str, limit: int) -> bool:
+    """Whether `declared` (a Content-Length) is a number over `limit`: ASCII digits only, and
+    any of more than 19 is over (`int` refuses a text of over 4300)."""
+    digits = declared.isascii() and declared.isdigit()
+    return digits and (len(declared) > 19 or int(declared) > limit)

@@ -238,11 +238,13 @@ def require_admin_guard(settings: Settings) -> None:
             f"{where}, and TRIAD_ADMIN_TOKEN is not set: the admin page and /metrics would be "
             f"open to anyone who reaches the port; {advice}"
         )
-    length = len(settings.admin_token.get_secret_value().strip())
-    if length < MIN_ADMIN_TOKEN:
+    token = settings.admin_token.get_secret_value().strip()
+    # printable ASCII: sixteen zero-width spaces are sixteen characters, and no secret
+    if len(token) < MIN_ADMIN_TOKEN or not (token.isascii() and token.isprintable()):
         raise ConfigError(
-            f"{where}, and TRIAD_ADMIN_TOKEN is too weak ({length} characters, at least "
-            f"{MIN_ADMIN_TOKEN} needed): anyone who reaches the port could guess it; {advice}"
+            f"{where}, and TRIAD_ADMIN_TOKEN is too weak ({len(token)} characters, at least "
+            f"{MIN_ADMIN_TOKEN} printable ASCII ones needed): anyone who reaches the port could"
+            f" guess it; {advice}"
         )
 
 

@@ -274,37 +274,39 @@ class WorkerPool(Generic[ContextT]):
             )
 
     async def _beat(self) -> None:
-        """Renew the leases of the jobs this process runs, every third of a lease, for as long
-        as it lives; cancel those whose lease is no longer theirs, and those not renewed for
-        two thirds of a lease (this process stalled, or the store could not be reached or did
-        not answer: cancelled before the lease runs out, and another worker may run them and
-        hold their claims). A renewal that does not answer within a sixth of a lease is given
-        up: a store that hangs must not hold the heartbeat past the leases."""
+        """Renew the leases of the jobs this process runs, every sixth of a lease, for as long
+        as it lives; cancel those whose lease is no longer theirs, and those it could not
+        renew while one more try could still land before the lease runs out (this process
+        stalled, or the store failed or hung: they are given up before another worker may
+        take them and their claims, not after). A renewal is given up after a sixth of a lease,
+        so a store that hangs cannot hold the heartbeat past the leases, and one failed or
+        slow renewal costs nothing: the next comes in time."""
+        sixth = self.lease_seconds / 6
         while True:
-            await asyncio.sleep(self.lease_seconds / 3)
+            await asyncio.sleep(sixth)
             now = time.monotonic()
             lapsed = {
                 attempt: handler
                 for attempt, (handler, renewed_at) in self._running.items()
-                if now - renewed_at >= self.lease_seconds * 2 / 3
+                if now - renewed_at >= self.lease_seconds
             }
             held = [attempt for attempt in self._running if attempt not in lapsed]
             try:
                 renewed = await asyncio.wait_for(
-                    self.store.renew_leases(held, self.lease_seconds), self.lease_seconds / 6
+                    self.store.renew_leases(held, self.lease_seconds), sixth
                 )
+                lost = [attempt for attempt in held if attempt not in renewed]
             except Exception:
                 log.exception("heartbeat failed; trying again", extra={"worker": self.worker_id})
-                renewed = set()
-                held = []  # not renewed, not known lost: cancelled once a lease went by
-            for attempt in held:
-                entry = self._running.get(attempt)
-                if entry is None:
-                    continue
+                renewed, lost = set(), []  # not renewed, not known lost
+            # the next decision comes within two sixths (a sleep, a renewal given up): one not
+            # renewed for half a lease by then could not be renewed before its lease ends
+            late = time.monotonic() - self.lease_seconds / 2
+            for attempt, (handler, renewed_at) in list(self._running.items()):
                 if attempt in renewed:
-                    self._running[attempt] = (entry[0], now)
-                else:
-                    lapsed[attempt] = entry[0]
+                    self._running[attempt] = (handler, now)
+                elif attempt in lost or renewed_at <= late:
+                    lapsed[attempt] = handler
             for attempt, handler in lapsed.items():
                 entry = self._running.get(attempt)
                 if entry is not None and entry[0] is handler:

@@ -501,6 +501,36 @@ async def test_a_job_whose_renewal_hangs_is_given_up_before_its_lease_runs_out(
     await pool.stop()
 
 
+async def test_one_renewal_that_hangs_a_while_costs_a_long_job_nothing(
+    live_store: Store, store_url: str
+) -> None:
+    """A renewal given up once (the store slow for a moment) is followed by another in time:
+    cancelling the job for it would throw away a model call that still held its lease."""
+    lease = 3.0
+    finished = asyncio.Event()
+
+    async def long(job: Job, context: object) -> None:
+        await asyncio.sleep(lease * 1.4)  # outlives its first lease: renewals keep it
+        finished.set()
+
+    pool = _pool(live_store, {"k": long}, lease_seconds=lease, concurrency=1)
+    job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
+    assert job_id is not None
+    pool.start()
+    await asyncio.sleep(lease / 3 + 0.1)
+
+    def hold_a_while() -> None:
+        with _renewals_blocked(store_url, job_id):
+            time.sleep(lease / 2)  # a renewal or two given up; then they land again
+
+    await asyncio.to_thread(hold_a_while)
+    async with asyncio.timeout(lease * 2):
+        await finished.wait()
+    done = await _wait_for(live_store, job_id, JobState.DONE)
+    await pool.stop()
+    assert done.attempts == 1
+
+
 async def test_a_stale_attempt_ending_leaves_the_new_attempt_renewed(live_store: Store) -> None:
     """One loop's attempt stalled past its lease and another loop of the same process took the
     job over; when the stale attempt ends, the new one's lease is still renewed."""

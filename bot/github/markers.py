@@ -12,8 +12,8 @@ import re
 
 _MARKER = "<!-- triad:{key} -->"
 
-#: an HTML comment opening as Triad's markers do (GitHub hides it, whatever its case or spaces)
-_POSING = re.compile(r"<!--(?=\s*triad:)", re.IGNORECASE)
+#: an HTML comment's opening: GitHub hides it and all that follows up to its `-->`, whatever
+#: that is (one of Triad's markers, and the rest of a design in between)
 
 #: the most characters GitHub keeps in a comment's, a pull request's or a review's body (a
 #: longer one is refused, 422: the whole write fails)
@@ -36,9 +36,9 @@ def carries(body: str, key: str) -> bool:
 
 
 def unmarked(text: str) -> str:
-    """`text` (a model's words, or a person's) unable to pose as one of Triad's markers in the
-    body it goes into: a marker it holds is shown as text, not hidden."""
-    return _POSING.sub("&lt;!--", text)
+    """`text` (a model's words, or a person's) with every HTML comment shown as text, not
+    hidden: it can neither pose as one of Triad's markers nor hide what follows it."""
+    return text.replace("<!--", "&lt;!--")
 
 
 def fitted(body: str) -> str:

@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, ValidationInfo
 
 from bot.llm.choice import describe_errors
 from bot.llm.errors import clip
@@ -48,6 +48,16 @@ _FENCED_JSON = re.compile(r"^```(?:json)?\s*\n(.*)\n```\s*$", re.DOTALL)
 
 class InvalidAnswer(Exception):
     """Why an answer does not fit, worded for the model (repair) and for a user."""
+
+
+#: the validation context of a model's answer: a schema's limits on what a model may say hold
+#: for its answers, not for an answer stored before a limit was set (`answering`)
+ANSWER = {"answer": True}
+
+
+def answering(info: ValidationInfo) -> bool:
+    """Whether a model's answer is being read (not a stored one)."""
+    return isinstance(info.context, dict) and bool(info.context.get("answer"))
 
 
 def schema_name(output: type[BaseModel]) -> str:
@@ -127,7 +137,7 @@ def parse_answer(
         raise InvalidAnswer("the answer was empty")
     data = content if isinstance(content, dict) else _json(content)
     try:
-        return output.model_validate(data)
+        return output.model_validate(data, context=ANSWER)
     except ValidationError as exc:
         raise InvalidAnswer(f"the answer does not fit the schema: {describe_errors(exc)}") from None
 

@@ -142,7 +142,9 @@ async def handle_finish(job: Job, services: Services) -> None:
     try:
         await repo.default_branch()  # the repository, as its installation sees it
     except (GitHubNotFound, GitHubForbidden) as exc:
-        if job.attempts < job.max_attempts:
+        # 401 is Triad's own credentials failing (a bad key, a clock off): never a repository
+        # gone, whatever its attempt
+        if job.attempts < job.max_attempts or exc.status == 401:
             # one answer proves nothing (GitHub's incidents answer 404, 401 and 403 too, and
             # a suspended installation comes back): asked again later, on the outage schedule
             raise GitHubUnavailable(

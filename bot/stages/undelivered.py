@@ -84,7 +84,9 @@ def notice(lost: list[LostDelivery], earlier: str = "") -> str:
     """The comment saying what Triad could not act on, why, and how to go on; with what
     `earlier`, the day's notice so far, said already (a loss later that day joins it)."""
     lines = _TOLD_LINE.findall(earlier)
-    jobs = " ".join([*_RETRY.findall(earlier), *(str(one.job.id) for one in lost)])
+    said = " ".join(_RETRY.findall(earlier)).split()
+    lost = [one for one in lost if str(one.job.id) not in said]  # a retried finish job's
+    jobs = " ".join([*said, *(str(one.job.id) for one in lost)])
     for one in lost:
         by = f" by @{one.sender}" if one.sender else ""
         lines.append(f"- {one.what}{by}: {category(one.job.last_error)}. {details(one.job.id)}")

@@ -20,6 +20,8 @@ from typing import Any
 from starlette.types import Receive
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
+from bot.numbers import over
+
 log = logging.getLogger(__name__)
 
 #: seconds a refused client is asked to wait before trying again
@@ -135,10 +137,7 @@ class DoorLimits:
         `Retry-After` when the bodies being read would pass `max_unverified_bytes`; 400 when
         the client goes away first. A refused body holds nothing.
         """
-        # ASCII digits only ("²".isdigit() is true and int() refuses it), and more than 19 of
-        # them are over any limit (int() refuses over 4300)
-        digits = declared if declared and declared.isascii() and declared.isdigit() else ""
-        if digits and (len(digits) > 19 or int(digits) > limit):
+        if declared and over(declared, limit):
             raise Refused(413, f"payload exceeds {limit} bytes")
         # bytes count as they arrive, never as declared: a body declared but not sent holds
         # only its connection, until the read deadline closes it

@@ -10,6 +10,8 @@ from urllib.parse import parse_qs
 
 from fastapi import HTTPException, Request
 
+from bot.numbers import over
+
 #: the most a form may send: its fields are a token, a name, a few choices
 MAX_FORM_BYTES = 16 * 1024
 
@@ -17,8 +19,7 @@ MAX_FORM_BYTES = 16 * 1024
 async def read_form(request: Request, limit: int = MAX_FORM_BYTES) -> dict[str, str]:
     """The form's fields (the last of a field sent twice); 413 past `limit` bytes, as declared
     or as they arrive; 400 when it is not UTF-8."""
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and (len(declared) > 19 or int(declared) > limit):
+    if over(request.headers.get("content-length", ""), limit):
         raise HTTPException(413, f"a form is at most {limit} bytes")
     body = bytearray()
     async for chunk in request.stream():

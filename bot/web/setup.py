@@ -89,8 +89,10 @@ class _SetupState:
     pending: dict[str, _Pending] = field(default_factory=dict)
     #: signs the form tokens (a token is bound to its browser's cookie)
     key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
-    #: the App whose credentials this page wrote to `.env`: it registers no more
+    #: the App this page registered: it registers no more
     registered: RegisteredApp | None = None
+    #: the App was registered but `.env` could not be written (its lines were shown once)
+    unsaved: bool = False
 
     def form_token(self, cookie: str) -> str:
         return hmac.new(self.key, cookie.encode(), hashlib.sha256).hexdigest()
@@ -217,6 +219,8 @@ def create_setup_router(options: SetupOptions) -> APIRouter:
             app = await convert_manifest_code(pending.api_url, code)
             text = env_text(app, pending.api_url, pending.webhook_proxy_url)
         except (GitHubError, UnsafeEnvValue) as exc:
+            if state.registered is not None:  # a reload while the first exchange ran
+                return _configured(state)
             # the registration stays pending: GitHub's code is good for an hour, so a reload
             # tries again after an outage
             return message("GitHub's answer was refused", html.escape(str(exc)), 502)
@@ -234,7 +238,7 @@ def create_setup_router(options: SetupOptions) -> APIRouter:
             )
         except (OSError, UnicodeError) as exc:
             # the App exists on GitHub now, and its key and secrets are shown nowhere else
-            state.registered = app
+            state.registered, state.unsaved = app, True
             log.error("setup: .env could not be written", extra={"path": str(env), "error": exc})
             return message(
                 ".env could not be written",
@@ -407,7 +411,13 @@ def _form(state: _SetupState, page_url: str, csrf: str, error: str | None = None
 def _configured(state: _SetupState, status: int = 200) -> Response:
     assert state.registered is not None
     options = state.options
-    return configured_page(state.registered, str(options.env_file), options.next_step, status)
+    return configured_page(
+        state.registered,
+        str(options.env_file),
+        options.next_step,
+        status,
+        written=not state.unsaved,
+    )
 
 
 def _plain(text: str) -> str:

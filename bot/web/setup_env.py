@@ -98,10 +98,10 @@ def write_env(path: Path, block: str, *, overwrite: bool) -> None:
     except FileNotFoundError:
         existing = ""
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    _write_new(temporary, merge(existing, block))
     try:
+        _write_new(temporary, merge(existing, block))
         os.replace(temporary, path)
-    except OSError:
+    except BaseException:  # a copy of the private key is not left behind (a full disk)
         temporary.unlink(missing_ok=True)
         raise
 

@@ -59,13 +59,22 @@ def form_page(
 
 
 def configured_page(
-    app: RegisteredApp, env_file: str, next_step: str, status: int = 200
+    app: RegisteredApp, env_file: str, next_step: str, status: int = 200, *, written: bool = True
 ) -> HTMLResponse:
-    """What the page says once it wrote `.env`: it registers no more."""
+    """What the page says once it registered the App: it registers no more."""
+    name, env = html.escape(app.name), html.escape(env_file)
+    if not written:
+        return message(
+            ".env was not written",
+            f"<p id='unsaved'>This page registered the App <b>{name}</b> but could not write "
+            f"<code>{env}</code>; it showed its lines once, to be saved there by hand (or "
+            "delete the App on GitHub and start again). It registers no more.</p>",
+            status,
+        )
     return message(
         "Triad is configured",
-        f"<p id='configured'>This page registered the App <b>{html.escape(app.name)}</b> and "
-        f"wrote <code>{html.escape(env_file)}</code>; it registers no more. Now {next_step}.</p>",
+        f"<p id='configured'>This page registered the App <b>{name}</b> and wrote "
+        f"<code>{env}</code>; it registers no more. Now {next_step}.</p>",
         status,
     )
 

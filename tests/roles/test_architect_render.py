@@ -6,21 +6,19 @@ import pytest
 from pydantic import ValidationError
 
 from bot.github.markers import MAX_BODY_CHARS, marker
+from bot.llm.schema import ANSWER
 from bot.repo_config import Labels
 from bot.roles.architect.render import (
+    MAX_VERSION_CHARS,
     content_hash,
     next_step,
     render_comment,
     render_placeholder,
     render_version,
+    version_length,
     versions_in,
 )
-from bot.roles.architect.schema import (
-    MAX_DESIGN_CHARS,
-    DesignOption,
-    DesignProposal,
-    PlanStep,
-)
+from bot.roles.architect.schema import DesignOption, DesignProposal, PlanStep
 from bot.roles.developer.render import Round, pr_body, rows_in, steps_done_in
 
 
@@ -95,16 +93,38 @@ def test_the_hash_changes_with_any_edit_but_not_with_line_endings() -> None:
     assert content_hash(body) != content_hash(body.replace("simple", "simpler"))
 
 
-def test_a_design_too_long_for_its_comment_is_sent_back_to_be_shortened() -> None:
-    """What a maintainer approves is the whole comment: a design that would not fit in one
-    is an answer that does not fit its schema (the model is asked to shorten it)."""
-    long = design().model_dump() | {"problem": "word " * (MAX_DESIGN_CHARS // 5)}
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"problem": "word " * (MAX_VERSION_CHARS // 5)},
+        # shown, a `|` in the plan's table takes two characters
+        {"plan": [{"path": "a.md", "change": "modify", "description": "|" * 31_000}]},
+        # a criterion takes more room shown than written
+        {"acceptance_criteria": [""] * (MAX_VERSION_CHARS // 7)},
+        {"problem": "<!--" * (MAX_VERSION_CHARS // 5)},  # shown as `&lt;!--`
+    ],
+    ids=["long-words", "pipes", "many-empty-criteria", "html-comments"],
+)
+def test_a_design_too_long_for_its_comment_is_sent_back_to_be_shortened(
+    change: dict[str, object],
+) -> None:
+    """What a maintainer approves is the comment as shown, never cut: a design that would
+    not fit in it (as shown) does not fit its schema, and the model is asked to shorten it.
+    One stored before the limit is read as it was approved (its developer and reviewers)."""
+    answer = design().model_dump() | change
     with pytest.raises(ValidationError, match="write it shorter"):
-        DesignProposal.model_validate(long)
-    longest = design().model_dump() | {"problem": "word " * (MAX_DESIGN_CHARS // 5 - 100)}
-    current = render_version(3, DesignProposal.model_validate(longest))
+        DesignProposal.model_validate(answer, context=ANSWER)
+    assert version_length(DesignProposal.model_validate(answer)) > MAX_VERSION_CHARS
+
+
+def test_the_longest_design_is_shown_whole_beside_what_to_do_next() -> None:
+    longest = design().model_copy(update={"problem": "word " * (MAX_VERSION_CHARS // 5 - 300)})
+    assert MAX_VERSION_CHARS - 2_000 < version_length(longest) <= MAX_VERSION_CHARS
+    current = render_version(3, DesignProposal.model_validate(longest.model_dump(), context=ANSWER))
     comment = render_comment(3, current, {2: current, 1: current}, next_step(Labels(), False))
-    assert current in comment and len(f"{marker('design')}\n{comment}") <= MAX_BODY_CHARS
+    assert current in comment and "Approve this version" in comment
+    assert len(f"{marker('design')}\n{comment}") <= MAX_BODY_CHARS
+    assert sorted(versions_in(comment)) == [3]  # the earlier ones do not fit beside it
 
 
 def test_the_oldest_versions_are_left_out_when_the_comment_would_pass_githubs_limit() -> None:

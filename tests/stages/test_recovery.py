@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pytest
 
 from bot.stages.recovery import dead_stage_failed, sweep
+from bot.stages.undelivered import lost_delivery, notice
 from bot.store import Delivery, DeliveryOutcome, Job, JobState, NewJob, Store
 from bot.store.recovery import Recovery
 from bot.store.workflows import WorkflowStore
@@ -195,3 +197,18 @@ async def test_undone_actions_of_an_unknown_installation_are_logged_once(
         assert await sweep(store) == []
     said = [r for r in caplog.records if "installation is unknown" in r.getMessage()]
     assert len(said) == 1
+
+
+async def test_the_days_notice_says_each_lost_delivery_once(store: Store) -> None:
+    """A finish job retried after it wrote the notice (before it marked the deliveries told)
+    must not say them twice; a later loss joins the day's notice."""
+    first = await _dead_delivery(store, {"action": "completed"}, "d-1")
+    dead = await store.get_job(first)
+    assert dead is not None
+    lost = await lost_delivery(store, dead)
+    said = notice([lost])
+    assert notice([lost], said) == said
+    assert notice([], said) == said
+    later = replace(lost, job=replace(dead, id=first + 1))
+    both = notice([later], said)
+    assert both.count("\n- ") == 2 and f"`triad jobs retry {first} {first + 1}`" in both

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TYPE_CHECKING
 
 from bot.github.markers import MAX_BODY_CHARS, unmarked
 from bot.numbers import DIGITS, natural
 from bot.repo_config import Labels
-from bot.roles.architect.schema import DesignProposal
+
+if TYPE_CHECKING:  # the schema checks its designs' length here: imported by it, not from it
+    from bot.roles.architect.schema import DesignProposal
 
 DESIGN_KEY = "design"
 WORKING = "⏳ Designing"
@@ -16,6 +19,9 @@ _LEFT_OUT = "not kept here, as GitHub keeps at most 65,536 characters of a comme
 #: what the design comment may take, short of GitHub's limit: the marker above it, the note
 #: on versions left out, and a margin for redaction
 _ROOM = MAX_BODY_CHARS - 1_000
+#: what the current version may take as shown, its warning included: the rest of `_ROOM` is
+#: for what to do next (and superseded versions, as many as fit)
+MAX_VERSION_CHARS = 60_000
 _VERSION_BLOCK = re.compile(
     rf"<!-- triad:version:({DIGITS}) -->\n(.*?)\n<!-- triad:end-version -->", re.S
 )
@@ -44,6 +50,13 @@ def render_version(version: int, design: DesignProposal) -> str:
     if design.risks:
         lines += ["", "### Risks", *[f"- {risk}" for risk in design.risks]]
     return "\n".join(lines)
+
+
+def version_length(design: DesignProposal) -> int:
+    """The most `design` takes in its comment: its version as shown, with every path of its
+    plan under the warning (a model's `|` and `<!--` take more room shown than written)."""
+    paths = [step.path for step in design.plan]
+    return len(unmarked(render_version(0, design) + sensitive_warning(paths)))
 
 
 def sensitive_warning(paths: list[str]) -> str:

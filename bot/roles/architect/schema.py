@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-#: the characters a design's words may take, all told: its comment (GitHub keeps 65,536 of
-#: one) also holds the headings, the plan's table, a warning naming paths and the next step,
-#: and what is approved is never cut
-MAX_DESIGN_CHARS = 40_000
+from bot.llm.schema import answering
+from bot.roles.architect.render import MAX_VERSION_CHARS, version_length
 
 
 class _Answer(BaseModel):
@@ -61,22 +59,16 @@ class DesignProposal(_Answer):
         return self
 
     @model_validator(mode="after")
-    def _fits_its_comment(self) -> DesignProposal:
-        length = _characters(self.model_dump())
-        if length > MAX_DESIGN_CHARS:
+    def _fits_its_comment(self, info: ValidationInfo) -> DesignProposal:
+        """What is approved is the comment as shown, never cut: a design whose version would
+        not fit in it goes back to the model to be shortened (a design stored before this
+        limit is read as it was approved)."""
+        if not answering(info):
+            return self
+        length = version_length(self)
+        if length > MAX_VERSION_CHARS:
             raise ValueError(
-                f"the design is {length:,} characters long, and at most {MAX_DESIGN_CHARS:,}"
-                " fit in its comment: write it shorter"
+                f"the design takes {length:,} characters as its comment shows it, and at most"
+                f" {MAX_VERSION_CHARS:,} fit: write it shorter"
             )
         return self
-
-
-def _characters(value: object) -> int:
-    """The characters of every text in `value` (a dump of a model)."""
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, dict):
-        return sum(_characters(item) for item in value.values())
-    if isinstance(value, list):
-        return sum(_characters(item) for item in value)
-    return 0
