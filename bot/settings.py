@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     log_batch_seconds: float = Field(default=0.2, ge=0, le=10)
 
     worker_concurrency: int = Field(default=4, ge=0, le=256)
-    #: a running job keeps its lease while its worker lives (a heartbeat every third of it); a
+    #: a running job keeps its lease while its worker lives (a heartbeat every sixth of it); a
     #: worker that dies loses its jobs, and the transition claims they hold, within one lease
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_max_attempts: int = Field(default=5, ge=1, le=100)

@@ -35,7 +35,7 @@ def retry_delay(attempt: int, base: float = 2.0, cap: float = 600.0) -> float:
 class WorkerPool(Generic[ContextT]):
     """`concurrency` loops in one process, each running one job at a time.
 
-    One heartbeat per process renews the lease of every job it runs every third of a lease, so
+    One heartbeat per process renews the lease of every job it runs every sixth of a lease, so
     a long model call keeps its job (and the transition claims the job holds) for as long as the
     process lives, and a process that dies loses them within one lease. A job whose lease
     another worker took (this process stalled past its lease) is cancelled.
