@@ -12,9 +12,6 @@ import re
 
 _MARKER = "<!-- triad:{key} -->"
 
-#: an HTML comment's opening: GitHub hides it and all that follows up to its `-->`, whatever
-#: that is (one of Triad's markers, and the rest of a design in between)
-
 #: the most characters GitHub keeps in a comment's, a pull request's or a review's body (a
 #: longer one is refused, 422: the whole write fails)
 MAX_BODY_CHARS = 65_536
@@ -37,7 +34,8 @@ def carries(body: str, key: str) -> bool:
 
 def unmarked(text: str) -> str:
     """`text` (a model's words, or a person's) with every HTML comment shown as text, not
-    hidden: it can neither pose as one of Triad's markers nor hide what follows it."""
+    hidden: it can neither pose as one of Triad's markers nor hide what follows it (GitHub hides
+    a `<!--` and everything after it up to the next `-->`, whoever wrote that)."""
     return text.replace("<!--", "&lt;!--")
 
 
