@@ -275,10 +275,10 @@ class WorkerPool(Generic[ContextT]):
 
     async def _beat(self) -> None:
         """Renew the leases of the jobs this process runs, every sixth of a lease, for as long
-        as it lives; cancel those whose lease is no longer theirs, and those it could not
-        renew while one more try could still land before the lease runs out (this process
-        stalled, or the store failed or hung: they are given up before another worker may
-        take them and their claims, not after). A renewal is given up after a sixth of a lease,
+        as it lives; cancel those whose lease is no longer theirs, and those not renewed by
+        the time the next try could land only after their lease ends (this process stalled, or
+        the store failed or hung: they are given up before another worker may take them and
+        their claims, not after). A renewal is given up after a sixth of a lease,
         so a store that hangs cannot hold the heartbeat past the leases, and one failed or
         slow renewal costs nothing: the next comes in time."""
         sixth = self.lease_seconds / 6
