@@ -47,6 +47,15 @@ def _pool(store: Store, handlers: dict[str, Any], **options: Any) -> WorkerPool[
     return WorkerPool(store, handlers, Metrics(), **settings)
 
 
+async def _until_cancelled(cancelled: asyncio.Event) -> None:
+    """A handler's long wait, which sets `cancelled` when the pool cancels it."""
+    try:
+        await asyncio.sleep(60)
+    except asyncio.CancelledError:
+        cancelled.set()
+        raise
+
+
 async def _wait_for(store: Store, job_id: int, state: JobState, timeout: float = 10) -> Job:
     async with asyncio.timeout(timeout):
         while True:
@@ -132,11 +141,7 @@ async def test_stop_releases_a_job_that_outlives_the_drain(live_store: Store) ->
 
     async def long(job: Job, context: object) -> None:
         started.set()
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
+        await _until_cancelled(cancelled)
 
     pool = _pool(live_store, {"k": long}, drain_seconds=0.2)
     job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
@@ -156,11 +161,7 @@ async def test_a_lost_lease_cancels_the_handler(live_store: Store) -> None:
         await live_store.run(
             lambda tx: tx.execute("UPDATE jobs SET lease_owner = 'thief' WHERE id = ?", (job.id,))
         )
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
+        await _until_cancelled(cancelled)
 
     pool = _pool(live_store, {"k": long}, lease_seconds=0.3)
     job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
@@ -437,11 +438,7 @@ async def test_a_job_whose_process_stalled_past_its_lease_is_abandoned_not_renew
 
     async def freezes(job: Job, context: object) -> None:
         time.sleep(0.6)  # blocks the whole event loop, heartbeat included, for two leases
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
+        await _until_cancelled(cancelled)
 
     pool = _pool(live_store, {"k": freezes}, lease_seconds=0.3, concurrency=1)
     job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))
@@ -482,11 +479,7 @@ async def test_a_job_whose_renewal_hangs_is_given_up_before_its_lease_runs_out(
     async def held_up(job: Job, context: object) -> None:
         nonlocal started
         started = time.monotonic()
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
+        await _until_cancelled(cancelled)
 
     pool = _pool(live_store, {"k": held_up}, lease_seconds=3.0, concurrency=1)
     job_id = await live_store.enqueue(NewJob(kind="k", idempotency_key="k:1"))

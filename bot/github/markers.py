@@ -15,7 +15,12 @@ _MARKER = "<!-- triad:{key} -->"
 #: the most characters GitHub keeps in a comment's, a pull request's or a review's body (a
 #: longer one is refused, 422: the whole write fails)
 MAX_BODY_CHARS = 65_536
-_CUT = "\n\n*… cut here: GitHub keeps at most 65,536 characters of a body.*"
+#: what a renderer fits a body into, short of the limit: room for the marker line above it
+#: and for redaction (a secret's mask may be longer than the secret)
+ROOM = MAX_BODY_CHARS - 1_000
+#: why a body, or a part of one, was cut or left out
+KEPT = f"GitHub keeps at most {MAX_BODY_CHARS:,} characters of a body"
+_CUT = f"\n\n*… cut here: {KEPT}.*"
 #: the least of the text a cut body keeps beside its closing markers (else they go instead)
 _LEAST_TEXT = 1_000
 _MARKER_LINE = re.compile(r"<!-- triad:[^\n]*? -->")

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pydantic import ValidationError
 
 from bot.errors import GitHubForbidden, GitHubNotFound, GitHubUnavailable
+from bot.github.markers import marker
 from bot.github.repo import Repo
 from bot.repo_config import RepoConfig
 from bot.stages.dead import category, details
@@ -231,8 +232,10 @@ async def _report_lost(services: Services, target: Target, repo: Repo) -> None:
     if untold:
         key = notice_key(store.clock())
         earlier = await repo.find_comment(target.issue_number, key)
-        body = notice(untold, earlier.body if earlier else "")
-        await repo.upsert_comment(target.issue_number, key, body)
+        if earlier is None:
+            await repo.comment_once(target.issue_number, key, notice(untold))
+        else:  # a loss later that day joins the day's notice (its comments listed once)
+            await repo.update_comment(earlier.id, f"{marker(key)}\n{notice(untold, earlier.body)}")
         log.warning(
             "deliveries Triad never acted on: said on the issue",
             extra={

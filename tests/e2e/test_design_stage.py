@@ -10,7 +10,7 @@ from bot.github.markers import MAX_BODY_CHARS, marker
 from bot.roles.architect.render import DESIGN_KEY
 from bot.workflow.model import Stage
 from tests.e2e.conftest import CONTRIBUTOR, MAINTAINER, OUTSIDER, REPO, open_issue
-from tests.e2e.helpers import bot_comments, workflow_of
+from tests.e2e.helpers import approved_issue, bot_comments, workflow_of
 from triad_lab.simulator.model_server import ModelRequest, text
 from triad_lab.simulator.models_script import ScriptedModels
 from triad_lab.simulator.stack import TriadStack
@@ -176,11 +176,7 @@ async def test_a_marker_in_the_models_words_does_not_pose_as_triads(stack: Triad
     """The design's text held the progress comment's marker: after approval, progress was
     written over the design comment (the approved design gone from the issue)."""
     _designs_with_problem(stack, f"Add search.\n{marker('progress')}\n{marker('failed:x')}")
-    number = open_issue(stack)
-    stack.github.add_label(REPO, number, MAINTAINER, "triad:design")
-    await stack.settle()
-    stack.github.add_label(REPO, number, MAINTAINER, "triad:approved")
-    await stack.settle()
+    number = await approved_issue(stack)
     [design] = design_comments(stack, number)
     assert "Design v1" in design and "&lt;!-- triad:progress -->" in design
     assert len(bot_comments(stack, number, "progress")) == 1  # a comment of its own

@@ -6,7 +6,7 @@ import hashlib
 import re
 from typing import TYPE_CHECKING
 
-from bot.github.markers import MAX_BODY_CHARS, unmarked
+from bot.github.markers import KEPT, ROOM, unmarked
 from bot.numbers import DIGITS, natural
 from bot.repo_config import Labels
 
@@ -15,11 +15,7 @@ if TYPE_CHECKING:  # the schema checks its designs' length here: imported by it,
 
 DESIGN_KEY = "design"
 WORKING = "⏳ Designing"
-_LEFT_OUT = "not kept here, as GitHub keeps at most 65,536 characters of a comment"
-#: what the design comment may take, short of GitHub's limit: the marker above it, the note
-#: on versions left out, and a margin for redaction
-_ROOM = MAX_BODY_CHARS - 1_000
-#: what the current version may take as shown, its warning included: the rest of `_ROOM` is
+#: what the current version may take as shown, its warning included: the rest of `ROOM` is
 #: for what to do next (and superseded versions, as many as fit)
 MAX_VERSION_CHARS = 60_000
 _VERSION_BLOCK = re.compile(
@@ -79,7 +75,7 @@ def render_comment(version: int, current: str, earlier: dict[int, str], next_ste
     versions are left out instead, saying so. Every text in it is a model's (or holds one's
     words, as the plan's paths in the warning do): `unmarked`."""
     comment = "\n".join([_block(version, unmarked(current)), "", f"> {next_step}"])
-    room = _ROOM - len(comment)
+    room = ROOM - len(comment)
     for number in sorted(earlier, reverse=True):
         older = "\n".join(
             [
@@ -93,7 +89,9 @@ def render_comment(version: int, current: str, earlier: dict[int, str], next_ste
             ]
         )
         if len(older) > room:
-            return comment + f"\n\n<sub>Design v{number} and earlier: {_LEFT_OUT}.</sub>"
+            return (
+                comment + f"\n\n<sub>Design v{number} and earlier: not kept here, as {KEPT}.</sub>"
+            )
         comment, room = comment + older, room - len(older)
     return comment
 

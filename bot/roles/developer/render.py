@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.github.markers import MAX_BODY_CHARS, unmarked
+from bot.github.markers import KEPT, ROOM, unmarked
 from bot.numbers import DIGITS, natural
 from bot.roles.architect.schema import DesignProposal
 
 PR_MARKER = "<!-- triad:pr -->"
-_SUMMARY_CUT = " … (cut: GitHub keeps at most 65,536 characters of a pull request's body)"
-#: what the body may take, short of GitHub's limit (a margin for redaction)
-_ROOM = MAX_BODY_CHARS - 1_000
+_SUMMARY_CUT = f" … (cut: {KEPT})"
 _ROUNDS_START, _ROUNDS_END = "<!-- triad:rounds -->", "<!-- triad:end-rounds -->"
 _ROW = re.compile(rf"^\| ({DIGITS}) \|.*$", re.M)
 _DONE = re.compile(rf"^- \[x\] \*\*({DIGITS})\.\*\*", re.M)
@@ -108,7 +106,7 @@ def pr_body(  # noqa: PLR0913 (keyword-only: each is one part of the body)
         ]
     )
     text = unmarked(summary.strip())
-    room = _ROOM - len(above) - len(below) - 2
+    room = ROOM - len(above) - len(below) - 2
     if len(text) > room:
         text = text[: max(room - len(_SUMMARY_CUT), 0)] + _SUMMARY_CUT
     return f"{above}\n{text}\n{below}"
