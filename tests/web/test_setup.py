@@ -4,6 +4,7 @@ page refuses other sites, unexpected hosts and answers that would add lines to `
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
@@ -72,6 +73,14 @@ async def _register(
     client: httpx.AsyncClient, github: Simulator, form: dict[str, str], name: str = "Triad Test"
 ) -> tuple[httpx.Response, dict[str, object]]:
     """Fill the setup page, follow GitHub's pages as a browser would, return the callback."""
+    query, manifest = await _back_from_github(client, github, form, name)
+    return await client.get("/setup/callback", params=query), manifest
+
+
+async def _back_from_github(
+    client: httpx.AsyncClient, github: Simulator, form: dict[str, str], name: str = "Triad Test"
+) -> tuple[dict[str, str], dict[str, object]]:
+    """Fill the setup page and follow GitHub's pages: the callback's query, and the manifest."""
     sent = await _post_form(client, form)
     assert sent.status_code == 200, sent.text
     manifest = json.loads(_hidden(sent.text, "manifest"))
@@ -89,8 +98,7 @@ async def _register(
     assert created.status_code == 302
     back = urlparse(created.headers["location"])
     assert f"{back.scheme}://{back.netloc}{back.path}" == f"{PAGE}/setup/callback"
-    query = {k: v[0] for k, v in parse_qs(back.query).items()}
-    return await client.get("/setup/callback", params=query), manifest
+    return {k: v[0] for k, v in parse_qs(back.query).items()}, manifest
 
 
 async def test_registering_writes_a_private_env_that_settings_accept(
@@ -363,6 +371,23 @@ async def test_a_code_exchange_that_failed_can_be_tried_again(
         again = await client.get("/setup/callback", params=failed.request.url.params)
         assert again.status_code == 200, again.text
     assert f"TRIAD_APP_ID={github.app_id}\n" in env.read_text()
+
+
+async def test_a_reload_while_the_code_is_exchanged_shows_the_one_registration(
+    tmp_path: Path, github: Simulator
+) -> None:
+    """The browser reloads the callback while GitHub is slow to exchange its code: the reload
+    was told the registration was not recognised (400), the tab then showing no App at all."""
+    env = tmp_path / ".env"
+    async with _client(_options(env, github)) as client:
+        query, _ = await _back_from_github(client, github, {"webhook_url": "https://x.test/h"})
+        github.fail("POST", r"/app-manifests/.+/conversions$", 0, latency=1.0)  # slow, once
+        first = asyncio.create_task(client.get("/setup/callback", params=query))
+        await asyncio.sleep(0.3)
+        reload = await client.get("/setup/callback", params=query)
+        answers = [(await first).status_code, reload.status_code]
+    assert answers == [200, 200]
+    assert env.read_text().count(f"TRIAD_APP_ID={github.app_id}\n") == 1
 
 
 async def test_replacing_an_env_that_is_not_utf8_keeps_its_other_bytes(
